@@ -1,0 +1,55 @@
+"""Turn exceptions from the kubernetes client and urllib3 into one-line PluginErrors."""
+
+from __future__ import annotations
+
+import json
+
+from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
+
+
+def server_message(exc: Exception) -> str:
+    """The API server's own sentence (its Status.message), else the HTTP reason."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            message = json.loads(body).get("message")
+            if message:
+                return message
+        except (ValueError, AttributeError):
+            pass
+    return f"{getattr(exc, 'status', '')} {getattr(exc, 'reason', '')}".strip()
+
+
+def translate(exc: Exception) -> PluginError:
+    """A PluginError for any exception that escaped a command."""
+    if isinstance(exc, PluginError):
+        return exc
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError as Urllib3Error
+
+    if isinstance(exc, ApiException):
+        status = exc.status
+        if status == 401:
+            return PluginError("the API server rejected the credentials (401 Unauthorized); check --context, --user or --token")
+        if status == 403:
+            # The server's message names the verb, resource and namespace, e.g.
+            # 'deployments.apps is forbidden: User "x" cannot list resource ...'.
+            return PluginError(f"forbidden: {server_message(exc)}")
+        if status == 0 or status is None:
+            return ClusterUnreachable(f"cannot reach the API server: {exc.reason}")
+        return PluginError(f"the API server answered {status}: {server_message(exc)}")
+    if isinstance(exc, Urllib3Error):
+        reason = getattr(exc, "reason", None) or exc
+        return ClusterUnreachable(
+            f"cannot reach the API server ({reason.__class__.__name__}: {_short(reason)}); "
+            "check the context with 'kubectl cluster-info'"
+        )
+    if isinstance(exc, OSError):
+        return ClusterUnreachable(f"cannot reach the API server: {exc}")
+    return PluginError(f"unexpected {exc.__class__.__name__}: {exc}")
+
+
+def _short(reason: object) -> str:
+    text = str(reason)
+    # urllib3 wraps the socket error in long text; its tail is the useful part.
+    return text.split(": ", 1)[-1] if ": " in text else text

@@ -1,0 +1,119 @@
+"""The connection to the cluster: the one module that builds a kubernetes API client.
+
+It is imported only when a command needs the cluster, so `--help` and `version` never pay
+for importing the kubernetes package.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import yaml
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from urllib3 import HTTPHeaderDict
+
+from kubectl_harness_rollback import kubeconfig
+from kubectl_harness_rollback.errors import ConfigError
+
+
+@dataclass
+class Kube:
+    """What a command needs of the cluster: API groups, the namespace, a request log."""
+
+    api_client: Any
+    namespace: str
+    namespace_explicit: bool
+    context: str
+    # (method, path) of every request sent: lets tests assert request counts.
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    @cached_property
+    def core(self) -> k8s.CoreV1Api:
+        return k8s.CoreV1Api(self.api_client)
+
+    @cached_property
+    def apps(self) -> k8s.AppsV1Api:
+        return k8s.AppsV1Api(self.api_client)
+
+    @property
+    def server(self) -> str:
+        return self.api_client.configuration.host
+
+
+def _read_yaml_file(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+    except FileNotFoundError:
+        return None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"kubeconfig file '{path}' is not valid YAML: {exc.__class__.__name__}") from None
+
+
+def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tuple[str, str]]) -> None:
+    """Count requests, apply --request-timeout, and send one header per --as-group.
+
+    The generated client keeps a single value per header name, but the API server reads
+    every Impersonate-Group header as one group; so the groups are added here, at the edge.
+    """
+    rest = api_client.rest_client
+    inner = rest.request
+
+    def request(method, url, headers=None, body=None, post_params=None, _request_timeout=None):
+        log.append((method.upper(), urlsplit(url).path))
+        if flags.impersonate_groups:
+            headers = HTTPHeaderDict(headers or {})
+            for group in flags.impersonate_groups:
+                headers.add("Impersonate-Group", group)
+        if _request_timeout is None and flags.request_timeout:
+            _request_timeout = flags.request_timeout
+        return inner(method, url, headers=headers, body=body, post_params=post_params,
+                     _request_timeout=_request_timeout)
+
+    # Assigned on the instance: RESTClientObject.GET/POST/... call self.request.
+    rest.request = request
+
+
+def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None) -> Kube:
+    """Build a client from kubeconfig and flags exactly as kubectl would."""
+    env = os.environ if env is None else env
+    configuration = k8s.Configuration()
+    try:
+        resolved = kubeconfig.load(flags, env, os.path.expanduser("~"), _read_yaml_file)
+    except ConfigError:
+        # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
+        if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:
+            raise
+        k8s_config.load_incluster_config(client_configuration=configuration)
+        namespace = flags.namespace or _incluster_namespace()
+        resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
+    else:
+        try:
+            loader = k8s_config.kube_config.KubeConfigLoader(
+                config_dict=resolved.config, active_context=resolved.context
+            )
+            loader.load_and_set(configuration)
+        except k8s_config.ConfigException as exc:
+            raise ConfigError(f"kubeconfig context '{resolved.context}' cannot be used: {exc}") from None
+    # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.).
+    configuration.retries = 0
+    api_client = k8s.ApiClient(configuration)
+    api_client.user_agent = "kubectl-harness_rollback"
+    if flags.impersonate:
+        api_client.set_default_header("Impersonate-User", flags.impersonate)
+    kube = Kube(api_client, resolved.namespace, resolved.namespace_explicit, resolved.context)
+    _instrument(api_client, flags, kube.requests)
+    return kube
+
+
+def _incluster_namespace() -> str:
+    try:
+        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding="utf-8") as handle:
+            return handle.read().strip() or kubeconfig.DEFAULT_NAMESPACE
+    except OSError:
+        return kubeconfig.DEFAULT_NAMESPACE

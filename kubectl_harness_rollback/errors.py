@@ -1,0 +1,38 @@
+"""Typed errors. Each carries the exit code of PRODUCT.md §6; cli.main() is the one
+place that turns them into a message on stderr and a process exit status."""
+
+
+class PluginError(Exception):
+    """Something the user must act on. The message is one line that says what to do."""
+
+    exit_code = 1
+
+
+class UsageError(PluginError):
+    """The command line itself is wrong (bad flag value, missing argument)."""
+
+    exit_code = 2
+
+
+class ConfigError(PluginError):
+    """The kubeconfig cannot be used: no file, no context, an unknown context or cluster."""
+
+    exit_code = 1
+
+
+class ClusterUnreachable(PluginError):
+    """The API server did not answer."""
+
+    exit_code = 1
+
+
+class NoEligibleRelease(PluginError):
+    """There is no release to roll back to; nothing was changed."""
+
+    exit_code = 3
+
+
+class NotSteady(PluginError):
+    """The rollback was written but the workload was not steady within --timeout."""
+
+    exit_code = 4

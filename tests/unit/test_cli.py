@@ -1,0 +1,69 @@
+"""The command-line shell: help, version, and that neither imports the kubernetes client."""
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from kubectl_harness_rollback import __version__
+from kubectl_harness_rollback.cli import cli, connection_flags
+from kubectl_harness_rollback.errors import UsageError
+
+
+def all_commands():
+    return sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", all_commands())
+def test_every_command_has_help_with_an_example(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output
+
+
+def test_version_prints_the_package_version():
+    result = CliRunner().invoke(cli, ["version"])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"kubectl-harness_rollback v{__version__} ")
+
+
+def test_connection_flags_are_accepted_before_and_after_the_command():
+    result = CliRunner().invoke(cli, ["--context", "a", "version", "-n", "b", "--as", "me"])
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["version"]] + [[name, "--help"] for name in all_commands()])
+def test_help_and_version_do_not_import_the_kubernetes_client(argv):
+    probe = (
+        "import sys\n"
+        "from kubectl_harness_rollback.cli import cli\n"
+        f"cli.main(args={argv!r}, standalone_mode=False)\n"
+        "print('LOADED' if 'kubernetes' in sys.modules else 'LAZY')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "LAZY"
+
+
+def test_console_script_and_module_entry_points_agree():
+    via_module = subprocess.run([sys.executable, "-m", "kubectl_harness_rollback", "version"],
+                                capture_output=True, text=True, check=True).stdout
+    assert via_module.startswith(f"kubectl-harness_rollback v{__version__}")
+
+
+def flags_from(**given):
+    ctx = click.Context(cli, obj={"connection": given})
+    return connection_flags(ctx)
+
+
+def test_as_group_needs_as():
+    with pytest.raises(UsageError, match="--as-group needs --as"):
+        flags_from(impersonate_groups=("ops",))
+
+
+def test_request_timeout_is_parsed_and_zero_means_none():
+    assert flags_from(request_timeout="2m").request_timeout == 120.0
+    assert flags_from(request_timeout="0").request_timeout is None
+    with pytest.raises(UsageError, match="--request-timeout"):
+        flags_from(request_timeout="soon")
