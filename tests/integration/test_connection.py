@@ -1,0 +1,38 @@
+"""The plugin's connection honours kubectl's kubeconfig rules and flags on a real API server."""
+
+import pytest
+import yaml
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback.client import connect
+from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+
+
+def test_current_context_comes_from_a_later_kubeconfig_file(test_cluster, namespace, tmp_path):
+    # The first file defines a context but no current-context; kubectl takes the second
+    # file's current-context. The Python client alone would find no context at all.
+    first = tmp_path / "first.yaml"
+    first.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "elsewhere", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "contexts": [{"name": "elsewhere", "context": {"cluster": "elsewhere", "user": "nobody"}}],
+        "users": [{"name": "nobody", "user": {}}],
+    }))
+    kube = connect(ConnectionFlags(namespace=namespace),
+                   env={"KUBECONFIG": f"{first}:{test_cluster.kubeconfig}"})
+    names = {ns.metadata.name for ns in kube.core.list_namespace().items}
+    assert namespace in names
+    assert kube.requests == [("GET", "/api/v1/namespaces")]
+
+
+def test_impersonation_sends_every_group(test_cluster, namespace):
+    env = {"KUBECONFIG": test_cluster.kubeconfig}
+    nobody = connect(ConnectionFlags(impersonate="nobody", impersonate_groups=("team-x",)), env=env)
+    with pytest.raises(ApiException) as denied:
+        nobody.core.list_namespaced_config_map(namespace)
+    assert denied.value.status == 403
+    assert 'User "nobody" cannot list resource "configmaps"' in denied.value.body
+
+    # Allowed only if the second group reaches the server as a header of its own.
+    admin = connect(ConnectionFlags(impersonate="nobody", impersonate_groups=("team-x", "system:masters")), env=env)
+    assert admin.core.list_namespaced_config_map(namespace).items is not None

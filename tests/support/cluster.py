@@ -1,0 +1,76 @@
+"""The test cluster: reuse KHR_TEST_KUBECONFIG, or start the local control plane.
+
+The local control plane is hack/local-cluster: real etcd, kube-apiserver,
+kube-controller-manager and kube-scheduler, with KWOK standing in for kubelets.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL_CLUSTER = REPO / "hack" / "local-cluster"
+# A cold build of Kubernetes from Go modules takes 10-25 minutes on 2 cores.
+START_TIMEOUT = 45 * 60
+
+
+class ClusterUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class TestCluster:
+    kubeconfig: str
+    bin_dir: str | None  # where kubectl of the cluster's own version lives, if we built it
+    started_here: bool
+
+    def env(self) -> dict[str, str]:
+        """The environment for a subprocess (kubectl, the plugin) that talks to this cluster."""
+        env = dict(os.environ, KUBECONFIG=self.kubeconfig)
+        if self.bin_dir:
+            env["PATH"] = self.bin_dir + os.pathsep + env.get("PATH", "")
+        return env
+
+
+def _local(command: str, timeout: float = 120) -> str:
+    done = subprocess.run([str(LOCAL_CLUSTER), command], capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-25:])
+        raise ClusterUnavailable(f"hack/local-cluster {command} failed (exit {done.returncode}):\n{tail}")
+    return done.stdout
+
+
+def _exports(text: str) -> dict[str, str]:
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export "):].partition("=")
+            values[key] = shlex.split(value)[0] if value else ""
+    return values
+
+
+def start() -> TestCluster:
+    """Reuse the cluster named by KHR_TEST_KUBECONFIG, else bring the local one up."""
+    given = os.environ.get("KHR_TEST_KUBECONFIG")
+    if given:
+        if not os.path.exists(given):
+            raise ClusterUnavailable(f"KHR_TEST_KUBECONFIG={given} does not exist")
+        return TestCluster(given, None, started_here=False)
+    already_up = subprocess.run([str(LOCAL_CLUSTER), "status"], capture_output=True, text=True).returncode == 0
+    if not already_up:
+        try:
+            _local("up", timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            raise ClusterUnavailable(f"hack/local-cluster up did not finish in {START_TIMEOUT}s") from exc
+    exports = _exports(_local("env"))
+    bin_dir = _local("bin").strip()
+    return TestCluster(exports["KUBECONFIG"], bin_dir, started_here=not already_up)
+
+
+def stop(cluster: TestCluster) -> None:
+    if cluster.started_here and not os.environ.get("KHR_KEEP_CLUSTER"):
+        _local("down")
