@@ -6,15 +6,17 @@ for importing the kubernetes package.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
 from urllib3 import HTTPHeaderDict
 
 from kubectl_harness_rollback import kubeconfig
@@ -43,6 +45,35 @@ class Kube:
     @property
     def server(self) -> str:
         return self.api_client.configuration.host
+
+    def call(self, method: Callable, *args: Any, **kwargs: Any) -> dict:
+        """Call a generated API method and return the JSON body as plain dicts.
+
+        The library works on dicts (the API's own field names), so the planning code needs
+        no client import and its tests build objects as they appear in `kubectl get -o json`.
+        """
+        response = method(*args, _preload_content=False, **kwargs)
+        return json.loads(response.data or b"{}")
+
+    def get_or_none(self, method: Callable, *args: Any, **kwargs: Any) -> dict | None:
+        """Like call(), but None when the object does not exist."""
+        try:
+            return self.call(method, *args, **kwargs)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def list_all(self, method: Callable, *args: Any, page_size: int = 500, **kwargs: Any) -> list[dict]:
+        """Every item of a list call, following `continue` tokens page by page."""
+        items: list[dict] = []
+        token = None
+        while True:
+            page = self.call(method, *args, limit=page_size, _continue=token, **kwargs)
+            items.extend(page.get("items") or [])
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
 
 
 def _read_yaml_file(path: str) -> dict | None:

@@ -1,5 +1,7 @@
 """The plugin's connection honours kubectl's kubeconfig rules and flags on a real API server."""
 
+import json
+
 import pytest
 import yaml
 from kubernetes.client.exceptions import ApiException
@@ -31,7 +33,7 @@ def test_impersonation_sends_every_group(test_cluster, namespace):
     with pytest.raises(ApiException) as denied:
         nobody.core.list_namespaced_config_map(namespace)
     assert denied.value.status == 403
-    assert 'User "nobody" cannot list resource "configmaps"' in denied.value.body
+    assert 'User "nobody" cannot list resource "configmaps"' in json.loads(denied.value.body)["message"]
 
     # Allowed only if the second group reaches the server as a header of its own.
     admin = connect(ConnectionFlags(impersonate="nobody", impersonate_groups=("team-x", "system:masters")), env=env)

@@ -1,0 +1,146 @@
+"""The in-memory model of a release name: what the readers build and the planner decides on.
+
+Plain data, no I/O. Names follow PRODUCT.md §2: release, revision, identity, rollback-to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    IN_PROGRESS = "InProgress"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+    @classmethod
+    def parse(cls, text: object) -> "Status":
+        """The status named by `text`; ValueError naming the allowed values otherwise."""
+        for status in cls:
+            if text == status.value:
+                return status
+        allowed = ", ".join(s.value for s in cls)
+        raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
+
+
+@dataclass(frozen=True, order=True)
+class WorkloadRef:
+    kind: str  # Deployment, StatefulSet, DaemonSet, ReplicaSet
+    name: str
+    namespace: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True)
+class InfraMapping:
+    """Harness's Infrastructure Mapping: Service Id + Infrastructure Id + Cluster Name + Namespace."""
+
+    service_id: str | None
+    infra_id: str | None
+    cluster_name: str | None
+    namespace: str
+
+    @property
+    def known(self) -> bool:
+        return bool(self.service_id or self.infra_id or self.cluster_name)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who deployed a release: Workflow Id + Infrastructure Mapping."""
+
+    workflow_id: str | None
+    infra: InfraMapping
+
+
+@dataclass(frozen=True)
+class ReleaseWorkload:
+    """A workload a release deployed, and the revision Kubernetes gave it then."""
+
+    ref: WorkloadRef
+    revision: int | None
+
+
+@dataclass
+class Release:
+    """One deployment attempt of a release name."""
+
+    number: int
+    status: Status | None  # None: no record says (annotations-only clusters)
+    workloads: list[ReleaseWorkload]
+    source: str  # where the release was read: "configmap/NAME", "secret/NAME", "declarative", "annotations"
+    identity: Identity | None = None
+    bg_environment: str | None = None  # primary | stage, for blue/green releases
+    color: str | None = None  # blue | green, for blue/green releases
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One of Kubernetes' own revisions of a workload: a ReplicaSet or a ControllerRevision."""
+
+    workload: WorkloadRef
+    number: int
+    previous_numbers: tuple[int, ...]  # deployment.kubernetes.io/revision-history
+    object_kind: str  # ReplicaSet | ControllerRevision
+    object_name: str
+    images: tuple[str, ...]
+    annotations: dict[str, str] = field(default_factory=dict)
+    replicas: int | None = None
+    ready_replicas: int | None = None
+
+    def answers_to(self, number: int) -> bool:
+        """True if this revision is, or was before an earlier rollback renumbered it, `number`."""
+        return number == self.number or number in self.previous_numbers
+
+
+@dataclass
+class WorkloadState:
+    """A live workload with all of its revisions."""
+
+    ref: WorkloadRef
+    resource_version: str
+    current_revision: int | None
+    images: tuple[str, ...]
+    revisions: list[Revision]  # sorted by number, ascending
+    revision_history_limit: int | None = None
+    paused: bool = False
+    replicas: int | None = None
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    def revision(self, number: int) -> Revision | None:
+        """The revision that is or was `number`; the current number wins over an old one."""
+        exact = [r for r in self.revisions if r.number == number]
+        if exact:
+            return exact[0]
+        renumbered = [r for r in self.revisions if number in r.previous_numbers]
+        return renumbered[-1] if renumbered else None
+
+
+@dataclass(frozen=True)
+class HistoryStore:
+    """Where the legacy release history was read, so it can be written back the same way."""
+
+    kind: str  # ConfigMap | Secret
+    name: str
+    namespace: str
+    compressed: bool
+    resource_version: str
+
+
+@dataclass
+class ReleaseModel:
+    """Everything known about one release name, joined from every source in the cluster."""
+
+    release_name: str
+    namespace: str
+    releases: list[Release]  # newest first
+    workloads: dict[WorkloadRef, WorkloadState]
+    history_store: HistoryStore | None = None
+    notes: list[str] = field(default_factory=list)  # what the readers noticed, for the user
+
+    @property
+    def current(self) -> Release | None:
+        return self.releases[0] if self.releases else None
