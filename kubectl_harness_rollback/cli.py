@@ -13,7 +13,7 @@ import click
 
 from kubectl_harness_rollback import __version__
 from kubectl_harness_rollback.durations import parse_duration
-from kubectl_harness_rollback.errors import PluginError, UsageError
+from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -103,6 +103,131 @@ def version(ctx: click.Context, **given: Any) -> None:
     """
     _collect_connection(ctx, given)
     click.echo(f"kubectl-harness_rollback v{__version__} (python {sys.version.split()[0]})")
+
+
+def _selection_options(command: Callable) -> Callable:
+    """The options that choose the rollback-to release (PRODUCT.md §6)."""
+    for declarations, extra in reversed([
+        (("--match",), {"type": click.Choice(["workflow", "infra"]), "default": "workflow", "show_default": True,
+                        "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
+        (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
+        (("--to-release",), {"type": click.IntRange(min=1), "metavar": "N", "help": "Roll back to release N."}),
+        (("--to-revision",), {"type": click.IntRange(min=0), "metavar": "N",
+                              "help": "Roll back to Kubernetes revision N of the workload."}),
+        (("--mode",), {"type": click.Choice(["auto", "rolling", "blue-green", "canary"]), "default": "auto",
+                       "show_default": True, "help": "Deployment strategy of the release (auto detects it)."}),
+    ]):
+        command = click.option(*declarations, **extra)(command)
+    return command
+
+
+def _plan_options(selection: dict[str, Any]):
+    from kubectl_harness_rollback.planner import PlanOptions
+
+    return PlanOptions(match=selection["match"], workflow_id=selection["workflow_id"],
+                       to_release=selection["to_release"], to_revision=selection["to_revision"],
+                       mode=selection["mode"])
+
+
+def _read_model(ctx: click.Context, target: str):
+    from kubectl_harness_rollback.reader import Target, read_release
+
+    parsed = Target.parse(target)  # validate before any request
+    kube = cluster(ctx)
+    return read_release(kube, kube.namespace, parsed)
+
+
+@cli.command(name="list", context_settings=CONTEXT_SETTINGS)
+@click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@connection_options
+@click.pass_context
+def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
+    """List the release names found in the cluster.
+
+    A release is found through its release history (ConfigMap or Secret), its declarative
+    release Secrets, or workloads labelled harness.io/release-name.
+
+    \b
+    Examples:
+      kubectl harness-rollback list -n shop
+      kubectl harness-rollback list -A -o json
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback.catalog import read_catalog
+
+    kube = cluster(ctx)
+    rows, warnings = read_catalog(kube, None if all_namespaces else kube.namespace)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output != "table":
+        click.echo(render.structured(rows, output), nl=False)
+    elif not rows:
+        where = "any namespace" if all_namespaces else f"namespace {kube.namespace}"
+        click.echo(f"No releases found in {where}.", err=True)
+    else:
+        click.echo(render.list_table(rows, all_namespaces), nl=False)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target")
+@click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
+              show_default=True)
+@connection_options
+@click.pass_context
+def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+    """Show the releases of TARGET, newest first.
+
+    TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
+    each revision and the identity that deployed it.
+
+    \b
+    Examples:
+      kubectl harness-rollback history release-infra-prod -n shop
+      kubectl harness-rollback history deployment/web -n shop -o wide
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback.views import history_view
+
+    rows = history_view(_read_model(ctx, target))
+    if output in ("json", "yaml"):
+        click.echo(render.structured(rows, output), nl=False)
+    else:
+        click.echo(render.history_table(rows, wide=output == "wide"), nl=False)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target")
+@_selection_options
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@connection_options
+@click.pass_context
+def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+    """Show what a rollback of TARGET would do, and why; change nothing.
+
+    Exits 3 when there is no release to roll back to.
+
+    \b
+    Examples:
+      kubectl harness-rollback plan release-infra-prod -n shop
+      kubectl harness-rollback plan deployment/web --match infra -o json
+    """
+    selection = {key: given.pop(key) for key in ("match", "workflow_id", "to_release", "to_revision", "mode")}
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback.planner import plan as decide
+    from kubectl_harness_rollback.views import plan_view
+
+    options = _plan_options(selection)
+    if options.to_release is not None and options.to_revision is not None:
+        raise UsageError("--to-release and --to-revision cannot be used together")
+    result = decide(_read_model(ctx, target), options)
+    view = plan_view(result)
+    click.echo(render.structured(view, output) if output != "table" else render.plan_text(view), nl=False)
+    if not result.eligible:
+        raise NoEligibleRelease(result.reason)
 
 
 def main(argv: list[str] | None = None) -> None:

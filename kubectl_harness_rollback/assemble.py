@@ -1,0 +1,124 @@
+"""Join what was read from the cluster into one ReleaseModel (pure: objects in, model out).
+
+PRODUCT.md §3: when several sources describe the same release, the release history (legacy
+or declarative) decides the status and the revision numbers; the annotations on workloads and
+ReplicaSets add the identity. Without any history, releases come from the annotations alone,
+and without those, from Kubernetes' own revisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubectl_harness_rollback import declarative, history_codec
+from kubectl_harness_rollback.model import (
+    HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    WorkloadRef, WorkloadState,
+)
+
+WORKFLOW_ID = "harness.io/workflow-id"
+SERVICE_ID = "harness.io/service"
+INFRA_ID = "harness.io/infra"
+CLUSTER_NAME = "harness.io/cluster-name"
+RELEASE_NUMBER = "harness.io/release-number"
+RELEASE_STATUS = "harness.io/release-status"
+RELEASE_NAME_LABEL = "harness.io/release-name"
+COLOR_LABEL = "harness.io/color"
+
+
+@dataclass
+class ClusterObjects:
+    """Everything the reader fetched for one release name, as plain API dicts."""
+
+    release_name: str
+    namespace: str
+    history: dict | None = None  # the legacy history ConfigMap or Secret
+    history_kind: str | None = None  # ConfigMap | Secret
+    release_secrets: list[dict] = field(default_factory=list)  # declarative releases
+    workloads: list[WorkloadState] = field(default_factory=list)
+
+
+def identity_from_annotations(annotations: dict[str, str], namespace: str) -> Identity | None:
+    """The identity a pipeline stamped on a workload (copied by the controller to its ReplicaSets)."""
+    if not any(key in annotations for key in (WORKFLOW_ID, SERVICE_ID, INFRA_ID, CLUSTER_NAME)):
+        return None
+    infra = InfraMapping(annotations.get(SERVICE_ID), annotations.get(INFRA_ID),
+                         annotations.get(CLUSTER_NAME), namespace)
+    return Identity(annotations.get(WORKFLOW_ID), infra)
+
+
+def _revision_for(workloads: dict[WorkloadRef, WorkloadState], item: ReleaseWorkload) -> Revision | None:
+    state = workloads.get(item.ref)
+    if state is None or item.revision is None:
+        return None
+    return state.revision(item.revision)
+
+
+def _add_identities(releases: list[Release], workloads: dict[WorkloadRef, WorkloadState]) -> None:
+    for release in releases:
+        if release.identity is not None:
+            continue
+        for item in release.workloads:
+            revision = _revision_for(workloads, item)
+            if revision is not None:
+                release.identity = identity_from_annotations(revision.annotations, item.ref.namespace)
+                if release.identity is not None:
+                    break
+
+
+def _releases_from_revisions(workloads: dict[WorkloadRef, WorkloadState]) -> list[Release]:
+    """No history store: one release per revision, numbered and judged by the annotations if
+    a pipeline wrote them (`record`), else by the revision number with no status."""
+    by_number: dict[int, Release] = {}
+    for state in workloads.values():
+        for revision in state.revisions:
+            notes = revision.annotations
+            number_text = notes.get(RELEASE_NUMBER, "")
+            number = int(number_text) if number_text.isdigit() else revision.number
+            status = Status.parse(notes[RELEASE_STATUS]) if notes.get(RELEASE_STATUS) in {
+                s.value for s in Status} else None
+            source = "annotations" if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else "revisions"
+            release = by_number.setdefault(number, Release(number, status, [], source,
+                                                           identity_from_annotations(notes, state.ref.namespace)))
+            release.workloads.append(ReleaseWorkload(state.ref, revision.number))
+    return sorted(by_number.values(), key=lambda r: r.number, reverse=True)
+
+
+def _declarative_releases(objects: ClusterObjects) -> list[Release]:
+    releases = []
+    for secret in objects.release_secrets:
+        meta = secret["metadata"]
+        parsed = declarative.parse_release_secret(meta["name"], objects.namespace, meta.get("labels") or {},
+                                                  meta.get("annotations") or {}, secret.get("data") or {})
+        releases.append(parsed.release)
+    return releases
+
+
+def assemble(objects: ClusterObjects) -> ReleaseModel:
+    """The ReleaseModel of one release name."""
+    workloads = {state.ref: state for state in objects.workloads}
+    model = ReleaseModel(objects.release_name, objects.namespace, [], workloads)
+    releases: list[Release] = []
+    if objects.history is not None:
+        meta = objects.history["metadata"]
+        doc, compressed = history_codec.decode_history(objects.history_kind, meta["name"], objects.namespace,
+                                                       objects.history.get("data"))
+        source = f"{objects.history_kind.lower()}/{meta['name']}"
+        releases = history_codec.releases_from_history(doc, source, objects.namespace)
+        model.history_store = HistoryStore(objects.history_kind, meta["name"], objects.namespace, compressed,
+                                           meta.get("resourceVersion", ""))
+    known = {r.number for r in releases}
+    releases += [r for r in _declarative_releases(objects) if r.number not in known]
+    if not releases:
+        releases = _releases_from_revisions(workloads)
+    releases.sort(key=lambda r: r.number, reverse=True)
+    _add_identities(releases, workloads)
+    model.releases = releases
+    return model
+
+
+def release_name_of(obj: dict) -> str | None:
+    """The release a workload belongs to: its pod template's label, else its own."""
+    template_labels = ((obj.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+    own_labels = obj.get("metadata", {}).get("labels") or {}
+    return template_labels.get(RELEASE_NAME_LABEL) or own_labels.get(RELEASE_NAME_LABEL)

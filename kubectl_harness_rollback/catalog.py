@@ -1,0 +1,92 @@
+"""`list`: every release name in a namespace (or all), from one list per kind, joined in memory."""
+
+from __future__ import annotations
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback.assemble import release_name_of
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.reader import forbidden
+
+HISTORY_KEY = "releaseHistory"
+
+
+def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
+    meta = obj["metadata"]
+    try:
+        doc, _ = history_codec.decode_history(kind, meta["name"], meta["namespace"], obj.get("data"))
+        releases = history_codec.releases_from_history(doc, f"{kind.lower()}/{meta['name']}", meta["namespace"])
+    except PluginError:
+        return None, "<corrupt history>"
+    if not releases:
+        return None, None
+    return releases[0].number, releases[0].status.value if releases[0].status else None
+
+
+def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets: list[dict]) -> list[dict]:
+    """Rows of `list`, sorted by namespace and release name. Pure."""
+    rows: dict[tuple[str, str], dict] = {}
+
+    def row(namespace: str, release: str) -> dict:
+        return rows.setdefault((namespace, release), {"namespace": namespace, "release": release, "latest": None,
+                                                      "status": None, "workloads": [], "source": "annotations"})
+
+    for kind, obj in workloads:
+        name = release_name_of(obj)
+        if name:
+            row(obj["metadata"]["namespace"], name)["workloads"].append(f"{kind.lower()}/{obj['metadata']['name']}")
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):
+        for obj in objects:
+            meta = obj["metadata"]
+            if HISTORY_KEY not in (obj.get("data") or {}):
+                continue
+            entry = row(meta["namespace"], meta["name"])
+            entry["latest"], entry["status"] = _latest_from_history(kind, obj)
+            entry["source"] = f"{kind.lower()}/{meta['name']}"
+    for secret in secrets:
+        meta = secret["metadata"]
+        labels = meta.get("labels") or {}
+        if labels.get("owner") != "harness" or "release" not in labels:
+            continue
+        entry = row(meta["namespace"], labels["release"])
+        try:
+            number = int(labels.get("release-number", ""))
+        except ValueError:
+            continue
+        if entry["source"] in ("annotations", "declarative") and (entry["latest"] or 0) < number:
+            entry["latest"], entry["status"], entry["source"] = number, labels.get("status"), "declarative"
+    for entry in rows.values():
+        entry["workloads"].sort()
+    return [rows[key] for key in sorted(rows)]
+
+
+def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
+    """(rows, warnings) for one namespace, or every namespace when `namespace` is None."""
+    warnings: list[str] = []
+    where = namespace or "all namespaces"
+
+    def listed(resource: str, namespaced, everywhere) -> list[dict]:
+        try:
+            if namespace is None:
+                return kube.list_all(everywhere)
+            return kube.list_all(namespaced, namespace)
+        except ApiException as exc:
+            if exc.status == 403 and resource == "secrets":
+                warnings.append(f"cannot list secrets in {where}: releases kept in Secrets are not shown")
+                return []
+            if exc.status == 403:
+                raise forbidden(exc, "list", resource, where) from None
+            raise
+
+    apps, core = kube.apps, kube.core
+    workloads = [("Deployment", o) for o in listed("deployments", apps.list_namespaced_deployment,
+                                                   apps.list_deployment_for_all_namespaces)]
+    workloads += [("StatefulSet", o) for o in listed("statefulsets", apps.list_namespaced_stateful_set,
+                                                     apps.list_stateful_set_for_all_namespaces)]
+    workloads += [("DaemonSet", o) for o in listed("daemonsets", apps.list_namespaced_daemon_set,
+                                                   apps.list_daemon_set_for_all_namespaces)]
+    config_maps = listed("configmaps", core.list_namespaced_config_map, core.list_config_map_for_all_namespaces)
+    secrets = listed("secrets", core.list_namespaced_secret, core.list_secret_for_all_namespaces)
+    return catalog(workloads, config_maps, secrets), warnings
+

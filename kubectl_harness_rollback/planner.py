@@ -1,0 +1,209 @@
+"""The rollback-to decision (PRODUCT.md §4): a pure function of the release model.
+
+No I/O and no printing: `plan` renders the Plan this returns, and `rollback` carries out the
+very same object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kubectl_harness_rollback.errors import PluginError, UsageError
+from kubectl_harness_rollback.model import Identity, Release, ReleaseModel, Revision, Status, WorkloadRef
+
+MATCH_WORKFLOW = "workflow"
+MATCH_INFRA = "infra"
+
+
+class PrunedRevision(PluginError):
+    """The revision to roll back to is no longer kept by Kubernetes."""
+
+
+class UnknownRelease(PluginError):
+    """--to-release names a release the history does not have."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    match: str = MATCH_WORKFLOW
+    workflow_id: str | None = None  # overrides the current release's workflow for matching
+    to_release: int | None = None
+    to_revision: int | None = None
+    mode: str = "auto"
+
+
+@dataclass
+class WorkloadChange:
+    """What rollback does to one workload: from the revision it runs to the rollback-to one."""
+
+    ref: WorkloadRef
+    from_revision: int | None
+    to_revision: int | None  # the number Kubernetes knows the revision by now
+    recorded_revision: int | None  # the number the release record stored
+    from_images: tuple[str, ...]
+    to_images: tuple[str, ...]
+    source: Revision | None  # the ReplicaSet/ControllerRevision that holds the template
+
+    @property
+    def unchanged(self) -> bool:
+        return self.source is not None and self.from_revision == self.to_revision
+
+
+@dataclass
+class Plan:
+    release_name: str
+    namespace: str
+    mode: str
+    match: str
+    current: Release | None
+    target: Release | None
+    workloads: list[WorkloadChange]
+    reason: str  # why this target, or why nothing is done
+    notes: list[str] = field(default_factory=list)
+    eligible: bool = True  # False: there is no release to roll back to (exit 3)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.target is not None and any(not w.unchanged for w in self.workloads)
+
+
+def detect_mode(model: ReleaseModel, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    if any(r.bg_environment or r.color for r in model.releases):
+        return "blue-green"
+    return "rolling"
+
+
+def _identity_text(identity: Identity | None, match: str) -> str:
+    if identity is None:
+        return "an unrecorded identity"
+    infra = identity.infra
+    mapping = f"infra mapping {infra.service_id}/{infra.infra_id}/{infra.cluster_name}/{infra.namespace}"
+    return mapping if match == MATCH_INFRA else f"workflow {identity.workflow_id} on {mapping}"
+
+
+def identity_matches(current: Identity | None, candidate: Identity | None, match: str,
+                     workflow_id: str | None = None) -> bool:
+    """Harness's rule: same Workflow Id and Infrastructure Mapping (or the mapping alone)."""
+    if current is None:
+        return True  # nothing to compare: the release name alone ties them (noted by the caller)
+    if candidate is None:
+        return False
+    if current.infra != candidate.infra:
+        return False
+    if match == MATCH_INFRA:
+        return True
+    return candidate.workflow_id == (workflow_id or current.workflow_id)
+
+
+def _choose_default(model: ReleaseModel, options: PlanOptions, notes: list[str]) -> tuple[Release | None, str, bool]:
+    """(rollback-to, why, eligible) when the user did not name a release or revision."""
+    current = model.current
+    assert current is not None
+    if all(r.status is None for r in model.releases):
+        older = model.releases[1:]
+        notes.append("no release records a status: falling back to kubectl's rule, the previous revision")
+        if not older:
+            return None, f"release {current.number} is the only one; there is no previous revision", False
+        return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
+    if current.status == Status.SUCCEEDED:
+        return None, (f"no failed release found: the latest release {current.number} succeeded "
+                      "(use --to-release N to roll back a succeeded release)"), True
+    if current.identity is None:
+        notes.append(f"release {current.number} has no recorded identity: matching by release name only")
+    wanted = _identity_text(current.identity, options.match)
+    if options.workflow_id and current.identity is not None:
+        wanted = _identity_text(Identity(options.workflow_id, current.identity.infra), options.match)
+    skipped = []
+    for release in model.releases[1:]:
+        if release.status != Status.SUCCEEDED:
+            continue
+        if identity_matches(current.identity, release.identity, options.match, options.workflow_id):
+            how = "infrastructure mapping" if options.match == MATCH_INFRA else "workflow and infrastructure mapping"
+            return release, (f"release {release.number} is the newest succeeded release before "
+                             f"{current.number} with the same {how} ({wanted})"), True
+        skipped.append(release.number)
+    if skipped:
+        notes.append("succeeded releases deployed by another identity were passed over: "
+                     + ", ".join(map(str, skipped))
+                     + ("" if options.match == MATCH_INFRA else " (--match infra would consider them)"))
+    return None, (f"no succeeded release before release {current.number} deployed by {wanted}; "
+                  "nothing to roll back to"), False
+
+
+def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | None, str]:
+    refs = {w.ref for r in model.releases for w in r.workloads} or set(model.workloads)
+    if len(refs) != 1:
+        raise UsageError("--to-revision needs a release with a single workload; name one as KIND/NAME "
+                         "or use --to-release")
+    ref, = refs
+    for release in model.releases:
+        for workload in release.workloads:
+            state = model.workloads.get(workload.ref)
+            found = state.revision(workload.revision) if state and workload.revision is not None else None
+            if found is not None and found.answers_to(revision):
+                return release, f"revision {revision} of {ref} was deployed by release {release.number}"
+    return None, f"revision {revision} of {ref}, as asked"
+
+
+def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release: Release | None) -> WorkloadChange:
+    state = model.workloads.get(ref)
+    label = f"release {release.number}" if release else "the rollback"
+    if state is None:
+        raise PluginError(f"{ref} of {label} no longer exists in namespace {model.namespace}; "
+                          "nothing can restore it from the cluster")
+    if recorded is None:
+        if release is not None and release.source == "declarative":
+            return WorkloadChange(ref, state.current_revision, None, None, state.images, (), None)
+        raise PluginError(f"{label} recorded no revision for {ref}; name one with --to-revision")
+    revision = state.revision(recorded)
+    if revision is None:
+        kept = ", ".join(str(r.number) for r in state.revisions) or "none"
+        hint = ("; its stored manifest can be re-applied instead" if release is not None
+                and release.source == "declarative" else "")
+        raise PrunedRevision(
+            f"revision {recorded} of {ref} ({label}) is no longer in the cluster: revisionHistoryLimit is "
+            f"{state.revision_history_limit} and the revisions kept are {kept}{hint}")
+    return WorkloadChange(ref, state.current_revision, revision.number, recorded, state.images, revision.images,
+                          revision)
+
+
+def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
+    """Decide what to roll back to. Raises for bad input; returns a Plan otherwise."""
+    if options.to_release is not None and options.to_revision is not None:
+        raise UsageError("--to-release and --to-revision cannot be used together")
+    notes: list[str] = list(model.notes)
+    mode = detect_mode(model, options.mode)
+    current = model.current
+    result = Plan(model.release_name, model.namespace, mode, options.match, current, None, [], "", notes)
+    if current is None:
+        result.reason, result.eligible = f"release {model.release_name} has no releases recorded", False
+        return result
+
+    if options.to_revision is not None:
+        target, result.reason = _choose_by_revision(model, options.to_revision)
+        ref = next(iter({w.ref for r in model.releases for w in r.workloads} or model.workloads))
+        result.target = target
+        result.workloads = [_change(model, ref, options.to_revision, None)]
+        return result
+    if options.to_release is not None:
+        target = next((r for r in model.releases if r.number == options.to_release), None)
+        if target is None:
+            known = ", ".join(str(r.number) for r in model.releases)
+            raise UnknownRelease(f"release {options.to_release} is not in the history of {model.release_name} "
+                                 f"(releases: {known})")
+        if target.status == Status.FAILED:
+            notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
+        result.reason = f"release {target.number}, as asked"
+    else:
+        target, result.reason, result.eligible = _choose_default(model, options, notes)
+    result.target = target
+    if target is None:
+        return result
+    result.workloads = [_change(model, w.ref, w.revision, target) for w in target.workloads]
+    left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads})
+    for ref in left:
+        notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
+                     "it is left as it is")
+    return result

@@ -1,0 +1,133 @@
+"""Read one release name from the cluster: a fixed number of requests, joined in memory.
+
+Requests for a release name: GET the history Secret, then (if absent) the ConfigMap; one list of
+declarative release Secrets; one list per workload kind; one list of revisions per workload
+that belongs to the release. The number of revisions never adds a request. Reading never writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.apierrors import server_message
+from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.errors import PluginError, UsageError
+from kubectl_harness_rollback.model import ReleaseModel
+
+DECLARATIVE_SELECTOR = "owner=harness,release={name}"
+# Kinds whose objects can be a release's workloads, in the order they are listed.
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+
+
+class NotFound(PluginError):
+    """The release, workload or namespace named on the command line does not exist."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the user named: a release (`release-x`) or a workload (`deployment/web`)."""
+
+    release_name: str | None = None
+    kind: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "Target":
+        if not text or text.strip() != text:
+            raise UsageError("TARGET must be a release name or KIND/NAME, e.g. deployment/web")
+        if "/" in text:
+            kind, _, name = text.partition("/")
+            if not name or "/" in name:
+                raise UsageError(f"'{text}' is not KIND/NAME (for example deployment/web)")
+            return cls(kind=adapters.canonical_kind(kind), name=name)
+        return cls(release_name=text)
+
+
+def forbidden(exc: ApiException, verb: str, resource: str, namespace: str) -> PluginError:
+    return PluginError(f"forbidden: cannot {verb} {resource} in namespace {namespace} "
+                       f"({server_message(exc)}); ask for that permission or use --as")
+
+
+def _guarded(kube, verb: str, resource: str, namespace: str, method, *args, **kwargs):
+    """Call the API, turning 403 into a sentence that names the verb and the resource."""
+    try:
+        return method(*args, **kwargs)
+    except ApiException as exc:
+        if exc.status == 403:
+            raise forbidden(exc, verb, resource, namespace) from None
+        raise
+
+
+def _ensure_namespace(kube, namespace: str) -> None:
+    try:
+        kube.call(kube.core.read_namespace, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise NotFound(f"namespace '{namespace}' not found (check -n/--namespace)") from None
+        if exc.status != 403:  # may not read namespaces: then we cannot tell, and say the rest
+            raise
+
+
+def _read_history(kube, namespace: str, release_name: str) -> tuple[dict | None, str | None]:
+    """Harness looks for a Secret first, then a ConfigMap, named exactly the release name."""
+    secret = _guarded(kube, "get", "secrets", namespace, kube.get_or_none,
+                      kube.core.read_namespaced_secret, release_name, namespace)
+    if secret is not None:
+        return secret, "Secret"
+    config_map = _guarded(kube, "get", "configmaps", namespace, kube.get_or_none,
+                          kube.core.read_namespaced_config_map, release_name, namespace)
+    return (config_map, "ConfigMap") if config_map is not None else (None, None)
+
+
+def _release_workloads(kube, namespace: str, release_name: str) -> list[tuple[object, dict]]:
+    found = []
+    for kind in WORKLOAD_KINDS:
+        adapter = adapters.adapter_for(kind)
+        plural = kind.lower() + "s"
+        for obj in _guarded(kube, "list", plural, namespace, adapter.list_workloads, kube, namespace):
+            if release_name_of(obj) == release_name:
+                found.append((adapter, obj))
+    return found
+
+
+def _states(kube, namespace: str, found: list[tuple[object, dict]]):
+    states = []
+    for adapter, obj in found:
+        children = _guarded(kube, "list", "revisions of " + adapter.kind.lower(), namespace,
+                            adapter.list_children, kube, namespace, obj)
+        states.append(adapter.state(obj, children))
+    return states
+
+
+def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, list[tuple[object, dict]]]:
+    adapter = adapters.adapter_for(target.kind)
+    workloads = _guarded(kube, "list", target.kind.lower() + "s", namespace, adapter.list_workloads, kube, namespace)
+    obj = next((w for w in workloads if w["metadata"]["name"] == target.name), None)
+    if obj is None:
+        _ensure_namespace(kube, namespace)
+        raise NotFound(f"{target.kind.lower()}/{target.name} not found in namespace {namespace}")
+    release_name = release_name_of(obj)
+    return release_name or f"{target.kind.lower()}/{target.name}", ([] if release_name else [(adapter, obj)])
+
+
+def read_release(kube, namespace: str, target: Target) -> ReleaseModel:
+    """The ReleaseModel for TARGET in `namespace`."""
+    release_name = target.release_name
+    if release_name is None:
+        release_name, own = _read_workload_target(kube, namespace, target)
+        if own:  # a workload with no release label: its own revisions are the history
+            return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
+    history, history_kind = _read_history(kube, namespace, release_name)
+    secrets = _guarded(kube, "list", "secrets", namespace, kube.list_all, kube.core.list_namespaced_secret,
+                       namespace, label_selector=DECLARATIVE_SELECTOR.format(name=release_name))
+    found = _release_workloads(kube, namespace, release_name)
+    if history is None and not secrets and not found:
+        _ensure_namespace(kube, namespace)
+        raise NotFound(f"release '{release_name}' not found in namespace {namespace}: no release history, no "
+                       f"release Secrets and no workload labelled harness.io/release-name={release_name} "
+                       f"(see 'kubectl harness-rollback list -n {namespace}')")
+    objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, _states(kube, namespace, found))
+    return assemble(objects)

@@ -1,0 +1,95 @@
+"""All output is text made here: data for stdout, from the views' plain dicts.
+
+Tables use tabulate's plain format (kubectl's look: upper-case headers, no borders). No color
+is ever written, so NO_COLOR and pipes need no special case.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from tabulate import tabulate
+
+NONE = "<none>"
+
+
+def structured(data: object, output: str) -> str:
+    """-o json / -o yaml: stable key order (as the view builds it)."""
+    if output == "json":
+        return json.dumps(data, indent=2) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> str:
+    if not rows:
+        return ""
+    return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True) + "\n"
+
+
+def _text(value: object) -> str:
+    return NONE if value in (None, "", [], ()) else str(value)
+
+
+def list_table(rows: list[dict], all_namespaces: bool) -> str:
+    headers = (["NAMESPACE"] if all_namespaces else []) + ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE"]
+    table = []
+    for row in rows:
+        cells = [row["release"], _text(row["latest"]), _text(row["status"]),
+                 ",".join(row["workloads"]) or NONE, row["source"]]
+        table.append(([row["namespace"]] if all_namespaces else []) + cells)
+    return _table(headers, table)
+
+
+def _revision_text(workload: dict) -> str:
+    revision, now = workload["revision"], workload["currentRevision"]
+    if revision is None:
+        return NONE
+    if now is not None and now != revision:
+        return f"{revision} (now {now})"  # renumbered by an earlier rollback
+    return str(revision) if now is not None else f"{revision} (gone)"
+
+
+def history_table(rows: list[dict], wide: bool) -> str:
+    """`history`: a row per release and workload, newest first."""
+    headers = ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"]
+    if wide:
+        headers += ["IMAGES", "SERVICE", "INFRA", "CLUSTER", "SOURCE"]
+    table = []
+    for row in rows:
+        infra = row["infraMapping"] or {}
+        for workload in row["workloads"] or [{"kind": "", "name": "", "revision": None, "currentRevision": None,
+                                               "images": []}]:
+            name = f"{workload['kind'].lower()}/{workload['name']}" if workload["kind"] else NONE
+            cells = [row["number"], _text(row["status"]), name, _revision_text(workload), _text(row["workflowId"])]
+            if wide:
+                cells += [_text(",".join(workload["images"])), _text(infra.get("serviceId")),
+                          _text(infra.get("infraId")), _text(infra.get("clusterName")), row["source"]]
+            table.append(cells)
+    return _table(headers, table)
+
+
+def _release_line(summary: dict | None) -> str:
+    if summary is None:
+        return NONE
+    return f"release {summary['number']} ({_text(summary['status'])}, workflow {_text(summary['workflowId'])})"
+
+
+def plan_text(view: dict) -> str:
+    """`plan` for people: what is current, what comes back, and why."""
+    lines = [
+        f"Release:      {view['release']} in namespace {view['namespace']} "
+        f"(mode {view['mode']}, match by {view['match']})",
+        f"Current:      {_release_line(view['current'])}",
+        f"Rollback to:  {_release_line(view['target'])}",
+        f"Why:          {view['reason']}",
+    ]
+    if view["workloads"]:
+        rows = [[f"{w['kind'].lower()}/{w['name']}", _text(w["fromRevision"]), _text(w["toRevision"]),
+                 _text(", ".join(w["fromImages"])), _text(", ".join(w["toImages"]))] for w in view["workloads"]]
+        lines += ["", _table(["WORKLOAD", "FROM REVISION", "TO REVISION", "IMAGES NOW", "IMAGES AFTER"], rows).rstrip()]
+        if view["target"] is not None and not view["changes"]:
+            lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+    for note in view["notes"]:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""The documented -o json/yaml shapes of `list`, `history` and `plan` (PRODUCT.md §6).
+
+Pure: model and plan in, plain dicts out. Field names are camelCase like the Kubernetes API;
+adding a field is compatible, renaming or removing one is not.
+"""
+
+from __future__ import annotations
+
+from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
+from kubectl_harness_rollback.planner import Plan
+
+
+def _identity(identity: Identity | None) -> tuple[str | None, dict | None]:
+    if identity is None:
+        return None, None
+    infra = identity.infra
+    return identity.workflow_id, {"serviceId": infra.service_id, "infraId": infra.infra_id,
+                                  "clusterName": infra.cluster_name, "namespace": infra.namespace}
+
+
+def release_summary(release: Release | None) -> dict | None:
+    if release is None:
+        return None
+    workflow_id, _ = _identity(release.identity)
+    return {"number": release.number, "status": release.status.value if release.status else None,
+            "workflowId": workflow_id}
+
+
+def history_view(model: ReleaseModel) -> list[dict]:
+    """`history -o json`: releases newest first, with revisions and images as the cluster has them."""
+    rows = []
+    for release in model.releases:
+        workflow_id, infra = _identity(release.identity)
+        workloads = []
+        for item in release.workloads:
+            state = model.workloads.get(item.ref)
+            revision = state.revision(item.revision) if state and item.revision is not None else None
+            workloads.append({
+                "kind": item.ref.kind, "name": item.ref.name, "revision": item.revision,
+                # The number Kubernetes knows it by now, if an earlier rollback renumbered it.
+                "currentRevision": revision.number if revision else None,
+                "images": list(revision.images) if revision else [],
+            })
+        row = {"number": release.number, "status": release.status.value if release.status else None,
+               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.source}
+        if release.bg_environment or release.color:
+            row["bgEnvironment"], row["color"] = release.bg_environment, release.color
+        rows.append(row)
+    return rows
+
+
+def plan_view(plan: Plan) -> dict:
+    """`plan -o json`."""
+    return {
+        "release": plan.release_name,
+        "namespace": plan.namespace,
+        "mode": plan.mode,
+        "match": plan.match,
+        "current": release_summary(plan.current),
+        "target": release_summary(plan.target),
+        "eligible": plan.eligible,
+        "changes": plan.has_changes,
+        "reason": plan.reason,
+        "workloads": [
+            {"kind": w.ref.kind, "name": w.ref.name, "fromRevision": w.from_revision, "toRevision": w.to_revision,
+             "recordedRevision": w.recorded_revision, "fromImages": list(w.from_images),
+             "toImages": list(w.to_images),
+             "source": f"{w.source.object_kind}/{w.source.object_name}" if w.source else None}
+            for w in plan.workloads
+        ],
+        "notes": list(plan.notes),
+    }
