@@ -115,19 +115,24 @@ def _choose_default(model: ReleaseModel, options: PlanOptions, notes: list[str])
     wanted = _identity_text(current.identity, options.match)
     if options.workflow_id and current.identity is not None:
         wanted = _identity_text(Identity(options.workflow_id, current.identity.infra), options.match)
-    skipped = []
+    skipped: list[int] = []
+
+    def note_skipped() -> None:
+        if skipped:
+            notes.append("succeeded releases deployed by another identity were passed over: "
+                         + ", ".join(map(str, skipped))
+                         + ("" if options.match == MATCH_INFRA else " (--match infra would consider them)"))
+
     for release in model.releases[1:]:
         if release.status != Status.SUCCEEDED:
             continue
         if identity_matches(current.identity, release.identity, options.match, options.workflow_id):
+            note_skipped()
             how = "infrastructure mapping" if options.match == MATCH_INFRA else "workflow and infrastructure mapping"
             return release, (f"release {release.number} is the newest succeeded release before "
                              f"{current.number} with the same {how} ({wanted})"), True
         skipped.append(release.number)
-    if skipped:
-        notes.append("succeeded releases deployed by another identity were passed over: "
-                     + ", ".join(map(str, skipped))
-                     + ("" if options.match == MATCH_INFRA else " (--match infra would consider them)"))
+    note_skipped()
     return None, (f"no succeeded release before release {current.number} deployed by {wanted}; "
                   "nothing to roll back to"), False
 

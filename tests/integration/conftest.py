@@ -66,3 +66,22 @@ def namespace(api_client, request):
     core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture
+def plugin(test_cluster):
+    """Run the installed console script against the test cluster: plugin("history", "x", "-n", ns)."""
+    import shutil
+    import subprocess
+
+    executable = shutil.which("kubectl-harness_rollback")
+    assert executable, "the console script kubectl-harness_rollback is not installed (pip install -e .)"
+
+    def run(*args, check_exit=None, env=None):
+        done = subprocess.run([executable, *args], capture_output=True, text=True, timeout=120,
+                              env={**test_cluster.env(), **(env or {})})
+        if check_exit is not None:
+            assert done.returncode == check_exit, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        return done
+
+    return run

@@ -1,0 +1,144 @@
+"""The rollback-to decision, table-driven: many histories in, the expected target out."""
+
+import pytest
+
+from kubectl_harness_rollback.errors import UsageError
+from kubectl_harness_rollback.model import (
+    Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
+)
+from kubectl_harness_rollback.planner import PlanOptions, PrunedRevision, UnknownRelease, plan
+
+NS = "shop"
+WEB = WorkloadRef("Deployment", "web", NS)
+INFRA = InfraMapping("svc", "infra", "prod", NS)
+OTHER_INFRA = InfraMapping("svc", "infra-2", "prod", NS)
+S, F, P = Status.SUCCEEDED, Status.FAILED, Status.IN_PROGRESS
+
+
+def who(workflow, infra=INFRA):
+    return Identity(workflow, infra)
+
+
+def model(history, revisions=None, current_revision=None, limit=10):
+    """history: [(number, status, workflow or Identity or None, revision)], any order.
+    revisions: [(number, previous numbers)] kept in the cluster; default: one per release."""
+    releases = []
+    for number, status, identity, revision in history:
+        if isinstance(identity, str):
+            identity = who(identity)
+        releases.append(Release(number, status, [ReleaseWorkload(WEB, revision)], "configmap/r", identity))
+    releases.sort(key=lambda r: r.number, reverse=True)
+    if revisions is None:
+        revisions = [(r.workloads[0].revision, ()) for r in releases if r.workloads[0].revision is not None]
+    kept = [Revision(WEB, n, tuple(prev), "ReplicaSet", f"web-{n}", (f"web:{n}",)) for n, prev in sorted(set(
+        (n, tuple(p)) for n, p in revisions))]
+    current = current_revision if current_revision is not None else max((n for n, _ in revisions), default=None)
+    state = WorkloadState(WEB, "100", current, (f"web:{current}",), kept, revision_history_limit=limit)
+    return ReleaseModel("release-x", NS, releases, {WEB: state})
+
+
+# (history, options, expected target release, expected eligible)
+CASES = {
+    "last succeeded before a failure": (
+        [(1, S, "w1", 1), (2, S, "w1", 2), (3, F, "w1", 3)], {}, 2, True),
+    "skips failed releases": (
+        [(1, S, "w1", 1), (2, F, "w1", 2), (3, F, "w1", 3)], {}, 1, True),
+    "in-progress current is rolled back": (
+        [(1, S, "w1", 1), (2, P, "w1", 2)], {}, 1, True),
+    "w1/w2 by workflow": (
+        [(3, S, "w1", 3), (4, S, "w2", 4), (5, F, "w1", 5)], {}, 3, True),
+    "w1/w2 by infrastructure": (
+        [(3, S, "w1", 3), (4, S, "w2", 4), (5, F, "w1", 5)], {"match": "infra"}, 4, True),
+    "another infra mapping never matches": (
+        [(1, S, who("w1", OTHER_INFRA), 1), (2, F, "w1", 2)], {"match": "infra"}, None, False),
+    "--workflow-id overrides the failed release's workflow": (
+        [(3, S, "w1", 3), (4, S, "w2", 4), (5, F, "w1", 5)], {"workflow_id": "w2"}, 4, True),
+    "first deployment failed": (
+        [(1, F, "w1", 1)], {}, None, False),
+    "only other workflows succeeded": (
+        [(1, S, "w2", 1), (2, F, "w1", 2)], {}, None, False),
+    "succeeded latest: nothing to do": (
+        [(1, S, "w1", 1), (2, S, "w1", 2)], {}, None, True),
+    "succeeded latest with --to-release": (
+        [(1, S, "w1", 1), (2, S, "w1", 2)], {"to_release": 1}, 1, True),
+    "no identity anywhere: release name ties them": (
+        [(1, S, None, 1), (2, F, None, 2)], {}, 1, True),
+    "unknown identity on a candidate is not a match": (
+        [(1, S, None, 1), (2, F, "w1", 2)], {}, None, False),
+    "no statuses: kubectl's previous revision": (
+        [(1, None, None, 1), (2, None, None, 2), (3, None, None, 3)], {}, 2, True),
+    "no statuses and a single release": (
+        [(1, None, None, 1)], {}, None, False),
+}
+
+
+@pytest.mark.parametrize("history, options, expected, eligible", CASES.values(), ids=CASES.keys())
+def test_rollback_to(history, options, expected, eligible):
+    result = plan(model(history), PlanOptions(**options))
+    assert (result.target.number if result.target else None) == expected
+    assert result.eligible is eligible
+    assert result.reason  # every outcome is explained in words
+
+
+def test_w1_w2_plan_names_the_passed_over_release():
+    result = plan(model([(3, S, "w1", 3), (4, S, "w2", 4), (5, F, "w1", 5)]), PlanOptions())
+    assert any("4" in note and "--match infra" in note for note in result.notes)
+
+
+def test_workload_change_shows_revisions_and_images():
+    result = plan(model([(1, S, "w1", 1), (2, S, "w1", 2), (3, F, "w1", 3)]), PlanOptions())
+    change, = result.workloads
+    assert (change.ref, change.from_revision, change.to_revision) == (WEB, 3, 2)
+    assert (change.from_images, change.to_images) == (("web:3",), ("web:2",))
+    assert change.source.object_name == "web-2"
+    assert result.has_changes
+
+
+def test_revision_renumbered_by_an_earlier_rollback_is_found_through_its_history():
+    # Release 1 recorded revision 1; a later undo renumbered that ReplicaSet to 4 ("1" in its history).
+    history = [(1, S, "w1", 1), (2, F, "w1", 2), (3, F, "w1", 3)]
+    result = plan(model(history, revisions=[(2, ()), (3, ()), (4, (1,))], current_revision=3), PlanOptions())
+    change, = result.workloads
+    assert (result.target.number, change.recorded_revision, change.to_revision) == (1, 1, 4)
+
+
+def test_pruned_revision_names_the_revision_and_the_limit():
+    history = [(1, S, "w1", 1), (2, F, "w1", 2)]
+    with pytest.raises(PrunedRevision, match=r"revision 1 of deployment/web .* revisionHistoryLimit is 1 .* kept are 2"):
+        plan(model(history, revisions=[(2, ())], limit=1), PlanOptions())
+
+
+def test_current_template_already_matches_is_not_a_change():
+    history = [(1, S, "w1", 1), (2, F, "w1", 2)]
+    result = plan(model(history, revisions=[(2, ()), (3, (1,))], current_revision=3), PlanOptions())
+    assert result.workloads[0].unchanged
+    assert not result.has_changes
+
+
+def test_to_revision_finds_the_release_that_deployed_it():
+    result = plan(model([(1, S, "w1", 1), (2, S, "w1", 2), (3, F, "w1", 3)]), PlanOptions(to_revision=1))
+    assert result.target.number == 1
+    assert result.workloads[0].to_revision == 1
+
+
+def test_to_release_that_does_not_exist():
+    with pytest.raises(UnknownRelease, match="release 9 is not in the history of release-x"):
+        plan(model([(1, S, "w1", 1), (2, F, "w1", 2)]), PlanOptions(to_release=9))
+
+
+def test_to_release_and_to_revision_together_is_a_usage_error():
+    with pytest.raises(UsageError):
+        plan(model([(1, S, "w1", 1)]), PlanOptions(to_release=1, to_revision=1))
+
+
+def test_to_release_of_a_failed_release_is_allowed_with_a_note():
+    result = plan(model([(1, F, "w1", 1), (2, F, "w1", 2)]), PlanOptions(to_release=1))
+    assert result.target.number == 1
+    assert any("failed" in note for note in result.notes)
+
+
+def test_workload_deleted_since_is_an_error_naming_it():
+    m = model([(1, S, "w1", 1), (2, F, "w1", 2)])
+    m.workloads.clear()
+    with pytest.raises(Exception, match="deployment/web of release 1 no longer exists"):
+        plan(m, PlanOptions())
