@@ -26,6 +26,12 @@ class ClusterUnreachable(PluginError):
     exit_code = 1
 
 
+class CorruptHistory(PluginError):
+    """A release record (history ConfigMap/Secret, declarative release Secret) cannot be read."""
+
+    exit_code = 1
+
+
 class NoEligibleRelease(PluginError):
     """There is no release to roll back to; nothing was changed."""
 

@@ -1,6 +1,6 @@
 """All output is text made here: data for stdout, from the views' plain dicts.
 
-Tables use tabulate's plain format (kubectl's look: upper-case headers, no borders). No color
+Tables look like kubectl's: upper-case headers, no borders, columns three spaces apart. No color
 is ever written, so NO_COLOR and pipes need no special case.
 """
 
@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import json
 
+import tabulate as tabulate_module
 import yaml
-from tabulate import tabulate
+from tabulate import DataRow, TableFormat, tabulate
 
 NONE = "<none>"
+
+# kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
+KUBECTL_TABLE = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
+                            headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
+                            padding=0, with_header_hide=None)
+# tabulate widens every column by two spaces beyond its header unless told otherwise.
+tabulate_module.MIN_PADDING = 0
 
 
 def structured(data: object, output: str) -> str:
@@ -24,7 +32,8 @@ def structured(data: object, output: str) -> str:
 def _table(headers: list[str], rows: list[list[object]]) -> str:
     if not rows:
         return ""
-    return tabulate(rows, headers=headers, tablefmt="plain", disable_numparse=True) + "\n"
+    text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 
 def _text(value: object) -> str:

@@ -27,10 +27,14 @@ def controlled_by(child: dict, owner: dict) -> bool:
                for ref in child["metadata"].get("ownerReferences") or [])
 
 
-def template_images(template: dict | None) -> tuple[str, ...]:
-    """The images of a pod template's containers, in order (init containers excluded)."""
-    spec = (template or {}).get("spec") or {}
-    return tuple(container.get("image", "") for container in spec.get("containers") or [])
+def template_images(template: object) -> tuple[str, ...]:
+    """The images of a pod template's containers, in order (init containers are not the artifact
+    a release ships). Tolerates malformed input: manifests also come from release Secrets."""
+    spec = template.get("spec") if isinstance(template, dict) else None
+    containers = spec.get("containers") if isinstance(spec, dict) else None
+    if not isinstance(containers, list):
+        return ()
+    return tuple(c["image"] for c in containers if isinstance(c, dict) and isinstance(c.get("image"), str))
 
 
 def annotations(obj: dict) -> dict[str, str]:

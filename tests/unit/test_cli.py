@@ -67,3 +67,30 @@ def test_request_timeout_is_parsed_and_zero_means_none():
     assert flags_from(request_timeout="0").request_timeout is None
     with pytest.raises(UsageError, match="--request-timeout"):
         flags_from(request_timeout="soon")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["plan", "deployment/"], "is not KIND/NAME"),
+    (["plan", "cronjob/x"], "unsupported workload kind 'cronjob'"),
+    (["plan", "r", "--to-release", "1", "--to-revision", "2"], "cannot be used together"),
+    (["history", "r", "--request-timeout", "soon"], "--request-timeout"),
+    (["history", "r", "--as-group", "ops"], "--as-group needs --as"),
+])
+def test_bad_command_lines_exit_2_before_any_request(argv, message, tmp_path):
+    # A kubeconfig pointing at a port nothing listens on: reaching it would exit 1, not 2.
+    env = {"KUBECONFIG": str(tmp_path / "absent")}
+    done = subprocess.run([sys.executable, "-m", "kubectl_harness_rollback", *argv], capture_output=True,
+                          text=True, env={**__import__("os").environ, **env})
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+def test_no_kubeconfig_is_one_line_and_exit_1(tmp_path):
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_SERVICE_HOST"}
+    env.update(KUBECONFIG=str(tmp_path / "absent"), HOME=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "kubectl_harness_rollback", "history", "r"],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: no kubeconfig found") and done.stderr.count("\n") == 1

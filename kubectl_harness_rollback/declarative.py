@@ -1,0 +1,142 @@
+"""Harness declarative-rollback release Secrets (PRODUCT.md §3.2): one Secret per release.
+
+The Secret (type `harness.io/release/v2`, name `harness.release.<release name>.<N>`) says in its
+labels which release it is and how it ended, in its annotations who deployed it, and in
+`data.release` (gzip of multi-document YAML) every resource of the release. A declarative release
+is restored by re-applying those manifests, so its workloads carry no revision.
+
+Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import CorruptHistory
+from .history_codec import GZIP_MAGIC, gunzip, load_yaml, unbase64, utf8
+from .model import Identity, InfraMapping, Release, ReleaseWorkload, Status, WorkloadRef
+from .workloads.common import template_images
+
+RELEASE_SECRET_TYPE = "harness.io/release/v2"
+SECRET_NAME_PREFIX = "harness.release."
+RELEASE_KEY = "release"
+LABEL_RELEASE = "release"
+LABEL_RELEASE_NUMBER = "release-number"
+LABEL_STATUS = "status"
+LABEL_COLOR = "color"
+LABEL_BG_ENVIRONMENT = "harness.io/bg-environment"
+ANNOTATION_SERVICE = "harness.io/service"
+ANNOTATION_INFRA = "harness.io/infra"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+_NUMBER = re.compile(r"[0-9]{1,18}")  # bounded: int() refuses strings over 4300 digits
+
+
+@dataclass
+class DeclarativeRelease:
+    """A release read from its Secret, with the manifests that re-applying it would restore."""
+
+    release: Release
+    manifests: list[dict]
+    secret_name: str
+
+
+def parse_release_secret(name: str, namespace: str, labels: dict | None, annotations: dict | None,
+                         data: dict | None) -> DeclarativeRelease:
+    """The release a declarative release Secret records. `data` is as the client returns it (base64)."""
+    labels, annotations, data = labels or {}, annotations or {}, data or {}
+    manifests = _manifests(name, namespace, data.get(RELEASE_KEY))
+    release = Release(
+        number=_number(name, namespace, labels.get(LABEL_RELEASE_NUMBER)),
+        status=_status(name, namespace, labels.get(LABEL_STATUS)),
+        workloads=[ReleaseWorkload(ref, None) for ref in _workload_refs(manifests, namespace)],
+        source="declarative",
+        # The Secret records no Workflow Id (FirstGen's), and no cluster name: annotations add those.
+        identity=Identity(workflow_id=None, infra=InfraMapping(
+            service_id=annotations.get(ANNOTATION_SERVICE) or None,
+            infra_id=annotations.get(ANNOTATION_INFRA) or None,
+            cluster_name=None,
+            namespace=namespace,
+        )),
+        bg_environment=labels.get(LABEL_BG_ENVIRONMENT) or None,
+        color=labels.get(LABEL_COLOR) or None,
+    )
+    return DeclarativeRelease(release=release, manifests=manifests, secret_name=name)
+
+
+def images_of(manifest: dict) -> tuple[str, ...]:
+    """The container images of a workload manifest's pod template, in order."""
+    spec = manifest.get("spec") if isinstance(manifest, dict) else None
+    return template_images(spec.get("template") if isinstance(spec, dict) else None)
+
+
+def _corrupt(name: str, namespace: str, reason: str) -> CorruptHistory:
+    return CorruptHistory(f"declarative release secret/{name} in namespace {namespace} is corrupt: "
+                          f"{reason}; fix or delete the Secret")
+
+
+def _shown(value: object) -> str:
+    """A label value for a message (labels are metadata, not Secret content), kept to one short line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(name: str, namespace: str, label: object) -> int:
+    """The `release-number` label decides; an unlabelled Secret still carries N in its name."""
+    if label is not None:
+        if isinstance(label, str) and _NUMBER.fullmatch(label.strip()):
+            return int(label.strip())
+        raise _corrupt(name, namespace, f"label {LABEL_RELEASE_NUMBER} {_shown(label)} is not a number")
+    suffix = name.rsplit(".", 1)[-1]
+    if name.startswith(SECRET_NAME_PREFIX) and _NUMBER.fullmatch(suffix):
+        return int(suffix)
+    raise _corrupt(name, namespace, f"it has no {LABEL_RELEASE_NUMBER} label and its name does not end in one")
+
+
+def _status(name: str, namespace: str, label: object) -> Status:
+    try:
+        return Status.parse(label)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        what = f"it has no {LABEL_STATUS} label" if label is None else f"label {LABEL_STATUS} {_shown(label)} is unknown"
+        raise _corrupt(name, namespace, f"{what} (expected one of {allowed})") from None
+
+
+def _manifests(name: str, namespace: str, value: object) -> list[dict]:
+    """The resource documents of `data.release`: base64 (the API's), then gzip, then YAML.
+    Plain YAML without gzip is accepted too, as the legacy history is read leniently."""
+    if not value:
+        return []
+    try:
+        raw = unbase64(value)
+        text = utf8(gunzip(raw) if raw.startswith(GZIP_MAGIC) else raw)
+        documents = load_yaml(text, every_document=True)
+    except ValueError as exc:  # the reason names no content; see history_codec
+        raise _corrupt(name, namespace, f"data.{RELEASE_KEY} {exc}") from None
+    manifests = [doc for doc in documents if doc is not None]
+    if not all(isinstance(doc, dict) for doc in manifests):
+        raise _corrupt(name, namespace, f"data.{RELEASE_KEY} holds a YAML document that is not a mapping")
+    return manifests
+
+
+def _workload_refs(manifests: list[dict], namespace: str) -> list[WorkloadRef]:
+    """Every workload kind rollback knows, once each, in manifest order."""
+    refs: list[WorkloadRef] = []
+    for manifest in manifests:
+        kind, name = manifest.get("kind"), _path(manifest, "metadata", "name")
+        if kind in WORKLOAD_KINDS and isinstance(name, str) and name:
+            own_namespace = _path(manifest, "metadata", "namespace")
+            ref = WorkloadRef(kind, name, own_namespace if isinstance(own_namespace, str) and own_namespace
+                              else namespace)
+            if ref not in refs:
+                refs.append(ref)
+    return refs
+
+
+def _path(document: object, *keys: str) -> object:
+    """document[k1][k2]...; None where a level is missing or is not a mapping."""
+    for key in keys:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document
