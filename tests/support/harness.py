@@ -204,3 +204,22 @@ class HarnessRollingDeployer:
         write_history(self.core, self.namespace, self.release_name, self.releases,
                       store=self.store, compressed=self.compressed)
         return release
+
+
+def write_declarative_release(core: k8s.CoreV1Api, namespace: str, release_name: str, number: int, status: str,
+                              manifests: list[dict], identity: Identity = Identity(),
+                              color: str | None = None) -> None:
+    """One Harness declarative-rollback release Secret (type harness.io/release/v2)."""
+    labels = {"owner": "harness", "release": release_name, "release-number": str(number), "status": status}
+    if color:
+        labels.update({"color": color, "harness.io/bg-environment": "stage"})
+    release = gzip.compress(yaml.safe_dump_all(manifests).encode())
+    core.create_namespaced_secret(namespace, k8s.V1Secret(
+        metadata=k8s.V1ObjectMeta(
+            name=f"harness.release.{release_name}.{number}", labels=labels,
+            annotations={"harness.io/service": identity.service_id, "harness.io/env": "prod",
+                         "harness.io/infra": identity.infra_id,
+                         "harness.io/infra-key": f"{identity.service_id}-{identity.infra_id}"}),
+        type="harness.io/release/v2",
+        data={"release": base64.b64encode(release).decode()},
+    ))

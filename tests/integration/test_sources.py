@@ -1,0 +1,112 @@
+"""Every source of PRODUCT.md §3 read from the real cluster: list, declarative Secrets,
+annotations without a history, and ControllerRevisions of StatefulSets and DaemonSets."""
+
+import json
+import time
+
+from kubernetes import client as k8s
+
+from tests.support.harness import HarnessRollingDeployer, Identity, write_declarative_release
+
+
+def pod_template(app, image, release_name=None):
+    labels = {"app": app, **({"harness.io/release-name": release_name} if release_name else {})}
+    return k8s.V1PodTemplateSpec(metadata=k8s.V1ObjectMeta(labels=labels),
+                                 spec=k8s.V1PodSpec(containers=[k8s.V1Container(name=app, image=image)]))
+
+
+def test_list_finds_releases_from_every_source(apps, core, namespace, plugin):
+    HarnessRollingDeployer(apps, core, namespace, store="secret").deploy("registry.example/web:1", status="Failed")
+    manifest = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+                "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "registry.example/api:7"}]}}}}
+    write_declarative_release(core, namespace, "release-api", 1, "Succeeded", [manifest])
+    write_declarative_release(core, namespace, "release-api", 2, "Failed", [manifest])
+
+    rows = json.loads(plugin("list", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["release"], r["latest"], r["status"], r["workloads"], r["source"]) for r in rows] == [
+        ("release-api", 2, "Failed", [], "declarative"),
+        ("release-infra-prod", 1, "Failed", ["deployment/web"], "secret/release-infra-prod"),
+    ]
+    everywhere = json.loads(plugin("list", "-A", "-o", "json", check_exit=0).stdout)
+    assert {("release-api", namespace), ("release-infra-prod", namespace)} <= {
+        (r["release"], r["namespace"]) for r in everywhere}
+
+
+def test_declarative_release_secrets_make_the_history(core, namespace, plugin):
+    def manifest(tag):
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api", "namespace": namespace},
+                "spec": {"template": {"spec": {"containers": [{"name": "api", "image": f"registry.example/api:{tag}"}]}}}}
+    for number, status in ((1, "Succeeded"), (2, "Succeeded"), (3, "Failed")):
+        write_declarative_release(core, namespace, "release-api", number, status,
+                                  [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"}}, manifest(number)],
+                                  identity=Identity(service_id="svc-api", infra_id="infra-2"))
+    rows = json.loads(plugin("history", "release-api", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["number"], r["status"], r["source"], [w["name"] for w in r["workloads"]]) for r in rows] == [
+        (3, "Failed", "declarative", ["api"]), (2, "Succeeded", "declarative", ["api"]),
+        (1, "Succeeded", "declarative", ["api"])]
+    assert rows[0]["infraMapping"]["serviceId"] == "svc-api"
+
+
+def test_annotations_alone_give_releases_with_status(apps, namespace, plugin):
+    """A pipeline that stamps release number and status on the Deployment (no history object)."""
+    def deploy(number, status, image):
+        body = {"metadata": {"annotations": {"harness.io/release-number": str(number),
+                                             "harness.io/release-status": status,
+                                             "harness.io/workflow-id": "wf", "harness.io/service": "svc",
+                                             "harness.io/infra": "inf", "harness.io/cluster-name": "c"}},
+                "spec": {"template": {"spec": {"containers": [{"name": "web", "image": image}]}}}}
+        if number == 1:
+            apps.create_namespaced_deployment(namespace, k8s.V1Deployment(
+                metadata=k8s.V1ObjectMeta(name="web", annotations=body["metadata"]["annotations"]),
+                spec=k8s.V1DeploymentSpec(replicas=1, selector=k8s.V1LabelSelector(match_labels={"app": "web"}),
+                                          template=pod_template("web", image, "rel-web"))))
+        else:
+            apps.patch_namespaced_deployment("web", namespace, body)
+        from tests.support.harness import wait_for_rollout
+        wait_for_rollout(apps, namespace, "web")
+
+    deploy(1, "Succeeded", "registry.example/web:1")
+    deploy(2, "Failed", "registry.example/web:2")
+    rows = json.loads(plugin("history", "rel-web", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["number"], r["status"], r["source"], r["workloads"][0]["images"]) for r in rows] == [
+        (2, "Failed", "annotations", ["registry.example/web:2"]),
+        (1, "Succeeded", "annotations", ["registry.example/web:1"])]
+    view = json.loads(plugin("plan", "rel-web", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert view["target"]["number"] == 1 and view["workloads"][0]["toRevision"] == 1
+
+
+def test_statefulset_and_daemonset_revisions_come_from_controller_revisions(apps, namespace, plugin):
+    apps.create_namespaced_stateful_set(namespace, k8s.V1StatefulSet(
+        metadata=k8s.V1ObjectMeta(name="db"),
+        spec=k8s.V1StatefulSetSpec(service_name="db", replicas=1, selector=k8s.V1LabelSelector(match_labels={"app": "db"}),
+                                   template=pod_template("db", "registry.example/db:1"))))
+    apps.create_namespaced_daemon_set(namespace, k8s.V1DaemonSet(
+        metadata=k8s.V1ObjectMeta(name="agent"),
+        spec=k8s.V1DaemonSetSpec(selector=k8s.V1LabelSelector(match_labels={"app": "agent"}),
+                                 template=pod_template("agent", "registry.example/agent:1"))))
+    def observed():
+        """Each template change is seen by its controller before the next (one revision each)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            objs = [apps.read_namespaced_stateful_set("db", namespace), apps.read_namespaced_daemon_set("agent", namespace)]
+            if all((o.status.observed_generation or 0) >= o.metadata.generation for o in objs):
+                return
+            time.sleep(0.2)
+        raise AssertionError("controllers did not observe the template change")
+
+    observed()
+    for tag in ("2", "3"):
+        apps.patch_namespaced_stateful_set("db", namespace, {"spec": {"template": {"spec": {"containers": [
+            {"name": "db", "image": f"registry.example/db:{tag}"}]}}}})
+        apps.patch_namespaced_daemon_set("agent", namespace, {"spec": {"template": {"spec": {"containers": [
+            {"name": "agent", "image": f"registry.example/agent:{tag}"}]}}}})
+        observed()
+
+    for target, image in (("statefulset/db", "registry.example/db"), ("daemonset/agent", "registry.example/agent")):
+        rows = json.loads(plugin("history", target, "-n", namespace, "-o", "json", check_exit=0).stdout)
+        assert [(r["number"], r["status"], r["source"], r["workloads"][0]["images"]) for r in rows] == [
+            (3, None, "revisions", [f"{image}:3"]), (2, None, "revisions", [f"{image}:2"]),
+            (1, None, "revisions", [f"{image}:1"])], target
+        view = json.loads(plugin("plan", target, "-n", namespace, "-o", "json", check_exit=0).stdout)
+        assert (view["workloads"][0]["fromRevision"], view["workloads"][0]["toRevision"]) == (3, 2)
+        assert "kubectl's rule" in " ".join(view["notes"])
