@@ -230,6 +230,76 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
         raise NoEligibleRelease(result.reason)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target")
+@_selection_options
+@click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
+              metavar="none|client|server",
+              help="client: print what would change, send nothing; server: send the writes with dryRun=All.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady.")
+@click.option("--timeout", default="5m", show_default=True, metavar="DURATION",
+              help="How long to wait for steady state (exit 4 when it passes).")
+@click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@connection_options
+@click.pass_context
+def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
+             output: str, **given: Any) -> None:
+    """Roll TARGET back to the last release that worked, wait, and record it.
+
+    The rollback-to release is the one `plan` shows. Every check runs before the first
+    write; a change made by someone else in between stops the rollback.
+
+    \b
+    Examples:
+      kubectl harness-rollback rollback release-infra-prod -n shop
+      kubectl harness-rollback rollback deployment/web --dry-run=client
+      kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
+    """
+    selection = {key: given.pop(key) for key in ("match", "workflow_id", "to_release", "to_revision", "mode")}
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback.dryrun import DryRun
+
+    mode = DryRun.parse(dry_run)
+    try:
+        seconds = parse_duration(timeout)
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+    options = _plan_options(selection)
+    if options.to_release is not None and options.to_revision is not None:
+        raise UsageError("--to-release and --to-revision cannot be used together")
+
+    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback.executor import RollbackOptions, carry_out
+    from kubectl_harness_rollback.planner import plan as decide
+    from kubectl_harness_rollback.reader import Target, read_release
+    from kubectl_harness_rollback.views import outcome_view, plan_view
+
+    parsed = Target.parse(target)
+    kube = cluster(ctx)
+    model = read_release(kube, kube.namespace, parsed)
+    result = decide(model, options)
+    view = plan_view(result)
+    if output == "table":
+        click.echo(render.plan_text(view), nl=False)
+    if not result.eligible:
+        if output != "table":
+            click.echo(render.structured({"plan": view, "outcome": None}, output), nl=False)
+        raise NoEligibleRelease(result.reason)
+
+    def progress(line: str) -> None:
+        click.echo(line, err=True)
+
+    outcome = None
+    try:
+        outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds), progress)
+    finally:
+        if outcome is not None:
+            done = outcome_view(result, outcome, mode.value)
+            click.echo(render.structured({"plan": view, "outcome": done}, output) if output != "table"
+                       else render.outcome_text(done), nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
     try:

@@ -42,3 +42,9 @@ class NotSteady(PluginError):
     """The rollback was written but the workload was not steady within --timeout."""
 
     exit_code = 4
+
+
+class RolloutFailed(PluginError):
+    """The controller gave up on the rollout (e.g. its progress deadline passed)."""
+
+    exit_code = 4

@@ -90,6 +90,14 @@ class Revision:
     annotations: dict[str, str] = field(default_factory=dict)
     replicas: int | None = None
     ready_replicas: int | None = None
+    # The API object as read (ReplicaSet or ControllerRevision): what a rollback restores from.
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def template(self) -> dict:
+        """The pod template this revision restores (ReplicaSet spec, or ControllerRevision data)."""
+        spec = self.raw.get("spec") or ((self.raw.get("data") or {}).get("spec")) or {}
+        return spec.get("template") or {}
 
     def answers_to(self, number: int) -> bool:
         """True if this revision is, or was before an earlier rollback renumbered it, `number`."""
@@ -109,6 +117,8 @@ class WorkloadState:
     paused: bool = False
     replicas: int | None = None
     annotations: dict[str, str] = field(default_factory=dict)
+    # The API object as read; its resourceVersion guards every write (optimistic concurrency).
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     def revision(self, number: int) -> Revision | None:
         """The revision that is or was `number`; the current number wins over an old one."""

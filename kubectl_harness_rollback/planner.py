@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kubectl_harness_rollback import pod_template
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel, Revision, Status, WorkloadRef
 
@@ -43,10 +44,8 @@ class WorkloadChange:
     from_images: tuple[str, ...]
     to_images: tuple[str, ...]
     source: Revision | None  # the ReplicaSet/ControllerRevision that holds the template
-
-    @property
-    def unchanged(self) -> bool:
-        return self.source is not None and self.from_revision == self.to_revision
+    unchanged: bool = False  # the workload already runs the rollback-to revision
+    differences: list[str] = field(default_factory=list)  # what restoring changes, in words
 
 
 @dataclass
@@ -158,6 +157,10 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
     if state is None:
         raise PluginError(f"{ref} of {label} no longer exists in namespace {model.namespace}; "
                           "nothing can restore it from the cluster")
+    if ref.kind == "ReplicaSet":
+        # A bare ReplicaSet has no revisions: the release's own ReplicaSet is scaled back up.
+        return WorkloadChange(ref, None, None, recorded, state.images, state.images, None,
+                              unchanged=bool(state.replicas))
     if recorded is None:
         if release is not None and release.source == "declarative":
             return WorkloadChange(ref, state.current_revision, None, None, state.images, (), None)
@@ -170,8 +173,11 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
         raise PrunedRevision(
             f"revision {recorded} of {ref} ({label}) is no longer in the cluster: revisionHistoryLimit is "
             f"{state.revision_history_limit} and the revisions kept are {kept}{hint}")
+    differences = pod_template.describe_changes((state.raw.get("spec") or {}).get("template") or {}, revision.template)
+    if state.replicas is not None:
+        differences.append(f"replicas: {state.replicas}, kept (a rollback restores the template, not the scale)")
     return WorkloadChange(ref, state.current_revision, revision.number, recorded, state.images, revision.images,
-                          revision)
+                          revision, unchanged=state.current_revision == revision.number, differences=differences)
 
 
 def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
@@ -207,6 +213,12 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if target is None:
         return result
     result.workloads = [_change(model, w.ref, w.revision, target) for w in target.workloads]
+    targets = {w.ref for w in target.workloads}
+    failed_still_up = any((model.workloads[w.ref].replicas or 0) > 0 for w in current.workloads
+                          if w.ref.kind == "ReplicaSet" and w.ref not in targets and w.ref in model.workloads)
+    for change in result.workloads:
+        if change.ref.kind == "ReplicaSet" and failed_still_up:
+            change.unchanged = False
     left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads})
     for ref in left:
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "

@@ -97,8 +97,28 @@ def plan_text(view: dict) -> str:
         rows = [[f"{w['kind'].lower()}/{w['name']}", _text(w["fromRevision"]), _text(w["toRevision"]),
                  _text(", ".join(w["fromImages"])), _text(", ".join(w["toImages"]))] for w in view["workloads"]]
         lines += ["", _table(["WORKLOAD", "FROM REVISION", "TO REVISION", "IMAGES NOW", "IMAGES AFTER"], rows).rstrip()]
+        for w in view["workloads"]:
+            if w.get("differences") and not w.get("unchanged"):
+                lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
             lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
     for note in view["notes"]:
         lines.append(f"Note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def outcome_text(view: dict) -> str:
+    """The end of `rollback`: what was done, or why nothing was."""
+    if view["nothingToDo"]:
+        return ""  # the plan above already says so
+    if view["dryRun"] == "client":
+        return "\nDry run (client): nothing was sent to the cluster.\n"
+    lines = [""] + view["written"]
+    if view["dryRun"] == "server":
+        lines.append("Dry run (server): the API server accepted every write; nothing was stored.")
+    for item in view["newRevisions"]:
+        lines.append(f"{item['kind'].lower()}/{item['name']} is now at revision {item['revision']}")
+    lines += [f"Recorded: {line}" for line in view["recorded"]]
+    if view["steady"]:
+        lines.append("Rollback complete: every workload is steady.")
     return "\n".join(lines) + "\n"

@@ -65,8 +65,23 @@ def plan_view(plan: Plan) -> dict:
             {"kind": w.ref.kind, "name": w.ref.name, "fromRevision": w.from_revision, "toRevision": w.to_revision,
              "recordedRevision": w.recorded_revision, "fromImages": list(w.from_images),
              "toImages": list(w.to_images),
-             "source": f"{w.source.object_kind}/{w.source.object_name}" if w.source else None}
+             "source": f"{w.source.object_kind}/{w.source.object_name}" if w.source else None,
+             "unchanged": w.unchanged, "differences": list(w.differences)}
             for w in plan.workloads
         ],
         "notes": list(plan.notes),
+    }
+
+
+def outcome_view(plan: Plan, outcome, dry_run: str) -> dict:
+    """`rollback -o json`: what was written, the new revision numbers, what was recorded."""
+    return {
+        "dryRun": dry_run,
+        "changed": bool(outcome.written),
+        "written": list(outcome.written),
+        "newRevisions": [{"kind": ref.kind, "name": ref.name, "revision": number}
+                         for ref, number in sorted(outcome.new_revisions.items())],
+        "recorded": list(outcome.recorded),
+        "steady": outcome.steady,
+        "nothingToDo": not plan.has_changes,
     }

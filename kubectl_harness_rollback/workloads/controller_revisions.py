@@ -6,6 +6,8 @@ A ControllerRevision's `data` is the patch that restores the template
 
 from __future__ import annotations
 
+import copy
+
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import annotations, controlled_by, selector_string, template_images
 
@@ -27,6 +29,7 @@ def _revision(ref: WorkloadRef, controller_revision: dict) -> Revision:
         object_name=controller_revision["metadata"]["name"],
         images=template_images(template),
         annotations=annotations(controller_revision),
+        raw=controller_revision,
     )
 
 
@@ -49,4 +52,27 @@ def state(kind: str, workload: dict, children: list[dict], current_name: str | N
         revision_history_limit=spec.get("revisionHistoryLimit", DEFAULT_REVISION_HISTORY_LIMIT),
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
+        raw=workload,
     )
+
+
+def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, str]) -> tuple[str, dict]:
+    """kubectl's undo for StatefulSets and DaemonSets: the ControllerRevision's `data` (the template
+    with `$patch: replace`) as a strategic merge patch, guarded by the resourceVersion read."""
+    body = copy.deepcopy(revision.raw.get("data") or {})
+    body["metadata"] = {"resourceVersion": state.resource_version, "annotations": dict(audit)}
+    return "strategic", body
+
+
+def new_revision_number(kube, namespace: str, obj: dict, current_name: str | None) -> int | None:
+    """The number the controller gave the restored template: it reuses the matching
+    ControllerRevision and raises its number above all others."""
+    children = list_children(kube, namespace, obj)
+    revisions = sorted((_revision(WorkloadRef(obj["kind"], obj["metadata"]["name"], namespace), cr)
+                        for cr in children if controlled_by(cr, obj)), key=lambda r: r.number)
+    named = [r.number for r in revisions if r.object_name == current_name]
+    return named[0] if named else (revisions[-1].number if revisions else None)
+
+
+def observed(obj: dict) -> bool:
+    return (obj.get("status") or {}).get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+
+from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import (
     annotations, controlled_by, parse_revision_number, selector_string, template_images,
@@ -41,6 +44,7 @@ def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:
         annotations=notes,
         replicas=replica_set["spec"].get("replicas"),
         ready_replicas=status.get("readyReplicas", 0),
+        raw=replica_set,
     )
 
 
@@ -59,4 +63,80 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
         paused=bool(spec.get("paused")),
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
+        raw=workload,
     )
+
+
+# kubectl rollout undo keeps the live values of these: they are the controller's (and
+# kubectl apply's) own bookkeeping, not part of the revision being restored.
+BOOKKEEPING_ANNOTATIONS = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    REVISION_HISTORY,
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+)
+POD_TEMPLATE_HASH = "pod-template-hash"
+
+
+def restored_template(revision: Revision) -> dict:
+    """The ReplicaSet's pod template without the label the controller adds to it."""
+    template = copy.deepcopy(revision.raw["spec"]["template"])
+    labels = template.get("metadata", {}).get("labels") or {}
+    labels.pop(POD_TEMPLATE_HASH, None)
+    return template
+
+
+def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, str]) -> tuple[str, list]:
+    """kubectl's undo as one JSON patch, guarded by the resourceVersion read when planning.
+
+    Replaces the template with the ReplicaSet's and the annotations with the ReplicaSet's
+    (which carry the identity of the release being restored), keeping the live bookkeeping keys.
+    """
+    restored = {k: v for k, v in revision.annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
+    restored.update({k: state.annotations[k] for k in BOOKKEEPING_ANNOTATIONS if k in state.annotations})
+    restored.update(audit)
+    return "json", [
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": state.resource_version},
+        {"op": "replace", "path": "/spec/template", "value": restored_template(revision)},
+        {"op": "replace", "path": "/metadata/annotations", "value": restored},
+    ]
+
+
+def read(kube, namespace: str, name: str) -> dict:
+    return kube.call(kube.apps.read_namespaced_deployment, name, namespace)
+
+
+def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
+    return kube.call(kube.apps.patch_namespaced_deployment, name, namespace, body, **dry_run)
+
+
+def observed(obj: dict) -> bool:
+    return (obj.get("status") or {}).get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)
+
+
+def rollout_status(obj: dict) -> tuple[bool, str]:
+    """(done, message) in the words of `kubectl rollout status deployment/NAME`."""
+    name, spec, status = obj["metadata"]["name"], obj["spec"], obj.get("status") or {}
+    if not observed(obj):
+        return False, "Waiting for deployment spec update to be observed..."
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
+            raise RolloutFailed(f'deployment "{name}" exceeded its progress deadline')
+    want, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
+    if updated < want:
+        return False, (f'Waiting for deployment "{name}" rollout to finish: {updated} out of {want} '
+                       "new replicas have been updated...")
+    if status.get("replicas", 0) > updated:
+        return False, (f'Waiting for deployment "{name}" rollout to finish: {status.get("replicas", 0) - updated} '
+                       "old replicas are pending termination...")
+    if status.get("availableReplicas", 0) < updated:
+        return False, (f'Waiting for deployment "{name}" rollout to finish: {status.get("availableReplicas", 0)} '
+                       f"of {updated} updated replicas are available...")
+    return True, f'deployment "{name}" successfully rolled out'
+
+
+def current_revision(kube, namespace: str, obj: dict) -> int | None:
+    """The revision number the controller gave the restored template (once it observed it)."""
+    return parse_revision_number(annotations(obj).get(REVISION))

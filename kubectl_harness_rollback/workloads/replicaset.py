@@ -28,4 +28,35 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
         revisions=[],
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
+        raw=workload,
     )
+
+
+def scale_patch(state: WorkloadState, replicas: int, audit: dict[str, str]) -> tuple[str, dict]:
+    """A bare ReplicaSet is rolled back by scale: guarded by the resourceVersion read."""
+    return "merge", {"metadata": {"resourceVersion": state.resource_version, "annotations": dict(audit)},
+                     "spec": {"replicas": replicas}}
+
+
+def read(kube, namespace: str, name: str) -> dict:
+    return kube.call(kube.apps.read_namespaced_replica_set, name, namespace)
+
+
+def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
+    return kube.call(kube.apps.patch_namespaced_replica_set, name, namespace, body, **dry_run)
+
+
+def observed(obj: dict) -> bool:
+    return (obj.get("status") or {}).get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)
+
+
+def current_revision(kube, namespace: str, obj: dict) -> int | None:
+    return None
+
+
+def rollout_status(obj: dict) -> tuple[bool, str]:
+    name, status = obj["metadata"]["name"], obj.get("status") or {}
+    want, ready = obj["spec"].get("replicas", 1), status.get("readyReplicas", 0)
+    if not observed(obj) or ready < want or status.get("replicas", 0) != want:
+        return False, f'Waiting for replica set "{name}": {ready} of {want} replicas are ready...'
+    return True, f'replica set "{name}" has {want} ready replicas'

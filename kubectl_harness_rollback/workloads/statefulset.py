@@ -7,6 +7,8 @@ from kubectl_harness_rollback.workloads import controller_revisions
 
 kind = "StatefulSet"
 list_children = controller_revisions.list_children
+rollback_patch = controller_revisions.rollback_patch
+observed = controller_revisions.observed
 
 
 def list_workloads(kube, namespace: str) -> list[dict]:
@@ -16,3 +18,31 @@ def list_workloads(kube, namespace: str) -> list[dict]:
 def state(workload: dict, children: list[dict]) -> WorkloadState:
     current = (workload.get("status") or {}).get("updateRevision")
     return controller_revisions.state(kind, workload, children, current)
+
+
+def read(kube, namespace: str, name: str) -> dict:
+    return kube.call(kube.apps.read_namespaced_stateful_set, name, namespace)
+
+
+def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
+    return kube.call(kube.apps.patch_namespaced_stateful_set, name, namespace, body, **dry_run)
+
+
+def current_revision(kube, namespace: str, obj: dict) -> int | None:
+    obj = {**obj, "kind": kind}
+    return controller_revisions.new_revision_number(kube, namespace, obj, (obj.get("status") or {}).get("updateRevision"))
+
+
+def rollout_status(obj: dict) -> tuple[bool, str]:
+    """(done, message) in the words of `kubectl rollout status statefulset/NAME`."""
+    spec, status = obj["spec"], obj.get("status") or {}
+    if not status.get("observedGeneration") or not observed(obj):
+        return False, "Waiting for statefulset spec update to be observed..."
+    want, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
+    if ready < want:
+        return False, f"Waiting for {want - ready} pods to be ready..."
+    if status.get("updateRevision") != status.get("currentRevision"):
+        return False, (f"waiting for statefulset rolling update to complete {status.get('updatedReplicas', 0)} "
+                       f"pods at revision {status.get('updateRevision')}...")
+    return True, f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods at revision " \
+                 f"{status.get('currentRevision')}..."

@@ -1,0 +1,110 @@
+"""What a rollback records, as Harness does, plus an audit trail (PRODUCT.md §5).
+
+- the current release becomes Failed;
+- the rollback-to release's stored revision becomes the number Kubernetes gave the restored
+  ReplicaSet/ControllerRevision, so the next deploy-fail-rollback cycle still finds it;
+- the history is written back in the format and encoding it was read in (guarded by the
+  resourceVersion read, so a concurrent writer is never overwritten);
+- an annotation on each workload says who rolled back what, and a Kubernetes Event says it too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.planner import Plan
+
+AUDIT_ANNOTATION = "harness.io/last-rollback"
+COMPONENT = "kubectl-harness_rollback"
+
+
+def now_iso(clock) -> str:
+    return datetime.fromtimestamp(clock(), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def audit_annotations(plan: Plan, user: str, at: str) -> dict[str, str]:
+    """The annotation a rollback leaves on each workload it changes (one JSON value)."""
+    record = {
+        "by": user, "at": at, "release": plan.release_name,
+        "fromRelease": plan.current.number if plan.current else None,
+        "toRelease": plan.target.number if plan.target else None,
+        "revisions": {str(w.ref): {"from": w.from_revision, "to": w.to_revision} for w in plan.workloads},
+    }
+    return {AUDIT_ANNOTATION: json.dumps(record, separators=(",", ":"), sort_keys=True)}
+
+
+def whoami(kube) -> str:
+    """The authenticated user, as the API server sees it (SelfSubjectReview), else the context."""
+    from kubernetes import client as k8s
+
+    try:
+        review = kube.call(k8s.AuthenticationV1Api(kube.api_client).create_self_subject_review,
+                           {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        return ((review.get("status") or {}).get("userInfo") or {}).get("username") or kube.context
+    except ApiException:
+        return kube.context
+
+
+def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, int]) -> dict:
+    """The legacy history after the rollback (pure: edits a copy)."""
+    doc = json.loads(json.dumps(doc))  # a deep copy of plain YAML data
+    # Harness marks the release it rolled back from Failed, whatever it was recorded as.
+    history_codec.set_release_status(doc, plan.current.number, Status.FAILED)
+    for ref, number in sorted(new_revisions.items()):
+        recorded = next((w for w in plan.target.workloads if w.ref == ref), None)
+        if recorded is not None and number is not None:
+            history_codec.set_workload_revision(doc, plan.target.number, ref, number)
+    return doc
+
+
+def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: dict[WorkloadRef, int],
+                         dry_run: DryRun) -> str:
+    """Write the history back where and how it was read; returns what was done, in words."""
+    store = model.history_store
+    read = {"ConfigMap": kube.core.read_namespaced_config_map, "Secret": kube.core.read_namespaced_secret}[store.kind]
+    patch = {"ConfigMap": kube.core.patch_namespaced_config_map, "Secret": kube.core.patch_namespaced_secret}[store.kind]
+    live = kube.call(read, store.name, store.namespace)
+    if live["metadata"]["resourceVersion"] != store.resource_version:
+        raise PluginError(f"{store.kind.lower()}/{store.name} changed since it was read; the rollback was done but "
+                          "its history was not updated: run the same command again to record it")
+    doc, _ = history_codec.decode_history(store.kind, store.name, store.namespace, live.get("data"))
+    data: dict = history_codec.encode_history(updated_history_doc(doc, plan, new_revisions), store.kind,
+                                              store.compressed)
+    if not store.compressed:
+        data.setdefault(history_codec.COMPRESSED_KEY, None)  # a merge patch null removes a stale flag
+    kube.call(patch, store.name, store.namespace,
+              {"metadata": {"resourceVersion": store.resource_version}, "data": data}, **dry_run.api_kwargs())
+    moved = [f"{ref} revision {n}" for ref, n in sorted(new_revisions.items()) if n is not None]
+    return (f"{store.kind.lower()}/{store.name}: release {plan.current.number} marked Failed"
+            + (f"; release {plan.target.number} now records {', '.join(moved)}" if moved else ""))
+
+
+def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> str | None:
+    """Declarative releases keep their status in the release Secret's `status` label."""
+    name = f"harness.release.{model.release_name}.{plan.current.number}"
+    if plan.current.status == Status.FAILED:
+        return None
+    kube.call(kube.core.patch_namespaced_secret, name, model.namespace,
+              {"metadata": {"labels": {"status": Status.FAILED.value}}}, **dry_run.api_kwargs())
+    return f"secret/{name}: status Failed"
+
+
+def record_event(kube, namespace: str, ref: WorkloadRef, uid: str, message: str, at: str, dry_run: DryRun) -> None:
+    """A Normal event on the workload, visible in `kubectl describe` and `kubectl get events`."""
+    body = {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"generateName": f"{ref.name}.", "namespace": namespace},
+        "involvedObject": {"apiVersion": "apps/v1", "kind": ref.kind, "name": ref.name, "namespace": namespace,
+                           "uid": uid},
+        "reason": "RolledBack", "message": message, "type": "Normal",
+        "source": {"component": COMPONENT}, "reportingComponent": COMPONENT, "reportingInstance": COMPONENT,
+        "firstTimestamp": at, "lastTimestamp": at, "count": 1,
+    }
+    kube.call(kube.core.create_namespaced_event, namespace, body, **dry_run.api_kwargs())

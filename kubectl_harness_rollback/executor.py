@@ -1,0 +1,175 @@
+"""Carry out a Plan: checks, writes, wait, bookkeeping (PRODUCT.md §5).
+
+The order matters to a user at 3 a.m.:
+1. every check that can stop the rollback runs before the first write;
+2. each write is guarded by the resourceVersion read when planning (a change made by someone
+   else in between stops the rollback; nothing is overwritten blindly);
+3. once the controller has observed the restored template, the history is updated, the audit
+   annotation and Event are left — even if the wait that follows times out;
+4. then wait for steady state, with `kubectl rollout status`-style progress.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback import bookkeeping, preflight
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.errors import NotSteady, PluginError
+from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.planner import Plan, WorkloadChange
+
+POLL_SECONDS = 1.0
+
+
+class Conflict(PluginError):
+    """The object changed between planning and writing."""
+
+
+@dataclass(frozen=True)
+class RollbackOptions:
+    dry_run: DryRun = DryRun.NONE
+    wait: bool = True
+    timeout: float = 300.0
+
+
+@dataclass
+class Outcome:
+    """What the rollback did, for the renderer and the exit code."""
+
+    written: list[str] = field(default_factory=list)  # "deployment/web: template of revision 2"
+    new_revisions: dict[WorkloadRef, int] = field(default_factory=dict)
+    recorded: list[str] = field(default_factory=list)  # bookkeeping, in words
+    steady: bool | None = None  # None: not waited for
+
+
+@dataclass
+class Clock:
+    """The outside world's time, injected so tests can pass their own."""
+
+    now: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> str:
+    adapter = adapters.adapter_for(change.ref.kind)
+    state = model.workloads[change.ref]
+    _, body = adapter.rollback_patch(state, change.source, audit)
+    try:
+        adapter.patch(kube, change.ref.namespace, change.ref.name, body, dry_run.api_kwargs())
+    except ApiException as exc:
+        if exc.status == 409:
+            raise Conflict(f"{change.ref} was changed by someone else after it was read (resourceVersion "
+                           f"{state.resource_version}); nothing of it was overwritten: run the command again to "
+                           "re-plan from its current state") from None
+        raise
+    return f"{change.ref}: restored the template of revision {change.to_revision} ({', '.join(change.to_images)})"
+
+
+def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, str], dry_run: DryRun) -> list[str]:
+    """Bare ReplicaSets: the rollback-to ones up to the failed ones' replicas, the failed ones to zero."""
+    adapter = adapters.adapter_for("ReplicaSet")
+    targets = [w.ref for w in plan.target.workloads if w.ref.kind == "ReplicaSet"]
+    failed = [w.ref for w in plan.current.workloads if w.ref.kind == "ReplicaSet" and w.ref not in targets]
+    desired = max([model.workloads[ref].replicas or 0 for ref in failed if ref in model.workloads] or [1])
+    done = []
+    for ref, replicas in [(ref, desired) for ref in targets] + [(ref, 0) for ref in failed]:
+        state = model.workloads.get(ref)
+        if state is None or state.replicas == replicas:
+            continue
+        _, body = adapter.scale_patch(state, replicas, audit)
+        try:
+            adapter.patch(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
+        except ApiException as exc:
+            if exc.status == 409:
+                raise Conflict(f"{ref} was changed by someone else after it was read; run the command again") from None
+            raise
+        done.append(f"{ref}: scaled to {replicas}")
+    return done
+
+
+def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
+          clock: Clock, progress: Callable[[str], None]) -> dict[WorkloadRef, dict]:
+    """Read each workload until `until(adapter, obj)` says done or the deadline passes."""
+    pending, done, last = list(refs), {}, {}
+    while True:
+        for ref in list(pending):
+            adapter = adapters.adapter_for(ref.kind)
+            obj = adapter.read(kube, ref.namespace, ref.name)
+            finished, message = until(adapter, obj)
+            if message and last.get(ref) != message:
+                progress(message)
+                last[ref] = message
+            if finished:
+                pending.remove(ref)
+                done[ref] = obj
+        if not pending:
+            return done
+        if clock.monotonic() >= deadline:
+            raise NotSteady(f"{', '.join(map(str, pending))} not steady within the timeout; the rollback was "
+                            "written: watch it with 'kubectl rollout status' or run again with a longer --timeout")
+        clock.sleep(POLL_SECONDS)
+
+
+def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
+              progress: Callable[[str], None], clock: Clock | None = None) -> Outcome:
+    """Roll back as planned. Raises before any write when a check fails."""
+    clock = clock or Clock()
+    outcome = Outcome()
+    changes = [w for w in plan.workloads if not w.unchanged]
+    preflight.check_not_paused(model, plan)
+    preflight.check_references(kube, model.namespace, plan)
+    if not plan.has_changes or options.dry_run is DryRun.CLIENT:
+        return outcome
+
+    at = bookkeeping.now_iso(clock.now)
+    audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
+    for change in changes:
+        if change.ref.kind == "ReplicaSet":
+            continue
+        if change.source is None:
+            raise PluginError(f"{change.ref}: release {plan.target.number} can only be restored by re-applying its "
+                              "stored manifest, which this version does not do yet")
+        outcome.written.append(_write(kube, change, model, audit, options.dry_run))
+    if any(w.ref.kind == "ReplicaSet" for w in plan.target.workloads):
+        outcome.written += _scale_replica_sets(kube, model, plan, audit, options.dry_run)
+    if options.dry_run is DryRun.SERVER:
+        return outcome
+
+    deadline = clock.monotonic() + options.timeout
+    refs = [c.ref for c in changes]
+    seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress)
+    for ref, obj in seen.items():
+        number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)
+        if number is not None:
+            outcome.new_revisions[ref] = number
+    _record(kube, model, plan, outcome, seen, at, options.dry_run)
+    if options.wait:
+        _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), deadline, clock, progress)
+        outcome.steady = True
+    return outcome
+
+
+def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict], at: str,
+            dry_run: DryRun) -> None:
+    if model.history_store is not None:
+        outcome.recorded.append(bookkeeping.write_legacy_history(kube, model, plan, outcome.new_revisions, dry_run))
+    elif plan.current.source == "declarative":
+        marked = bookkeeping.mark_declarative_failed(kube, model, plan, dry_run)
+        if marked:
+            outcome.recorded.append(marked)
+    for ref, obj in seen.items():
+        change = next(c for c in plan.workloads if c.ref == ref)
+        new = outcome.new_revisions.get(ref)
+        message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
+                   f"{plan.target.number}: {ref} revision {change.from_revision} -> {change.to_revision}"
+                   + (f" (now {new})" if new is not None and new != change.to_revision else "")
+                   + f", images {', '.join(change.to_images)}")
+        bookkeeping.record_event(kube, model.namespace, ref, obj["metadata"]["uid"], message, at, dry_run)
+        outcome.recorded.append(f"event on {ref}: RolledBack")
