@@ -85,10 +85,10 @@ def _identity_text(identity: Identity | None, match: str) -> str:
 def identity_matches(current: Identity | None, candidate: Identity | None, match: str,
                      workflow_id: str | None = None) -> bool:
     """Harness's rule: same Workflow Id and Infrastructure Mapping (or the mapping alone)."""
-    if current is None:
-        return True  # nothing to compare: the release name alone ties them (noted by the caller)
-    if candidate is None:
-        return False
+    if current is None or candidate is None:
+        # Nothing to compare (no annotations, or the revision that carried them is gone):
+        # the release name alone ties them, as in Harness's own history. Noted by the caller.
+        return True
     if current.infra != candidate.infra:
         return False
     if match == MATCH_INFRA:
@@ -127,6 +127,9 @@ def _choose_default(model: ReleaseModel, options: PlanOptions, notes: list[str])
             continue
         if identity_matches(current.identity, release.identity, options.match, options.workflow_id):
             note_skipped()
+            if release.identity is None and current.identity is not None:
+                notes.append(f"release {release.number} has no recorded identity (its revision carries none, or "
+                             "is gone): matched by release name only")
             how = "infrastructure mapping" if options.match == MATCH_INFRA else "workflow and infrastructure mapping"
             return release, (f"release {release.number} is the newest succeeded release before "
                              f"{current.number} with the same {how} ({wanted})"), True

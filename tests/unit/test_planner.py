@@ -63,8 +63,8 @@ CASES = {
         [(1, S, "w1", 1), (2, S, "w1", 2)], {"to_release": 1}, 1, True),
     "no identity anywhere: release name ties them": (
         [(1, S, None, 1), (2, F, None, 2)], {}, 1, True),
-    "unknown identity on a candidate is not a match": (
-        [(1, S, None, 1), (2, F, "w1", 2)], {}, None, False),
+    "unknown identity on a candidate: the release name ties them": (
+        [(1, S, None, 1), (2, F, "w1", 2)], {}, 1, True),
     "no statuses: kubectl's previous revision": (
         [(1, None, None, 1), (2, None, None, 2), (3, None, None, 3)], {}, 2, True),
     "no statuses and a single release": (
