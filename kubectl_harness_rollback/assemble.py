@@ -90,6 +90,7 @@ def _declarative_releases(objects: ClusterObjects) -> list[Release]:
         meta = secret["metadata"]
         parsed = declarative.parse_release_secret(meta["name"], objects.namespace, meta.get("labels") or {},
                                                   meta.get("annotations") or {}, secret.get("data") or {})
+        parsed.release.manifests = parsed.manifests
         releases.append(parsed.release)
     return releases
 

@@ -17,7 +17,7 @@ from typing import Callable
 
 from kubernetes.client.exceptions import ApiException
 
-from kubectl_harness_rollback import bookkeeping, preflight
+from kubectl_harness_rollback import bookkeeping, manifests, preflight
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError
@@ -70,6 +70,22 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
                            "re-plan from its current state") from None
         raise
     return f"{change.ref}: restored the template of revision {change.to_revision} ({', '.join(change.to_images)})"
+
+
+def _delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> str:
+    """Delete a failed canary workload, only if it is still the object we read."""
+    state = model.workloads[ref]
+    adapter = adapters.adapter_for(ref.kind)
+    body = {"preconditions": {"resourceVersion": state.resource_version}, "propagationPolicy": "Background"}
+    try:
+        adapter.delete(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
+    except ApiException as exc:
+        if exc.status == 409:
+            raise Conflict(f"{ref} was changed by someone else after it was read; it was not deleted: run the "
+                           "command again to re-plan") from None
+        if exc.status != 404:
+            raise
+    return f"{ref}: deleted (canary of the failed release)"
 
 
 def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, str], dry_run: DryRun) -> list[str]:
@@ -130,20 +146,21 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
 
     at = bookkeeping.now_iso(clock.now)
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
-    for change in changes:
-        if change.ref.kind == "ReplicaSet":
-            continue
-        if change.source is None:
-            raise PluginError(f"{change.ref}: release {plan.target.number} can only be restored by re-applying its "
-                              "stored manifest, which this version does not do yet")
-        outcome.written.append(_write(kube, change, model, audit, options.dry_run))
+    for ref in plan.deletions:
+        outcome.written.append(_delete(kube, model, ref, options.dry_run))
+    if plan.target.source == "declarative" and changes:
+        outcome.written += manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run)
+    else:
+        for change in changes:
+            if change.ref.kind != "ReplicaSet":
+                outcome.written.append(_write(kube, change, model, audit, options.dry_run))
     if any(w.ref.kind == "ReplicaSet" for w in plan.target.workloads):
         outcome.written += _scale_replica_sets(kube, model, plan, audit, options.dry_run)
     if options.dry_run is DryRun.SERVER:
         return outcome
 
     deadline = clock.monotonic() + options.timeout
-    refs = [c.ref for c in changes]
+    refs = [c.ref for c in changes if c.ref.kind != "ReplicaSet" or c.ref in model.workloads]
     seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress)
     for ref, obj in seen.items():
         number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)

@@ -75,6 +75,8 @@ class Release:
     identity: Identity | None = None
     bg_environment: str | None = None  # primary | stage, for blue/green releases
     color: str | None = None  # blue | green, for blue/green releases
+    # Declarative releases: every resource of the release, re-applied to restore it.
+    manifests: list[dict] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class WorkloadState:
     paused: bool = False
     replicas: int | None = None
     annotations: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # the object's and its pod template's
     # The API object as read; its resourceVersion guards every write (optimistic concurrency).
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 

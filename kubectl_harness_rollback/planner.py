@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import pod_template
+from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel, Revision, Status, WorkloadRef
 
@@ -60,10 +61,20 @@ class Plan:
     reason: str  # why this target, or why nothing is done
     notes: list[str] = field(default_factory=list)
     eligible: bool = True  # False: there is no release to roll back to (exit 3)
+    deletions: list[WorkloadRef] = field(default_factory=list)  # canary workloads of the failed release
 
     @property
     def has_changes(self) -> bool:
-        return self.target is not None and any(not w.unchanged for w in self.workloads)
+        return self.target is not None and (bool(self.deletions) or any(not w.unchanged for w in self.workloads))
+
+
+CANARY_TRACK = ("harness.io/track", "canary")
+
+
+def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:
+    """The `<name>-canary` workloads a canary release leaves, labelled harness.io/track=canary."""
+    key, value = CANARY_TRACK
+    return sorted(ref for ref, state in model.workloads.items() if state.labels.get(key) == value)
 
 
 def detect_mode(model: ReleaseModel, requested: str) -> str:
@@ -71,6 +82,8 @@ def detect_mode(model: ReleaseModel, requested: str) -> str:
         return requested
     if any(r.bg_environment or r.color for r in model.releases):
         return "blue-green"
+    if canary_workloads(model):
+        return "canary"
     return "rolling"
 
 
@@ -154,9 +167,23 @@ def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | N
     return None, f"revision {revision} of {ref}, as asked"
 
 
+def _manifest_images(release: Release, ref: WorkloadRef) -> tuple[str, ...]:
+    for manifest in release.manifests:
+        if manifest.get("kind") == ref.kind and (manifest.get("metadata") or {}).get("name") == ref.name:
+            return images_of(manifest)
+    return ()
+
+
 def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release: Release | None) -> WorkloadChange:
     state = model.workloads.get(ref)
     label = f"release {release.number}" if release else "the rollback"
+    if release is not None and release.source == "declarative":
+        # Restored by re-applying the release's stored manifest (which recreates a deleted
+        # workload), not from a revision. Re-applying is a no-op where the images already match.
+        images = _manifest_images(release, ref)
+        now = state.images if state else ()
+        return WorkloadChange(ref, state.current_revision if state else None, None, None, now, images, None,
+                              unchanged=bool(state) and now == images)
     if state is None:
         raise PluginError(f"{ref} of {label} no longer exists in namespace {model.namespace}; "
                           "nothing can restore it from the cluster")
@@ -165,8 +192,6 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
         return WorkloadChange(ref, None, None, recorded, state.images, state.images, None,
                               unchanged=bool(state.replicas))
     if recorded is None:
-        if release is not None and release.source == "declarative":
-            return WorkloadChange(ref, state.current_revision, None, None, state.images, (), None)
         raise PluginError(f"{label} recorded no revision for {ref}; name one with --to-revision")
     revision = state.revision(recorded)
     if revision is None:
@@ -215,14 +240,18 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     result.target = target
     if target is None:
         return result
-    result.workloads = [_change(model, w.ref, w.revision, target) for w in target.workloads]
+    canaries = canary_workloads(model)
+    result.workloads = [_change(model, w.ref, w.revision, target) for w in target.workloads if w.ref not in canaries]
+    if canaries and current.status != Status.SUCCEEDED:
+        result.deletions = canaries
+        notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
     targets = {w.ref for w in target.workloads}
     failed_still_up = any((model.workloads[w.ref].replicas or 0) > 0 for w in current.workloads
                           if w.ref.kind == "ReplicaSet" and w.ref not in targets and w.ref in model.workloads)
     for change in result.workloads:
         if change.ref.kind == "ReplicaSet" and failed_still_up:
             change.unchanged = False
-    left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads})
+    left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads} - set(canaries))
     for ref in left:
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
                      "it is left as it is")

@@ -49,3 +49,9 @@ def parse_revision_number(text: object) -> int | None:
         return int(str(text))
     except ValueError:
         return None
+
+
+def labels(obj: dict) -> dict[str, str]:
+    """The object's labels merged with its pod template's (Harness labels either)."""
+    template = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    return {**(template.get("labels") or {}), **(obj.get("metadata", {}).get("labels") or {})}

@@ -9,7 +9,9 @@ from __future__ import annotations
 import copy
 
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
-from kubectl_harness_rollback.workloads.common import annotations, controlled_by, selector_string, template_images
+from kubectl_harness_rollback.workloads.common import (
+    annotations, controlled_by, labels, selector_string, template_images,
+)
 
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 
@@ -52,6 +54,7 @@ def state(kind: str, workload: dict, children: list[dict], current_name: str | N
         revision_history_limit=spec.get("revisionHistoryLimit", DEFAULT_REVISION_HISTORY_LIMIT),
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
+        labels=labels(workload),
         raw=workload,
     )
 

@@ -44,3 +44,7 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
     if available < want:
         return False, f'Waiting for daemon set "{name}" rollout to finish: {available} of {want} updated pods are available...'
     return True, f'daemon set "{name}" successfully rolled out'
+
+
+def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
+    return kube.call(kube.apps.delete_namespaced_daemon_set, name, namespace, body=body, **dry_run)

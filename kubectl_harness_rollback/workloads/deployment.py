@@ -7,7 +7,7 @@ import copy
 from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import (
-    annotations, controlled_by, parse_revision_number, selector_string, template_images,
+    annotations, labels, controlled_by, parse_revision_number, selector_string, template_images,
 )
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -63,6 +63,7 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
         paused=bool(spec.get("paused")),
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
+        labels=labels(workload),
         raw=workload,
     )
 
@@ -140,3 +141,7 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
 def current_revision(kube, namespace: str, obj: dict) -> int | None:
     """The revision number the controller gave the restored template (once it observed it)."""
     return parse_revision_number(annotations(obj).get(REVISION))
+
+
+def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
+    return kube.call(kube.apps.delete_namespaced_deployment, name, namespace, body=body, **dry_run)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kubectl_harness_rollback.model import WorkloadRef, WorkloadState
-from kubectl_harness_rollback.workloads.common import annotations, template_images
+from kubectl_harness_rollback.workloads.common import annotations, labels, template_images
 
 kind = "ReplicaSet"
 
@@ -28,6 +28,7 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
         revisions=[],
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
+        labels=labels(workload),
         raw=workload,
     )
 
@@ -60,3 +61,7 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
     if not observed(obj) or ready < want or status.get("replicas", 0) != want:
         return False, f'Waiting for replica set "{name}": {ready} of {want} replicas are ready...'
     return True, f'replica set "{name}" has {want} ready replicas'
+
+
+def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
+    return kube.call(kube.apps.delete_namespaced_replica_set, name, namespace, body=body, **dry_run)

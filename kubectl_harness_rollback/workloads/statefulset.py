@@ -46,3 +46,7 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
                        f"pods at revision {status.get('updateRevision')}...")
     return True, f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods at revision " \
                  f"{status.get('currentRevision')}..."
+
+
+def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
+    return kube.call(kube.apps.delete_namespaced_stateful_set, name, namespace, body=body, **dry_run)
