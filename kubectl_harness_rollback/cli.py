@@ -300,6 +300,63 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
                        else render.outcome_text(done), nl=False)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target")
+@click.option("--status", "status", required=True, type=click.Choice(["Succeeded", "Failed", "InProgress"]),
+              help="The outcome of the deploy step being recorded.")
+@click.option("--workflow-id", metavar="ID", help="Workflow Id (identity annotation harness.io/workflow-id).")
+@click.option("--service-id", metavar="ID", help="Service Id (harness.io/service).")
+@click.option("--infra-id", metavar="ID", help="Infrastructure Id (harness.io/infra).")
+@click.option("--cluster-name", metavar="NAME", help="Cluster Name (harness.io/cluster-name).")
+@click.option("--release-name", metavar="NAME",
+              help="Release name for a workload without a harness.io/release-name label "
+                   "(default: release-<infra id>, else the workload's name).")
+@click.option("--timeout", default="1m", show_default=True, metavar="DURATION",
+              help="How long to wait for the controller to observe the deploy.")
+@click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
+              metavar="none|client|server")
+@connection_options
+@click.pass_context
+def record(ctx: click.Context, target: str, status: str, workflow_id: str | None, service_id: str | None,
+           infra_id: str | None, cluster_name: str | None, release_name: str | None, timeout: str, dry_run: str,
+           **given: Any) -> None:
+    """Record a deploy step as a Harness release, for pipelines that are not Harness.
+
+    Run it after each deploy: it adds (or updates) the release in Harness's legacy
+    history, with the workloads' current revisions, and stamps the identity annotations,
+    so that `rollback` works on a cluster Harness never touched.
+
+    \b
+    Examples:
+      kubectl apply -f web.yaml && kubectl rollout status deployment/web
+      kubectl harness-rollback record deployment/web --status Succeeded \\
+          --workflow-id deploy-web --service-id web --infra-id prod --cluster-name eu-1
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import recorder
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.model import Status
+    from kubectl_harness_rollback.reader import Target
+
+    mode = DryRun.parse(dry_run)
+    try:
+        seconds = parse_duration(timeout)
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+    parsed = Target.parse(target)
+    request = recorder.RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
+    default_name = release_name or (f"release-{infra_id}" if infra_id else parsed.name)
+    result = recorder.record(cluster(ctx), parsed, request, default_name, seconds, mode)
+    if mode is DryRun.CLIENT:
+        click.echo(f"would record release {result.number} of {result.release_name} as {status} (dry run)")
+        return
+    verb = "recorded" if result.created else "updated"
+    revisions_text = ", ".join(f"{ref} revision {n}" for ref, n in sorted(result.revisions.items()))
+    click.echo(f"{verb} release {result.number} of {result.release_name} as {status} in {result.where}: "
+               f"{revisions_text}" + (" (server dry run: nothing stored)" if mode is DryRun.SERVER else ""))
+    click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
     try:

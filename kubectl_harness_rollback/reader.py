@@ -113,12 +113,20 @@ def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, li
     return release_name or f"{target.kind.lower()}/{target.name}", ([] if release_name else [(adapter, obj)])
 
 
-def read_release(kube, namespace: str, target: Target) -> ReleaseModel:
-    """The ReleaseModel for TARGET in `namespace`."""
+def read_release(kube, namespace: str, target: Target, name_unlabelled: str | None = None) -> ReleaseModel:
+    """The ReleaseModel for TARGET in `namespace`.
+
+    A workload without a harness.io/release-name label has its own revisions as its history,
+    unless `name_unlabelled` names the release it is to be recorded under (`record`).
+    """
     release_name = target.release_name
     if release_name is None:
         release_name, own = _read_workload_target(kube, namespace, target)
-        if own:  # a workload with no release label: its own revisions are the history
+        if own and name_unlabelled:
+            history, history_kind = _read_history(kube, namespace, name_unlabelled)
+            return assemble(ClusterObjects(name_unlabelled, namespace, history, history_kind,
+                                           workloads=_states(kube, namespace, own)))
+        if own:
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
     history, history_kind = _read_history(kube, namespace, release_name)
     secrets = _guarded(kube, "list", "secrets", namespace, kube.list_all, kube.core.list_namespaced_secret,

@@ -1,0 +1,168 @@
+"""Shell completion: release names for TARGET, click's scripts, and kubectl's plugin completion.
+
+Two ways in, one click machinery behind them:
+
+- `kubectl-harness_rollback <TAB>` in bash, zsh or fish: click's own script (printed by
+  `kubectl harness-rollback completion SHELL`) calls the program back with
+  _KUBECTL_HARNESS_ROLLBACK_COMPLETE set.
+- `kubectl harness-rollback <TAB>`: kubectl (1.26+) runs `kubectl_complete-harness_rollback
+  ARGS... INCOMPLETE` and reads Cobra's format: one candidate per line (`value<TAB>description`),
+  then `:<directive>`.
+
+Completion runs on every key press, so it never prints a traceback, and a cluster that does not
+answer yields no candidates after a short timeout rather than a hung shell. Nothing heavy is
+imported at module level: cli.py imports this module for `shell_complete=`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+
+import click
+from click.shell_completion import CompletionItem
+
+PROG_NAME = "kubectl-harness_rollback"
+# click derives "_KUBECTL HARNESS_ROLLBACK_COMPLETE" from the prog name the CLI shows ("kubectl
+# harness-rollback"), which no shell can set: cli.main passes this name explicitly.
+COMPLETE_VAR = "_KUBECTL_HARNESS_ROLLBACK_COMPLETE"
+SHELLS = ("bash", "zsh", "fish")
+# Seconds per API request while completing, unless --request-timeout says otherwise.
+REQUEST_TIMEOUT = 5.0
+
+# Cobra's ShellCompDirective values (spf13/cobra completions.go).
+DIRECTIVE_DEFAULT = 0  # let the shell complete file names
+DIRECTIVE_ERROR = 1
+DIRECTIVE_NO_FILE_COMP = 4
+DIRECTIVE_FILTER_DIRS = 16
+# Options whose value is a file; click sees plain strings, the shell should offer paths.
+FILE_PARAMS = {"kubeconfig", "certificate_authority"}
+
+
+def complete_release_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """TARGET candidates: release names in the namespace, or KIND/NAME once a '/' is typed.
+
+    Used as click's `shell_complete=`; any error (no kubeconfig, cluster down, forbidden)
+    means no candidates.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. urllib3's InsecureRequestWarning on stderr
+            return _targets(ctx, incomplete)
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+
+
+def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+    from kubectl_harness_rollback import catalog, client
+
+    kube = client.connect(_connection_flags(ctx))
+    if "/" in incomplete:
+        return _workloads(kube, incomplete)
+    rows, _ = catalog.read_catalog(kube, kube.namespace)
+    return [CompletionItem(row["release"], help=_release_help(row))
+            for row in rows if row["release"].startswith(incomplete)]
+
+
+def _release_help(row: dict) -> str:
+    if row.get("latest") is None:
+        return "release"
+    return f"release {row['latest']}" + (f", {row['status']}" if row.get("status") else "")
+
+
+def _workloads(kube, incomplete: str) -> list[CompletionItem]:
+    from kubectl_harness_rollback.workloads import adapter_for
+
+    kind, _, prefix = incomplete.partition("/")
+    adapter = adapter_for(kind)  # an unknown kind raises: no candidates
+    names = sorted(obj["metadata"]["name"] for obj in adapter.list_workloads(kube, kube.namespace))
+    return [CompletionItem(f"{kind}/{name}") for name in names if name.startswith(prefix)]
+
+
+def _connection_flags(ctx: click.Context):
+    """The connection flags typed so far, wherever they stand on the line.
+
+    While completing, click parses the line without running any command callback, so the
+    flags were never gathered into ctx.obj: gather them here the way the commands do,
+    outermost first (a flag after the subcommand overrides one before it).
+    """
+    from kubectl_harness_rollback import cli
+
+    chain = []
+    node: click.Context | None = ctx
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    for node in reversed(chain):
+        cli._collect_connection(node, dict(node.params))
+    flags = cli.connection_flags(ctx)
+    return dataclasses.replace(flags, request_timeout=flags.request_timeout or REQUEST_TIMEOUT)
+
+
+def completion_script(shell: str) -> str:
+    """click's completion script for `kubectl-harness_rollback` in bash, zsh or fish."""
+    from click.shell_completion import get_completion_class
+
+    from kubectl_harness_rollback.cli import cli
+    from kubectl_harness_rollback.errors import UsageError
+
+    completer = get_completion_class(shell) if shell in SHELLS else None
+    if completer is None:
+        raise UsageError(f"unsupported shell '{shell}': use one of {', '.join(SHELLS)}")
+    return completer(cli, {}, PROG_NAME, COMPLETE_VAR).source()
+
+
+def complete(args: list[str], incomplete: str) -> tuple[list[CompletionItem], int]:
+    """Candidates and Cobra directive for a command line (without the program name)."""
+    # The two private helpers are what click's own ShellComplete.get_completions calls (8.0+);
+    # we need the object being completed as well as its candidates, to choose the directive.
+    from click.shell_completion import _resolve_context, _resolve_incomplete
+
+    from kubectl_harness_rollback.cli import cli
+
+    ctx = _resolve_context(cli, {}, PROG_NAME, list(args))
+    target, incomplete = _resolve_incomplete(ctx, list(args), incomplete)
+    items = target.shell_complete(ctx, incomplete)
+    return items, _directive(target, items)
+
+
+def _directive(target, items: list[CompletionItem]) -> int:
+    if getattr(target, "name", None) in FILE_PARAMS or any(item.type == "file" for item in items):
+        return DIRECTIVE_DEFAULT
+    if any(item.type == "dir" for item in items):
+        return DIRECTIVE_FILTER_DIRS
+    return DIRECTIVE_NO_FILE_COMP
+
+
+def cobra_output(items: list[CompletionItem], directive: int) -> str:
+    """Cobra's __complete format: `value[<TAB>description]` per line, then `:<directive>`."""
+    lines = []
+    for item in items:
+        if item.type != "plain":  # file/dir items only ask the shell to complete paths
+            continue
+        description = " ".join(str(item.help or "").split())
+        lines.append(f"{item.value}\t{description}" if description else str(item.value))
+    lines.append(f":{directive}")
+    return "\n".join(lines) + "\n"
+
+
+def kubectl_complete_main(argv: list[str] | None = None) -> None:
+    """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion.
+
+    kubectl passes the words after `kubectl harness-rollback`, the last one being the word
+    under completion (empty when a new word starts). A leading `__complete`, as a Cobra
+    program would receive it, is accepted too.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["__complete"]:
+        args = args[1:]
+    words, incomplete = (args[:-1], args[-1]) if args else ([], "")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            items, directive = complete(words, incomplete)
+    except Exception:  # noqa: BLE001 - a broken line gets no candidates, not a traceback
+        items, directive = [], DIRECTIVE_ERROR
+    sys.stdout.write(cobra_output(items, directive))
+    sys.stdout.flush()

@@ -1,0 +1,161 @@
+"""`record`: leave Harness's records behind for pipelines that are not Harness (PRODUCT.md §3).
+
+After a deploy step, the release (number, status, workloads and their current revisions) goes
+into the legacy release history, created if there is none, and the identity annotations go on
+the workload — where the Deployment controller copies them onto the ReplicaSet of that
+revision, so each ReplicaSet remembers who deployed it. Writing them on the ReplicaSet alone
+would not last: the controller re-copies the Deployment's annotations onto the current one.
+StatefulSet and DaemonSet revisions (ControllerRevisions) get no such copy, so they are
+annotated directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.assemble import (
+    CLUSTER_NAME, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, INFRA_ID, WORKFLOW_ID,
+)
+from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.errors import NotSteady, PluginError
+from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    status: Status
+    workflow_id: str | None = None
+    service_id: str | None = None
+    infra_id: str | None = None
+    cluster_name: str | None = None
+
+
+def identity_annotations(request: RecordRequest, number: int) -> dict[str, str]:
+    values = {WORKFLOW_ID: request.workflow_id, SERVICE_ID: request.service_id, INFRA_ID: request.infra_id,
+              CLUSTER_NAME: request.cluster_name, RELEASE_NUMBER: str(number), RELEASE_STATUS: request.status.value}
+    return {key: value for key, value in values.items() if value}
+
+
+def _entry(number: int, status: Status, revisions: dict[WorkloadRef, int]) -> dict:
+    """A release in Harness's legacy YAML shape."""
+    refs = sorted(revisions)
+    resources = [{"kind": r.kind, "name": r.name, "namespace": r.namespace, "versioned": False} for r in refs]
+    return {"number": number, "status": status.value, "resources": resources,
+            "managedWorkloads": [{"workload": dict(resource), "revision": str(revisions[ref])}
+                                 for resource, ref in zip(resources, refs)]}
+
+
+def recorded_history(doc: dict | None, model: ReleaseModel, revisions: dict[WorkloadRef, int],
+                     status: Status) -> tuple[dict, int, bool]:
+    """(history, release number, created) after recording. Pure.
+
+    The newest release is updated in place when it already records exactly these revisions
+    (a pipeline recording InProgress, then Succeeded); otherwise a new release is added on top.
+    """
+    doc = doc or history_codec.empty_history()
+    # Without a history, the model's releases are derived from revisions: not records to number after.
+    recorded = model.releases if model.history_store is not None else []
+    newest = recorded[0] if recorded else None
+    if newest is not None and {w.ref: w.revision for w in newest.workloads} == revisions:
+        history_codec.set_release_status(doc, newest.number, status)
+        return doc, newest.number, False
+    number = max((r.number for r in recorded), default=0) + 1
+    doc.setdefault("version", "v1")
+    doc["releases"] = [_entry(number, status, revisions)] + list(doc.get("releases") or [])
+    return doc, number, True
+
+
+def wait_observed(kube, refs: list[WorkloadRef], timeout: float, sleep=time.sleep, clock=time.monotonic) -> None:
+    """The revision annotation is right only once the controller has observed the latest spec."""
+    deadline = clock() + timeout
+    for ref in refs:
+        adapter = adapters.adapter_for(ref.kind)
+        while not adapter.observed(adapter.read(kube, ref.namespace, ref.name)):
+            if clock() >= deadline:
+                raise NotSteady(f"{ref}: the controller has not observed its latest spec; nothing was recorded")
+            sleep(0.5)
+
+
+def write(kube, model: ReleaseModel, doc: dict, created: bool, dry_run: DryRun) -> str:
+    """Create the history ConfigMap, or write it back where and how it was read."""
+    store = model.history_store
+    if store is None:
+        data = history_codec.encode_history(doc, "ConfigMap", True)
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                "metadata": {"name": model.release_name, "namespace": model.namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "kubectl-harness_rollback"}}}
+        kube.call(kube.core.create_namespaced_config_map, model.namespace, body, **dry_run.api_kwargs())
+        return f"configmap/{model.release_name}"
+    patch = {"ConfigMap": kube.core.patch_namespaced_config_map, "Secret": kube.core.patch_namespaced_secret}[store.kind]
+    data: dict = history_codec.encode_history(doc, store.kind, store.compressed)
+    kube.call(patch, store.name, store.namespace, {"metadata": {"resourceVersion": store.resource_version},
+                                                   "data": data}, **dry_run.api_kwargs())
+    return f"{store.kind.lower()}/{store.name}"
+
+
+def annotate(kube, model: ReleaseModel, annotations: dict[str, str], dry_run: DryRun) -> list[str]:
+    """Identity on each workload (and its current ControllerRevision, which nothing copies to)."""
+    done = []
+    for ref, state in sorted(model.workloads.items()):
+        adapter = adapters.adapter_for(ref.kind)
+        labels = {} if state.labels.get(RELEASE_NAME_LABEL) else {RELEASE_NAME_LABEL: model.release_name}
+        adapter.patch(kube, ref.namespace, ref.name, {"metadata": {"annotations": annotations, "labels": labels}},
+                      dry_run.api_kwargs())
+        done.append(str(ref))
+        current = state.revision(state.current_revision) if state.current_revision is not None else None
+        if current is not None:
+            patch = {"ReplicaSet": kube.apps.patch_namespaced_replica_set,
+                     "ControllerRevision": kube.apps.patch_namespaced_controller_revision}[current.object_kind]
+            kube.call(patch, current.object_name, ref.namespace, {"metadata": {"annotations": annotations}},
+                      **dry_run.api_kwargs())
+    return done
+
+
+def current_revisions(model: ReleaseModel) -> dict[WorkloadRef, int]:
+    revisions = {ref: state.current_revision for ref, state in model.workloads.items()
+                 if state.current_revision is not None and ref.kind != "ReplicaSet"}
+    if not revisions:
+        raise PluginError(f"release {model.release_name} has no workload with a revision to record "
+                          "(Deployments, StatefulSets and DaemonSets are recorded)")
+    return revisions
+
+
+@dataclass
+class Recorded:
+    release_name: str
+    number: int
+    created: bool
+    revisions: dict[WorkloadRef, int]
+    where: str = ""
+    annotated: list[str] = field(default_factory=list)
+
+
+def _live_history(kube, model: ReleaseModel) -> dict | None:
+    """The history as stored now (the model keeps releases, not the raw document)."""
+    store = model.history_store
+    if store is None:
+        return None
+    read = {"ConfigMap": kube.core.read_namespaced_config_map, "Secret": kube.core.read_namespaced_secret}[store.kind]
+    live = kube.call(read, store.name, store.namespace)
+    doc, _ = history_codec.decode_history(store.kind, store.name, store.namespace, live.get("data"))
+    return doc
+
+
+def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun) -> Recorded:
+    """Record the deploy step that just ran against TARGET."""
+    from kubectl_harness_rollback.reader import read_release
+
+    model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
+    wait_observed(kube, sorted(model.workloads), timeout)
+    model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
+    revisions = current_revisions(model)
+    doc, number, created = recorded_history(_live_history(kube, model), model, revisions, request.status)
+    result = Recorded(model.release_name, number, created, revisions)
+    if dry_run is DryRun.CLIENT:
+        return result
+    result.where = write(kube, model, doc, created, dry_run)
+    result.annotated = annotate(kube, model, identity_annotations(request, number), dry_run)
+    return result
