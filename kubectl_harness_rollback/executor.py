@@ -146,16 +146,21 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
 
     at = bookkeeping.now_iso(clock.now)
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
+    def wrote(lines: list[str]) -> None:
+        for line in lines:
+            outcome.written.append(line)
+            progress(line + (" (server dry run)" if options.dry_run is DryRun.SERVER else ""))
+
     for ref in plan.deletions:
-        outcome.written.append(_delete(kube, model, ref, options.dry_run))
+        wrote([_delete(kube, model, ref, options.dry_run)])
     if plan.target.source == "declarative" and changes:
-        outcome.written += manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run)
+        wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
     else:
         for change in changes:
             if change.ref.kind != "ReplicaSet":
-                outcome.written.append(_write(kube, change, model, audit, options.dry_run))
+                wrote([_write(kube, change, model, audit, options.dry_run)])
     if any(w.ref.kind == "ReplicaSet" for w in plan.target.workloads):
-        outcome.written += _scale_replica_sets(kube, model, plan, audit, options.dry_run)
+        wrote(_scale_replica_sets(kube, model, plan, audit, options.dry_run))
     if options.dry_run is DryRun.SERVER:
         return outcome
 

@@ -113,9 +113,9 @@ def outcome_text(view: dict) -> str:
         return ""  # the plan above already says so
     if view["dryRun"] == "client":
         return "\nDry run (client): nothing was sent to the cluster.\n"
-    lines = [""] + view["written"]
+    lines = [""]
     if view["dryRun"] == "server":
-        lines.append("Dry run (server): the API server accepted every write; nothing was stored.")
+        lines += view["written"] + ["Dry run (server): the API server accepted every write; nothing was stored."]
     for item in view["newRevisions"]:
         lines.append(f"{item['kind'].lower()}/{item['name']} is now at revision {item['revision']}")
     lines += [f"Recorded: {line}" for line in view["recorded"]]

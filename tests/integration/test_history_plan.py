@@ -47,8 +47,11 @@ def test_plan_json_by_workflow_and_by_infra(apps, core, namespace, plugin):
     assert by_workflow["workloads"] == [{
         "kind": "Deployment", "name": "web", "fromRevision": 5, "toRevision": 3, "recordedRevision": 3,
         "fromImages": ["registry.example/web:5"], "toImages": ["registry.example/web:3"],
-        "source": by_workflow["workloads"][0]["source"],
+        "source": by_workflow["workloads"][0]["source"], "unchanged": False,
+        "differences": ["image web: registry.example/web:5 -> registry.example/web:3",
+                        "replicas: 2, kept (a rollback restores the template, not the scale)"],
     }]
+    assert by_workflow["workloads"][0]["source"].startswith("ReplicaSet/web-")
 
     by_infra = json.loads(plugin("plan", "release-infra-prod", "-n", namespace, "--match", "infra",
                                  "-o", "json", check_exit=0).stdout)
