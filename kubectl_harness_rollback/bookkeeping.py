@@ -96,12 +96,13 @@ def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryR
     return f"secret/{name}: status Failed"
 
 
-def record_event(kube, namespace: str, ref: WorkloadRef, uid: str, message: str, at: str, dry_run: DryRun) -> None:
-    """A Normal event on the workload, visible in `kubectl describe` and `kubectl get events`."""
+def record_event(kube, namespace: str, name: str, kind: str, api_version: str, uid: str, message: str, at: str,
+                 dry_run: DryRun) -> None:
+    """A Normal event on the object, visible in `kubectl describe` and `kubectl get events`."""
     body = {
         "apiVersion": "v1", "kind": "Event",
-        "metadata": {"generateName": f"{ref.name}.", "namespace": namespace},
-        "involvedObject": {"apiVersion": "apps/v1", "kind": ref.kind, "name": ref.name, "namespace": namespace,
+        "metadata": {"generateName": f"{name}.", "namespace": namespace},
+        "involvedObject": {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace,
                            "uid": uid},
         "reason": "RolledBack", "message": message, "type": "Normal",
         "source": {"component": COMPONENT}, "reportingComponent": COMPONENT, "reportingInstance": COMPONENT,

@@ -292,7 +292,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
     outcome = None
     try:
-        outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds), progress)
+        outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds, scale_down_stage), progress)
     finally:
         if outcome is not None:
             done = outcome_view(result, outcome, mode.value)

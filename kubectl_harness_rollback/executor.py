@@ -18,6 +18,7 @@ from typing import Callable
 from kubernetes.client.exceptions import ApiException
 
 from kubectl_harness_rollback import bookkeeping, manifests, preflight
+from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError
@@ -36,6 +37,7 @@ class RollbackOptions:
     dry_run: DryRun = DryRun.NONE
     wait: bool = True
     timeout: float = 300.0
+    scale_down_stage: bool = False
 
 
 @dataclass
@@ -146,6 +148,8 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
 
     at = bookkeeping.now_iso(clock.now)
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
+    if plan.traffic is not None:
+        return _carry_out_traffic(kube, model, plan, options, progress, clock, outcome, audit, at)
     def wrote(lines: list[str]) -> None:
         for line in lines:
             outcome.written.append(line)
@@ -178,6 +182,36 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     return outcome
 
 
+def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
+                       progress: Callable[[str], None], clock: Clock, outcome: Outcome, audit: dict[str, str],
+                       at: str) -> Outcome:
+    """Blue/green: the color going back must be ready before any Service moves to it."""
+    traffic = plan.traffic
+    deadline = clock.monotonic() + options.timeout
+    if traffic.scale_up_to:
+        outcome.written.append(_traffic.scale(kube, model, traffic.back_workload, traffic.scale_up_to,
+                                              options.dry_run))
+        progress(outcome.written[-1])
+    if options.dry_run is not DryRun.SERVER:
+        _poll(kube, [traffic.back_workload], lambda adapter, obj: adapter.rollout_status(obj), deadline, clock,
+              progress)
+    outcome.written += _traffic.swap_services(kube, model, traffic, audit, options.dry_run, progress)
+    if options.scale_down_stage and traffic.failed_workload is not None:
+        outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
+        progress(outcome.written[-1])
+    if options.dry_run is DryRun.SERVER:
+        return outcome
+    if model.history_store is not None:
+        outcome.recorded.append(bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run))
+    message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
+               f"{plan.target.number}: service/{traffic.primary.name} routes {traffic.back_color} again")
+    bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
+                             message, at, options.dry_run)
+    outcome.recorded.append(f"event on service/{traffic.primary.name}: RolledBack")
+    outcome.steady = True
+    return outcome
+
+
 def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict], at: str,
             dry_run: DryRun) -> None:
     if model.history_store is not None:
@@ -193,5 +227,6 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
                    f"{plan.target.number}: {ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")
                    + f", images {', '.join(change.to_images)}")
-        bookkeeping.record_event(kube, model.namespace, ref, obj["metadata"]["uid"], message, at, dry_run)
+        bookkeeping.record_event(kube, model.namespace, ref.name, ref.kind, "apps/v1", obj["metadata"]["uid"],
+                                 message, at, dry_run)
         outcome.recorded.append(f"event on {ref}: RolledBack")

@@ -132,6 +132,18 @@ class WorkloadState:
         return renumbered[-1] if renumbered else None
 
 
+@dataclass
+class ServiceState:
+    """A Service that may route a blue/green release's traffic."""
+
+    name: str
+    namespace: str
+    selector: dict[str, str]
+    annotations: dict[str, str]
+    resource_version: str
+    uid: str = ""
+
+
 @dataclass(frozen=True)
 class HistoryStore:
     """Where the legacy release history was read, so it can be written back the same way."""
@@ -153,6 +165,7 @@ class ReleaseModel:
     workloads: dict[WorkloadRef, WorkloadState]
     history_store: HistoryStore | None = None
     notes: list[str] = field(default_factory=list)  # what the readers noticed, for the user
+    services: list[ServiceState] = field(default_factory=list)  # blue/green: Services selecting a color
 
     @property
     def current(self) -> Release | None:

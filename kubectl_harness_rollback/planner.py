@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import pod_template
+from kubectl_harness_rollback import bluegreen, pod_template
+from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel, Revision, Status, WorkloadRef
@@ -62,10 +63,15 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     eligible: bool = True  # False: there is no release to roll back to (exit 3)
     deletions: list[WorkloadRef] = field(default_factory=list)  # canary workloads of the failed release
+    traffic: TrafficPlan | None = None  # blue/green: how the Services swap back
 
     @property
     def has_changes(self) -> bool:
-        return self.target is not None and (bool(self.deletions) or any(not w.unchanged for w in self.workloads))
+        if self.target is None:
+            return False
+        if self.traffic is not None:
+            return bool(self.traffic.swaps)
+        return bool(self.deletions) or any(not w.unchanged for w in self.workloads)
 
 
 CANARY_TRACK = ("harness.io/track", "canary")
@@ -239,6 +245,10 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         target, result.reason, result.eligible = _choose_default(model, options, notes)
     result.target = target
     if target is None:
+        return result
+    if mode == "blue-green":
+        # Traffic goes back by swapping Service selectors; no template is restored.
+        result.traffic = bluegreen.traffic_plan(model, current, target, notes)
         return result
     canaries = canary_workloads(model)
     result.workloads = [_change(model, w.ref, w.revision, target) for w in target.workloads if w.ref not in canaries]

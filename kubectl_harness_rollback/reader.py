@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from kubernetes.client.exceptions import ApiException
 
+from kubectl_harness_rollback import bluegreen
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import server_message
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.model import ReleaseModel
+from kubectl_harness_rollback.model import ReleaseModel, ServiceState
 
 DECLARATIVE_SELECTOR = "owner=harness,release={name}"
 # Kinds whose objects can be a release's workloads, in the order they are listed.
@@ -137,5 +138,24 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
         raise NotFound(f"release '{release_name}' not found in namespace {namespace}: no release history, no "
                        f"release Secrets and no workload labelled harness.io/release-name={release_name} "
                        f"(see 'kubectl harness-rollback list -n {namespace}')")
-    objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, _states(kube, namespace, found))
-    return assemble(objects)
+    states = _states(kube, namespace, found)
+    objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, states)
+    model = assemble(objects)
+    if any(bluegreen.workload_color(state) for state in states):
+        model.services = _release_services(kube, namespace, states)
+    return model
+
+
+def _release_services(kube, namespace: str, states) -> list[ServiceState]:
+    """Blue/green: the Services whose selector, color aside, matches the release's pods (one list)."""
+    listed = _guarded(kube, "list", "services", namespace, kube.list_all, kube.core.list_namespaced_service, namespace)
+    pod_labels = [((state.raw.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+                  for state in states]
+    services = []
+    for service in listed:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        meta = service["metadata"]
+        if bluegreen.belongs(selector, pod_labels):
+            services.append(ServiceState(meta["name"], namespace, dict(selector), dict(meta.get("annotations") or {}),
+                                         meta.get("resourceVersion", ""), meta.get("uid", "")))
+    return services

@@ -61,7 +61,8 @@ def _revision_text(workload: dict) -> str:
 
 def history_table(rows: list[dict], wide: bool) -> str:
     """`history`: a row per release and workload, newest first."""
-    headers = ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"]
+    colored = any(row.get("color") for row in rows)
+    headers = ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"] + (["COLOR"] if colored else [])
     if wide:
         headers += ["IMAGES", "SERVICE", "INFRA", "CLUSTER", "SOURCE"]
     table = []
@@ -71,6 +72,8 @@ def history_table(rows: list[dict], wide: bool) -> str:
                                                "images": []}]:
             name = f"{workload['kind'].lower()}/{workload['name']}" if workload["kind"] else NONE
             cells = [row["number"], _text(row["status"]), name, _revision_text(workload), _text(row["workflowId"])]
+            if colored:
+                cells.append(_text(row.get("color")))
             if wide:
                 cells += [_text(",".join(workload["images"])), _text(infra.get("serviceId")),
                           _text(infra.get("infraId")), _text(infra.get("clusterName")), row["source"]]
@@ -102,6 +105,9 @@ def plan_text(view: dict) -> str:
                 lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
             lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+    if view.get("services"):
+        rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
+        lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]
     for note in view["notes"]:
         lines.append(f"Note: {note}")
     return "\n".join(lines) + "\n"

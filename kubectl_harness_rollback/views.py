@@ -6,6 +6,8 @@ adding a field is compatible, renaming or removing one is not.
 
 from __future__ import annotations
 
+from kubectl_harness_rollback import bluegreen
+from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
 from kubectl_harness_rollback.planner import Plan
 
@@ -43,8 +45,9 @@ def history_view(model: ReleaseModel) -> list[dict]:
             })
         row = {"number": release.number, "status": release.status.value if release.status else None,
                "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.source}
-        if release.bg_environment or release.color:
-            row["bgEnvironment"], row["color"] = release.bg_environment, release.color
+        color = bluegreen.release_color(model, release)
+        if release.bg_environment or color:
+            row["bgEnvironment"], row["color"] = release.bg_environment, color
         rows.append(row)
     return rows
 
@@ -70,7 +73,19 @@ def plan_view(plan: Plan) -> dict:
             for w in plan.workloads
         ],
         "notes": list(plan.notes),
+        **({"services": _services(plan.traffic)} if plan.traffic is not None else {}),
     }
+
+
+def _services(traffic: TrafficPlan) -> list[dict]:
+    """For blue/green: each Service's color now and after (the same when nothing is swapped)."""
+    swapped = {swap.name: swap for swap in traffic.swaps}
+    rows = []
+    for role, service in (("primary", traffic.primary), ("stage", traffic.stage)):
+        now = service.selector.get(bluegreen.COLOR)
+        after = swapped[service.name].to_color if service.name in swapped else now
+        rows.append({"name": service.name, "role": role, "fromColor": now, "toColor": after})
+    return rows
 
 
 def outcome_view(plan: Plan, outcome, dry_run: str) -> dict:

@@ -223,3 +223,70 @@ def write_declarative_release(core: k8s.CoreV1Api, namespace: str, release_name:
         type="harness.io/release/v2",
         data={"release": base64.b64encode(release).decode()},
     ))
+
+
+COLOR = "harness.io/color"
+
+
+@dataclass
+class HarnessBlueGreenDeployer:
+    """Blue/green the way Harness does it: a Deployment per color, a primary and a stage Service
+    selecting `harness.io/color`, and a swap that exchanges their entire selectors."""
+
+    apps: k8s.AppsV1Api
+    core: k8s.CoreV1Api
+    namespace: str
+    name: str = "shop"
+    release_name: str = "release-bg"
+    replicas: int = 2
+    releases: list[Release] = field(default_factory=list)
+
+    def create_services(self, primary_color: str = "green", stage_color: str = "blue") -> None:
+        for service, color, role in ((self.name, primary_color, "primary"),
+                                     (f"{self.name}-stage", stage_color, "stage")):
+            self.core.create_namespaced_service(self.namespace, k8s.V1Service(
+                metadata=k8s.V1ObjectMeta(name=service, annotations={f"harness.io/{role}-service": "true"}),
+                spec=k8s.V1ServiceSpec(selector={"app": self.name, COLOR: color},
+                                       ports=[k8s.V1ServicePort(port=80, target_port=8080)])))
+
+    def selectors(self) -> tuple[dict, dict]:
+        read = self.core.read_namespaced_service
+        return (read(self.name, self.namespace).spec.selector,
+                read(f"{self.name}-stage", self.namespace).spec.selector)
+
+    def swap(self) -> None:
+        """Harness's swap: primary gets stage's selector and stage gets primary's (whole maps)."""
+        primary, stage = self.selectors()
+        for service, selector in ((self.name, stage), (f"{self.name}-stage", primary)):
+            self.core.patch_namespaced_service(service, self.namespace, [
+                {"op": "replace", "path": "/spec/selector", "value": selector}])
+
+    def deploy(self, color: str, image: str, status: str = "Succeeded", swap: bool = True,
+               identity: Identity = Identity()) -> Release:
+        name = f"{self.name}-{color}"
+        labels = {"app": self.name, COLOR: color}
+        body = k8s.V1Deployment(
+            metadata=k8s.V1ObjectMeta(name=name, annotations=identity.annotations()),
+            spec=k8s.V1DeploymentSpec(
+                replicas=self.replicas, selector=k8s.V1LabelSelector(match_labels=labels),
+                template=k8s.V1PodTemplateSpec(
+                    metadata=k8s.V1ObjectMeta(labels={**labels, RELEASE_NAME_LABEL: self.release_name}),
+                    spec=k8s.V1PodSpec(containers=[k8s.V1Container(name=self.name, image=image)]))))
+        try:
+            self.apps.create_namespaced_deployment(self.namespace, body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+            self.apps.patch_namespaced_deployment(name, self.namespace, {
+                "metadata": {"annotations": identity.annotations()},
+                "spec": {"replicas": self.replicas,
+                         "template": {"spec": {"containers": [{"name": self.name, "image": image}]}}}})
+        deployment = wait_for_rollout(self.apps, self.namespace, name)
+        if swap:
+            self.swap()
+        number = (self.releases[-1].number if self.releases else 0) + 1
+        release = Release(number, status, [("Deployment", name, current_revision(self.apps, self.namespace, deployment))],
+                          self.namespace, bg_environment="primary" if swap else "stage")
+        self.releases.append(release)
+        write_history(self.core, self.namespace, self.release_name, self.releases, style="managedWorkload")
+        return release

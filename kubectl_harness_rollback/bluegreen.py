@@ -1,0 +1,153 @@
+"""Blue/green: which Services route which color, and how traffic goes back (pure).
+
+Harness's swap exchanges the entire `spec.selector` maps of the primary and stage Services; a
+rollback swaps them back — only if the failed release was actually swapped into primary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, WorkloadRef, WorkloadState
+
+COLOR = "harness.io/color"
+PRIMARY_ANNOTATION = "harness.io/primary-service"
+STAGE_ANNOTATION = "harness.io/stage-service"
+COLORS = ("blue", "green")
+
+
+class BlueGreenError(PluginError):
+    """The Services or workloads of a blue/green release are missing or inconsistent."""
+
+
+@dataclass
+class ServiceSwap:
+    name: str
+    from_color: str
+    to_color: str
+    from_selector: dict[str, str]
+    to_selector: dict[str, str]
+    resource_version: str
+
+
+@dataclass
+class TrafficPlan:
+    primary: ServiceState
+    stage: ServiceState
+    failed_color: str | None
+    back_color: str  # the color primary routes to after the rollback
+    swaps: list[ServiceSwap]  # empty: traffic never moved, nothing to swap
+    back_workload: WorkloadRef | None = None
+    scale_up_to: int | None = None  # the back color was scaled to zero: scale it up first
+    failed_workload: WorkloadRef | None = None
+
+
+def workload_color(state: WorkloadState) -> str | None:
+    color = state.labels.get(COLOR)
+    if color:
+        return color
+    suffix = state.ref.name.rsplit("-", 1)[-1]
+    return suffix if suffix in COLORS else None
+
+
+def release_color(model: ReleaseModel, release: Release) -> str | None:
+    if release.color:
+        return release.color
+    for item in release.workloads:
+        state = model.workloads.get(item.ref)
+        color = workload_color(state) if state else None
+        if color is None:
+            suffix = item.ref.name.rsplit("-", 1)[-1]
+            color = suffix if suffix in COLORS else None
+        if color:
+            return color
+    return None
+
+
+def belongs(service_selector: dict[str, str], workload_labels: list[dict[str, str]]) -> bool:
+    """A Service routes a release's traffic if, color aside, its selector matches a workload's pods."""
+    rest = {k: v for k, v in service_selector.items() if k != COLOR}
+    return bool(rest) and any(all(labels.get(k) == v for k, v in rest.items()) for labels in workload_labels)
+
+
+def _is(service: ServiceState, annotation: str) -> bool:
+    return str(service.annotations.get(annotation, "")).lower() == "true"
+
+
+def find_services(model: ReleaseModel) -> tuple[ServiceState, ServiceState]:
+    """(primary, stage): annotated ones first; an unannotated single Service is primary; a stage
+    Service without annotation is `<primary>-stage`."""
+    where = f"release {model.release_name} in namespace {model.namespace}"
+    services = model.services
+    primaries = [s for s in services if _is(s, PRIMARY_ANNOTATION)]
+    stages = [s for s in services if _is(s, STAGE_ANNOTATION)]
+    if len(primaries) > 1 or len(stages) > 1:
+        names = ", ".join(s.name for s in (primaries if len(primaries) > 1 else stages))
+        raise BlueGreenError(f"conflicting blue/green Services for {where}: {names} are all annotated the same; "
+                             "keep one primary and one stage")
+    if not primaries:
+        unmarked = [s for s in services if s not in stages and not s.name.endswith("-stage")]
+        if len(unmarked) != 1:
+            found = ", ".join(s.name for s in unmarked) or "none"
+            raise BlueGreenError(f"cannot tell the primary Service of {where} (candidates: {found}); annotate it "
+                                 f"{PRIMARY_ANNOTATION}=true")
+        primaries = unmarked
+    primary = primaries[0]
+    if not stages:
+        stages = [s for s in services if s.name == f"{primary.name}-stage"]
+    if not stages:
+        raise BlueGreenError(f"no stage Service for primary service/{primary.name} of {where}: annotate it "
+                             f"{STAGE_ANNOTATION}=true or name it {primary.name}-stage")
+    stage = stages[0]
+    for service in (primary, stage):
+        if COLOR not in service.selector:
+            raise BlueGreenError(f"service/{service.name} selects no {COLOR}: it is not a blue/green Service, and "
+                                 "swapping it could route traffic to nothing")
+    if primary.selector[COLOR] == stage.selector[COLOR]:
+        raise BlueGreenError(f"service/{primary.name} and service/{stage.name} both route to "
+                             f"{primary.selector[COLOR]}; refusing to swap (fix their selectors first)")
+    return primary, stage
+
+
+def _workload_of_color(model: ReleaseModel, color: str, releases: list[Release]) -> WorkloadState | None:
+    for release in releases:
+        for item in release.workloads:
+            state = model.workloads.get(item.ref)
+            if state is not None and workload_color(state) == color:
+                return state
+    return next((s for s in model.workloads.values() if workload_color(s) == color), None)
+
+
+def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: list[str]) -> TrafficPlan:
+    """How traffic returns to the rollback-to release's color. Raises on missing pieces."""
+    primary, stage = find_services(model)
+    failed_color = release_color(model, current)
+    primary_color, stage_color = primary.selector[COLOR], stage.selector[COLOR]
+    failed = _workload_of_color(model, failed_color, [current]) if failed_color else None
+    if failed_color != primary_color:
+        notes.append(f"traffic never moved: service/{primary.name} routes {primary_color} and the failed release "
+                     f"deployed {failed_color or 'no known color'}; nothing to swap")
+        return TrafficPlan(primary, stage, failed_color, primary_color, [],
+                           failed_workload=failed.ref if failed else None)
+    target_color = release_color(model, target)
+    if target_color and target_color != stage_color:
+        raise BlueGreenError(f"release {target.number} deployed {target_color}, but service/{stage.name} routes "
+                             f"{stage_color}: swapping back would not restore it")
+    back = _workload_of_color(model, stage_color, [target])
+    if back is None:
+        raise BlueGreenError(f"no workload of color {stage_color} for release {model.release_name} in namespace "
+                             f"{model.namespace}: there is nothing to route traffic back to")
+    swaps = [
+        ServiceSwap(primary.name, primary_color, stage_color, primary.selector, stage.selector,
+                    primary.resource_version),
+        ServiceSwap(stage.name, stage_color, primary_color, stage.selector, primary.selector,
+                    stage.resource_version),
+    ]
+    scale_up_to = None
+    if not back.replicas:
+        scale_up_to = (failed.replicas if failed and failed.replicas else 1)
+        notes.append(f"{back.ref} is scaled to zero: it is scaled up to {scale_up_to} and must be ready "
+                     "before traffic moves")
+    return TrafficPlan(primary, stage, failed_color, stage_color, swaps, back.ref, scale_up_to,
+                       failed.ref if failed else None)

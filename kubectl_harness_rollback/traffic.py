@@ -1,0 +1,76 @@
+"""Carry out a blue/green TrafficPlan: make the color going back ready, then swap the Service
+selectors back as one unit — if the second write fails, the first is undone."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.apierrors import server_message
+from kubectl_harness_rollback.bluegreen import ServiceSwap, TrafficPlan
+from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
+
+
+class SwapFailed(PluginError):
+    """The Services could not be swapped; they were left (or put back) as they were."""
+
+
+def _selector_patch(swap: ServiceSwap, resource_version: str, audit: dict[str, str], annotations: dict) -> list:
+    return [
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": resource_version},
+        {"op": "replace", "path": "/spec/selector", "value": swap.to_selector},
+        {"op": "replace", "path": "/metadata/annotations", "value": {**annotations, **audit}},
+    ]
+
+
+def _patch_service(kube, namespace: str, name: str, body: list, dry_run: DryRun) -> dict:
+    return kube.call(kube.core.patch_namespaced_service, name, namespace, body, **dry_run.api_kwargs())
+
+
+def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[str, str], dry_run: DryRun,
+                  progress: Callable[[str], None]) -> list[str]:
+    """Both Service writes succeed, or the first is undone. Each is guarded by resourceVersion."""
+    first, second = traffic.swaps
+    services = {traffic.primary.name: traffic.primary, traffic.stage.name: traffic.stage}
+    try:
+        written = _patch_service(kube, model.namespace, first.name,
+                                 _selector_patch(first, first.resource_version, audit,
+                                                 services[first.name].annotations), dry_run)
+    except ApiException as exc:
+        raise SwapFailed(f"service/{first.name} could not be switched to {first.to_color} "
+                         f"({server_message(exc)}); nothing was changed") from None
+    progress(f"service/{first.name}: switched from {first.from_color} to {first.to_color}")
+    try:
+        _patch_service(kube, model.namespace, second.name,
+                       _selector_patch(second, second.resource_version, {}, services[second.name].annotations),
+                       dry_run)
+    except ApiException as exc:
+        if dry_run is not DryRun.SERVER:
+            undo = ServiceSwap(first.name, first.to_color, first.from_color, first.to_selector, first.from_selector,
+                               written["metadata"]["resourceVersion"])
+            _patch_service(kube, model.namespace, first.name,
+                           _selector_patch(undo, undo.resource_version, {}, services[first.name].annotations), dry_run)
+            progress(f"service/{first.name}: switched back to {first.from_color}")
+        raise SwapFailed(f"service/{second.name} could not be switched to {second.to_color} "
+                         f"({server_message(exc)}); service/{first.name} was restored, so both Services route as "
+                         "before") from None
+    progress(f"service/{second.name}: switched from {second.from_color} to {second.to_color}")
+    return [f"service/{s.name}: routes {s.to_color} (was {s.from_color})" for s in traffic.swaps]
+
+
+def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: DryRun) -> str:
+    """Scale a color's workload, guarded by the resourceVersion read when planning."""
+    state = model.workloads[ref]
+    adapter = adapters.adapter_for(ref.kind)
+    body = {"metadata": {"resourceVersion": state.resource_version}, "spec": {"replicas": replicas}}
+    try:
+        adapter.patch(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
+    except ApiException as exc:
+        if exc.status == 409:
+            raise PluginError(f"{ref} was changed by someone else after it was read; run the command again") from None
+        raise
+    return f"{ref}: scaled to {replicas}"
