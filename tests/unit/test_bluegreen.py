@@ -1,0 +1,78 @@
+"""Blue/green decisions without a cluster: which Services are primary and stage, and whether to swap."""
+
+import pytest
+
+from kubectl_harness_rollback.bluegreen import BlueGreenError, belongs, find_services, traffic_plan
+from kubectl_harness_rollback.model import (
+    Release, ReleaseModel, ReleaseWorkload, ServiceState, Status, WorkloadRef, WorkloadState,
+)
+
+NS = "shop"
+BLUE, GREEN = WorkloadRef("Deployment", "web-blue", NS), WorkloadRef("Deployment", "web-green", NS)
+
+
+def service(name, color, role=None):
+    selector = {"app": "web", **({"harness.io/color": color} if color else {})}
+    annotations = {f"harness.io/{role}-service": "true"} if role else {}
+    return ServiceState(name, NS, selector, annotations, "1")
+
+
+def model(services, blue_replicas=2):
+    states = {
+        BLUE: WorkloadState(BLUE, "1", 1, ("web:1",), [], replicas=blue_replicas, labels={"harness.io/color": "blue"}),
+        GREEN: WorkloadState(GREEN, "1", 1, ("web:2",), [], replicas=2, labels={"harness.io/color": "green"}),
+    }
+    releases = [Release(2, Status.FAILED, [ReleaseWorkload(GREEN, 1)], "configmap/r"),
+                Release(1, Status.SUCCEEDED, [ReleaseWorkload(BLUE, 1)], "configmap/r")]
+    return ReleaseModel("r", NS, releases, states, services=services)
+
+
+@pytest.mark.parametrize("services, expected", [
+    ([service("web", "green", "primary"), service("web-stage", "blue", "stage")], ("web", "web-stage")),
+    ([service("web", "green"), service("web-stage", "blue")], ("web", "web-stage")),  # no annotations
+    ([service("front", "green", "primary"), service("back", "blue", "stage")], ("front", "back")),
+])
+def test_find_services(services, expected):
+    primary, stage = find_services(model(services))
+    assert (primary.name, stage.name) == expected
+
+
+@pytest.mark.parametrize("services, message", [
+    ([service("web", "green")], "no stage Service for primary service/web"),
+    ([service("web", "green"), service("web-stage", "green")], "both route to green"),
+    ([service("web", None), service("web-stage", "blue")], "service/web selects no harness.io/color"),
+    ([service("a", "green", "primary"), service("b", "blue", "primary")], "conflicting"),
+    ([service("a", "green"), service("b", "blue")], "cannot tell the primary Service"),
+])
+def test_bad_services(services, message):
+    with pytest.raises(BlueGreenError, match=message):
+        find_services(model(services))
+
+
+def test_swap_back_when_the_failed_color_is_primary():
+    m = model([service("web", "green", "primary"), service("web-stage", "blue", "stage")])
+    notes = []
+    plan = traffic_plan(m, m.releases[0], m.releases[1], notes)
+    assert [(s.name, s.from_color, s.to_color) for s in plan.swaps] == [("web", "green", "blue"),
+                                                                      ("web-stage", "blue", "green")]
+    assert plan.swaps[0].to_selector == {"app": "web", "harness.io/color": "blue"}
+    assert (plan.back_workload, plan.scale_up_to, plan.failed_workload) == (BLUE, None, GREEN)
+
+
+def test_no_swap_when_traffic_never_moved():
+    m = model([service("web", "blue", "primary"), service("web-stage", "green", "stage")])
+    notes = []
+    plan = traffic_plan(m, m.releases[0], m.releases[1], notes)
+    assert plan.swaps == [] and "traffic never moved" in notes[0]
+
+
+def test_scaled_to_zero_color_is_scaled_up_to_the_failed_colors_replicas():
+    m = model([service("web", "green", "primary"), service("web-stage", "blue", "stage")], blue_replicas=0)
+    plan = traffic_plan(m, m.releases[0], m.releases[1], [])
+    assert plan.scale_up_to == 2
+
+
+def test_service_belongs_by_selector_minus_color():
+    assert belongs({"app": "web", "harness.io/color": "blue"}, [{"app": "web", "harness.io/color": "green"}])
+    assert not belongs({"app": "other", "harness.io/color": "blue"}, [{"app": "web"}])
+    assert not belongs({"harness.io/color": "blue"}, [{"harness.io/color": "blue"}])
