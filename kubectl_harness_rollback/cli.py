@@ -121,6 +121,13 @@ def _selection_options(command: Callable) -> Callable:
     return command
 
 
+def _timeout(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+
+
 def _plan_options(selection: dict[str, Any]):
     from kubectl_harness_rollback.planner import PlanOptions
 
@@ -260,11 +267,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.dryrun import DryRun
 
-    mode = DryRun.parse(dry_run)
-    try:
-        seconds = parse_duration(timeout)
-    except ValueError as exc:
-        raise UsageError(f"--timeout: {exc}") from None
+    mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options = _plan_options(selection)
     if options.to_release is not None and options.to_revision is not None:
         raise UsageError("--to-release and --to-revision cannot be used together")
@@ -338,11 +341,7 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
     from kubectl_harness_rollback.model import Status
     from kubectl_harness_rollback.reader import Target
 
-    mode = DryRun.parse(dry_run)
-    try:
-        seconds = parse_duration(timeout)
-    except ValueError as exc:
-        raise UsageError(f"--timeout: {exc}") from None
+    mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     parsed = Target.parse(target)
     request = recorder.RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
     default_name = release_name or (f"release-{infra_id}" if infra_id else parsed.name)

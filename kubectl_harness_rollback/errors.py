@@ -48,3 +48,7 @@ class RolloutFailed(PluginError):
     """The controller gave up on the rollout (e.g. its progress deadline passed)."""
 
     exit_code = 4
+
+
+class Conflict(PluginError):
+    """An object changed between reading it and writing it; nothing of it was overwritten."""

@@ -21,15 +21,11 @@ from kubectl_harness_rollback import bookkeeping, manifests, preflight
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import NotSteady, PluginError
+from kubectl_harness_rollback.errors import Conflict, NotSteady
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
 
 POLL_SECONDS = 1.0
-
-
-class Conflict(PluginError):
-    """The object changed between planning and writing."""
 
 
 @dataclass(frozen=True)
@@ -60,17 +56,8 @@ class Clock:
 
 
 def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> str:
-    adapter = adapters.adapter_for(change.ref.kind)
-    state = model.workloads[change.ref]
-    _, body = adapter.rollback_patch(state, change.source, audit)
-    try:
-        adapter.patch(kube, change.ref.namespace, change.ref.name, body, dry_run.api_kwargs())
-    except ApiException as exc:
-        if exc.status == 409:
-            raise Conflict(f"{change.ref} was changed by someone else after it was read (resourceVersion "
-                           f"{state.resource_version}); nothing of it was overwritten: run the command again to "
-                           "re-plan from its current state") from None
-        raise
+    _, body = adapters.adapter_for(change.ref.kind).rollback_patch(model.workloads[change.ref], change.source, audit)
+    adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
     return f"{change.ref}: restored the template of revision {change.to_revision} ({', '.join(change.to_images)})"
 
 
@@ -102,12 +89,7 @@ def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, 
         if state is None or state.replicas == replicas:
             continue
         _, body = adapter.scale_patch(state, replicas, audit)
-        try:
-            adapter.patch(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
-        except ApiException as exc:
-            if exc.status == 409:
-                raise Conflict(f"{ref} was changed by someone else after it was read; run the command again") from None
-            raise
+        adapters.patch_guarded(kube, ref, body, dry_run.api_kwargs())
         done.append(f"{ref}: scaled to {replicas}")
     return done
 

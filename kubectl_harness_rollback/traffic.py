@@ -64,13 +64,6 @@ def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[s
 
 def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: DryRun) -> str:
     """Scale a color's workload, guarded by the resourceVersion read when planning."""
-    state = model.workloads[ref]
-    adapter = adapters.adapter_for(ref.kind)
-    body = {"metadata": {"resourceVersion": state.resource_version}, "spec": {"replicas": replicas}}
-    try:
-        adapter.patch(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
-    except ApiException as exc:
-        if exc.status == 409:
-            raise PluginError(f"{ref} was changed by someone else after it was read; run the command again") from None
-        raise
+    body = {"metadata": {"resourceVersion": model.workloads[ref].resource_version}, "spec": {"replicas": replicas}}
+    adapters.patch_guarded(kube, ref, body, dry_run.api_kwargs())
     return f"{ref}: scaled to {replicas}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kubectl_harness_rollback.errors import UsageError
+from kubectl_harness_rollback.errors import Conflict, UsageError
 from kubectl_harness_rollback.workloads import daemonset, deployment, replicaset, statefulset
 
 ADAPTERS: dict[str, ModuleType] = {
@@ -39,3 +39,17 @@ def canonical_kind(text: str) -> str:
 
 def adapter_for(kind: str) -> ModuleType:
     return ADAPTERS[canonical_kind(kind)]
+
+
+def patch_guarded(kube, ref, body, dry_run: dict) -> dict:
+    """Patch a workload through its adapter. The body carries the resourceVersion read when
+    planning, so the API server answers 409 if anyone changed the object since: that stops us."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return adapter_for(ref.kind).patch(kube, ref.namespace, ref.name, body, dry_run)
+    except ApiException as exc:
+        if exc.status == 409:
+            raise Conflict(f"{ref} was changed by someone else after it was read; nothing of it was overwritten: "
+                           "run the command again to re-plan from its current state") from None
+        raise

@@ -155,7 +155,7 @@ def break_services(core, namespace, how):
     ("target workload missing", "no workload of color blue"),
 ])
 def test_bad_blue_green_setups_are_refused_before_any_write(apps, core, namespace, plugin, how, message):
-    deployer = blue_then_failed_green(apps, core, namespace)
+    blue_then_failed_green(apps, core, namespace)
     if how == "target workload missing":
         apps.delete_namespaced_deployment("shop-blue", namespace)
         eventually(lambda: not [d for d in apps.list_namespaced_deployment(namespace).items
