@@ -56,7 +56,7 @@ class Clock:
 
 
 def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> str:
-    _, body = adapters.adapter_for(change.ref.kind).rollback_patch(model.workloads[change.ref], change.source, audit)
+    body = adapters.adapter_for(change.ref.kind).rollback_patch(model.workloads[change.ref], change.source, audit)
     adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
     return f"{change.ref}: restored the template of revision {change.to_revision} ({', '.join(change.to_images)})"
 
@@ -88,7 +88,7 @@ def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, 
         state = model.workloads.get(ref)
         if state is None or state.replicas == replicas:
             continue
-        _, body = adapter.scale_patch(state, replicas, audit)
+        body = adapter.scale_patch(state, replicas, audit)
         adapters.patch_guarded(kube, ref, body, dry_run.api_kwargs())
         done.append(f"{ref}: scaled to {replicas}")
     return done

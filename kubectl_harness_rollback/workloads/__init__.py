@@ -43,7 +43,8 @@ def adapter_for(kind: str) -> ModuleType:
 
 def patch_guarded(kube, ref, body, dry_run: dict) -> dict:
     """Patch a workload through its adapter. The body carries the resourceVersion read when
-    planning, so the API server answers 409 if anyone changed the object since: that stops us."""
+    planning, so the API server answers 409 if anyone changed the object since: that stops us.
+    The generated client sends a list body as a JSON patch and a dict as a strategic merge patch."""
     from kubernetes.client.exceptions import ApiException
 
     try:

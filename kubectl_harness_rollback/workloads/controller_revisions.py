@@ -59,12 +59,12 @@ def state(kind: str, workload: dict, children: list[dict], current_name: str | N
     )
 
 
-def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, str]) -> tuple[str, dict]:
+def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, str]) -> dict:
     """kubectl's undo for StatefulSets and DaemonSets: the ControllerRevision's `data` (the template
     with `$patch: replace`) as a strategic merge patch, guarded by the resourceVersion read."""
     body = copy.deepcopy(revision.raw.get("data") or {})
     body["metadata"] = {"resourceVersion": state.resource_version, "annotations": dict(audit)}
-    return "strategic", body
+    return body
 
 
 def new_revision_number(kube, namespace: str, obj: dict, current_name: str | None) -> int | None:

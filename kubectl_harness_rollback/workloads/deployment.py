@@ -89,7 +89,7 @@ def restored_template(revision: Revision) -> dict:
     return template
 
 
-def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, str]) -> tuple[str, list]:
+def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, str]) -> list:
     """kubectl's undo as one JSON patch, guarded by the resourceVersion read when planning.
 
     Replaces the template with the ReplicaSet's and the annotations with the ReplicaSet's
@@ -98,7 +98,7 @@ def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, st
     restored = {k: v for k, v in revision.annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
     restored.update({k: state.annotations[k] for k in BOOKKEEPING_ANNOTATIONS if k in state.annotations})
     restored.update(audit)
-    return "json", [
+    return [
         {"op": "replace", "path": "/metadata/resourceVersion", "value": state.resource_version},
         {"op": "replace", "path": "/spec/template", "value": restored_template(revision)},
         {"op": "replace", "path": "/metadata/annotations", "value": restored},

@@ -33,9 +33,9 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
     )
 
 
-def scale_patch(state: WorkloadState, replicas: int, audit: dict[str, str]) -> tuple[str, dict]:
+def scale_patch(state: WorkloadState, replicas: int, audit: dict[str, str]) -> dict:
     """A bare ReplicaSet is rolled back by scale: guarded by the resourceVersion read."""
-    return "merge", {"metadata": {"resourceVersion": state.resource_version, "annotations": dict(audit)},
+    return {"metadata": {"resourceVersion": state.resource_version, "annotations": dict(audit)},
                      "spec": {"replicas": replicas}}
 
 
