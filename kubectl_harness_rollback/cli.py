@@ -12,6 +12,7 @@ from typing import Any, Callable
 import click
 
 from kubectl_harness_rollback import __version__
+from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_release_names
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
@@ -178,7 +179,7 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("target")
+@click.argument("target", shell_complete=complete_release_names)
 @click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
               show_default=True)
 @connection_options
@@ -206,7 +207,7 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("target")
+@click.argument("target", shell_complete=complete_release_names)
 @_selection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
 @connection_options
@@ -238,7 +239,7 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("target")
+@click.argument("target", shell_complete=complete_release_names)
 @_selection_options
 @click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
               metavar="none|client|server",
@@ -304,7 +305,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("target")
+@click.argument("target", shell_complete=complete_release_names)
 @click.option("--status", "status", required=True, type=click.Choice(["Succeeded", "Failed", "InProgress"]),
               help="The outcome of the deploy step being recorded.")
 @click.option("--workflow-id", metavar="ID", help="Workflow Id (identity annotation harness.io/workflow-id).")
@@ -356,10 +357,32 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
     click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@connection_options
+@click.pass_context
+def completion(ctx: click.Context, shell: str, **given: Any) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    It completes `kubectl-harness_rollback ...`; for `kubectl harness-rollback ...`, kubectl's
+    own completion runs kubectl_complete-harness_rollback (installed alongside).
+
+    \b
+    Examples:
+      source <(kubectl harness-rollback completion bash)
+      kubectl harness-rollback completion zsh > "${fpath[1]}/_kubectl-harness_rollback"
+      kubectl harness-rollback completion fish > ~/.config/fish/completions/kubectl-harness_rollback.fish
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback.completion import completion_script
+
+    click.echo(completion_script(shell), nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
     try:
-        cli.main(args=argv, prog_name="kubectl harness-rollback", standalone_mode=False)
+        cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR, standalone_mode=False)
     except PluginError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

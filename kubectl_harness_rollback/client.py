@@ -95,7 +95,10 @@ def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tu
     rest = api_client.rest_client
     inner = rest.request
 
-    def request(method, url, headers=None, body=None, post_params=None, _request_timeout=None):
+    # kubernetes >= 37 calls request(method, url, headers=, body=, post_params=, _request_timeout=);
+    # the pure-Python clients up to 35 (the one the release archive vendors) also pass
+    # query_params= and _preload_content=: forward whatever else comes, unchanged.
+    def request(method, url, *args, headers=None, _request_timeout=None, **kwargs):
         log.append((method.upper(), urlsplit(url).path))
         if flags.impersonate_groups:
             headers = HTTPHeaderDict(headers or {})
@@ -103,8 +106,7 @@ def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tu
                 headers.add("Impersonate-Group", group)
         if _request_timeout is None and flags.request_timeout:
             _request_timeout = flags.request_timeout
-        return inner(method, url, headers=headers, body=body, post_params=post_params,
-                     _request_timeout=_request_timeout)
+        return inner(method, url, *args, headers=headers, _request_timeout=_request_timeout, **kwargs)
 
     # Assigned on the instance: RESTClientObject.GET/POST/... call self.request.
     rest.request = request

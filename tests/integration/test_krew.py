@@ -1,0 +1,127 @@
+"""The release archive, installed by real krew and run through kubectl's plugin discovery.
+
+This is what a krew user gets: hack/release's archive and manifest, installed with
+`kubectl krew install --manifest --archive` into a fresh KREW_ROOT, then run as `kubectl
+harness-rollback` with $KREW_ROOT/bin on PATH, on a python3 outside any virtualenv.
+
+No network: with --manifest krew does not touch its index (no git clone), KREW_NO_UPGRADE_CHECK
+skips its release check, and a proxy on a closed loopback port makes any request krew might
+still try fail here instead of leaving the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kubectl_harness_rollback import __version__
+from tests.support import krew as krew_support
+from tests.support.harness import HarnessRollingDeployer
+
+CLOSED_PORT_PROXY = "http://127.0.0.1:9"
+
+
+@pytest.fixture(scope="session")
+def krew_binary():
+    try:
+        return krew_support.build_krew()
+    except krew_support.KrewUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"krew is unavailable: {exc}", pytrace=False)
+        pytest.skip(f"krew is unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory):
+    return krew_support.build_release(tmp_path_factory.mktemp("dist"))
+
+
+def _without_virtualenvs(path: str) -> str:
+    """PATH minus virtualenvs' bin directories, so `/usr/bin/env python3` is a plain python3."""
+    return os.pathsep.join(entry for entry in path.split(os.pathsep)
+                           if entry and not (Path(entry).parent / "pyvenv.cfg").exists())
+
+
+class KrewHome:
+    """A KREW_ROOT with the plugin installed, and the environment that sees it."""
+
+    def __init__(self, root: Path, env: dict[str, str]):
+        self.root, self.env = root, env
+
+    def run(self, *args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(list(args), capture_output=True, text=True, timeout=180,
+                              stdin=subprocess.DEVNULL, env={**self.env, **(env or {})})
+        if check:
+            assert done.returncode == 0, \
+                f"{args}: exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        return done
+
+
+@pytest.fixture(scope="module")
+def krew_home(krew_binary, release, test_cluster, tmp_path_factory):
+    root = tmp_path_factory.mktemp("krew-root")
+    tools = tmp_path_factory.mktemp("krew-tools")
+    (tools / "kubectl-krew").symlink_to(krew_binary)  # `kubectl krew` is a plugin too
+    env = test_cluster.env()
+    for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        env.pop(name, None)
+    env.update(KREW_ROOT=str(root), KREW_NO_UPGRADE_CHECK="1")
+    env["PATH"] = os.pathsep.join([str(root / "bin"), str(tools), _without_virtualenvs(env["PATH"])])
+    home = KrewHome(root, env)
+    offline = {key: CLOSED_PORT_PROXY for key in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")}
+    offline.update(NO_PROXY="", no_proxy="")
+    home.run("kubectl", "krew", "install", f"--manifest={release.manifest}", f"--archive={release.archive}",
+             env=offline)
+    return home
+
+
+def test_krew_installs_the_archive_offline(krew_home):
+    link = krew_home.root / "bin" / "kubectl-harness_rollback"
+    assert link.is_symlink()
+    assert link.resolve().parent == (krew_home.root / "store" / "harness-rollback" / f"v{__version__}").resolve()
+    assert not any((krew_home.root / "index").iterdir()), "krew fetched its index"
+    # `krew list` wants an index; the receipt is what it would read.
+    receipt = (krew_home.root / "receipts" / "harness-rollback.yaml").read_text()
+    assert f"version: v{__version__}" in receipt and "name: detached" in receipt
+    # `plugin list` exits 1 when a second copy (e.g. pip's) is shadowed; the first one listed runs.
+    found = krew_home.run("kubectl", "plugin", "list", check=False).stdout
+    first = next(line for line in found.splitlines() if line.endswith("/kubectl-harness_rollback"))
+    assert first == str(link), f"kubectl would run {first}, not krew's copy"
+
+
+def test_version_through_kubectl(krew_home):
+    out = krew_home.run("kubectl", "harness-rollback", "version").stdout
+    assert out.startswith(f"kubectl-harness_rollback v{__version__} (python ")
+
+
+def test_history_through_kubectl(krew_home, apps, core, namespace):
+    HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
+
+    table = krew_home.run("kubectl", "harness-rollback", "history", "release-infra-prod", "-n", namespace).stdout
+    header, *rows = table.splitlines()
+    assert header.split()[:3] == ["RELEASE", "STATUS", "WORKLOAD"]
+    assert [row.split()[:3] for row in rows] == [["1", "Succeeded", "deployment/web"]]
+
+    as_json = krew_home.run("kubectl", "harness-rollback", "history", "deployment/web", "-n", namespace,
+                            "-o", "json").stdout
+    assert [(r["number"], r["workloads"][0]["images"]) for r in json.loads(as_json)] == \
+        [(1, ["registry.example/web:1"])]
+
+
+def test_kubectl_completion_through_the_caveats_link(krew_home, apps, core, namespace):
+    # The manifest's caveats tell krew users to add this link; the zipapp answers as
+    # kubectl_complete-harness_rollback when called by that name.
+    link = krew_home.root / "bin" / "kubectl_complete-harness_rollback"
+    link.symlink_to(krew_home.root / "bin" / "kubectl-harness_rollback")
+    try:
+        HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
+        out = krew_home.run("kubectl", "__complete", "harness-rollback", "history", "-n", namespace, "").stdout
+    finally:
+        link.unlink()
+    lines = out.splitlines()
+    assert [line.split("\t")[0] for line in lines[:-1]] == ["release-infra-prod"]
+    assert lines[-1] == ":4"
