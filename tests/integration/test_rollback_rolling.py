@@ -234,3 +234,13 @@ def test_not_steady_within_timeout_exits_4_after_recording(apps, core, namespace
     assert template_image(apps, namespace) == "registry.example/web:2"
     assert history(plugin, namespace)[0] == (3, "Failed", 3)
     assert history(plugin, namespace)[1] == (2, "Succeeded", 4)
+
+
+def test_no_wait_returns_once_observed_and_still_records(apps, core, namespace, plugin):
+    good_good_bad(apps, core, namespace)
+    done = plugin("rollback", RELEASE, "-n", namespace, "--no-wait", check_exit=0)
+    assert "Rollback complete" not in done.stdout and "successfully rolled out" not in done.stderr
+    assert template_image(apps, namespace) == "registry.example/web:2"
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+    # Not a terminal: plain text only, no color or cursor escapes.
+    assert "\x1b" not in done.stdout + done.stderr
