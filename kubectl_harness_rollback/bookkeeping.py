@@ -57,6 +57,8 @@ def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, 
     doc = json.loads(json.dumps(doc))  # a deep copy of plain YAML data
     # Harness marks the release it rolled back from Failed, whatever it was recorded as.
     history_codec.set_release_status(doc, plan.current.number, Status.FAILED)
+    if plan.target.number is None:  # --to-revision of a revision no release records
+        return doc
     for ref, number in sorted(new_revisions.items()):
         recorded = next((w for w in plan.target.workloads if w.ref == ref), None)
         if recorded is not None and number is not None:

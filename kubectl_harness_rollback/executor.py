@@ -205,8 +205,9 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)
         new = outcome.new_revisions.get(ref)
-        message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
-                   f"{plan.target.number}: {ref} revision {change.from_revision} -> {change.to_revision}"
+        to = f"release {plan.target.number}" if plan.target.number is not None else f"revision {change.to_revision}"
+        message = (f"Rolled back {plan.release_name} from release {plan.current.number} to {to}: "
+                   f"{ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")
                    + f", images {', '.join(change.to_images)}")
         bookkeeping.record_event(kube, model.namespace, ref.name, ref.kind, "apps/v1", obj["metadata"]["uid"],

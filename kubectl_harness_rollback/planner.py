@@ -12,7 +12,9 @@ from kubectl_harness_rollback import bluegreen, pod_template
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.model import Identity, Release, ReleaseModel, Revision, Status, WorkloadRef
+from kubectl_harness_rollback.model import (
+    Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
+)
 
 MATCH_WORKFLOW = "workflow"
 MATCH_INFRA = "infra"
@@ -170,7 +172,10 @@ def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | N
             found = state.revision(workload.revision) if state and workload.revision is not None else None
             if found is not None and found.answers_to(revision):
                 return release, f"revision {revision} of {ref} was deployed by release {release.number}"
-    return None, f"revision {revision} of {ref}, as asked"
+    # No release records it (e.g. a revision made by `kubectl rollout`): roll back to the revision
+    # itself, as kubectl would; the history then records no rollback-to release.
+    unrecorded = Release(None, None, [ReleaseWorkload(ref, revision)], "revisions")  # type: ignore[arg-type]
+    return unrecorded, f"revision {revision} of {ref}, as asked (no release records it)"
 
 
 def _manifest_images(release: Release, ref: WorkloadRef) -> tuple[str, ...]:

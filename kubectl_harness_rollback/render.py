@@ -84,6 +84,8 @@ def history_table(rows: list[dict], wide: bool) -> str:
 def _release_line(summary: dict | None) -> str:
     if summary is None:
         return NONE
+    if summary["number"] is None:
+        return "a revision no release records"
     return f"release {summary['number']} ({_text(summary['status'])}, workflow {_text(summary['workflowId'])})"
 
 

@@ -244,3 +244,16 @@ def test_no_wait_returns_once_observed_and_still_records(apps, core, namespace, 
     assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
     # Not a terminal: plain text only, no color or cursor escapes.
     assert "\x1b" not in done.stdout + done.stderr
+
+
+def test_to_revision_made_outside_harness(apps, core, namespace, plugin):
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    apps.patch_namespaced_deployment("web", namespace, {"spec": {"template": {"spec": {"containers": [
+        {"name": "web", "image": "registry.example/web:hotfix"}]}}}})  # revision 2, by hand
+    wait_for_rollout(apps, namespace, "web")
+    deployer.deploy("registry.example/web:3", status="Failed")  # revision 3
+
+    plugin("rollback", RELEASE, "-n", namespace, "--to-revision", "2", check_exit=0)
+    assert template_image(apps, namespace) == "registry.example/web:hotfix"
+    assert history(plugin, namespace) == [(2, "Failed", 3), (1, "Succeeded", 1)]

@@ -142,3 +142,12 @@ def test_workload_deleted_since_is_an_error_naming_it():
     m.workloads.clear()
     with pytest.raises(Exception, match="deployment/web of release 1 no longer exists"):
         plan(m, PlanOptions())
+
+
+def test_to_revision_that_no_release_records_is_still_a_target():
+    # Revision 3 was made outside Harness (kubectl rollout); the history knows 1 and 2.
+    result = plan(model([(1, S, "w1", 1), (2, F, "w1", 2)], revisions=[(1, ()), (2, ()), (3, ())], current_revision=2),
+                  PlanOptions(to_revision=3))
+    assert result.target.number is None and "no release records it" in result.reason
+    assert (result.workloads[0].from_revision, result.workloads[0].to_revision) == (2, 3)
+    assert result.has_changes
