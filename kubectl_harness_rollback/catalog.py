@@ -7,7 +7,7 @@ from kubernetes.client.exceptions import ApiException
 from kubectl_harness_rollback import history_codec
 from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.errors import PluginError
-from kubectl_harness_rollback.reader import forbidden
+from kubectl_harness_rollback.reader import ensure_namespace, forbidden
 
 HISTORY_KEY = "releaseHistory"
 
@@ -88,5 +88,8 @@ def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
                                                    apps.list_daemon_set_for_all_namespaces)]
     config_maps = listed("configmaps", core.list_namespaced_config_map, core.list_config_map_for_all_namespaces)
     secrets = listed("secrets", core.list_namespaced_secret, core.list_secret_for_all_namespaces)
-    return catalog(workloads, config_maps, secrets), warnings
+    rows = catalog(workloads, config_maps, secrets)
+    if not rows and namespace is not None:
+        ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
+    return rows, warnings
 

@@ -17,6 +17,7 @@ from kubectl_harness_rollback.model import (
 )
 
 MATCH_WORKFLOW = "workflow"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MATCH_INFRA = "infra"
 
 
@@ -266,6 +267,11 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     for change in result.workloads:
         if change.ref.kind == "ReplicaSet" and failed_still_up:
             change.unchanged = False
+    stale = [str(c.ref) for c in result.workloads if not c.unchanged and c.source is not None
+             and LAST_APPLIED in model.workloads[c.ref].annotations]
+    if stale:
+        notes.append(f"{', '.join(stale)} keep kubectl's last-applied-configuration, which still describes the "
+                     "failed release: a later `kubectl apply` diffs against it (apply the good manifest to refresh it)")
     left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads} - set(canaries))
     for ref in left:
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "

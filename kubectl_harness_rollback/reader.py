@@ -62,7 +62,7 @@ def _guarded(kube, verb: str, resource: str, namespace: str, method, *args, **kw
         raise
 
 
-def _ensure_namespace(kube, namespace: str) -> None:
+def ensure_namespace(kube, namespace: str) -> None:
     try:
         kube.call(kube.core.read_namespace, namespace)
     except ApiException as exc:
@@ -108,7 +108,7 @@ def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, li
     workloads = _guarded(kube, "list", target.kind.lower() + "s", namespace, adapter.list_workloads, kube, namespace)
     obj = next((w for w in workloads if w["metadata"]["name"] == target.name), None)
     if obj is None:
-        _ensure_namespace(kube, namespace)
+        ensure_namespace(kube, namespace)
         raise NotFound(f"{target.kind.lower()}/{target.name} not found in namespace {namespace}")
     release_name = release_name_of(obj)
     return release_name or f"{target.kind.lower()}/{target.name}", ([] if release_name else [(adapter, obj)])
@@ -134,7 +134,7 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
                        namespace, label_selector=DECLARATIVE_SELECTOR.format(name=release_name))
     found = _release_workloads(kube, namespace, release_name)
     if history is None and not secrets and not found:
-        _ensure_namespace(kube, namespace)
+        ensure_namespace(kube, namespace)
         raise NotFound(f"release '{release_name}' not found in namespace {namespace}: no release history, no "
                        f"release Secrets and no workload labelled harness.io/release-name={release_name} "
                        f"(see 'kubectl harness-rollback list -n {namespace}')")

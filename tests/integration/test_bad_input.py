@@ -95,3 +95,8 @@ def test_cluster_unreachable(plugin, tmp_path):
         "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: t}}]\n")
     done = plugin("history", "release-x", "--kubeconfig", str(config), "--request-timeout", "5s", check_exit=1)
     one_line_error(done, "cannot reach the API server")
+
+
+def test_list_in_a_missing_namespace_says_so(plugin):
+    done = plugin("list", "-n", "no-such-namespace", check_exit=1)
+    one_line_error(done, "namespace 'no-such-namespace' not found")

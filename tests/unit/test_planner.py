@@ -151,3 +151,9 @@ def test_to_revision_that_no_release_records_is_still_a_target():
     assert result.target.number is None and "no release records it" in result.reason
     assert (result.workloads[0].from_revision, result.workloads[0].to_revision) == (2, 3)
     assert result.has_changes
+
+
+def test_stale_last_applied_configuration_is_pointed_out():
+    m = model([(1, S, "w1", 1), (2, F, "w1", 2)])
+    m.workloads[WEB].annotations["kubectl.kubernetes.io/last-applied-configuration"] = "{}"
+    assert any("last-applied-configuration" in note for note in plan(m, PlanOptions()).notes)
