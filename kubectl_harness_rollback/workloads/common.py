@@ -55,3 +55,26 @@ def labels(obj: dict) -> dict[str, str]:
     """The object's labels merged with its pod template's (Harness labels either)."""
     template = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
     return {**(template.get("labels") or {}), **(obj.get("metadata", {}).get("labels") or {})}
+
+
+class NamespacedCalls:
+    """The apps/v1 calls an adapter makes, named like the generated client's methods
+    (`read_namespaced_stateful_set`, ...), returning plain dicts."""
+
+    def __init__(self, resource: str):
+        self.resource = resource  # e.g. "stateful_set"
+
+    def _method(self, kube, verb: str):
+        return getattr(kube.apps, f"{verb}_namespaced_{self.resource}")
+
+    def list(self, kube, namespace: str) -> list[dict]:
+        return kube.list_all(self._method(kube, "list"), namespace)
+
+    def read(self, kube, namespace: str, name: str) -> dict:
+        return kube.call(self._method(kube, "read"), name, namespace)
+
+    def patch(self, kube, namespace: str, name: str, body, dry_run: dict) -> dict:
+        return kube.call(self._method(kube, "patch"), name, namespace, body, **dry_run)
+
+    def delete(self, kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
+        return kube.call(self._method(kube, "delete"), name, namespace, body=body, **dry_run)

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from kubectl_harness_rollback.model import WorkloadState
 from kubectl_harness_rollback.workloads import controller_revisions
+from kubectl_harness_rollback.workloads.common import NamespacedCalls
 
 kind = "DaemonSet"
+
+_api = NamespacedCalls("daemon_set")
+read, patch, delete = _api.read, _api.patch, _api.delete
+list_workloads = _api.list
 list_children = controller_revisions.list_children
 rollback_patch = controller_revisions.rollback_patch
 observed = controller_revisions.observed
 
 
-def list_workloads(kube, namespace: str) -> list[dict]:
-    return kube.list_all(kube.apps.list_namespaced_daemon_set, namespace)
-
-
 def state(workload: dict, children: list[dict]) -> WorkloadState:
     return controller_revisions.state(kind, workload, children, None)
-
-
-def read(kube, namespace: str, name: str) -> dict:
-    return kube.call(kube.apps.read_namespaced_daemon_set, name, namespace)
-
-
-def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-    return kube.call(kube.apps.patch_namespaced_daemon_set, name, namespace, body, **dry_run)
 
 
 def current_revision(kube, namespace: str, obj: dict) -> int | None:
@@ -45,6 +38,3 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
         return False, f'Waiting for daemon set "{name}" rollout to finish: {available} of {want} updated pods are available...'
     return True, f'daemon set "{name}" successfully rolled out'
 
-
-def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
-    return kube.call(kube.apps.delete_namespaced_daemon_set, name, namespace, body=body, **dry_run)

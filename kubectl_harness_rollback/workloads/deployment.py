@@ -7,7 +7,8 @@ import copy
 from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import (
-    annotations, labels, controlled_by, parse_revision_number, selector_string, template_images,
+    NamespacedCalls, annotations, controlled_by, labels, parse_revision_number, selector_string,
+    template_images,
 )
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -16,9 +17,9 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 
 kind = "Deployment"
 
-
-def list_workloads(kube, namespace: str) -> list[dict]:
-    return kube.list_all(kube.apps.list_namespaced_deployment, namespace)
+_api = NamespacedCalls("deployment")
+read, patch, delete = _api.read, _api.patch, _api.delete
+list_workloads = _api.list
 
 
 def list_children(kube, namespace: str, workload: dict) -> list[dict]:
@@ -105,14 +106,6 @@ def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, st
     ]
 
 
-def read(kube, namespace: str, name: str) -> dict:
-    return kube.call(kube.apps.read_namespaced_deployment, name, namespace)
-
-
-def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-    return kube.call(kube.apps.patch_namespaced_deployment, name, namespace, body, **dry_run)
-
-
 def observed(obj: dict) -> bool:
     return (obj.get("status") or {}).get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)
 
@@ -142,6 +135,3 @@ def current_revision(kube, namespace: str, obj: dict) -> int | None:
     """The revision number the controller gave the restored template (once it observed it)."""
     return parse_revision_number(annotations(obj).get(REVISION))
 
-
-def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
-    return kube.call(kube.apps.delete_namespaced_deployment, name, namespace, body=body, **dry_run)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from kubectl_harness_rollback.model import WorkloadRef, WorkloadState
-from kubectl_harness_rollback.workloads.common import annotations, labels, template_images
+from kubectl_harness_rollback.workloads.common import NamespacedCalls, annotations, labels, template_images
 
 kind = "ReplicaSet"
 
+_api = NamespacedCalls("replica_set")
+read, patch, delete = _api.read, _api.patch, _api.delete
+
 
 def list_workloads(kube, namespace: str) -> list[dict]:
-    sets = kube.list_all(kube.apps.list_namespaced_replica_set, namespace)
+    sets = _api.list(kube, namespace)
     # A ReplicaSet a Deployment controls is that Deployment's revision, not a workload.
     return [rs for rs in sets if not any(ref.get("controller") for ref in rs["metadata"].get("ownerReferences") or [])]
 
@@ -39,14 +42,6 @@ def scale_patch(state: WorkloadState, replicas: int, audit: dict[str, str]) -> d
                      "spec": {"replicas": replicas}}
 
 
-def read(kube, namespace: str, name: str) -> dict:
-    return kube.call(kube.apps.read_namespaced_replica_set, name, namespace)
-
-
-def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-    return kube.call(kube.apps.patch_namespaced_replica_set, name, namespace, body, **dry_run)
-
-
 def observed(obj: dict) -> bool:
     return (obj.get("status") or {}).get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)
 
@@ -62,6 +57,3 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
         return False, f'Waiting for replica set "{name}": {ready} of {want} replicas are ready...'
     return True, f'replica set "{name}" has {want} ready replicas'
 
-
-def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
-    return kube.call(kube.apps.delete_namespaced_replica_set, name, namespace, body=body, **dry_run)

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from kubectl_harness_rollback.model import WorkloadState
 from kubectl_harness_rollback.workloads import controller_revisions
+from kubectl_harness_rollback.workloads.common import NamespacedCalls
 
 kind = "StatefulSet"
+
+_api = NamespacedCalls("stateful_set")
+read, patch, delete = _api.read, _api.patch, _api.delete
+list_workloads = _api.list
 list_children = controller_revisions.list_children
 rollback_patch = controller_revisions.rollback_patch
 observed = controller_revisions.observed
 
 
-def list_workloads(kube, namespace: str) -> list[dict]:
-    return kube.list_all(kube.apps.list_namespaced_stateful_set, namespace)
-
-
 def state(workload: dict, children: list[dict]) -> WorkloadState:
     current = (workload.get("status") or {}).get("updateRevision")
     return controller_revisions.state(kind, workload, children, current)
-
-
-def read(kube, namespace: str, name: str) -> dict:
-    return kube.call(kube.apps.read_namespaced_stateful_set, name, namespace)
-
-
-def patch(kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-    return kube.call(kube.apps.patch_namespaced_stateful_set, name, namespace, body, **dry_run)
 
 
 def current_revision(kube, namespace: str, obj: dict) -> int | None:
@@ -47,6 +40,3 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
     return True, f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods at revision " \
                  f"{status.get('currentRevision')}..."
 
-
-def delete(kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
-    return kube.call(kube.apps.delete_namespaced_stateful_set, name, namespace, body=body, **dry_run)
