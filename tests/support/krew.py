@@ -47,7 +47,7 @@ def build_krew() -> Path:
     krew = bin_dir / "krew"
     if krew.exists():
         return krew
-    go = shutil.which("go")
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if os.access("/usr/local/go/bin/go", os.X_OK) else None)
     if not go:
         raise KrewUnavailable("Go is needed to build krew (go install sigs.k8s.io/krew/cmd/krew)")
     bin_dir.mkdir(parents=True, exist_ok=True)
