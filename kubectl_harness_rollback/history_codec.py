@@ -48,10 +48,26 @@ def unbase64(text: object) -> bytes:
         raise ValueError("is not valid base64") from None
 
 
-def gunzip(raw: bytes) -> bytes:
+# A release history is kilobytes; an object in etcd is at most ~1.5 MiB compressed. A gzip that
+# inflates past this is corrupt or hostile, and must not take the plugin's memory with it.
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+
+
+def gunzip(raw: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes:
+    """Inflate gzip (several members too, as Go's reader accepts), refusing to grow past `limit`."""
+    out, rest = bytearray(), raw
     try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error):  # BadGzipFile is an OSError; truncation is EOFError
+        while True:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer
+            out += inflater.decompress(rest, limit - len(out) + 1)
+            if len(out) > limit or inflater.unconsumed_tail:
+                raise ValueError(f"inflates to more than {limit // (1024 * 1024)} MiB")
+            if not inflater.eof:
+                raise ValueError("is not valid gzip")
+            rest = inflater.unused_data
+            if not rest:
+                return bytes(out)
+    except zlib.error:
         raise ValueError("is not valid gzip") from None
 
 

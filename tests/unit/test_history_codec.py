@@ -632,3 +632,23 @@ def test_property_odd_documents_raise_only_corrupt_history(releases):
         releases_from_history({"version": "v1", "releases": releases}, "configmap/x", NS)
     except CorruptHistory as err:
         assert "\n" not in str(err) and "configmap/x in namespace shop" in str(err)
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it():
+    import gzip as gzip_module
+
+    from kubectl_harness_rollback.history_codec import gunzip
+
+    bomb = gzip_module.compress(b"\0" * (3 * 1024 * 1024))
+    assert gunzip(bomb, limit=4 * 1024 * 1024) == b"\0" * (3 * 1024 * 1024)
+    with pytest.raises(ValueError, match="inflates to more than 1 MiB"):
+        gunzip(bomb, limit=1024 * 1024)
+
+
+def test_concatenated_gzip_members_are_read_whole():
+    import gzip as gzip_module
+
+    from kubectl_harness_rollback.history_codec import gunzip
+
+    assert gunzip(gzip_module.compress(b"version: v1\n") + gzip_module.compress(b"releases: []\n")) == \
+        b"version: v1\nreleases: []\n"
