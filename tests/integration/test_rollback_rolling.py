@@ -257,3 +257,33 @@ def test_to_revision_made_outside_harness(apps, core, namespace, plugin):
     plugin("rollback", RELEASE, "-n", namespace, "--to-revision", "2", check_exit=0)
     assert template_image(apps, namespace) == "registry.example/web:hotfix"
     assert history(plugin, namespace) == [(2, "Failed", 3), (1, "Succeeded", 1)]
+
+
+def test_a_release_of_two_deployments_rolls_both_back(apps, core, namespace, plugin):
+    from tests.support.harness import Release, current_revision, deployment_body, write_history
+
+    releases = []
+    for number, (tag, status) in enumerate([("1", "Succeeded"), ("2", "Failed")], start=1):
+        workloads = []
+        for name in ("web", "worker"):
+            body = deployment_body(name, RELEASE, f"registry.example/{name}:{tag}", Identity(), number)
+            if number == 1:
+                apps.create_namespaced_deployment(namespace, body)
+            else:
+                apps.patch_namespaced_deployment(name, namespace, {
+                    "metadata": {"annotations": body.metadata.annotations},
+                    "spec": {"template": {"spec": {"containers": [
+                        {"name": name, "image": f"registry.example/{name}:{tag}"}]}}}})
+            deployment = wait_for_rollout(apps, namespace, name)
+            workloads.append(("Deployment", name, current_revision(apps, namespace, deployment)))
+        releases.append(Release(number, status, workloads, namespace))
+        write_history(core, namespace, RELEASE, releases)
+
+    view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(w["name"], w["fromRevision"], w["toRevision"]) for w in view["workloads"]] == [
+        ("web", 2, 1), ("worker", 2, 1)]
+    plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
+    assert (template_image(apps, namespace, "web"), template_image(apps, namespace, "worker")) == (
+        "registry.example/web:1", "registry.example/worker:1")
+    rows = json.loads(plugin("history", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(w["name"], w["revision"]) for w in rows[1]["workloads"]] == [("web", 3), ("worker", 3)]
