@@ -7,12 +7,17 @@ harness-rollback` with $KREW_ROOT/bin on PATH, on a python3 outside any virtuale
 No network: with --manifest krew does not touch its index (no git clone), KREW_NO_UPGRADE_CHECK
 skips its release check, and a proxy on a closed loopback port makes any request krew might
 still try fail here instead of leaving the machine.
+
+The zipapp extracts itself into $XDG_CACHE_HOME on its first run; every test points that at a
+temporary directory, so the machine's own cache is left alone.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -69,7 +74,8 @@ def krew_home(krew_binary, release, test_cluster, tmp_path_factory):
     env = test_cluster.env()
     for name in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
         env.pop(name, None)
-    env.update(KREW_ROOT=str(root), KREW_NO_UPGRADE_CHECK="1")
+    env.update(KREW_ROOT=str(root), KREW_NO_UPGRADE_CHECK="1",
+               XDG_CACHE_HOME=str(tmp_path_factory.mktemp("xdg-cache")))
     env["PATH"] = os.pathsep.join([str(root / "bin"), str(tools), _without_virtualenvs(env["PATH"])])
     home = KrewHome(root, env)
     offline = {key: CLOSED_PORT_PROXY for key in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")}
@@ -125,3 +131,54 @@ def test_kubectl_completion_through_the_caveats_link(krew_home, apps, core, name
     lines = out.splitlines()
     assert [line.split("\t")[0] for line in lines[:-1]] == ["release-infra-prod"]
     assert lines[-1] == ":4"
+
+
+def _extracted_copies(cache: Path) -> list[Path]:
+    return sorted((cache / "kubectl-harness-rollback").iterdir())
+
+
+def test_first_run_extracts_the_zipapp_and_later_runs_reuse_it(krew_home, tmp_path):
+    # Python keeps no .pyc for modules imported from a zip: the first run extracts and compiles
+    # the archive into the cache; later runs import from there (PYTHONVERBOSE says from where).
+    cache = tmp_path / "cache"
+    krew_home.run("kubectl", "harness-rollback", "version", env={"XDG_CACHE_HOME": str(cache)})
+    copies = _extracted_copies(cache)
+    assert len(copies) == 1 and re.fullmatch(r"zipapp-[0-9a-f]{64}", copies[0].name), copies
+    copy = copies[0]
+    # compiled whole: `version` imports no kubernetes module
+    assert list((copy / "kubernetes" / "client" / "__pycache__").glob("api_client.*.pyc"))
+    (copy / "test-mark").write_text("")  # lost if a later run replaced the copy
+
+    verbose = {"XDG_CACHE_HOME": str(cache), "PYTHONVERBOSE": "1"}
+    link = krew_home.root / "bin" / "kubectl_complete-harness_rollback"
+    link.symlink_to(krew_home.root / "bin" / "kubectl-harness_rollback")
+    try:
+        runs = [krew_home.run("kubectl", "harness-rollback", "version", env=verbose),
+                krew_home.run("kubectl", "__complete", "harness-rollback", "history", "-n", "default", "", env=verbose)]
+    finally:
+        link.unlink()
+    for done in runs:
+        assert _extracted_copies(cache) == [copy] and (copy / "test-mark").exists(), "extracted again"
+        assert "import 'compileall'" not in done.stderr, "extracted again"
+        assert f"code object from '{copy / 'kubectl_harness_rollback' / '__pycache__'}/" in done.stderr, \
+            "the plugin was not imported from the extracted copy's .pyc files"
+    assert runs[0].stdout.startswith(f"kubectl-harness_rollback v{__version__} (python ")
+    assert runs[1].stdout.splitlines()[-1] == ":4"  # called by the link's name, it still answers completion
+
+    # A copy without this python3's .pyc files (another version extracted it) gets them, even where
+    # Python itself would write none.
+    for pycache in copy.rglob("__pycache__"):
+        shutil.rmtree(pycache)
+    krew_home.run("kubectl", "harness-rollback", "version",
+                  env={"XDG_CACHE_HOME": str(cache), "PYTHONDONTWRITEBYTECODE": "1"})
+    assert _extracted_copies(cache) == [copy] and (copy / "test-mark").exists(), "extracted again"
+    assert list((copy / "kubernetes" / "client" / "__pycache__").glob("api_client.*.pyc"))
+
+
+def test_runs_from_the_zip_when_the_cache_cannot_be_written(krew_home, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")  # nothing can be created below a file, not even by root
+    done = krew_home.run("kubectl", "harness-rollback", "version",
+                         env={"XDG_CACHE_HOME": str(blocked / "cache"), "PYTHONVERBOSE": "1"})
+    assert done.stdout.startswith(f"kubectl-harness_rollback v{__version__} (python ")
+    assert re.search(r"^import 'kubectl_harness_rollback\.cli' # <zipimporter ", done.stderr, re.M)
