@@ -107,7 +107,7 @@ def assemble(objects: ClusterObjects) -> ReleaseModel:
         source = f"{objects.history_kind.lower()}/{meta['name']}"
         releases = history_codec.releases_from_history(doc, source, objects.namespace)
         model.history_store = HistoryStore(objects.history_kind, meta["name"], objects.namespace, compressed,
-                                           meta.get("resourceVersion", ""))
+                                           meta.get("resourceVersion", ""), doc)
     known = {r.number for r in releases}
     releases += [r for r in _declarative_releases(objects) if r.number not in known]
     if not releases:

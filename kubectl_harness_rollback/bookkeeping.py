@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime, timezone
 
@@ -17,8 +18,8 @@ from kubernetes.client.exceptions import ApiException
 
 from kubectl_harness_rollback import history_codec
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import PluginError
-from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.errors import Conflict
+from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
 
 AUDIT_ANNOTATION = "harness.io/last-rollback"
@@ -54,7 +55,7 @@ def whoami(kube) -> str:
 
 def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, int]) -> dict:
     """The legacy history after the rollback (pure: edits a copy)."""
-    doc = json.loads(json.dumps(doc))  # a deep copy of plain YAML data
+    doc = copy.deepcopy(doc)  # YAML may hold dates and other values JSON cannot copy
     # Harness marks the release it rolled back from Failed, whatever it was recorded as.
     history_codec.set_release_status(doc, plan.current.number, Status.FAILED)
     if plan.target.number is None:  # --to-revision of a revision no release records
@@ -66,23 +67,30 @@ def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, 
     return doc
 
 
-def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: dict[WorkloadRef, int],
-                         dry_run: DryRun) -> str:
-    """Write the history back where and how it was read; returns what was done, in words."""
-    store = model.history_store
-    read = {"ConfigMap": kube.core.read_namespaced_config_map, "Secret": kube.core.read_namespaced_secret}[store.kind]
+def write_history(kube, store: HistoryStore, doc: dict, dry_run: DryRun, context: str) -> None:
+    """Write a history document back where and how it was read, guarded by the resourceVersion
+    read with it: if anyone wrote the history since, the API server answers 409 and nothing is
+    overwritten. `context` says, in that case, what has already been done."""
     patch = {"ConfigMap": kube.core.patch_namespaced_config_map, "Secret": kube.core.patch_namespaced_secret}[store.kind]
-    live = kube.call(read, store.name, store.namespace)
-    if live["metadata"]["resourceVersion"] != store.resource_version:
-        raise PluginError(f"{store.kind.lower()}/{store.name} changed since it was read; the rollback was done but "
-                          "its history was not updated: run the same command again to record it")
-    doc, _ = history_codec.decode_history(store.kind, store.name, store.namespace, live.get("data"))
-    data: dict = history_codec.encode_history(updated_history_doc(doc, plan, new_revisions), store.kind,
-                                              store.compressed)
+    data: dict = history_codec.encode_history(doc, store.kind, store.compressed)
     if not store.compressed:
         data.setdefault(history_codec.COMPRESSED_KEY, None)  # a merge patch null removes a stale flag
-    kube.call(patch, store.name, store.namespace,
-              {"metadata": {"resourceVersion": store.resource_version}, "data": data}, **dry_run.api_kwargs())
+    try:
+        kube.call(patch, store.name, store.namespace,
+                  {"metadata": {"resourceVersion": store.resource_version}, "data": data}, **dry_run.api_kwargs())
+    except ApiException as exc:
+        if exc.status == 409:
+            raise Conflict(f"{store.kind.lower()}/{store.name} changed since it was read; {context} but its history "
+                           "was not updated: run the same command again to record it") from None
+        raise
+
+
+def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: dict[WorkloadRef, int],
+                         dry_run: DryRun) -> str:
+    """Record the rollback in the legacy history; returns what was done, in words."""
+    store = model.history_store
+    write_history(kube, store, updated_history_doc(store.document, plan, new_revisions), dry_run,
+                  "the rollback was done")
     moved = [f"{ref} revision {n}" for ref, n in sorted(new_revisions.items()) if n is not None]
     return (f"{store.kind.lower()}/{store.name}: release {plan.current.number} marked Failed"
             + (f"; release {plan.target.number} now records {', '.join(moved)}" if moved else ""))

@@ -153,6 +153,8 @@ class HistoryStore:
     namespace: str
     compressed: bool
     resource_version: str
+    # The decoded YAML as read, unknown fields included: what a write-back edits (a copy of).
+    document: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass

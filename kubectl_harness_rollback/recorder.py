@@ -11,10 +11,11 @@ annotated directly.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback import bookkeeping, history_codec
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.assemble import (
     CLUSTER_NAME, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, INFRA_ID, WORKFLOW_ID,
@@ -55,7 +56,7 @@ def recorded_history(doc: dict | None, model: ReleaseModel, revisions: dict[Work
     The newest release is updated in place when it already records exactly these revisions
     (a pipeline recording InProgress, then Succeeded); otherwise a new release is added on top.
     """
-    doc = doc or history_codec.empty_history()
+    doc = copy.deepcopy(doc) if doc else history_codec.empty_history()  # the model's copy stays as read
     # Without a history, the model's releases are derived from revisions: not records to number after.
     recorded = model.releases if model.history_store is not None else []
     newest = recorded[0] if recorded else None
@@ -89,10 +90,7 @@ def write(kube, model: ReleaseModel, doc: dict, created: bool, dry_run: DryRun) 
                              "labels": {"app.kubernetes.io/managed-by": "kubectl-harness_rollback"}}}
         kube.call(kube.core.create_namespaced_config_map, model.namespace, body, **dry_run.api_kwargs())
         return f"configmap/{model.release_name}"
-    patch = {"ConfigMap": kube.core.patch_namespaced_config_map, "Secret": kube.core.patch_namespaced_secret}[store.kind]
-    data: dict = history_codec.encode_history(doc, store.kind, store.compressed)
-    kube.call(patch, store.name, store.namespace, {"metadata": {"resourceVersion": store.resource_version},
-                                                   "data": data}, **dry_run.api_kwargs())
+    bookkeeping.write_history(kube, store, doc, dry_run, "the deploy step ran")
     return f"{store.kind.lower()}/{store.name}"
 
 
@@ -133,17 +131,6 @@ class Recorded:
     annotated: list[str] = field(default_factory=list)
 
 
-def _live_history(kube, model: ReleaseModel) -> dict | None:
-    """The history as stored now (the model keeps releases, not the raw document)."""
-    store = model.history_store
-    if store is None:
-        return None
-    read = {"ConfigMap": kube.core.read_namespaced_config_map, "Secret": kube.core.read_namespaced_secret}[store.kind]
-    live = kube.call(read, store.name, store.namespace)
-    doc, _ = history_codec.decode_history(store.kind, store.name, store.namespace, live.get("data"))
-    return doc
-
-
 def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun) -> Recorded:
     """Record the deploy step that just ran against TARGET."""
     from kubectl_harness_rollback.reader import read_release
@@ -152,7 +139,8 @@ def record(kube, target, request: RecordRequest, default_name: str, timeout: flo
     wait_observed(kube, sorted(model.workloads), timeout)
     model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
     revisions = current_revisions(model)
-    doc, number, created = recorded_history(_live_history(kube, model), model, revisions, request.status)
+    stored = model.history_store.document if model.history_store is not None else None
+    doc, number, created = recorded_history(stored, model, revisions, request.status)
     result = Recorded(model.release_name, number, created, revisions)
     if dry_run is DryRun.CLIENT:
         return result

@@ -287,3 +287,17 @@ def test_a_release_of_two_deployments_rolls_both_back(apps, core, namespace, plu
         "registry.example/web:1", "registry.example/worker:1")
     rows = json.loads(plugin("history", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert [(w["name"], w["revision"]) for w in rows[1]["workloads"]] == [("web", 3), ("worker", 3)]
+
+
+def test_a_history_written_in_between_is_not_overwritten(apps, core, namespace, test_cluster):
+    good_good_bad(apps, core, namespace)
+    kube = connect(ConnectionFlags(namespace=namespace), env={"KUBECONFIG": test_cluster.kubeconfig})
+    model = read_release(kube, namespace, Target(release_name=RELEASE))
+    decided = plan(model, PlanOptions())
+    core.patch_namespaced_config_map(RELEASE, namespace, {"metadata": {"labels": {"touched": "yes"}}})
+    written = core.read_namespaced_config_map(RELEASE, namespace).data
+
+    with pytest.raises(Conflict, match="the rollback was done but its history was not updated"):
+        carry_out(kube, model, decided, RollbackOptions(DryRun.NONE, wait=False, timeout=30), progress=lambda _: None)
+    assert template_image(apps, namespace) == "registry.example/web:2"
+    assert core.read_namespaced_config_map(RELEASE, namespace).data == written
