@@ -36,6 +36,7 @@ class ClusterObjects:
     history_kind: str | None = None  # ConfigMap | Secret
     release_secrets: list[dict] = field(default_factory=list)  # declarative releases
     workloads: list[WorkloadState] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what reading noticed (e.g. a name clash)
 
 
 def identity_from_annotations(annotations: dict[str, str], namespace: str) -> Identity | None:
@@ -98,7 +99,7 @@ def _declarative_releases(objects: ClusterObjects) -> list[Release]:
 def assemble(objects: ClusterObjects) -> ReleaseModel:
     """The ReleaseModel of one release name."""
     workloads = {state.ref: state for state in objects.workloads}
-    model = ReleaseModel(objects.release_name, objects.namespace, [], workloads)
+    model = ReleaseModel(objects.release_name, objects.namespace, [], workloads, notes=list(objects.notes))
     releases: list[Release] = []
     if objects.history is not None:
         meta = objects.history["metadata"]

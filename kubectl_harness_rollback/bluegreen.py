@@ -6,10 +6,10 @@ rollback swaps them back — only if the failed release was actually swapped int
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kubectl_harness_rollback.errors import PluginError
-from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, Status, WorkloadRef, WorkloadState
 
 COLOR = "harness.io/color"
 PRIMARY_ANNOTATION = "harness.io/primary-service"
@@ -41,6 +41,8 @@ class TrafficPlan:
     back_workload: WorkloadRef | None = None
     scale_up_to: int | None = None  # the back color was scaled to zero: scale it up first
     failed_workload: WorkloadRef | None = None
+    # Harness's swap bookkeeping: the bgEnvironment each release gets (no status changes).
+    environments: list[tuple[Release, str]] = field(default_factory=list)
 
 
 def workload_color(state: WorkloadState) -> str | None:
@@ -63,6 +65,37 @@ def release_color(model: ReleaseModel, release: Release) -> str | None:
         if color:
             return color
     return None
+
+
+def is_blue_green(model: ReleaseModel) -> bool:
+    """Blue/green is told from the cluster as well as from `bgEnvironment`, which FirstGen
+    histories (and NextGen ones before mid-2023) lack: a release recording a color or an
+    environment, a workload whose pods or selector carry harness.io/color, or `<name>-blue` /
+    `<name>-green` workloads behind Services that select a color."""
+    if any(r.bg_environment or r.color for r in model.releases):
+        return True
+    for state in model.workloads.values():
+        selector = ((state.raw.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if state.labels.get(COLOR) in COLORS or selector.get(COLOR) in COLORS:
+            return True
+    named = any(workload_color(state) for state in model.workloads.values())
+    return named and any(COLOR in service.selector for service in model.services)
+
+
+def _latest_succeeded(model: ReleaseModel, color: str) -> Release | None:
+    return next((r for r in model.releases if r.status == Status.SUCCEEDED and release_color(model, r) == color),
+                None)
+
+
+def swap_environments(model: ReleaseModel, leaving: str, returning: str) -> list[tuple[Release, str]]:
+    """Harness's swap bookkeeping: the latest succeeded release of the color leaving primary
+    becomes `stage`, the latest succeeded release of the color coming back `primary`."""
+    changes = []
+    for color, environment in ((leaving, "stage"), (returning, "primary")):
+        release = _latest_succeeded(model, color)
+        if release is not None and release.bg_environment != environment:
+            changes.append((release, environment))
+    return changes
 
 
 def belongs(service_selector: dict[str, str], workload_labels: list[dict[str, str]]) -> bool:
@@ -150,4 +183,4 @@ def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: 
         notes.append(f"{back.ref} is scaled to zero: it is scaled up to {scale_up_to} and must be ready "
                      "before traffic moves")
     return TrafficPlan(primary, stage, failed_color, stage_color, swaps, back.ref, scale_up_to,
-                       failed.ref if failed else None)
+                       failed.ref if failed else None, swap_environments(model, primary_color, stage_color))

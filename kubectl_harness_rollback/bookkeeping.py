@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from kubernetes.client.exceptions import ApiException
 
 from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback.declarative import LABEL_BG_ENVIRONMENT, LABEL_STATUS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
@@ -54,11 +55,19 @@ def whoami(kube) -> str:
 
 
 def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, int]) -> dict:
-    """The legacy history after the rollback (pure: edits a copy)."""
+    """The legacy history after the rollback (pure: edits a copy). Only the releases that live
+    in the legacy history are edited here; declarative ones keep their records in their Secrets."""
     doc = copy.deepcopy(doc)  # YAML may hold dates and other values JSON cannot copy
-    # Harness marks the release it rolled back from Failed, whatever it was recorded as.
-    history_codec.set_release_status(doc, plan.current.number, Status.FAILED)
-    if plan.target.number is None:  # --to-revision of a revision no release records
+    if plan.traffic is not None:
+        # Blue/green: Harness's swap bookkeeping moves bgEnvironment and changes no status.
+        for release, environment in plan.traffic.environments:
+            if release.is_legacy:
+                history_codec.set_bg_environment(doc, release.number, environment)
+        return doc
+    if plan.current.is_legacy:
+        # Harness marks the release it rolled back from Failed, whatever it was recorded as.
+        history_codec.set_release_status(doc, plan.current.number, Status.FAILED)
+    if not plan.target.is_legacy:  # declarative, or a revision no release records (--to-revision)
         return doc
     for ref, number in sorted(new_revisions.items()):
         recorded = next((w for w in plan.target.workloads if w.ref == ref), None)
@@ -86,24 +95,48 @@ def write_history(kube, store: HistoryStore, doc: dict, dry_run: DryRun, context
 
 
 def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: dict[WorkloadRef, int],
-                         dry_run: DryRun) -> str:
-    """Record the rollback in the legacy history; returns what was done, in words."""
+                         dry_run: DryRun) -> str | None:
+    """Record the rollback in the legacy history; returns what was done, in words (None: the
+    history needed no change, e.g. every release involved is declarative)."""
     store = model.history_store
-    write_history(kube, store, updated_history_doc(store.document, plan, new_revisions), dry_run,
-                  "the rollback was done")
-    moved = [f"{ref} revision {n}" for ref, n in sorted(new_revisions.items()) if n is not None]
-    return (f"{store.kind.lower()}/{store.name}: release {plan.current.number} marked Failed"
-            + (f"; release {plan.target.number} now records {', '.join(moved)}" if moved else ""))
+    doc = updated_history_doc(store.document, plan, new_revisions)
+    if doc == store.document:
+        return None
+    write_history(kube, store, doc, dry_run, "the rollback was done")
+    done = []
+    if plan.traffic is not None:
+        done += [f"release {r.number} bgEnvironment {env}" for r, env in plan.traffic.environments if r.is_legacy]
+    else:
+        if plan.current.is_legacy:
+            done.append(f"release {plan.current.number} marked Failed")
+        moved = [f"{ref} revision {n}" for ref, n in sorted(new_revisions.items()) if n is not None]
+        if moved and plan.target.is_legacy:
+            done.append(f"release {plan.target.number} now records {', '.join(moved)}")
+    return f"{store.kind.lower()}/{store.name}: " + "; ".join(done)
+
+
+def _release_secret(model: ReleaseModel, number: int) -> str:
+    return f"harness.release.{model.release_name}.{number}"
 
 
 def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> str | None:
     """Declarative releases keep their status in the release Secret's `status` label."""
-    name = f"harness.release.{model.release_name}.{plan.current.number}"
-    if plan.current.status == Status.FAILED:
+    if not plan.current.is_declarative or plan.current.status == Status.FAILED:
         return None
-    kube.call(kube.core.patch_namespaced_secret, name, model.namespace,
-              {"metadata": {"labels": {"status": Status.FAILED.value}}}, **dry_run.api_kwargs())
-    return f"secret/{name}: status Failed"
+    return _label_release_secret(kube, model, plan.current.number, {LABEL_STATUS: Status.FAILED.value}, dry_run)
+
+
+def label_declarative_environments(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> list[str]:
+    """Blue/green swap bookkeeping of declarative releases: the harness.io/bg-environment label."""
+    return [_label_release_secret(kube, model, release.number, {LABEL_BG_ENVIRONMENT: environment}, dry_run)
+            for release, environment in plan.traffic.environments if release.is_declarative]
+
+
+def _label_release_secret(kube, model: ReleaseModel, number: int, labels: dict[str, str], dry_run: DryRun) -> str:
+    name = _release_secret(model, number)
+    kube.call(kube.core.patch_namespaced_secret, name, model.namespace, {"metadata": {"labels": labels}},
+              **dry_run.api_kwargs())
+    return f"secret/{name}: " + ", ".join(f"{key} {value}" for key, value in labels.items())
 
 
 def record_event(kube, namespace: str, name: str, kind: str, api_version: str, uid: str, message: str, at: str,

@@ -139,7 +139,7 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
 
     for ref in plan.deletions:
         wrote([_delete(kube, model, ref, options.dry_run)])
-    if plan.target.source == "declarative" and changes:
+    if plan.target.is_declarative and changes:
         wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
     else:
         for change in changes:
@@ -184,7 +184,8 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
     if options.dry_run is DryRun.SERVER:
         return outcome
     if model.history_store is not None:
-        outcome.recorded.append(bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run))
+        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run)])
+    outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, options.dry_run)
     message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
                f"{plan.target.number}: service/{traffic.primary.name} routes {traffic.back_color} again")
     bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
@@ -196,12 +197,12 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
 
 def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict], at: str,
             dry_run: DryRun) -> None:
+    # Each release is recorded in the store it lives in: legacy history and declarative release
+    # Secrets can both exist (the Secrets continue the legacy numbering).
     if model.history_store is not None:
-        outcome.recorded.append(bookkeeping.write_legacy_history(kube, model, plan, outcome.new_revisions, dry_run))
-    elif plan.current.source == "declarative":
-        marked = bookkeeping.mark_declarative_failed(kube, model, plan, dry_run)
-        if marked:
-            outcome.recorded.append(marked)
+        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, outcome.new_revisions,
+                                                                           dry_run)])
+    outcome.recorded += filter(None, [bookkeeping.mark_declarative_failed(kube, model, plan, dry_run)])
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)
         new = outcome.new_revisions.get(ref)

@@ -322,8 +322,15 @@ def _base64(raw: bytes) -> str:
 # -- bookkeeping edits ----------------------------------------------------------------------------
 
 def set_release_status(doc: dict, number: int, status: Status) -> None:
-    """Set release `number`'s status in place (rollback marks the current release Failed)."""
-    _find_release(doc, number)["status"] = Status(status).value
+    """Set release `number`'s status in place (rollback marks the current release Failed), in the
+    spelling the release already uses (FAILED in a history of Harness's older enum names)."""
+    item, status = _find_release(doc, number), Status(status)
+    item["status"] = status.name if item.get("status") in Status.__members__ else status.value
+
+
+def set_bg_environment(doc: dict, number: int, environment: str) -> None:
+    """Set release `number`'s `bgEnvironment` (primary | stage) in place: the swap bookkeeping."""
+    _find_release(doc, number)["bgEnvironment"] = environment
 
 
 def set_workload_revision(doc: dict, number: int, ref: WorkloadRef, revision: int) -> None:

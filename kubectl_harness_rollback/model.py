@@ -16,12 +16,20 @@ class Status(str, Enum):
 
     @classmethod
     def parse(cls, text: object) -> "Status":
-        """The status named by `text`; ValueError naming the allowed values otherwise."""
+        """The status named by `text`; ValueError naming the allowed values otherwise.
+
+        Harness's release status enum was once spelt IN_PROGRESS / SUCCEEDED / FAILED, and its
+        own test histories still are: those spellings are read too."""
         for status in cls:
-            if text == status.value:
+            if text in (status.value, status.name):
                 return status
         allowed = ", ".join(s.value for s in cls)
         raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
+
+
+# The kinds a rollback can restore. Harness also records custom workloads (CRDs annotated
+# harness.io/managed-workload) and OpenShift DeploymentConfigs: those are refused by name.
+RESTORABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
 
 @dataclass(frozen=True, order=True)
@@ -77,6 +85,16 @@ class Release:
     color: str | None = None  # blue | green, for blue/green releases
     # Declarative releases: every resource of the release, re-applied to restore it.
     manifests: list[dict] = field(default_factory=list, repr=False)
+
+    @property
+    def is_declarative(self) -> bool:
+        """Kept in a release Secret of its own (its status is that Secret's `status` label)."""
+        return self.source == "declarative"
+
+    @property
+    def is_legacy(self) -> bool:
+        """Kept in the legacy release history ConfigMap or Secret."""
+        return self.source.startswith(("configmap/", "secret/"))
 
 
 @dataclass(frozen=True)

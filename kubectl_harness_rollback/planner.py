@@ -13,7 +13,8 @@ from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import (
-    Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
+    RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
+    WorkloadState,
 )
 
 MATCH_WORKFLOW = "workflow"
@@ -36,6 +37,9 @@ class PlanOptions:
     to_release: int | None = None
     to_revision: int | None = None
     mode: str = "auto"
+    # The release the failed pipeline deployed (Harness's release number handed over by the
+    # forward step): rolled back whatever its status, since a step after its deploy failed.
+    from_release: int | None = None
 
 
 @dataclass
@@ -89,7 +93,7 @@ def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:
 def detect_mode(model: ReleaseModel, requested: str) -> str:
     if requested != "auto":
         return requested
-    if any(r.bg_environment or r.color for r in model.releases):
+    if bluegreen.is_blue_green(model):
         return "blue-green"
     if canary_workloads(model):
         return "canary"
@@ -104,6 +108,12 @@ def _identity_text(identity: Identity | None, match: str) -> str:
     return mapping if match == MATCH_INFRA else f"workflow {identity.workflow_id} on {mapping}"
 
 
+def _same(known: str | None, other: str | None) -> bool:
+    """Equal, or unknown on one side: a declarative release records no Workflow Id and no
+    cluster name (NextGen has neither), so it cannot disagree on them."""
+    return known is None or other is None or known == other
+
+
 def identity_matches(current: Identity | None, candidate: Identity | None, match: str,
                      workflow_id: str | None = None) -> bool:
     """Harness's rule: same Workflow Id and Infrastructure Mapping (or the mapping alone)."""
@@ -111,26 +121,36 @@ def identity_matches(current: Identity | None, candidate: Identity | None, match
         # Nothing to compare (no annotations, or the revision that carried them is gone):
         # the release name alone ties them, as in Harness's own history. Noted by the caller.
         return True
-    if current.infra != candidate.infra:
+    mine, theirs = current.infra, candidate.infra
+    if mine.namespace != theirs.namespace or not all(
+            _same(a, b) for a, b in ((mine.service_id, theirs.service_id), (mine.infra_id, theirs.infra_id),
+                                     (mine.cluster_name, theirs.cluster_name))):
         return False
     if match == MATCH_INFRA:
         return True
-    return candidate.workflow_id == (workflow_id or current.workflow_id)
+    return _same(candidate.workflow_id, workflow_id or current.workflow_id)
 
 
-def _choose_default(model: ReleaseModel, options: PlanOptions, notes: list[str]) -> tuple[Release | None, str, bool]:
+def _rollback_hint(model: ReleaseModel, number: int) -> str:
+    return (f"kubectl harness-rollback rollback {model.release_name} -n {model.namespace} "
+            f"--from-release {number}")
+
+
+def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
+                    notes: list[str]) -> tuple[Release | None, str, bool]:
     """(rollback-to, why, eligible) when the user did not name a release or revision."""
-    current = model.current
-    assert current is not None
+    older = [r for r in model.releases if r.number < current.number]
     if all(r.status is None for r in model.releases):
-        older = model.releases[1:]
         notes.append("no release records a status: falling back to kubectl's rule, the previous revision")
         if not older:
             return None, f"release {current.number} is the only one; there is no previous revision", False
         return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
-    if current.status == Status.SUCCEEDED:
-        return None, (f"no failed release found: the latest release {current.number} succeeded "
-                      "(use --to-release N to roll back a succeeded release)"), True
+    if current.status == Status.SUCCEEDED and options.from_release is None:
+        # Harness: "Latest release was successful. Skipping rollback" — unless the forward step
+        # handed over this release number because a later step of its pipeline failed.
+        return None, (f"no failed release found: the latest release {current.number} succeeded; if a later step "
+                      f"of the pipeline that deployed it failed, roll it back with: "
+                      f"{_rollback_hint(model, current.number)}"), True
     if current.identity is None:
         notes.append(f"release {current.number} has no recorded identity: matching by release name only")
     wanted = _identity_text(current.identity, options.match)
@@ -144,7 +164,7 @@ def _choose_default(model: ReleaseModel, options: PlanOptions, notes: list[str])
                          + ", ".join(map(str, skipped))
                          + ("" if options.match == MATCH_INFRA else " (--match infra would consider them)"))
 
-    for release in model.releases[1:]:
+    for release in older:
         if release.status != Status.SUCCEEDED:
             continue
         if identity_matches(current.identity, release.identity, options.match, options.workflow_id):
@@ -186,10 +206,40 @@ def _manifest_images(release: Release, ref: WorkloadRef) -> tuple[str, ...]:
     return ()
 
 
-def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release: Release | None) -> WorkloadChange:
+class UnrestorableWorkload(PluginError):
+    """A release manages a kind this plugin cannot restore (Harness custom workloads, OpenShift)."""
+
+
+MANAGED_WORKLOAD = "harness.io/managed-workload"
+
+
+def _refuse_unrestorable(releases: list[Release]) -> None:
+    """Refuse, before any write, a release that manages a kind a rollback here cannot restore:
+    restoring only the rest would leave that one at the failed version."""
+    for release in releases:
+        refs = [w.ref for w in release.workloads if w.ref.kind not in RESTORABLE_KINDS]
+        refs += [WorkloadRef(m.get("kind") or "?", (m.get("metadata") or {}).get("name") or "?", "")
+                 for m in release.manifests if isinstance(m, dict) and m.get("kind") not in RESTORABLE_KINDS
+                 and str(((m.get("metadata") or {}).get("annotations") or {}).get(MANAGED_WORKLOAD, "")).lower()
+                 == "true"]
+        if refs:
+            ref = refs[0]
+            raise UnrestorableWorkload(
+                f"release {release.number} manages {ref.kind} {ref.name}, a kind kubectl harness-rollback cannot "
+                f"restore (it restores {', '.join(RESTORABLE_KINDS)}); nothing was changed: roll it back with "
+                "that kind's own tooling")
+
+
+def _previous_revision(state: WorkloadState) -> Revision | None:
+    """kubectl's `rollout undo` without --to-revision: the second-highest revision."""
+    return state.revisions[-2] if len(state.revisions) >= 2 else None
+
+
+def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release: Release | None,
+            notes: list[str]) -> WorkloadChange:
     state = model.workloads.get(ref)
     label = f"release {release.number}" if release else "the rollback"
-    if release is not None and release.source == "declarative":
+    if release is not None and release.is_declarative:
         # Restored by re-applying the release's stored manifest (which recreates a deleted
         # workload), not from a revision. Re-applying is a no-op where the images already match.
         images = _manifest_images(release, ref)
@@ -204,20 +254,43 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
         return WorkloadChange(ref, None, None, recorded, state.images, state.images, None,
                               unchanged=bool(state.replicas))
     if recorded is None:
-        raise PluginError(f"{label} recorded no revision for {ref}; name one with --to-revision")
-    revision = state.revision(recorded)
+        # Harness writes an empty revision when it could not read `kubectl rollout history`, and
+        # old single-workload records have none; it then runs a plain `kubectl rollout undo`.
+        revision = _previous_revision(state)
+        if revision is None:
+            raise PluginError(f"{label} recorded no revision for {ref}, and {ref} has no previous revision to "
+                              "restore; name one with --to-revision")
+        notes.append(f"{label} recorded no revision for {ref}: restoring the previous revision "
+                     f"({revision.number}), as Harness does")
+    else:
+        revision = state.revision(recorded)
     if revision is None:
         kept = ", ".join(str(r.number) for r in state.revisions) or "none"
-        hint = ("; its stored manifest can be re-applied instead" if release is not None
-                and release.source == "declarative" else "")
         raise PrunedRevision(
             f"revision {recorded} of {ref} ({label}) is no longer in the cluster: revisionHistoryLimit is "
-            f"{state.revision_history_limit} and the revisions kept are {kept}{hint}")
+            f"{state.revision_history_limit} and the revisions kept are {kept}")
     differences = pod_template.describe_changes((state.raw.get("spec") or {}).get("template") or {}, revision.template)
     if state.replicas is not None:
         differences.append(f"replicas: {state.replicas}, kept (a rollback restores the template, not the scale)")
     return WorkloadChange(ref, state.current_revision, revision.number, recorded, state.images, revision.images,
                           revision, unchanged=state.current_revision == revision.number, differences=differences)
+
+
+def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
+    """The release being rolled back: the newest, or the one --from-release names."""
+    if options.from_release is None:
+        return model.current
+    known = ", ".join(str(r.number) for r in model.releases) or "none"
+    named = next((r for r in model.releases if r.number == options.from_release), None)
+    if named is None:
+        raise UnknownRelease(f"release {options.from_release} is not in the history of {model.release_name} "
+                             f"(releases: {known})")
+    if named is not model.current:
+        # What runs now was deployed by the newer release: rolling back "from" an older one
+        # would restore a target chosen against the wrong state.
+        raise UsageError(f"--from-release {named.number} is not the latest release of {model.release_name} "
+                         f"(release {model.current.number} is); name the release the failed pipeline deployed")
+    return named
 
 
 def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
@@ -226,7 +299,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         raise UsageError("--to-release and --to-revision cannot be used together")
     notes: list[str] = list(model.notes)
     mode = detect_mode(model, options.mode)
-    current = model.current
+    current = _current(model, options)
     result = Plan(model.release_name, model.namespace, mode, options.match, current, None, [], "", notes)
     if current is None:
         result.reason, result.eligible = f"release {model.release_name} has no releases recorded", False
@@ -236,7 +309,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         target, result.reason = _choose_by_revision(model, options.to_revision)
         ref = next(iter({w.ref for r in model.releases for w in r.workloads} or model.workloads))
         result.target = target
-        result.workloads = [_change(model, ref, options.to_revision, None)]
+        result.workloads = [_change(model, ref, options.to_revision, None, notes)]
         return result
     if options.to_release is not None:
         target = next((r for r in model.releases if r.number == options.to_release), None)
@@ -248,17 +321,19 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
             notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
         result.reason = f"release {target.number}, as asked"
     else:
-        target, result.reason, result.eligible = _choose_default(model, options, notes)
+        target, result.reason, result.eligible = _choose_default(model, current, options, notes)
     result.target = target
     if target is None:
         return result
+    _refuse_unrestorable([current, target])
     if mode == "blue-green":
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
         return result
     canaries = canary_workloads(model)
-    result.workloads = [_change(model, w.ref, w.revision, target) for w in target.workloads if w.ref not in canaries]
-    if canaries and current.status != Status.SUCCEEDED:
+    result.workloads = [_change(model, w.ref, w.revision, target, notes) for w in target.workloads
+                        if w.ref not in canaries]
+    if canaries and (current.status != Status.SUCCEEDED or options.from_release is not None):
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
     targets = {w.ref for w in target.workloads}

@@ -16,6 +16,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import server_message
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
+from kubectl_harness_rollback.history_codec import HISTORY_KEY
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
 
 DECLARATIVE_SELECTOR = "owner=harness,release={name}"
@@ -72,15 +73,21 @@ def ensure_namespace(kube, namespace: str) -> None:
             raise
 
 
-def _read_history(kube, namespace: str, release_name: str) -> tuple[dict | None, str | None]:
-    """Harness looks for a Secret first, then a ConfigMap, named exactly the release name."""
+def _read_history(kube, namespace: str, release_name: str) -> tuple[dict | None, str | None, list[str]]:
+    """(object, kind, notes). Harness looks for a Secret first, then a ConfigMap, named exactly the
+    release name; a Secret without a non-empty releaseHistory is not the history (Harness then
+    reads the ConfigMap and warns about the clash)."""
+    notes = []
     secret = _guarded(kube, "get", "secrets", namespace, kube.get_or_none,
                       kube.core.read_namespaced_secret, release_name, namespace)
     if secret is not None:
-        return secret, "Secret"
+        if (secret.get("data") or {}).get(HISTORY_KEY):
+            return secret, "Secret", notes
+        notes.append(f"secret/{release_name} is named like the release but holds no {HISTORY_KEY}: it is not the "
+                     f"release history (Harness reads the ConfigMap {release_name} instead, as this plugin does)")
     config_map = _guarded(kube, "get", "configmaps", namespace, kube.get_or_none,
                           kube.core.read_namespaced_config_map, release_name, namespace)
-    return (config_map, "ConfigMap") if config_map is not None else (None, None)
+    return (config_map, "ConfigMap", notes) if config_map is not None else (None, None, notes)
 
 
 def _release_workloads(kube, namespace: str, release_name: str) -> list[tuple[object, dict]]:
@@ -124,12 +131,12 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
     if release_name is None:
         release_name, own = _read_workload_target(kube, namespace, target)
         if own and name_unlabelled:
-            history, history_kind = _read_history(kube, namespace, name_unlabelled)
+            history, history_kind, notes = _read_history(kube, namespace, name_unlabelled)
             return assemble(ClusterObjects(name_unlabelled, namespace, history, history_kind,
-                                           workloads=_states(kube, namespace, own)))
+                                           workloads=_states(kube, namespace, own), notes=notes))
         if own:
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
-    history, history_kind = _read_history(kube, namespace, release_name)
+    history, history_kind, notes = _read_history(kube, namespace, release_name)
     secrets = _guarded(kube, "list", "secrets", namespace, kube.list_all, kube.core.list_namespaced_secret,
                        namespace, label_selector=DECLARATIVE_SELECTOR.format(name=release_name))
     found = _release_workloads(kube, namespace, release_name)
@@ -139,7 +146,7 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
                        f"release Secrets and no workload labelled harness.io/release-name={release_name} "
                        f"(see 'kubectl harness-rollback list -n {namespace}')")
     states = _states(kube, namespace, found)
-    objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, states)
+    objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, states, notes)
     model = assemble(objects)
     if any(bluegreen.workload_color(state) for state in states):
         model.services = _release_services(kube, namespace, states)
