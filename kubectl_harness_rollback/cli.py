@@ -112,6 +112,9 @@ def _selection_options(command: Callable) -> Callable:
         (("--match",), {"type": click.Choice(["workflow", "infra"]), "default": "workflow", "show_default": True,
                         "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
         (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
+        (("--from-release",), {"type": click.IntRange(min=1), "metavar": "N",
+                                "help": "The release the failed pipeline deployed (Harness's release number from "
+                                        "the deploy step): roll it back whatever its status."}),
         (("--to-release",), {"type": click.IntRange(min=1), "metavar": "N", "help": "Roll back to release N."}),
         (("--to-revision",), {"type": click.IntRange(min=0), "metavar": "N",
                               "help": "Roll back to Kubernetes revision N of the workload."}),
@@ -120,6 +123,9 @@ def _selection_options(command: Callable) -> Callable:
     ]):
         command = click.option(*declarations, **extra)(command)
     return command
+
+
+SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode")
 
 
 def _timeout(text: str) -> float:
@@ -134,7 +140,7 @@ def _plan_options(selection: dict[str, Any]):
 
     return PlanOptions(match=selection["match"], workflow_id=selection["workflow_id"],
                        to_release=selection["to_release"], to_revision=selection["to_revision"],
-                       mode=selection["mode"])
+                       mode=selection["mode"], from_release=selection["from_release"])
 
 
 def _read_model(ctx: click.Context, target: str):
@@ -222,7 +228,7 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
       kubectl harness-rollback plan release-infra-prod -n shop
       kubectl harness-rollback plan deployment/web --match infra -o json
     """
-    selection = {key: given.pop(key) for key in ("match", "workflow_id", "to_release", "to_revision", "mode")}
+    selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
     from kubectl_harness_rollback import render
     from kubectl_harness_rollback.planner import plan as decide
@@ -264,7 +270,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback deployment/web --dry-run=client
       kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
     """
-    selection = {key: given.pop(key) for key in ("match", "workflow_id", "to_release", "to_revision", "mode")}
+    selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.dryrun import DryRun
 

@@ -250,7 +250,8 @@ def _as_int(value: object) -> int | None:
 
 def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[ReleaseWorkload]:
     """Both forms Harness writes: `managedWorkloads` (a list) and the single `managedWorkload` with
-    `managedWorkloadRevision`. A record carrying both means both; a workload is listed once."""
+    `managedWorkloadRevision`, plus `customWorkloads`. A record carrying several means all of them;
+    a workload is listed once."""
     found: list[ReleaseWorkload] = []
     many = item.get("managedWorkloads")
     if many is not None and not isinstance(many, list):
@@ -264,6 +265,9 @@ def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[
     if single:  # Harness may leave an empty or null managedWorkload next to managedWorkloads
         ref = _workload_ref(single, "managedWorkload", number, where, namespace)
         found.append(ReleaseWorkload(ref, _revision(item.get("managedWorkloadRevision"), ref, number, where)))
+    custom = item.get("customWorkloads")  # CRDs Harness manages (harness.io/managed-workload): no revision
+    for entry in custom if isinstance(custom, list) else []:
+        found.append(ReleaseWorkload(_workload_ref(entry, "customWorkloads", number, where, namespace), None))
     unique: dict[WorkloadRef, ReleaseWorkload] = {}
     for workload in found:
         unique.setdefault(workload.ref, workload)

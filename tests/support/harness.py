@@ -53,11 +53,12 @@ class Release:
 
 
 def release_history_yaml(releases: list[Release], *, style: str = "managedWorkloads",
-                         quote_revisions: bool = True) -> str:
+                         quote_revisions: bool = True, omit_empty_revision: bool = False) -> str:
     """The `releaseHistory` YAML as Harness writes it: `version: v1`, releases newest first.
 
     style: "managedWorkloads" (a list) or "managedWorkload" (the single-workload form of
     blue/green and older records). quote_revisions: `revision: "12"` or `revision: 12`.
+    omit_empty_revision: an empty revision is left out (old records) rather than written ''.
     """
     items = []
     for release in sorted(releases, key=lambda r: r.number, reverse=True):
@@ -74,7 +75,8 @@ def release_history_yaml(releases: list[Release], *, style: str = "managedWorklo
         elif style == "managedWorkload":
             (kind, name, rev), = release.workloads
             item["managedWorkload"] = {"kind": kind, "name": name, "namespace": release.namespace, "versioned": False}
-            item["managedWorkloadRevision"] = revision(rev)
+            if rev != "" or not omit_empty_revision:
+                item["managedWorkloadRevision"] = revision(rev)
         else:
             raise ValueError(style)
         if release.bg_environment:
