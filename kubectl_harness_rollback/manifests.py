@@ -1,26 +1,37 @@
-"""Re-apply a declarative release's stored manifest with server-side apply (PRODUCT.md §5)."""
+"""Re-apply a declarative release's stored manifest with server-side apply (PRODUCT.md §5).
+
+Only what reapply_scope allows is applied, into the release's namespace: the planner has
+already refused a release holding anything else, and this module refuses it again (and
+anything the API server says is not namespaced) before its first write, so that no caller
+can apply a release Secret's contents with the operator's rights unchecked.
+"""
 
 from __future__ import annotations
 
 from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, reapply_scope
 
 FIELD_MANAGER = "kubectl-harness_rollback"
 
 
 def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun) -> list[str]:
-    """Server-side apply every resource of the release, taking ownership of conflicting fields
-    (the release being restored is the truth). Returns what was applied, in words."""
+    """Server-side apply every resource of the release into `namespace`, taking ownership of
+    conflicting fields (the release being restored is the truth). Returns what was applied, in
+    words: kind/name only, never content (a release holds Secrets)."""
     from kubernetes.dynamic import DynamicClient
 
+    objects = reapply_scope(documents, namespace)  # raises before any write
     dynamic = DynamicClient(kube.api_client)
+    resolved = []
+    for obj, document in zip(objects, documents):
+        api = dynamic.resources.get(api_version=obj.api_version, kind=obj.kind)
+        if not api.namespaced:  # the allow-list holds namespaced kinds only; never trust it blindly
+            raise OutsideReapplyScope(f"{obj} is not namespaced in this cluster, which a rollback does not "
+                                      "re-apply; nothing was changed")
+        resolved.append((obj, api, {**document, "metadata": {**document["metadata"], "namespace": namespace}}))
     applied = []
-    for document in documents:
-        api = dynamic.resources.get(api_version=document["apiVersion"], kind=document["kind"])
-        name = document["metadata"]["name"]
-        target_namespace = (document["metadata"].get("namespace") or namespace) if api.namespaced else None
-        body = {**document, "metadata": {**document["metadata"], **({"namespace": target_namespace}
-                                                                     if target_namespace else {})}}
-        dynamic.server_side_apply(api, body=body, name=name, namespace=target_namespace,
+    for obj, api, body in resolved:
+        dynamic.server_side_apply(api, body=body, name=obj.name, namespace=namespace,
                                   field_manager=FIELD_MANAGER, force_conflicts=True, **dry_run.api_kwargs())
-        applied.append(f"{document['kind'].lower()}/{name}: re-applied from the stored manifest")
+        applied.append(f"{obj}: re-applied from the stored manifest")
     return applied

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import bluegreen, pod_template
 from kubectl_harness_rollback.bluegreen import TrafficPlan
-from kubectl_harness_rollback.declarative import images_of
+from kubectl_harness_rollback.declarative import SECRET_NAME_PREFIX, images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import (
     RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
     WorkloadState,
 )
+from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
 
 MATCH_WORKFLOW = "workflow"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -71,6 +72,8 @@ class Plan:
     eligible: bool = True  # False: there is no release to roll back to (exit 3)
     deletions: list[WorkloadRef] = field(default_factory=list)  # canary workloads of the failed release
     traffic: TrafficPlan | None = None  # blue/green: how the Services swap back
+    # Declarative target: every object the rollback server-side applies from its stored manifest.
+    reapply: list[ReapplyObject] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -330,6 +333,13 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
         return result
+    scope: list[ReapplyObject] = []
+    if target.is_declarative:
+        # What re-applying the stored manifest writes. A release Secret is anyone's to write who may
+        # create Secrets here, so anything else (RBAC, cluster-scoped, another namespace) is refused
+        # now, before any write.
+        secret = f"secret/{SECRET_NAME_PREFIX}{model.release_name}.{target.number}"
+        scope = reapply_scope(target.manifests, model.namespace, f"release {target.number} ({secret})")
     canaries = canary_workloads(model)
     result.workloads = [_change(model, w.ref, w.revision, target, notes) for w in target.workloads
                         if w.ref not in canaries]
@@ -342,6 +352,8 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     for change in result.workloads:
         if change.ref.kind == "ReplicaSet" and failed_still_up:
             change.unchanged = False
+    if any(not change.unchanged for change in result.workloads):
+        result.reapply = scope  # re-applied only when a workload changes (as carry_out does)
     stale = [str(c.ref) for c in result.workloads if not c.unchanged and c.source is not None
              and LAST_APPLIED in model.workloads[c.ref].annotations]
     if stale:

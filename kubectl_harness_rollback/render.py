@@ -107,6 +107,9 @@ def plan_text(view: dict) -> str:
                 lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
             lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+    if view.get("reapply"):
+        lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (server-side apply):"]
+        lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["reapply"]]
     if view.get("services"):
         rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
         lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]

@@ -72,6 +72,8 @@ def plan_view(plan: Plan) -> dict:
              "unchanged": w.unchanged, "differences": list(w.differences)}
             for w in plan.workloads
         ],
+        # Declarative target: what server-side apply writes (kind and name; never a Secret's content).
+        "reapply": [{"kind": obj.kind, "name": obj.name} for obj in plan.reapply],
         "notes": list(plan.notes),
         **({"services": _services(plan.traffic)} if plan.traffic is not None else {}),
     }

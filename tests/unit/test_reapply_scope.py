@@ -1,0 +1,235 @@
+"""What a declarative rollback may re-apply (issue 10): table-driven, then through the planner."""
+
+import pytest
+
+from kubectl_harness_rollback.model import (
+    Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
+)
+from kubectl_harness_rollback.planner import PlanOptions, plan
+from kubectl_harness_rollback.reapply_scope import (
+    REAPPLIED_KINDS, OutsideReapplyScope, ReapplyObject, reapply_scope, refusal,
+)
+from kubectl_harness_rollback.render import plan_text
+from kubectl_harness_rollback.views import plan_view
+
+NS = "shop"
+
+
+def obj(api_version, kind, name="x", namespace=None, **extra):
+    meta = {"name": name, **({"namespace": namespace} if namespace is not None else {})}
+    return {"apiVersion": api_version, "kind": kind, "metadata": meta, **extra}
+
+
+ALLOWED = {
+    "Deployment": obj("apps/v1", "Deployment"),
+    "StatefulSet": obj("apps/v1", "StatefulSet"),
+    "DaemonSet": obj("apps/v1", "DaemonSet"),
+    "ReplicaSet": obj("apps/v1", "ReplicaSet"),
+    "Service": obj("v1", "Service"),
+    "ConfigMap": obj("v1", "ConfigMap"),
+    "Secret": obj("v1", "Secret", type="Opaque", data={"password": "c2VjcmV0"}),
+    "HPA v2": obj("autoscaling/v2", "HorizontalPodAutoscaler"),
+    "HPA v1": obj("autoscaling/v1", "HorizontalPodAutoscaler"),
+    "PDB": obj("policy/v1", "PodDisruptionBudget"),
+    "Ingress": obj("networking.k8s.io/v1", "Ingress"),
+    "its own namespace, named": obj("v1", "ConfigMap", namespace=NS),
+    "empty namespace is the release's": obj("v1", "ConfigMap", namespace=""),
+}
+
+
+@pytest.mark.parametrize("manifest", ALLOWED.values(), ids=ALLOWED.keys())
+def test_allowed(manifest):
+    assert refusal(manifest, NS) is None
+
+
+# manifest -> words the reason must contain
+REFUSED = {
+    "ClusterRoleBinding": (obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"), "RBAC object"),
+    "ClusterRole": (obj("rbac.authorization.k8s.io/v1", "ClusterRole"), "RBAC object"),
+    "RoleBinding in the namespace": (obj("rbac.authorization.k8s.io/v1", "RoleBinding", namespace=NS), "RBAC"),
+    "Role": (obj("rbac.authorization.k8s.io/v1", "Role"), "RBAC object"),
+    "Namespace": (obj("v1", "Namespace"), "cluster-scoped"),
+    "CRD": (obj("apiextensions.k8s.io/v1", "CustomResourceDefinition"), "cluster-scoped"),
+    "webhook": (obj("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"), "cluster-scoped"),
+    "PersistentVolume": (obj("v1", "PersistentVolume"), "cluster-scoped"),
+    "StorageClass": (obj("storage.k8s.io/v1", "StorageClass"), "cluster-scoped"),
+    "ServiceAccount": (obj("v1", "ServiceAccount"), "identities"),
+    "NetworkPolicy": (obj("networking.k8s.io/v1", "NetworkPolicy"), "re-applies only Deployment"),
+    "Job": (obj("batch/v1", "Job"), "re-applies only"),
+    "a custom resource": (obj("example.com/v1", "Widget"), "re-applies only"),
+    "a known kind from another group": (obj("evil.example/v1", "Deployment"), "API group apps only"),
+    "a core kind from another group": (obj("evil.example/v1", "Secret"), "API group v1 (core) only"),
+    "ConfigMap in another namespace": (obj("v1", "ConfigMap", namespace="kube-system"),
+                                       "metadata.namespace is 'kube-system'"),
+    "Secret in another namespace": (obj("v1", "Secret", namespace="other"), "not the release's namespace shop"),
+    "Deployment in another namespace": (obj("apps/v1", "Deployment", namespace="other"), "'other'"),
+    "token Secret": (obj("v1", "Secret", type="kubernetes.io/service-account-token"), "ServiceAccount token"),
+    "no kind": ({"apiVersion": "v1", "metadata": {"name": "x"}}, "no kind"),
+    "no apiVersion": ({"kind": "ConfigMap", "metadata": {"name": "x"}}, "no apiVersion"),
+    "no name": ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "x-"}}, "no metadata.name"),
+    "not a mapping": (["a", "list"], "not a Kubernetes object"),
+}
+
+
+@pytest.mark.parametrize("manifest, words", REFUSED.values(), ids=REFUSED.keys())
+def test_refused(manifest, words):
+    assert words in refusal(manifest, NS)
+
+
+def test_every_reapplied_kind_is_namespaced_and_grants_nothing():
+    assert all(group != "rbac.authorization.k8s.io" for group, _ in REAPPLIED_KINDS)
+    assert {kind for _, kind in REAPPLIED_KINDS} == {
+        "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Secret",
+        "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress"}
+
+
+def test_scope_is_every_object_in_manifest_order():
+    manifests = [obj("v1", "Service", "api"), obj("v1", "ConfigMap", "api-config", namespace=NS),
+                 obj("apps/v1", "Deployment", "api")]
+    assert reapply_scope(manifests, NS) == [ReapplyObject("Service", "api", "v1"),
+                                            ReapplyObject("ConfigMap", "api-config", "v1"),
+                                            ReapplyObject("Deployment", "api", "apps/v1")]
+
+
+def test_refusal_is_one_line_naming_the_first_object_and_counting_the_rest():
+    manifests = [obj("apps/v1", "Deployment", "api"), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "own"),
+                 obj("v1", "Secret", "s", namespace="other", data={"token": "dG9wLXNlY3JldA=="}),
+                 obj("v1", "ConfigMap", "c", namespace="other")]
+    with pytest.raises(OutsideReapplyScope) as raised:
+        reapply_scope(manifests, NS, "release 1 (secret/harness.release.r.1)")
+    message = str(raised.value)
+    assert message.startswith("release 1 (secret/harness.release.r.1) holds clusterrolebinding/own, which a rollback "
+                              "does not re-apply: it is an RBAC object")
+    assert "(2 more object(s) of it are refused too)" in message
+    assert "nothing was changed" in message
+    assert "\n" not in message and "dG9wLXNlY3JldA" not in message and "top-secret" not in message
+
+
+def test_refusal_stays_on_one_line_whatever_the_secret_holds():
+    hostile = obj("v1", "ConfigMap", "a\nb" + "x" * 500, namespace="o\nther" * 40)
+    with pytest.raises(OutsideReapplyScope) as raised:
+        reapply_scope([hostile], NS)
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 700
+
+
+# The planner: the scope becomes Plan.reapply, and a release outside it is refused at plan time.
+
+API = WorkloadRef("Deployment", "api", NS)
+
+
+def deployment(tag, namespace=None):
+    meta = {"name": "api", **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
+            "spec": {"template": {"spec": {"containers": [{"name": "api", "image": f"api:{tag}"}]}}}}
+
+
+def declarative_model(good_manifests, running="api:3"):
+    identity = Identity(None, InfraMapping("svc", "infra", None, NS))
+    releases = [Release(3, Status.FAILED, [ReleaseWorkload(API, None)], "declarative", identity,
+                        manifests=[deployment(3)]),
+                Release(2, Status.SUCCEEDED, [ReleaseWorkload(API, None)], "declarative", identity,
+                        manifests=good_manifests)]
+    state = WorkloadState(API, "7", 3, (running,), [])
+    return ReleaseModel("r", NS, releases, {API: state})
+
+
+def test_plan_lists_every_object_the_rollback_applies():
+    manifests = [obj("v1", "Service", "api"), obj("v1", "ConfigMap", "api-config"), deployment(2)]
+    result = plan(declarative_model(manifests), PlanOptions())
+    assert [str(o) for o in result.reapply] == ["service/api", "configmap/api-config", "deployment/api"]
+    view = plan_view(result)
+    assert view["reapply"] == [{"kind": "Service", "name": "api"}, {"kind": "ConfigMap", "name": "api-config"},
+                               {"kind": "Deployment", "name": "api"}]
+    assert ("\nRe-apply from release 2's stored manifest (server-side apply):\n"
+            "  service/api\n  configmap/api-config\n  deployment/api\n") in plan_text(view)
+
+
+def test_plan_refuses_a_release_reaching_outside_its_namespace():
+    manifests = [deployment(2), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "own")]
+    with pytest.raises(OutsideReapplyScope, match=r"^release 2 \(secret/harness\.release\.r\.2\) holds "
+                                                  r"clusterrolebinding/own, which a rollback does not re-apply"):
+        plan(declarative_model(manifests), PlanOptions())
+
+
+def test_plan_refuses_a_workload_in_another_namespace():
+    with pytest.raises(OutsideReapplyScope, match="deployment/api.*metadata.namespace is 'other'"):
+        plan(declarative_model([deployment(2, namespace="other")]), PlanOptions())
+
+
+def test_nothing_is_reapplied_when_the_workloads_already_run_the_release():
+    result = plan(declarative_model([obj("v1", "ConfigMap", "c"), deployment(2)], running="api:2"), PlanOptions())
+    assert result.reapply == [] and not result.has_changes
+    assert plan_view(result)["reapply"] == []
+
+
+def test_a_release_kept_in_history_reapplies_nothing():
+    web = WorkloadRef("Deployment", "web", NS)
+    releases = [Release(2, Status.FAILED, [ReleaseWorkload(web, None)], "configmap/r"),
+                Release(1, Status.SUCCEEDED, [ReleaseWorkload(web, None)], "configmap/r")]
+    revisions = [Revision(web, n, (), "ReplicaSet", f"web-{n}", (f"web:{n}",)) for n in (1, 2)]
+    model = ReleaseModel("r", NS, releases, {web: WorkloadState(web, "1", 2, ("web:2",), revisions)})
+    assert plan_view(plan(model, PlanOptions(to_revision=1)))["reapply"] == []
+
+
+# manifests.reapply refuses again, before its first write, whatever a caller hands it.
+
+class FakeDynamic:
+    """Stands in for kubernetes.dynamic.DynamicClient: discovery answers, applies are recorded."""
+
+    cluster_scoped = {"Widget"}
+    applied: list = []
+
+    def __init__(self, api_client):
+        self.resources = self
+
+    def get(self, api_version, kind):
+        return type("Resource", (), {"namespaced": kind not in self.cluster_scoped, "kind": kind})()
+
+    def server_side_apply(self, api, body, name, namespace, **kwargs):
+        FakeDynamic.applied.append((body["kind"], name, namespace, body["metadata"]["namespace"], kwargs))
+
+
+@pytest.fixture
+def fake_dynamic(monkeypatch):
+    import kubernetes.dynamic
+
+    FakeDynamic.applied = []
+    monkeypatch.setattr(kubernetes.dynamic, "DynamicClient", FakeDynamic)
+    return FakeDynamic
+
+
+class FakeKube:
+    api_client = None
+
+
+def test_reapply_applies_exactly_the_scope_into_the_release_namespace(fake_dynamic):
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.manifests import FIELD_MANAGER, reapply
+
+    manifests = [obj("v1", "ConfigMap", "c", namespace=NS), deployment(2)]
+    done = reapply(FakeKube(), manifests, NS, DryRun.SERVER)
+    assert done == ["configmap/c: re-applied from the stored manifest",
+                    "deployment/api: re-applied from the stored manifest"]
+    assert [(kind, name, ns, body_ns) for kind, name, ns, body_ns, _ in fake_dynamic.applied] == [
+        ("ConfigMap", "c", NS, NS), ("Deployment", "api", NS, NS)]
+    assert fake_dynamic.applied[0][4] == {"field_manager": FIELD_MANAGER, "force_conflicts": True, "dry_run": "All"}
+
+
+def test_reapply_refuses_outside_the_scope_before_any_write(fake_dynamic):
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.manifests import reapply
+
+    manifests = [deployment(2), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "own")]
+    with pytest.raises(OutsideReapplyScope, match="clusterrolebinding/own"):
+        reapply(FakeKube(), manifests, NS, DryRun.NONE)
+    assert fake_dynamic.applied == []
+
+
+def test_reapply_refuses_a_kind_the_server_says_is_cluster_scoped(fake_dynamic, monkeypatch):
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.manifests import reapply
+
+    monkeypatch.setattr(FakeDynamic, "cluster_scoped", {"ConfigMap"})
+    with pytest.raises(OutsideReapplyScope, match="configmap/c is not namespaced"):
+        reapply(FakeKube(), [deployment(2), obj("v1", "ConfigMap", "c")], NS, DryRun.NONE)
+    assert fake_dynamic.applied == []
