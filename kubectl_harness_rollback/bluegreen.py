@@ -88,12 +88,14 @@ def _latest_succeeded(model: ReleaseModel, color: str) -> Release | None:
 
 
 def swap_environments(model: ReleaseModel, leaving: str, returning: str) -> list[tuple[Release, str]]:
-    """Harness's swap bookkeeping: the latest succeeded release of the color leaving primary
-    becomes `stage`, the latest succeeded release of the color coming back `primary`."""
+    """Harness's swap bookkeeping (K8sSwapServiceSelectorsHandler): the latest succeeded release
+    of the color leaving primary becomes `stage`, the latest succeeded release of the color
+    coming back `primary`. Like Harness, a release that records no bgEnvironment (FirstGen) is
+    left as it is; no status changes."""
     changes = []
     for color, environment in ((leaving, "stage"), (returning, "primary")):
         release = _latest_succeeded(model, color)
-        if release is not None and release.bg_environment != environment:
+        if release is not None and release.bg_environment and release.bg_environment != environment:
             changes.append((release, environment))
     return changes
 

@@ -267,7 +267,7 @@ def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[
         found.append(ReleaseWorkload(ref, _revision(item.get("managedWorkloadRevision"), ref, number, where)))
     custom = item.get("customWorkloads")  # CRDs Harness manages (harness.io/managed-workload): no revision
     for entry in custom if isinstance(custom, list) else []:
-        found.append(ReleaseWorkload(_workload_ref(entry, "customWorkloads", number, where, namespace), None))
+        found.append(ReleaseWorkload(_custom_workload_ref(entry, namespace), None))
     unique: dict[WorkloadRef, ReleaseWorkload] = {}
     for workload in found:
         unique.setdefault(workload.ref, workload)
@@ -281,6 +281,18 @@ def _workload_ref(value: object, field: str, number: int, where: _Source, namesp
     if not kind or not name:
         raise where.corrupt(f"release {number} has a {field} workload without a kind and a name")
     return WorkloadRef(kind, name, own_namespace or namespace)
+
+
+def _custom_workload_ref(entry: object, namespace: str) -> WorkloadRef:
+    """Harness stores a custom workload as a whole KubernetesResource (`resourceId` and `value`, the
+    manifest). Only its kind and name matter here: rollback refuses the kind by name."""
+    entry = entry if isinstance(entry, dict) else {}
+    resource_id = entry.get("resourceId") if isinstance(entry.get("resourceId"), dict) else {}
+    value = entry.get("value") if isinstance(entry.get("value"), dict) else {}
+    metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+    kind = _text(resource_id.get("kind")) or _text(entry.get("kind")) or _text(value.get("kind"))
+    name = _text(resource_id.get("name")) or _text(entry.get("name")) or _text(metadata.get("name"))
+    return WorkloadRef(kind or "custom workload", name or "(unnamed)", namespace)
 
 
 def _text(value: object) -> str | None:

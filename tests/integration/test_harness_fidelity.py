@@ -176,7 +176,11 @@ def test_a_release_without_a_revision_is_restored_by_plain_undo(apps, core, name
 
 
 @pytest.mark.parametrize("field, entry, kind", [
-    ("customWorkloads", [{"kind": "Rollout", "name": "web", "namespace": None, "versioned": False}], "Rollout"),
+    # Harness stores a custom workload as a whole KubernetesResource: its id and its manifest.
+    ("customWorkloads", [{"resourceId": {"kind": "Rollout", "name": "web", "namespace": None, "versioned": False},
+                          "value": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                                    "metadata": {"name": "web", "annotations": {"harness.io/managed-workload": "true"}}}}],
+     "Rollout"),
     ("managedWorkload", {"kind": "DeploymentConfig", "name": "web", "namespace": None, "versioned": False},
      "DeploymentConfig"),
 ])
