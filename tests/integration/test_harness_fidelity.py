@@ -11,12 +11,14 @@ import json
 import pytest
 from kubernetes import client as k8s
 
+from tests.integration.test_bluegreen import endpoint_ips, eventually, pod_ips
 from tests.support.harness import (
-    HarnessRollingDeployer, Identity, Release, deployment_body, wait_for_rollout, write_declarative_release,
-    write_history,
+    COLOR, HarnessBlueGreenDeployer, HarnessRollingDeployer, Identity, Release, deployment_body, wait_for_rollout,
+    write_declarative_release, write_history,
 )
 
 RELEASE = "release-infra-prod"
+BG_RELEASE = "release-bg"
 
 
 def image(apps, namespace, name="web"):
@@ -199,3 +201,80 @@ def test_kinds_the_plugin_cannot_restore_are_refused_before_any_write(apps, core
     assert f"manages {kind} web, a kind kubectl harness-rollback cannot restore" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert versions(apps, core, namespace) == before
+
+
+def harness_blue_green(apps, core, namespace, first_gen=False):
+    """Harness's blue/green flow: stage deploy (Succeeded, before the swap), then the swap step;
+    blue is release 1, green release 2, and green now serves primary."""
+    deployer = HarnessBlueGreenDeployer(apps, core, namespace)
+    deployer.create_services()
+    for color, tag in (("blue", 1), ("green", 2)):
+        deployer.deploy_stage(color, f"registry.example/shop:{tag}", first_gen=first_gen)
+        deployer.swap_step()
+    assert deployer.selectors()[0][COLOR] == "green"
+    return deployer
+
+
+def bg_history(plugin, namespace):
+    rows = json.loads(plugin("history", BG_RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    return [(r["number"], r["status"], r.get("bgEnvironment")) for r in rows]
+
+
+@pytest.mark.parametrize("first_gen", [False, True], ids=["nextgen", "firstgen"])
+def test_blue_green_after_the_swap_is_rolled_back_with_from_release(apps, core, namespace, plugin, first_gen):
+    deployer = harness_blue_green(apps, core, namespace, first_gen)
+    environments = [None, None] if first_gen else ["primary", "stage"]
+    assert bg_history(plugin, namespace) == [(2, "Succeeded", environments[0]), (1, "Succeeded", environments[1])]
+    before = versions(apps, core, namespace)
+
+    nothing = plugin("rollback", BG_RELEASE, "-n", namespace, check_exit=0)
+    assert f"--from-release 2" in nothing.stdout
+    assert versions(apps, core, namespace) == before
+
+    view = json.loads(plugin("plan", BG_RELEASE, "-n", namespace, "--from-release", "2", "-o", "json",
+                             check_exit=0).stdout)
+    assert view["mode"] == "blue-green"
+    assert [(s["name"], s["fromColor"], s["toColor"]) for s in view["services"]] == [
+        ("shop", "green", "blue"), ("shop-stage", "blue", "green")]
+
+    plugin("rollback", BG_RELEASE, "-n", namespace, "--from-release", "2", check_exit=0)
+
+    assert [s[COLOR] for s in deployer.selectors()] == ["blue", "green"]
+    blue = pod_ips(core, namespace, "blue")
+    assert len(blue) == 2
+    eventually(lambda: endpoint_ips(core, namespace, "shop") == blue)
+    # Harness's swap bookkeeping: bgEnvironment moves back, no status changes (FirstGen: no field at all).
+    environments = [None, None] if first_gen else ["stage", "primary"]
+    assert bg_history(plugin, namespace) == [(2, "Succeeded", environments[0]), (1, "Succeeded", environments[1])]
+
+    after = versions(apps, core, namespace)
+    again = plugin("rollback", BG_RELEASE, "-n", namespace, "--from-release", "2", check_exit=0)
+    assert "traffic never moved" in again.stdout
+    assert versions(apps, core, namespace) == after
+
+
+def test_declarative_blue_green_swap_bookkeeping_moves_the_environment_labels(apps, core, namespace, plugin):
+    deployer = HarnessBlueGreenDeployer(apps, core, namespace)
+    deployer.create_services(primary_color="green", stage_color="blue")
+    for number, color, environment in ((1, "green", "primary"), (2, "blue", "stage")):
+        deployer.deploy(color, f"registry.example/shop:{number}", swap=False)
+        manifest = apps.api_client.sanitize_for_serialization(
+            apps.read_namespaced_deployment(f"shop-{color}", namespace))
+        manifest = {"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": f"shop-{color}", "namespace": namespace}, "spec": manifest["spec"]}
+        write_declarative_release(core, namespace, BG_RELEASE, number, "Succeeded", [manifest], color=color,
+                                  bg_environment=environment)
+    core.delete_namespaced_config_map(BG_RELEASE, namespace)  # declarative only: no legacy history
+    # The swap step: blue (release 2) goes primary, green (release 1) stage.
+    deployer.swap()
+    for number, environment in ((1, "stage"), (2, "primary")):
+        core.patch_namespaced_secret(f"harness.release.{BG_RELEASE}.{number}", namespace,
+                                     {"metadata": {"labels": {"harness.io/bg-environment": environment}}})
+
+    plugin("rollback", BG_RELEASE, "-n", namespace, "--from-release", "2", check_exit=0)
+
+    assert [s[COLOR] for s in deployer.selectors()] == ["green", "blue"]
+    labels = {n: core.read_namespaced_secret(f"harness.release.{BG_RELEASE}.{n}", namespace).metadata.labels
+              for n in (1, 2)}
+    assert {n: (l["harness.io/bg-environment"], l["status"]) for n, l in labels.items()} == {
+        1: ("primary", "Succeeded"), 2: ("stage", "Succeeded")}

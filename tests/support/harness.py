@@ -210,11 +210,11 @@ class HarnessRollingDeployer:
 
 def write_declarative_release(core: k8s.CoreV1Api, namespace: str, release_name: str, number: int, status: str,
                               manifests: list[dict], identity: Identity = Identity(),
-                              color: str | None = None) -> None:
+                              color: str | None = None, bg_environment: str = "stage") -> None:
     """One Harness declarative-rollback release Secret (type harness.io/release/v2)."""
     labels = {"owner": "harness", "release": release_name, "release-number": str(number), "status": status}
     if color:
-        labels.update({"color": color, "harness.io/bg-environment": "stage"})
+        labels.update({"color": color, "harness.io/bg-environment": bg_environment})
     release = gzip.compress(yaml.safe_dump_all(manifests).encode())
     core.create_namespaced_secret(namespace, k8s.V1Secret(
         metadata=k8s.V1ObjectMeta(
@@ -262,6 +262,28 @@ class HarnessBlueGreenDeployer:
         for service, selector in ((self.name, stage), (f"{self.name}-stage", primary)):
             self.core.patch_namespaced_service(service, self.namespace, [
                 {"op": "replace", "path": "/spec/selector", "value": selector}])
+
+    def deploy_stage(self, color: str, image: str, first_gen: bool = False) -> Release:
+        """Harness's blue/green "Stage Deployment" step (K8sBGRequestHandler): the release is saved
+        InProgress, then Succeeded with bgEnvironment stage once the stage color is steady —
+        before any swap. FirstGen (and NextGen before mid-2023) records no bgEnvironment."""
+        release = self.deploy(color, image, status="Succeeded", swap=False)
+        release.bg_environment = None if first_gen else "stage"
+        write_history(self.core, self.namespace, self.release_name, self.releases, style="managedWorkload")
+        return release
+
+    def swap_step(self) -> None:
+        """Harness's "Swap Primary with Stage" step (K8sSwapServiceSelectorsHandler): swap the
+        selectors, then toggle bgEnvironment of the latest succeeded release of each color."""
+        primary_color = self.selectors()[0][COLOR]
+        self.swap()
+        for color in ("blue", "green"):
+            release = next((r for r in reversed(self.releases) if r.status == "Succeeded"
+                            and r.workloads[0][1].endswith(f"-{color}")), None)
+            if release is not None and release.bg_environment:
+                release.bg_environment = "primary" if release.bg_environment == "stage" else "stage"
+        assert primary_color != self.selectors()[0][COLOR]
+        write_history(self.core, self.namespace, self.release_name, self.releases, style="managedWorkload")
 
     def deploy(self, color: str, image: str, status: str = "Succeeded", swap: bool = True,
                identity: Identity = Identity()) -> Release:
