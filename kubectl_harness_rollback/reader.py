@@ -73,13 +73,27 @@ def ensure_namespace(kube, namespace: str) -> None:
             raise
 
 
+def _secrets_or_note(notes: list[str], namespace: str, method, *args, **kwargs):
+    """A read of Secrets; a 403 becomes a note (the built-in `view` role cannot read Secrets, and a
+    history kept in a ConfigMap is still worth showing) and None."""
+    try:
+        return method(*args, **kwargs)
+    except ApiException as exc:
+        if exc.status != 403:
+            raise
+    note = f"cannot read secrets in {namespace}: releases kept in Secrets are not considered"
+    if note not in notes:
+        notes.append(note)
+    return None
+
+
 def _read_history(kube, namespace: str, release_name: str) -> tuple[dict | None, str | None, list[str]]:
     """(object, kind, notes). Harness looks for a Secret first, then a ConfigMap, named exactly the
     release name; a Secret without a non-empty releaseHistory is not the history (Harness then
     reads the ConfigMap and warns about the clash)."""
     notes = []
-    secret = _guarded(kube, "get", "secrets", namespace, kube.get_or_none,
-                      kube.core.read_namespaced_secret, release_name, namespace)
+    secret = _secrets_or_note(notes, namespace, kube.get_or_none, kube.core.read_namespaced_secret, release_name,
+                              namespace)
     if secret is not None:
         if (secret.get("data") or {}).get(HISTORY_KEY):
             return secret, "Secret", notes
@@ -137,8 +151,8 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
         if own:
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
     history, history_kind, notes = _read_history(kube, namespace, release_name)
-    secrets = _guarded(kube, "list", "secrets", namespace, kube.list_all, kube.core.list_namespaced_secret,
-                       namespace, label_selector=DECLARATIVE_SELECTOR.format(name=release_name))
+    secrets = _secrets_or_note(notes, namespace, kube.list_all, kube.core.list_namespaced_secret, namespace,
+                               label_selector=DECLARATIVE_SELECTOR.format(name=release_name)) or []
     found = _release_workloads(kube, namespace, release_name)
     if history is None and not secrets and not found:
         ensure_namespace(kube, namespace)
