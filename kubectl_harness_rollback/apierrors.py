@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
 
@@ -26,6 +27,7 @@ def translate(exc: Exception) -> PluginError:
         return exc
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError as Urllib3Error
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
     if isinstance(exc, ApiException):
         status = exc.status
@@ -40,6 +42,9 @@ def translate(exc: Exception) -> PluginError:
         return PluginError(f"the API server answered {status}: {server_message(exc)}")
     if isinstance(exc, Urllib3Error):
         reason = getattr(exc, "reason", None) or exc
+        if isinstance(reason, Urllib3Timeout):
+            return ClusterUnreachable(f"timed out: {_waited(reason)}; check it with 'kubectl cluster-info', "
+                                      "or allow longer with --request-timeout")
         return ClusterUnreachable(
             f"cannot reach the API server ({reason.__class__.__name__}: {_short(reason)}); "
             "check the context with 'kubectl cluster-info'"
@@ -47,6 +52,17 @@ def translate(exc: Exception) -> PluginError:
     if isinstance(exc, OSError):
         return ClusterUnreachable(f"cannot reach the API server: {exc}")
     return PluginError(f"unexpected {exc.__class__.__name__}: {exc}")
+
+
+def _waited(reason: object) -> str:
+    """What timed out, from urllib3's "... (read timeout=30.0)" / "(connect timeout=30.0)"."""
+    found = re.search(r"\b(read|connect) timeout=([0-9.]+)", str(reason))
+    if not found:
+        return "the API server did not answer in time"
+    seconds = f"{float(found.group(2)):g}s"
+    if found.group(1) == "connect":
+        return f"could not connect to the API server within {seconds}"
+    return f"the API server did not answer within {seconds}"
 
 
 def _short(reason: object) -> str:

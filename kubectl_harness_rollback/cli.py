@@ -33,7 +33,7 @@ _CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--insecure-skip-tls-verify",), "insecure_skip_tls_verify", {"is_flag": True, "default": None, "help": "Do not verify the server's certificate."}),
     (("--as",), "impersonate", {"metavar": "USER", "help": "Username to impersonate."}),
     (("--as-group",), "impersonate_groups", {"metavar": "GROUP", "multiple": True, "help": "Group to impersonate (repeatable)."}),
-    (("--request-timeout",), "request_timeout", {"metavar": "DURATION", "help": "Timeout of one API request, e.g. 30s; 0 means none."}),
+    (("--request-timeout",), "request_timeout", {"metavar": "DURATION", "help": "Timeout of one API request, e.g. 1m (default 30s; 0: none)."}),
 ]
 
 
@@ -60,7 +60,7 @@ def connection_flags(ctx: click.Context) -> ConnectionFlags:
         raise UsageError("--as-group needs --as: name the user to impersonate too")
     if "request_timeout" in given:
         try:
-            given["request_timeout"] = parse_duration(given["request_timeout"]) or None
+            given["request_timeout"] = parse_duration(given["request_timeout"])  # 0: no timeout
         except ValueError as exc:
             raise UsageError(f"--request-timeout: {exc}") from None
     given["insecure_skip_tls_verify"] = bool(given.get("insecure_skip_tls_verify"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Mapping
@@ -16,11 +17,31 @@ from urllib.parse import urlsplit
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes.config.dateutil import parse_rfc3339
+from kubernetes.config.exec_provider import ExecProvider
+from kubernetes.config.kube_config import FileOrData, KubeConfigLoader
 from kubernetes.client.exceptions import ApiException
 from urllib3 import HTTPHeaderDict
 
 from kubectl_harness_rollback import kubeconfig
 from kubectl_harness_rollback.errors import ConfigError
+
+# kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
+CONNECT_TIMEOUT = 30.0
+
+
+def request_timeouts(request_timeout: float | None) -> tuple[float, float | None]:
+    """(connect, read) timeouts of one request for the --request-timeout given (None: not given).
+
+    kubectl waits forever by default; a rollback must not, so a request that was not given a
+    timeout gets kubeconfig.DEFAULT_REQUEST_TIMEOUT. `--request-timeout 0` means no read timeout,
+    as in kubectl; connecting is bounded all the same.
+    """
+    if request_timeout is None:
+        request_timeout = kubeconfig.DEFAULT_REQUEST_TIMEOUT
+    if not request_timeout:
+        return CONNECT_TIMEOUT, None
+    return min(request_timeout, CONNECT_TIMEOUT), request_timeout
 
 
 @dataclass
@@ -87,13 +108,14 @@ def _read_yaml_file(path: str) -> dict | None:
 
 
 def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tuple[str, str]]) -> None:
-    """Count requests, apply --request-timeout, and send one header per --as-group.
+    """Count requests, bound each one in time, and send one header per --as-group.
 
     The generated client keeps a single value per header name, but the API server reads
     every Impersonate-Group header as one group; so the groups are added here, at the edge.
     """
     rest = api_client.rest_client
     inner = rest.request
+    timeouts = request_timeouts(flags.request_timeout)
 
     # kubernetes >= 37 calls request(method, url, headers=, body=, post_params=, _request_timeout=);
     # the pure-Python clients up to 35 (the one the release archive vendors) also pass
@@ -104,8 +126,8 @@ def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tu
             headers = HTTPHeaderDict(headers or {})
             for group in flags.impersonate_groups:
                 headers.add("Impersonate-Group", group)
-        if _request_timeout is None and flags.request_timeout:
-            _request_timeout = flags.request_timeout
+        if _request_timeout is None:
+            _request_timeout = timeouts
         return inner(method, url, *args, headers=headers, _request_timeout=_request_timeout, **kwargs)
 
     # Assigned on the instance: RESTClientObject.GET/POST/... call self.request.
@@ -127,9 +149,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
     else:
         try:
-            loader = k8s_config.kube_config.KubeConfigLoader(
-                config_dict=resolved.config, active_context=resolved.context
-            )
+            loader = _KubeConfigLoader(config_dict=resolved.config, active_context=resolved.context)
             loader.load_and_set(configuration)
         except k8s_config.ConfigException as exc:
             raise ConfigError(f"kubeconfig context '{resolved.context}' cannot be used: {exc}") from None
@@ -142,6 +162,56 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     kube = Kube(api_client, resolved.namespace, resolved.namespace_explicit, resolved.context)
     _instrument(api_client, flags, kube.requests)
     return kube
+
+
+class _KubeConfigLoader(KubeConfigLoader):
+    """The Python client's loader, but a failed exec credential plugin stops, as in kubectl.
+
+    The client only logs the failure and goes on without credentials: every request would then
+    be sent as system:anonymous and fail as "forbidden", far from the cause. So the plugin runs
+    here, and its ExecCredential is taken as the client takes it.
+    """
+
+    def _load_from_exec_plugin(self):
+        if "exec" not in self._user:
+            return None
+        exec_config = self._user["exec"]
+        command = exec_config.safe_get("command") or "(no command)"
+        base_path = self._get_base_path(self._cluster.path)
+        try:
+            status = ExecProvider(exec_config, base_path, self._cluster).run()
+        except k8s_config.ConfigException as exc:
+            raise ConfigError(f"getting credentials: {_exec_failure(command, str(exc))}") from None
+        except FileNotFoundError:
+            raise ConfigError(f"getting credentials: exec: executable {command} not found; install it, or fix "
+                              "users[].user.exec.command in the kubeconfig") from None
+        except OSError as exc:
+            raise ConfigError(f"getting credentials: exec: executable {command} failed: {exc.strerror}") from None
+        if not isinstance(status, dict):
+            raise ConfigError(f"getting credentials: exec: executable {command} returned no credential status")
+        if status.get("token"):
+            self.token = f"Bearer {status['token']}"
+        elif status.get("clientCertificateData") and status.get("clientKeyData"):
+            for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
+                setattr(self, attribute, FileOrData(
+                    status, None, data_key_name=key, file_base_path=base_path, base64_file_content=False,
+                    temp_file_path=self._temp_file_path).as_file())
+        else:
+            raise ConfigError(f"getting credentials: exec: executable {command} returned neither a token "
+                              "nor a client certificate and key")
+        if status.get("expirationTimestamp"):
+            self.expiry = parse_rfc3339(status["expirationTimestamp"])
+        return True
+
+
+def _exec_failure(command: str, message: str) -> str:
+    """kubectl's wording for a failed exec plugin, on one line (the plugin's stderr shortened)."""
+    failed = re.match(r"exec: process returned (-?\d+)\.?\s*(.*)", message, re.DOTALL)
+    if not failed:
+        return " ".join(message.split())[:300]
+    said = " ".join(failed.group(2).split())
+    said = said if len(said) <= 200 else said[:197] + "..."
+    return f"exec: executable {command} failed with exit code {failed.group(1)}" + (f" ({said})" if said else "")
 
 
 def _incluster_namespace() -> str:

@@ -17,6 +17,9 @@ from typing import Callable, Iterable, Mapping
 from kubectl_harness_rollback.errors import ConfigError
 
 DEFAULT_NAMESPACE = "default"
+# kubectl waits for an answer forever unless --request-timeout is given; a rollback must not
+# hang on an API server that accepts connections and never answers, so ours has a default.
+DEFAULT_REQUEST_TIMEOUT = 30.0
 
 # Fields whose values are file paths, resolved against the directory of the file that set
 # them (clientcmd's ResolvePaths); a merged dict no longer knows where it came from.
@@ -39,6 +42,7 @@ class ConnectionFlags:
     insecure_skip_tls_verify: bool = False
     impersonate: str | None = None
     impersonate_groups: tuple[str, ...] = ()
+    # Seconds; None when not given (DEFAULT_REQUEST_TIMEOUT applies), 0 for no timeout.
     request_timeout: float | None = None
 
 

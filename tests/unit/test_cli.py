@@ -64,7 +64,8 @@ def test_as_group_needs_as():
 
 def test_request_timeout_is_parsed_and_zero_means_none():
     assert flags_from(request_timeout="2m").request_timeout == 120.0
-    assert flags_from(request_timeout="0").request_timeout is None
+    assert flags_from(request_timeout="0").request_timeout == 0  # no timeout; not given (None): the default
+    assert flags_from().request_timeout is None
     with pytest.raises(UsageError, match="--request-timeout"):
         flags_from(request_timeout="soon")
 

@@ -1,0 +1,151 @@
+"""A rollback must never make things worse (issue 10): bounded time, credentials that fail stop
+the command, usage errors are one line; through the installed console script."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+
+def console_script() -> str:
+    found = shutil.which("kubectl-harness_rollback") or shutil.which(
+        "kubectl-harness_rollback", path=os.path.dirname(sys.executable))
+    assert found, "the console script kubectl-harness_rollback is not installed (pip install -e .)"
+    return found
+
+
+def run(*args: str, kubeconfig: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "KUBERNETES_SERVICE_HOST"}
+    env["KUBECONFIG"] = kubeconfig
+    return subprocess.run([console_script(), *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def one_line(done: subprocess.CompletedProcess) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+# -- A. bounded time ---------------------------------------------------------------------------
+
+@pytest.fixture
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts every connection and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    listener.close()
+
+
+def kubeconfig_for(path: Path, server: str, user: dict) -> str:
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u", "namespace": "shop"}}],
+        "users": [{"name": "u", "user": user}],
+    }))
+    return str(path)
+
+
+@pytest.mark.parametrize("flags, seconds", [(["--request-timeout", "2s"], 2), ([], 30)],
+                         ids=["given", "default"])
+def test_a_server_that_never_answers_times_out_with_one_line(silent_server, tmp_path, flags, seconds):
+    config = kubeconfig_for(tmp_path / "config", f"https://127.0.0.1:{silent_server}", {"token": "t"})
+    started = time.monotonic()
+    # Without a default timeout this would wait forever (here: until subprocess's timeout fails the test).
+    done = run("plan", "release-x", *flags, kubeconfig=config, timeout=3 * seconds + 15)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    line = one_line(done)
+    assert line.startswith("error: timed out: ") and f"within {seconds}s" in line, line
+    assert done.stdout == ""
+    assert elapsed >= seconds * 0.9, elapsed  # it did wait for the timeout, not fail for another reason
+
+
+# -- C1. a failing exec credential plugin ------------------------------------------------------
+
+def exec_user(tmp_path: Path, script: str) -> dict:
+    plugin = tmp_path / "credential-plugin"
+    plugin.write_text("#!/bin/sh\n" + script)
+    plugin.chmod(0o755)
+    return {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                     "interactiveMode": "Never"}}
+
+
+def cluster_kubeconfig_with_user(test_cluster, tmp_path: Path, user: dict) -> str:
+    with open(test_cluster.kubeconfig, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    context = next(c for c in config["contexts"] if c["name"] == config["current-context"])
+    for entry in config["users"]:
+        if entry["name"] == context["context"]["user"]:
+            entry["user"] = user
+    path = tmp_path / "exec-config"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_a_failing_exec_credential_plugin_stops_like_kubectl(test_cluster, namespace, tmp_path):
+    user = exec_user(tmp_path, "echo 'token expired, run sso login' >&2\nexit 1\n")
+    config = cluster_kubeconfig_with_user(test_cluster, tmp_path, user)
+    done = run("list", "-n", namespace, kubeconfig=config)
+    assert done.returncode == 1, done.stderr
+    line = one_line(done)
+    assert line.startswith(f"error: getting credentials: exec: executable {tmp_path}/credential-plugin failed "
+                           "with exit code 1"), line
+    assert "token expired, run sso login" in line
+    assert "anonymous" not in done.stderr and "forbidden" not in done.stderr
+
+
+def test_a_missing_exec_credential_plugin_stops(test_cluster, namespace, tmp_path):
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(tmp_path / "absent")}}
+    config = cluster_kubeconfig_with_user(test_cluster, tmp_path, user)
+    done = run("list", "-n", namespace, kubeconfig=config)
+    assert done.returncode == 1, done.stderr
+    assert "getting credentials: exec: executable" in one_line(done) and "not found" in done.stderr
+
+
+def test_an_exec_credential_plugin_that_works_is_used(test_cluster, namespace, tmp_path):
+    # The plugin hands out the cluster's own admin client certificate, as ExecCredential status.
+    with open(test_cluster.kubeconfig, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    context = next(c for c in config["contexts"] if c["name"] == config["current-context"])
+    original = next(u for u in config["users"] if u["name"] == context["context"]["user"])["user"]
+    if "client-certificate" not in original:
+        pytest.skip("the test cluster's user has no client certificate file to hand out")
+    credential = tmp_path / "credential.json"
+    import json
+    credential.write_text(json.dumps({
+        "apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+        "status": {"clientCertificateData": Path(original["client-certificate"]).read_text(),
+                   "clientKeyData": Path(original["client-key"]).read_text()}}))
+    user = exec_user(tmp_path, f"cat '{credential}'\n")
+    done = run("list", "-n", namespace, kubeconfig=cluster_kubeconfig_with_user(test_cluster, tmp_path, user))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == f"No releases found in namespace {namespace}."
