@@ -60,6 +60,7 @@ def parse_release_secret(name: str, namespace: str, labels: dict | None, annotat
         )),
         bg_environment=labels.get(LABEL_BG_ENVIRONMENT) or None,
         color=labels.get(LABEL_COLOR) or None,
+        resources=_resource_refs(manifests, namespace),
     )
     return DeclarativeRelease(release=release, manifests=manifests, secret_name=name)
 
@@ -119,18 +120,23 @@ def _manifests(name: str, namespace: str, value: object) -> list[dict]:
     return manifests
 
 
-def _workload_refs(manifests: list[dict], namespace: str) -> list[WorkloadRef]:
-    """Every workload kind rollback knows, once each, in manifest order."""
+def _resource_refs(manifests: list[dict], namespace: str) -> list[WorkloadRef]:
+    """Every resource of the release with a kind and a name, once each, in manifest order."""
     refs: list[WorkloadRef] = []
     for manifest in manifests:
         kind, name = manifest.get("kind"), _path(manifest, "metadata", "name")
-        if kind in WORKLOAD_KINDS and isinstance(name, str) and name:
+        if isinstance(kind, str) and kind and isinstance(name, str) and name:
             own_namespace = _path(manifest, "metadata", "namespace")
             ref = WorkloadRef(kind, name, own_namespace if isinstance(own_namespace, str) and own_namespace
                               else namespace)
             if ref not in refs:
                 refs.append(ref)
     return refs
+
+
+def _workload_refs(manifests: list[dict], namespace: str) -> list[WorkloadRef]:
+    """Every workload kind rollback knows, once each, in manifest order."""
+    return [ref for ref in _resource_refs(manifests, namespace) if ref.kind in WORKLOAD_KINDS]
 
 
 def _path(document: object, *keys: str) -> object:

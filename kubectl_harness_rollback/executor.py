@@ -17,7 +17,7 @@ from typing import Callable
 
 from kubernetes.client.exceptions import ApiException
 
-from kubectl_harness_rollback import bookkeeping, manifests, preflight
+from kubectl_harness_rollback import bookkeeping, canary, manifests, preflight
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.dryrun import DryRun
@@ -59,22 +59,6 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
     body = adapters.adapter_for(change.ref.kind).rollback_patch(model.workloads[change.ref], change.source, audit)
     adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
     return f"{change.ref}: restored the template of revision {change.to_revision} ({', '.join(change.to_images)})"
-
-
-def _delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> str:
-    """Delete a failed canary workload, only if it is still the object we read."""
-    state = model.workloads[ref]
-    adapter = adapters.adapter_for(ref.kind)
-    body = {"preconditions": {"resourceVersion": state.resource_version}, "propagationPolicy": "Background"}
-    try:
-        adapter.delete(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
-    except ApiException as exc:
-        if exc.status == 409:
-            raise Conflict(f"{ref} was changed by someone else after it was read; it was not deleted: run the "
-                           "command again to re-plan") from None
-        if exc.status != 404:
-            raise
-    return f"{ref}: deleted (canary of the failed release)"
 
 
 def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, str], dry_run: DryRun) -> list[str]:
@@ -138,7 +122,7 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
             progress(line + (" (server dry run)" if options.dry_run is DryRun.SERVER else ""))
 
     for ref in plan.deletions:
-        wrote([_delete(kube, model, ref, options.dry_run)])
+        wrote([canary.delete(kube, model, ref, options.dry_run)])
     if plan.target.is_declarative and changes:
         wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
     else:

@@ -85,6 +85,9 @@ class Release:
     color: str | None = None  # blue | green, for blue/green releases
     # Declarative releases: every resource of the release, re-applied to restore it.
     manifests: list[dict] = field(default_factory=list, repr=False)
+    # Every resource the release deployed (the history's `resources`, or the manifests' kinds and
+    # names): Harness's canary delete picks the `-canary` ones from here.
+    resources: list[WorkloadRef] = field(default_factory=list)
 
     @property
     def is_declarative(self) -> bool:
@@ -186,6 +189,9 @@ class ReleaseModel:
     history_store: HistoryStore | None = None
     notes: list[str] = field(default_factory=list)  # what the readers noticed, for the user
     services: list[ServiceState] = field(default_factory=list)  # blue/green: Services selecting a color
+    # resourceVersion of the current release's `-canary` objects that are not workloads (HPA, PDB,
+    # ConfigMap, Secret): a canary delete is guarded by it.
+    canary_objects: dict[WorkloadRef, str] = field(default_factory=dict)
 
     @property
     def current(self) -> Release | None:

@@ -85,12 +85,19 @@ class Plan:
 
 
 CANARY_TRACK = ("harness.io/track", "canary")
+CANARY_SUFFIX = "-canary"
 
 
 def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:
-    """The `<name>-canary` workloads a canary release leaves, labelled harness.io/track=canary."""
+    """What a failed canary leaves: workloads labelled harness.io/track=canary, and (as Harness's
+    canary delete picks them) the current release's resources named `-canary` that still exist —
+    the canary workload, its HPA/PDB and, for declarative releases, its ConfigMaps/Secrets."""
     key, value = CANARY_TRACK
-    return sorted(ref for ref, state in model.workloads.items() if state.labels.get(key) == value)
+    found = {ref for ref, state in model.workloads.items() if state.labels.get(key) == value}
+    for ref in model.current.resources if model.current else []:
+        if ref.name.endswith(CANARY_SUFFIX) and (ref in model.workloads or ref in model.canary_objects):
+            found.add(ref)
+    return sorted(found)
 
 
 def detect_mode(model: ReleaseModel, requested: str) -> str:

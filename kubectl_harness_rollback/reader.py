@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kubernetes.client.exceptions import ApiException
 
-from kubectl_harness_rollback import bluegreen
+from kubectl_harness_rollback import bluegreen, canary
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import server_message
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
@@ -162,6 +162,8 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
     states = _states(kube, namespace, found)
     objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, states, notes)
     model = assemble(objects)
+    if canary.companions(model):
+        model.canary_objects = canary.read_versions(kube, model)
     if any(bluegreen.workload_color(state) for state in states):
         model.services = _release_services(kube, namespace, states)
     return model

@@ -278,3 +278,38 @@ def test_declarative_blue_green_swap_bookkeeping_moves_the_environment_labels(ap
               for n in (1, 2)}
     assert {n: (l["harness.io/bg-environment"], l["status"]) for n, l in labels.items()} == {
         1: ("primary", "Succeeded"), 2: ("stage", "Succeeded")}
+
+
+def test_canary_delete_removes_what_harness_deletes_and_nothing_else(apps, core, namespace, plugin):
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    deployer.deploy("registry.example/web:2")
+    # Harness's canary step: a `web-canary` Deployment with its HPA and PDB, named in the release.
+    canary = deployment_body("web-canary", RELEASE, "registry.example/web:3", Identity(), 3, replicas=1)
+    canary.spec.selector.match_labels = {"app": "web-canary"}
+    canary.spec.template.metadata.labels["app"] = "web-canary"
+    apps.create_namespaced_deployment(namespace, canary)
+    k8s.AutoscalingV2Api(apps.api_client).create_namespaced_horizontal_pod_autoscaler(namespace, {
+        "metadata": {"name": "web-canary"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web-canary"},
+                 "minReplicas": 1, "maxReplicas": 2}})
+    k8s.PolicyV1Api(apps.api_client).create_namespaced_pod_disruption_budget(namespace, {
+        "metadata": {"name": "web-canary"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web-canary"}}}})
+    core.create_namespaced_config_map(namespace, {"metadata": {"name": "other-canary"}})  # not the release's
+    wait_for_rollout(apps, namespace, "web-canary")
+    release = deployer.deploy("registry.example/web:3", status="Failed")
+    release.extra["resources"] = [{"kind": kind, "name": name, "namespace": namespace, "versioned": False}
+                                  for kind, name in (("Deployment", "web"), ("Deployment", "web-canary"),
+                                                     ("HorizontalPodAutoscaler", "web-canary"),
+                                                     ("PodDisruptionBudget", "web-canary"))]
+    write_history(core, namespace, RELEASE, deployer.releases)
+
+    view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert view["mode"] == "canary"
+    plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
+
+    assert [d.metadata.name for d in apps.list_namespaced_deployment(namespace).items] == ["web"]
+    assert not k8s.AutoscalingV2Api(apps.api_client).list_namespaced_horizontal_pod_autoscaler(namespace).items
+    assert not k8s.PolicyV1Api(apps.api_client).list_namespaced_pod_disruption_budget(namespace).items
+    assert core.read_namespaced_config_map("other-canary", namespace)
+    assert image(apps, namespace) == "registry.example/web:2"

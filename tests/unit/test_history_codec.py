@@ -542,6 +542,7 @@ def release_records(draw, number: int):
         number=number, status=status, source="",
         workloads=[ReleaseWorkload(WorkloadRef(k, n, ns or NS), expected_revision(rev)) for k, n, ns, rev in workloads],
         bg_environment=bg_environment,
+        resources=[WorkloadRef(k, n, ns or NS) for k, n, ns, _ in workloads],
     )
     return record, release
 

@@ -1,0 +1,76 @@
+"""Harness's canary delete, carried out: the failed release's `-canary` objects go first.
+
+Harness (K8sCanaryDeleteRequestHandler) deletes the canary workloads its canary step listed —
+the `<name>-canary` workload, its HPA and PDB, and for declarative releases its ConfigMaps and
+Secrets — or, lacking that list, every resource of the latest InProgress/Failed release whose
+name ends in `-canary`. The plan picks them (pure); this module reads the versions that guard
+the deletes and deletes each only if it is still the object that was read.
+"""
+
+from __future__ import annotations
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.errors import Conflict
+from kubectl_harness_rollback.model import RESTORABLE_KINDS, ReleaseModel, WorkloadRef
+
+SUFFIX = "-canary"
+# What besides workloads a canary leaves behind, and the calls that read and delete it.
+COMPANION_KINDS = ("HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap", "Secret")
+
+
+def _calls(kube, kind: str):
+    """(read, delete) of the generated client for a companion kind."""
+    from kubernetes import client as k8s
+
+    if kind == "HorizontalPodAutoscaler":
+        api = k8s.AutoscalingV2Api(kube.api_client)
+        return (api.read_namespaced_horizontal_pod_autoscaler, api.delete_namespaced_horizontal_pod_autoscaler)
+    if kind == "PodDisruptionBudget":
+        api = k8s.PolicyV1Api(kube.api_client)
+        return api.read_namespaced_pod_disruption_budget, api.delete_namespaced_pod_disruption_budget
+    if kind == "ConfigMap":
+        return kube.core.read_namespaced_config_map, kube.core.delete_namespaced_config_map
+    return kube.core.read_namespaced_secret, kube.core.delete_namespaced_secret
+
+
+def companions(model: ReleaseModel) -> list[WorkloadRef]:
+    """The current release's `-canary` resources that are not workloads."""
+    current = model.current
+    return sorted({ref for ref in (current.resources if current else [])
+                   if ref.name.endswith(SUFFIX) and ref.kind in COMPANION_KINDS})
+
+
+def read_versions(kube, model: ReleaseModel) -> dict[WorkloadRef, str]:
+    """resourceVersion of each companion that still exists (one GET each; a Secret's data is
+    read by the API but never kept or shown)."""
+    versions = {}
+    for ref in companions(model):
+        read, _ = _calls(kube, ref.kind)
+        found = kube.get_or_none(read, ref.name, ref.namespace)
+        if found is not None:
+            versions[ref] = (found.get("metadata") or {}).get("resourceVersion", "")
+    return versions
+
+
+def delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> str:
+    """Delete one canary object, only if it is still the object that was read."""
+    if ref.kind in RESTORABLE_KINDS:
+        version = model.workloads[ref].resource_version
+    else:
+        version = model.canary_objects[ref]
+    body = {"preconditions": {"resourceVersion": version}, "propagationPolicy": "Background"}
+    try:
+        if ref.kind in RESTORABLE_KINDS:
+            adapters.adapter_for(ref.kind).delete(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
+        else:
+            kube.call(_calls(kube, ref.kind)[1], ref.name, ref.namespace, body=body, **dry_run.api_kwargs())
+    except ApiException as exc:
+        if exc.status == 409:
+            raise Conflict(f"{ref} was changed by someone else after it was read; it was not deleted: run the "
+                           "command again to re-plan") from None
+        if exc.status != 404:
+            raise
+    return f"{ref}: deleted (canary of the failed release)"
