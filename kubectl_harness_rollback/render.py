@@ -110,6 +110,9 @@ def plan_text(view: dict) -> str:
     if view.get("reapply"):
         lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (server-side apply):"]
         lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["reapply"]]
+    if view.get("delete"):
+        lines += ["", "Delete first (the failed canary):"]
+        lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["delete"]]
     if view.get("services"):
         rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
         lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]

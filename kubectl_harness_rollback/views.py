@@ -74,6 +74,8 @@ def plan_view(plan: Plan) -> dict:
         ],
         # Declarative target: what server-side apply writes (kind and name; never a Secret's content).
         "reapply": [{"kind": obj.kind, "name": obj.name} for obj in plan.reapply],
+        # Canary: what is deleted first (Harness's canary delete).
+        "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
         "notes": list(plan.notes),
         **({"services": _services(plan.traffic)} if plan.traffic is not None else {}),
     }

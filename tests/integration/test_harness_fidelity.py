@@ -306,6 +306,9 @@ def test_canary_delete_removes_what_harness_deletes_and_nothing_else(apps, core,
 
     view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert view["mode"] == "canary"
+    assert view["delete"] == [{"kind": "Deployment", "name": "web-canary"},
+                              {"kind": "HorizontalPodAutoscaler", "name": "web-canary"},
+                              {"kind": "PodDisruptionBudget", "name": "web-canary"}]
     plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
 
     assert [d.metadata.name for d in apps.list_namespaced_deployment(namespace).items] == ["web"]
