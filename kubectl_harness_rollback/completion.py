@@ -65,6 +65,27 @@ def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
             for row in rows if row["release"].startswith(incomplete)]
 
 
+def complete_from_release(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """--from-release candidates: the latest release of TARGET (the only one it accepts)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from kubectl_harness_rollback import client
+            from kubectl_harness_rollback.reader import Target, read_release
+
+            # An option still waiting for its value stops click's parse before TARGET is bound:
+            # TARGET is then the first argument left over.
+            target = ctx.params.get("target") or next(iter(ctx.args), None)
+            kube = client.connect(_connection_flags(ctx))
+            current = read_release(kube, kube.namespace, Target.parse(target)).current
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    if current is None or not str(current.number).startswith(incomplete):
+        return []
+    status = current.status.value if current.status else "no status"
+    return [CompletionItem(str(current.number), help=f"latest release, {status}")]
+
+
 def _release_help(row: dict) -> str:
     if row.get("latest") is None:
         return "release"

@@ -50,6 +50,12 @@ def test_kind_slash_offers_the_workloads(complete_exe, released, test_cluster):
     assert candidates(done.stdout) == (["deploy/web"], ":4")
 
 
+def test_from_release_offers_the_latest_release(complete_exe, released, test_cluster):
+    done = run([complete_exe, "rollback", RELEASE, "-n", released, "--from-release", ""], test_cluster.env())
+    assert candidates(done.stdout) == (["1"], ":4")
+    assert "latest release, Succeeded" in done.stdout
+
+
 def test_kubectl_plugin_completion(released, test_cluster):
     # kubectl finds kubectl-harness_rollback and kubectl_complete-harness_rollback on PATH.
     done = run(["kubectl", "__complete", "harness-rollback", "rollback", "-n", released, "rel"], test_cluster.env())
