@@ -3,7 +3,8 @@
 Only what reapply_scope allows is applied, into the release's namespace: the planner has
 already refused a release holding anything else, and this module refuses it again (and
 anything the API server says is not namespaced) before its first write, so that no caller
-can apply a release Secret's contents with the operator's rights unchecked.
+can apply a release Secret's contents with the operator's rights unchecked. Each object is sent
+with dryRun=All first, so that what the API server refuses stops the rollback before any write.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun) -> lis
             raise OutsideReapplyScope(f"{obj} is not namespaced in this cluster, which a rollback does not "
                                       "re-apply; nothing was changed")
         resolved.append((obj, api, {**document, "metadata": {**document["metadata"], "namespace": namespace}}))
-    applied = []
-    for obj, api, body in resolved:
-        dynamic.server_side_apply(api, body=body, name=obj.name, namespace=namespace,
-                                  field_manager=FIELD_MANAGER, force_conflicts=True, **dry_run.api_kwargs())
-        applied.append(f"{obj}: re-applied from the stored manifest")
-    return applied
+    # Every object is first sent with dryRun=All: a refusal (forbidden, invalid, a webhook) then
+    # comes before the first write, not after half of the release was applied.
+    for mode in [DryRun.SERVER] if dry_run is DryRun.SERVER else [DryRun.SERVER, dry_run]:
+        for obj, api, body in resolved:
+            dynamic.server_side_apply(api, body=body, name=obj.name, namespace=namespace,
+                                      field_manager=FIELD_MANAGER, force_conflicts=True, **mode.api_kwargs())
+    return [f"{obj}: re-applied from the stored manifest" for obj, _, _ in resolved]

@@ -233,3 +233,27 @@ def test_reapply_refuses_a_kind_the_server_says_is_cluster_scoped(fake_dynamic, 
     with pytest.raises(OutsideReapplyScope, match="configmap/c is not namespaced"):
         reapply(FakeKube(), [deployment(2), obj("v1", "ConfigMap", "c")], NS, DryRun.NONE)
     assert fake_dynamic.applied == []
+
+
+def test_reapply_sends_every_object_with_dry_run_before_the_first_write(fake_dynamic):
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.manifests import reapply
+
+    reapply(FakeKube(), [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
+    assert [(kind, kwargs.get("dry_run")) for kind, _, _, _, kwargs in fake_dynamic.applied] == [
+        ("ConfigMap", "All"), ("Deployment", "All"), ("ConfigMap", None), ("Deployment", None)]
+
+
+def test_a_refused_object_stops_the_reapply_before_any_write(fake_dynamic, monkeypatch):
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.manifests import reapply
+
+    def refuse_deployments(self, api, body, name, namespace, **kwargs):
+        if body["kind"] == "Deployment":
+            raise RuntimeError("forbidden")
+        FakeDynamic.applied.append((body["kind"], name, namespace, body["metadata"]["namespace"], kwargs))
+
+    monkeypatch.setattr(FakeDynamic, "server_side_apply", refuse_deployments)
+    with pytest.raises(RuntimeError):
+        reapply(FakeKube(), [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
+    assert [kwargs.get("dry_run") for *_, kwargs in fake_dynamic.applied] == ["All"]  # nothing stored
