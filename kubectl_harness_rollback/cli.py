@@ -385,6 +385,48 @@ def completion(ctx: click.Context, shell: str, **given: Any) -> None:
     click.echo(completion_script(shell), nl=False)
 
 
+def _offline_namespace(ctx: click.Context) -> str:
+    """-n, else the kubeconfig context's namespace, else default: as kubectl, but with no request."""
+    import os
+
+    from kubectl_harness_rollback import kubeconfig
+    from kubectl_harness_rollback.client import _read_yaml_file
+
+    flags = connection_flags(ctx)
+    if flags.namespace:
+        return flags.namespace
+    try:
+        return kubeconfig.load(flags, os.environ, os.path.expanduser("~"), _read_yaml_file).namespace
+    except PluginError as exc:
+        raise PluginError(f"{exc}; or name the namespace with -n") from None
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("-A", "--all-namespaces", is_flag=True,
+              help="Also print the ClusterRole that `list -A` needs (the output is then a List).")
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@connection_options
+@click.pass_context
+def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
+    """Print the least Role a pipeline needs to record and roll back in a namespace.
+
+    The Role (named kubectl-harness-rollback) grants what `record`, `history`, `plan` and
+    `rollback` call in the namespace, and nothing else. Never contacts the cluster.
+
+    \b
+    Examples:
+      kubectl harness-rollback rbac -n shop | kubectl apply -f -
+      kubectl create rolebinding harness-rollback -n shop --role kubectl-harness-rollback \\
+          --serviceaccount shop:deployer
+      kubectl harness-rollback rbac -n shop -A -o json
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback.rbac import manifest
+
+    click.echo(render.structured(manifest(_offline_namespace(ctx), all_namespaces), output), nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
     try:

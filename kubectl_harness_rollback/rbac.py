@@ -1,0 +1,82 @@
+"""The least RBAC a pipeline needs to run kubectl harness-rollback (pure: manifests as dicts).
+
+Derived from the API calls the plugin makes, and kept honest by tests that scan the package for
+them (tests/unit/test_rbac.py) and run a whole rollback as a ServiceAccount bound to exactly this
+Role (tests/integration/test_rbac.py). Not granted, because the plugin copes without them:
+`get namespaces` (only asked to tell a missing namespace from a missing release; a 403 is taken
+as "exists") and `create selfsubjectreviews` (every authenticated user may already; without it
+the audit trail names the kubeconfig context). Discovery, which server-side apply asks for, is
+open to every authenticated user too.
+"""
+
+from __future__ import annotations
+
+from kubectl_harness_rollback.reapply_scope import REAPPLIED_KINDS
+
+ROLE_NAME = "kubectl-harness-rollback"
+LIST_CLUSTER_ROLE_NAME = "kubectl-harness-rollback-list"
+RBAC_API_VERSION = "rbac.authorization.k8s.io/v1"
+VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "delete")
+WORKLOAD_RESOURCES = ("deployments", "statefulsets", "daemonsets", "replicasets")
+
+
+def _needs() -> dict[tuple[str, str], set[str]]:
+    """(API group, resource) -> verbs that `record`, `history`, `plan` and `rollback` use in a namespace."""
+    needs: dict[tuple[str, str], set[str]] = {}
+
+    def need(group: str, resource: str, *verbs: str) -> None:
+        needs.setdefault((group, resource), set()).update(verbs)
+
+    for resource in WORKLOAD_RESOURCES:
+        # reader: one list per kind; rollback/record: read while waiting, patch to restore, scale,
+        # and annotate; delete a failed canary's workload (canary.py: whichever kind it is).
+        need("apps", resource, "get", "list", "patch", "delete")
+    need("apps", "controllerrevisions", "list", "patch")  # StatefulSet/DaemonSet revisions; record annotates one
+    need("", "secrets", "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
+    need("", "configmaps", "get", "create", "patch")  # history ConfigMap (record creates it); preflight
+    need("", "services", "list", "patch")  # blue/green: find the Services, swap their selectors back
+    need("", "events", "create")  # the RolledBack Event
+    for group, resource in (("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
+                            ("", "configmaps"), ("", "secrets")):
+        # canary.py: a failed canary's `-canary` HPA, PDB, ConfigMaps and Secrets, read for the
+        # resourceVersion that guards their delete.
+        need(group, resource, "get", "delete")
+    for (group, _kind), resource in REAPPLIED_KINDS.items():
+        # Declarative rollback: server-side apply is a PATCH; where the object is gone it creates it,
+        # and the API server then asks for `create` too.
+        need(group, resource, "create", "patch")
+    return needs
+
+
+def _rules(needs: dict[tuple[str, str], set[str]]) -> list[dict]:
+    """One rule per API group and set of verbs, in a fixed order."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for (group, resource), verbs in needs.items():
+        ordered = tuple(v for v in VERB_ORDER if v in verbs)
+        grouped.setdefault((group, ordered), []).append(resource)
+    return [{"apiGroups": [group], "resources": sorted(resources), "verbs": list(verbs)}
+            for (group, verbs), resources in sorted(grouped.items(), key=lambda item: (
+                item[0][0], [VERB_ORDER.index(v) for v in item[0][1]]))]
+
+
+def role(namespace: str) -> dict:
+    """The Role for `record`, `history`, `plan` and `rollback` in `namespace`."""
+    return {"apiVersion": RBAC_API_VERSION, "kind": "Role",
+            "metadata": {"name": ROLE_NAME, "namespace": namespace},
+            "rules": _rules(_needs())}
+
+
+def list_cluster_role() -> dict:
+    """The ClusterRole for `list -A`: one list per kind across every namespace (Secrets may be
+    left out: `list` then warns and shows the releases it can see)."""
+    needs = {("apps", resource): {"list"} for resource in ("deployments", "statefulsets", "daemonsets")}
+    needs.update({("", "configmaps"): {"list"}, ("", "secrets"): {"list"}})
+    return {"apiVersion": RBAC_API_VERSION, "kind": "ClusterRole",
+            "metadata": {"name": LIST_CLUSTER_ROLE_NAME}, "rules": _rules(needs)}
+
+
+def manifest(namespace: str, all_namespaces: bool = False) -> dict:
+    """What `rbac` prints: the Role, or with `all_namespaces` a List of the Role and the ClusterRole."""
+    if not all_namespaces:
+        return role(namespace)
+    return {"apiVersion": "v1", "kind": "List", "items": [role(namespace), list_cluster_role()]}
