@@ -76,3 +76,31 @@ def test_service_belongs_by_selector_minus_color():
     assert belongs({"app": "web", "harness.io/color": "blue"}, [{"app": "web", "harness.io/color": "green"}])
     assert not belongs({"app": "other", "harness.io/color": "blue"}, [{"app": "web"}])
     assert not belongs({"harness.io/color": "blue"}, [{"harness.io/color": "blue"}])
+
+
+def test_blue_green_is_told_from_the_cluster_when_the_history_records_no_environment():
+    """FirstGen histories (and NextGen ones before mid-2023) have no bgEnvironment."""
+    from kubectl_harness_rollback.bluegreen import is_blue_green
+
+    m = model([service("web", "green", "primary"), service("web-stage", "blue", "stage")])
+    assert all(r.bg_environment is None and r.color is None for r in m.releases)
+    assert is_blue_green(m)  # harness.io/color on the workloads
+    for state in m.workloads.values():
+        state.labels = {}
+    assert is_blue_green(m)  # -blue/-green workloads behind Services that select a color
+    m.services = []
+    assert not is_blue_green(m)
+
+
+def test_rolling_back_the_swap_moves_bg_environment_like_harness_and_no_status():
+    m = model([service("web", "green", "primary"), service("web-stage", "blue", "stage")])
+    m.releases[0].status, m.releases[0].bg_environment = Status.SUCCEEDED, "primary"  # green, swapped in
+    m.releases[1].bg_environment = "stage"  # blue
+    plan = traffic_plan(m, m.releases[0], m.releases[1], [])
+    assert [(r.number, env) for r, env in plan.environments] == [(2, "stage"), (1, "primary")]
+
+
+def test_releases_without_bg_environment_are_left_as_they_are():
+    m = model([service("web", "green", "primary"), service("web-stage", "blue", "stage")])
+    m.releases[0].status = Status.SUCCEEDED
+    assert traffic_plan(m, m.releases[0], m.releases[1], []).environments == []

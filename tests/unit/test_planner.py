@@ -6,7 +6,7 @@ from kubectl_harness_rollback.errors import UsageError
 from kubectl_harness_rollback.model import (
     Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
 )
-from kubectl_harness_rollback.planner import PlanOptions, PrunedRevision, UnknownRelease, plan
+from kubectl_harness_rollback.planner import PlanOptions, PrunedRevision, UnknownRelease, UnrestorableWorkload, plan
 
 NS = "shop"
 WEB = WorkloadRef("Deployment", "web", NS)
@@ -157,3 +157,66 @@ def test_stale_last_applied_configuration_is_pointed_out():
     m = model([(1, S, "w1", 1), (2, F, "w1", 2)])
     m.workloads[WEB].annotations["kubectl.kubernetes.io/last-applied-configuration"] = "{}"
     assert any("last-applied-configuration" in note for note in plan(m, PlanOptions()).notes)
+
+
+# Harness's own states: a succeeded release whose pipeline failed after its deploy step, and
+# releases that recorded no revision.
+FROM_RELEASE_CASES = {
+    "succeeded latest without --from-release: nothing, with the command": (
+        [(1, S, "w1", 1), (2, S, "w1", 2)], {}, None, True),
+    "--from-release rolls back the succeeded latest release": (
+        [(1, S, "w1", 1), (2, S, "w1", 2)], {"from_release": 2}, 1, True),
+    "--from-release of a failed release is the default choice": (
+        [(1, S, "w1", 1), (2, S, "w1", 2), (3, F, "w1", 3)], {"from_release": 3}, 2, True),
+    "--from-release still matches the workflow": (
+        [(1, S, "w1", 1), (2, S, "w2", 2), (3, S, "w1", 3)], {"from_release": 3}, 1, True),
+    "--from-release of the first release: nothing to roll back to": (
+        [(1, S, "w1", 1)], {"from_release": 1}, None, False),
+}
+
+
+@pytest.mark.parametrize("history, options, expected, eligible", FROM_RELEASE_CASES.values(),
+                         ids=FROM_RELEASE_CASES.keys())
+def test_from_release(history, options, expected, eligible):
+    result = plan(model(history), PlanOptions(**options))
+    assert (result.target.number if result.target else None) == expected
+    assert result.eligible is eligible
+
+
+def test_a_succeeded_latest_release_names_the_from_release_command():
+    result = plan(model([(1, S, "w1", 1), (2, S, "w1", 2)]), PlanOptions())
+    assert "kubectl harness-rollback rollback release-x -n shop --from-release 2" in result.reason
+
+
+@pytest.mark.parametrize("number, error, message", [
+    (1, UsageError, "--from-release 1 is not the latest release of release-x"),
+    (7, UnknownRelease, "release 7 is not in the history of release-x"),
+])
+def test_from_release_must_be_the_latest_release(number, error, message):
+    with pytest.raises(error, match=message):
+        plan(model([(1, S, "w1", 1), (2, S, "w1", 2)]), PlanOptions(from_release=number))
+
+
+def test_a_release_without_a_revision_restores_the_previous_revision():
+    # Release 2 recorded `revision: ''`; Kubernetes keeps revisions 1, 2, 3 and runs 3.
+    result = plan(model([(1, S, "w1", 1), (2, S, "w1", None), (3, F, "w1", 3)], revisions=[(1, ()), (2, ()), (3, ())]),
+                  PlanOptions())
+    change, = result.workloads
+    assert (result.target.number, change.recorded_revision, change.to_revision) == (2, None, 2)
+    assert any("release 2 recorded no revision for deployment/web: restoring the previous revision (2)" in note
+               for note in result.notes)
+
+
+def test_a_declarative_release_without_a_workflow_matches_a_legacy_one_on_the_same_mapping():
+    """A declarative Secret records service and infrastructure, never a Workflow Id or a cluster name."""
+    declarative = Identity(None, InfraMapping("svc", "infra", None, NS))
+    result = plan(model([(1, S, "w1", 1), (2, F, declarative, 2)]), PlanOptions())
+    assert result.target.number == 1
+
+
+@pytest.mark.parametrize("kind", ["Rollout", "DeploymentConfig"])
+def test_a_kind_the_plugin_cannot_restore_is_refused(kind):
+    m = model([(1, S, "w1", 1), (2, F, "w1", 2)])
+    m.releases[0].workloads.append(ReleaseWorkload(WorkloadRef(kind, "web", NS), None))
+    with pytest.raises(UnrestorableWorkload, match=f"release 2 manages {kind} web"):
+        plan(m, PlanOptions())
