@@ -13,12 +13,15 @@ HISTORY_KEY = "releaseHistory"
 
 
 def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
+    """(latest number, its status) of one history; an unreadable one says why in its own row and
+    never stops the others (decoding is bounded: history_codec refuses what is too big)."""
     meta = obj["metadata"]
     try:
         doc, _ = history_codec.decode_history(kind, meta["name"], meta["namespace"], obj.get("data"))
-        releases = history_codec.releases_from_history(doc, f"{kind.lower()}/{meta['name']}", meta["namespace"])
-    except PluginError:
-        return None, "<corrupt history>"
+        releases = history_codec.releases_from_history(doc, f"{kind.lower()}/{meta['name']}", meta["namespace"],
+                                                       quote_values=False)
+    except PluginError as exc:
+        return None, f"<unreadable history: {getattr(exc, 'reason', None) or 'cannot be decoded'}>"
     if not releases:
         return None, None
     return releases[0].number, releases[0].status.value if releases[0].status else None

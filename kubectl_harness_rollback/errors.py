@@ -31,6 +31,11 @@ class CorruptHistory(PluginError):
 
     exit_code = 1
 
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        # What is wrong, without the object's name (`list` shows it in the object's row).
+        self.reason = reason or message
+
 
 class NoEligibleRelease(PluginError):
     """There is no release to roll back to; nothing was changed."""

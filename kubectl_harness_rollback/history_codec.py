@@ -78,11 +78,100 @@ def utf8(raw: bytes) -> str:
         raise ValueError("is not UTF-8 text") from None
 
 
-def load_yaml(text: str, *, every_document: bool = False):
-    """safe_load (or safe_load_all, as a list). PyYAML also raises ValueError (a bad date such as
-    2001-02-30, `!!int x`) and RecursionError (deep nesting): all of them mean "not valid YAML"."""
+# Bounds of a decoded document, on top of MAX_INFLATED_BYTES. Harness keeps tens of releases of
+# tens of YAML nodes each; these bounds are far above that and far below what exhausts memory or
+# patience. An alias counts as the nodes it stands for, so an alias bomb ("billion laughs") is
+# refused while its events are counted, before any object is built.
+MAX_RELEASES = 10_000
+MAX_YAML_NODES = 1_000_000
+MAX_YAML_DEPTH = 200
+
+# LibYAML's parser when PyYAML was built with it (about ten times faster); the same safe
+# constructor and resolver either way.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TooBig(ValueError):
+    """A document past one of the bounds: said as such, not as "not valid YAML"."""
+
+
+class _Frame:
+    """An open collection while counting: where the count stood when it opened, and its role."""
+
+    __slots__ = ("start", "anchor", "mapping", "expect_key", "key", "is_releases")
+
+    def __init__(self, start: int, anchor: str | None, mapping: bool, is_releases: bool):
+        self.start, self.anchor, self.mapping, self.is_releases = start, anchor, mapping, is_releases
+        self.expect_key, self.key = True, None
+
+
+def check_yaml_bounds(text: str, *, max_releases: int | None = None, max_nodes: int = MAX_YAML_NODES,
+                      max_depth: int = MAX_YAML_DEPTH) -> None:
+    """Refuse (ValueError, naming no content) a YAML stream that is too big to load: more nodes
+    than `max_nodes` with aliases expanded, deeper than `max_depth`, or, with `max_releases`, a
+    top-level `releases` sequence longer than that. Reads parser events only: constant memory,
+    and it stops at the first bound passed."""
+    loader = _SAFE_LOADER(text)
     try:
-        return list(yaml.safe_load_all(text)) if every_document else yaml.safe_load(text)
+        nodes, releases = 0, 0
+        anchors: dict[str, int] = {}
+        stack: list[_Frame] = []
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                anchors, stack = {}, []
+                continue
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                frame = stack.pop()
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = nodes - frame.start
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue  # stream start/end, document end
+            parent = stack[-1] if stack else None
+            is_releases = False
+            if parent is not None:
+                if parent.is_releases:
+                    releases += 1
+                    if max_releases is not None and releases > max_releases:
+                        raise _TooBig(f"has more than {max_releases} releases")
+                if parent.mapping:
+                    if parent.expect_key:
+                        parent.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+                    else:
+                        is_releases = len(stack) == 1 and parent.key == "releases"
+                    parent.expect_key = not parent.expect_key
+            start = nodes
+            if isinstance(event, yaml.AliasEvent):
+                if any(frame.anchor == event.anchor for frame in stack):
+                    raise _TooBig("has an alias inside the node it stands for (it never ends)")
+                nodes += anchors.get(event.anchor, 1)
+            else:
+                nodes += 1
+            if nodes > max_nodes:
+                raise _TooBig(f"has more than {max_nodes} YAML nodes (an alias counts as what it stands for)")
+            if isinstance(event, yaml.CollectionStartEvent):
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                stack.append(_Frame(start, event.anchor, mapping, is_releases and not mapping))
+                if len(stack) > max_depth:
+                    raise _TooBig(f"nests deeper than {max_depth} levels")
+            elif isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
+                anchors[event.anchor] = 1
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str, *, every_document: bool = False, max_releases: int | None = None):
+    """safe_load (or safe_load_all, as a list), within the bounds of check_yaml_bounds. PyYAML also
+    raises ValueError (a bad date such as 2001-02-30, `!!int x`) and RecursionError (deep
+    nesting): all of them mean "not valid YAML"."""
+    try:
+        check_yaml_bounds(text, max_releases=max_releases)
+        if every_document:
+            return list(yaml.load_all(text, Loader=_SAFE_LOADER))
+        return yaml.load(text, Loader=_SAFE_LOADER)
+    except _TooBig:
+        raise
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)  # a position only: the message may quote content
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -107,14 +196,15 @@ class _Source:
 
     label: str  # configmap/NAME or secret/NAME
     namespace: str
+    quote: bool = True  # whether a bad value of a ConfigMap may be quoted
 
     def corrupt(self, reason: str) -> CorruptHistory:
         return CorruptHistory(f"release history {self.label} in namespace {self.namespace} is corrupt: "
-                              f"{reason}; fix or delete the object")
+                              f"{reason}; fix or delete the object", reason=reason)
 
     def show(self, value: object) -> str:
         """` 'value'` to quote a bad value in a message, or nothing when it came from a Secret."""
-        if self.label.lower().startswith("secret/"):
+        if not self.quote or self.label.lower().startswith("secret/"):
             return ""
         text = repr(value)
         return " " + (text if len(text) <= 40 else text[:37] + "...")
@@ -186,21 +276,29 @@ def _document(raw: bytes | None) -> dict:
     """The YAML mapping; empty text (or a document of only comments) is an empty history."""
     if raw is None:
         return empty_history()
-    doc = _step(HISTORY_KEY, load_yaml, _step(HISTORY_KEY, utf8, raw))
+    doc = _step(HISTORY_KEY, _load_history_yaml, _step(HISTORY_KEY, utf8, raw))
     if doc is None:
         return empty_history()
     if not isinstance(doc, dict):
         raise _Corrupt(f"{HISTORY_KEY} is not a YAML mapping")
     if not isinstance(doc.get("releases", []), (list, type(None))):
         raise _Corrupt("releases is not a list")
+    if len(doc.get("releases") or []) > MAX_RELEASES:  # a `releases: *alias` the count did not see
+        raise _Corrupt(f"{HISTORY_KEY} has more than {MAX_RELEASES} releases")
     return doc
+
+
+def _load_history_yaml(text: str):
+    return load_yaml(text, max_releases=MAX_RELEASES)
 
 
 # -- releases -----------------------------------------------------------------------------------
 
-def releases_from_history(doc: dict, source: str, namespace: str) -> list[Release]:
-    """The releases of a decoded history, newest first. `source` names the object ("configmap/x")."""
-    where = _Source(source, namespace)
+def releases_from_history(doc: dict, source: str, namespace: str, *, quote_values: bool = True) -> list[Release]:
+    """The releases of a decoded history, newest first. `source` names the object ("configmap/x").
+
+    A CorruptHistory quotes the bad value of a ConfigMap, unless `quote_values` is false (`list`)."""
+    where = _Source(source, namespace, quote_values)
     items = doc.get("releases") if isinstance(doc, dict) else None
     if not isinstance(items, (list, type(None))):
         raise where.corrupt("releases is not a list")
@@ -274,13 +372,18 @@ def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[
     return list(unique.values())
 
 
+# A kind recorded in another case (`kind: deployment`) is still that workload: the API's spelling
+# is what the cluster's objects are matched by.
+_API_KINDS = {kind.lower(): kind for kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")}
+
+
 def _workload_ref(value: object, field: str, number: int, where: _Source, namespace: str) -> WorkloadRef:
     if not isinstance(value, dict):
         raise where.corrupt(f"release {number} has a {field} workload that is not a mapping")
     kind, name, own_namespace = (_text(value.get(key)) for key in ("kind", "name", "namespace"))
     if not kind or not name:
         raise where.corrupt(f"release {number} has a {field} workload without a kind and a name")
-    return WorkloadRef(kind, name, own_namespace or namespace)
+    return WorkloadRef(_API_KINDS.get(kind.lower(), kind), name, own_namespace or namespace)
 
 
 def _custom_workload_ref(entry: object, namespace: str) -> WorkloadRef:

@@ -76,3 +76,171 @@ def test_a_failed_exec_plugin_reads_like_kubectl_on_one_line():
     assert len(_exec_failure("/x", "exec: process returned 1. " + "y" * 1000)) < 300
     assert _exec_failure("/x", "exec: malformed response. missing key 'status'") == \
         "exec: malformed response. missing key 'status'"
+
+
+# -- B. bounded decoding of a release history --------------------------------------------------
+
+import base64  # noqa: E402
+import gzip  # noqa: E402
+import time  # noqa: E402
+
+import yaml  # noqa: E402
+
+from kubectl_harness_rollback import history_codec  # noqa: E402
+from kubectl_harness_rollback.assemble import ClusterObjects, assemble  # noqa: E402
+from kubectl_harness_rollback.catalog import catalog  # noqa: E402
+from kubectl_harness_rollback.errors import CorruptHistory  # noqa: E402
+from kubectl_harness_rollback.history_codec import (  # noqa: E402
+    MAX_RELEASES, check_yaml_bounds, decode_history, releases_from_history,
+)
+from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState  # noqa: E402
+from kubectl_harness_rollback.planner import PlanOptions, plan  # noqa: E402
+
+NS = "shop"
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def stored(kind: str, text: str) -> dict[str, str]:
+    """`.data` of a compressed history, as the kubernetes client returns it."""
+    flag = "true" if kind == "ConfigMap" else b64(b"\x01")
+    return {"releaseHistory": b64(gzip.compress(text.encode(), mtime=0)), "isReleaseHistoryCompressed": flag}
+
+
+def many_empty_releases(count: int) -> str:
+    return "releases: [" + "{}, " * count + "]\n"
+
+
+BILLION_LAUGHS = "\n".join(
+    ["version: v1", 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    + ["releases: []", ""])
+
+
+def refused(kind: str, text: str) -> CorruptHistory:
+    with pytest.raises(CorruptHistory) as caught:
+        decode_history(kind, "release-x", NS, stored(kind, text))
+    return caught.value
+
+
+@pytest.mark.parametrize("kind", ["ConfigMap", "Secret"])
+def test_a_small_gzip_of_countless_releases_is_refused_before_it_is_built(kind):
+    text = many_empty_releases(4_000_000)
+    data = stored(kind, text)
+    assert len(base64.b64decode(data["releaseHistory"])) < 20 * 1024  # ~15 KiB in the cluster
+    started = time.perf_counter()
+    error = refused(kind, text)
+    print(f"\n{kind}: 4M empty releases ({len(text) >> 20} MiB inflated) refused in "
+          f"{time.perf_counter() - started:.3f}s")  # a benchmark note, not asserted
+    assert error.reason == f"releaseHistory has more than {MAX_RELEASES} releases"
+    assert str(error) == (f"release history {kind.lower()}/release-x in namespace {NS} is corrupt: "
+                          f"releaseHistory has more than {MAX_RELEASES} releases; fix or delete the object")
+
+
+def test_exactly_the_cap_of_releases_is_not_refused():
+    doc, _ = decode_history("ConfigMap", "release-x", NS, stored("ConfigMap", many_empty_releases(MAX_RELEASES)))
+    assert len(doc["releases"]) == MAX_RELEASES
+    doc, _ = decode_history("ConfigMap", "release-x", NS, stored("ConfigMap", "releases: [" + ", ".join(
+        f"{{number: {n}, status: Succeeded}}" for n in range(1, MAX_RELEASES + 1)) + "]"))
+    assert len(doc["releases"]) == MAX_RELEASES
+
+
+def test_billion_laughs_is_refused():
+    error = refused("Secret", BILLION_LAUGHS)
+    assert error.reason.startswith("releaseHistory has more than 1000000 YAML nodes")
+    assert "lol" not in str(error)
+
+
+def test_an_alias_inside_itself_is_refused():
+    assert "alias inside the node it stands for" in refused("ConfigMap", "releases: &r [*r]\n").reason
+    assert "alias inside" in refused("ConfigMap", "releases: []\nx: &x {y: *x}\n").reason
+
+
+def test_nesting_past_the_depth_bound_is_refused():
+    text = "releases: []\nx: " + "[" * 300 + "]" * 300
+    assert refused("ConfigMap", text).reason == "releaseHistory nests deeper than 200 levels"
+
+
+def test_releases_given_by_an_alias_are_counted_after_loading():
+    text = "items: &many [" + "{}, " * (MAX_RELEASES + 1) + "]\nreleases: *many\n"
+    assert refused("ConfigMap", text).reason == f"releaseHistory has more than {MAX_RELEASES} releases"
+
+
+def test_check_yaml_bounds_counts_aliases_as_what_they_stand_for():
+    check_yaml_bounds("a: &x [1, 2, 3]\nb: *x\n", max_nodes=11)  # {} 1, a 1, [1, 2, 3] 4, b 1, *x 4
+    with pytest.raises(ValueError, match="more than 11 YAML nodes"):
+        check_yaml_bounds("a: &x [1, 2, 3]\nb: *x\nc: *x\n", max_nodes=11)
+    with pytest.raises(ValueError, match="more than 2 releases"):
+        check_yaml_bounds("releases: [{}, {}, {}]", max_releases=2)
+    check_yaml_bounds("releases: [{}, {}]\nother: [1, 2, 3, 4]", max_releases=2)  # only `releases` counts
+    check_yaml_bounds("x: {releases: [1, 2, 3]}", max_releases=2)  # only the top-level one
+
+
+def test_a_normal_history_still_decodes_with_an_anchor_or_two():
+    text = ("version: v1\nreleases:\n"
+            "- number: 1\n  status: Succeeded\n  managedWorkloads: &w\n"
+            "  - workload: {kind: Deployment, name: web, namespace: shop}\n    revision: '1'\n"
+            "- number: 2\n  status: Failed\n  managedWorkloads: *w\n")
+    doc, compressed = decode_history("Secret", "release-x", NS, stored("Secret", text))
+    assert compressed and [r.number for r in releases_from_history(doc, "secret/release-x", NS)] == [2, 1]
+
+
+def test_yaml_is_loaded_with_libyaml_when_pyyaml_has_it():
+    expected = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+    assert history_codec._SAFE_LOADER is expected
+
+
+# -- C6. a workload kind recorded in lower case ---------------------------------------------------
+
+WEB = WorkloadRef("Deployment", "web", NS)
+
+
+def lower_case_history() -> dict:
+    releases = [{"number": n, "status": status, "managedWorkloads": [
+        {"workload": {"kind": "deployment", "name": "web", "namespace": NS}, "revision": str(n)}]}
+        for n, status in ((1, "Succeeded"), (2, "Failed"))]
+    text = yaml.safe_dump({"version": "v1", "releases": releases})
+    return {"metadata": {"name": "rel", "namespace": NS, "resourceVersion": "1"}, "data": stored("ConfigMap", text)}
+
+
+def test_a_kind_recorded_in_lower_case_is_the_api_kind():
+    obj = lower_case_history()
+    doc, _ = decode_history("ConfigMap", "rel", NS, obj["data"])
+    assert [w.ref for r in releases_from_history(doc, "configmap/rel", NS) for w in r.workloads] == [WEB, WEB]
+
+
+def test_a_kind_recorded_in_lower_case_is_planned_not_reported_missing():
+    revisions = [Revision(WEB, n, (), "ReplicaSet", f"web-{n}", (f"web:{n}",), {}) for n in (1, 2)]
+    state = WorkloadState(WEB, "7", 2, ("web:2",), revisions)
+    model = assemble(ClusterObjects("rel", NS, lower_case_history(), "ConfigMap", workloads=[state]))
+    result = plan(model, PlanOptions())
+    assert result.eligible and result.target.number == 1 and result.target.status is Status.SUCCEEDED
+
+
+# -- B. `list`: an unreadable history has a row that says why, and the others are unharmed ---------
+
+def history_object(kind: str, name: str, data: dict) -> dict:
+    return {"metadata": {"name": name, "namespace": NS}, "data": data}
+
+
+def test_list_gives_an_unreadable_history_its_reason_and_keeps_the_other_rows():
+    good = yaml.safe_dump({"releases": [{"number": 3, "status": "Failed"}]})
+    config_maps = [
+        history_object("ConfigMap", "a-bomb", stored("ConfigMap", many_empty_releases(4_000_000))),
+        history_object("ConfigMap", "b-good", {"releaseHistory": good}),
+        history_object("ConfigMap", "c-status", {"releaseHistory": "releases: [{number: 1, status: HUSH-42}]"}),
+    ]
+    secrets = [history_object("Secret", "d-laughs", stored("Secret", BILLION_LAUGHS)),
+               history_object("Secret", "e-good", {"releaseHistory": b64(good.encode())})]
+    rows = {row["release"]: (row["latest"], row["status"]) for row in catalog([], config_maps, secrets)}
+    assert rows.pop("c-status") == (None, "<unreadable history: release 1 has an unknown status (expected one of "
+                                          + ", ".join(s.value for s in Status) + ")>")  # the value is not quoted
+    assert rows == {
+        "a-bomb": (None, f"<unreadable history: releaseHistory has more than {MAX_RELEASES} releases>"),
+        "b-good": (3, "Failed"),
+        "d-laughs": (None, "<unreadable history: releaseHistory has more than 1000000 YAML nodes "
+                           "(an alias counts as what it stands for)>"),
+        "e-good": (3, "Failed"),
+    }
