@@ -20,10 +20,9 @@ from kubectl_harness_rollback import history_codec
 from kubectl_harness_rollback.declarative import LABEL_BG_ENVIRONMENT, LABEL_STATUS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
-from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, HistoryStore, ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
 
-AUDIT_ANNOTATION = "harness.io/last-rollback"
 COMPONENT = "kubectl-harness_rollback"
 
 
@@ -37,9 +36,10 @@ def audit_annotations(plan: Plan, user: str, at: str) -> dict[str, str]:
         "by": user, "at": at, "release": plan.release_name,
         "fromRelease": plan.current.number if plan.current else None,
         "toRelease": plan.target.number if plan.target else None,
-        "revisions": {str(w.ref): {"from": w.from_revision, "to": w.to_revision} for w in plan.workloads},
+        "revisions": {str(w.ref): {"from": w.from_revision, "to": w.to_revision, "images": list(w.to_images)}
+                      for w in plan.workloads},
     }
-    return {AUDIT_ANNOTATION: json.dumps(record, separators=(",", ":"), sort_keys=True)}
+    return {LAST_ROLLBACK_ANNOTATION: json.dumps(record, separators=(",", ":"), sort_keys=True)}
 
 
 def whoami(kube) -> str:
@@ -113,6 +113,21 @@ def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: d
         if moved and plan.target.is_legacy:
             done.append(f"release {plan.target.number} now records {', '.join(moved)}")
     return f"{store.kind.lower()}/{store.name}: " + "; ".join(done)
+
+
+def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef, int]) -> list[str]:
+    """The records a finished rollback to `plan.target` would have written and that do not say so
+    yet — what a run interrupted between the workload writes and the history write left undone.
+    Pure: rollback derives what is missing from the records themselves, so any later run finishes it."""
+    if plan.target is None or plan.current is None or plan.target.number == plan.current.number:
+        return []
+    lagging = []
+    store = model.history_store
+    if store is not None and updated_history_doc(store.document, plan, revisions) != store.document:
+        lagging.append(f"{store.kind.lower()}/{store.name}")
+    if plan.traffic is None and plan.current.is_declarative and plan.current.status != Status.FAILED:
+        lagging.append(f"secret/{_release_secret(model, plan.current.number)}")
+    return lagging
 
 
 def _release_secret(model: ReleaseModel, number: int) -> str:

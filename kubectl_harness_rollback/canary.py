@@ -19,6 +19,7 @@ from kubectl_harness_rollback.model import RESTORABLE_KINDS, ReleaseModel, Workl
 SUFFIX = "-canary"
 # What besides workloads a canary leaves behind, and the calls that read and delete it.
 COMPANION_KINDS = ("HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap", "Secret")
+STATUS_CHURN = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
 
 
 def _calls(kube, kind: str):
@@ -37,31 +38,51 @@ def _calls(kube, kind: str):
 
 
 def companions(model: ReleaseModel) -> list[WorkloadRef]:
-    """The current release's `-canary` resources that are not workloads."""
+    """The current release's `-canary` resources that are not workloads, in the release's own
+    namespace only: the record naming them is anyone's to write who may write the history, and a
+    rollback never deletes beyond the namespace it was asked about."""
     current = model.current
     return sorted({ref for ref in (current.resources if current else [])
-                   if ref.name.endswith(SUFFIX) and ref.kind in COMPANION_KINDS})
+                   if ref.name.endswith(SUFFIX) and ref.kind in COMPANION_KINDS and ref.namespace == model.namespace})
 
 
-def read_versions(kube, model: ReleaseModel) -> dict[WorkloadRef, str]:
-    """resourceVersion of each companion that still exists (one GET each; a Secret's data is
-    read by the API but never kept or shown)."""
+def read_versions(kube, model: ReleaseModel) -> dict[WorkloadRef, dict[str, str]]:
+    """The delete precondition of each companion that still exists (one GET each; a Secret's
+    data is read by the API but never kept or shown)."""
     versions = {}
     for ref in companions(model):
         read, _ = _calls(kube, ref.kind)
-        found = kube.get_or_none(read, ref.name, ref.namespace)
+        try:
+            found = kube.get_or_none(read, ref.name, ref.namespace)
+        except ApiException as exc:
+            if exc.status != 403:
+                raise
+            # A read-only user may still plan: the object is then not deleted, and plan says so.
+            model.notes.append(f"cannot read {ref}: it is not among the canary objects deleted first")
+            continue
         if found is not None:
-            versions[ref] = (found.get("metadata") or {}).get("resourceVersion", "")
+            meta = found.get("metadata") or {}
+            # The controllers rewrite an HPA's and a PDB's status all the time (metrics, healthy
+            # pods — the canary's own pods going away among them): a resourceVersion guard would
+            # fail on every real rollback. Their UID still proves it is the object that was read.
+            versions[ref] = ({"uid": meta.get("uid", "")} if ref.kind in STATUS_CHURN
+                             else {"resourceVersion": meta.get("resourceVersion", "")})
     return versions
+
+
+def in_order(refs: list[WorkloadRef]) -> list[WorkloadRef]:
+    """Companions first: deleting the canary workload first would change their status (and so
+    their version) under the delete that follows."""
+    return sorted(refs, key=lambda ref: (ref.kind in RESTORABLE_KINDS, ref))
 
 
 def delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> str:
     """Delete one canary object, only if it is still the object that was read."""
     if ref.kind in RESTORABLE_KINDS:
-        version = model.workloads[ref].resource_version
+        precondition = {"resourceVersion": model.workloads[ref].resource_version}
     else:
-        version = model.canary_objects[ref]
-    body = {"preconditions": {"resourceVersion": version}, "propagationPolicy": "Background"}
+        precondition = model.canary_objects[ref]
+    body = {"preconditions": precondition, "propagationPolicy": "Background"}
     try:
         if ref.kind in RESTORABLE_KINDS:
             adapters.adapter_for(ref.kind).delete(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())

@@ -56,4 +56,20 @@ class RolloutFailed(PluginError):
 
 
 class Conflict(PluginError):
-    """An object changed between reading it and writing it; nothing of it was overwritten."""
+    """An object changed between reading it and writing it; nothing of it was overwritten. A race
+    lost, not a mistake: running the command again re-plans from what is there now."""
+
+    exit_code = 5
+
+
+class ChangedDuringWait(PluginError):
+    """Someone else changed a workload while the rollback waited for it to be steady: what became
+    steady is not what the rollback restored. The rollback itself is recorded."""
+
+    exit_code = 6
+
+
+class Interrupted(PluginError):
+    """Ctrl-C after the first write: the rollback is written and goes on rolling out."""
+
+    exit_code = 130

@@ -15,15 +15,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kubernetes.client.exceptions import ApiException
-
 from kubectl_harness_rollback import bookkeeping, canary, manifests, preflight
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import Conflict, NotSteady
+from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotSteady, PluginError, RolloutFailed
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
+from kubectl_harness_rollback.workloads.common import template_images
 
 POLL_SECONDS = 1.0
 
@@ -103,25 +103,66 @@ def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[b
 
 def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
               progress: Callable[[str], None], clock: Clock | None = None) -> Outcome:
-    """Roll back as planned. Raises before any write when a check fails."""
+    """Roll back as planned. Raises before any write when a check fails; an error after the
+    first write says what was written (and carries the outcome so far as `.outcome`)."""
     clock = clock or Clock()
     outcome = Outcome()
-    changes = [w for w in plan.workloads if not w.unchanged]
     preflight.check_not_paused(model, plan)
     preflight.check_references(kube, model.namespace, plan)
-    if not plan.has_changes or options.dry_run is DryRun.CLIENT:
+    if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
+    try:
+        if plan.traffic is not None:
+            if plan.has_changes:
+                _carry_out_traffic(kube, model, plan, options, progress, clock, outcome)
+        elif plan.has_changes:
+            _restore(kube, model, plan, options, progress, clock, outcome)
+        else:
+            _converge(kube, model, plan, options, progress, clock, outcome)
+    except KeyboardInterrupt:
+        if not outcome.written:
+            raise
+        raise _with_outcome(Interrupted(f"interrupted: the rollback is written and still rolling out; watch it "
+                                        f"with: {_watch_command(plan)}"), outcome) from None
+    except Exception as exc:  # noqa: BLE001 - any error after a write must say what was written
+        raise _after_first_write(exc, outcome) from None
+    return outcome
 
+
+def _watch_command(plan: Plan) -> str:
+    refs = [c.ref for c in plan.workloads if c.ref.kind != "ReplicaSet"] or [w.ref for w in plan.target.workloads]
+    return " && ".join(f"kubectl rollout status {ref} -n {ref.namespace}" for ref in refs) or "kubectl get all"
+
+
+def _with_outcome(error: PluginError, outcome: Outcome) -> PluginError:
+    error.outcome = outcome  # rendered by the CLI in the requested format before the error
+    return error
+
+
+def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
+    """The error, saying what was already written and how to finish when anything was."""
+    error = translate(exc)
+    if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
+        done = "; ".join(outcome.written)
+        error = type(error)(f"{error}; already written before it failed: {done}; run the same command again to "
+                            "finish (it completes what is missing)")
+    return _with_outcome(error, outcome)
+
+
+def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, progress: Callable[[str], None],
+             clock: Clock, outcome: Outcome) -> None:
+    """Rolling, canary and declarative: write the workloads, record once the controller has seen
+    them, then wait — and check that what became steady is what was restored."""
+    changes = [w for w in plan.workloads if not w.unchanged]
     at = bookkeeping.now_iso(clock.now)
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
-    if plan.traffic is not None:
-        return _carry_out_traffic(kube, model, plan, options, progress, clock, outcome, audit, at)
+
     def wrote(lines: list[str]) -> None:
         for line in lines:
             outcome.written.append(line)
             progress(line + (" (server dry run)" if options.dry_run is DryRun.SERVER else ""))
 
-    for ref in plan.deletions:
+    for ref in canary.in_order(plan.deletions):
         wrote([canary.delete(kube, model, ref, options.dry_run)])
     if plan.target.is_declarative and changes:
         wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
@@ -132,7 +173,7 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     if any(w.ref.kind == "ReplicaSet" for w in plan.target.workloads):
         wrote(_scale_replica_sets(kube, model, plan, audit, options.dry_run))
     if options.dry_run is DryRun.SERVER:
-        return outcome
+        return
 
     deadline = clock.monotonic() + options.timeout
     refs = [c.ref for c in changes if c.ref.kind != "ReplicaSet" or c.ref in model.workloads]
@@ -143,15 +184,52 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
             outcome.new_revisions[ref] = number
     _record(kube, model, plan, outcome, seen, at, options.dry_run)
     if options.wait:
-        _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), deadline, clock, progress)
+        steady = _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), deadline, clock, progress)
+        _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
-    return outcome
+
+
+def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[WorkloadRef, dict]) -> None:
+    """What became steady must be what was restored: someone else's `kubectl set image` during
+    the wait is not a successful rollback, whatever the controller says."""
+    for change in plan.workloads:
+        obj = steady.get(change.ref)
+        if obj is None or change.ref.kind == "ReplicaSet":
+            continue
+        images = template_images((obj.get("spec") or {}).get("template"))
+        revision = adapters.adapter_for(change.ref.kind).current_revision(kube, change.ref.namespace, obj)
+        expected = outcome.new_revisions.get(change.ref)
+        if images != tuple(change.to_images) or (expected is not None and revision != expected):
+            raise ChangedDuringWait(
+                f"{change.ref} was changed by someone else during the wait: it runs {', '.join(images) or 'no image'}"
+                f" (revision {revision}), not the restored {', '.join(change.to_images)} (revision {expected}); "
+                "the rollback itself is recorded — find out who changed it before running anything again")
+
+
+def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, progress: Callable[[str], None],
+              clock: Clock, outcome: Outcome) -> None:
+    """Every workload already runs the rollback-to release (an earlier run, or someone by hand):
+    finish whatever records do not say so yet, then wait until it is steady — a retry after a
+    timeout must not report success on a rollout that is still going on."""
+    revisions = {c.ref: c.to_revision for c in plan.workloads if c.to_revision is not None}
+    lagging = bookkeeping.pending_records(model, plan, revisions)
+    if lagging:
+        progress(f"every workload already runs release {plan.target.number}, but {', '.join(lagging)} did not "
+                 "record it yet: recording it now")
+        _record(kube, model, plan, outcome, {}, None, options.dry_run, revisions)
+    refs = [c.ref for c in plan.workloads if c.ref in model.workloads and c.ref.kind != "ReplicaSet"]
+    if options.wait and refs and options.dry_run is not DryRun.SERVER:
+        progress("already rolled back: waiting until every workload is steady")
+        _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), clock.monotonic() + options.timeout,
+              clock, progress)
+        outcome.steady = True
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
-                       progress: Callable[[str], None], clock: Clock, outcome: Outcome, audit: dict[str, str],
-                       at: str) -> Outcome:
+                       progress: Callable[[str], None], clock: Clock, outcome: Outcome) -> None:
     """Blue/green: the color going back must be ready before any Service moves to it."""
+    at = bookkeeping.now_iso(clock.now)
+    audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
     traffic = plan.traffic
     deadline = clock.monotonic() + options.timeout
     if traffic.scale_up_to:
@@ -166,7 +244,7 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
         progress(outcome.written[-1])
     if options.dry_run is DryRun.SERVER:
-        return outcome
+        return
     if model.history_store is not None:
         outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run)])
     outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, options.dry_run)
@@ -176,16 +254,16 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
                              message, at, options.dry_run)
     outcome.recorded.append(f"event on service/{traffic.primary.name}: RolledBack")
     outcome.steady = True
-    return outcome
 
 
-def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict], at: str,
-            dry_run: DryRun) -> None:
-    # Each release is recorded in the store it lives in: legacy history and declarative release
-    # Secrets can both exist (the Secrets continue the legacy numbering).
+def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],
+            at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int] | None = None) -> None:
+    """Harness's bookkeeping, each release in the store it lives in (legacy history and
+    declarative release Secrets can both exist: the Secrets continue the legacy numbering), and
+    an Event on each workload that was written."""
+    revisions = outcome.new_revisions if revisions is None else revisions
     if model.history_store is not None:
-        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, outcome.new_revisions,
-                                                                           dry_run)])
+        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, revisions, dry_run)])
     outcome.recorded += filter(None, [bookkeeping.mark_declarative_failed(kube, model, plan, dry_run)])
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)

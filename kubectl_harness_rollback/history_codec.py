@@ -331,6 +331,7 @@ def _release(item: object, position: int, where: _Source, namespace: str) -> Rel
         status=status,
         workloads=_workloads(item, number, where, namespace),
         source=where.label,
+        resources=_resources(item.get("resources"), namespace),
         bg_environment=bg_environment if isinstance(bg_environment, str) and bg_environment else None,
     )
 
@@ -384,6 +385,17 @@ def _workload_ref(value: object, field: str, number: int, where: _Source, namesp
     if not kind or not name:
         raise where.corrupt(f"release {number} has a {field} workload without a kind and a name")
     return WorkloadRef(_API_KINDS.get(kind.lower(), kind), name, own_namespace or namespace)
+
+
+def _resources(value: object, namespace: str) -> list[WorkloadRef]:
+    """The release's `resources` ({kind, name, namespace}); entries without a kind and a name are
+    passed over: only the canary delete reads them, and it never guesses."""
+    refs = []
+    for entry in value if isinstance(value, list) else []:
+        if isinstance(entry, dict) and _text(entry.get("kind")) and _text(entry.get("name")):
+            refs.append(WorkloadRef(_text(entry["kind"]), _text(entry["name"]),
+                                    _text(entry.get("namespace")) or namespace))
+    return refs
 
 
 def _custom_workload_ref(entry: object, namespace: str) -> WorkloadRef:

@@ -27,6 +27,10 @@ class Status(str, Enum):
         raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
 
 
+# The audit record a rollback leaves on each workload it changes (JSON: by, at, release,
+# fromRelease, toRelease, revisions {"deployment/web": {from, to, images}}). A second run reads it.
+LAST_ROLLBACK_ANNOTATION = "harness.io/last-rollback"
+
 # The kinds a rollback can restore. Harness also records custom workloads (CRDs annotated
 # harness.io/managed-workload) and OpenShift DeploymentConfigs: those are refused by name.
 RESTORABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
@@ -189,9 +193,9 @@ class ReleaseModel:
     history_store: HistoryStore | None = None
     notes: list[str] = field(default_factory=list)  # what the readers noticed, for the user
     services: list[ServiceState] = field(default_factory=list)  # blue/green: Services selecting a color
-    # resourceVersion of the current release's `-canary` objects that are not workloads (HPA, PDB,
-    # ConfigMap, Secret): a canary delete is guarded by it.
-    canary_objects: dict[WorkloadRef, str] = field(default_factory=dict)
+    # The current release's `-canary` objects that are not workloads (HPA, PDB, ConfigMap, Secret),
+    # with the delete precondition that proves each is still the object that was read.
+    canary_objects: dict[WorkloadRef, dict[str, str]] = field(default_factory=dict)
 
     @property
     def current(self) -> Release | None:

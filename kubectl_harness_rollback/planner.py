@@ -6,6 +6,7 @@ very same object.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import bluegreen, pod_template
@@ -13,7 +14,7 @@ from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import SECRET_NAME_PREFIX, images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import (
-    RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
+    LAST_ROLLBACK_ANNOTATION, RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
     WorkloadState,
 )
 from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
@@ -95,7 +96,8 @@ def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:
     key, value = CANARY_TRACK
     found = {ref for ref, state in model.workloads.items() if state.labels.get(key) == value}
     for ref in model.current.resources if model.current else []:
-        if ref.name.endswith(CANARY_SUFFIX) and (ref in model.workloads or ref in model.canary_objects):
+        if ref.name.endswith(CANARY_SUFFIX) and ref.namespace == model.namespace and (
+                ref in model.workloads or ref in model.canary_objects):
             found.add(ref)
     return sorted(found)
 
@@ -146,11 +148,42 @@ def _rollback_hint(model: ReleaseModel, number: int) -> str:
             f"--from-release {number}")
 
 
+def _rolled_back_already(model: ReleaseModel) -> str | None:
+    """Why nothing is to be done, when every workload still runs what the last rollback restored
+    (its `harness.io/last-rollback` annotation); None otherwise."""
+    found = []
+    for ref, state in sorted(model.workloads.items()):
+        try:
+            record = json.loads(state.annotations.get(LAST_ROLLBACK_ANNOTATION, ""))
+            restored = record["revisions"][str(ref)]
+        except (ValueError, KeyError, TypeError):
+            return None
+        current = state.revision(state.current_revision) if state.current_revision is not None else None
+        if not isinstance(restored, dict) or current is None:
+            return None
+        same_revision = isinstance(restored.get("to"), int) and current.answers_to(restored["to"])
+        # A StatefulSet's ControllerRevision is renumbered without a trace: its images tell.
+        same_images = list(current.images) == restored.get("images") and current.number != restored.get("from")
+        if not (same_revision or same_images):
+            return None
+        found.append(f"{ref} still runs revision {restored.get('to')}, restored by {record.get('by')} at "
+                     f"{record.get('at')} (from revision {restored.get('from')})")
+    if not found:
+        return None
+    return ("already rolled back: " + "; ".join(found) + "; nothing to do (name a revision with --to-revision to "
+            "go elsewhere)")
+
+
 def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
                     notes: list[str]) -> tuple[Release | None, str, bool]:
     """(rollback-to, why, eligible) when the user did not name a release or revision."""
     older = [r for r in model.releases if r.number < current.number]
     if all(r.status is None for r in model.releases):
+        done = _rolled_back_already(model)
+        if done:
+            # kubectl's "previous revision" of a rolled-back workload is the bad one again: the
+            # rollback fixes its own target, so running it twice never undoes the first run.
+            return None, done, True
         notes.append("no release records a status: falling back to kubectl's rule, the previous revision")
         if not older:
             return None, f"release {current.number} is the only one; there is no previous revision", False
@@ -313,6 +346,15 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     result = Plan(model.release_name, model.namespace, mode, options.match, current, None, [], "", notes)
     if current is None:
         result.reason, result.eligible = f"release {model.release_name} has no releases recorded", False
+        return result
+    store = model.history_store
+    if store is not None and options.to_revision is None and not any(r.is_legacy or r.is_declarative
+                                                                      for r in model.releases):
+        # An empty (or emptied) history is no licence to fall back to the previous revision:
+        # Harness finds no release in it and skips the rollback, and so do we.
+        result.reason, result.eligible = (
+            f"the release history {store.kind.lower()}/{store.name} holds no releases: nothing to roll back to "
+            "(delete it to judge the workloads by their own revisions, or name one with --to-revision)"), False
         return result
 
     if options.to_revision is not None:

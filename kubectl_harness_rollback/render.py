@@ -123,7 +123,7 @@ def plan_text(view: dict) -> str:
 
 def outcome_text(view: dict) -> str:
     """The end of `rollback`: what was done, or why nothing was."""
-    if view["nothingToDo"]:
+    if view["nothingToDo"] and not view["recorded"] and not view["steady"]:
         return ""  # the plan above already says so
     if view["dryRun"] == "client":
         return "\nDry run (client): nothing was sent to the cluster.\n"
@@ -134,5 +134,6 @@ def outcome_text(view: dict) -> str:
         lines.append(f"{item['kind'].lower()}/{item['name']} is now at revision {item['revision']}")
     lines += [f"Recorded: {line}" for line in view["recorded"]]
     if view["steady"]:
-        lines.append("Rollback complete: every workload is steady.")
+        lines.append("Already rolled back: every workload is steady." if view["nothingToDo"]
+                     else "Rollback complete: every workload is steady.")
     return "\n".join(lines) + "\n"

@@ -293,8 +293,12 @@ def test_canary_delete_removes_what_harness_deletes_and_nothing_else(apps, core,
         "metadata": {"name": "web-canary"},
         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web-canary"},
                  "minReplicas": 1, "maxReplicas": 2}})
-    k8s.PolicyV1Api(apps.api_client).create_namespaced_pod_disruption_budget(namespace, {
+    policy = k8s.PolicyV1Api(apps.api_client)
+    policy.create_namespaced_pod_disruption_budget(namespace, {
         "metadata": {"name": "web-canary"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web-canary"}}}})
+    # The disruption controller writes the PDB's status soon after: read it once that has settled.
+    eventually(lambda: (policy.read_namespaced_pod_disruption_budget("web-canary", namespace).status.observed_generation
+                        or 0) >= 1)
     core.create_namespaced_config_map(namespace, {"metadata": {"name": "other-canary"}})  # not the release's
     wait_for_rollout(apps, namespace, "web-canary")
     release = deployer.deploy("registry.example/web:3", status="Failed")

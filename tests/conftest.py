@@ -1,4 +1,5 @@
-"""Integration fixtures: one real cluster per session, a fresh namespace per test.
+"""Fixtures of the tests that need a cluster (integration and adversarial): one real cluster per
+session, a fresh namespace per test. Unit tests ask for none of them and start nothing.
 
 The cluster never silently goes missing: if it cannot be started, every integration test
 fails with the reason (CI must not pass without them). To run only the unit tests, say so:
@@ -16,9 +17,13 @@ from kubernetes import config as k8s_config
 from tests.support import cluster
 
 
+# Tests in these folders need the real control plane.
+CLUSTER_TEST_DIRS = ("/integration/", "/adversarial/")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "/integration/" in str(item.fspath):
+        if any(folder in str(item.fspath) for folder in CLUSTER_TEST_DIRS):
             item.add_marker(pytest.mark.integration)
 
 
@@ -27,7 +32,8 @@ def pytest_runtest_makereport(item, call):
     """Under CI an integration test that skipped (for whatever reason) counts as failed."""
     outcome = yield
     report = outcome.get_result()
-    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail") \
+            and item.get_closest_marker("integration"):
         report.outcome = "failed"
         report.longrepr = f"integration test skipped under CI, which is not allowed: {report.longrepr}"
 
