@@ -216,7 +216,10 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
     if lagging:
         progress(f"every workload already runs release {plan.target.number}, but {', '.join(lagging)} did not "
                  "record it yet: recording it now")
-        _record(kube, model, plan, outcome, {}, None, options.dry_run, revisions)
+        # The run that restored the workloads left no Event either (it stopped before, or lost a
+        # race for the history to this run): this one leaves the audit trail.
+        seen = {c.ref: model.workloads[c.ref].raw for c in plan.workloads if c.ref in model.workloads}
+        _record(kube, model, plan, outcome, seen, bookkeeping.now_iso(clock.now), options.dry_run, revisions)
     refs = [c.ref for c in plan.workloads if c.ref in model.workloads and c.ref.kind != "ReplicaSet"]
     if options.wait and refs and options.dry_run is not DryRun.SERVER:
         progress("already rolled back: waiting until every workload is steady")

@@ -1,0 +1,130 @@
+"""Rollbacks cut short, raced and overtaken, on the real control plane.
+
+- a rollback that could write the workload but not the history says what it wrote, and the next
+  run (with the rights it lacked) finishes the records instead of saying "nothing to change";
+- someone else's `kubectl set image` during the wait is not reported as success (exit 6);
+- Ctrl-C during the wait says the rollback is written and how to watch it (exit 130);
+- two rollbacks at once: exactly one rollback happens and is recorded.
+"""
+
+import json
+import signal
+import subprocess
+import time
+
+from kubernetes import client as k8s
+
+from tests.adversarial.state import versions
+from tests.integration.test_rbac import pipeline_account
+from tests.support.harness import HarnessRollingDeployer
+
+RELEASE = "release-infra-prod"
+
+
+def good_good_bad(apps, core, namespace):
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    for tag, status in ((1, "Succeeded"), (2, "Succeeded"), (3, "Failed")):
+        deployer.deploy(f"registry.example/web:{tag}", status=status)
+    return deployer
+
+
+def image(apps, namespace):
+    return apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image
+
+
+def history(plugin, namespace):
+    rows = json.loads(plugin("history", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    return [(r["number"], r["status"], r["workloads"][0]["revision"]) for r in rows]
+
+
+def block_pods(core, namespace):
+    """A quota of two pods: the rollback's surge pod cannot be created, so the wait goes on."""
+    core.create_namespaced_resource_quota(namespace, k8s.V1ResourceQuota(
+        metadata=k8s.V1ObjectMeta(name="two-pods"), spec=k8s.V1ResourceQuotaSpec(hard={"pods": "2"})))
+
+
+def start(plugin_env, *args):
+    import shutil
+
+    return subprocess.Popen([shutil.which("kubectl-harness_rollback"), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=plugin_env)
+
+
+def wait_for_line(process, text, timeout=60):
+    """Read stderr until `text` shows up (the rollback has reached that point)."""
+    deadline, seen = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    raise AssertionError(f"{text!r} not seen in {timeout}s: {''.join(seen)}")
+
+
+def test_a_rollback_that_could_not_record_is_finished_by_the_next_run(api_client, apps, core, namespace, plugin):
+    good_good_bad(apps, core, namespace)
+    account = pipeline_account(api_client, namespace, plugin)
+    rbac = k8s.RbacAuthorizationV1Api(api_client)
+    role = rbac.read_namespaced_role("kubectl-harness-rollback", namespace)
+    for rule in role.rules:  # the workload may be patched, the history may not
+        if "configmaps" in rule.resources:
+            rule.verbs = [v for v in rule.verbs if v != "patch"]
+    rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, role)
+
+    cut = plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=1)
+    assert "already written before it failed: deployment/web: restored the template of revision 2" in cut.stderr
+    assert "run the same command again to finish" in cut.stderr
+    assert image(apps, namespace) == "registry.example/web:2"
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 2)]  # not recorded yet
+
+    done = plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
+    assert "did not record it yet: recording it now" in done.stderr
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+    assert image(apps, namespace) == "registry.example/web:2"
+    again = versions(api_client, namespace)
+    plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
+    assert versions(api_client, namespace) == again
+
+
+def test_someone_elses_change_during_the_wait_is_not_success(apps, core, namespace, plugin, test_cluster):
+    good_good_bad(apps, core, namespace)
+    block_pods(core, namespace)
+    rollback = start(test_cluster.env(), "rollback", RELEASE, "-n", namespace, "--timeout", "90s", "-o", "json")
+    wait_for_line(rollback, "Waiting for deployment")
+    apps.patch_namespaced_deployment("web", namespace, {"spec": {"template": {"spec": {"containers": [
+        {"name": "web", "image": "registry.example/web:hotfix"}]}}}})  # an operator's hotfix
+    core.delete_namespaced_resource_quota("two-pods", namespace)
+    stdout, stderr = rollback.communicate(timeout=120)
+
+    assert rollback.returncode == 6, stderr
+    assert "was changed by someone else during the wait: it runs registry.example/web:hotfix" in stderr
+    assert json.loads(stdout)["outcome"]["steady"] is None  # the outcome is still printed, not steady
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]  # the rollback is recorded
+
+
+def test_ctrl_c_during_the_wait_says_the_rollback_is_written(apps, core, namespace, plugin, test_cluster):
+    good_good_bad(apps, core, namespace)
+    block_pods(core, namespace)
+    rollback = start(test_cluster.env(), "rollback", RELEASE, "-n", namespace, "--timeout", "90s")
+    wait_for_line(rollback, "Waiting for deployment")
+    rollback.send_signal(signal.SIGINT)
+    _, stderr = rollback.communicate(timeout=30)
+
+    assert rollback.returncode == 130
+    assert "the rollback is written and still rolling out; watch it with: kubectl rollout status deployment/web " \
+           f"-n {namespace}" in stderr
+    assert "Traceback" not in stderr
+    assert image(apps, namespace) == "registry.example/web:2"
+
+
+def test_two_rollbacks_at_once_roll_back_once(apps, core, namespace, plugin, test_cluster):
+    good_good_bad(apps, core, namespace)
+    both = [start(test_cluster.env(), "rollback", RELEASE, "-n", namespace, "--timeout", "60s") for _ in range(2)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in both]
+
+    codes = sorted(code for code, _ in results)
+    assert codes[0] == 0 and codes[1] in (0, 5), results  # the loser re-plans (0) or is told it lost (5)
+    assert image(apps, namespace) == "registry.example/web:2"
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+    events = core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items
+    assert len(events) == 1, (results, [e.message for e in events])
