@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
+from kubectl_harness_rollback.errors import ClusterUnreachable, Conflict, PluginError
 
 
 def server_message(exc: Exception) -> str:
@@ -37,6 +37,10 @@ def translate(exc: Exception) -> PluginError:
             # The server's message names the verb, resource and namespace, e.g.
             # 'deployments.apps is forbidden: User "x" cannot list resource ...'.
             return PluginError(f"forbidden: {server_message(exc)}")
+        if status == 409:
+            # A write guarded by a resourceVersion, or a create, lost a race: the server refused it.
+            return Conflict(f"conflict: {server_message(exc)}; someone else changed it after it was read and "
+                            "nothing of it was overwritten: run the command again to re-plan")
         if status == 0 or status is None:
             return ClusterUnreachable(f"cannot reach the API server: {exc.reason}")
         return PluginError(f"the API server answered {status}: {server_message(exc)}")

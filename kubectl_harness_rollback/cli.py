@@ -75,7 +75,22 @@ def cluster(ctx: click.Context):
     return connect(connection_flags(ctx))
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class _Command(click.Command):
+    """A command whose own usage errors (UsageError, from validating its options and TARGET
+    before any request) are reported as click's are: one line with the command's --help."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.UsageError(str(exc), ctx=ctx) from None
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @connection_options
 @click.pass_context
 def cli(ctx: click.Context, **given: Any) -> None:
@@ -436,8 +451,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # kubectl's shape, one line: click's own is three to six ("Usage:", "Try ...", "Error:").
+        where = exc.ctx.command_path if exc.ctx is not None else "kubectl harness-rollback"
+        click.echo(f"error: {_usage_message(exc.format_message())} (see '{where} --help')", err=True)
+        sys.exit(UsageError.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {_usage_message(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
@@ -452,3 +472,10 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
     sys.exit(0)
+
+def _usage_message(text: str) -> str:
+    """One line, in kubectl's lower case, without a closing period: "missing argument 'TARGET'"."""
+    line = " ".join(text.split())
+    if len(line) > 1 and line[0].isupper() and line[1].islower():
+        line = line[0].lower() + line[1:]
+    return line[:-1] if line.endswith(".") else line

@@ -38,13 +38,27 @@ class Target:
 
     @classmethod
     def parse(cls, text: str) -> "Target":
+        """Validate TARGET without any request: a KIND kubectl accepts for a supported workload and
+        an object name, or a release name, which names a ConfigMap or Secret and is the value of
+        the harness.io/release-name label: a DNS subdomain of at most 63 characters."""
+        import re
+
+        subdomain = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
         if not text or text.strip() != text:
             raise UsageError("TARGET must be a release name or KIND/NAME, e.g. deployment/web")
         if "/" in text:
             kind, _, name = text.partition("/")
             if not name or "/" in name:
-                raise UsageError(f"'{text}' is not KIND/NAME (for example deployment/web)")
-            return cls(kind=adapters.canonical_kind(kind), name=name)
+                raise UsageError(f"{text!r} is not KIND/NAME (for example deployment/web)")
+            kind = adapters.canonical_kind(kind)
+            if len(name) > 253 or not subdomain.fullmatch(name):
+                raise UsageError(f"{name!r} is not a valid {kind} name: lowercase letters, digits, '-' and '.', "
+                                 "starting and ending with a letter or digit, at most 253 characters")
+            return cls(kind=kind, name=name)
+        if len(text) > 63 or not subdomain.fullmatch(text):
+            raise UsageError(f"{text!r} is not a valid release name: a release name is a Kubernetes object name "
+                             "and a label value: lowercase letters, digits, '-' and '.', starting and ending with "
+                             "a letter or digit, at most 63 characters")
         return cls(release_name=text)
 
 

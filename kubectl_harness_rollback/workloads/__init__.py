@@ -19,21 +19,28 @@ ADAPTERS: dict[str, ModuleType] = {
     module.kind: module for module in (deployment, statefulset, daemonset, replicaset)
 }
 
-# What users type (`deploy/web`, `sts/db`) to the API kind.
+# What kubectl accepts for these kinds, case-insensitively: the singular and plural resource
+# names and the short name, alone or qualified by their group (`deployments.apps`) or by version
+# and group (`deployment.v1.apps`). Anything else (`deployment.example.com`) is another resource.
+_RESOURCE_NAMES = {
+    "Deployment": ("deployment", "deployments", "deploy"),
+    "StatefulSet": ("statefulset", "statefulsets", "sts"),
+    "DaemonSet": ("daemonset", "daemonsets", "ds"),
+    "ReplicaSet": ("replicaset", "replicasets", "rs"),
+}
 KIND_ALIASES = {
-    "deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
-    "statefulset": "StatefulSet", "statefulsets": "StatefulSet", "sts": "StatefulSet",
-    "daemonset": "DaemonSet", "daemonsets": "DaemonSet", "ds": "DaemonSet",
-    "replicaset": "ReplicaSet", "replicasets": "ReplicaSet", "rs": "ReplicaSet",
+    name + qualifier: kind
+    for kind, names in _RESOURCE_NAMES.items() for name in names for qualifier in ("", ".apps", ".v1.apps")
 }
 
 
 def canonical_kind(text: str) -> str:
     """The API kind for what a user typed; UsageError listing the supported kinds otherwise."""
-    kind = KIND_ALIASES.get(text.lower().split(".", 1)[0])
+    kind = KIND_ALIASES.get(text.lower())
     if kind is None:
         supported = ", ".join(sorted({k.lower() for k in ADAPTERS}))
-        raise UsageError(f"unsupported workload kind '{text}': use one of {supported}")
+        raise UsageError(f"unsupported workload kind {text!r}: use one of {supported} "
+                         "(or deploy, sts, ds, rs; optionally with .apps or .v1.apps)")
     return kind
 
 

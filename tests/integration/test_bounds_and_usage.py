@@ -149,3 +149,127 @@ def test_an_exec_credential_plugin_that_works_is_used(test_cluster, namespace, t
     done = run("list", "-n", namespace, kubeconfig=cluster_kubeconfig_with_user(test_cluster, tmp_path, user))
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == f"No releases found in namespace {namespace}."
+
+
+# -- C2. a race lost exits 5 -------------------------------------------------------------------
+
+class RacingProxy:
+    """Plain HTTP on 127.0.0.1 in front of the test cluster's API server (authenticating as the
+    kubeconfig's user), which lets "someone else" write just before the plugin's first PATCH of
+    a chosen path: a real race, lost deterministically."""
+
+    def __init__(self, kubeconfig: str, path_suffix: str, someone_else):
+        import http.server
+
+        import urllib3
+        from kubernetes import client as k8s
+        from kubernetes import config as k8s_config
+
+        configuration = k8s.Configuration()
+        k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=configuration.ssl_ca_cert,
+                                   cert_file=configuration.cert_file, key_file=configuration.key_file)
+        upstream, auth = configuration.host, configuration.api_key.get("authorization")
+        self.raced = False
+        proxy = self
+
+        class Relay(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def relay(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.command == "PATCH" and self.path.split("?")[0].endswith(path_suffix) and not proxy.raced:
+                    proxy.raced = True
+                    someone_else()
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "content-length", "accept-encoding", "connection")}
+                if auth:
+                    headers["Authorization"] = auth
+                answer = pool.request(self.command, upstream + self.path, body=body or None, headers=headers,
+                                      redirect=False, retries=False)
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "content-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.data)))
+                self.end_headers()
+                self.wfile.write(answer.data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = relay
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_change_made_between_read_and_write_exits_5_and_is_kept(test_cluster, apps, core, namespace, tmp_path):
+    from tests.support.harness import HarnessRollingDeployer
+
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    for image, status in (("registry.example/web:1", "Succeeded"), ("registry.example/web:2", "Succeeded"),
+                          ("registry.example/web:3", "Failed")):
+        deployer.deploy(image, status=status)
+    history_before = core.read_namespaced_config_map(deployer.release_name, namespace).data
+
+    def someone_scales_the_deployment():
+        apps.patch_namespaced_deployment("web", namespace, {"spec": {"replicas": 3}})
+
+    proxy = RacingProxy(test_cluster.kubeconfig, f"/namespaces/{namespace}/deployments/web",
+                        someone_scales_the_deployment)
+    try:
+        config = kubeconfig_for(tmp_path / "via-proxy", proxy.url, {})
+        done = run("rollback", deployer.release_name, "-n", namespace, kubeconfig=config)
+    finally:
+        proxy.close()
+    assert proxy.raced
+    assert done.returncode == 5, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: deployment/web was changed by someone else after it was read"), done.stderr
+    assert "run the command again to re-plan" in line
+    deployment = apps.read_namespaced_deployment("web", namespace)
+    assert deployment.spec.replicas == 3  # their change is kept
+    assert deployment.spec.template.spec.containers[0].image == "registry.example/web:3"  # nothing written
+    assert core.read_namespaced_config_map(deployer.release_name, namespace).data == history_before
+
+
+# -- C3-C5. usage errors: one line, exit 2, nothing sent ------------------------------------------
+
+@pytest.mark.parametrize("argv, message", [
+    (["plan", "release-x", "--bogus"], "error: no such option '--bogus'"),
+    (["plan", "release-x", "--match", "nope"], "error: invalid value for '--match': 'nope' is not one of"),
+    (["plan"], "error: missing argument 'TARGET'"),
+    (["plan", "release infra"], "error: 'release infra' is not a valid release name"),
+    (["plan", "Release-X"], "error: 'Release-X' is not a valid release name"),
+    (["plan", "deployment.example.com/web"], "error: unsupported workload kind 'deployment.example.com'"),
+    (["rollback", "deploy/Web"], "error: 'Web' is not a valid Deployment name"),
+])
+def test_usage_errors_are_one_line_exit_2_and_send_nothing(silent_server, tmp_path, argv, message):
+    # Any request would reach the silent server and end in a timeout (exit 1), not exit 2.
+    config = kubeconfig_for(tmp_path / "config", f"https://127.0.0.1:{silent_server}", {"token": "t"})
+    done = run(*argv, "--request-timeout", "5s", kubeconfig=config, timeout=60)
+    assert done.returncode == 2, done.stderr
+    line = one_line(done)
+    assert line.startswith(message), line
+    assert line.endswith(f"(see 'kubectl harness-rollback {argv[0]} --help')"), line
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["deployment", "Deployments", "deploy", "deployment.apps", "deployments.apps",
+                                  "deployment.v1.apps", "DEPLOY"])
+def test_every_kind_spelling_kubectl_accepts_finds_the_deployment(apps, core, namespace, plugin, kind):
+    from tests.support.harness import HarnessRollingDeployer
+
+    HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
+    done = plugin("history", f"{kind}/web", "-n", namespace, "-o", "json", check_exit=0)
+    assert '"registry.example/web:1"' in done.stdout
