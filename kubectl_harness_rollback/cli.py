@@ -473,6 +473,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(error.exit_code)
     sys.exit(0)
 
+
 def _usage_message(text: str) -> str:
     """One line, in kubectl's lower case, without a closing period: "missing argument 'TARGET'"."""
     line = " ".join(text.split())
