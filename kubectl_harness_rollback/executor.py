@@ -242,7 +242,14 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
     if options.dry_run is not DryRun.SERVER:
         _poll(kube, [traffic.back_workload], lambda adapter, obj: adapter.rollout_status(obj), deadline, clock,
               progress)
-    outcome.written += _traffic.swap_services(kube, model, traffic, audit, options.dry_run, progress)
+    try:
+        outcome.written += _traffic.swap_services(kube, model, traffic, audit, options.dry_run, progress)
+    except _traffic.SwapFailed:
+        if traffic.scale_up_to and options.dry_run is DryRun.NONE:
+            # Traffic never reached it: the color goes back to zero, as it was.
+            progress(_traffic.scale_back_to_zero(kube, traffic.back_workload))
+            outcome.written.pop(0)
+        raise
     if options.scale_down_stage and traffic.failed_workload is not None:
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
         progress(outcome.written[-1])

@@ -3,6 +3,7 @@ selectors back as one unit — if the second write fails, the first is undone.""
 
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 from kubernetes.client.exceptions import ApiException
@@ -33,9 +34,11 @@ def _patch_service(kube, namespace: str, name: str, body: list, dry_run: DryRun)
 
 def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[str, str], dry_run: DryRun,
                   progress: Callable[[str], None]) -> list[str]:
-    """Both Service writes succeed, or the first is undone. Each is guarded by resourceVersion."""
+    """Both Service writes succeed, or the first is undone. Each is guarded by resourceVersion.
+    If even the undo fails, the error says plainly which Service routes which color and how to fix it."""
     first, second = traffic.swaps
     services = {traffic.primary.name: traffic.primary, traffic.stage.name: traffic.stage}
+    rehearsal = dry_run is DryRun.SERVER
     try:
         written = _patch_service(kube, model.namespace, first.name,
                                  _selector_patch(first, first.resource_version, audit,
@@ -43,23 +46,43 @@ def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[s
     except ApiException as exc:
         raise SwapFailed(f"service/{first.name} could not be switched to {first.to_color} "
                          f"({server_message(exc)}); nothing was changed") from None
-    progress(f"service/{first.name}: switched from {first.from_color} to {first.to_color}")
+    progress(f"service/{first.name}: {'would switch' if rehearsal else 'switched'} from {first.from_color} to "
+             f"{first.to_color}" + (" (server dry run)" if rehearsal else ""))
     try:
         _patch_service(kube, model.namespace, second.name,
                        _selector_patch(second, second.resource_version, {}, services[second.name].annotations),
                        dry_run)
     except ApiException as exc:
-        if dry_run is not DryRun.SERVER:
-            undo = ServiceSwap(first.name, first.to_color, first.from_color, first.to_selector, first.from_selector,
-                               written["metadata"]["resourceVersion"])
-            _patch_service(kube, model.namespace, first.name,
-                           _selector_patch(undo, undo.resource_version, {}, services[first.name].annotations), dry_run)
-            progress(f"service/{first.name}: switched back to {first.from_color}")
-        raise SwapFailed(f"service/{second.name} could not be switched to {second.to_color} "
-                         f"({server_message(exc)}); service/{first.name} was restored, so both Services route as "
-                         "before") from None
-    progress(f"service/{second.name}: switched from {second.from_color} to {second.to_color}")
+        reason = server_message(exc)
+        if rehearsal:
+            raise SwapFailed(f"service/{second.name} could not be switched to {second.to_color} ({reason}); this was "
+                             "a server dry run: nothing was changed") from None
+        _undo_first(kube, model, first, written, services, second, reason, progress)
+        raise SwapFailed(f"service/{second.name} could not be switched to {second.to_color} ({reason}); "
+                         f"service/{first.name} was restored, so both Services route as before") from None
+    progress(f"service/{second.name}: {'would switch' if rehearsal else 'switched'} from {second.from_color} to "
+             f"{second.to_color}" + (" (server dry run)" if rehearsal else ""))
     return [f"service/{s.name}: routes {s.to_color} (was {s.from_color})" for s in traffic.swaps]
+
+
+def _undo_first(kube, model: ReleaseModel, first: ServiceSwap, written: dict, services: dict, second: ServiceSwap,
+                reason: str, progress: Callable[[str], None]) -> None:
+    """Put the first Service back; if that fails too, say that traffic is half-swapped."""
+    undo = ServiceSwap(first.name, first.to_color, first.from_color, first.to_selector, first.from_selector,
+                       written["metadata"]["resourceVersion"])
+    try:
+        _patch_service(kube, model.namespace, first.name,
+                       _selector_patch(undo, undo.resource_version, {}, services[first.name].annotations),
+                       DryRun.NONE)
+    except ApiException as exc:
+        fix = json.dumps([{"op": "replace", "path": "/spec/selector", "value": second.to_selector}],
+                         separators=(",", ":"))
+        raise SwapFailed(
+            f"traffic is half-swapped: service/{first.name} and service/{second.name} both route {first.to_color} "
+            f"(service/{second.name} could not be switched to {second.to_color}: {reason}; putting "
+            f"service/{first.name} back failed too: {server_message(exc)}); finish the swap with: kubectl patch "
+            f"service {second.name} -n {model.namespace} --type json -p '{fix}'") from None
+    progress(f"service/{first.name}: switched back to {first.from_color}")
 
 
 def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: DryRun) -> str:
@@ -67,3 +90,12 @@ def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: D
     body = {"metadata": {"resourceVersion": model.workloads[ref].resource_version}, "spec": {"replicas": replicas}}
     adapters.patch_guarded(kube, ref, body, dry_run.api_kwargs())
     return f"{ref}: scaled to {replicas}"
+
+
+def scale_back_to_zero(kube, ref: WorkloadRef) -> str:
+    """Undo a scale-up from zero after the swap failed: read it again (the controller moved its
+    resourceVersion) and scale it down, guarded by that version."""
+    live = adapters.adapter_for(ref.kind).read(kube, ref.namespace, ref.name)
+    body = {"metadata": {"resourceVersion": live["metadata"]["resourceVersion"]}, "spec": {"replicas": 0}}
+    adapters.patch_guarded(kube, ref, body, {})
+    return f"{ref}: scaled back to 0 (traffic never moved to it)"
