@@ -12,7 +12,7 @@ from typing import Any, Callable
 import click
 
 from kubectl_harness_rollback import __version__
-from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_release_names
+from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
@@ -127,7 +127,7 @@ def _selection_options(command: Callable) -> Callable:
         (("--match",), {"type": click.Choice(["workflow", "infra"]), "default": "workflow", "show_default": True,
                         "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
         (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
-        (("--from-release",), {"type": click.IntRange(min=1), "metavar": "N",
+        (("--from-release",), {"type": click.IntRange(min=1), "metavar": "N", "shell_complete": complete_from_release,
                                 "help": "The release the failed pipeline deployed (Harness's release number from "
                                         "the deploy step): roll it back whatever its status."}),
         (("--to-release",), {"type": click.IntRange(min=1), "metavar": "N", "help": "Roll back to release N."}),
@@ -315,14 +315,20 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     def progress(line: str) -> None:
         click.echo(line, err=True)
 
-    outcome = None
+    def show(outcome) -> None:
+        done = outcome_view(result, outcome, mode.value)
+        click.echo(render.structured({"plan": view, "outcome": done}, output) if output != "table"
+                   else render.outcome_text(done), nl=False)
+
     try:
         outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds, scale_down_stage), progress)
-    finally:
-        if outcome is not None:
-            done = outcome_view(result, outcome, mode.value)
-            click.echo(render.structured({"plan": view, "outcome": done}, output) if output != "table"
-                       else render.outcome_text(done), nl=False)
+    except PluginError as exc:
+        # After the first write (a timeout, someone else's change, an error), what was done is
+        # still printed in the requested format — a pipeline parsing -o json needs it most then.
+        if getattr(exc, "outcome", None) is not None:
+            show(exc.outcome)
+        raise
+    show(outcome)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
