@@ -289,6 +289,11 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
         now = state.images if state else ()
         return WorkloadChange(ref, state.current_revision if state else None, None, None, now, images, None,
                               unchanged=bool(state) and now == images)
+    if state is None and ref.namespace != model.namespace:
+        # A history is anyone's to write who may write it: a rollback asked about one namespace
+        # never reaches into another.
+        raise PluginError(f"{label} records {ref} in namespace {ref.namespace}, not in {model.namespace}: a rollback "
+                          f"of {model.release_name} only touches namespace {model.namespace}; fix the history")
     if state is None:
         raise PluginError(f"{ref} of {label} no longer exists in namespace {model.namespace}; "
                           "nothing can restore it from the cluster")

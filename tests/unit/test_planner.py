@@ -220,3 +220,10 @@ def test_a_kind_the_plugin_cannot_restore_is_refused(kind):
     m.releases[0].workloads.append(ReleaseWorkload(WorkloadRef(kind, "web", NS), None))
     with pytest.raises(UnrestorableWorkload, match=f"release 2 manages {kind} web"):
         plan(m, PlanOptions())
+
+
+def test_a_workload_recorded_in_another_namespace_is_refused_naming_it():
+    m = model([(1, S, "w1", 1), (2, F, "w1", 2)])
+    m.releases[1].workloads = [ReleaseWorkload(WorkloadRef("Deployment", "web", "kube-system"), 1)]
+    with pytest.raises(Exception, match="release 1 records deployment/web in namespace kube-system, not in shop"):
+        plan(m, PlanOptions())
