@@ -27,6 +27,7 @@ def translate(exc: Exception) -> PluginError:
         return exc
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError as Urllib3Error
+    from urllib3.exceptions import NewConnectionError
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
     if isinstance(exc, ApiException):
@@ -46,7 +47,8 @@ def translate(exc: Exception) -> PluginError:
         return PluginError(f"the API server answered {status}: {server_message(exc)}")
     if isinstance(exc, Urllib3Error):
         reason = getattr(exc, "reason", None) or exc
-        if isinstance(reason, Urllib3Timeout):
+        # A refused connection is a NewConnectionError, which urllib3 derives from its timeout.
+        if isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError):
             return ClusterUnreachable(f"timed out: {_waited(reason)}; check it with 'kubectl cluster-info', "
                                       "or allow longer with --request-timeout")
         return ClusterUnreachable(

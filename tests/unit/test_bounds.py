@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 
 from kubectl_harness_rollback import kubeconfig
 from kubectl_harness_rollback.apierrors import translate
@@ -65,6 +65,14 @@ def test_a_timeout_is_one_line_that_says_timed_out(reason, expected):
     assert isinstance(error, ClusterUnreachable) and error.exit_code == 1
     assert str(error).startswith(expected + "; ")
     assert "--request-timeout" in str(error) and "\n" not in str(error)
+
+
+def test_a_refused_connection_is_not_called_a_timeout():
+    # urllib3 derives NewConnectionError from ConnectTimeoutError.
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    error = translate(MaxRetryError(None, "/api/v1/namespaces", refused))
+    assert str(error).startswith("cannot reach the API server (NewConnectionError: ")
+    assert "timed out" not in str(error) and "Connection refused" in str(error)
 
 
 # -- C1. exec credential plugin failures, in kubectl's words --------------------------------------
