@@ -7,6 +7,7 @@ answer instantly, so the client is imported the first time a command asks for th
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Callable
 
 import click
@@ -267,7 +268,8 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
               help="client: print what would change, send nothing; server: send the writes with dryRun=All.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady.")
 @click.option("--timeout", default="5m", show_default=True, metavar="DURATION",
-              help="How long to wait for steady state (exit 4 when it passes).")
+              help="How long the whole rollback may take, its wait for steady state included (exit 4 when "
+                   "it passes).")
 @click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
 @connection_options
@@ -302,6 +304,8 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
     parsed = Target.parse(target)
     kube = cluster(ctx)
+    # --timeout bounds the whole command, reads and writes included: no request waits past it.
+    kube.deadline = time.monotonic() + seconds
     model = read_release(kube, kube.namespace, parsed)
     result = decide(model, options)
     view = plan_view(result)
@@ -321,7 +325,8 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
                    else render.outcome_text(done), nl=False)
 
     try:
-        outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds, scale_down_stage), progress)
+        outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds, scale_down_stage, kube.deadline),
+                            progress)
     except PluginError as exc:
         # After the first write (a timeout, someone else's change, an error), what was done is
         # still printed in the requested format — a pipeline parsing -o json needs it most then.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Mapping
@@ -54,6 +55,9 @@ class Kube:
     context: str
     # (method, path) of every request sent: lets tests assert request counts.
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # time.monotonic() by which the whole command must end (rollback's --timeout): no request
+    # waits past it, whatever its own timeout. None: each request has only its own.
+    deadline: float | None = None
 
     @cached_property
     def core(self) -> k8s.CoreV1Api:
@@ -107,7 +111,16 @@ def _read_yaml_file(path: str) -> dict | None:
         raise ConfigError(f"kubeconfig file '{path}' is not valid YAML: {exc.__class__.__name__}") from None
 
 
-def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tuple[str, str]]) -> None:
+def _within(timeout: Any, deadline: float | None) -> Any:
+    """A request timeout (seconds, or (connect, read)) cut to what is left before `deadline`."""
+    if deadline is None:
+        return timeout
+    left = max(deadline - time.monotonic(), 0.001)
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return (min(connect, left) if connect else left, min(read, left) if read else left)
+
+
+def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, kube: "Kube") -> None:
     """Count requests, bound each one in time, and send one header per --as-group.
 
     The generated client keeps a single value per header name, but the API server reads
@@ -121,13 +134,14 @@ def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, log: list[tu
     # the pure-Python clients up to 35 (the one the release archive vendors) also pass
     # query_params= and _preload_content=: forward whatever else comes, unchanged.
     def request(method, url, *args, headers=None, _request_timeout=None, **kwargs):
-        log.append((method.upper(), urlsplit(url).path))
+        kube.requests.append((method.upper(), urlsplit(url).path))
         if flags.impersonate_groups:
             headers = HTTPHeaderDict(headers or {})
             for group in flags.impersonate_groups:
                 headers.add("Impersonate-Group", group)
         if _request_timeout is None:
             _request_timeout = timeouts
+        _request_timeout = _within(_request_timeout, kube.deadline)
         return inner(method, url, *args, headers=headers, _request_timeout=_request_timeout, **kwargs)
 
     # Assigned on the instance: RESTClientObject.GET/POST/... call self.request.
@@ -160,7 +174,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     if flags.impersonate:
         api_client.set_default_header("Impersonate-User", flags.impersonate)
     kube = Kube(api_client, resolved.namespace, resolved.namespace_explicit, resolved.context)
-    _instrument(api_client, flags, kube.requests)
+    _instrument(api_client, flags, kube)
     return kube
 
 

@@ -11,6 +11,7 @@ The order matters to a user at 3 a.m.:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -34,6 +35,9 @@ class RollbackOptions:
     wait: bool = True
     timeout: float = 300.0
     scale_down_stage: bool = False
+    # time.monotonic() by which the whole rollback ends (the CLI starts it before reading, so
+    # --timeout bounds the whole command); None: `timeout` from the start of carry_out.
+    deadline: float | None = None
 
 
 @dataclass
@@ -85,7 +89,12 @@ def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[b
     while True:
         for ref in list(pending):
             adapter = adapters.adapter_for(ref.kind)
-            obj = adapter.read(kube, ref.namespace, ref.name)
+            try:
+                obj = adapter.read(kube, ref.namespace, ref.name)
+            except Exception:  # noqa: BLE001 - a read cut short by the deadline is the timeout
+                if clock.monotonic() < deadline:
+                    raise
+                break
             finished, message = until(adapter, obj)
             if message and last.get(ref) != message:
                 progress(message)
@@ -111,6 +120,8 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     preflight.check_references(kube, model.namespace, plan)
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
+    if options.deadline is None:
+        options = dataclasses.replace(options, deadline=clock.monotonic() + options.timeout)
     try:
         if plan.traffic is not None:
             if plan.has_changes:
@@ -175,7 +186,7 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     if options.dry_run is DryRun.SERVER:
         return
 
-    deadline = clock.monotonic() + options.timeout
+    deadline = options.deadline
     refs = [c.ref for c in changes if c.ref.kind != "ReplicaSet" or c.ref in model.workloads]
     seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress)
     for ref, obj in seen.items():
@@ -223,7 +234,7 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
     refs = [c.ref for c in plan.workloads if c.ref in model.workloads and c.ref.kind != "ReplicaSet"]
     if options.wait and refs and options.dry_run is not DryRun.SERVER:
         progress("already rolled back: waiting until every workload is steady")
-        _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), clock.monotonic() + options.timeout,
+        _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), options.deadline,
               clock, progress)
         outcome.steady = True
 
@@ -234,7 +245,7 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
     at = bookkeeping.now_iso(clock.now)
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
     traffic = plan.traffic
-    deadline = clock.monotonic() + options.timeout
+    deadline = options.deadline
     if traffic.scale_up_to:
         outcome.written.append(_traffic.scale(kube, model, traffic.back_workload, traffic.scale_up_to,
                                               options.dry_run))

@@ -31,15 +31,28 @@ def test_default_request_timeout_is_thirty_seconds():
     assert kubeconfig.DEFAULT_REQUEST_TIMEOUT == 30.0
 
 
-def instrumented(flags: ConnectionFlags):
+def instrumented(flags: ConnectionFlags, deadline: float | None = None):
     sent: list[dict] = []
 
     def request(method, url, *args, **kwargs):
         sent.append(kwargs)
 
     api_client = SimpleNamespace(rest_client=SimpleNamespace(request=request))
-    _instrument(api_client, flags, [])
+    _instrument(api_client, flags, SimpleNamespace(requests=[], deadline=deadline))
     return api_client.rest_client.request, sent
+
+
+def test_no_request_waits_past_the_commands_deadline():
+    """rollback --timeout bounds the whole command: each request gets at most what is left."""
+    import time
+
+    request, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() + 2)
+    request("GET", "https://127.0.0.1:1/api")
+    connect, read = sent[0]["_request_timeout"]
+    assert 0 < connect <= 2 and 0 < read <= 2
+    request, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() - 1)  # already past
+    request("GET", "https://127.0.0.1:1/api")
+    assert max(sent[0]["_request_timeout"]) <= 0.001
 
 
 @pytest.mark.parametrize("flags, expected", [
