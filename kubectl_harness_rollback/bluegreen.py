@@ -163,8 +163,11 @@ def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: 
     if failed_color != primary_color:
         notes.append(f"traffic never moved: service/{primary.name} routes {primary_color} and the failed release "
                      f"deployed {failed_color or 'no known color'}; nothing to swap")
+        # Were the Services swapped back by a run that stopped before its bookkeeping, the
+        # environments still say so: that run's records are finished (nothing otherwise).
         return TrafficPlan(primary, stage, failed_color, primary_color, [],
-                           failed_workload=failed.ref if failed else None)
+                           failed_workload=failed.ref if failed else None,
+                           environments=swap_environments(model, failed_color, primary_color) if failed_color else [])
     target_color = release_color(model, target)
     if target_color and target_color != stage_color:
         raise BlueGreenError(f"release {target.number} deployed {target_color}, but service/{stage.name} routes "

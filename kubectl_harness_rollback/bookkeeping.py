@@ -127,6 +127,9 @@ def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef
         lagging.append(f"{store.kind.lower()}/{store.name}")
     if plan.traffic is None and plan.current.is_declarative and plan.current.status != Status.FAILED:
         lagging.append(f"secret/{_release_secret(model, plan.current.number)}")
+    if plan.traffic is not None:
+        lagging += [f"secret/{_release_secret(model, r.number)}" for r, _ in plan.traffic.environments
+                    if r.is_declarative]
     return lagging
 
 

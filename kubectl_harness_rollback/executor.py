@@ -126,6 +126,8 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
         if plan.traffic is not None:
             if plan.has_changes:
                 _carry_out_traffic(kube, model, plan, options, progress, clock, outcome)
+            else:
+                _converge_traffic(kube, model, plan, options, progress, outcome)
         elif plan.has_changes:
             _restore(kube, model, plan, options, progress, clock, outcome)
         else:
@@ -227,6 +229,11 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
     if lagging:
         progress(f"every workload already runs release {plan.target.number}, but {', '.join(lagging)} did not "
                  "record it yet: recording it now")
+        if plan.target.is_declarative and plan.reapply:
+            # Server-side apply is idempotent: the rest of a release applied half-way comes back too.
+            for line in manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run):
+                outcome.written.append(line)
+                progress(line)
         # The run that restored the workloads left no Event either (it stopped before, or lost a
         # race for the history to this run): this one leaves the audit trail.
         seen = {c.ref: model.workloads[c.ref].raw for c in plan.workloads if c.ref in model.workloads}
@@ -237,6 +244,19 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
         _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), options.deadline,
               clock, progress)
         outcome.steady = True
+
+
+def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
+                      progress: Callable[[str], None], outcome: Outcome) -> None:
+    """Traffic is already back: finish the swap bookkeeping a cut-short run left undone."""
+    lagging = bookkeeping.pending_records(model, plan, {})
+    if not lagging:
+        return
+    progress(f"traffic is already back on {plan.traffic.back_color}, but {', '.join(lagging)} did not record it "
+             "yet: recording it now")
+    if model.history_store is not None:
+        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run)])
+    outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, options.dry_run)
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,

@@ -406,8 +406,10 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     for change in result.workloads:
         if change.ref.kind == "ReplicaSet" and failed_still_up:
             change.unchanged = False
-    if any(not change.unchanged for change in result.workloads):
-        result.reapply = scope  # re-applied only when a workload changes (as carry_out does)
+    if any(not change.unchanged for change in result.workloads) or current.status != Status.FAILED:
+        # Re-applied when a workload changes, and when the images already match but the failed
+        # release is not marked Failed yet: a run cut short half-way through the apply leaves that.
+        result.reapply = scope
     stale = [str(c.ref) for c in result.workloads if not c.unchanged and c.source is not None
              and LAST_APPLIED in model.workloads[c.ref].annotations]
     if stale:

@@ -45,9 +45,9 @@ def without_history(apps, core, namespace):
     return "deployment/web", lambda: image(apps, namespace) == "registry.example/web:1"
 
 
-def declarative(apps, core, namespace):
+def declarative(apps, core, namespace, latest_status="Failed"):
     manifests = {}
-    for number, status in ((1, "Succeeded"), (2, "Failed")):
+    for number, status in ((1, "Succeeded"), (2, latest_status)):
         body = deployment_body("web", RELEASE, f"registry.example/web:{number}", Identity(), number)
         manifest = apps.api_client.sanitize_for_serialization(body)
         manifest.update({"apiVersion": "apps/v1", "kind": "Deployment"})

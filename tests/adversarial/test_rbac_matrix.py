@@ -1,0 +1,98 @@
+"""Least privilege, one right at a time: the pipeline's Role (`kubectl harness-rollback rbac`) with a
+single (resource, verb) taken away, for a rolling release.
+
+Property, for every right taken away: the rollback succeeds (that right was not needed here), or it
+fails and either nothing changed, or the error says what was already written — and the same command
+run with the whole Role then finishes the job: the workload restored, the history recorded.
+
+Then the same cut for blue/green (the swap written, its bookkeeping not) and a declarative release
+(re-applied, not yet marked Failed): the next run finishes the records, as Harness would have left them.
+"""
+
+import json
+
+import pytest
+from kubernetes import client as k8s
+
+from kubectl_harness_rollback.rbac import role
+from tests.adversarial.state import changed, versions
+from tests.adversarial.test_interrupted import good_good_bad, history, image
+from tests.integration.test_rbac import pipeline_account
+from tests.support.harness import HarnessBlueGreenDeployer, write_declarative_release
+
+RELEASE = "release-infra-prod"
+RIGHTS = sorted({(resource, verb) for rule in role("x")["rules"] for resource in rule["resources"]
+                 for verb in rule["verbs"]})
+
+
+def without(api_client, namespace, taken: set[tuple[str, str]]):
+    """Take rights away from the pipeline's Role."""
+    rbac = k8s.RbacAuthorizationV1Api(api_client)
+    current = rbac.read_namespaced_role("kubectl-harness-rollback", namespace)
+    for rule in current.rules:
+        rule.verbs = [v for v in rule.verbs if not any((r, v) in taken for r in rule.resources)]
+    current.rules = [rule for rule in current.rules if rule.verbs]
+    rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, current)
+
+
+def give_back(api_client, namespace):
+    k8s.RbacAuthorizationV1Api(api_client).replace_namespaced_role("kubectl-harness-rollback", namespace,
+                                                                   role(namespace))
+
+
+@pytest.mark.parametrize("resource, verb", RIGHTS, ids=[f"{v} {r}" for r, v in RIGHTS])
+def test_one_right_missing_never_makes_it_worse(api_client, apps, core, namespace, plugin, resource, verb):
+    good_good_bad(apps, core, namespace)
+    account = pipeline_account(api_client, namespace, plugin)
+    without(api_client, namespace, {(resource, verb)})
+    before = versions(api_client, namespace)
+
+    done = plugin("rollback", RELEASE, "-n", namespace, "--as", account, "--timeout", "60s")
+    assert "Traceback" not in done.stderr
+    if done.returncode != 0:
+        assert done.returncode not in (2, 3), done.stderr
+        written = changed(before, versions(api_client, namespace))
+        assert not written or "already written before it failed" in done.stderr, (written, done.stderr)
+        give_back(api_client, namespace)
+        plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=0)
+    assert image(apps, namespace) == "registry.example/web:2"
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+
+
+def test_a_swap_whose_bookkeeping_was_denied_is_recorded_by_the_next_run(api_client, apps, core, namespace, plugin):
+    deployer = HarnessBlueGreenDeployer(apps, core, namespace)
+    deployer.create_services()
+    for color, tag in (("blue", 1), ("green", 2)):
+        deployer.deploy_stage(color, f"registry.example/shop:{tag}")
+        deployer.swap_step()
+    account = pipeline_account(api_client, namespace, plugin)
+    without(api_client, namespace, {("configmaps", "patch")})
+
+    cut = plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", "--as", account, check_exit=1)
+    assert "already written before it failed: service/shop: routes blue" in cut.stderr
+    assert deployer.selectors()[0]["harness.io/color"] == "blue"
+
+    done = plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", check_exit=0)
+    assert "traffic is already back on blue, but configmap/release-bg did not record it yet" in done.stderr
+    rows = json.loads(plugin("history", "release-bg", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["number"], r["status"], r["bgEnvironment"]) for r in rows] == [(2, "Succeeded", "stage"),
+                                                                             (1, "Succeeded", "primary")]
+
+
+def test_a_declarative_rollback_not_yet_marked_failed_is_finished_by_the_next_run(api_client, apps, core, namespace,
+                                                                                  plugin):
+    from tests.adversarial.test_rerun import declarative
+
+    target, restored = declarative(apps, core, namespace, latest_status="InProgress")
+    account = pipeline_account(api_client, namespace, plugin)
+    without(api_client, namespace, {("secrets", "patch")})
+
+    cut = plugin("rollback", target, "-n", namespace, "--as", account, check_exit=1)
+    assert "already written before it failed: deployment/web" in cut.stderr and restored()
+    secret = f"harness.release.{RELEASE}.2"
+    assert core.read_namespaced_secret(secret, namespace).metadata.labels["status"] == "InProgress"
+
+    done = plugin("rollback", target, "-n", namespace, check_exit=0)
+    assert "did not record it yet: recording it now" in done.stderr
+    assert core.read_namespaced_secret(secret, namespace).metadata.labels["status"] == "Failed"
+    assert restored()
