@@ -16,16 +16,9 @@ from hypothesis import strategies as st
 from kubernetes import client as k8s
 
 from tests.adversarial.state import changed, versions
-from tests.support.harness import HarnessRollingDeployer
+from tests.adversarial.test_interrupted import good_good_bad
 
 RELEASE = "release-infra-prod"
-
-
-def deploy(apps, core, namespace):
-    deployer = HarnessRollingDeployer(apps, core, namespace)
-    for tag, status in ((1, "Succeeded"), (2, "Succeeded"), (3, "Failed")):
-        deployer.deploy(f"registry.example/web:{tag}", status=status)
-    return deployer
 
 
 def put_history(core, namespace, data: dict, binary: bool = False):
@@ -58,7 +51,7 @@ EMPTY_HISTORIES = {
 
 @pytest.mark.parametrize("data", EMPTY_HISTORIES.values(), ids=EMPTY_HISTORIES.keys())
 def test_an_empty_history_is_refused_before_any_write(apps, core, api_client, namespace, plugin, data):
-    deploy(apps, core, namespace)
+    good_good_bad(apps, core, namespace)
     put_history(core, namespace, data)
     before = versions(api_client, namespace)
     for _ in range(2):  # and again: no retry flips anything either
@@ -136,7 +129,7 @@ def corrupt_histories(draw, valid_yaml: str):
 def test_generated_bad_histories_never_write_when_refused(apps, core, api_client, namespace, plugin):
     """Hypothesis drives one cluster state through many corrupt histories (each run starts from
     what the previous one left: the property holds from any state)."""
-    deploy(apps, core, namespace)
+    good_good_bad(apps, core, namespace)
     valid = core.read_namespaced_config_map(RELEASE, namespace).data
     plain = gzip.decompress(base64.b64decode(valid["releaseHistory"])).decode()
     tried = {"refused": 0, "accepted": 0}

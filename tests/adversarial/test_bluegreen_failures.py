@@ -3,55 +3,19 @@ stands in for whatever refuses the write: a webhook, a quota, a policy engine)."
 
 import shlex
 import subprocess
-from contextlib import contextmanager
-
-from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 
 from tests.integration.test_bluegreen import RELEASE, blue_then_failed_green, colors, eventually, pod_ips
+from tests.support.admission import denying_service_updates
 
 # Deny every write to the stage Service, and writes that point the primary back at green.
-DENY_STAGE = "object.metadata.name != 'shop-stage'"
 DENY_STAGE_AND_UNDO = ("object.metadata.name != 'shop-stage' && !(object.metadata.name == 'shop' && "
                        "object.spec.selector['harness.io/color'] == 'green')")
-
-
-@contextmanager
-def denying(core, namespace, expression):
-    admission = k8s.AdmissionregistrationV1Api(core.api_client)
-    policy = f"khr-deny-{namespace}"
-    admission.create_validating_admission_policy({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
-        "metadata": {"name": policy},
-        "spec": {"failurePolicy": "Fail",
-                 "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
-                                                         "operations": ["UPDATE"], "resources": ["services"]}]},
-                 "validations": [{"expression": expression, "message": "denied by the test"}]}})
-    admission.create_validating_admission_policy_binding({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": {"name": policy},
-        "spec": {"policyName": policy, "validationActions": ["Deny"],
-                 "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}}})
-    try:
-        def in_force():
-            """the policy denies writes to the stage Service"""
-            try:
-                core.patch_namespaced_service("shop-stage", namespace, {"metadata": {"labels": {"probe": "x"}}},
-                                              dry_run="All")
-                return False
-            except ApiException as exc:
-                return exc.status in (400, 403, 422)
-        eventually(in_force)
-        yield
-    finally:
-        admission.delete_validating_admission_policy_binding(policy)
-        admission.delete_validating_admission_policy(policy)
 
 
 def test_a_half_swap_that_cannot_be_undone_is_said_plainly(apps, core, namespace, plugin, test_cluster):
     deployer = blue_then_failed_green(apps, core, namespace)
     assert colors(deployer) == ("green", "blue")
-    with denying(core, namespace, DENY_STAGE_AND_UNDO):
+    with denying_service_updates(core, namespace, DENY_STAGE_AND_UNDO):
         done = plugin("rollback", RELEASE, "-n", namespace, check_exit=1)
     assert colors(deployer) == ("blue", "blue")  # what the message must own up to
     line, = [text for text in done.stderr.splitlines() if text.startswith("error: ")]  # after the progress lines
@@ -70,7 +34,7 @@ def test_a_color_scaled_up_for_a_swap_that_failed_goes_back_to_zero(apps, core, 
     apps.patch_namespaced_deployment("shop-blue", namespace, {"spec": {"replicas": 0}})
     eventually(lambda: not pod_ips(core, namespace, "blue"))
     before = deployer.selectors()
-    with denying(core, namespace, DENY_STAGE):
+    with denying_service_updates(core, namespace):
         done = plugin("rollback", RELEASE, "-n", namespace, check_exit=1)
     assert "deployment/shop-blue: scaled back to 0" in done.stderr
     assert apps.read_namespaced_deployment("shop-blue", namespace).spec.replicas == 0
@@ -80,7 +44,7 @@ def test_a_color_scaled_up_for_a_swap_that_failed_goes_back_to_zero(apps, core, 
 def test_a_server_dry_run_that_is_denied_says_nothing_was_changed(apps, core, namespace, plugin):
     deployer = blue_then_failed_green(apps, core, namespace)
     before = deployer.selectors()
-    with denying(core, namespace, DENY_STAGE):
+    with denying_service_updates(core, namespace):
         done = plugin("rollback", RELEASE, "-n", namespace, "--dry-run=server", check_exit=1)
     assert "would switch" in done.stderr and "restored" not in done.stderr
     assert "server dry run: nothing was changed" in done.stderr

@@ -6,8 +6,8 @@ import time
 
 import pytest
 from kubernetes import client as k8s
-from kubernetes.client.exceptions import ApiException
 
+from tests.support.admission import denying_service_updates
 from tests.support.harness import COLOR, HarnessBlueGreenDeployer
 
 RELEASE = "release-bg"
@@ -95,38 +95,10 @@ def test_color_scaled_to_zero_is_scaled_up_and_ready_before_traffic_moves(apps, 
 def test_failure_on_the_second_service_write_leaves_both_as_they_were(apps, core, namespace, plugin):
     deployer = blue_then_failed_green(apps, core, namespace)
     before = deployer.selectors()
-    admission = k8s.AdmissionregistrationV1Api(core.api_client)
-    policy = f"khr-block-stage-{namespace}"
-    admission.create_validating_admission_policy({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
-        "metadata": {"name": policy},
-        "spec": {"failurePolicy": "Fail",
-                 "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
-                                                         "operations": ["UPDATE"], "resources": ["services"]}]},
-                 "validations": [{"expression": "object.metadata.name != 'shop-stage'",
-                                  "message": "writes to the stage Service are blocked by the test"}]}})
-    admission.create_validating_admission_policy_binding({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
-        "metadata": {"name": policy},
-        "spec": {"policyName": policy, "validationActions": ["Deny"],
-                 "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}}})
-    try:
-        def blocked():
-            """the policy denies writes to the stage Service"""
-            try:
-                core.patch_namespaced_service("shop-stage", namespace, {"metadata": {"labels": {"probe": "x"}}},
-                                              dry_run="All")
-                return False
-            except ApiException as exc:
-                return exc.status in (400, 403, 422)
-        eventually(blocked)
-
+    with denying_service_updates(core, namespace):
         done = plugin("rollback", RELEASE, "-n", namespace, check_exit=1)
-        assert "service/shop was restored" in done.stderr
-        assert deployer.selectors() == before
-    finally:
-        admission.delete_validating_admission_policy_binding(policy)
-        admission.delete_validating_admission_policy(policy)
+    assert "service/shop was restored" in done.stderr
+    assert deployer.selectors() == before
 
 
 @pytest.mark.parametrize("mode", ["client", "server"])
