@@ -254,9 +254,14 @@ def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOp
         return
     progress(f"traffic is already back on {plan.traffic.back_color}, but {', '.join(lagging)} did not record it "
              "yet: recording it now")
+    _record_swap(kube, model, plan, outcome, options.dry_run)
+
+
+def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_run: DryRun) -> None:
+    """Harness's swap bookkeeping: bgEnvironment in the legacy history, the label on release Secrets."""
     if model.history_store is not None:
-        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run)])
-    outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, options.dry_run)
+        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+    outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
@@ -266,29 +271,28 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
     traffic = plan.traffic
     deadline = options.deadline
+    scaled_up = None
     if traffic.scale_up_to:
-        outcome.written.append(_traffic.scale(kube, model, traffic.back_workload, traffic.scale_up_to,
-                                              options.dry_run))
-        progress(outcome.written[-1])
+        scaled_up = _traffic.scale(kube, model, traffic.back_workload, traffic.scale_up_to, options.dry_run)
+        outcome.written.append(scaled_up)
+        progress(scaled_up)
     if options.dry_run is not DryRun.SERVER:
         _poll(kube, [traffic.back_workload], lambda adapter, obj: adapter.rollout_status(obj), deadline, clock,
               progress)
     try:
         outcome.written += _traffic.swap_services(kube, model, traffic, audit, options.dry_run, progress)
     except _traffic.SwapFailed:
-        if traffic.scale_up_to and options.dry_run is DryRun.NONE:
+        if scaled_up and options.dry_run is DryRun.NONE:
             # Traffic never reached it: the color goes back to zero, as it was.
             progress(_traffic.scale_back_to_zero(kube, traffic.back_workload))
-            outcome.written.pop(0)
+            outcome.written.remove(scaled_up)
         raise
     if options.scale_down_stage and traffic.failed_workload is not None:
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
         progress(outcome.written[-1])
     if options.dry_run is DryRun.SERVER:
         return
-    if model.history_store is not None:
-        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, options.dry_run)])
-    outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, options.dry_run)
+    _record_swap(kube, model, plan, outcome, options.dry_run)
     message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
                f"{plan.target.number}: service/{traffic.primary.name} routes {traffic.back_color} again")
     bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
