@@ -14,8 +14,8 @@ from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import SECRET_NAME_PREFIX, images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import (
-    LAST_ROLLBACK_ANNOTATION, RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef,
-    WorkloadState,
+    LAST_ROLLBACK_ANNOTATION, RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
 
