@@ -4,10 +4,12 @@
   run (with the rights it lacked) finishes the records instead of saying "nothing to change";
 - someone else's `kubectl set image` during the wait is not reported as success (exit 6);
 - Ctrl-C during the wait says the rollback is written and how to watch it (exit 130);
-- two rollbacks at once: exactly one rollback happens and is recorded.
+- two rollbacks at once: exactly one rollback happens and is recorded;
+- the API server dies between the workload write and the history write: the next run finishes it.
 """
 
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -17,6 +19,7 @@ from kubernetes import client as k8s
 from tests.adversarial.state import versions
 from tests.integration.test_rbac import pipeline_account
 from tests.support.harness import HarnessRollingDeployer
+from tests.support.relay import DROP, RELAY, Relay
 
 RELEASE = "release-infra-prod"
 
@@ -44,8 +47,6 @@ def block_pods(core, namespace):
 
 
 def start(plugin_env, *args):
-    import shutil
-
     return subprocess.Popen([shutil.which("kubectl-harness_rollback"), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=plugin_env)
 
@@ -128,3 +129,38 @@ def test_two_rollbacks_at_once_roll_back_once(apps, core, namespace, plugin, tes
     assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
     events = core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items
     assert len(events) == 1, (results, [e.message for e in events])
+
+
+def test_the_api_server_dying_between_the_workload_write_and_the_history_write(apps, core, namespace, plugin,
+                                                                               test_cluster, tmp_path):
+    """Through a relay that lets the Deployment's PATCH through and then answers nothing more, as
+    a dead API server would: the error says what was written; the next run finishes it."""
+    good_good_bad(apps, core, namespace)
+    died = {"after": False}
+
+    def before(method, path):
+        if died["after"]:
+            return DROP
+        if method == "PATCH" and path.endswith(f"/namespaces/{namespace}/deployments/web"):
+            died["after"] = True
+        return RELAY
+
+    relay = Relay(test_cluster.kubeconfig, before)
+    try:
+        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
+        cut = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
+                              "--timeout", "30s"], capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        relay.close()
+    assert cut.returncode == 1, cut.stderr
+    error = cut.stderr.strip().splitlines()[-1]
+    assert "cannot reach the API server" in error and "already written before it failed: deployment/web: restored " \
+           "the template of revision 2" in error and "Traceback" not in cut.stderr
+    assert image(apps, namespace) == "registry.example/web:2"
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 2)]  # not recorded
+
+    done = plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
+    assert "did not record it yet: recording it now" in done.stderr
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+    events = core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items
+    assert len(events) == 1

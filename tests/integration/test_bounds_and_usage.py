@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.relay import RELAY, Relay
+
 
 def console_script() -> str:
     found = shutil.which("kubectl-harness_rollback") or shutil.which(
@@ -153,64 +155,17 @@ def test_an_exec_credential_plugin_that_works_is_used(test_cluster, namespace, t
 
 # -- C2. a race lost exits 5 -------------------------------------------------------------------
 
-class RacingProxy:
-    """Plain HTTP on 127.0.0.1 in front of the test cluster's API server (authenticating as the
-    kubeconfig's user), which lets "someone else" write just before the plugin's first PATCH of
-    a chosen path: a real race, lost deterministically."""
+def racing(path_suffix: str, someone_else):
+    """Before the plugin's first PATCH of `path_suffix`, someone else writes: a race, lost for sure."""
+    state = {"raced": False}
 
-    def __init__(self, kubeconfig: str, path_suffix: str, someone_else):
-        import http.server
+    def before(method: str, path: str) -> str:
+        if method == "PATCH" and path.endswith(path_suffix) and not state["raced"]:
+            state["raced"] = True
+            someone_else()
+        return RELAY
 
-        import urllib3
-        from kubernetes import client as k8s
-        from kubernetes import config as k8s_config
-
-        configuration = k8s.Configuration()
-        k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
-        pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=configuration.ssl_ca_cert,
-                                   cert_file=configuration.cert_file, key_file=configuration.key_file)
-        upstream, auth = configuration.host, configuration.api_key.get("authorization")
-        self.raced = False
-        proxy = self
-
-        class Relay(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def relay(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.command == "PATCH" and self.path.split("?")[0].endswith(path_suffix) and not proxy.raced:
-                    proxy.raced = True
-                    someone_else()
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("host", "content-length", "accept-encoding", "connection")}
-                if auth:
-                    headers["Authorization"] = auth
-                answer = pool.request(self.command, upstream + self.path, body=body or None, headers=headers,
-                                      redirect=False, retries=False)
-                self.send_response(answer.status)
-                for key, value in answer.headers.items():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "content-encoding"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.data)))
-                self.end_headers()
-                self.wfile.write(answer.data)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = relay
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    return before, state
 
 
 def test_a_change_made_between_read_and_write_exits_5_and_is_kept(test_cluster, apps, core, namespace, tmp_path):
@@ -225,14 +180,14 @@ def test_a_change_made_between_read_and_write_exits_5_and_is_kept(test_cluster, 
     def someone_scales_the_deployment():
         apps.patch_namespaced_deployment("web", namespace, {"spec": {"replicas": 3}})
 
-    proxy = RacingProxy(test_cluster.kubeconfig, f"/namespaces/{namespace}/deployments/web",
-                        someone_scales_the_deployment)
+    before, state = racing(f"/namespaces/{namespace}/deployments/web", someone_scales_the_deployment)
+    proxy = Relay(test_cluster.kubeconfig, before)
     try:
         config = kubeconfig_for(tmp_path / "via-proxy", proxy.url, {})
         done = run("rollback", deployer.release_name, "-n", namespace, kubeconfig=config)
     finally:
         proxy.close()
-    assert proxy.raced
+    assert state["raced"]
     assert done.returncode == 5, done.stderr
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("error: deployment/web was changed by someone else after it was read"), done.stderr

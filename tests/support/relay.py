@@ -1,0 +1,79 @@
+"""A plain-HTTP relay on 127.0.0.1 in front of the test cluster's API server (authenticating as the
+kubeconfig's user) that lets a test step in before any request: make "someone else" write just
+before the plugin's PATCH (a race lost deterministically), or let a write through and then act as
+if the API server had died (every later request gets its connection dropped, no answer)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+RELAY, DROP = "relay", "drop"
+
+
+class Relay:
+    """`before(method, path)` is called for every request and answers RELAY or DROP."""
+
+    def __init__(self, kubeconfig: str, before: Callable[[str, str], str]):
+        import urllib3
+        from kubernetes import client as k8s
+        from kubernetes import config as k8s_config
+
+        configuration = k8s.Configuration()
+        k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=configuration.ssl_ca_cert,
+                                   cert_file=configuration.cert_file, key_file=configuration.key_file)
+        upstream, auth = configuration.host, configuration.api_key.get("authorization")
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def relay(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if before(self.command, self.path.split("?")[0]) == DROP:
+                    self.close_connection = True  # as a dead server: the connection ends, no answer
+                    return
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "content-length", "accept-encoding", "connection")}
+                if auth:
+                    headers["Authorization"] = auth
+                answer = pool.request(self.command, upstream + self.path, body=body or None, headers=headers,
+                                      redirect=False, retries=False)
+                self.send_response(answer.status)
+                for key, value in answer.headers.items():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length", "content-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.data)))
+                self.end_headers()
+                self.wfile.write(answer.data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = relay
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def kubeconfig(self, path: Path, namespace: str = "default") -> str:
+        """A kubeconfig that reaches the cluster through this relay (which authenticates)."""
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": self.url}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u", "namespace": namespace}}],
+            "users": [{"name": "u", "user": {}}],
+        }))
+        return str(path)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
