@@ -12,6 +12,7 @@ The order matters to a user at 3 a.m.:
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -22,7 +23,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotSteady, PluginError, RolloutFailed
-from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
 from kubectl_harness_rollback.workloads.common import template_images
 
@@ -227,8 +228,8 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
     revisions = {c.ref: c.to_revision for c in plan.workloads if c.to_revision is not None}
     lagging = bookkeeping.pending_records(model, plan, revisions)
     if lagging:
-        progress(f"every workload already runs release {plan.target.number}, but {', '.join(lagging)} did not "
-                 "record it yet: recording it now")
+        progress(f"every workload already runs release {plan.target.number}{_restored_by(model, plan)}, but "
+                 f"{', '.join(lagging)} did not record it yet: recording it now")
         if plan.target.is_declarative and plan.reapply:
             # Server-side apply is idempotent: the rest of a release applied half-way comes back too.
             for line in manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run):
@@ -244,6 +245,19 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
         _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), options.deadline,
               clock, progress)
         outcome.steady = True
+
+
+def _restored_by(model: ReleaseModel, plan: Plan) -> str:
+    """Who restored the workloads and when ("(restored by X at T)"), from the audit annotation the
+    cut-short run left; empty when there is none."""
+    for change in plan.workloads:
+        state = model.workloads.get(change.ref)
+        try:
+            record = json.loads((state.annotations if state else {}).get(LAST_ROLLBACK_ANNOTATION, ""))
+            return f" (restored by {record['by']} at {record['at']})"
+        except (ValueError, KeyError, TypeError):
+            continue
+    return ""
 
 
 def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
