@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, preflight
+from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
@@ -121,6 +121,8 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     preflight.check_references(kube, model.namespace, plan)
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
+    if plan.has_changes:
+        permissions.check(kube, model, plan)
     if options.deadline is None:
         options = dataclasses.replace(options, deadline=clock.monotonic() + options.timeout)
     try:

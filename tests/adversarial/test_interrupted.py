@@ -19,7 +19,7 @@ from kubernetes import client as k8s
 from tests.adversarial.state import versions
 from tests.integration.test_rbac import pipeline_account
 from tests.support.harness import HarnessRollingDeployer
-from tests.support.relay import DROP, RELAY, Relay
+from tests.support.relay import Relay, dies_at
 
 RELEASE = "release-infra-prod"
 
@@ -62,7 +62,18 @@ def wait_for_line(process, text, timeout=60):
     raise AssertionError(f"{text!r} not seen in {timeout}s: {''.join(seen)}")
 
 
-def test_a_rollback_that_could_not_record_is_finished_by_the_next_run(api_client, apps, core, namespace, plugin):
+def cut_short(test_cluster, tmp_path, namespace, before, *args):
+    """Run the plugin through a relay whose `before` hook drops requests, as a dying server would."""
+    relay = Relay(test_cluster.kubeconfig, before)
+    try:
+        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
+        return subprocess.run([shutil.which("kubectl-harness_rollback"), *args, "-n", namespace, "--timeout", "30s"],
+                              capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        relay.close()
+
+
+def test_a_missing_right_is_refused_before_any_write(api_client, apps, core, namespace, plugin):
     good_good_bad(apps, core, namespace)
     account = pipeline_account(api_client, namespace, plugin)
     rbac = k8s.RbacAuthorizationV1Api(api_client)
@@ -71,8 +82,20 @@ def test_a_rollback_that_could_not_record_is_finished_by_the_next_run(api_client
         if "configmaps" in rule.resources:
             rule.verbs = [v for v in rule.verbs if v != "patch"]
     rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, role)
+    before = versions(api_client, namespace)
 
-    cut = plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=1)
+    refused = plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=1)
+    assert refused.stderr.startswith("error: forbidden: you may not patch configmaps in namespace "), refused.stderr
+    assert "to record the rollback in configmap/release-infra-prod); nothing was changed" in refused.stderr
+    assert versions(api_client, namespace) == before
+
+
+def test_a_history_write_that_died_is_finished_by_the_next_run(apps, core, namespace, plugin, test_cluster, tmp_path,
+                                                               api_client):
+    good_good_bad(apps, core, namespace)
+    cut = cut_short(test_cluster, tmp_path, namespace, dies_at("PATCH", f"/configmaps/{RELEASE}"), "rollback",
+                    RELEASE)
+    assert cut.returncode == 1, cut.stderr
     assert "already written before it failed: deployment/web: restored the template of revision 2" in cut.stderr
     assert "run the same command again to finish" in cut.stderr
     assert image(apps, namespace) == "registry.example/web:2"
@@ -133,25 +156,10 @@ def test_two_rollbacks_at_once_roll_back_once(apps, core, namespace, plugin, tes
 
 def test_the_api_server_dying_between_the_workload_write_and_the_history_write(apps, core, namespace, plugin,
                                                                                test_cluster, tmp_path):
-    """Through a relay that lets the Deployment's PATCH through and then answers nothing more, as
-    a dead API server would: the error says what was written; the next run finishes it."""
+    """The Deployment's PATCH goes through, then the server answers nothing more: the error says
+    what was written; the next run finishes it."""
     good_good_bad(apps, core, namespace)
-    died = {"after": False}
-
-    def before(method, path):
-        if died["after"]:
-            return DROP
-        if method == "PATCH" and path.endswith(f"/namespaces/{namespace}/deployments/web"):
-            died["after"] = True
-        return RELAY
-
-    relay = Relay(test_cluster.kubeconfig, before)
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        cut = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
-                              "--timeout", "30s"], capture_output=True, text=True, env=env, timeout=120)
-    finally:
-        relay.close()
+    cut = cut_short(test_cluster, tmp_path, namespace, dies_at("GET", "/deployments/web"), "rollback", RELEASE)
     assert cut.returncode == 1, cut.stderr
     error = cut.stderr.strip().splitlines()[-1]
     assert "cannot reach the API server" in error and "already written before it failed: deployment/web: restored " \

@@ -5,8 +5,10 @@ Property, for every right taken away: the rollback succeeds (that right was not 
 fails and either nothing changed, or the error says what was already written — and the same command
 run with the whole Role then finishes the job: the workload restored, the history recorded.
 
-Then the same cut for blue/green (the swap written, its bookkeeping not) and a declarative release
-(re-applied, not yet marked Failed): the next run finishes the records, as Harness would have left them.
+A missing right is found before the first write (SelfSubjectAccessReviews), so a rollback is not
+left half-done by RBAC. A server that dies half-way still can: blue/green (the swap written, its
+bookkeeping not) and a declarative release (re-applied, not yet marked Failed) are finished by the
+next run, as Harness would have left them.
 """
 
 import json
@@ -16,9 +18,10 @@ from kubernetes import client as k8s
 
 from kubectl_harness_rollback.rbac import role
 from tests.adversarial.state import changed, versions
-from tests.adversarial.test_interrupted import good_good_bad, history, image
+from tests.adversarial.test_interrupted import cut_short, good_good_bad, history, image
 from tests.integration.test_rbac import pipeline_account
-from tests.support.harness import HarnessBlueGreenDeployer, write_declarative_release
+from tests.support.harness import HarnessBlueGreenDeployer
+from tests.support.relay import dies_at
 
 RELEASE = "release-infra-prod"
 RIGHTS = sorted({(resource, verb) for rule in role("x")["rules"] for resource in rule["resources"]
@@ -26,13 +29,16 @@ RIGHTS = sorted({(resource, verb) for rule in role("x")["rules"] for resource in
 
 
 def without(api_client, namespace, taken: set[tuple[str, str]]):
-    """Take rights away from the pipeline's Role."""
-    rbac = k8s.RbacAuthorizationV1Api(api_client)
-    current = rbac.read_namespaced_role("kubectl-harness-rollback", namespace)
-    for rule in current.rules:
-        rule.verbs = [v for v in rule.verbs if not any((r, v) in taken for r in rule.resources)]
-    current.rules = [rule for rule in current.rules if rule.verbs]
-    rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, current)
+    """Take rights away from the pipeline's Role: one rule per resource, so that taking `patch
+    statefulsets` leaves `patch deployments` alone."""
+    rules = []
+    for rule in role(namespace)["rules"]:
+        for resource in rule["resources"]:
+            verbs = [v for v in rule["verbs"] if (resource, v) not in taken]
+            if verbs:
+                rules.append({**rule, "resources": [resource], "verbs": verbs})
+    k8s.RbacAuthorizationV1Api(api_client).replace_namespaced_role(
+        "kubectl-harness-rollback", namespace, {**role(namespace), "rules": rules})
 
 
 def give_back(api_client, namespace):
@@ -62,16 +68,16 @@ def test_one_right_missing_never_makes_it_worse(api_client, apps, core, namespac
     assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
 
 
-def test_a_swap_whose_bookkeeping_was_denied_is_recorded_by_the_next_run(api_client, apps, core, namespace, plugin):
+def test_a_swap_whose_bookkeeping_died_is_recorded_by_the_next_run(apps, core, namespace, plugin, test_cluster,
+                                                                   tmp_path):
     deployer = HarnessBlueGreenDeployer(apps, core, namespace)
     deployer.create_services()
     for color, tag in (("blue", 1), ("green", 2)):
         deployer.deploy_stage(color, f"registry.example/shop:{tag}")
         deployer.swap_step()
-    account = pipeline_account(api_client, namespace, plugin)
-    without(api_client, namespace, {("configmaps", "patch")})
-
-    cut = plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", "--as", account, check_exit=1)
+    cut = cut_short(test_cluster, tmp_path, namespace, dies_at("PATCH", "/configmaps/release-bg"), "rollback",
+                    "release-bg", "--from-release", "2")
+    assert cut.returncode == 1, cut.stderr
     assert "already written before it failed: service/shop: routes blue" in cut.stderr
     assert deployer.selectors()[0]["harness.io/color"] == "blue"
 
@@ -82,17 +88,16 @@ def test_a_swap_whose_bookkeeping_was_denied_is_recorded_by_the_next_run(api_cli
                                                                              (1, "Succeeded", "primary")]
 
 
-def test_a_declarative_rollback_not_yet_marked_failed_is_finished_by_the_next_run(api_client, apps, core, namespace,
-                                                                                  plugin):
+def test_a_declarative_rollback_not_yet_marked_failed_is_finished_by_the_next_run(apps, core, namespace, plugin,
+                                                                                  test_cluster, tmp_path):
     from tests.adversarial.test_rerun import declarative
 
     target, restored = declarative(apps, core, namespace, latest_status="InProgress")
-    account = pipeline_account(api_client, namespace, plugin)
-    without(api_client, namespace, {("secrets", "patch")})
-
-    cut = plugin("rollback", target, "-n", namespace, "--as", account, check_exit=1)
-    assert "already written before it failed: deployment/web" in cut.stderr and restored()
     secret = f"harness.release.{RELEASE}.2"
+
+    cut = cut_short(test_cluster, tmp_path, namespace, dies_at("PATCH", f"/secrets/{secret}"), "rollback", target)
+    assert cut.returncode == 1, cut.stderr
+    assert "already written before it failed: deployment/web" in cut.stderr and restored()
     assert core.read_namespaced_secret(secret, namespace).metadata.labels["status"] == "InProgress"
 
     done = plugin("rollback", target, "-n", namespace, check_exit=0)

@@ -77,3 +77,16 @@ class Relay:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def dies_at(method: str, path_suffix: str) -> Callable[[str, str], str]:
+    """A `before` hook for a server that dies just as the first `method` request to a path ending in
+    `path_suffix` arrives: that request and every one after it get no answer."""
+    dead = {"now": False}
+
+    def before(request_method: str, path: str) -> str:
+        if request_method == method and path.endswith(path_suffix):
+            dead["now"] = True
+        return DROP if dead["now"] else RELAY
+
+    return before

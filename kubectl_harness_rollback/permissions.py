@@ -1,0 +1,83 @@
+"""Before the first write, ask the API server whether every write the plan makes is allowed.
+
+A right that is missing half-way (the workload may be patched, the history may not) leaves a
+rollback done but unrecorded. A SelfSubjectAccessReview per write (allowed to every
+authenticated user, and answered for the impersonated one under --as) finds that out first, so
+a missing right stops the rollback before anything changed. Reads need no review: a denied read
+stops the rollback by itself, and the wait's reads come after the writes only as `get`.
+"""
+
+from __future__ import annotations
+
+from kubernetes.client.exceptions import ApiException
+
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.model import ReleaseModel
+from kubectl_harness_rollback.planner import Plan
+
+# API group and resource of each kind a rollback writes.
+RESOURCES = {
+    "Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"),
+    "DaemonSet": ("apps", "daemonsets"), "ReplicaSet": ("apps", "replicasets"),
+    "ConfigMap": ("", "configmaps"), "Secret": ("", "secrets"), "Service": ("", "services"),
+    "HorizontalPodAutoscaler": ("autoscaling", "horizontalpodautoscalers"),
+    "PodDisruptionBudget": ("policy", "poddisruptionbudgets"), "Ingress": ("networking.k8s.io", "ingresses"),
+}
+
+
+class MissingPermission(PluginError):
+    """The plan needs a write (or the read of its wait) that the user may not make."""
+
+
+def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
+    """(verb, group, resource, why) of every request the rollback would make after its first write,
+    in the order it makes them. Pure."""
+    rights: list[tuple[str, str, str, str]] = []
+
+    def need(verb: str, kind: str, why: str) -> None:
+        group, resource = RESOURCES[kind]
+        if not any(r[:3] == (verb, group, resource) for r in rights):
+            rights.append((verb, group, resource, why))
+
+    for ref in plan.deletions:
+        need("delete", ref.kind, f"to delete the failed canary's {ref}")
+    for item in plan.reapply:
+        need("patch", item.kind, "to re-apply the release's stored manifest")
+    for change in plan.workloads:
+        if not change.unchanged:
+            need("patch", change.ref.kind, f"to restore {change.ref}")
+            need("get", change.ref.kind, f"to wait for {change.ref}")
+    if plan.traffic is not None and plan.traffic.swaps:
+        need("patch", "Service", "to swap the Services' selectors back")
+        if plan.traffic.scale_up_to:
+            need("patch", plan.traffic.back_workload.kind, f"to scale {plan.traffic.back_workload} up")
+            need("get", plan.traffic.back_workload.kind, f"to wait for {plan.traffic.back_workload}")
+    if model.history_store is not None:
+        need("patch", model.history_store.kind, f"to record the rollback in {model.history_store.kind.lower()}/"
+                                                f"{model.history_store.name}")
+    if any(r.is_declarative for r in (plan.current, plan.target) if r is not None):
+        need("patch", "Secret", "to record the rollback on the release Secrets")
+    rights.append(("create", "", "events", "to leave the RolledBack Event"))
+    return rights
+
+
+def check(kube, model: ReleaseModel, plan: Plan) -> None:
+    """Raise MissingPermission, before any write, for the first right the plan needs and lacks.
+    Where the reviews themselves cannot be asked, say nothing: the writes will tell."""
+    from kubernetes import client as k8s
+
+    api = k8s.AuthorizationV1Api(kube.api_client)
+    for verb, group, resource, why in needed(model, plan):
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                  "spec": {"resourceAttributes": {"namespace": model.namespace, "verb": verb, "group": group,
+                                                  "resource": resource}}}
+        try:
+            answer = kube.call(api.create_self_subject_access_review, review)
+        except ApiException:
+            return
+        if not (answer.get("status") or {}).get("allowed"):
+            what = f"{resource}.{group}" if group else resource
+            raise MissingPermission(
+                f"forbidden: you may not {verb} {what} in namespace {model.namespace} ({why}); nothing was changed: "
+                f"ask for it ('kubectl harness-rollback rbac -n {model.namespace}' prints every right a rollback "
+                "needs)")
