@@ -78,6 +78,6 @@ def check(kube, model: ReleaseModel, plan: Plan) -> None:
         if not (answer.get("status") or {}).get("allowed"):
             what = f"{resource}.{group}" if group else resource
             raise MissingPermission(
-                f"forbidden: you may not {verb} {what} in namespace {model.namespace} ({why}); nothing was changed: "
+                f"forbidden: cannot {verb} {what} in namespace {model.namespace} (needed {why}); nothing was changed: "
                 f"ask for it ('kubectl harness-rollback rbac -n {model.namespace}' prints every right a rollback "
                 "needs)")

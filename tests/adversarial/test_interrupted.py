@@ -85,8 +85,8 @@ def test_a_missing_right_is_refused_before_any_write(api_client, apps, core, nam
     before = versions(api_client, namespace)
 
     refused = plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=1)
-    assert refused.stderr.startswith("error: forbidden: you may not patch configmaps in namespace "), refused.stderr
-    assert "to record the rollback in configmap/release-infra-prod); nothing was changed" in refused.stderr
+    assert refused.stderr.startswith("error: forbidden: cannot patch configmaps in namespace "), refused.stderr
+    assert "(needed to record the rollback in configmap/release-infra-prod); nothing was changed" in refused.stderr
     assert versions(api_client, namespace) == before
 
 
