@@ -2,25 +2,15 @@
 Service's EndpointSlice ends up listing the pods of the color that worked."""
 
 import json
-import time
 
 import pytest
 from kubernetes import client as k8s
 
 from tests.support.admission import denying_service_updates
 from tests.support.harness import COLOR, HarnessBlueGreenDeployer
+from tests.support.waiting import eventually
 
 RELEASE = "release-bg"
-
-
-def eventually(check, timeout=60):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not reached in {timeout}s: {check.__doc__}"
-        time.sleep(0.25)
 
 
 def colors(deployer):

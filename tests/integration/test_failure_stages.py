@@ -22,6 +22,7 @@ from tests.support.pod_behavior import (
     CRASH_LOOP, IMAGE_PULL_ERROR, NEVER_READY, READY_AFTER_DELAY, REVISION, BehaviorBlueGreenDeployer,
     BehaviorDeployer, image, pod_states, probe_failure_stages, progressing, wait_for_stall,
 )
+from tests.support.waiting import eventually
 
 RELEASE = "release-infra-prod"
 
@@ -38,16 +39,6 @@ def failure_stages(api_client):
         core.delete_namespace(name)
     if problem:
         pytest.fail(problem, pytrace=False)
-
-
-def eventually(check, timeout=90, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not reached in {timeout}s: {check.__doc__ or check}"
-        time.sleep(interval)
 
 
 def history(plugin, namespace, release=RELEASE):
@@ -94,7 +85,7 @@ def test_rollback_of_a_stalled_rollout_reaches_steady(apps, core, namespace, plu
         failing = [s for s in pod_states(core, namespace, "app=web") if s[0] == behavior]
         return len(failing) == 1 and not failing[0][1] and failing[0][2] in pod_state \
             and (behavior != CRASH_LOOP or failing[0][3] >= 1)
-    eventually(new_pod_failing)
+    eventually(new_pod_failing, timeout=90)
     # maxUnavailable rounds down to 0 of 2: the old pods still serve while the new one fails.
     assert [s[:3] for s in pod_states(core, namespace, "app=web") if s[0] == ""] == [("", True, "Running")] * 2
 
@@ -102,7 +93,7 @@ def test_rollback_of_a_stalled_rollout_reaches_steady(apps, core, namespace, plu
     assert f"restored the template of revision 2 ({image('web', '2')})" in done.stderr
     assert 'deployment "web" successfully rolled out' in done.stderr
     assert "Rollback complete: every workload is steady." in done.stdout
-    eventually(lambda: steady_on_good_pods(apps, core, namespace))
+    eventually(lambda: steady_on_good_pods(apps, core, namespace), timeout=90)
     condition = progressing(apps.read_namespaced_deployment("web", namespace))
     assert (condition.status, condition.reason) == ("True", "NewReplicaSetAvailable")
     assert rollout_status(test_cluster, namespace).returncode == 0
@@ -238,7 +229,7 @@ def test_bluegreen_refuses_to_route_to_a_color_whose_pods_never_become_ready(
     assert 'error: deployment "shop-blue" exceeded its progress deadline' in done.stderr
     assert "switched" not in done.stderr
     assert (deployer.selectors(), history(plugin, namespace, "release-bg")) == before
-    eventually(lambda: primary_endpoints(core, namespace) == green_pod_ips(core, namespace))
+    eventually(lambda: primary_endpoints(core, namespace) == green_pod_ips(core, namespace), timeout=90)
 
 
 def test_bluegreen_scaled_up_color_that_never_becomes_ready_gets_no_traffic(apps, core, namespace, plugin):
@@ -255,4 +246,4 @@ def test_bluegreen_scaled_up_color_that_never_becomes_ready_gets_no_traffic(apps
     # own --timeout is what ends the wait here.
     assert progressing(apps.read_namespaced_deployment("shop-blue", namespace)).reason == "NewReplicaSetAvailable"
     assert (deployer.selectors(), history(plugin, namespace, "release-bg")) == before
-    eventually(lambda: primary_endpoints(core, namespace) == green_pod_ips(core, namespace))
+    eventually(lambda: primary_endpoints(core, namespace) == green_pod_ips(core, namespace), timeout=90)

@@ -228,7 +228,7 @@ def test_blue_green_after_the_swap_is_rolled_back_with_from_release(apps, core, 
     before = versions(apps, core, namespace)
 
     nothing = plugin("rollback", BG_RELEASE, "-n", namespace, check_exit=0)
-    assert f"--from-release 2" in nothing.stdout
+    assert "--from-release 2" in nothing.stdout
     assert versions(apps, core, namespace) == before
 
     view = json.loads(plugin("plan", BG_RELEASE, "-n", namespace, "--from-release", "2", "-o", "json",

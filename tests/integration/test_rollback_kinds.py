@@ -2,13 +2,13 @@
 releases, each deployed good, good, bad on the real control plane and rolled back."""
 
 import json
-import time
 
 from kubernetes import client as k8s
 
 from tests.support.harness import (
     Release, HarnessRollingDeployer, Identity, wait_for_rollout, write_declarative_release, write_history,
 )
+from tests.support.waiting import eventually
 
 RELEASE = "release-infra-prod"
 LABEL = {"harness.io/release-name": RELEASE}
@@ -18,13 +18,6 @@ def template(app, image, extra_labels=None):
     return k8s.V1PodTemplateSpec(
         metadata=k8s.V1ObjectMeta(labels={"app": app, **LABEL, **(extra_labels or {})}),
         spec=k8s.V1PodSpec(containers=[k8s.V1Container(name=app, image=image)]))
-
-
-def eventually(check, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not reached in {timeout}s: {check.__doc__}"
-        time.sleep(0.25)
 
 
 def controller_revision_of(apps, namespace, kind, name):

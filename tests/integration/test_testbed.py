@@ -9,25 +9,14 @@
 import base64
 import gzip
 import subprocess
-import time
 
 import yaml
 from kubernetes import client as k8s
 
 from tests.support.harness import HarnessRollingDeployer, Identity, owned_replicasets, wait_for_rollout
+from tests.support.waiting import eventually
 
 REVISION = "deployment.kubernetes.io/revision"
-
-
-def eventually(check, timeout=60, interval=0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {timeout}s: {check.__doc__ or check}")
-        time.sleep(interval)
 
 
 def ready_pods(core, namespace, selector):
