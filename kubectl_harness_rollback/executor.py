@@ -111,6 +111,19 @@ def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[b
         clock.sleep(POLL_SECONDS)
 
 
+def _rollout_status(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
+    """The `until` of _poll for a restore: each workload's rollout status, told which ReplicaSet or
+    ControllerRevision its template came back from (a progress-deadline condition the controller
+    still keeps for the rolled-back-from ReplicaSet is not this rollout's failure)."""
+    restored = {(c.ref.kind, c.ref.namespace, c.ref.name): c.source.object_name
+                for c in plan.workloads if c.source is not None}
+
+    def until(adapter, obj: dict) -> tuple[bool, str]:
+        meta = obj.get("metadata") or {}
+        return adapter.rollout_status(obj, restored.get((adapter.kind, meta.get("namespace"), meta.get("name"))))
+    return until
+
+
 def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
               progress: Callable[[str], None], clock: Clock | None = None) -> Outcome:
     """Roll back as planned. Raises before any write when a check fails; an error after the
@@ -200,7 +213,7 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
             outcome.new_revisions[ref] = number
     _record(kube, model, plan, outcome, seen, at, options.dry_run)
     if options.wait:
-        steady = _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), deadline, clock, progress)
+        steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
 
@@ -244,8 +257,7 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
     refs = [c.ref for c in plan.workloads if c.ref in model.workloads and c.ref.kind != "ReplicaSet"]
     if options.wait and refs and options.dry_run is not DryRun.SERVER:
         progress("already rolled back: waiting until every workload is steady")
-        _poll(kube, refs, lambda adapter, obj: adapter.rollout_status(obj), options.deadline,
-              clock, progress)
+        _poll(kube, refs, _rollout_status(plan), options.deadline, clock, progress)
         outcome.steady = True
 
 

@@ -24,7 +24,7 @@ def current_revision(kube, namespace: str, obj: dict) -> int | None:
     return controller_revisions.new_revision_number(kube, namespace, {**obj, "kind": kind}, None)
 
 
-def rollout_status(obj: dict) -> tuple[bool, str]:
+def rollout_status(obj: dict, restored_from: str | None = None) -> tuple[bool, str]:
     """(done, message) in the words of `kubectl rollout status daemonset/NAME`."""
     name, status = obj["metadata"]["name"], obj.get("status") or {}
     if not observed(obj):

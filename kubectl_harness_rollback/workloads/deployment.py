@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
@@ -110,13 +111,17 @@ def observed(obj: dict) -> bool:
     return (obj.get("status") or {}).get("observedGeneration", 0) >= obj["metadata"].get("generation", 0)
 
 
-def rollout_status(obj: dict) -> tuple[bool, str]:
-    """(done, message) in the words of `kubectl rollout status deployment/NAME`."""
+def rollout_status(obj: dict, restored_from: str | None = None) -> tuple[bool, str]:
+    """(done, message) in the words of `kubectl rollout status deployment/NAME`.
+
+    `restored_from` names the ReplicaSet a rollback just restored, so that a deadline condition
+    left over from the rollout rolled back from does not end the wait (see _left_over)."""
     name, spec, status = obj["metadata"]["name"], obj["spec"], obj.get("status") or {}
     if not observed(obj):
         return False, "Waiting for deployment spec update to be observed..."
     for condition in status.get("conditions") or []:
-        if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
+        if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded" \
+                and not _left_over(condition, restored_from):
             raise RolloutFailed(f'deployment "{name}" exceeded its progress deadline')
     want, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
     if updated < want:
@@ -129,6 +134,23 @@ def rollout_status(obj: dict) -> tuple[bool, str]:
         return False, (f'Waiting for deployment "{name}" rollout to finish: {status.get("availableReplicas", 0)} '
                        f"of {updated} updated replicas are available...")
     return True, f'deployment "{name}" successfully rolled out'
+
+
+_TIMED_OUT = re.compile(r'^ReplicaSet "([^"]+)" has timed out progressing')
+
+
+def _left_over(condition: dict, restored_from: str | None) -> bool:
+    """True for a ProgressDeadlineExceeded condition about another ReplicaSet than the restored one.
+
+    The controller keeps a timed-out condition, message and all, until the rollout moves again
+    (SetDeploymentCondition does not replace a condition of the same status and reason): the first
+    status it writes after a rollback of a stalled rollout has the new observedGeneration and still
+    says the failed ReplicaSet "has timed out progressing". One sync later it says the restored
+    ReplicaSet is progressing. A condition that names no ReplicaSet, or the restored one, is real."""
+    if restored_from is None:
+        return False
+    named = _TIMED_OUT.match(condition.get("message") or "")
+    return named is not None and named.group(1) != restored_from
 
 
 def current_revision(kube, namespace: str, obj: dict) -> int | None:

@@ -50,7 +50,7 @@ def current_revision(kube, namespace: str, obj: dict) -> int | None:
     return None
 
 
-def rollout_status(obj: dict) -> tuple[bool, str]:
+def rollout_status(obj: dict, restored_from: str | None = None) -> tuple[bool, str]:
     name, status = obj["metadata"]["name"], obj.get("status") or {}
     want, ready = obj["spec"].get("replicas", 1), status.get("readyReplicas", 0)
     if not observed(obj) or ready < want or status.get("replicas", 0) != want:

@@ -26,7 +26,7 @@ def current_revision(kube, namespace: str, obj: dict) -> int | None:
     return controller_revisions.new_revision_number(kube, namespace, obj, (obj.get("status") or {}).get("updateRevision"))
 
 
-def rollout_status(obj: dict) -> tuple[bool, str]:
+def rollout_status(obj: dict, restored_from: str | None = None) -> tuple[bool, str]:
     """(done, message) in the words of `kubectl rollout status statefulset/NAME`."""
     spec, status = obj["spec"], obj.get("status") or {}
     if not status.get("observedGeneration") or not observed(obj):
