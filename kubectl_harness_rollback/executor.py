@@ -83,9 +83,15 @@ def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, 
     return done
 
 
+WRITTEN_STILL_ROLLING = ("the rollback was written: watch it with 'kubectl rollout status' or run again with "
+                         "a longer --timeout")
+
+
 def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
-          clock: Clock, progress: Callable[[str], None]) -> dict[WorkloadRef, dict]:
-    """Read each workload until `until(adapter, obj)` says done or the deadline passes."""
+          clock: Clock, progress: Callable[[str], None], meanwhile: str = WRITTEN_STILL_ROLLING,
+          ) -> dict[WorkloadRef, dict]:
+    """Read each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
+    ending with `meanwhile`: where that leaves the user)."""
     pending, done, last = list(refs), {}, {}
     while True:
         for ref in list(pending):
@@ -106,8 +112,7 @@ def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[b
         if not pending:
             return done
         if clock.monotonic() >= deadline:
-            raise NotSteady(f"{', '.join(map(str, pending))} not steady within the timeout; the rollback was "
-                            "written: watch it with 'kubectl rollout status' or run again with a longer --timeout")
+            raise NotSteady(f"{', '.join(map(str, pending))} not steady within the timeout; {meanwhile}")
         clock.sleep(POLL_SECONDS)
 
 
@@ -304,16 +309,21 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         scaled_up = _traffic.scale(kube, model, traffic.back_workload, traffic.scale_up_to, options.dry_run)
         outcome.written.append(scaled_up)
         progress(scaled_up)
-    if options.dry_run is not DryRun.SERVER:
-        _poll(kube, [traffic.back_workload], lambda adapter, obj: adapter.rollout_status(obj), deadline, clock,
-              progress)
+    unmoved = (f"no Service was moved: service/{traffic.primary.name} still routes "
+               f"{traffic.failed_color or 'where it did'}")
     try:
+        if options.dry_run is not DryRun.SERVER:
+            _poll(kube, [traffic.back_workload], lambda adapter, obj: adapter.rollout_status(obj), deadline, clock,
+                  progress, meanwhile=unmoved)
         outcome.written += _traffic.swap_services(kube, model, traffic, audit, options.dry_run, progress)
-    except _traffic.SwapFailed:
+    except (_traffic.SwapFailed, NotSteady, RolloutFailed) as exc:
         if scaled_up and options.dry_run is DryRun.NONE:
-            # Traffic never reached it: the color goes back to zero, as it was.
+            # Traffic never reached it (its pods never became ready, or the Services could not
+            # move): the color goes back to zero, as it was, and the command leaves nothing behind.
             progress(_traffic.scale_back_to_zero(kube, traffic.back_workload))
             outcome.written.remove(scaled_up)
+        if isinstance(exc, RolloutFailed):
+            raise RolloutFailed(f"{exc}; {unmoved}") from None
         raise
     if options.scale_down_stage and traffic.failed_workload is not None:
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))

@@ -241,9 +241,13 @@ def test_bluegreen_scaled_up_color_that_never_becomes_ready_gets_no_traffic(apps
 
     done = plugin("rollback", "release-bg", "-n", namespace, "--timeout", "10s", check_exit=4)
     assert "deployment/shop-blue: scaled to 2" in done.stderr
-    assert "deployment/shop-blue not steady within the timeout" in done.stderr
+    assert "deployment/shop-blue not steady within the timeout; no Service was moved" in done.stderr
     # Kubernetes does not apply the progress deadline to scaling a finished rollout: the plugin's
     # own --timeout is what ends the wait here.
-    assert progressing(apps.read_namespaced_deployment("shop-blue", namespace)).reason == "NewReplicaSetAvailable"
+    blue = apps.read_namespaced_deployment("shop-blue", namespace)
+    assert progressing(blue).reason == "NewReplicaSetAvailable"
+    # Nothing is left behind by a rollback that failed: the color is back at zero, as it was.
+    assert "deployment/shop-blue: scaled back to 0 (traffic never moved to it)" in done.stderr
+    assert blue.spec.replicas == 0
     assert (deployer.selectors(), history(plugin, namespace, "release-bg")) == before
     eventually(lambda: primary_endpoints(core, namespace) == green_pod_ips(core, namespace), timeout=90)

@@ -90,6 +90,8 @@ def test_krew_installs_the_archive_offline(krew_home):
     assert link.is_symlink()
     assert link.resolve().parent == (krew_home.root / "store" / "harness-rollback" / f"v{__version__}").resolve()
     assert not any((krew_home.root / "index").iterdir()), "krew fetched its index"
+    installed = link.resolve().parent
+    assert "Apache License" in (installed / "LICENSE").read_text()  # the krew index requires it
     # `krew list` wants an index; the receipt is what it would read.
     receipt = (krew_home.root / "receipts" / "harness-rollback.yaml").read_text()
     assert f"version: v{__version__}" in receipt and "name: detached" in receipt
