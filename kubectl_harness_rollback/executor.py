@@ -320,6 +320,9 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         if scaled_up and options.dry_run is DryRun.NONE:
             # Traffic never reached it (its pods never became ready, or the Services could not
             # move): the color goes back to zero, as it was, and the command leaves nothing behind.
+            # The deadline that ended the wait must not cut the undo short; --request-timeout
+            # still bounds each of its two requests.
+            kube.deadline = None
             progress(_traffic.scale_back_to_zero(kube, traffic.back_workload))
             outcome.written.remove(scaled_up)
         if isinstance(exc, RolloutFailed):
