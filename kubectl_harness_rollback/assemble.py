@@ -1,6 +1,6 @@
 """Join what was read from the cluster into one ReleaseModel (pure: objects in, model out).
 
-PRODUCT.md §3: when several sources describe the same release, the release history (legacy
+When several sources describe the same release, the release history (legacy
 or declarative) decides the status and the revision numbers; the annotations on workloads and
 ReplicaSets add the identity. Without any history, releases come from the annotations alone,
 and without those, from Kubernetes' own revisions.
@@ -16,14 +16,9 @@ from kubectl_harness_rollback.model import (
     WorkloadRef, WorkloadState,
 )
 
-WORKFLOW_ID = "harness.io/workflow-id"
-SERVICE_ID = "harness.io/service"
-INFRA_ID = "harness.io/infra"
-CLUSTER_NAME = "harness.io/cluster-name"
-RELEASE_NUMBER = "harness.io/release-number"
-RELEASE_STATUS = "harness.io/release-status"
-RELEASE_NAME_LABEL = "harness.io/release-name"
-COLOR_LABEL = "harness.io/color"
+from kubectl_harness_rollback.harness_names import (  # noqa: F401 - COLOR_LABEL: re-exported
+    CLUSTER_NAME, COLOR_LABEL, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, WORKFLOW_ID,
+)
 
 
 @dataclass

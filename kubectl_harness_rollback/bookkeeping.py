@@ -1,4 +1,4 @@
-"""What a rollback records, as Harness does, plus an audit trail (PRODUCT.md §5).
+"""What a rollback records, as Harness does, plus an audit trail.
 
 - the current release becomes Failed;
 - the rollback-to release's stored revision becomes the number Kubernetes gave the restored
@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from kubernetes.client.exceptions import ApiException
 
 from kubectl_harness_rollback import history_codec
-from kubectl_harness_rollback.declarative import LABEL_BG_ENVIRONMENT, LABEL_STATUS
+from kubectl_harness_rollback.harness_names import LABEL_BG_ENVIRONMENT, LABEL_STATUS, SECRET_NAME_PREFIX
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, HistoryStore, ReleaseModel, Status, WorkloadRef
@@ -134,7 +134,7 @@ def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef
 
 
 def _release_secret(model: ReleaseModel, number: int) -> str:
-    return f"harness.release.{model.release_name}.{number}"
+    return f"{SECRET_NAME_PREFIX}{model.release_name}.{number}"
 
 
 def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> str | None:

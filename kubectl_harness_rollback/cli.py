@@ -123,7 +123,7 @@ def version(ctx: click.Context, **given: Any) -> None:
 
 
 def _selection_options(command: Callable) -> Callable:
-    """The options that choose the rollback-to release (PRODUCT.md §6)."""
+    """The options that choose the rollback-to release (README: Use, "Selection")."""
     for declarations, extra in reversed([
         (("--match",), {"type": click.Choice(["workflow", "infra"]), "default": "workflow", "show_default": True,
                         "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),

@@ -1,4 +1,4 @@
-"""Carry out a Plan: checks, writes, wait, bookkeeping (PRODUCT.md §5).
+"""Carry out a Plan: checks, writes, wait, bookkeeping.
 
 The order matters to a user at 3 a.m.:
 1. every check that can stop the rollback runs before the first write;

@@ -1,4 +1,4 @@
-"""Re-apply a declarative release's stored manifest with server-side apply (PRODUCT.md §5).
+"""Re-apply a declarative release's stored manifest with server-side apply (README: Use, "What it restores").
 
 Only what reapply_scope allows is applied, into the release's namespace: the planner has
 already refused a release holding anything else, and this module refuses it again (and

@@ -1,12 +1,16 @@
 """The in-memory model of a release name: what the readers build and the planner decides on.
 
-Plain data, no I/O. Names follow PRODUCT.md §2: release, revision, identity, rollback-to.
+Plain data, no I/O. The names are the domain's: a release is one deployment attempt of a release
+name, a revision is one Kubernetes keeps (ReplicaSet or ControllerRevision), an identity is who
+deployed it (Workflow Id + Infrastructure Mapping), the rollback-to release is what comes back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+
+from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION  # noqa: F401 - re-exported
 
 
 class Status(str, Enum):
@@ -26,10 +30,6 @@ class Status(str, Enum):
         allowed = ", ".join(s.value for s in cls)
         raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
 
-
-# The audit record a rollback leaves on each workload it changes (JSON: by, at, release,
-# fromRelease, toRelease, revisions {"deployment/web": {from, to, images}}). A second run reads it.
-LAST_ROLLBACK_ANNOTATION = "harness.io/last-rollback"
 
 # The kinds a rollback can restore. Harness also records custom workloads (CRDs annotated
 # harness.io/managed-workload) and OpenShift DeploymentConfigs: those are refused by name.

@@ -1,4 +1,4 @@
-"""The rollback-to decision (PRODUCT.md §4): a pure function of the release model.
+"""The rollback-to decision: a pure function of the release model.
 
 No I/O and no printing: `plan` renders the Plan this returns, and `rollback` carries out the
 very same object.
@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import bluegreen, pod_template
 from kubectl_harness_rollback.bluegreen import TrafficPlan
-from kubectl_harness_rollback.declarative import SECRET_NAME_PREFIX, images_of
+from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
+from kubectl_harness_rollback.harness_names import CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX
 from kubectl_harness_rollback.model import (
     LAST_ROLLBACK_ANNOTATION, RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
     WorkloadRef, WorkloadState,
@@ -85,7 +86,7 @@ class Plan:
         return bool(self.deletions) or any(not w.unchanged for w in self.workloads)
 
 
-CANARY_TRACK = ("harness.io/track", "canary")
+CANARY_TRACK = (CANARY_TRACK_LABEL, CANARY_TRACK_VALUE)
 CANARY_SUFFIX = "-canary"
 
 
@@ -253,7 +254,7 @@ class UnrestorableWorkload(PluginError):
     """A release manages a kind this plugin cannot restore (Harness custom workloads, OpenShift)."""
 
 
-MANAGED_WORKLOAD = "harness.io/managed-workload"
+MANAGED_WORKLOAD = MANAGED_WORKLOAD_ANNOTATION
 
 
 def _refuse_unrestorable(releases: list[Release]) -> None:

@@ -1,4 +1,4 @@
-"""`record`: leave Harness's records behind for pipelines that are not Harness (PRODUCT.md §3).
+"""`record`: leave Harness's records behind for pipelines that are not Harness.
 
 After a deploy step, the release (number, status, workloads and their current revisions) goes
 into the legacy release history, created if there is none, and the identity annotations go on

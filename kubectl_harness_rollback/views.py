@@ -1,4 +1,4 @@
-"""The documented -o json/yaml shapes of `list`, `history` and `plan` (PRODUCT.md §6).
+"""The documented -o json/yaml shapes of `list`, `history` and `plan` (README: "-o json").
 
 Pure: model and plan in, plain dicts out. Field names are camelCase like the Kubernetes API;
 adding a field is compatible, renaming or removing one is not.

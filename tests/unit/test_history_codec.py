@@ -1,4 +1,4 @@
-"""The legacy release history codec (PRODUCT.md §3.1), checked against the format as described.
+"""The legacy release history codec, checked against the format as described.
 
 Encoded inputs are built here by hand (base64, gzip, YAML text), never with encode_history, so the
 parser is tested against the format rather than against its own writer.
@@ -36,7 +36,7 @@ def b64(raw: bytes) -> str:
 
 
 def encoded(kind: str, compressed: bool, text: str) -> dict[str, str]:
-    """`.data` of the history object as the kubernetes client returns it, per PRODUCT.md §3.1."""
+    """`.data` of the history object as the kubernetes client returns it (base64 for a Secret)."""
     raw = text.encode()
     if kind == "ConfigMap":
         if compressed:  # base64 text of the gzip stream, and the flag as the string "true"
