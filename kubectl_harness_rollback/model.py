@@ -145,6 +145,8 @@ class WorkloadState:
     replicas: int | None = None
     annotations: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # the object's and its pod template's
+    # False for a kind without revisions of its own (a bare ReplicaSet): restored by its scale.
+    has_revisions: bool = True
     # The API object as read; its resourceVersion guards every write (optimistic concurrency).
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 

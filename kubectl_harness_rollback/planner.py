@@ -58,6 +58,9 @@ class WorkloadChange:
     source: Revision | None  # the ReplicaSet/ControllerRevision that holds the template
     unchanged: bool = False  # the workload already runs the rollback-to revision
     differences: list[str] = field(default_factory=list)  # what restoring changes, in words
+    # A workload without revisions (a bare ReplicaSet) is restored by its scale: the replicas it
+    # gets (None for every other workload).
+    to_replicas: int | None = None
 
 
 @dataclass
@@ -76,6 +79,9 @@ class Plan:
     traffic: TrafficPlan | None = None  # blue/green: how the Services swap back
     # Declarative target: every object the rollback server-side applies from its stored manifest.
     reapply: list[ReapplyObject] = field(default_factory=list)
+    # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
+    # does not run: scaled to zero after the rollback-to ones are scaled up.
+    scale_down: list[WorkloadChange] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -298,7 +304,7 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
     if state is None:
         raise PluginError(f"{ref} of {label} no longer exists in namespace {model.namespace}; "
                           "nothing can restore it from the cluster")
-    if ref.kind == "ReplicaSet":
+    if not state.has_revisions:
         # A bare ReplicaSet has no revisions: the release's own ReplicaSet is scaled back up.
         return WorkloadChange(ref, None, None, recorded, state.images, state.images, None,
                               unchanged=bool(state.replicas))
@@ -323,6 +329,32 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
         differences.append(f"replicas: {state.replicas}, kept (a rollback restores the template, not the scale)")
     return WorkloadChange(ref, state.current_revision, revision.number, recorded, state.images, revision.images,
                           revision, unchanged=state.current_revision == revision.number, differences=differences)
+
+
+def _by_scale(model: ReleaseModel, ref: WorkloadRef) -> bool:
+    return ref in model.workloads and not model.workloads[ref].has_revisions
+
+
+def _plan_scales(model: ReleaseModel, result: Plan, mark_changed: bool) -> None:
+    """Workloads without revisions (bare ReplicaSets) are rolled back by scale: the rollback-to
+    release's up to the replicas of the failed release's (1 when none is known), the failed
+    release's own to zero. `mark_changed`: a rollback-to ReplicaSet that is already up still
+    counts as a change while a failed one is up too."""
+    targets = {w.ref for w in result.target.workloads}
+    if not any(_by_scale(model, ref) for ref in targets):
+        return
+    failed = [w.ref for w in result.current.workloads if w.ref not in targets and _by_scale(model, w.ref)]
+    desired = max([model.workloads[ref].replicas or 0 for ref in failed] or [1])
+    failed_still_up = any((model.workloads[ref].replicas or 0) > 0 for ref in failed)
+    for change in result.workloads:
+        if _by_scale(model, change.ref):
+            change.to_replicas = desired
+            if mark_changed and failed_still_up:
+                change.unchanged = False
+    result.scale_down = []
+    for ref in failed:
+        images = model.workloads[ref].images
+        result.scale_down.append(WorkloadChange(ref, None, None, None, images, images, None, to_replicas=0))
 
 
 def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
@@ -368,6 +400,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         ref = next(iter({w.ref for r in model.releases for w in r.workloads} or model.workloads))
         result.target = target
         result.workloads = [_change(model, ref, options.to_revision, None, notes)]
+        _plan_scales(model, result, mark_changed=False)
         return result
     if options.to_release is not None:
         target = next((r for r in model.releases if r.number == options.to_release), None)
@@ -401,12 +434,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if canaries and (current.status != Status.SUCCEEDED or options.from_release is not None):
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
-    targets = {w.ref for w in target.workloads}
-    failed_still_up = any((model.workloads[w.ref].replicas or 0) > 0 for w in current.workloads
-                          if w.ref.kind == "ReplicaSet" and w.ref not in targets and w.ref in model.workloads)
-    for change in result.workloads:
-        if change.ref.kind == "ReplicaSet" and failed_still_up:
-            change.unchanged = False
+    _plan_scales(model, result, mark_changed=True)
     if any(not change.unchanged for change in result.workloads) or current.status != Status.FAILED:
         # Re-applied when a workload changes, and when the images already match but the failed
         # release is not marked Failed yet: a run cut short half-way through the apply leaves that.

@@ -114,7 +114,7 @@ def annotate(kube, model: ReleaseModel, annotations: dict[str, str], dry_run: Dr
 
 def current_revisions(model: ReleaseModel) -> dict[WorkloadRef, int]:
     revisions = {ref: state.current_revision for ref, state in model.workloads.items()
-                 if state.current_revision is not None and ref.kind != "ReplicaSet"}
+                 if state.current_revision is not None and state.has_revisions}
     if not revisions:
         raise PluginError(f"release {model.release_name} has no workload with a revision to record "
                           "(Deployments, StatefulSets and DaemonSets are recorded)")
