@@ -16,8 +16,8 @@ from kubectl_harness_rollback.model import (
     WorkloadRef, WorkloadState,
 )
 
-from kubectl_harness_rollback.harness_names import (  # noqa: F401 - COLOR_LABEL: re-exported
-    CLUSTER_NAME, COLOR_LABEL, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, WORKFLOW_ID,
+from kubectl_harness_rollback.harness_names import (
+    CLUSTER_NAME, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, WORKFLOW_ID,
 )
 
 

@@ -17,10 +17,12 @@ from datetime import datetime, timezone
 from kubernetes.client.exceptions import ApiException
 
 from kubectl_harness_rollback import history_codec, outcome
-from kubectl_harness_rollback.harness_names import LABEL_BG_ENVIRONMENT, LABEL_STATUS, SECRET_NAME_PREFIX
+from kubectl_harness_rollback.harness_names import (
+    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION, SECRET_NAME_PREFIX,
+)
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
-from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, HistoryStore, ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
 
 COMPONENT = "kubectl-harness_rollback"

@@ -18,9 +18,8 @@ from .history_codec import GZIP_MAGIC, gunzip, load_yaml, unbase64, utf8
 from .model import Identity, InfraMapping, Release, ReleaseWorkload, Status, WorkloadRef
 from .workloads.common import template_images
 
-from .harness_names import (  # noqa: F401 - the Secret's names, re-exported for its readers and writers
-    LABEL_BG_ENVIRONMENT, LABEL_COLOR, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_KEY,
-    RELEASE_SECRET_TYPE, SECRET_NAME_PREFIX,
+from .harness_names import (
+    LABEL_BG_ENVIRONMENT, LABEL_COLOR, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_KEY, SECRET_NAME_PREFIX,
 )
 from .harness_names import INFRA_ID as ANNOTATION_INFRA
 from .harness_names import SERVICE_ID as ANNOTATION_SERVICE

@@ -24,7 +24,8 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotSteady, PluginError, RolloutFailed
-from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.outcome import Outcome
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
 from kubectl_harness_rollback.render import outcome_item_text

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION  # noqa: F401 - re-exported
-
 
 class Status(str, Enum):
     IN_PROGRESS = "InProgress"

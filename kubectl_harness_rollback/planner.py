@@ -8,21 +8,41 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import Enum
 
 from kubectl_harness_rollback import bluegreen, pod_template
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.harness_names import CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX
+from kubectl_harness_rollback.harness_names import (
+    CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX,
+)
 from kubectl_harness_rollback.model import (
-    LAST_ROLLBACK_ANNOTATION, RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
 
-MATCH_WORKFLOW = "workflow"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-MATCH_INFRA = "infra"
+
+
+class Match(str, Enum):
+    """How the rollback-to release is matched to the failed one."""
+
+    WORKFLOW = "workflow"  # same Workflow Id and Infrastructure Mapping
+    INFRA = "infra"  # the Infrastructure Mapping alone (INFRA_MAPPING_BASED_ROLLBACK_ARTIFACT)
+
+
+class Mode(str, Enum):
+    """The deployment strategy of the release, which decides how it is rolled back."""
+
+    AUTO = "auto"  # detect it from the cluster and the history
+    ROLLING = "rolling"
+    BLUE_GREEN = "blue-green"
+    CANARY = "canary"
+
+
+MATCH_WORKFLOW, MATCH_INFRA = Match.WORKFLOW, Match.INFRA
 
 
 class PrunedRevision(PluginError):
@@ -35,14 +55,25 @@ class UnknownRelease(PluginError):
 
 @dataclass(frozen=True)
 class PlanOptions:
-    match: str = MATCH_WORKFLOW
+    """The selection options of `plan` and `rollback`, validated once, here (no I/O)."""
+
+    match: Match = Match.WORKFLOW
     workflow_id: str | None = None  # overrides the current release's workflow for matching
     to_release: int | None = None
     to_revision: int | None = None
-    mode: str = "auto"
+    mode: Mode = Mode.AUTO
     # The release the failed pipeline deployed (Harness's release number handed over by the
     # forward step): rolled back whatever its status, since a step after its deploy failed.
     from_release: int | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "match", Match(self.match))
+            object.__setattr__(self, "mode", Mode(self.mode))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if self.to_release is not None and self.to_revision is not None:
+            raise UsageError("--to-release and --to-revision cannot be used together")
 
 
 @dataclass
@@ -67,8 +98,8 @@ class WorkloadChange:
 class Plan:
     release_name: str
     namespace: str
-    mode: str
-    match: str
+    mode: Mode
+    match: Match
     current: Release | None
     target: Release | None
     workloads: list[WorkloadChange]
@@ -109,17 +140,17 @@ def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:
     return sorted(found)
 
 
-def detect_mode(model: ReleaseModel, requested: str) -> str:
-    if requested != "auto":
+def detect_mode(model: ReleaseModel, requested: Mode) -> Mode:
+    if requested is not Mode.AUTO:
         return requested
     if bluegreen.is_blue_green(model):
-        return "blue-green"
+        return Mode.BLUE_GREEN
     if canary_workloads(model):
-        return "canary"
-    return "rolling"
+        return Mode.CANARY
+    return Mode.ROLLING
 
 
-def _identity_text(identity: Identity | None, match: str) -> str:
+def _identity_text(identity: Identity | None, match: Match) -> str:
     if identity is None:
         return "an unrecorded identity"
     infra = identity.infra
@@ -133,7 +164,7 @@ def _same(known: str | None, other: str | None) -> bool:
     return known is None or other is None or known == other
 
 
-def identity_matches(current: Identity | None, candidate: Identity | None, match: str,
+def identity_matches(current: Identity | None, candidate: Identity | None, match: Match,
                      workflow_id: str | None = None) -> bool:
     """Harness's rule: same Workflow Id and Infrastructure Mapping (or the mapping alone)."""
     if current is None or candidate is None:
@@ -376,8 +407,6 @@ def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
 
 def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     """Decide what to roll back to. Raises for bad input; returns a Plan otherwise."""
-    if options.to_release is not None and options.to_revision is not None:
-        raise UsageError("--to-release and --to-revision cannot be used together")
     notes: list[str] = list(model.notes)
     mode = detect_mode(model, options.mode)
     current = _current(model, options)
@@ -417,7 +446,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if target is None:
         return result
     _refuse_unrestorable([current, target])
-    if mode == "blue-green":
+    if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
         return result

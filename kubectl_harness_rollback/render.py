@@ -121,6 +121,16 @@ def plan_text(view: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def recorded_text(result, status: str, dry_run: str) -> str:
+    """`record`: what was recorded where (result: recorder.Recorded)."""
+    if dry_run == "client":
+        return f"would record release {result.number} of {result.release_name} as {status} (dry run)\n"
+    verb = "recorded" if result.created else "updated"
+    revisions_text = ", ".join(f"{ref} revision {n}" for ref, n in sorted(result.revisions.items()))
+    return (f"{verb} release {result.number} of {result.release_name} as {status} in {result.where}: "
+            f"{revisions_text}" + (" (server dry run: nothing stored)" if dry_run == "server" else "") + "\n")
+
+
 def _ref(item: dict) -> str:
     return f"{item['kind'].lower()}/{item['name']}"
 

@@ -57,8 +57,8 @@ def plan_view(plan: Plan) -> dict:
     return {
         "release": plan.release_name,
         "namespace": plan.namespace,
-        "mode": plan.mode,
-        "match": plan.match,
+        "mode": plan.mode.value,
+        "match": plan.match.value,
         "current": release_summary(plan.current),
         "target": release_summary(plan.target),
         "eligible": plan.eligible,
