@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import declarative, history_codec
 from kubectl_harness_rollback.model import (
-    HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status,
     WorkloadRef, WorkloadState,
 )
 
@@ -73,7 +73,7 @@ def _releases_from_revisions(workloads: dict[WorkloadRef, WorkloadState]) -> lis
             number = int(number_text) if number_text.isdigit() else revision.number
             status = Status.parse(notes[RELEASE_STATUS]) if notes.get(RELEASE_STATUS) in {
                 s.value for s in Status} else None
-            source = "annotations" if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else "revisions"
+            source = Source.ANNOTATIONS if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else Source.REVISIONS
             release = by_number.setdefault(number, Release(number, status, [], source,
                                                            identity_from_annotations(notes, state.ref.namespace)))
             release.workloads.append(ReleaseWorkload(state.ref, revision.number))

@@ -20,6 +20,7 @@ from kubectl_harness_rollback.connection import collect as _collect_connection
 from kubectl_harness_rollback.connection import connection_flags, connection_options
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.model import Match, Mode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -80,7 +81,8 @@ def version(ctx: click.Context, **given: Any) -> None:
 def _selection_options(command: Callable) -> Callable:
     """The options that choose the rollback-to release (README: Use, "Selection")."""
     for declarations, extra in reversed([
-        (("--match",), {"type": click.Choice(["workflow", "infra"]), "default": "workflow", "show_default": True,
+        (("--match",), {"type": click.Choice([m.value for m in Match]), "default": Match.WORKFLOW.value,
+                        "show_default": True,
                         "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
         (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
         (("--from-release",), {"type": click.IntRange(min=1), "metavar": "N", "shell_complete": complete_from_release,
@@ -89,7 +91,7 @@ def _selection_options(command: Callable) -> Callable:
         (("--to-release",), {"type": click.IntRange(min=1), "metavar": "N", "help": "Roll back to release N."}),
         (("--to-revision",), {"type": click.IntRange(min=0), "metavar": "N",
                               "help": "Roll back to Kubernetes revision N of the workload."}),
-        (("--mode",), {"type": click.Choice(["auto", "rolling", "blue-green", "canary"]), "default": "auto",
+        (("--mode",), {"type": click.Choice([m.value for m in Mode]), "default": Mode.AUTO.value,
                        "show_default": True, "help": "Deployment strategy of the release (auto detects it)."}),
     ]):
         command = click.option(*declarations, **extra)(command)

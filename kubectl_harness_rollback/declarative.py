@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .errors import CorruptHistory
 from .history_codec import GZIP_MAGIC, gunzip, load_yaml, unbase64, utf8
-from .model import Identity, InfraMapping, Release, ReleaseWorkload, Status, WorkloadRef
+from .model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
 from .workloads.common import template_images
 
 from .harness_names import (
@@ -45,7 +45,7 @@ def parse_release_secret(name: str, namespace: str, labels: dict | None, annotat
         number=_number(name, namespace, labels.get(LABEL_RELEASE_NUMBER)),
         status=_status(name, namespace, labels.get(LABEL_STATUS)),
         workloads=[ReleaseWorkload(ref, None) for ref in _workload_refs(manifests, namespace)],
-        source="declarative",
+        source=Source.DECLARATIVE,
         # The Secret records no Workflow Id (FirstGen's), and no cluster name: annotations add those.
         identity=Identity(workflow_id=None, infra=InfraMapping(
             service_id=annotations.get(ANNOTATION_SERVICE) or None,

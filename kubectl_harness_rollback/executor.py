@@ -25,7 +25,7 @@ from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotSteady, PluginError, RolloutFailed
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
-from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
 from kubectl_harness_rollback.outcome import Outcome
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
 from kubectl_harness_rollback.render import outcome_item_text
@@ -314,7 +314,8 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)
         new = outcome.new_revisions.get(ref)
-        to = f"release {plan.target.number}" if plan.target.number is not None else f"revision {change.to_revision}"
+        to = (f"revision {change.to_revision}" if isinstance(plan.target, UnrecordedRevision)
+              else f"release {plan.target.number}")
         message = (f"Rolled back {plan.release_name} from release {plan.current.number} to {to}: "
                    f"{ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import yaml
 
 from .errors import CorruptHistory
-from .model import Release, ReleaseWorkload, Status, WorkloadRef
+from .model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
 from .harness_names import COMPRESSED_KEY, HISTORY_KEY  # noqa: F401 - re-exported
 GZIP_MAGIC = b"\x1f\x8b"
@@ -329,7 +329,8 @@ def _release(item: object, position: int, where: _Source, namespace: str) -> Rel
         number=number,
         status=status,
         workloads=_workloads(item, number, where, namespace),
-        source=where.label,
+        source=Source.LEGACY,
+        store=where.label,
         resources=_resources(item.get("resources"), namespace),
         bg_environment=bg_environment if isinstance(bg_environment, str) and bg_environment else None,
     )

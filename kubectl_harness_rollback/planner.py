@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from enum import Enum
 
 from kubectl_harness_rollback import bluegreen, pod_template
 from kubectl_harness_rollback.bluegreen import TrafficPlan
@@ -18,28 +17,12 @@ from kubectl_harness_rollback.harness_names import (
     CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX,
 )
 from kubectl_harness_rollback.model import (
-    RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    RESTORABLE_KINDS, Identity, Match, Mode, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
-
-class Match(str, Enum):
-    """How the rollback-to release is matched to the failed one."""
-
-    WORKFLOW = "workflow"  # same Workflow Id and Infrastructure Mapping
-    INFRA = "infra"  # the Infrastructure Mapping alone (INFRA_MAPPING_BASED_ROLLBACK_ARTIFACT)
-
-
-class Mode(str, Enum):
-    """The deployment strategy of the release, which decides how it is rolled back."""
-
-    AUTO = "auto"  # detect it from the cluster and the history
-    ROLLING = "rolling"
-    BLUE_GREEN = "blue-green"
-    CANARY = "canary"
 
 
 MATCH_WORKFLOW, MATCH_INFRA = Match.WORKFLOW, Match.INFRA
@@ -274,10 +257,7 @@ def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | N
             found = state.revision(workload.revision) if state and workload.revision is not None else None
             if found is not None and found.answers_to(revision):
                 return release, f"revision {revision} of {ref} was deployed by release {release.number}"
-    # No release records it (e.g. a revision made by `kubectl rollout`): roll back to the revision
-    # itself, as kubectl would; the history then records no rollback-to release.
-    unrecorded = Release(None, None, [ReleaseWorkload(ref, revision)], "revisions")  # type: ignore[arg-type]
-    return unrecorded, f"revision {revision} of {ref}, as asked (no release records it)"
+    return UnrecordedRevision(ref, revision), f"revision {revision} of {ref}, as asked (no release records it)"
 
 
 def _manifest_images(release: Release, ref: WorkloadRef) -> tuple[str, ...]:

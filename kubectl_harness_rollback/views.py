@@ -44,7 +44,7 @@ def history_view(model: ReleaseModel) -> list[dict]:
                 "images": list(revision.images) if revision else [],
             })
         row = {"number": release.number, "status": release.status.value if release.status else None,
-               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.source}
+               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.where}
         color = bluegreen.release_color(model, release)
         if release.bg_environment or color:
             row["bgEnvironment"], row["color"] = release.bg_environment, color
