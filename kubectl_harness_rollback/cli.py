@@ -244,9 +244,9 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
+    kube = cluster(ctx)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     deadline = time.monotonic() + seconds
-    kube = cluster(ctx)
     planned = commands.run_plan(kube, parsed, options, deadline)
     if output == "table":
         click.echo(render.plan_text(planned.view), nl=False)
