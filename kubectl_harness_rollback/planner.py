@@ -348,19 +348,19 @@ def _by_scale(model: ReleaseModel, ref: WorkloadRef) -> bool:
 
 def _plan_scales(model: ReleaseModel, result: Plan, mark_changed: bool) -> None:
     """Workloads without revisions (bare ReplicaSets) are rolled back by scale: the rollback-to
-    release's up to the replicas of the failed release's (1 when none is known), the failed
-    release's own to zero. `mark_changed`: a rollback-to ReplicaSet that is already up still
+    release's up to the replicas of the failed release's (when none is up: their own, else 1),
+    the failed release's own to zero. `mark_changed`: a rollback-to ReplicaSet that is already up still
     counts as a change while a failed one is up too."""
     targets = {w.ref for w in result.target.workloads}
     if not any(_by_scale(model, ref) for ref in targets):
         return
     failed = [w.ref for w in result.current.workloads if w.ref not in targets and _by_scale(model, w.ref)]
-    desired = max([model.workloads[ref].replicas or 0 for ref in failed] or [1])
-    failed_still_up = any((model.workloads[ref].replicas or 0) > 0 for ref in failed)
+    failed_up = max([model.workloads[ref].replicas or 0 for ref in failed], default=0)
     for change in result.workloads:
         if _by_scale(model, change.ref):
-            change.to_replicas = desired
-            if mark_changed and failed_still_up:
+            # With no failed one up, a rollback-to ReplicaSet keeps its own scale (never scaled to zero).
+            change.to_replicas = failed_up or model.workloads[change.ref].replicas or 1
+            if mark_changed and failed_up:
                 change.unchanged = False
     result.scale_down = []
     for ref in failed:
