@@ -91,3 +91,9 @@ def test_pure_modules_import_neither_kubernetes_nor_click(name):
              "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'click'}))\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", sorted(set(module_names()) - {
+    "kubectl_harness_rollback.cli", "kubectl_harness_rollback.connection", "kubectl_harness_rollback.completion"}))
+def test_only_the_command_line_imports_click(name):
+    assert "click" not in {m.split(".")[0] for m in imported_modules(name)}
