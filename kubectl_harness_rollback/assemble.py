@@ -1,6 +1,6 @@
 """Join what was read from the cluster into one ReleaseModel (pure: objects in, model out).
 
-PRODUCT.md §3: when several sources describe the same release, the release history (legacy
+When several sources describe the same release, the release history (legacy
 or declarative) decides the status and the revision numbers; the annotations on workloads and
 ReplicaSets add the identity. Without any history, releases come from the annotations alone,
 and without those, from Kubernetes' own revisions.
@@ -12,18 +12,13 @@ from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import declarative, history_codec
 from kubectl_harness_rollback.model import (
-    HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status,
     WorkloadRef, WorkloadState,
 )
 
-WORKFLOW_ID = "harness.io/workflow-id"
-SERVICE_ID = "harness.io/service"
-INFRA_ID = "harness.io/infra"
-CLUSTER_NAME = "harness.io/cluster-name"
-RELEASE_NUMBER = "harness.io/release-number"
-RELEASE_STATUS = "harness.io/release-status"
-RELEASE_NAME_LABEL = "harness.io/release-name"
-COLOR_LABEL = "harness.io/color"
+from kubectl_harness_rollback.harness_names import (
+    CLUSTER_NAME, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, WORKFLOW_ID,
+)
 
 
 @dataclass
@@ -78,7 +73,7 @@ def _releases_from_revisions(workloads: dict[WorkloadRef, WorkloadState]) -> lis
             number = int(number_text) if number_text.isdigit() else revision.number
             status = Status.parse(notes[RELEASE_STATUS]) if notes.get(RELEASE_STATUS) in {
                 s.value for s in Status} else None
-            source = "annotations" if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else "revisions"
+            source = Source.ANNOTATIONS if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else Source.REVISIONS
             release = by_number.setdefault(number, Release(number, status, [], source,
                                                            identity_from_annotations(notes, state.ref.namespace)))
             release.workloads.append(ReleaseWorkload(state.ref, revision.number))

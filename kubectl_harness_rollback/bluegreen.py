@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.harness_names import COLOR_LABEL, PRIMARY_SERVICE_ANNOTATION, STAGE_SERVICE_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, Status, WorkloadRef, WorkloadState
 
-COLOR = "harness.io/color"
-PRIMARY_ANNOTATION = "harness.io/primary-service"
-STAGE_ANNOTATION = "harness.io/stage-service"
+COLOR = COLOR_LABEL
+PRIMARY_ANNOTATION = PRIMARY_SERVICE_ANNOTATION
+STAGE_ANNOTATION = STAGE_SERVICE_ANNOTATION
 COLORS = ("blue", "green")
 
 

@@ -1,4 +1,4 @@
-"""What a rollback records, as Harness does, plus an audit trail (PRODUCT.md §5).
+"""What a rollback records, as Harness does, plus an audit trail.
 
 - the current release becomes Failed;
 - the rollback-to release's stored revision becomes the number Kubernetes gave the restored
@@ -16,11 +16,13 @@ from datetime import datetime, timezone
 
 from kubernetes.client.exceptions import ApiException
 
-from kubectl_harness_rollback import history_codec
-from kubectl_harness_rollback.declarative import LABEL_BG_ENVIRONMENT, LABEL_STATUS
+from kubectl_harness_rollback import history_codec, outcome
+from kubectl_harness_rollback.harness_names import (
+    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION, SECRET_NAME_PREFIX,
+)
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
-from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, HistoryStore, ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
 
 COMPONENT = "kubectl-harness_rollback"
@@ -95,24 +97,25 @@ def write_history(kube, store: HistoryStore, doc: dict, dry_run: DryRun, context
 
 
 def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: dict[WorkloadRef, int],
-                         dry_run: DryRun) -> str | None:
-    """Record the rollback in the legacy history; returns what was done, in words (None: the
-    history needed no change, e.g. every release involved is declarative)."""
+                         dry_run: DryRun) -> dict | None:
+    """Record the rollback in the legacy history; returns what was done as an outcome item (None:
+    the history needed no change, e.g. every release involved is declarative)."""
     store = model.history_store
     doc = updated_history_doc(store.document, plan, new_revisions)
     if doc == store.document:
         return None
     write_history(kube, store, doc, dry_run, "the rollback was done")
-    done = []
+    changes: list[dict] = []
     if plan.traffic is not None:
-        done += [f"release {r.number} bgEnvironment {env}" for r, env in plan.traffic.environments if r.is_legacy]
+        changes += [{"release": r.number, "bgEnvironment": env} for r, env in plan.traffic.environments
+                    if r.is_legacy]
     else:
         if plan.current.is_legacy:
-            done.append(f"release {plan.current.number} marked Failed")
-        moved = [f"{ref} revision {n}" for ref, n in sorted(new_revisions.items()) if n is not None]
-        if moved and plan.target.is_legacy:
-            done.append(f"release {plan.target.number} now records {', '.join(moved)}")
-    return f"{store.kind.lower()}/{store.name}: " + "; ".join(done)
+            changes.append({"release": plan.current.number, "status": Status.FAILED.value})
+        if plan.target.is_legacy:
+            changes += [{"release": plan.target.number, "kind": ref.kind, "name": ref.name, "revision": n}
+                        for ref, n in sorted(new_revisions.items()) if n is not None]
+    return outcome.history_updated(store.kind, store.name, changes)
 
 
 def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef, int]) -> list[str]:
@@ -134,27 +137,27 @@ def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef
 
 
 def _release_secret(model: ReleaseModel, number: int) -> str:
-    return f"harness.release.{model.release_name}.{number}"
+    return f"{SECRET_NAME_PREFIX}{model.release_name}.{number}"
 
 
-def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> str | None:
+def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> dict | None:
     """Declarative releases keep their status in the release Secret's `status` label."""
     if not plan.current.is_declarative or plan.current.status == Status.FAILED:
         return None
     return _label_release_secret(kube, model, plan.current.number, {LABEL_STATUS: Status.FAILED.value}, dry_run)
 
 
-def label_declarative_environments(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> list[str]:
+def label_declarative_environments(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> list[dict]:
     """Blue/green swap bookkeeping of declarative releases: the harness.io/bg-environment label."""
     return [_label_release_secret(kube, model, release.number, {LABEL_BG_ENVIRONMENT: environment}, dry_run)
             for release, environment in plan.traffic.environments if release.is_declarative]
 
 
-def _label_release_secret(kube, model: ReleaseModel, number: int, labels: dict[str, str], dry_run: DryRun) -> str:
+def _label_release_secret(kube, model: ReleaseModel, number: int, labels: dict[str, str], dry_run: DryRun) -> dict:
     name = _release_secret(model, number)
     kube.call(kube.core.patch_namespaced_secret, name, model.namespace, {"metadata": {"labels": labels}},
               **dry_run.api_kwargs())
-    return f"secret/{name}: " + ", ".join(f"{key} {value}" for key, value in labels.items())
+    return outcome.labelled("Secret", name, labels)
 
 
 def record_event(kube, namespace: str, name: str, kind: str, api_version: str, uid: str, message: str, at: str,

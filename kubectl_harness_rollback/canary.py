@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kubernetes.client.exceptions import ApiException
 
+from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
@@ -76,7 +77,7 @@ def in_order(refs: list[WorkloadRef]) -> list[WorkloadRef]:
     return sorted(refs, key=lambda ref: (ref.kind in RESTORABLE_KINDS, ref))
 
 
-def delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> str:
+def delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> dict:
     """Delete one canary object, only if it is still the object that was read."""
     if ref.kind in RESTORABLE_KINDS:
         precondition = {"resourceVersion": model.workloads[ref].resource_version}
@@ -94,4 +95,4 @@ def delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> str:
                            "command again to re-plan") from None
         if exc.status != 404:
             raise
-    return f"{ref}: deleted (canary of the failed release)"
+    return outcome.deleted(ref)

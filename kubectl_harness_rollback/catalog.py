@@ -9,7 +9,9 @@ from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.reader import ensure_namespace, forbidden
 
-HISTORY_KEY = "releaseHistory"
+from kubectl_harness_rollback.harness_names import (
+    HISTORY_KEY, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+)
 
 
 def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
@@ -50,15 +52,15 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
     for secret in secrets:
         meta = secret["metadata"]
         labels = meta.get("labels") or {}
-        if labels.get("owner") != "harness" or "release" not in labels:
+        if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE or LABEL_RELEASE not in labels:
             continue
-        entry = row(meta["namespace"], labels["release"])
+        entry = row(meta["namespace"], labels[LABEL_RELEASE])
         try:
-            number = int(labels.get("release-number", ""))
+            number = int(labels.get(LABEL_RELEASE_NUMBER, ""))
         except ValueError:
             continue
         if entry["source"] in ("annotations", "declarative") and (entry["latest"] or 0) < number:
-            entry["latest"], entry["status"], entry["source"] = number, labels.get("status"), "declarative"
+            entry["latest"], entry["status"], entry["source"] = number, labels.get(LABEL_STATUS), "declarative"
     for entry in rows.values():
         entry["workloads"].sort()
     return [rows[key] for key in sorted(rows)]

@@ -1,4 +1,5 @@
-"""The command line: thin click commands that resolve options, call the library, render.
+"""The command line: thin click commands that parse their options, call commands.py, render
+the result (render.py) and leave the exit code to main().
 
 Nothing here imports the kubernetes package at module level: `--help` and `version` must
 answer instantly, so the client is imported the first time a command asks for the cluster.
@@ -13,60 +14,15 @@ from typing import Any, Callable
 import click
 
 from kubectl_harness_rollback import __version__
+from kubectl_harness_rollback import completion as _completion
 from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
+from kubectl_harness_rollback.connection import collect as _collect_connection
+from kubectl_harness_rollback.connection import connection_flags, connection_options
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
-from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.model import Match, Mode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-# kubectl accepts its connection flags before or after the subcommand; so do we. Each entry:
-# (flag declarations, ConnectionFlags field, click options).
-_CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
-    (("--kubeconfig",), "kubeconfig", {"metavar": "PATH", "help": "Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config)."}),
-    (("--context",), "context", {"metavar": "NAME", "help": "The kubeconfig context to use."}),
-    (("--cluster",), "cluster", {"metavar": "NAME", "help": "The kubeconfig cluster to use."}),
-    (("--user",), "user", {"metavar": "NAME", "help": "The kubeconfig user to use."}),
-    (("-n", "--namespace"), "namespace", {"metavar": "NS", "help": "The namespace (else the context's, else default)."}),
-    (("-s", "--server"), "server", {"metavar": "URL", "help": "The address of the API server."}),
-    (("--token",), "token", {"metavar": "TOKEN", "help": "Bearer token for the API server."}),
-    (("--certificate-authority",), "certificate_authority", {"metavar": "PATH", "help": "A CA certificate file."}),
-    (("--insecure-skip-tls-verify",), "insecure_skip_tls_verify", {"is_flag": True, "default": None, "help": "Do not verify the server's certificate."}),
-    (("--as",), "impersonate", {"metavar": "USER", "help": "Username to impersonate."}),
-    (("--as-group",), "impersonate_groups", {"metavar": "GROUP", "multiple": True, "help": "Group to impersonate (repeatable)."}),
-    (("--request-timeout",), "request_timeout", {"metavar": "DURATION", "help": "Timeout of one API request, e.g. 1m (default 30s; 0: none)."}),
-]
-
-
-def connection_options(command: Callable) -> Callable:
-    """Add kubectl's connection flags to a command or group."""
-    for declarations, field_name, extra in reversed(_CONNECTION_OPTIONS):
-        command = click.option(*declarations, field_name, **extra)(command)
-    return command
-
-
-def _collect_connection(ctx: click.Context, given: dict[str, Any]) -> None:
-    """Keep connection flags in ctx.obj; a flag after the subcommand overrides one before it."""
-    store = ctx.ensure_object(dict).setdefault("connection", {})
-    for _, field_name, _ in _CONNECTION_OPTIONS:
-        value = given.pop(field_name, None)
-        if value not in (None, ()):
-            store[field_name] = value
-
-
-def connection_flags(ctx: click.Context) -> ConnectionFlags:
-    """Validate the collected connection flags without any I/O."""
-    given = dict(ctx.ensure_object(dict).get("connection", {}))
-    if given.get("impersonate_groups") and not given.get("impersonate"):
-        raise UsageError("--as-group needs --as: name the user to impersonate too")
-    if "request_timeout" in given:
-        try:
-            given["request_timeout"] = parse_duration(given["request_timeout"])  # 0: no timeout
-        except ValueError as exc:
-            raise UsageError(f"--request-timeout: {exc}") from None
-    given["insecure_skip_tls_verify"] = bool(given.get("insecure_skip_tls_verify"))
-    given["impersonate_groups"] = tuple(given.get("impersonate_groups", ()))
-    return ConnectionFlags(**given)
 
 
 def cluster(ctx: click.Context):
@@ -123,9 +79,10 @@ def version(ctx: click.Context, **given: Any) -> None:
 
 
 def _selection_options(command: Callable) -> Callable:
-    """The options that choose the rollback-to release (PRODUCT.md §6)."""
+    """The options that choose the rollback-to release (README: Use, "Selection")."""
     for declarations, extra in reversed([
-        (("--match",), {"type": click.Choice(["workflow", "infra"]), "default": "workflow", "show_default": True,
+        (("--match",), {"type": click.Choice([m.value for m in Match]), "default": Match.WORKFLOW.value,
+                        "show_default": True,
                         "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
         (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
         (("--from-release",), {"type": click.IntRange(min=1), "metavar": "N", "shell_complete": complete_from_release,
@@ -134,7 +91,7 @@ def _selection_options(command: Callable) -> Callable:
         (("--to-release",), {"type": click.IntRange(min=1), "metavar": "N", "help": "Roll back to release N."}),
         (("--to-revision",), {"type": click.IntRange(min=0), "metavar": "N",
                               "help": "Roll back to Kubernetes revision N of the workload."}),
-        (("--mode",), {"type": click.Choice(["auto", "rolling", "blue-green", "canary"]), "default": "auto",
+        (("--mode",), {"type": click.Choice([m.value for m in Mode]), "default": Mode.AUTO.value,
                        "show_default": True, "help": "Deployment strategy of the release (auto detects it)."}),
     ]):
         command = click.option(*declarations, **extra)(command)
@@ -152,19 +109,17 @@ def _timeout(text: str) -> float:
 
 
 def _plan_options(selection: dict[str, Any]):
+    """PlanOptions validates the selection (once, for `plan` and `rollback`)."""
     from kubectl_harness_rollback.planner import PlanOptions
 
-    return PlanOptions(match=selection["match"], workflow_id=selection["workflow_id"],
-                       to_release=selection["to_release"], to_revision=selection["to_revision"],
-                       mode=selection["mode"], from_release=selection["from_release"])
+    return PlanOptions(**selection)
 
 
-def _read_model(ctx: click.Context, target: str):
-    from kubectl_harness_rollback.reader import Target, read_release
+def _target(text: str):
+    """TARGET, validated before any request."""
+    from kubectl_harness_rollback.reader import Target
 
-    parsed = Target.parse(target)  # validate before any request
-    kube = cluster(ctx)
-    return read_release(kube, kube.namespace, parsed)
+    return Target.parse(text)
 
 
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
@@ -184,20 +139,18 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
       kubectl harness-rollback list -A -o json
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import render
-    from kubectl_harness_rollback.catalog import read_catalog
+    from kubectl_harness_rollback import commands, render
 
-    kube = cluster(ctx)
-    rows, warnings = read_catalog(kube, None if all_namespaces else kube.namespace)
-    for warning in warnings:
+    result = commands.run_list(cluster(ctx), all_namespaces)
+    for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if output != "table":
-        click.echo(render.structured(rows, output), nl=False)
-    elif not rows:
-        where = "any namespace" if all_namespaces else f"namespace {kube.namespace}"
+        click.echo(render.structured(result.rows, output), nl=False)
+    elif not result.rows:
+        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
         click.echo(f"No releases found in {where}.", err=True)
     else:
-        click.echo(render.list_table(rows, all_namespaces), nl=False)
+        click.echo(render.list_table(result.rows, all_namespaces), nl=False)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -218,10 +171,10 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
       kubectl harness-rollback history deployment/web -n shop -o wide
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import render
-    from kubectl_harness_rollback.views import history_view
+    from kubectl_harness_rollback import commands, render
 
-    rows = history_view(_read_model(ctx, target))
+    parsed = _target(target)
+    rows = commands.run_history(cluster(ctx), parsed)
     if output in ("json", "yaml"):
         click.echo(render.structured(rows, output), nl=False)
     else:
@@ -246,18 +199,14 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import render
-    from kubectl_harness_rollback.planner import plan as decide
-    from kubectl_harness_rollback.views import plan_view
+    from kubectl_harness_rollback import commands, render
 
-    options = _plan_options(selection)
-    if options.to_release is not None and options.to_revision is not None:
-        raise UsageError("--to-release and --to-revision cannot be used together")
-    result = decide(_read_model(ctx, target), options)
-    view = plan_view(result)
-    click.echo(render.structured(view, output) if output != "table" else render.plan_text(view), nl=False)
-    if not result.eligible:
-        raise NoEligibleRelease(result.reason)
+    options, parsed = _plan_options(selection), _target(target)
+    planned = commands.run_plan(cluster(ctx), parsed, options)
+    click.echo(render.structured(planned.view, output) if output != "table" else render.plan_text(planned.view),
+               nl=False)
+    if not planned.eligible:
+        raise NoEligibleRelease(planned.plan.reason)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -289,51 +238,34 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
+    from kubectl_harness_rollback import commands, render
     from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.executor import RollbackOptions
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
-    options = _plan_options(selection)
-    if options.to_release is not None and options.to_revision is not None:
-        raise UsageError("--to-release and --to-revision cannot be used together")
-
-    from kubectl_harness_rollback import render
-    from kubectl_harness_rollback.executor import RollbackOptions, carry_out
-    from kubectl_harness_rollback.planner import plan as decide
-    from kubectl_harness_rollback.reader import Target, read_release
-    from kubectl_harness_rollback.views import outcome_view, plan_view
-
-    parsed = Target.parse(target)
+    options, parsed = _plan_options(selection), _target(target)
     kube = cluster(ctx)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
-    kube.deadline = time.monotonic() + seconds
-    model = read_release(kube, kube.namespace, parsed)
-    result = decide(model, options)
-    view = plan_view(result)
+    deadline = time.monotonic() + seconds
+    planned = commands.run_plan(kube, parsed, options, deadline)
     if output == "table":
-        click.echo(render.plan_text(view), nl=False)
-    if not result.eligible:
+        click.echo(render.plan_text(planned.view), nl=False)
+    if not planned.eligible:
         if output != "table":
-            click.echo(render.structured({"plan": view, "outcome": None}, output), nl=False)
-        raise NoEligibleRelease(result.reason)
+            click.echo(render.structured({"plan": planned.view, "outcome": None}, output), nl=False)
+        raise NoEligibleRelease(planned.plan.reason)
 
     def progress(line: str) -> None:
         click.echo(line, err=True)
 
-    def show(outcome) -> None:
-        done = outcome_view(result, outcome, mode.value)
-        click.echo(render.structured({"plan": view, "outcome": done}, output) if output != "table"
-                   else render.outcome_text(done), nl=False)
-
-    try:
-        outcome = carry_out(kube, model, result, RollbackOptions(mode, wait, seconds, scale_down_stage, kube.deadline),
-                            progress)
-    except PluginError as exc:
-        # After the first write (a timeout, someone else's change, an error), what was done is
-        # still printed in the requested format — a pipeline parsing -o json needs it most then.
-        if getattr(exc, "outcome", None) is not None:
-            show(exc.outcome)
-        raise
-    show(outcome)
+    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline),
+                                   progress)
+    # After the first write (a timeout, someone else's change, an error), what was done is still
+    # printed in the requested format — a pipeline parsing -o json needs it most then.
+    click.echo(render.structured({"plan": planned.view, "outcome": result.view}, output) if output != "table"
+               else render.outcome_text(result.view), nl=False)
+    if result.error is not None:
+        raise result.error
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -369,24 +301,18 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
           --workflow-id deploy-web --service-id web --infra-id prod --cluster-name eu-1
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import recorder
+    from kubectl_harness_rollback import commands, render
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.model import Status
-    from kubectl_harness_rollback.reader import Target
+    from kubectl_harness_rollback.recorder import RecordRequest
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
-    parsed = Target.parse(target)
-    request = recorder.RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
-    default_name = release_name or (f"release-{infra_id}" if infra_id else parsed.name)
-    result = recorder.record(cluster(ctx), parsed, request, default_name, seconds, mode)
-    if mode is DryRun.CLIENT:
-        click.echo(f"would record release {result.number} of {result.release_name} as {status} (dry run)")
-        return
-    verb = "recorded" if result.created else "updated"
-    revisions_text = ", ".join(f"{ref} revision {n}" for ref, n in sorted(result.revisions.items()))
-    click.echo(f"{verb} release {result.number} of {result.release_name} as {status} in {result.where}: "
-               f"{revisions_text}" + (" (server dry run: nothing stored)" if mode is DryRun.SERVER else ""))
-    click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)
+    parsed = _target(target)
+    request = RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
+    result = commands.run_record(cluster(ctx), parsed, request, release_name, seconds, mode)
+    click.echo(render.recorded_text(result, status, mode.value), nl=False)
+    if mode is not DryRun.CLIENT:
+        click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -406,9 +332,7 @@ def completion(ctx: click.Context, shell: str, **given: Any) -> None:
       kubectl harness-rollback completion fish > ~/.config/fish/completions/kubectl-harness_rollback.fish
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.completion import completion_script
-
-    click.echo(completion_script(shell), nl=False)
+    click.echo(_completion.completion_script(cli, shell), nl=False)
 
 
 def _offline_namespace(ctx: click.Context) -> str:
@@ -451,6 +375,11 @@ def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) ->
     from kubectl_harness_rollback.rbac import manifest
 
     click.echo(render.structured(manifest(_offline_namespace(ctx), all_namespaces), output), nl=False)
+
+
+def kubectl_complete_main(argv: list[str] | None = None) -> None:
+    """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion."""
+    _completion.kubectl_complete(cli, argv)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,17 +11,20 @@ Two ways in, one click machinery behind them:
 
 Completion runs on every key press, so it never prints a traceback, and a cluster that does not
 answer yields no candidates after a short timeout rather than a hung shell. Nothing heavy is
-imported at module level: cli.py imports this module for `shell_complete=`.
+imported at module level: cli.py imports this module for `shell_complete=`. The root command
+comes in as a parameter (`root`), so this module never imports cli.py.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import warnings
 
 import click
 from click.shell_completion import CompletionItem
+
+from kubectl_harness_rollback.connection import flags_on_the_line
+from kubectl_harness_rollback.errors import UsageError
 
 PROG_NAME = "kubectl-harness_rollback"
 # click derives "_KUBECTL HARNESS_ROLLBACK_COMPLETE" from the prog name the CLI shows ("kubectl
@@ -57,7 +60,7 @@ def complete_release_names(ctx: click.Context, param: click.Parameter, incomplet
 def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
     from kubectl_harness_rollback import catalog, client
 
-    kube = client.connect(_connection_flags(ctx))
+    kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
     if "/" in incomplete:
         return _workloads(kube, incomplete)
     rows, _ = catalog.read_catalog(kube, kube.namespace)
@@ -76,7 +79,7 @@ def complete_from_release(ctx: click.Context, param: click.Parameter, incomplete
             # An option still waiting for its value stops click's parse before TARGET is bound:
             # TARGET is then the first argument left over.
             target = ctx.params.get("target") or next(iter(ctx.args), None)
-            kube = client.connect(_connection_flags(ctx))
+            kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
             current = read_release(kube, kube.namespace, Target.parse(target)).current
     except Exception:  # noqa: BLE001 - completion must never fail loudly
         return []
@@ -101,48 +104,23 @@ def _workloads(kube, incomplete: str) -> list[CompletionItem]:
     return [CompletionItem(f"{kind}/{name}") for name in names if name.startswith(prefix)]
 
 
-def _connection_flags(ctx: click.Context):
-    """The connection flags typed so far, wherever they stand on the line.
-
-    While completing, click parses the line without running any command callback, so the
-    flags were never gathered into ctx.obj: gather them here the way the commands do,
-    outermost first (a flag after the subcommand overrides one before it).
-    """
-    from kubectl_harness_rollback import cli
-
-    chain = []
-    node: click.Context | None = ctx
-    while node is not None:
-        chain.append(node)
-        node = node.parent
-    for node in reversed(chain):
-        cli._collect_connection(node, dict(node.params))
-    flags = cli.connection_flags(ctx)
-    return dataclasses.replace(flags, request_timeout=flags.request_timeout or REQUEST_TIMEOUT)
-
-
-def completion_script(shell: str) -> str:
-    """click's completion script for `kubectl-harness_rollback` in bash, zsh or fish."""
+def completion_script(root: click.Command, shell: str) -> str:
+    """click's completion script for `kubectl-harness_rollback` (the command `root`) in bash, zsh or fish."""
     from click.shell_completion import get_completion_class
-
-    from kubectl_harness_rollback.cli import cli
-    from kubectl_harness_rollback.errors import UsageError
 
     completer = get_completion_class(shell) if shell in SHELLS else None
     if completer is None:
         raise UsageError(f"unsupported shell '{shell}': use one of {', '.join(SHELLS)}")
-    return completer(cli, {}, PROG_NAME, COMPLETE_VAR).source()
+    return completer(root, {}, PROG_NAME, COMPLETE_VAR).source()
 
 
-def complete(args: list[str], incomplete: str) -> tuple[list[CompletionItem], int]:
-    """Candidates and Cobra directive for a command line (without the program name)."""
+def complete(root: click.Command, args: list[str], incomplete: str) -> tuple[list[CompletionItem], int]:
+    """Candidates and Cobra directive for a command line of `root` (without the program name)."""
     # The two private helpers are what click's own ShellComplete.get_completions calls (8.0+);
     # we need the object being completed as well as its candidates, to choose the directive.
     from click.shell_completion import _resolve_context, _resolve_incomplete
 
-    from kubectl_harness_rollback.cli import cli
-
-    ctx = _resolve_context(cli, {}, PROG_NAME, list(args))
+    ctx = _resolve_context(root, {}, PROG_NAME, list(args))
     target, incomplete = _resolve_incomplete(ctx, list(args), incomplete)
     items = target.shell_complete(ctx, incomplete)
     return items, _directive(target, items)
@@ -168,8 +146,9 @@ def cobra_output(items: list[CompletionItem], directive: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kubectl_complete_main(argv: list[str] | None = None) -> None:
-    """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion.
+def kubectl_complete(root: click.Command, argv: list[str] | None = None) -> None:
+    """What `kubectl_complete-harness_rollback` (cli.kubectl_complete_main) does for kubectl's
+    plugin completion.
 
     kubectl passes the words after `kubectl harness-rollback`, the last one being the word
     under completion (empty when a new word starts). A leading `__complete`, as a Cobra
@@ -182,7 +161,7 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            items, directive = complete(words, incomplete)
+            items, directive = complete(root, words, incomplete)
     except Exception:  # noqa: BLE001 - a broken line gets no candidates, not a traceback
         items, directive = [], DIRECTIVE_ERROR
     sys.stdout.write(cobra_output(items, directive))

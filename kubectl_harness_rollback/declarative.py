@@ -1,4 +1,4 @@
-"""Harness declarative-rollback release Secrets (PRODUCT.md §3.2): one Secret per release.
+"""Harness declarative-rollback release Secrets: one Secret per release.
 
 The Secret (type `harness.io/release/v2`, name `harness.release.<release name>.<N>`) says in its
 labels which release it is and how it ended, in its annotations who deployed it, and in
@@ -15,19 +15,14 @@ from dataclasses import dataclass
 
 from .errors import CorruptHistory
 from .history_codec import GZIP_MAGIC, gunzip, load_yaml, unbase64, utf8
-from .model import Identity, InfraMapping, Release, ReleaseWorkload, Status, WorkloadRef
+from .model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
 from .workloads.common import template_images
 
-RELEASE_SECRET_TYPE = "harness.io/release/v2"
-SECRET_NAME_PREFIX = "harness.release."
-RELEASE_KEY = "release"
-LABEL_RELEASE = "release"
-LABEL_RELEASE_NUMBER = "release-number"
-LABEL_STATUS = "status"
-LABEL_COLOR = "color"
-LABEL_BG_ENVIRONMENT = "harness.io/bg-environment"
-ANNOTATION_SERVICE = "harness.io/service"
-ANNOTATION_INFRA = "harness.io/infra"
+from .harness_names import (
+    LABEL_BG_ENVIRONMENT, LABEL_COLOR, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_KEY, SECRET_NAME_PREFIX,
+)
+from .harness_names import INFRA_ID as ANNOTATION_INFRA
+from .harness_names import SERVICE_ID as ANNOTATION_SERVICE
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 _NUMBER = re.compile(r"[0-9]{1,18}")  # bounded: int() refuses strings over 4300 digits
 
@@ -50,7 +45,7 @@ def parse_release_secret(name: str, namespace: str, labels: dict | None, annotat
         number=_number(name, namespace, labels.get(LABEL_RELEASE_NUMBER)),
         status=_status(name, namespace, labels.get(LABEL_STATUS)),
         workloads=[ReleaseWorkload(ref, None) for ref in _workload_refs(manifests, namespace)],
-        source="declarative",
+        source=Source.DECLARATIVE,
         # The Secret records no Workflow Id (FirstGen's), and no cluster name: annotations add those.
         identity=Identity(workflow_id=None, infra=InfraMapping(
             service_id=annotations.get(ANNOTATION_SERVICE) or None,

@@ -1,4 +1,4 @@
-"""Typed errors. Each carries the exit code of PRODUCT.md §6; cli.main() is the one
+"""Typed errors. Each carries its exit code (README: Exit codes); cli.main() is the one
 place that turns them into a message on stderr and a process exit status."""
 
 

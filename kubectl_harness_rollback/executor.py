@@ -1,4 +1,4 @@
-"""Carry out a Plan: checks, writes, wait, bookkeeping (PRODUCT.md §5).
+"""Carry out a Plan: checks, writes, wait, bookkeeping.
 
 The order matters to a user at 3 a.m.:
 1. every check that can stop the rollback runs before the first write;
@@ -14,17 +14,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight
+from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotSteady, PluginError, RolloutFailed
-from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
+from kubectl_harness_rollback.outcome import Outcome
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
+from kubectl_harness_rollback.render import outcome_item_text
 from kubectl_harness_rollback.workloads.common import template_images
 
 POLL_SECONDS = 1.0
@@ -42,16 +46,6 @@ class RollbackOptions:
 
 
 @dataclass
-class Outcome:
-    """What the rollback did, for the renderer and the exit code."""
-
-    written: list[str] = field(default_factory=list)  # "deployment/web: template of revision 2"
-    new_revisions: dict[WorkloadRef, int] = field(default_factory=dict)
-    recorded: list[str] = field(default_factory=list)  # bookkeeping, in words
-    steady: bool | None = None  # None: not waited for
-
-
-@dataclass
 class Clock:
     """The outside world's time, injected so tests can pass their own."""
 
@@ -60,27 +54,16 @@ class Clock:
     sleep: Callable[[float], None] = time.sleep
 
 
-def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> str:
-    body = adapters.adapter_for(change.ref.kind).rollback_patch(model.workloads[change.ref], change.source, audit)
+def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> list[dict]:
+    """Carry out one planned change through its kind's adapter; [] when there is nothing to write."""
+    state = model.workloads.get(change.ref)
+    body = adapters.adapter_for(change.ref.kind).restore(state, change, audit) if state is not None else None
+    if body is None:
+        return []
     adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
-    return f"{change.ref}: restored the template of revision {change.to_revision} ({', '.join(change.to_images)})"
-
-
-def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, str], dry_run: DryRun) -> list[str]:
-    """Bare ReplicaSets: the rollback-to ones up to the failed ones' replicas, the failed ones to zero."""
-    adapter = adapters.adapter_for("ReplicaSet")
-    targets = [w.ref for w in plan.target.workloads if w.ref.kind == "ReplicaSet"]
-    failed = [w.ref for w in plan.current.workloads if w.ref.kind == "ReplicaSet" and w.ref not in targets]
-    desired = max([model.workloads[ref].replicas or 0 for ref in failed if ref in model.workloads] or [1])
-    done = []
-    for ref, replicas in [(ref, desired) for ref in targets] + [(ref, 0) for ref in failed]:
-        state = model.workloads.get(ref)
-        if state is None or state.replicas == replicas:
-            continue
-        body = adapter.scale_patch(state, replicas, audit)
-        adapters.patch_guarded(kube, ref, body, dry_run.api_kwargs())
-        done.append(f"{ref}: scaled to {replicas}")
-    return done
+    if change.to_replicas is not None:
+        return [outcome_items.scaled(change.ref, change.to_replicas)]
+    return [outcome_items.restored(change.ref, change.to_revision, change.to_images)]
 
 
 WRITTEN_STILL_ROLLING = ("the rollback was written: watch it with 'kubectl rollout status' or run again with "
@@ -164,7 +147,9 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
 
 
 def _watch_command(plan: Plan) -> str:
-    refs = [c.ref for c in plan.workloads if c.ref.kind != "ReplicaSet"] or [w.ref for w in plan.target.workloads]
+    # `kubectl rollout status` knows no kind without revisions (a bare ReplicaSet).
+    refs = [c.ref for c in plan.workloads if adapters.adapter_for(c.ref.kind).has_revisions] or [
+        w.ref for w in plan.target.workloads]
     return " && ".join(f"kubectl rollout status {ref} -n {ref.namespace}" for ref in refs) or "kubectl get all"
 
 
@@ -177,7 +162,7 @@ def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
     """The error, saying what was already written and how to finish when anything was."""
     error = translate(exc)
     if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
-        done = "; ".join(outcome.written)
+        done = "; ".join(map(outcome_item_text, outcome.written))
         error = type(error)(f"{error}; already written before it failed: {done}; run the same command again to "
                             "finish (it completes what is missing)")
     return _with_outcome(error, outcome)
@@ -191,26 +176,26 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     at = bookkeeping.now_iso(clock.now)
     audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
 
-    def wrote(lines: list[str]) -> None:
-        for line in lines:
-            outcome.written.append(line)
-            progress(line + (" (server dry run)" if options.dry_run is DryRun.SERVER else ""))
+    def wrote(items: list[dict]) -> None:
+        for item in items:
+            outcome.written.append(item)
+            progress(outcome_item_text(item) + (" (server dry run)" if options.dry_run is DryRun.SERVER else ""))
 
     for ref in canary.in_order(plan.deletions):
         wrote([canary.delete(kube, model, ref, options.dry_run)])
+    # Templates first (by re-applying a declarative release's manifest, else from revisions), then
+    # the scales: the rollback-to workloads up before the failed ones go to zero.
+    restored = [] if plan.target.is_declarative and changes else [c for c in changes if c.to_replicas is None]
     if plan.target.is_declarative and changes:
         wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
-    else:
-        for change in changes:
-            if change.ref.kind != "ReplicaSet":
-                wrote([_write(kube, change, model, audit, options.dry_run)])
-    if any(w.ref.kind == "ReplicaSet" for w in plan.target.workloads):
-        wrote(_scale_replica_sets(kube, model, plan, audit, options.dry_run))
+    scaled = [c for c in plan.workloads if c.to_replicas is not None] + plan.scale_down
+    for change in restored + scaled:
+        wrote(_write(kube, change, model, audit, options.dry_run))
     if options.dry_run is DryRun.SERVER:
         return
 
     deadline = options.deadline
-    refs = [c.ref for c in changes if c.ref.kind != "ReplicaSet" or c.ref in model.workloads]
+    refs = [c.ref for c in changes if c.ref in model.workloads or adapters.adapter_for(c.ref.kind).has_revisions]
     seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress)
     for ref, obj in seen.items():
         number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)
@@ -228,7 +213,7 @@ def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[Workl
     the wait is not a successful rollback, whatever the controller says."""
     for change in plan.workloads:
         obj = steady.get(change.ref)
-        if obj is None or change.ref.kind == "ReplicaSet":
+        if obj is None or change.to_replicas is not None:
             continue
         images = template_images((obj.get("spec") or {}).get("template"))
         revision = adapters.adapter_for(change.ref.kind).current_revision(kube, change.ref.namespace, obj)
@@ -252,14 +237,14 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
                  f"{', '.join(lagging)} did not record it yet: recording it now")
         if plan.target.is_declarative and plan.reapply:
             # Server-side apply is idempotent: the rest of a release applied half-way comes back too.
-            for line in manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run):
-                outcome.written.append(line)
-                progress(line)
+            for item in manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run):
+                outcome.written.append(item)
+                progress(outcome_item_text(item))
         # The run that restored the workloads left no Event either (it stopped before, or lost a
         # race for the history to this run): this one leaves the audit trail.
         seen = {c.ref: model.workloads[c.ref].raw for c in plan.workloads if c.ref in model.workloads}
         _record(kube, model, plan, outcome, seen, bookkeeping.now_iso(clock.now), options.dry_run, revisions)
-    refs = [c.ref for c in plan.workloads if c.ref in model.workloads and c.ref.kind != "ReplicaSet"]
+    refs = [c.ref for c in plan.workloads if c.ref in model.workloads and model.workloads[c.ref].has_revisions]
     if options.wait and refs and options.dry_run is not DryRun.SERVER:
         progress("already rolled back: waiting until every workload is steady")
         _poll(kube, refs, _rollout_status(plan), options.deadline, clock, progress)
@@ -308,7 +293,7 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
     if traffic.scale_up_to:
         scaled_up = _traffic.scale(kube, model, traffic.back_workload, traffic.scale_up_to, options.dry_run)
         outcome.written.append(scaled_up)
-        progress(scaled_up)
+        progress(outcome_item_text(scaled_up))
     unmoved = (f"no Service was moved: service/{traffic.primary.name} still routes "
                f"{traffic.failed_color or 'where it did'}")
     try:
@@ -330,7 +315,7 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         raise
     if options.scale_down_stage and traffic.failed_workload is not None:
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
-        progress(outcome.written[-1])
+        progress(outcome_item_text(outcome.written[-1]))
     if options.dry_run is DryRun.SERVER:
         return
     _record_swap(kube, model, plan, outcome, options.dry_run)
@@ -338,7 +323,7 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
                f"{plan.target.number}: service/{traffic.primary.name} routes {traffic.back_color} again")
     bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
                              message, at, options.dry_run)
-    outcome.recorded.append(f"event on service/{traffic.primary.name}: RolledBack")
+    outcome.recorded.append(outcome_items.event("Service", traffic.primary.name))
     outcome.steady = True
 
 
@@ -354,11 +339,12 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)
         new = outcome.new_revisions.get(ref)
-        to = f"release {plan.target.number}" if plan.target.number is not None else f"revision {change.to_revision}"
+        to = (f"revision {change.to_revision}" if isinstance(plan.target, UnrecordedRevision)
+              else f"release {plan.target.number}")
         message = (f"Rolled back {plan.release_name} from release {plan.current.number} to {to}: "
                    f"{ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")
                    + f", images {', '.join(change.to_images)}")
         bookkeeping.record_event(kube, model.namespace, ref.name, ref.kind, "apps/v1", obj["metadata"]["uid"],
                                  message, at, dry_run)
-        outcome.recorded.append(f"event on {ref}: RolledBack")
+        outcome.recorded.append(outcome_items.event(ref.kind, ref.name))

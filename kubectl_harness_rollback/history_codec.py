@@ -1,4 +1,4 @@
-"""Harness's legacy release history (PRODUCT.md §3.1): decode it, turn it into releases, edit it,
+"""Harness's legacy release history: decode it, turn it into releases, edit it,
 and encode it back in exactly the encoding it was read in.
 
 One ConfigMap or Secret per release name holds the key `releaseHistory`: YAML, gzip-compressed
@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import yaml
 
 from .errors import CorruptHistory
-from .model import Release, ReleaseWorkload, Status, WorkloadRef
+from .model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
-HISTORY_KEY = "releaseHistory"
-COMPRESSED_KEY = "isReleaseHistoryCompressed"
+from .harness_names import COMPRESSED_KEY, HISTORY_KEY  # noqa: F401 - re-exported
 GZIP_MAGIC = b"\x1f\x8b"
 SECRET_COMPRESSED_FLAG = b"\x01"  # Harness writes the single byte 1 into a Secret
 CONFIGMAP_COMPRESSED_FLAG = "true"
@@ -330,7 +329,8 @@ def _release(item: object, position: int, where: _Source, namespace: str) -> Rel
         number=number,
         status=status,
         workloads=_workloads(item, number, where, namespace),
-        source=where.label,
+        source=Source.LEGACY,
+        store=where.label,
         resources=_resources(item.get("resources"), namespace),
         bg_environment=bg_environment if isinstance(bg_environment, str) and bg_environment else None,
     )

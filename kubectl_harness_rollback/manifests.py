@@ -1,4 +1,4 @@
-"""Re-apply a declarative release's stored manifest with server-side apply (PRODUCT.md §5).
+"""Re-apply a declarative release's stored manifest with server-side apply (README: Use, "What it restores").
 
 Only what reapply_scope allows is applied, into the release's namespace: the planner has
 already refused a release holding anything else, and this module refuses it again (and
@@ -9,16 +9,17 @@ with dryRun=All first, so that what the API server refuses stops the rollback be
 
 from __future__ import annotations
 
+from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, reapply_scope
 
 FIELD_MANAGER = "kubectl-harness_rollback"
 
 
-def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun) -> list[str]:
+def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun) -> list[dict]:
     """Server-side apply every resource of the release into `namespace`, taking ownership of
-    conflicting fields (the release being restored is the truth). Returns what was applied, in
-    words: kind/name only, never content (a release holds Secrets)."""
+    conflicting fields (the release being restored is the truth). Returns what was applied as
+    outcome items: kind/name only, never content (a release holds Secrets)."""
     from kubernetes.dynamic import DynamicClient
 
     objects = reapply_scope(documents, namespace)  # raises before any write
@@ -36,4 +37,4 @@ def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun) -> lis
         for obj, api, body in resolved:
             dynamic.server_side_apply(api, body=body, name=obj.name, namespace=namespace,
                                       field_manager=FIELD_MANAGER, force_conflicts=True, **mode.api_kwargs())
-    return [f"{obj}: re-applied from the stored manifest" for obj, _, _ in resolved]
+    return [outcome.reapplied(obj.kind, obj.name) for obj, _, _ in resolved]

@@ -1,6 +1,8 @@
 """The in-memory model of a release name: what the readers build and the planner decides on.
 
-Plain data, no I/O. Names follow PRODUCT.md §2: release, revision, identity, rollback-to.
+Plain data, no I/O. The names are the domain's: a release is one deployment attempt of a release
+name, a revision is one Kubernetes keeps (ReplicaSet or ControllerRevision), an identity is who
+deployed it (Workflow Id + Infrastructure Mapping), the rollback-to release is what comes back.
 """
 
 from __future__ import annotations
@@ -26,10 +28,6 @@ class Status(str, Enum):
         allowed = ", ".join(s.value for s in cls)
         raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
 
-
-# The audit record a rollback leaves on each workload it changes (JSON: by, at, release,
-# fromRelease, toRelease, revisions {"deployment/web": {from, to, images}}). A second run reads it.
-LAST_ROLLBACK_ANNOTATION = "harness.io/last-rollback"
 
 # The kinds a rollback can restore. Harness also records custom workloads (CRDs annotated
 # harness.io/managed-workload) and OpenShift DeploymentConfigs: those are refused by name.
@@ -76,6 +74,31 @@ class ReleaseWorkload:
     revision: int | None
 
 
+class Match(str, Enum):
+    """How the rollback-to release is matched to the failed one."""
+
+    WORKFLOW = "workflow"  # same Workflow Id and Infrastructure Mapping
+    INFRA = "infra"  # the Infrastructure Mapping alone (INFRA_MAPPING_BASED_ROLLBACK_ARTIFACT)
+
+
+class Mode(str, Enum):
+    """The deployment strategy of the release, which decides how it is rolled back."""
+
+    AUTO = "auto"  # detect it from the cluster and the history
+    ROLLING = "rolling"
+    BLUE_GREEN = "blue-green"
+    CANARY = "canary"
+
+
+class Source(str, Enum):
+    """Where a release was read."""
+
+    LEGACY = "legacy"  # the legacy release history ConfigMap or Secret (Release.store names it)
+    DECLARATIVE = "declarative"  # its own declarative release Secret
+    ANNOTATIONS = "annotations"  # the identity annotations `record` (or a pipeline) left on a revision
+    REVISIONS = "revisions"  # no record at all: Kubernetes' own revisions
+
+
 @dataclass
 class Release:
     """One deployment attempt of a release name."""
@@ -83,7 +106,7 @@ class Release:
     number: int
     status: Status | None  # None: no record says (annotations-only clusters)
     workloads: list[ReleaseWorkload]
-    source: str  # where the release was read: "configmap/NAME", "secret/NAME", "declarative", "annotations"
+    source: Source
     identity: Identity | None = None
     bg_environment: str | None = None  # primary | stage, for blue/green releases
     color: str | None = None  # blue | green, for blue/green releases
@@ -92,16 +115,42 @@ class Release:
     # Every resource the release deployed (the history's `resources`, or the manifests' kinds and
     # names): Harness's canary delete picks the `-canary` ones from here.
     resources: list[WorkloadRef] = field(default_factory=list)
+    store: str | None = None  # the legacy history object it was read from: "configmap/NAME", "secret/NAME"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, Source):
+            # A store's name stands for the legacy history it names ("configmap/NAME").
+            text = str(self.source)
+            if text.startswith(("configmap/", "secret/")):
+                self.source, self.store = Source.LEGACY, text
+            else:
+                self.source = Source(text)
 
     @property
     def is_declarative(self) -> bool:
         """Kept in a release Secret of its own (its status is that Secret's `status` label)."""
-        return self.source == "declarative"
+        return self.source is Source.DECLARATIVE
 
     @property
     def is_legacy(self) -> bool:
         """Kept in the legacy release history ConfigMap or Secret."""
-        return self.source.startswith(("configmap/", "secret/"))
+        return self.source is Source.LEGACY
+
+    @property
+    def where(self) -> str:
+        """Where it was read, for people: the history object's kind/name, else the source."""
+        return self.store or self.source.value
+
+
+class UnrecordedRevision(Release):
+    """What `--to-revision N` rolls back to when no release records revision N (one made by
+    `kubectl rollout`, say): the revision itself, as kubectl would. It has no release number and
+    no status, so the history records no rollback-to release."""
+
+    number: None  # type: ignore[assignment] - what sets it apart from a recorded release
+
+    def __init__(self, ref: WorkloadRef, revision: int):
+        super().__init__(None, None, [ReleaseWorkload(ref, revision)], Source.REVISIONS)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -145,6 +194,8 @@ class WorkloadState:
     replicas: int | None = None
     annotations: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # the object's and its pod template's
+    # False for a kind without revisions of its own (a bare ReplicaSet): restored by its scale.
+    has_revisions: bool = True
     # The API object as read; its resourceVersion guards every write (optimistic concurrency).
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 

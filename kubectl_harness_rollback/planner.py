@@ -1,4 +1,4 @@
-"""The rollback-to decision (PRODUCT.md §4): a pure function of the release model.
+"""The rollback-to decision: a pure function of the release model.
 
 No I/O and no printing: `plan` renders the Plan this returns, and `rollback` carries out the
 very same object.
@@ -11,17 +11,21 @@ from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import bluegreen, pod_template
 from kubectl_harness_rollback.bluegreen import TrafficPlan
-from kubectl_harness_rollback.declarative import SECRET_NAME_PREFIX, images_of
+from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
+from kubectl_harness_rollback.harness_names import (
+    CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX,
+)
 from kubectl_harness_rollback.model import (
-    LAST_ROLLBACK_ANNOTATION, RESTORABLE_KINDS, Identity, Release, ReleaseModel, ReleaseWorkload, Revision, Status,
+    RESTORABLE_KINDS, Identity, Match, Mode, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
 
-MATCH_WORKFLOW = "workflow"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-MATCH_INFRA = "infra"
+
+
+MATCH_WORKFLOW, MATCH_INFRA = Match.WORKFLOW, Match.INFRA
 
 
 class PrunedRevision(PluginError):
@@ -34,14 +38,25 @@ class UnknownRelease(PluginError):
 
 @dataclass(frozen=True)
 class PlanOptions:
-    match: str = MATCH_WORKFLOW
+    """The selection options of `plan` and `rollback`, validated once, here (no I/O)."""
+
+    match: Match = Match.WORKFLOW
     workflow_id: str | None = None  # overrides the current release's workflow for matching
     to_release: int | None = None
     to_revision: int | None = None
-    mode: str = "auto"
+    mode: Mode = Mode.AUTO
     # The release the failed pipeline deployed (Harness's release number handed over by the
     # forward step): rolled back whatever its status, since a step after its deploy failed.
     from_release: int | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "match", Match(self.match))
+            object.__setattr__(self, "mode", Mode(self.mode))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if self.to_release is not None and self.to_revision is not None:
+            raise UsageError("--to-release and --to-revision cannot be used together")
 
 
 @dataclass
@@ -57,14 +72,17 @@ class WorkloadChange:
     source: Revision | None  # the ReplicaSet/ControllerRevision that holds the template
     unchanged: bool = False  # the workload already runs the rollback-to revision
     differences: list[str] = field(default_factory=list)  # what restoring changes, in words
+    # A workload without revisions (a bare ReplicaSet) is restored by its scale: the replicas it
+    # gets (None for every other workload).
+    to_replicas: int | None = None
 
 
 @dataclass
 class Plan:
     release_name: str
     namespace: str
-    mode: str
-    match: str
+    mode: Mode
+    match: Match
     current: Release | None
     target: Release | None
     workloads: list[WorkloadChange]
@@ -75,6 +93,9 @@ class Plan:
     traffic: TrafficPlan | None = None  # blue/green: how the Services swap back
     # Declarative target: every object the rollback server-side applies from its stored manifest.
     reapply: list[ReapplyObject] = field(default_factory=list)
+    # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
+    # does not run: scaled to zero after the rollback-to ones are scaled up.
+    scale_down: list[WorkloadChange] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -85,7 +106,7 @@ class Plan:
         return bool(self.deletions) or any(not w.unchanged for w in self.workloads)
 
 
-CANARY_TRACK = ("harness.io/track", "canary")
+CANARY_TRACK = (CANARY_TRACK_LABEL, CANARY_TRACK_VALUE)
 CANARY_SUFFIX = "-canary"
 
 
@@ -102,17 +123,17 @@ def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:
     return sorted(found)
 
 
-def detect_mode(model: ReleaseModel, requested: str) -> str:
-    if requested != "auto":
+def detect_mode(model: ReleaseModel, requested: Mode) -> Mode:
+    if requested is not Mode.AUTO:
         return requested
     if bluegreen.is_blue_green(model):
-        return "blue-green"
+        return Mode.BLUE_GREEN
     if canary_workloads(model):
-        return "canary"
-    return "rolling"
+        return Mode.CANARY
+    return Mode.ROLLING
 
 
-def _identity_text(identity: Identity | None, match: str) -> str:
+def _identity_text(identity: Identity | None, match: Match) -> str:
     if identity is None:
         return "an unrecorded identity"
     infra = identity.infra
@@ -126,7 +147,7 @@ def _same(known: str | None, other: str | None) -> bool:
     return known is None or other is None or known == other
 
 
-def identity_matches(current: Identity | None, candidate: Identity | None, match: str,
+def identity_matches(current: Identity | None, candidate: Identity | None, match: Match,
                      workflow_id: str | None = None) -> bool:
     """Harness's rule: same Workflow Id and Infrastructure Mapping (or the mapping alone)."""
     if current is None or candidate is None:
@@ -236,10 +257,7 @@ def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | N
             found = state.revision(workload.revision) if state and workload.revision is not None else None
             if found is not None and found.answers_to(revision):
                 return release, f"revision {revision} of {ref} was deployed by release {release.number}"
-    # No release records it (e.g. a revision made by `kubectl rollout`): roll back to the revision
-    # itself, as kubectl would; the history then records no rollback-to release.
-    unrecorded = Release(None, None, [ReleaseWorkload(ref, revision)], "revisions")  # type: ignore[arg-type]
-    return unrecorded, f"revision {revision} of {ref}, as asked (no release records it)"
+    return UnrecordedRevision(ref, revision), f"revision {revision} of {ref}, as asked (no release records it)"
 
 
 def _manifest_images(release: Release, ref: WorkloadRef) -> tuple[str, ...]:
@@ -253,7 +271,7 @@ class UnrestorableWorkload(PluginError):
     """A release manages a kind this plugin cannot restore (Harness custom workloads, OpenShift)."""
 
 
-MANAGED_WORKLOAD = "harness.io/managed-workload"
+MANAGED_WORKLOAD = MANAGED_WORKLOAD_ANNOTATION
 
 
 def _refuse_unrestorable(releases: list[Release]) -> None:
@@ -297,7 +315,7 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
     if state is None:
         raise PluginError(f"{ref} of {label} no longer exists in namespace {model.namespace}; "
                           "nothing can restore it from the cluster")
-    if ref.kind == "ReplicaSet":
+    if not state.has_revisions:
         # A bare ReplicaSet has no revisions: the release's own ReplicaSet is scaled back up.
         return WorkloadChange(ref, None, None, recorded, state.images, state.images, None,
                               unchanged=bool(state.replicas))
@@ -324,6 +342,32 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
                           revision, unchanged=state.current_revision == revision.number, differences=differences)
 
 
+def _by_scale(model: ReleaseModel, ref: WorkloadRef) -> bool:
+    return ref in model.workloads and not model.workloads[ref].has_revisions
+
+
+def _plan_scales(model: ReleaseModel, result: Plan, mark_changed: bool) -> None:
+    """Workloads without revisions (bare ReplicaSets) are rolled back by scale: the rollback-to
+    release's up to the replicas of the failed release's (when none is up: their own, else 1),
+    the failed release's own to zero. `mark_changed`: a rollback-to ReplicaSet that is already up still
+    counts as a change while a failed one is up too."""
+    targets = {w.ref for w in result.target.workloads}
+    if not any(_by_scale(model, ref) for ref in targets):
+        return
+    failed = [w.ref for w in result.current.workloads if w.ref not in targets and _by_scale(model, w.ref)]
+    failed_up = max([model.workloads[ref].replicas or 0 for ref in failed], default=0)
+    for change in result.workloads:
+        if _by_scale(model, change.ref):
+            # With no failed one up, a rollback-to ReplicaSet keeps its own scale (never scaled to zero).
+            change.to_replicas = failed_up or model.workloads[change.ref].replicas or 1
+            if mark_changed and failed_up:
+                change.unchanged = False
+    result.scale_down = []
+    for ref in failed:
+        images = model.workloads[ref].images
+        result.scale_down.append(WorkloadChange(ref, None, None, None, images, images, None, to_replicas=0))
+
+
 def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
     """The release being rolled back: the newest, or the one --from-release names."""
     if options.from_release is None:
@@ -343,8 +387,6 @@ def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
 
 def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     """Decide what to roll back to. Raises for bad input; returns a Plan otherwise."""
-    if options.to_release is not None and options.to_revision is not None:
-        raise UsageError("--to-release and --to-revision cannot be used together")
     notes: list[str] = list(model.notes)
     mode = detect_mode(model, options.mode)
     current = _current(model, options)
@@ -367,6 +409,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         ref = next(iter({w.ref for r in model.releases for w in r.workloads} or model.workloads))
         result.target = target
         result.workloads = [_change(model, ref, options.to_revision, None, notes)]
+        _plan_scales(model, result, mark_changed=False)
         return result
     if options.to_release is not None:
         target = next((r for r in model.releases if r.number == options.to_release), None)
@@ -383,7 +426,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if target is None:
         return result
     _refuse_unrestorable([current, target])
-    if mode == "blue-green":
+    if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
         return result
@@ -400,12 +443,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if canaries and (current.status != Status.SUCCEEDED or options.from_release is not None):
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
-    targets = {w.ref for w in target.workloads}
-    failed_still_up = any((model.workloads[w.ref].replicas or 0) > 0 for w in current.workloads
-                          if w.ref.kind == "ReplicaSet" and w.ref not in targets and w.ref in model.workloads)
-    for change in result.workloads:
-        if change.ref.kind == "ReplicaSet" and failed_still_up:
-            change.unchanged = False
+    _plan_scales(model, result, mark_changed=True)
     if any(not change.unchanged for change in result.workloads) or current.status != Status.FAILED:
         # Re-applied when a workload changes, and when the images already match but the failed
         # release is not marked Failed yet: a run cut short half-way through the apply leaves that.

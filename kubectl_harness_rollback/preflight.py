@@ -1,4 +1,4 @@
-"""Checks that stop a rollback before any write (PRODUCT.md §5, §7)."""
+"""Checks that stop a rollback before any write (README: "A night on call")."""
 
 from __future__ import annotations
 

@@ -16,10 +16,10 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import server_message
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.history_codec import HISTORY_KEY
+from kubectl_harness_rollback.harness_names import HISTORY_KEY, LABEL_RELEASE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
 
-DECLARATIVE_SELECTOR = "owner=harness,release={name}"
+DECLARATIVE_SELECTOR = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={{name}}"
 # Kinds whose objects can be a release's workloads, in the order they are listed.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 

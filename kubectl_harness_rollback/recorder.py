@@ -1,4 +1,4 @@
-"""`record`: leave Harness's records behind for pipelines that are not Harness (PRODUCT.md §3).
+"""`record`: leave Harness's records behind for pipelines that are not Harness.
 
 After a deploy step, the release (number, status, workloads and their current revisions) goes
 into the legacy release history, created if there is none, and the identity annotations go on
@@ -114,7 +114,7 @@ def annotate(kube, model: ReleaseModel, annotations: dict[str, str], dry_run: Dr
 
 def current_revisions(model: ReleaseModel) -> dict[WorkloadRef, int]:
     revisions = {ref: state.current_revision for ref, state in model.workloads.items()
-                 if state.current_revision is not None and ref.kind != "ReplicaSet"}
+                 if state.current_revision is not None and state.has_revisions}
     if not revisions:
         raise PluginError(f"release {model.release_name} has no workload with a revision to record "
                           "(Deployments, StatefulSets and DaemonSets are recorded)")

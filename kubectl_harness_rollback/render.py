@@ -121,6 +121,57 @@ def plan_text(view: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def recorded_text(result, status: str, dry_run: str) -> str:
+    """`record`: what was recorded where (result: recorder.Recorded)."""
+    if dry_run == "client":
+        return f"would record release {result.number} of {result.release_name} as {status} (dry run)\n"
+    verb = "recorded" if result.created else "updated"
+    revisions_text = ", ".join(f"{ref} revision {n}" for ref, n in sorted(result.revisions.items()))
+    return (f"{verb} release {result.number} of {result.release_name} as {status} in {result.where}: "
+            f"{revisions_text}" + (" (server dry run: nothing stored)" if dry_run == "server" else "") + "\n")
+
+
+def _ref(item: dict) -> str:
+    return f"{item['kind'].lower()}/{item['name']}"
+
+
+def _history_changes(changes: list[dict]) -> list[str]:
+    """"release 3 marked Failed", "release 2 now records deployment/web revision 4, ...": the
+    revisions a release now records make one phrase."""
+    parts: list[str] = []
+    revisions: list[str] = []
+    for position, change in enumerate(changes):
+        if "bgEnvironment" in change:
+            parts.append(f"release {change['release']} bgEnvironment {change['bgEnvironment']}")
+        elif "status" in change:
+            parts.append(f"release {change['release']} marked {change['status']}")
+        else:
+            revisions.append(f"{_ref(change)} revision {change['revision']}")
+            following = changes[position + 1] if position + 1 < len(changes) else {}
+            if "revision" not in following or following.get("release") != change["release"]:
+                parts.append(f"release {change['release']} now records {', '.join(revisions)}")
+                revisions = []
+    return parts
+
+
+_ITEM_TEXT = {
+    "restored": lambda item: f"restored the template of revision {item['revision']} ({', '.join(item['images'])})",
+    "scaled": lambda item: f"scaled to {item['replicas']}",
+    "deleted": lambda item: "deleted (canary of the failed release)",
+    "reapplied": lambda item: "re-applied from the stored manifest",
+    "routed": lambda item: f"routes {item['color']} (was {item['fromColor']})",
+    "historyUpdated": lambda item: "; ".join(_history_changes(item["changes"])),
+    "labelled": lambda item: ", ".join(f"{key} {value}" for key, value in item["labels"].items()),
+}
+
+
+def outcome_item_text(item: dict) -> str:
+    """One item of a rollback's outcome in words: "deployment/web: scaled to 3"."""
+    if item["action"] == "eventRecorded":
+        return f"event on {_ref(item)}: {item['reason']}"
+    return f"{_ref(item)}: {_ITEM_TEXT[item['action']](item)}"
+
+
 def outcome_text(view: dict) -> str:
     """The end of `rollback`: what was done, or why nothing was."""
     if view["nothingToDo"] and not view["recorded"] and not view["steady"]:
@@ -129,10 +180,10 @@ def outcome_text(view: dict) -> str:
         return "\nDry run (client): nothing was sent to the cluster.\n"
     lines = [""]
     if view["dryRun"] == "server":
-        lines += view["written"] + ["Dry run (server): the API server accepted every write; nothing was stored."]
+        lines += [outcome_item_text(item) for item in view["written"]] + ["Dry run (server): the API server accepted every write; nothing was stored."]
     for item in view["newRevisions"]:
         lines.append(f"{item['kind'].lower()}/{item['name']} is now at revision {item['revision']}")
-    lines += [f"Recorded: {line}" for line in view["recorded"]]
+    lines += [f"Recorded: {outcome_item_text(item)}" for item in view["recorded"]]
     if view["steady"]:
         lines.append("Already rolled back: every workload is steady." if view["nothingToDo"]
                      else "Rollback complete: every workload is steady.")

@@ -8,6 +8,7 @@ from typing import Callable
 
 from kubernetes.client.exceptions import ApiException
 
+from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import server_message
 from kubectl_harness_rollback.bluegreen import ServiceSwap, TrafficPlan
@@ -33,7 +34,7 @@ def _patch_service(kube, namespace: str, name: str, body: list, dry_run: DryRun)
 
 
 def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[str, str], dry_run: DryRun,
-                  progress: Callable[[str], None]) -> list[str]:
+                  progress: Callable[[str], None]) -> list[dict]:
     """Both Service writes succeed, or the first is undone. Each is guarded by resourceVersion.
     If even the undo fails, the error says plainly which Service routes which color and how to fix it."""
     first, second = traffic.swaps
@@ -62,7 +63,7 @@ def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[s
                          f"service/{first.name} was restored, so both Services route as before") from None
     progress(f"service/{second.name}: {'would switch' if rehearsal else 'switched'} from {second.from_color} to "
              f"{second.to_color}" + (" (server dry run)" if rehearsal else ""))
-    return [f"service/{s.name}: routes {s.to_color} (was {s.from_color})" for s in traffic.swaps]
+    return [outcome.routed(s.name, s.to_color, s.from_color) for s in traffic.swaps]
 
 
 def _undo_first(kube, model: ReleaseModel, first: ServiceSwap, written: dict, services: dict, second: ServiceSwap,
@@ -85,11 +86,11 @@ def _undo_first(kube, model: ReleaseModel, first: ServiceSwap, written: dict, se
     progress(f"service/{first.name}: switched back to {first.from_color}")
 
 
-def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: DryRun) -> str:
+def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: DryRun) -> dict:
     """Scale a color's workload, guarded by the resourceVersion read when planning."""
     body = {"metadata": {"resourceVersion": model.workloads[ref].resource_version}, "spec": {"replicas": replicas}}
     adapters.patch_guarded(kube, ref, body, dry_run.api_kwargs())
-    return f"{ref}: scaled to {replicas}"
+    return outcome.scaled(ref, replicas)
 
 
 def scale_back_to_zero(kube, ref: WorkloadRef) -> str:

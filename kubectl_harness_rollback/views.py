@@ -1,4 +1,4 @@
-"""The documented -o json/yaml shapes of `list`, `history` and `plan` (PRODUCT.md §6).
+"""The documented -o json/yaml shapes of `list`, `history` and `plan` (README: "-o json").
 
 Pure: model and plan in, plain dicts out. Field names are camelCase like the Kubernetes API;
 adding a field is compatible, renaming or removing one is not.
@@ -44,7 +44,7 @@ def history_view(model: ReleaseModel) -> list[dict]:
                 "images": list(revision.images) if revision else [],
             })
         row = {"number": release.number, "status": release.status.value if release.status else None,
-               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.source}
+               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.where}
         color = bluegreen.release_color(model, release)
         if release.bg_environment or color:
             row["bgEnvironment"], row["color"] = release.bg_environment, color
@@ -57,8 +57,8 @@ def plan_view(plan: Plan) -> dict:
     return {
         "release": plan.release_name,
         "namespace": plan.namespace,
-        "mode": plan.mode,
-        "match": plan.match,
+        "mode": plan.mode.value,
+        "match": plan.match.value,
         "current": release_summary(plan.current),
         "target": release_summary(plan.target),
         "eligible": plan.eligible,

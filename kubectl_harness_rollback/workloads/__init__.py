@@ -1,21 +1,17 @@
 """One adapter per workload kind behind one interface, found through `adapter_for(kind)`.
 
-Each adapter module offers:
-  kind                                   the API kind it handles
-  list_workloads(kube, namespace)        every object of that kind in the namespace (one list)
-  list_children(kube, namespace, obj)    the objects that hold its revisions (one list)
-  state(obj, children) -> WorkloadState  pure: the workload and its revisions
-Adding a kind is one module, one line below, one test file.
+Each adapter module implements every member of `base.WorkloadAdapter` (the reads, the pure
+state, `restore` — the patch that carries out a planned change —, the writes and the waiting).
+Adding a kind is one module, one line below, one test file (tests/unit/test_workloads_<kind>.py).
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from kubectl_harness_rollback.errors import Conflict, UsageError
 from kubectl_harness_rollback.workloads import daemonset, deployment, replicaset, statefulset
+from kubectl_harness_rollback.workloads.base import WorkloadAdapter
 
-ADAPTERS: dict[str, ModuleType] = {
+ADAPTERS: dict[str, WorkloadAdapter] = {
     module.kind: module for module in (deployment, statefulset, daemonset, replicaset)
 }
 
@@ -44,7 +40,7 @@ def canonical_kind(text: str) -> str:
     return kind
 
 
-def adapter_for(kind: str) -> ModuleType:
+def adapter_for(kind: str) -> WorkloadAdapter:
     return ADAPTERS[canonical_kind(kind)]
 
 

@@ -67,6 +67,11 @@ def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, st
     return body
 
 
+def restore(state: WorkloadState, change, audit: dict[str, str]) -> dict:
+    """A StatefulSet or DaemonSet is restored to the template of the change's ControllerRevision."""
+    return rollback_patch(state, change.source, audit)
+
+
 def new_revision_number(kube, namespace: str, obj: dict, current_name: str | None) -> int | None:
     """The number the controller gave the restored template: it reuses the matching
     ControllerRevision and raises its number above all others."""

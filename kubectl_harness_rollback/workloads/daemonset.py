@@ -12,7 +12,8 @@ _api = NamespacedCalls("daemon_set")
 read, patch, delete = _api.read, _api.patch, _api.delete
 list_workloads = _api.list
 list_children = controller_revisions.list_children
-rollback_patch = controller_revisions.rollback_patch
+has_revisions = True
+restore = controller_revisions.restore
 observed = controller_revisions.observed
 
 

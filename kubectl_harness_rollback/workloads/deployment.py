@@ -17,6 +17,7 @@ REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 
 kind = "Deployment"
+has_revisions = True
 
 _api = NamespacedCalls("deployment")
 read, patch, delete = _api.read, _api.patch, _api.delete
@@ -105,6 +106,11 @@ def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, st
         {"op": "replace", "path": "/spec/template", "value": restored_template(revision)},
         {"op": "replace", "path": "/metadata/annotations", "value": restored},
     ]
+
+
+def restore(state: WorkloadState, change, audit: dict[str, str]) -> list:
+    """A Deployment is restored to the template of the change's ReplicaSet."""
+    return rollback_patch(state, change.source, audit)
 
 
 def observed(obj: dict) -> bool:

@@ -6,6 +6,8 @@ from kubectl_harness_rollback.model import WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import NamespacedCalls, annotations, labels, template_images
 
 kind = "ReplicaSet"
+# No revisions of its own: each release names its own ReplicaSet, and a rollback scales them.
+has_revisions = False
 
 _api = NamespacedCalls("replica_set")
 read, patch, delete = _api.read, _api.patch, _api.delete
@@ -29,6 +31,7 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
         current_revision=None,
         images=template_images(spec.get("template")),
         revisions=[],
+        has_revisions=has_revisions,
         replicas=spec.get("replicas"),
         annotations=annotations(workload),
         labels=labels(workload),
@@ -39,7 +42,15 @@ def state(workload: dict, children: list[dict]) -> WorkloadState:
 def scale_patch(state: WorkloadState, replicas: int, audit: dict[str, str]) -> dict:
     """A bare ReplicaSet is rolled back by scale: guarded by the resourceVersion read."""
     return {"metadata": {"resourceVersion": state.resource_version, "annotations": dict(audit)},
-                     "spec": {"replicas": replicas}}
+            "spec": {"replicas": replicas}}
+
+
+def restore(state: WorkloadState, change, audit: dict[str, str]) -> dict | None:
+    """A bare ReplicaSet is restored by its scale: to `change.to_replicas` (the rollback-to one up
+    to the failed one's replicas, the failed one to zero); None when it is already there."""
+    if change.to_replicas is None or state.replicas == change.to_replicas:
+        return None
+    return scale_patch(state, change.to_replicas, audit)
 
 
 def observed(obj: dict) -> bool:

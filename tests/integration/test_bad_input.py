@@ -1,4 +1,4 @@
-"""Bad input on the read side (PRODUCT.md §7): one line naming the object, exit code, no write."""
+"""Bad input on the read side: one line naming the object, exit code, no write."""
 
 import base64
 import gzip

@@ -33,7 +33,7 @@ def test_history_json_reports_what_was_deployed(apps, core, namespace, plugin, s
 
 
 def test_plan_json_by_workflow_and_by_infra(apps, core, namespace, plugin):
-    # PRODUCT.md §4: w1 succeeded as release 3 (after two more), w2 as 4, w1 failed as 5.
+    # Harness's rule (same workflow and infrastructure mapping): w1 succeeded as release 3 (after two more), w2 as 4, w1 failed as 5.
     deployer = HarnessRollingDeployer(apps, core, namespace)
     deployer.deploy("registry.example/web:1", identity=W1)
     deployer.deploy("registry.example/web:2", identity=W1)

@@ -1,4 +1,4 @@
-"""Every source of PRODUCT.md §3 read from the real cluster: list, declarative Secrets,
+"""Every source of releases read from the real cluster: list, declarative Secrets,
 annotations without a history, and ControllerRevisions of StatefulSets and DaemonSets."""
 
 import json

@@ -1,7 +1,7 @@
 """Leave a namespace in the state a Harness rolling deployment leaves it in.
 
-Written from PRODUCT.md §3 alone, independently of the plugin's own parser, so that the
-tests check the plugin against the format rather than against itself:
+Written from the description of Harness's records alone, independently of the plugin's own
+parser, so that the tests check the plugin against the format rather than against itself:
 
 - a Deployment whose pod template carries `harness.io/release-name`, and whose metadata
   carries the identity annotations (the controller copies them onto each ReplicaSet);

@@ -7,14 +7,14 @@ import pytest
 from click.shell_completion import CompletionItem
 
 from kubectl_harness_rollback import catalog, client, completion
-from kubectl_harness_rollback.cli import main
+from kubectl_harness_rollback.cli import cli, kubectl_complete_main, main
 from kubectl_harness_rollback.errors import ConfigError, UsageError
 from kubectl_harness_rollback.workloads import deployment
 
 
 def complete(capsys, *args):
     """Run the kubectl_complete-harness_rollback entry point: (candidates, directive line)."""
-    completion.kubectl_complete_main(list(args))
+    kubectl_complete_main(list(args))
     out = capsys.readouterr()
     assert out.err == ""
     *lines, directive = out.out.splitlines()
@@ -41,7 +41,7 @@ def test_subcommands_with_or_without_cobras_complete_word(capsys, prefix):
 
 
 def test_descriptions_follow_a_tab(capsys):
-    completion.kubectl_complete_main(["hi"])
+    kubectl_complete_main(["hi"])
     assert capsys.readouterr().out.startswith("history\tShow the releases of TARGET")
 
 
@@ -96,7 +96,7 @@ def test_a_flag_after_the_command_wins_and_request_timeout_is_kept(capsys, clust
 
 
 def test_release_descriptions(capsys, cluster):
-    completion.kubectl_complete_main(["plan", "release-"])
+    kubectl_complete_main(["plan", "release-"])
     assert capsys.readouterr().out == "release-a\trelease 3, Failed\nrelease-b\trelease\n:4\n"
 
 
@@ -119,11 +119,11 @@ def test_a_cluster_error_gives_no_candidates_and_no_traceback(capsys, monkeypatc
 
 
 def test_an_unexpected_error_is_cobras_error_directive(capsys, monkeypatch):
-    def broken(args, incomplete):
+    def broken(root, args, incomplete):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(completion, "complete", broken)
-    completion.kubectl_complete_main(["history", ""])
+    kubectl_complete_main(["history", ""])
     out = capsys.readouterr()
     assert (out.out, out.err) == (":1\n", "")
 
@@ -134,21 +134,21 @@ def test_an_unexpected_error_is_cobras_error_directive(capsys, monkeypatch):
     ("fish", "complete --no-files --command kubectl-harness_rollback"),
 ])
 def test_scripts_for_the_three_shells(shell, line):
-    script = completion.completion_script(shell)
+    script = completion.completion_script(cli, shell)
     assert line in script
     assert completion.COMPLETE_VAR in script
 
 
 def test_an_unknown_shell_is_a_usage_error():
     with pytest.raises(UsageError, match="bash, zsh, fish"):
-        completion.completion_script("powershell")
+        completion.completion_script(cli, "powershell")
 
 
 def test_the_completion_command_prints_the_script(capsys):
     with pytest.raises(SystemExit) as done:
         main(["completion", "zsh"])
     assert done.value.code == 0
-    assert capsys.readouterr().out == completion.completion_script("zsh")
+    assert capsys.readouterr().out == completion.completion_script(cli, "zsh")
 
 
 def test_the_scripts_call_the_program_back_through_the_complete_var(capsys, monkeypatch):

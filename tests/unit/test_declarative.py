@@ -1,4 +1,4 @@
-"""Declarative release Secrets (PRODUCT.md §3.2), built here by hand from the format description."""
+"""Declarative release Secrets, built here by hand from the format description (README, harness_names.py)."""
 
 from __future__ import annotations
 

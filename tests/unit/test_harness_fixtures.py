@@ -107,7 +107,7 @@ def test_releases_from_harness_fixture(name):
     releases = read(name)
     assert summary(releases) == EXPECTED[name]
     assert [r.number for r in releases] == sorted((r.number for r in releases), reverse=True)
-    assert all(r.source == SOURCE for r in releases)
+    assert all(r.store == SOURCE and r.is_legacy for r in releases)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

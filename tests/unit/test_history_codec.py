@@ -1,4 +1,4 @@
-"""The legacy release history codec (PRODUCT.md §3.1), checked against the format as described.
+"""The legacy release history codec, checked against the format as described.
 
 Encoded inputs are built here by hand (base64, gzip, YAML text), never with encode_history, so the
 parser is tested against the format rather than against its own writer.
@@ -23,7 +23,7 @@ from kubectl_harness_rollback.history_codec import (
     set_release_status,
     set_workload_revision,
 )
-from kubectl_harness_rollback.model import Release, ReleaseWorkload, Status, WorkloadRef
+from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
 NS = "shop"
 NAME = "release-x"
@@ -36,7 +36,7 @@ def b64(raw: bytes) -> str:
 
 
 def encoded(kind: str, compressed: bool, text: str) -> dict[str, str]:
-    """`.data` of the history object as the kubernetes client returns it, per PRODUCT.md §3.1."""
+    """`.data` of the history object as the kubernetes client returns it (base64 for a Secret)."""
     raw = text.encode()
     if kind == "ConfigMap":
         if compressed:  # base64 text of the gzip stream, and the flag as the string "true"
@@ -205,7 +205,7 @@ def test_reads_every_encoding_and_form(case, kind, compressed):
     assert doc == yaml.safe_load(text)
     releases = releases_from_history(doc, source_of(kind), NS)
     assert [(r.number, r.status, r.workloads, r.bg_environment) for r in releases] == expected
-    assert all(r.source == source_of(kind) and r.identity is None for r in releases)
+    assert all(r.store == source_of(kind) and r.is_legacy and r.identity is None for r in releases)
 
 
 @pytest.mark.parametrize("kind", ["ConfigMap", "Secret"])
@@ -539,7 +539,7 @@ def release_records(draw, number: int):
         record["bgEnvironment"] = bg_environment
     record.update(draw(unknown_fields(KNOWN_RELEASE_FIELDS)))
     release = Release(
-        number=number, status=status, source="",
+        number=number, status=status, source=Source.LEGACY,
         workloads=[ReleaseWorkload(WorkloadRef(k, n, ns or NS), expected_revision(rev)) for k, n, ns, rev in workloads],
         bg_environment=bg_environment,
         resources=[WorkloadRef(k, n, ns or NS) for k, n, ns, _ in workloads],
@@ -565,7 +565,7 @@ def test_property_histories_round_trip_in_every_encoding(history):
         assert decoded == doc
         releases = releases_from_history(decoded, source_of(kind), NS)
         for release in expected:
-            release.source = source_of(kind)
+            release.store = source_of(kind)
         assert releases == expected
 
 

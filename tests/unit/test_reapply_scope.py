@@ -208,8 +208,8 @@ def test_reapply_applies_exactly_the_scope_into_the_release_namespace(fake_dynam
 
     manifests = [obj("v1", "ConfigMap", "c", namespace=NS), deployment(2)]
     done = reapply(FakeKube(), manifests, NS, DryRun.SERVER)
-    assert done == ["configmap/c: re-applied from the stored manifest",
-                    "deployment/api: re-applied from the stored manifest"]
+    assert done == [{"action": "reapplied", "kind": "ConfigMap", "name": "c"},
+                    {"action": "reapplied", "kind": "Deployment", "name": "api"}]
     assert [(kind, name, ns, body_ns) for kind, name, ns, body_ns, _ in fake_dynamic.applied] == [
         ("ConfigMap", "c", NS, NS), ("Deployment", "api", NS, NS)]
     assert fake_dynamic.applied[0][4] == {"field_manager": FIELD_MANAGER, "force_conflicts": True, "dry_run": "All"}

@@ -1,0 +1,108 @@
+"""The commands as library calls, without click: each takes a cluster connection (`kube`, from
+client.connect) and options already validated, and returns a result object. cli.py parses the
+command line, calls one of these, renders the result and turns errors into exit codes.
+
+The order inside each is the program's: read the cluster → build the model → decide (pure) →
+carry out → describe the outcome (views: plain dicts, for render.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.model import ReleaseModel
+from kubectl_harness_rollback.outcome import Outcome
+from kubectl_harness_rollback.planner import Plan, PlanOptions
+
+
+@dataclass
+class ListResult:
+    rows: list[dict]  # views: {namespace, release, latest, status, workloads, source}
+    warnings: list[str]
+    namespace: str | None  # None: every namespace
+
+
+@dataclass
+class Planned:
+    """A plan and what it was decided on: `plan` renders it, `rollback` carries it out."""
+
+    model: ReleaseModel
+    plan: Plan
+    view: dict  # views.plan_view(plan)
+
+    @property
+    def eligible(self) -> bool:
+        return self.plan.eligible
+
+
+@dataclass
+class RollbackResult:
+    """What `rollback` did. `error` is what stopped it after its checks (a timeout, someone else's
+    change, a failed write): the outcome so far is still there to print before the error."""
+
+    planned: Planned
+    outcome: Outcome | None = None
+    view: dict | None = None  # views.outcome_view(plan, outcome, dry_run)
+    error: PluginError | None = field(default=None)
+
+
+def run_list(kube, all_namespaces: bool) -> ListResult:
+    """`list`: the release names of the namespace (or of every namespace)."""
+    from kubectl_harness_rollback.catalog import read_catalog
+
+    namespace = None if all_namespaces else kube.namespace
+    rows, warnings = read_catalog(kube, namespace)
+    return ListResult(rows, warnings, namespace)
+
+
+def run_history(kube, target) -> list[dict]:
+    """`history`: TARGET's releases, newest first (views.history_view)."""
+    from kubectl_harness_rollback.reader import read_release
+    from kubectl_harness_rollback.views import history_view
+
+    return history_view(read_release(kube, kube.namespace, target))
+
+
+def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) -> Planned:
+    """`plan`, and the first half of `rollback`: read TARGET, decide. `deadline` (time.monotonic())
+    bounds every request from here on, so rollback's --timeout covers its reads too."""
+    from kubectl_harness_rollback.planner import plan
+    from kubectl_harness_rollback.reader import read_release
+    from kubectl_harness_rollback.views import plan_view
+
+    if deadline is not None:
+        kube.deadline = deadline
+    model = read_release(kube, kube.namespace, target)
+    decided = plan(model, options)
+    return Planned(model, decided, plan_view(decided))
+
+
+def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None]) -> RollbackResult:
+    """`rollback`, after its plan was shown: carry it out (`options`: executor.RollbackOptions).
+
+    An error before the first write (a check) is raised; one after it comes back in
+    `.error`, with the outcome so far."""
+    from kubectl_harness_rollback.executor import carry_out
+    from kubectl_harness_rollback.views import outcome_view
+
+    result = RollbackResult(planned)
+    try:
+        result.outcome = carry_out(kube, planned.model, planned.plan, options, progress)
+    except PluginError as exc:
+        if getattr(exc, "outcome", None) is None:
+            raise
+        result.outcome, result.error = exc.outcome, exc
+    result.view = outcome_view(planned.plan, result.outcome, options.dry_run.value)
+    return result
+
+
+def run_record(kube, target, request, release_name: str | None, timeout: float, dry_run):
+    """`record`: the deploy step that just ran against TARGET becomes a Harness release
+    (recorder.Recorded). Without `release_name` (and no label), a workload's release is named
+    release-<infra id>, else after the workload."""
+    from kubectl_harness_rollback import recorder
+
+    default_name = release_name or (f"release-{request.infra_id}" if request.infra_id else target.name)
+    return recorder.record(kube, target, request, default_name, timeout, dry_run)

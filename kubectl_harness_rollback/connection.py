@@ -1,0 +1,78 @@
+"""kubectl's connection flags: declared once, accepted before or after the subcommand, gathered
+into one ConnectionFlags and validated without any I/O. Used by cli.py and completion.py."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import click
+
+from kubectl_harness_rollback.durations import parse_duration
+from kubectl_harness_rollback.errors import UsageError
+from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+
+# Each entry: (flag declarations, ConnectionFlags field, click options).
+CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+    (("--kubeconfig",), "kubeconfig", {"metavar": "PATH", "help": "Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config)."}),
+    (("--context",), "context", {"metavar": "NAME", "help": "The kubeconfig context to use."}),
+    (("--cluster",), "cluster", {"metavar": "NAME", "help": "The kubeconfig cluster to use."}),
+    (("--user",), "user", {"metavar": "NAME", "help": "The kubeconfig user to use."}),
+    (("-n", "--namespace"), "namespace", {"metavar": "NS", "help": "The namespace (else the context's, else default)."}),
+    (("-s", "--server"), "server", {"metavar": "URL", "help": "The address of the API server."}),
+    (("--token",), "token", {"metavar": "TOKEN", "help": "Bearer token for the API server."}),
+    (("--certificate-authority",), "certificate_authority", {"metavar": "PATH", "help": "A CA certificate file."}),
+    (("--insecure-skip-tls-verify",), "insecure_skip_tls_verify", {"is_flag": True, "default": None, "help": "Do not verify the server's certificate."}),
+    (("--as",), "impersonate", {"metavar": "USER", "help": "Username to impersonate."}),
+    (("--as-group",), "impersonate_groups", {"metavar": "GROUP", "multiple": True, "help": "Group to impersonate (repeatable)."}),
+    (("--request-timeout",), "request_timeout", {"metavar": "DURATION", "help": "Timeout of one API request, e.g. 1m (default 30s; 0: none)."}),
+]
+
+
+def connection_options(command: Callable) -> Callable:
+    """Add kubectl's connection flags to a command or group."""
+    for declarations, field_name, extra in reversed(CONNECTION_OPTIONS):
+        command = click.option(*declarations, field_name, **extra)(command)
+    return command
+
+
+def collect(ctx: click.Context, given: dict[str, Any]) -> None:
+    """Keep connection flags in ctx.obj; a flag after the subcommand overrides one before it."""
+    store = ctx.ensure_object(dict).setdefault("connection", {})
+    for _, field_name, _ in CONNECTION_OPTIONS:
+        value = given.pop(field_name, None)
+        if value not in (None, ()):
+            store[field_name] = value
+
+
+def connection_flags(ctx: click.Context) -> ConnectionFlags:
+    """Validate the collected connection flags without any I/O."""
+    given = dict(ctx.ensure_object(dict).get("connection", {}))
+    if given.get("impersonate_groups") and not given.get("impersonate"):
+        raise UsageError("--as-group needs --as: name the user to impersonate too")
+    if "request_timeout" in given:
+        try:
+            given["request_timeout"] = parse_duration(given["request_timeout"])  # 0: no timeout
+        except ValueError as exc:
+            raise UsageError(f"--request-timeout: {exc}") from None
+    given["insecure_skip_tls_verify"] = bool(given.get("insecure_skip_tls_verify"))
+    given["impersonate_groups"] = tuple(given.get("impersonate_groups", ()))
+    return ConnectionFlags(**given)
+
+
+def flags_on_the_line(ctx: click.Context, default_request_timeout: float | None = None) -> ConnectionFlags:
+    """The connection flags typed so far, wherever they stand on the line.
+
+    While completing, click parses the line without running any command callback, so the
+    flags were never gathered into ctx.obj: gather them here the way the commands do,
+    outermost first (a flag after the subcommand overrides one before it).
+    """
+    chain = []
+    node: click.Context | None = ctx
+    while node is not None:
+        chain.append(node)
+        node = node.parent
+    for node in reversed(chain):
+        collect(node, dict(node.params))
+    flags = connection_flags(ctx)
+    return dataclasses.replace(flags, request_timeout=flags.request_timeout or default_request_timeout)

@@ -1,0 +1,71 @@
+"""What a rollback did, as data: one item per write, one per record. Pure.
+
+Each item is a plain dict that `rollback -o json` prints as it is (`{action, kind, name, ...}`,
+camelCase like the Kubernetes API); render.outcome_item_text puts it into words for people, for the
+progress lines and for the error that says what was already written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from kubectl_harness_rollback.model import WorkloadRef
+
+# The writes
+RESTORED = "restored"  # a workload's pod template, from revision `revision` (images `images`)
+SCALED = "scaled"  # a workload scaled to `replicas`
+DELETED = "deleted"  # a canary object of the failed release
+REAPPLIED = "reapplied"  # an object of a declarative release, by server-side apply
+ROUTED = "routed"  # a blue/green Service now selects `color` (it selected `fromColor`)
+# The records
+HISTORY_UPDATED = "historyUpdated"  # the legacy release history; `changes` says what changed
+LABELLED = "labelled"  # a declarative release Secret; `labels` set
+EVENT = "eventRecorded"  # a RolledBack Event on the object
+
+
+@dataclass
+class Outcome:
+    """What the rollback did, for the renderer and the exit code."""
+
+    written: list[dict] = field(default_factory=list)  # RESTORED, SCALED, DELETED, REAPPLIED, ROUTED
+    new_revisions: dict[WorkloadRef, int] = field(default_factory=dict)
+    recorded: list[dict] = field(default_factory=list)  # HISTORY_UPDATED, LABELLED, EVENT
+    steady: bool | None = None  # None: not waited for
+
+
+def _item(action: str, kind: str, name: str, **details: object) -> dict:
+    return {"action": action, "kind": kind, "name": name, **details}
+
+
+def restored(ref: WorkloadRef, revision: int | None, images: Iterable[str]) -> dict:
+    return _item(RESTORED, ref.kind, ref.name, revision=revision, images=list(images))
+
+
+def scaled(ref: WorkloadRef, replicas: int) -> dict:
+    return _item(SCALED, ref.kind, ref.name, replicas=replicas)
+
+
+def deleted(ref: WorkloadRef) -> dict:
+    return _item(DELETED, ref.kind, ref.name)
+
+
+def reapplied(kind: str, name: str) -> dict:
+    return _item(REAPPLIED, kind, name)
+
+
+def routed(service: str, color: str, from_color: str) -> dict:
+    return _item(ROUTED, "Service", service, color=color, fromColor=from_color)
+
+
+def history_updated(kind: str, name: str, changes: list[dict]) -> dict:
+    """`changes`: {release, status} | {release, kind, name, revision} | {release, bgEnvironment}."""
+    return _item(HISTORY_UPDATED, kind, name, changes=changes)
+
+
+def labelled(kind: str, name: str, labels: dict[str, str]) -> dict:
+    return _item(LABELLED, kind, name, labels=dict(labels))
+
+
+def event(kind: str, name: str, reason: str = "RolledBack") -> dict:
+    return _item(EVENT, kind, name, reason=reason)
