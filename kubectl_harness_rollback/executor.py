@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight
+from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, waiting
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
@@ -26,8 +26,6 @@ from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotS
 from kubectl_harness_rollback.model import LAST_ROLLBACK_ANNOTATION, ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
 from kubectl_harness_rollback.workloads.common import template_images
-
-POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -85,30 +83,8 @@ def _scale_replica_sets(kube, model: ReleaseModel, plan: Plan, audit: dict[str, 
 
 def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
           clock: Clock, progress: Callable[[str], None]) -> dict[WorkloadRef, dict]:
-    """Read each workload until `until(adapter, obj)` says done or the deadline passes."""
-    pending, done, last = list(refs), {}, {}
-    while True:
-        for ref in list(pending):
-            adapter = adapters.adapter_for(ref.kind)
-            try:
-                obj = adapter.read(kube, ref.namespace, ref.name)
-            except Exception:  # noqa: BLE001 - a read cut short by the deadline is the timeout
-                if clock.monotonic() < deadline:
-                    raise
-                break
-            finished, message = until(adapter, obj)
-            if message and last.get(ref) != message:
-                progress(message)
-                last[ref] = message
-            if finished:
-                pending.remove(ref)
-                done[ref] = obj
-        if not pending:
-            return done
-        if clock.monotonic() >= deadline:
-            raise NotSteady(f"{', '.join(map(str, pending))} not steady within the timeout; the rollback was "
-                            "written: watch it with 'kubectl rollout status' or run again with a longer --timeout")
-        clock.sleep(POLL_SECONDS)
+    """Watch each workload until `until(adapter, obj)` says done or the deadline passes."""
+    return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic)
 
 
 def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,

@@ -9,11 +9,11 @@ stops the rollback by itself, and the wait's reads come after the writes only as
 
 from __future__ import annotations
 
-from kubernetes.client.exceptions import ApiException
-
+from kubectl_harness_rollback.apierrors import ApiError
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.rest import SELF_SUBJECT_ACCESS_REVIEWS
 
 # API group and resource of each kind a rollback writes.
 RESOURCES = {
@@ -64,16 +64,13 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
 def check(kube, model: ReleaseModel, plan: Plan) -> None:
     """Raise MissingPermission, before any write, for the first right the plan needs and lacks.
     Where the reviews themselves cannot be asked, say nothing: the writes will tell."""
-    from kubernetes import client as k8s
-
-    api = k8s.AuthorizationV1Api(kube.api_client)
     for verb, group, resource, why in needed(model, plan):
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                   "spec": {"resourceAttributes": {"namespace": model.namespace, "verb": verb, "group": group,
                                                   "resource": resource}}}
         try:
-            answer = kube.call(api.create_self_subject_access_review, review)
-        except ApiException:
+            answer = kube.create(SELF_SUBJECT_ACCESS_REVIEWS, None, review)
+        except ApiError:
             return
         if not (answer.get("status") or {}).get("allowed"):
             what = f"{resource}.{group}" if group else resource
