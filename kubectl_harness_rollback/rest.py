@@ -229,6 +229,9 @@ class Rest:
                 raise
             raise apierrors.translate(exc) from None
         finally:
+            # A watch left before the server ended it has unread bytes: its connection cannot be
+            # reused for the next request, so it is closed, not returned to the pool.
+            response.close()
             response.release_conn()
 
 
