@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import click
 
-from kubectl_harness_rollback import __version__
+from kubectl_harness_rollback.quick import version_line
 from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
@@ -119,7 +119,7 @@ def version(ctx: click.Context, **given: Any) -> None:
       kubectl harness-rollback version
     """
     _collect_connection(ctx, given)
-    click.echo(f"kubectl-harness_rollback v{__version__} (python {sys.version.split()[0]})")
+    click.echo(version_line())
 
 
 def _selection_options(command: Callable) -> Callable:
