@@ -20,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 
@@ -40,12 +41,15 @@ SCALE_MARKER = "khr-scale-fixture"
 
 
 def timed(argv: list[str], env: dict) -> tuple[float, int, int]:
-    """(seconds, exit code, peak RSS KiB) of one run; output discarded."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, process.returncode, usage.ru_maxrss
+    """(seconds, exit code, peak RSS KiB) of one run; output discarded. GNU time reports the peak
+    of the command alone (a child forked from this process would count this process's memory)."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        code = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *argv], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env).returncode
+        seconds = time.perf_counter() - start
+        lines = report.read().split()
+    return seconds, code, int(lines[-1]) if lines and lines[-1].isdigit() else 0
 
 
 def median_of(runs: int, argv_or_steps, env: dict, before=None) -> tuple[float, int]:

@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 import click
 
-from kubectl_harness_rollback.quick import version_line
 from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.quick import version_line
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

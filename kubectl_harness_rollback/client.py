@@ -97,6 +97,44 @@ def _lean_kubernetes() -> None:
     sys.modules["kubernetes.client"].ApiClient = api_client
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module while the kubeconfig loader is imported; the real one is imported
+    when the loader first uses it (after the stand-ins are gone from sys.modules)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{self.__name__}.{name}")
+        except ModuleNotFoundError:
+            return getattr(importlib.import_module(self.__name__), name)
+
+
+def _deferred_call(module: str, name: str):
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return call
+
+
+def _import_loader():
+    """kubernetes.config.kube_config, without importing requests and oauthlib (for OIDC
+    auth-providers, which kubectl itself dropped in 1.26): they cost more than the rest of the
+    connection, and are imported when an OIDC token is refreshed."""
+    if "kubernetes.config.kube_config" in sys.modules:
+        return sys.modules["kubernetes.config.kube_config"]
+    names = [n for n in ("oauthlib", "oauthlib.oauth2", "requests_oauthlib") if n not in sys.modules]
+    for name in names:
+        sys.modules[name] = _Deferred(name)
+    if "requests_oauthlib" in names:
+        sys.modules["requests_oauthlib"].OAuth2Session = _deferred_call("requests_oauthlib", "OAuth2Session")
+    try:
+        return importlib.import_module("kubernetes.config.kube_config")
+    finally:
+        for name in names:
+            del sys.modules[name]
+
+
 def _read_yaml_file(path: str) -> dict | None:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -137,6 +175,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     """Build a client from kubeconfig and flags exactly as kubectl would."""
     env = os.environ if env is None else env
     _lean_kubernetes()
+    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
     from kubernetes.client.configuration import Configuration
     from kubernetes.client.rest import RESTClientObject
 
@@ -174,9 +213,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
 
 @functools.lru_cache(maxsize=None)
 def _loader_class() -> type:
-    from kubernetes.config.kube_config import KubeConfigLoader
-
-    class _KubeConfigLoader(KubeConfigLoader):
+    class _KubeConfigLoader(_import_loader().KubeConfigLoader):
         """The Python client's loader, but a failed exec credential plugin stops, as in kubectl.
 
         The client only logs the failure and goes on without credentials: every request would then
@@ -193,7 +230,7 @@ def _load_from_exec_plugin(self):
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.dateutil import parse_rfc3339
     from kubernetes.config.exec_provider import ExecProvider
-    from kubernetes.config.kube_config import FileOrData
+    FileOrData = _import_loader().FileOrData  # noqa: N806 - the loader's class
 
     if "exec" not in self._user:
         return None
