@@ -186,8 +186,9 @@ def main() -> None:
             ["kubectl", "rollout", "history", "deploy/web"] + ns, requests_of(read))
         row("list -n", plugin + ["list"] + ns, ["kubectl", "get", "deploy"] + ns,
             requests_of(lambda kube: read_catalog(kube, namespace)))
-        row("completion of a release", completer + ["plan", "rel"] + ns,
-            ["kubectl", "__complete", "rollout", "history", "deploy/"] + ns,
+        # The last word is the one being completed.
+        row("completion of a release", completer + ["plan"] + ns + ["rel"],
+            ["kubectl", "__complete", "rollout", "history"] + ns + ["deploy/"],
             requests_of(lambda kube: read_catalog(kube, namespace)))
         counter = {"n": 3}
 
