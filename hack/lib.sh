@@ -9,5 +9,10 @@ ensure_venv() {
     fi
     # Editable install: the console script kubectl-harness_rollback runs this tree's code.
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$repo[test]"
+    if [ -n "${KHR_KUBERNETES:-}" ]; then
+        # Another kubernetes client than pip's newest, e.g. "kubernetes>=35,<36": the one the
+        # release archive vendors (hack/release). Use it with a KHR_VENV of its own.
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$KHR_KUBERNETES"
+    fi
     export PATH="$venv/bin:$PATH"
 }

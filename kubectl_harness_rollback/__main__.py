@@ -1,4 +1,4 @@
-from kubectl_harness_rollback.cli import main
+from kubectl_harness_rollback.quick import main
 
 if __name__ == "__main__":
     main()

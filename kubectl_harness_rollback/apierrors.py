@@ -1,11 +1,81 @@
-"""Turn exceptions from the kubernetes client and urllib3 into one-line PluginErrors."""
+"""API errors, typed, in one line: what the request layer (rest.py) raises for an HTTP error,
+and what any other exception that escapes a command (urllib3's, the kubernetes client's) becomes."""
 
 from __future__ import annotations
 
 import json
 import re
 
-from kubectl_harness_rollback.errors import ClusterUnreachable, Conflict, PluginError
+from kubectl_harness_rollback import errors
+from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
+
+
+class ApiError(PluginError):
+    """The API server refused a request: status, its own message, and what was asked."""
+
+    def __init__(self, message: str, status: int, server: str, verb: str, resource: str,
+                 namespace: str | None = None, name: str | None = None):
+        super().__init__(message)
+        self.status, self.server, self.verb, self.resource = status, server, verb, resource
+        self.namespace, self.name = namespace, name
+
+
+class Forbidden(ApiError):
+    """403: the user may not make this request."""
+
+
+class NotFound(ApiError):
+    """404: the object (or its namespace) does not exist."""
+
+
+class Conflict(ApiError, errors.Conflict):
+    """409: a write guarded by a resourceVersion (or a create) lost a race; nothing was overwritten."""
+
+
+class Gone(ApiError):
+    """410: a watch's resourceVersion is too old; list again."""
+
+
+def _where(namespace: str | None) -> str:
+    return f"in namespace {namespace}" if namespace else "in all namespaces"
+
+
+def from_status(status: dict, verb: str, resource: str, namespace: str | None = None,
+                name: str | None = None, code: int | None = None) -> ApiError:
+    """The typed error for an API Status object (an error response's body, or a watch's ERROR)."""
+    code = code or status.get("code") or 0
+    server = status.get("message") or f"{code} {status.get('reason') or ''}".strip()
+    what = f"{resource}/{name}" if name else resource
+    if code == 401:
+        return ApiError("the API server rejected the credentials (401 Unauthorized); check --context, --user or "
+                        "--token", code, server, verb, resource, namespace, name)
+    if code == 403:
+        # The server's message names the user, e.g. 'deployments.apps is forbidden: User "x" cannot list ...'.
+        return Forbidden(f"forbidden: cannot {verb} {resource} {_where(namespace)} ({server}); ask for that "
+                         "permission or use --as", code, server, verb, resource, namespace, name)
+    if code == 404:
+        return NotFound(f"{what} not found {_where(namespace)} ({server})", code, server, verb, resource, namespace,
+                        name)
+    if code == 409:
+        return Conflict(f"conflict: {server}; someone else changed it after it was read and nothing of it was "
+                        "overwritten: run the command again to re-plan", code, server, verb, resource, namespace,
+                        name)
+    if code == 410:
+        return Gone(f"{verb} {resource}: {server}", code, server, verb, resource, namespace, name)
+    return ApiError(f"the API server answered {code} to {verb} {what} {_where(namespace)}: {server}", code, server,
+                    verb, resource, namespace, name)
+
+
+def from_response(code: int, body: bytes | str | None, verb: str, resource: str, namespace: str | None = None,
+                  name: str | None = None) -> ApiError:
+    """The typed error for an HTTP error response of the request layer."""
+    try:
+        status = json.loads(body or b"{}")
+    except ValueError:
+        status = {}
+    if not isinstance(status, dict):
+        status = {}
+    return from_status(status, verb, resource, namespace, name, code)
 
 
 def server_message(exc: Exception) -> str:
@@ -40,7 +110,7 @@ def translate(exc: Exception) -> PluginError:
             return PluginError(f"forbidden: {server_message(exc)}")
         if status == 409:
             # A write guarded by a resourceVersion, or a create, lost a race: the server refused it.
-            return Conflict(f"conflict: {server_message(exc)}; someone else changed it after it was read and "
+            return errors.Conflict(f"conflict: {server_message(exc)}; someone else changed it after it was read and "
                             "nothing of it was overwritten: run the command again to re-plan")
         if status == 0 or status is None:
             return ClusterUnreachable(f"cannot reach the API server: {exc.reason}")

@@ -14,9 +14,7 @@ import copy
 import json
 from datetime import datetime, timezone
 
-from kubernetes.client.exceptions import ApiException
-
-from kubectl_harness_rollback import history_codec, outcome
+from kubectl_harness_rollback import apierrors, history_codec, outcome
 from kubectl_harness_rollback.harness_names import (
     LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION, SECRET_NAME_PREFIX,
 )
@@ -24,6 +22,7 @@ from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.rest import CONFIGMAPS, EVENTS, SECRETS, SELF_SUBJECT_REVIEWS
 
 COMPONENT = "kubectl-harness_rollback"
 
@@ -46,13 +45,11 @@ def audit_annotations(plan: Plan, user: str, at: str) -> dict[str, str]:
 
 def whoami(kube) -> str:
     """The authenticated user, as the API server sees it (SelfSubjectReview), else the context."""
-    from kubernetes import client as k8s
-
     try:
-        review = kube.call(k8s.AuthenticationV1Api(kube.api_client).create_self_subject_review,
-                           {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        review = kube.create(SELF_SUBJECT_REVIEWS, None,
+                             {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
         return ((review.get("status") or {}).get("userInfo") or {}).get("username") or kube.context
-    except ApiException:
+    except apierrors.ApiError:
         return kube.context
 
 
@@ -82,18 +79,17 @@ def write_history(kube, store: HistoryStore, doc: dict, dry_run: DryRun, context
     """Write a history document back where and how it was read, guarded by the resourceVersion
     read with it: if anyone wrote the history since, the API server answers 409 and nothing is
     overwritten. `context` says, in that case, what has already been done."""
-    patch = {"ConfigMap": kube.core.patch_namespaced_config_map, "Secret": kube.core.patch_namespaced_secret}[store.kind]
+    resource = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS}[store.kind]
     data: dict = history_codec.encode_history(doc, store.kind, store.compressed)
     if not store.compressed:
         data.setdefault(history_codec.COMPRESSED_KEY, None)  # a merge patch null removes a stale flag
     try:
-        kube.call(patch, store.name, store.namespace,
-                  {"metadata": {"resourceVersion": store.resource_version}, "data": data}, **dry_run.api_kwargs())
-    except ApiException as exc:
-        if exc.status == 409:
-            raise Conflict(f"{store.kind.lower()}/{store.name} changed since it was read; {context} but its history "
-                           "was not updated: run the same command again to record it") from None
-        raise
+        kube.patch(resource, store.name, store.namespace,
+                   {"metadata": {"resourceVersion": store.resource_version}, "data": data}, "strategic",
+                   dry_run=dry_run is DryRun.SERVER)
+    except apierrors.Conflict:
+        raise Conflict(f"{store.kind.lower()}/{store.name} changed since it was read; {context} but its history "
+                       "was not updated: run the same command again to record it") from None
 
 
 def write_legacy_history(kube, model: ReleaseModel, plan: Plan, new_revisions: dict[WorkloadRef, int],
@@ -155,8 +151,8 @@ def label_declarative_environments(kube, model: ReleaseModel, plan: Plan, dry_ru
 
 def _label_release_secret(kube, model: ReleaseModel, number: int, labels: dict[str, str], dry_run: DryRun) -> dict:
     name = _release_secret(model, number)
-    kube.call(kube.core.patch_namespaced_secret, name, model.namespace, {"metadata": {"labels": labels}},
-              **dry_run.api_kwargs())
+    kube.patch(SECRETS, name, model.namespace, {"metadata": {"labels": labels}}, "strategic",
+               dry_run=dry_run is DryRun.SERVER)
     return outcome.labelled("Secret", name, labels)
 
 
@@ -172,4 +168,4 @@ def record_event(kube, namespace: str, name: str, kind: str, api_version: str, u
         "source": {"component": COMPONENT}, "reportingComponent": COMPONENT, "reportingInstance": COMPONENT,
         "firstTimestamp": at, "lastTimestamp": at, "count": 1,
     }
-    kube.call(kube.core.create_namespaced_event, namespace, body, **dry_run.api_kwargs())
+    kube.create(EVENTS, namespace, body, dry_run=dry_run is DryRun.SERVER)

@@ -9,33 +9,19 @@ the deletes and deletes each only if it is still the object that was read.
 
 from __future__ import annotations
 
-from kubernetes.client.exceptions import ApiException
-
-from kubectl_harness_rollback import outcome
+from kubectl_harness_rollback import apierrors, outcome
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.model import RESTORABLE_KINDS, ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.rest import CONFIGMAPS, HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SECRETS
 
 SUFFIX = "-canary"
-# What besides workloads a canary leaves behind, and the calls that read and delete it.
-COMPANION_KINDS = ("HorizontalPodAutoscaler", "PodDisruptionBudget", "ConfigMap", "Secret")
+# What besides workloads a canary leaves behind, and where it lives in the API.
+RESOURCES = {"HorizontalPodAutoscaler": HORIZONTALPODAUTOSCALERS, "PodDisruptionBudget": PODDISRUPTIONBUDGETS,
+             "ConfigMap": CONFIGMAPS, "Secret": SECRETS}
+COMPANION_KINDS = tuple(RESOURCES)
 STATUS_CHURN = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
-
-
-def _calls(kube, kind: str):
-    """(read, delete) of the generated client for a companion kind."""
-    from kubernetes import client as k8s
-
-    if kind == "HorizontalPodAutoscaler":
-        api = k8s.AutoscalingV2Api(kube.api_client)
-        return (api.read_namespaced_horizontal_pod_autoscaler, api.delete_namespaced_horizontal_pod_autoscaler)
-    if kind == "PodDisruptionBudget":
-        api = k8s.PolicyV1Api(kube.api_client)
-        return api.read_namespaced_pod_disruption_budget, api.delete_namespaced_pod_disruption_budget
-    if kind == "ConfigMap":
-        return kube.core.read_namespaced_config_map, kube.core.delete_namespaced_config_map
-    return kube.core.read_namespaced_secret, kube.core.delete_namespaced_secret
 
 
 def companions(model: ReleaseModel) -> list[WorkloadRef]:
@@ -52,12 +38,9 @@ def read_versions(kube, model: ReleaseModel) -> dict[WorkloadRef, dict[str, str]
     data is read by the API but never kept or shown)."""
     versions = {}
     for ref in companions(model):
-        read, _ = _calls(kube, ref.kind)
         try:
-            found = kube.get_or_none(read, ref.name, ref.namespace)
-        except ApiException as exc:
-            if exc.status != 403:
-                raise
+            found = kube.get_or_none(RESOURCES[ref.kind], ref.name, ref.namespace)
+        except apierrors.Forbidden:
             # A read-only user may still plan: the object is then not deleted, and plan says so.
             model.notes.append(f"cannot read {ref}: it is not among the canary objects deleted first")
             continue
@@ -88,11 +71,10 @@ def delete(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> dict
         if ref.kind in RESTORABLE_KINDS:
             adapters.adapter_for(ref.kind).delete(kube, ref.namespace, ref.name, body, dry_run.api_kwargs())
         else:
-            kube.call(_calls(kube, ref.kind)[1], ref.name, ref.namespace, body=body, **dry_run.api_kwargs())
-    except ApiException as exc:
-        if exc.status == 409:
-            raise Conflict(f"{ref} was changed by someone else after it was read; it was not deleted: run the "
-                           "command again to re-plan") from None
-        if exc.status != 404:
-            raise
+            kube.delete(RESOURCES[ref.kind], ref.name, ref.namespace, body=body, dry_run=dry_run is DryRun.SERVER)
+    except apierrors.Conflict:
+        raise Conflict(f"{ref} was changed by someone else after it was read; it was not deleted: run the "
+                       "command again to re-plan") from None
+    except apierrors.NotFound:
+        pass
     return outcome.deleted(ref)

@@ -1,17 +1,23 @@
-"""`list`: every release name in a namespace (or all), from one list per kind, joined in memory."""
+"""`list`: every release name in a namespace (or all), from one list per kind, joined in memory;
+then one GET per object named like a release (its history)."""
 
 from __future__ import annotations
 
-from kubernetes.client.exceptions import ApiException
+from concurrent.futures import ThreadPoolExecutor
 
 from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback.apierrors import Forbidden
 from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.errors import PluginError
-from kubectl_harness_rollback.reader import ensure_namespace, forbidden
+from kubectl_harness_rollback.reader import ensure_namespace
+from kubectl_harness_rollback.rest import CONFIGMAPS, DAEMONSETS, DEPLOYMENTS, SECRETS, STATEFULSETS
 
 from kubectl_harness_rollback.harness_names import (
     HISTORY_KEY, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
 )
+
+# Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
+READERS = 4
 
 
 def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
@@ -66,35 +72,57 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
     return [rows[key] for key in sorted(rows)]
 
 
+def history_candidates(workloads: list[tuple[str, dict]], secrets: list[dict]) -> set[tuple[str, str]]:
+    """(namespace, name) of every release a workload's harness.io/release-name label names, or a
+    declarative release Secret's `release` label: only a ConfigMap or Secret named like one of these
+    can be a release history. Pure."""
+    names = {(obj["metadata"]["namespace"], release_name_of(obj)) for _, obj in workloads if release_name_of(obj)}
+    for secret in secrets:
+        meta = secret["metadata"]
+        labels = meta.get("labels") or {}
+        if labels.get("owner") == "harness" and labels.get("release"):
+            names.add((meta["namespace"], labels["release"]))
+    return names
+
+
+def _read_histories(kube, resource, listed: list[dict], candidates: set[tuple[str, str]]) -> list[dict]:
+    """`listed` (metadata only) with each object named like a release read in full (one request
+    each, a few at a time). Read as a list by name, so the `list` right `list` needs anyway suffices."""
+    def read_one(obj: dict) -> list[dict]:
+        meta = obj["metadata"]
+        return kube.list(resource, meta["namespace"], field_selector=f"metadata.name={meta['name']}")
+
+    wanted = [obj for obj in listed if (obj["metadata"]["namespace"], obj["metadata"]["name"]) in candidates]
+    if len(wanted) < 2:
+        found = [read_one(obj) for obj in wanted]
+    else:
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            found = list(pool.map(read_one, wanted))
+    read = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for objects in found for o in objects}
+    return [read.get((o["metadata"]["namespace"], o["metadata"]["name"]), o) for o in listed]
+
+
 def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
-    """(rows, warnings) for one namespace, or every namespace when `namespace` is None."""
+    """(rows, warnings) for one namespace, or every namespace when `namespace` is None.
+
+    Workloads are listed whole (their labels name the releases); ConfigMaps and Secrets as
+    metadata only, and only those named like a release are then read: a cluster's other Secrets
+    (Helm's releases, certificates) are never downloaded."""
     warnings: list[str] = []
-    where = namespace or "all namespaces"
-
-    def listed(resource: str, namespaced, everywhere) -> list[dict]:
-        try:
-            if namespace is None:
-                return kube.list_all(everywhere)
-            return kube.list_all(namespaced, namespace)
-        except ApiException as exc:
-            if exc.status == 403 and resource == "secrets":
-                warnings.append(f"cannot list secrets in {where}: releases kept in Secrets are not shown")
-                return []
-            if exc.status == 403:
-                raise forbidden(exc, "list", resource, where) from None
-            raise
-
-    apps, core = kube.apps, kube.core
-    workloads = [("Deployment", o) for o in listed("deployments", apps.list_namespaced_deployment,
-                                                   apps.list_deployment_for_all_namespaces)]
-    workloads += [("StatefulSet", o) for o in listed("statefulsets", apps.list_namespaced_stateful_set,
-                                                     apps.list_stateful_set_for_all_namespaces)]
-    workloads += [("DaemonSet", o) for o in listed("daemonsets", apps.list_namespaced_daemon_set,
-                                                   apps.list_daemon_set_for_all_namespaces)]
-    config_maps = listed("configmaps", core.list_namespaced_config_map, core.list_config_map_for_all_namespaces)
-    secrets = listed("secrets", core.list_namespaced_secret, core.list_secret_for_all_namespaces)
+    workloads = [(kind, obj) for kind, resource in (("Deployment", DEPLOYMENTS), ("StatefulSet", STATEFULSETS),
+                                                    ("DaemonSet", DAEMONSETS))
+                 for obj in kube.list(resource, namespace)]
+    config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
+    try:
+        secrets = kube.list(SECRETS, namespace, metadata_only=True)
+    except Forbidden:
+        warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
+                        "shown")
+        secrets = []
+    candidates = history_candidates(workloads, secrets)
+    config_maps = _read_histories(kube, CONFIGMAPS, config_maps, candidates)
+    secrets = _read_histories(kube, SECRETS, secrets, candidates)
     rows = catalog(workloads, config_maps, secrets)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings
-

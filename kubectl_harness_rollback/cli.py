@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 import click
 
-from kubectl_harness_rollback import __version__
 from kubectl_harness_rollback import completion as _completion
+from kubectl_harness_rollback import version_line
 from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
 from kubectl_harness_rollback.connection import collect as _collect_connection
 from kubectl_harness_rollback.connection import connection_flags, connection_options
@@ -75,7 +75,7 @@ def version(ctx: click.Context, **given: Any) -> None:
       kubectl harness-rollback version
     """
     _collect_connection(ctx, given)
-    click.echo(f"kubectl-harness_rollback v{__version__} (python {sys.version.split()[0]})")
+    click.echo(version_line())
 
 
 def _selection_options(command: Callable) -> Callable:

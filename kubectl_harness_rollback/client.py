@@ -1,104 +1,138 @@
-"""The connection to the cluster: the one module that builds a kubernetes API client.
+"""The connection to the cluster: the one module that reads the kubeconfig into a request layer.
 
 It is imported only when a command needs the cluster, so `--help` and `version` never pay
-for importing the kubernetes package.
+for importing the kubernetes package; and of that package only the kubeconfig loader, the
+configuration and the REST client's connection pool are loaded (see _lean_kubernetes).
 """
 
 from __future__ import annotations
 
-import json
+import functools
+import importlib
+import importlib.util
 import os
 import re
-import time
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Callable, Mapping
-from urllib.parse import urlsplit
+import sys
+import types
+from typing import Mapping
 
 import yaml
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes.config.dateutil import parse_rfc3339
-from kubernetes.config.exec_provider import ExecProvider
-from kubernetes.config.kube_config import FileOrData, KubeConfigLoader
-from kubernetes.client.exceptions import ApiException
-from urllib3 import HTTPHeaderDict
 
 from kubectl_harness_rollback import kubeconfig
 from kubectl_harness_rollback.errors import ConfigError
+from kubectl_harness_rollback.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
+from kubectl_harness_rollback.rest import request_timeouts as _request_timeouts
 
-# kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
-CONNECT_TIMEOUT = 30.0
+USER_AGENT = "kubectl-harness_rollback"
 
 
 def request_timeouts(request_timeout: float | None) -> tuple[float, float | None]:
-    """(connect, read) timeouts of one request for the --request-timeout given (None: not given).
-
-    kubectl waits forever by default; a rollback must not, so a request that was not given a
-    timeout gets kubeconfig.DEFAULT_REQUEST_TIMEOUT. `--request-timeout 0` means no read timeout,
-    as in kubectl; connecting is bounded all the same.
-    """
-    if request_timeout is None:
-        request_timeout = kubeconfig.DEFAULT_REQUEST_TIMEOUT
-    if not request_timeout:
-        return CONNECT_TIMEOUT, None
-    return min(request_timeout, CONNECT_TIMEOUT), request_timeout
+    """(connect, read) timeouts of one request for the --request-timeout given (None: not given):
+    kubeconfig.DEFAULT_REQUEST_TIMEOUT unless told otherwise, 0 no read timeout (as in kubectl)."""
+    return _request_timeouts(request_timeout, kubeconfig.DEFAULT_REQUEST_TIMEOUT)
 
 
-@dataclass
-class Kube:
-    """What a command needs of the cluster: API groups, the namespace, a request log."""
+class Kube(Rest):
+    """What a command needs of the cluster: the request layer, the namespace, the context."""
 
-    api_client: Any
-    namespace: str
-    namespace_explicit: bool
-    context: str
-    # (method, path) of every request sent: lets tests assert request counts.
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    # time.monotonic() by which the whole command must end (rollback's --timeout): no request
-    # waits past it, whatever its own timeout. None: each request has only its own.
-    deadline: float | None = None
-
-    @cached_property
-    def core(self) -> k8s.CoreV1Api:
-        return k8s.CoreV1Api(self.api_client)
-
-    @cached_property
-    def apps(self) -> k8s.AppsV1Api:
-        return k8s.AppsV1Api(self.api_client)
+    def __init__(self, rest_args: dict, namespace: str, namespace_explicit: bool, context: str):
+        super().__init__(**rest_args)
+        self.namespace = namespace
+        self.namespace_explicit = namespace_explicit
+        self.context = context
 
     @property
     def server(self) -> str:
-        return self.api_client.configuration.host
+        return self.host
 
-    def call(self, method: Callable, *args: Any, **kwargs: Any) -> dict:
-        """Call a generated API method and return the JSON body as plain dicts.
 
-        The library works on dicts (the API's own field names), so the planning code needs
-        no client import and its tests build objects as they appear in `kubectl get -o json`.
-        """
-        response = method(*args, _preload_content=False, **kwargs)
-        return json.loads(response.data or b"{}")
+class _LazyPackage(types.ModuleType):
+    """A package registered without running its __init__: a submodule is imported when asked
+    for; any other name runs the real __init__ first (so a later `from kubernetes import client`
+    of a test or a library still gets everything)."""
 
-    def get_or_none(self, method: Callable, *args: Any, **kwargs: Any) -> dict | None:
-        """Like call(), but None when the object does not exist."""
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
         try:
-            return self.call(method, *args, **kwargs)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
+            return importlib.import_module(f"{self.__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{self.__name__}.{name}":
+                raise
+        if not self.__dict__.get("_khr_loaded"):
+            self.__dict__["_khr_loaded"] = True
+            exec(self.__spec__.loader.get_code(self.__name__), self.__dict__)  # noqa: S102 - the package's own code
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}") from None
 
-    def list_all(self, method: Callable, *args: Any, page_size: int = 500, **kwargs: Any) -> list[dict]:
-        """Every item of a list call, following `continue` tokens page by page."""
-        items: list[dict] = []
-        token = None
-        while True:
-            page = self.call(method, *args, limit=page_size, _continue=token, **kwargs)
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
+
+def _lean_kubernetes() -> None:
+    """Import only what the connection needs of the kubernetes package.
+
+    `import kubernetes` runs its __init__, which imports the dynamic client, watch, stream,
+    leader election and informers; the client package's __init__ of kubernetes <= 35 (the
+    release archive's) imports every generated API class and model. Together they cost more
+    than a whole `kubectl get`. The two packages are registered as _LazyPackage instead, and
+    the few names the kubeconfig loader takes from `kubernetes.client` are given to it.
+    """
+    if "kubernetes" in sys.modules:
+        return
+    for name in ("kubernetes", "kubernetes.client"):
+        spec = importlib.util.find_spec(name)
+        package = _LazyPackage(name)
+        package.__spec__, package.__path__ = spec, list(spec.submodule_search_locations)
+        package.__file__, package.__package__, package.__loader__ = spec.origin, name, spec.loader
+        sys.modules[name] = package
+    sys.modules["kubernetes"].client = sys.modules["kubernetes.client"]
+    from kubernetes.client.configuration import Configuration
+
+    def api_client(*args, **kwargs):  # used by the loader's new_client_* helpers only, never here
+        from kubernetes.client.api_client import ApiClient
+
+        return ApiClient(*args, **kwargs)
+
+    sys.modules["kubernetes.client"].Configuration = Configuration
+    sys.modules["kubernetes.client"].ApiClient = api_client
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module while the kubeconfig loader is imported; the real one is imported
+    when the loader first uses it (after the stand-ins are gone from sys.modules)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{self.__name__}.{name}")
+        except ModuleNotFoundError:
+            return getattr(importlib.import_module(self.__name__), name)
+
+
+def _deferred_call(module: str, name: str):
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return call
+
+
+def _import_loader():
+    """kubernetes.config.kube_config, without importing requests and oauthlib (for OIDC
+    auth-providers, which kubectl itself dropped in 1.26): they cost more than the rest of the
+    connection, and are imported when an OIDC token is refreshed."""
+    if "kubernetes.config.kube_config" in sys.modules:
+        return sys.modules["kubernetes.config.kube_config"]
+    names = [n for n in ("oauthlib", "oauthlib.oauth2", "requests_oauthlib") if n not in sys.modules]
+    for name in names:
+        sys.modules[name] = _Deferred(name)
+    if "requests_oauthlib" in names:
+        sys.modules["requests_oauthlib"].OAuth2Session = _deferred_call("requests_oauthlib", "OAuth2Session")
+    try:
+        return importlib.import_module("kubernetes.config.kube_config")
+    finally:
+        for name in names:
+            del sys.modules[name]
 
 
 def _read_yaml_file(path: str) -> dict | None:
@@ -111,111 +145,122 @@ def _read_yaml_file(path: str) -> dict | None:
         raise ConfigError(f"kubeconfig file '{path}' is not valid YAML: {exc.__class__.__name__}") from None
 
 
-def _within(timeout: Any, deadline: float | None) -> Any:
-    """A request timeout (seconds, or (connect, read)) cut to what is left before `deadline`."""
-    if deadline is None:
-        return timeout
-    left = max(deadline - time.monotonic(), 0.001)
-    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-    return (min(connect, left) if connect else left, min(read, left) if read else left)
+def _transport(pool_manager):
+    """Send one request over the REST client's pool (TLS and proxies as the kubeconfig says)."""
+    import urllib3
+
+    def send(method, url, body, headers, timeout, stream):
+        header_dict = urllib3.HTTPHeaderDict()
+        for key, value in headers:
+            header_dict.add(key, value)
+        # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.).
+        return pool_manager.request(method, url, body=body, headers=header_dict, preload_content=not stream,
+                                    timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]), retries=0,
+                                    redirect=False)
+
+    return send
 
 
-def _instrument(api_client: Any, flags: kubeconfig.ConnectionFlags, kube: "Kube") -> None:
-    """Count requests, bound each one in time, and send one header per --as-group.
+def _auth_headers(configuration):
+    """The credentials' headers, asked for at each request: an exec plugin's token is refreshed
+    by the configuration's hook when it expires."""
+    def headers() -> dict[str, str]:
+        return {setting["key"]: setting["value"] for setting in configuration.auth_settings().values()
+                if setting.get("in") == "header" and setting.get("value")}
 
-    The generated client keeps a single value per header name, but the API server reads
-    every Impersonate-Group header as one group; so the groups are added here, at the edge.
-    """
-    rest = api_client.rest_client
-    inner = rest.request
-    timeouts = request_timeouts(flags.request_timeout)
-
-    # kubernetes >= 37 calls request(method, url, headers=, body=, post_params=, _request_timeout=);
-    # the pure-Python clients up to 35 (the one the release archive vendors) also pass
-    # query_params= and _preload_content=: forward whatever else comes, unchanged.
-    def request(method, url, *args, headers=None, _request_timeout=None, **kwargs):
-        kube.requests.append((method.upper(), urlsplit(url).path))
-        if flags.impersonate_groups:
-            headers = HTTPHeaderDict(headers or {})
-            for group in flags.impersonate_groups:
-                headers.add("Impersonate-Group", group)
-        if _request_timeout is None:
-            _request_timeout = timeouts
-        _request_timeout = _within(_request_timeout, kube.deadline)
-        return inner(method, url, *args, headers=headers, _request_timeout=_request_timeout, **kwargs)
-
-    # Assigned on the instance: RESTClientObject.GET/POST/... call self.request.
-    rest.request = request
+    return headers
 
 
 def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None) -> Kube:
     """Build a client from kubeconfig and flags exactly as kubectl would."""
     env = os.environ if env is None else env
-    configuration = k8s.Configuration()
+    _lean_kubernetes()
+    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
+    from kubernetes.client.configuration import Configuration
+    from kubernetes.client.rest import RESTClientObject
+
+    configuration = Configuration()
     try:
         resolved = kubeconfig.load(flags, env, os.path.expanduser("~"), _read_yaml_file)
     except ConfigError:
         # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
         if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:
             raise
-        k8s_config.load_incluster_config(client_configuration=configuration)
+        from kubernetes.config.incluster_config import load_incluster_config
+
+        load_incluster_config(client_configuration=configuration)
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
     else:
+        from kubernetes.config.config_exception import ConfigException
+
         try:
-            loader = _KubeConfigLoader(config_dict=resolved.config, active_context=resolved.context)
+            loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context)
             loader.load_and_set(configuration)
-        except k8s_config.ConfigException as exc:
+        except ConfigException as exc:
             raise ConfigError(f"kubeconfig context '{resolved.context}' cannot be used: {exc}") from None
-    # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.).
     configuration.retries = 0
-    api_client = k8s.ApiClient(configuration)
-    api_client.user_agent = "kubectl-harness_rollback"
+    headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:
-        api_client.set_default_header("Impersonate-User", flags.impersonate)
-    kube = Kube(api_client, resolved.namespace, resolved.namespace_explicit, resolved.context)
-    _instrument(api_client, flags, kube)
-    return kube
+        # The API server reads every Impersonate-Group header as one group.
+        headers += [("Impersonate-User", flags.impersonate)] + [("Impersonate-Group", g) for g in
+                                                                 flags.impersonate_groups]
+    rest_args = {"host": configuration.host, "transport": _transport(RESTClientObject(configuration).pool_manager),
+                 "auth_headers": _auth_headers(configuration), "headers": headers,
+                 "timeouts": request_timeouts(flags.request_timeout)}
+    return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
 
 
-class _KubeConfigLoader(KubeConfigLoader):
-    """The Python client's loader, but a failed exec credential plugin stops, as in kubectl.
+@functools.lru_cache(maxsize=None)
+def _loader_class() -> type:
+    class _KubeConfigLoader(_import_loader().KubeConfigLoader):
+        """The Python client's loader, but a failed exec credential plugin stops, as in kubectl.
 
-    The client only logs the failure and goes on without credentials: every request would then
-    be sent as system:anonymous and fail as "forbidden", far from the cause. So the plugin runs
-    here, and its ExecCredential is taken as the client takes it.
-    """
+        The client only logs the failure and goes on without credentials: every request would then
+        be sent as system:anonymous and fail as "forbidden", far from the cause. So the plugin runs
+        here, and its ExecCredential is taken as the client takes it.
+        """
 
-    def _load_from_exec_plugin(self):
-        if "exec" not in self._user:
-            return None
-        exec_config = self._user["exec"]
-        command = exec_config.safe_get("command") or "(no command)"
-        base_path = self._get_base_path(self._cluster.path)
-        try:
-            status = ExecProvider(exec_config, base_path, self._cluster).run()
-        except k8s_config.ConfigException as exc:
-            raise ConfigError(f"getting credentials: {_exec_failure(command, str(exc))}") from None
-        except FileNotFoundError:
-            raise ConfigError(f"getting credentials: exec: executable {command} not found; install it, or fix "
-                              "users[].user.exec.command in the kubeconfig") from None
-        except OSError as exc:
-            raise ConfigError(f"getting credentials: exec: executable {command} failed: {exc.strerror}") from None
-        if not isinstance(status, dict):
-            raise ConfigError(f"getting credentials: exec: executable {command} returned no credential status")
-        if status.get("token"):
-            self.token = f"Bearer {status['token']}"
-        elif status.get("clientCertificateData") and status.get("clientKeyData"):
-            for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
-                setattr(self, attribute, FileOrData(
-                    status, None, data_key_name=key, file_base_path=base_path, base64_file_content=False,
-                    temp_file_path=self._temp_file_path).as_file())
-        else:
-            raise ConfigError(f"getting credentials: exec: executable {command} returned neither a token "
-                              "nor a client certificate and key")
-        if status.get("expirationTimestamp"):
-            self.expiry = parse_rfc3339(status["expirationTimestamp"])
-        return True
+        _load_from_exec_plugin = _load_from_exec_plugin
+
+    return _KubeConfigLoader
+
+
+def _load_from_exec_plugin(self):
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.dateutil import parse_rfc3339
+    from kubernetes.config.exec_provider import ExecProvider
+    FileOrData = _import_loader().FileOrData  # noqa: N806 - the loader's class
+
+    if "exec" not in self._user:
+        return None
+    exec_config = self._user["exec"]
+    command = exec_config.safe_get("command") or "(no command)"
+    base_path = self._get_base_path(self._cluster.path)
+    try:
+        status = ExecProvider(exec_config, base_path, self._cluster).run()
+    except ConfigException as exc:
+        raise ConfigError(f"getting credentials: {_exec_failure(command, str(exc))}") from None
+    except FileNotFoundError:
+        raise ConfigError(f"getting credentials: exec: executable {command} not found; install it, or fix "
+                          "users[].user.exec.command in the kubeconfig") from None
+    except OSError as exc:
+        raise ConfigError(f"getting credentials: exec: executable {command} failed: {exc.strerror}") from None
+    if not isinstance(status, dict):
+        raise ConfigError(f"getting credentials: exec: executable {command} returned no credential status")
+    if status.get("token"):
+        self.token = f"Bearer {status['token']}"
+    elif status.get("clientCertificateData") and status.get("clientKeyData"):
+        for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
+            setattr(self, attribute, FileOrData(
+                status, None, data_key_name=key, file_base_path=base_path, base64_file_content=False,
+                temp_file_path=self._temp_file_path).as_file())
+    else:
+        raise ConfigError(f"getting credentials: exec: executable {command} returned neither a token "
+                          "nor a client certificate and key")
+    if status.get("expirationTimestamp"):
+        self.expiry = parse_rfc3339(status["expirationTimestamp"])
+    return True
 
 
 def _exec_failure(command: str, message: str) -> str:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight
+from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, waiting
 from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
@@ -30,8 +30,6 @@ from kubectl_harness_rollback.outcome import Outcome
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
 from kubectl_harness_rollback.render import outcome_item_text
 from kubectl_harness_rollback.workloads.common import template_images
-
-POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,37 +64,12 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
     return [outcome_items.restored(change.ref, change.to_revision, change.to_images)]
 
 
-WRITTEN_STILL_ROLLING = ("the rollback was written: watch it with 'kubectl rollout status' or run again with "
-                         "a longer --timeout")
-
-
 def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
-          clock: Clock, progress: Callable[[str], None], meanwhile: str = WRITTEN_STILL_ROLLING,
+          clock: Clock, progress: Callable[[str], None], meanwhile: str = waiting.WRITTEN_STILL_ROLLING,
           ) -> dict[WorkloadRef, dict]:
-    """Read each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
+    """Watch each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
     ending with `meanwhile`: where that leaves the user)."""
-    pending, done, last = list(refs), {}, {}
-    while True:
-        for ref in list(pending):
-            adapter = adapters.adapter_for(ref.kind)
-            try:
-                obj = adapter.read(kube, ref.namespace, ref.name)
-            except Exception:  # noqa: BLE001 - a read cut short by the deadline is the timeout
-                if clock.monotonic() < deadline:
-                    raise
-                break
-            finished, message = until(adapter, obj)
-            if message and last.get(ref) != message:
-                progress(message)
-                last[ref] = message
-            if finished:
-                pending.remove(ref)
-                done[ref] = obj
-        if not pending:
-            return done
-        if clock.monotonic() >= deadline:
-            raise NotSteady(f"{', '.join(map(str, pending))} not steady within the timeout; {meanwhile}")
-        clock.sleep(POLL_SECONDS)
+    return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile)
 
 
 def _rollout_status(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:

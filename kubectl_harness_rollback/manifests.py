@@ -12,6 +12,7 @@ from __future__ import annotations
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, reapply_scope
+from kubectl_harness_rollback.rest import Resource
 
 FIELD_MANAGER = "kubectl-harness_rollback"
 
@@ -20,21 +21,24 @@ def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun) -> lis
     """Server-side apply every resource of the release into `namespace`, taking ownership of
     conflicting fields (the release being restored is the truth). Returns what was applied as
     outcome items: kind/name only, never content (a release holds Secrets)."""
-    from kubernetes.dynamic import DynamicClient
-
     objects = reapply_scope(documents, namespace)  # raises before any write
-    dynamic = DynamicClient(kube.api_client)
+    served: dict[str, list[dict]] = {}
     resolved = []
     for obj, document in zip(objects, documents):
-        api = dynamic.resources.get(api_version=obj.api_version, kind=obj.kind)
-        if not api.namespaced:  # the allow-list holds namespaced kinds only; never trust it blindly
+        if obj.api_version not in served:  # discovery: one request per group version
+            served[obj.api_version] = kube.api_resources(obj.api_version)
+        found = next((r for r in served[obj.api_version] if r.get("kind") == obj.kind and "/" not in r["name"]), None)
+        # The allow-list holds namespaced kinds only; never trust it blindly.
+        if found is None or not found.get("namespaced"):
             raise OutsideReapplyScope(f"{obj} is not namespaced in this cluster, which a rollback does not "
                                       "re-apply; nothing was changed")
-        resolved.append((obj, api, {**document, "metadata": {**document["metadata"], "namespace": namespace}}))
+        group, _, version = obj.api_version.rpartition("/")
+        resource = Resource(group, version, found["name"])
+        resolved.append((obj, resource, {**document, "metadata": {**document["metadata"], "namespace": namespace}}))
     # Every object is first sent with dryRun=All: a refusal (forbidden, invalid, a webhook) then
     # comes before the first write, not after half of the release was applied.
     for mode in [DryRun.SERVER] if dry_run is DryRun.SERVER else [DryRun.SERVER, dry_run]:
-        for obj, api, body in resolved:
-            dynamic.server_side_apply(api, body=body, name=obj.name, namespace=namespace,
-                                      field_manager=FIELD_MANAGER, force_conflicts=True, **mode.api_kwargs())
+        for obj, resource, body in resolved:
+            kube.patch(resource, obj.name, namespace, body, "apply", dry_run=mode is DryRun.SERVER,
+                       field_manager=FIELD_MANAGER, force=True)
     return [outcome.reapplied(obj.kind, obj.name) for obj, _, _ in resolved]

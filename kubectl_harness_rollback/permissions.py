@@ -9,11 +9,13 @@ stops the rollback by itself, and the wait's reads come after the writes only as
 
 from __future__ import annotations
 
-from kubernetes.client.exceptions import ApiException
+from concurrent.futures import ThreadPoolExecutor
 
+from kubectl_harness_rollback.apierrors import ApiError
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.rest import SELF_SUBJECT_ACCESS_REVIEWS
 
 # API group and resource of each kind a rollback writes.
 RESOURCES = {
@@ -63,17 +65,23 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
 
 def check(kube, model: ReleaseModel, plan: Plan) -> None:
     """Raise MissingPermission, before any write, for the first right the plan needs and lacks.
-    Where the reviews themselves cannot be asked, say nothing: the writes will tell."""
-    from kubernetes import client as k8s
-
-    api = k8s.AuthorizationV1Api(kube.api_client)
-    for verb, group, resource, why in needed(model, plan):
-        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                  "spec": {"resourceAttributes": {"namespace": model.namespace, "verb": verb, "group": group,
-                                                  "resource": resource}}}
+    Where the reviews themselves cannot be asked, say nothing: the writes will tell. The reviews
+    are asked a few at a time (each is a round trip), and answered in the order of `needed`."""
+    def review(right: tuple[str, str, str, str]) -> dict | None:
+        verb, group, resource, _ = right
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": {"namespace": model.namespace, "verb": verb, "group": group,
+                                                "resource": resource}}}
         try:
-            answer = kube.call(api.create_self_subject_access_review, review)
-        except ApiException:
+            return kube.create(SELF_SUBJECT_ACCESS_REVIEWS, None, body)
+        except ApiError:
+            return None
+
+    rights = needed(model, plan)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(review, rights))
+    for (verb, group, resource, why), answer in zip(rights, answers):
+        if answer is None:
             return
         if not (answer.get("status") or {}).get("allowed"):
             what = f"{resource}.{group}" if group else resource

@@ -34,7 +34,9 @@ def restored_templates(plan: Plan) -> list[tuple[str, dict]]:
 def check_references(kube, namespace: str, plan: Plan) -> None:
     """Every ConfigMap/Secret the restored templates need must exist. One GET per name; a
     Secret's content is never printed (only whether it exists matters)."""
-    readers = {"ConfigMap": kube.core.read_namespaced_config_map, "Secret": kube.core.read_namespaced_secret}
+    from kubectl_harness_rollback.rest import CONFIGMAPS, SECRETS
+
+    readers = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS}
     for workload, template in restored_templates(plan):
         for kind, name in referenced_config(template):
             if kube.get_or_none(readers[kind], name, namespace) is None:

@@ -28,9 +28,9 @@ def _needs() -> dict[tuple[str, str], set[str]]:
         needs.setdefault((group, resource), set()).update(verbs)
 
     for resource in WORKLOAD_RESOURCES:
-        # reader: one list per kind; rollback/record: read while waiting, patch to restore, scale,
-        # and annotate; delete a failed canary's workload (canary.py: whichever kind it is).
-        need("apps", resource, "get", "list", "patch", "delete")
+        # reader: one list per kind; rollback/record: read and watch while waiting (waiting.py), patch
+        # to restore, scale, and annotate; delete a failed canary's workload (canary.py: whichever kind).
+        need("apps", resource, "get", "list", "watch", "patch", "delete")
     need("apps", "controllerrevisions", "list", "patch")  # StatefulSet/DaemonSet revisions; record annotates one
     need("", "secrets", "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
     need("", "configmaps", "get", "create", "patch")  # history ConfigMap (record creates it); preflight

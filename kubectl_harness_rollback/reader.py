@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubernetes.client.exceptions import ApiException
-
 from kubectl_harness_rollback import bluegreen, canary
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.apierrors import server_message
+from kubectl_harness_rollback.apierrors import Forbidden
+from kubectl_harness_rollback.apierrors import NotFound as ApiNotFound
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import HISTORY_KEY, LABEL_RELEASE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
+from kubectl_harness_rollback.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
 
 DECLARATIVE_SELECTOR = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={{name}}"
 # Kinds whose objects can be a release's workloads, in the order they are listed.
@@ -62,29 +62,13 @@ class Target:
         return cls(release_name=text)
 
 
-def forbidden(exc: ApiException, verb: str, resource: str, namespace: str) -> PluginError:
-    return PluginError(f"forbidden: cannot {verb} {resource} in namespace {namespace} "
-                       f"({server_message(exc)}); ask for that permission or use --as")
-
-
-def _guarded(kube, verb: str, resource: str, namespace: str, method, *args, **kwargs):
-    """Call the API, turning 403 into a sentence that names the verb and the resource."""
-    try:
-        return method(*args, **kwargs)
-    except ApiException as exc:
-        if exc.status == 403:
-            raise forbidden(exc, verb, resource, namespace) from None
-        raise
-
-
 def ensure_namespace(kube, namespace: str) -> None:
     try:
-        kube.call(kube.core.read_namespace, namespace)
-    except ApiException as exc:
-        if exc.status == 404:
-            raise NotFound(f"namespace '{namespace}' not found (check -n/--namespace)") from None
-        if exc.status != 403:  # may not read namespaces: then we cannot tell, and say the rest
-            raise
+        kube.get(NAMESPACES, namespace)
+    except ApiNotFound:
+        raise NotFound(f"namespace '{namespace}' not found (check -n/--namespace)") from None
+    except Forbidden:  # may not read namespaces: then we cannot tell, and say the rest
+        pass
 
 
 def _secrets_or_note(notes: list[str], namespace: str, method, *args, **kwargs):
@@ -92,9 +76,8 @@ def _secrets_or_note(notes: list[str], namespace: str, method, *args, **kwargs):
     history kept in a ConfigMap is still worth showing) and None."""
     try:
         return method(*args, **kwargs)
-    except ApiException as exc:
-        if exc.status != 403:
-            raise
+    except Forbidden:
+        pass
     note = f"cannot read secrets in {namespace}: releases kept in Secrets are not considered"
     if note not in notes:
         notes.append(note)
@@ -106,15 +89,13 @@ def _read_history(kube, namespace: str, release_name: str) -> tuple[dict | None,
     release name; a Secret without a non-empty releaseHistory is not the history (Harness then
     reads the ConfigMap and warns about the clash)."""
     notes = []
-    secret = _secrets_or_note(notes, namespace, kube.get_or_none, kube.core.read_namespaced_secret, release_name,
-                              namespace)
+    secret = _secrets_or_note(notes, namespace, kube.get_or_none, SECRETS, release_name, namespace)
     if secret is not None:
         if (secret.get("data") or {}).get(HISTORY_KEY):
             return secret, "Secret", notes
         notes.append(f"secret/{release_name} is named like the release but holds no {HISTORY_KEY}: it is not the "
                      f"release history (Harness reads the ConfigMap {release_name} instead, as this plugin does)")
-    config_map = _guarded(kube, "get", "configmaps", namespace, kube.get_or_none,
-                          kube.core.read_namespaced_config_map, release_name, namespace)
+    config_map = kube.get_or_none(CONFIGMAPS, release_name, namespace)
     return (config_map, "ConfigMap", notes) if config_map is not None else (None, None, notes)
 
 
@@ -122,8 +103,7 @@ def _release_workloads(kube, namespace: str, release_name: str) -> list[tuple[ob
     found = []
     for kind in WORKLOAD_KINDS:
         adapter = adapters.adapter_for(kind)
-        plural = kind.lower() + "s"
-        for obj in _guarded(kube, "list", plural, namespace, adapter.list_workloads, kube, namespace):
+        for obj in adapter.list_workloads(kube, namespace):
             if release_name_of(obj) == release_name:
                 found.append((adapter, obj))
     return found
@@ -132,15 +112,14 @@ def _release_workloads(kube, namespace: str, release_name: str) -> list[tuple[ob
 def _states(kube, namespace: str, found: list[tuple[object, dict]]):
     states = []
     for adapter, obj in found:
-        children = _guarded(kube, "list", "revisions of " + adapter.kind.lower(), namespace,
-                            adapter.list_children, kube, namespace, obj)
+        children = adapter.list_children(kube, namespace, obj)
         states.append(adapter.state(obj, children))
     return states
 
 
 def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, list[tuple[object, dict]]]:
     adapter = adapters.adapter_for(target.kind)
-    workloads = _guarded(kube, "list", target.kind.lower() + "s", namespace, adapter.list_workloads, kube, namespace)
+    workloads = adapter.list_workloads(kube, namespace)
     obj = next((w for w in workloads if w["metadata"]["name"] == target.name), None)
     if obj is None:
         ensure_namespace(kube, namespace)
@@ -165,7 +144,7 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
         if own:
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
     history, history_kind, notes = _read_history(kube, namespace, release_name)
-    secrets = _secrets_or_note(notes, namespace, kube.list_all, kube.core.list_namespaced_secret, namespace,
+    secrets = _secrets_or_note(notes, namespace, kube.list, SECRETS, namespace,
                                label_selector=DECLARATIVE_SELECTOR.format(name=release_name)) or []
     found = _release_workloads(kube, namespace, release_name)
     if history is None and not secrets and not found:
@@ -185,7 +164,7 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
 
 def _release_services(kube, namespace: str, states) -> list[ServiceState]:
     """Blue/green: the Services whose selector, color aside, matches the release's pods (one list)."""
-    listed = _guarded(kube, "list", "services", namespace, kube.list_all, kube.core.list_namespaced_service, namespace)
+    listed = kube.list(SERVICES, namespace)
     pod_labels = [((state.raw.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
                   for state in states]
     services = []

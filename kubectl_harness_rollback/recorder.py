@@ -15,7 +15,7 @@ import copy
 import time
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bookkeeping, history_codec
+from kubectl_harness_rollback import bookkeeping, history_codec, waiting
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.assemble import (
     CLUSTER_NAME, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, INFRA_ID, WORKFLOW_ID,
@@ -23,6 +23,7 @@ from kubectl_harness_rollback.assemble import (
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError
 from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.rest import CONFIGMAPS, CONTROLLERREVISIONS, REPLICASETS
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,14 @@ def recorded_history(doc: dict | None, model: ReleaseModel, revisions: dict[Work
     return doc, number, True
 
 
-def wait_observed(kube, refs: list[WorkloadRef], timeout: float, sleep=time.sleep, clock=time.monotonic) -> None:
+def wait_observed(kube, refs: list[WorkloadRef], timeout: float, clock=time.monotonic) -> None:
     """The revision annotation is right only once the controller has observed the latest spec."""
-    deadline = clock() + timeout
-    for ref in refs:
-        adapter = adapters.adapter_for(ref.kind)
-        while not adapter.observed(adapter.read(kube, ref.namespace, ref.name)):
-            if clock() >= deadline:
-                raise NotSteady(f"{ref}: the controller has not observed its latest spec; nothing was recorded")
-            sleep(0.5)
+    try:
+        waiting.wait_for(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), clock() + timeout,
+                         lambda line: None, clock)
+    except NotSteady:
+        raise NotSteady(f"{', '.join(map(str, refs))}: the controller has not observed its latest spec; nothing "
+                        "was recorded") from None
 
 
 def write(kube, model: ReleaseModel, doc: dict, created: bool, dry_run: DryRun) -> str:
@@ -88,7 +88,7 @@ def write(kube, model: ReleaseModel, doc: dict, created: bool, dry_run: DryRun) 
         body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
                 "metadata": {"name": model.release_name, "namespace": model.namespace,
                              "labels": {"app.kubernetes.io/managed-by": "kubectl-harness_rollback"}}}
-        kube.call(kube.core.create_namespaced_config_map, model.namespace, body, **dry_run.api_kwargs())
+        kube.create(CONFIGMAPS, model.namespace, body, dry_run=dry_run is DryRun.SERVER)
         return f"configmap/{model.release_name}"
     bookkeeping.write_history(kube, store, doc, dry_run, "the deploy step ran")
     return f"{store.kind.lower()}/{store.name}"
@@ -105,10 +105,9 @@ def annotate(kube, model: ReleaseModel, annotations: dict[str, str], dry_run: Dr
         done.append(str(ref))
         current = state.revision(state.current_revision) if state.current_revision is not None else None
         if current is not None:
-            patch = {"ReplicaSet": kube.apps.patch_namespaced_replica_set,
-                     "ControllerRevision": kube.apps.patch_namespaced_controller_revision}[current.object_kind]
-            kube.call(patch, current.object_name, ref.namespace, {"metadata": {"annotations": annotations}},
-                      **dry_run.api_kwargs())
+            resource = {"ReplicaSet": REPLICASETS, "ControllerRevision": CONTROLLERREVISIONS}[current.object_kind]
+            kube.patch(resource, current.object_name, ref.namespace, {"metadata": {"annotations": annotations}},
+                       "strategic", dry_run=dry_run is DryRun.SERVER)
     return done
 
 

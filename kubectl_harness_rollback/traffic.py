@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from kubernetes.client.exceptions import ApiException
-
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.apierrors import server_message
+from kubectl_harness_rollback.apierrors import ApiError
 from kubectl_harness_rollback.bluegreen import ServiceSwap, TrafficPlan
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
+from kubectl_harness_rollback.rest import SERVICES
 
 
 class SwapFailed(PluginError):
@@ -30,7 +29,7 @@ def _selector_patch(swap: ServiceSwap, resource_version: str, audit: dict[str, s
 
 
 def _patch_service(kube, namespace: str, name: str, body: list, dry_run: DryRun) -> dict:
-    return kube.call(kube.core.patch_namespaced_service, name, namespace, body, **dry_run.api_kwargs())
+    return kube.patch(SERVICES, name, namespace, body, "json", dry_run=dry_run is DryRun.SERVER)
 
 
 def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[str, str], dry_run: DryRun,
@@ -44,17 +43,17 @@ def swap_services(kube, model: ReleaseModel, traffic: TrafficPlan, audit: dict[s
         written = _patch_service(kube, model.namespace, first.name,
                                  _selector_patch(first, first.resource_version, audit,
                                                  services[first.name].annotations), dry_run)
-    except ApiException as exc:
+    except ApiError as exc:
         raise SwapFailed(f"service/{first.name} could not be switched to {first.to_color} "
-                         f"({server_message(exc)}); nothing was changed") from None
+                         f"({exc.server}); nothing was changed") from None
     progress(f"service/{first.name}: {'would switch' if rehearsal else 'switched'} from {first.from_color} to "
              f"{first.to_color}" + (" (server dry run)" if rehearsal else ""))
     try:
         _patch_service(kube, model.namespace, second.name,
                        _selector_patch(second, second.resource_version, {}, services[second.name].annotations),
                        dry_run)
-    except ApiException as exc:
-        reason = server_message(exc)
+    except ApiError as exc:
+        reason = exc.server
         if rehearsal:
             raise SwapFailed(f"service/{second.name} could not be switched to {second.to_color} ({reason}); this was "
                              "a server dry run: nothing was changed") from None
@@ -75,13 +74,13 @@ def _undo_first(kube, model: ReleaseModel, first: ServiceSwap, written: dict, se
         _patch_service(kube, model.namespace, first.name,
                        _selector_patch(undo, undo.resource_version, {}, services[first.name].annotations),
                        DryRun.NONE)
-    except ApiException as exc:
+    except ApiError as exc:
         fix = json.dumps([{"op": "replace", "path": "/spec/selector", "value": second.to_selector}],
                          separators=(",", ":"))
         raise SwapFailed(
             f"traffic is half-swapped: service/{first.name} and service/{second.name} both route {first.to_color} "
             f"(service/{second.name} could not be switched to {second.to_color}: {reason}; putting "
-            f"service/{first.name} back failed too: {server_message(exc)}); finish the swap with: kubectl patch "
+            f"service/{first.name} back failed too: {exc.server}); finish the swap with: kubectl patch "
             f"service {second.name} -n {model.namespace} --type json -p '{fix}'") from None
     progress(f"service/{first.name}: switched back to {first.from_color}")
 

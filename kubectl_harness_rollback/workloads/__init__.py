@@ -47,13 +47,11 @@ def adapter_for(kind: str) -> WorkloadAdapter:
 def patch_guarded(kube, ref, body, dry_run: dict) -> dict:
     """Patch a workload through its adapter. The body carries the resourceVersion read when
     planning, so the API server answers 409 if anyone changed the object since: that stops us.
-    The generated client sends a list body as a JSON patch and a dict as a strategic merge patch."""
-    from kubernetes.client.exceptions import ApiException
+    A list body is sent as a JSON patch and a dict as a strategic merge patch."""
+    from kubectl_harness_rollback import apierrors
 
     try:
         return adapter_for(ref.kind).patch(kube, ref.namespace, ref.name, body, dry_run)
-    except ApiException as exc:
-        if exc.status == 409:
-            raise Conflict(f"{ref} was changed by someone else after it was read; nothing of it was overwritten: "
-                           "run the command again to re-plan from its current state") from None
-        raise
+    except apierrors.Conflict:
+        raise Conflict(f"{ref} was changed by someone else after it was read; nothing of it was overwritten: "
+                       "run the command again to re-plan from its current state") from None

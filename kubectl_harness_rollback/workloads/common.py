@@ -58,23 +58,25 @@ def labels(obj: dict) -> dict[str, str]:
 
 
 class NamespacedCalls:
-    """The apps/v1 calls an adapter makes, named like the generated client's methods
-    (`read_namespaced_stateful_set`, ...), returning plain dicts."""
+    """The apps/v1 calls an adapter makes, over the request layer, returning plain dicts.
+    `resource` is named as the generated client named it ("stateful_set", ...)."""
 
     def __init__(self, resource: str):
-        self.resource = resource  # e.g. "stateful_set"
+        from kubectl_harness_rollback import rest
 
-    def _method(self, kube, verb: str):
-        return getattr(kube.apps, f"{verb}_namespaced_{self.resource}")
+        self.resource = resource  # e.g. "stateful_set"
+        self.api = rest.Resource("apps", "v1", resource.replace("_", "") + "s")
 
     def list(self, kube, namespace: str) -> list[dict]:
-        return kube.list_all(self._method(kube, "list"), namespace)
+        return kube.list(self.api, namespace)
 
     def read(self, kube, namespace: str, name: str) -> dict:
-        return kube.call(self._method(kube, "read"), name, namespace)
+        return kube.get(self.api, name, namespace)
 
     def patch(self, kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-        return kube.call(self._method(kube, "patch"), name, namespace, body, **dry_run)
+        """A list body is a JSON patch, a dict a strategic merge patch (as the generated client sent them)."""
+        return kube.patch(self.api, name, namespace, body, "json" if isinstance(body, list) else "strategic",
+                          dry_run=bool(dry_run))
 
     def delete(self, kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
-        return kube.call(self._method(kube, "delete"), name, namespace, body=body, **dry_run)
+        return kube.delete(self.api, name, namespace, body=body, dry_run=bool(dry_run))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.rest import CONTROLLERREVISIONS
 from kubectl_harness_rollback.workloads.common import (
     annotations, controlled_by, labels, selector_string, template_images,
 )
@@ -18,7 +19,7 @@ DEFAULT_REVISION_HISTORY_LIMIT = 10
 
 def list_children(kube, namespace: str, workload: dict) -> list[dict]:
     selector = selector_string(workload["spec"].get("selector"))
-    return kube.list_all(kube.apps.list_namespaced_controller_revision, namespace, label_selector=selector)
+    return kube.list(CONTROLLERREVISIONS, namespace, label_selector=selector)
 
 
 def _revision(ref: WorkloadRef, controller_revision: dict) -> Revision:

@@ -7,6 +7,7 @@ import re
 
 from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.rest import REPLICASETS
 from kubectl_harness_rollback.workloads.common import (
     NamespacedCalls, annotations, controlled_by, labels, parse_revision_number, selector_string,
     template_images,
@@ -27,7 +28,7 @@ list_workloads = _api.list
 def list_children(kube, namespace: str, workload: dict) -> list[dict]:
     # kubectl's way: list by the Deployment's selector, then keep what it controls.
     selector = selector_string(workload["spec"].get("selector"))
-    return kube.list_all(kube.apps.list_namespaced_replica_set, namespace, label_selector=selector)
+    return kube.list(REPLICASETS, namespace, label_selector=selector)
 
 
 def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:

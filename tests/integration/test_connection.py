@@ -1,13 +1,12 @@
 """The plugin's connection honours kubectl's kubeconfig rules and flags on a real API server."""
 
-import json
-
 import pytest
 import yaml
-from kubernetes.client.exceptions import ApiException
 
+from kubectl_harness_rollback.apierrors import Forbidden
 from kubectl_harness_rollback.client import connect
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.rest import CONFIGMAPS, NAMESPACES
 
 
 def test_current_context_comes_from_a_later_kubeconfig_file(test_cluster, namespace, tmp_path):
@@ -22,7 +21,7 @@ def test_current_context_comes_from_a_later_kubeconfig_file(test_cluster, namesp
     }))
     kube = connect(ConnectionFlags(namespace=namespace),
                    env={"KUBECONFIG": f"{first}:{test_cluster.kubeconfig}"})
-    names = {ns.metadata.name for ns in kube.core.list_namespace().items}
+    names = {ns["metadata"]["name"] for ns in kube.list(NAMESPACES)}
     assert namespace in names
     assert kube.requests == [("GET", "/api/v1/namespaces")]
 
@@ -30,11 +29,11 @@ def test_current_context_comes_from_a_later_kubeconfig_file(test_cluster, namesp
 def test_impersonation_sends_every_group(test_cluster, namespace):
     env = {"KUBECONFIG": test_cluster.kubeconfig}
     nobody = connect(ConnectionFlags(impersonate="nobody", impersonate_groups=("team-x",)), env=env)
-    with pytest.raises(ApiException) as denied:
-        nobody.core.list_namespaced_config_map(namespace)
-    assert denied.value.status == 403
-    assert 'User "nobody" cannot list resource "configmaps"' in json.loads(denied.value.body)["message"]
+    with pytest.raises(Forbidden) as denied:
+        nobody.list(CONFIGMAPS, namespace)
+    assert str(denied.value).startswith(f"forbidden: cannot list configmaps in namespace {namespace} (")
+    assert 'User "nobody" cannot list resource "configmaps"' in denied.value.server
 
     # Allowed only if the second group reaches the server as a header of its own.
     admin = connect(ConnectionFlags(impersonate="nobody", impersonate_groups=("team-x", "system:masters")), env=env)
-    assert admin.core.list_namespaced_config_map(namespace).items is not None
+    assert admin.list(CONFIGMAPS, namespace) is not None

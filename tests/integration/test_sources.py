@@ -110,3 +110,45 @@ def test_statefulset_and_daemonset_revisions_come_from_controller_revisions(apps
         view = json.loads(plugin("plan", target, "-n", namespace, "-o", "json", check_exit=0).stdout)
         assert (view["workloads"][0]["fromRevision"], view["workloads"][0]["toRevision"]) == (3, 2)
         assert "kubectl's rule" in " ".join(view["notes"])
+
+
+def test_list_all_namespaces_reads_no_secret_that_is_not_a_release_history(apps, core, namespace, test_cluster):
+    """`list -A` lists Secrets as metadata only and reads just the histories: Helm's release
+    Secrets, certificates and the like are never downloaded, however many there are."""
+    from kubectl_harness_rollback.catalog import read_catalog
+    from kubectl_harness_rollback.client import connect
+    from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+
+    HarnessRollingDeployer(apps, core, namespace, store="secret").deploy("registry.example/web:1", status="Failed")
+    HarnessRollingDeployer(apps, core, namespace, name="api", release_name="release-api").deploy(
+        "registry.example/api:1")  # a ConfigMap history
+    unrelated = [f"sh.helm.release.v1.other.v{n}" for n in range(1, 13)]
+    for name in unrelated:
+        core.create_namespaced_secret(namespace, k8s.V1Secret(
+            metadata=k8s.V1ObjectMeta(name=name, labels={"owner": "helm"}), data={"release": "eHh4" * 1000}))
+
+    def read_all():
+        kube = connect(ConnectionFlags(), env={"KUBECONFIG": test_cluster.kubeconfig})
+        rows, warnings = read_catalog(kube, None)
+        return kube.requests, [r for r in rows if r["namespace"] == namespace], warnings
+
+    requests, rows, warnings = read_all()
+    assert [(r["release"], r["latest"], r["source"]) for r in rows] == [
+        ("release-api", 1, "configmap/release-api"), ("release-infra-prod", 1, "secret/release-infra-prod")]
+    secrets = [sent for sent in requests if "/secrets" in sent[1]]
+    # Every Secret of the cluster as metadata; then only histories, each by name (other tests'
+    # namespaces may still hold theirs); in this namespace, the one history. Nothing else.
+    assert secrets[0] == ("GET", "/api/v1/secrets") and secrets[0].metadata_only
+    assert all("fieldSelector=metadata.name" in sent.query and not sent.metadata_only for sent in secrets[1:])
+    assert [sent.query for sent in secrets[1:] if sent[1] == f"/api/v1/namespaces/{namespace}/secrets"] == [
+        "fieldSelector=metadata.name%3Drelease-infra-prod&limit=500"]
+    assert all(method == "GET" for method, _ in requests) and warnings == []
+
+    def here(log):  # requests not about other tests' namespaces
+        return [sent for sent in log if "/namespaces/" not in sent[1] or f"/namespaces/{namespace}/" in sent[1]]
+
+    # More unrelated Secrets add no request.
+    for n in range(13, 40):
+        core.create_namespaced_secret(namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(
+            name=f"sh.helm.release.v1.other.v{n}"), data={"release": "eA=="}))
+    assert len(here(read_all()[0])) == len(here(requests))

@@ -10,7 +10,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 
 from kubectl_harness_rollback import kubeconfig
 from kubectl_harness_rollback.apierrors import translate
-from kubectl_harness_rollback.client import CONNECT_TIMEOUT, _exec_failure, _instrument, request_timeouts
+from kubectl_harness_rollback.client import CONNECT_TIMEOUT, _exec_failure, request_timeouts
 from kubectl_harness_rollback.errors import ClusterUnreachable
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
 
@@ -32,27 +32,33 @@ def test_default_request_timeout_is_thirty_seconds():
 
 
 def instrumented(flags: ConnectionFlags, deadline: float | None = None):
-    sent: list[dict] = []
+    """A request layer whose transport records the timeout of each request."""
+    from kubectl_harness_rollback.rest import Rest
 
-    def request(method, url, *args, **kwargs):
-        sent.append(kwargs)
+    sent: list[tuple] = []
 
-    api_client = SimpleNamespace(rest_client=SimpleNamespace(request=request))
-    _instrument(api_client, flags, SimpleNamespace(requests=[], deadline=deadline))
-    return api_client.rest_client.request, sent
+    def transport(method, url, body, headers, timeout, stream):
+        sent.append(timeout)
+        return SimpleNamespace(status=200, data=b"{}")
+
+    rest = Rest("https://127.0.0.1:1", transport, timeouts=request_timeouts(flags.request_timeout))
+    rest.deadline = deadline
+    return rest, sent
 
 
 def test_no_request_waits_past_the_commands_deadline():
     """rollback --timeout bounds the whole command: each request gets at most what is left."""
     import time
 
-    request, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() + 2)
-    request("GET", "https://127.0.0.1:1/api")
-    connect, read = sent[0]["_request_timeout"]
+    from kubectl_harness_rollback.rest import NAMESPACES
+
+    rest, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() + 2)
+    rest.get(NAMESPACES, "default")
+    connect, read = sent[0]
     assert 0 < connect <= 2 and 0 < read <= 2
-    request, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() - 1)  # already past
-    request("GET", "https://127.0.0.1:1/api")
-    assert max(sent[0]["_request_timeout"]) <= 0.001
+    rest, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() - 1)  # already past
+    rest.get(NAMESPACES, "default")
+    assert max(sent[0]) <= 0.001
 
 
 @pytest.mark.parametrize("flags, expected", [
@@ -60,11 +66,12 @@ def test_no_request_waits_past_the_commands_deadline():
     (ConnectionFlags(request_timeout=5.0), (5.0, 5.0)),
     (ConnectionFlags(request_timeout=0.0), (CONNECT_TIMEOUT, None)),
 ])
-def test_every_request_gets_a_timeout_unless_the_caller_set_one(flags, expected):
-    request, sent = instrumented(flags)
-    request("GET", "https://127.0.0.1:1/api/v1/namespaces")
-    request("GET", "https://127.0.0.1:1/api/v1/namespaces", _request_timeout=7)
-    assert [call["_request_timeout"] for call in sent] == [expected, 7]
+def test_every_request_gets_a_timeout(flags, expected):
+    from kubectl_harness_rollback.rest import NAMESPACES
+
+    rest, sent = instrumented(flags)
+    rest.list(NAMESPACES)
+    assert sent == [expected]
 
 
 @pytest.mark.parametrize("reason, expected", [

@@ -7,7 +7,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from kubectl_harness_rollback import __version__
+from kubectl_harness_rollback import __version__, version_line
 from kubectl_harness_rollback.cli import cli, connection_flags
 from kubectl_harness_rollback.errors import UsageError
 
@@ -95,3 +95,25 @@ def test_no_kubeconfig_is_one_line_and_exit_1(tmp_path):
                           capture_output=True, text=True, env=env)
     assert done.returncode == 1
     assert done.stderr.startswith("error: no kubeconfig found") and done.stderr.count("\n") == 1
+
+
+def test_the_quick_top_level_help_is_clicks_own():
+    """`--help` and `version` are answered before click is imported (quick.py): the text must stay
+    click's. If this fails, paste click's help (below) into quick.HELP."""
+    from kubectl_harness_rollback import quick
+
+    rendered = CliRunner().invoke(cli, ["--help"], prog_name="kubectl harness-rollback", terminal_width=80).output
+    assert quick.HELP == rendered, rendered
+    assert CliRunner().invoke(cli, ["version"]).output == version_line() + "\n"
+
+
+def test_quick_answers_import_neither_click_nor_kubernetes():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom kubectl_harness_rollback import quick\nquick.main(sys.argv[1:])\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'kubernetes', 'urllib3')))")
+    for args in (["version"], ["--help"]):
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
+                              env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done

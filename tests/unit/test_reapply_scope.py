@@ -173,87 +173,81 @@ def test_a_release_kept_in_history_reapplies_nothing():
 
 # manifests.reapply refuses again, before its first write, whatever a caller hands it.
 
-class FakeDynamic:
-    """Stands in for kubernetes.dynamic.DynamicClient: discovery answers, applies are recorded."""
+class FakeKube:
+    """Stands in for the request layer: discovery answers, applies are recorded."""
 
     cluster_scoped = {"Widget"}
-    applied: list = []
 
-    def __init__(self, api_client):
-        self.resources = self
+    def __init__(self):
+        self.applied = []
 
-    def get(self, api_version, kind):
-        return type("Resource", (), {"namespaced": kind not in self.cluster_scoped, "kind": kind})()
+    def api_resources(self, api_version):
+        kinds = {"v1": ["ConfigMap", "Secret", "Service"], "apps/v1": ["Deployment", "StatefulSet"]}[api_version]
+        return [{"name": kind.lower() + "s", "kind": kind, "namespaced": kind not in self.cluster_scoped}
+                for kind in kinds] + [{"name": "deployments/scale", "kind": "Scale", "namespaced": True}]
 
-    def server_side_apply(self, api, body, name, namespace, **kwargs):
-        FakeDynamic.applied.append((body["kind"], name, namespace, body["metadata"]["namespace"], kwargs))
-
-
-@pytest.fixture
-def fake_dynamic(monkeypatch):
-    import kubernetes.dynamic
-
-    FakeDynamic.applied = []
-    monkeypatch.setattr(kubernetes.dynamic, "DynamicClient", FakeDynamic)
-    return FakeDynamic
+    def patch(self, resource, name, namespace, body, patch_type, **kwargs):
+        assert patch_type == "apply"
+        self.applied.append((body["kind"], name, namespace, body["metadata"]["namespace"], kwargs))
 
 
-class FakeKube:
-    api_client = None
-
-
-def test_reapply_applies_exactly_the_scope_into_the_release_namespace(fake_dynamic):
+def test_reapply_applies_exactly_the_scope_into_the_release_namespace():
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.manifests import FIELD_MANAGER, reapply
 
     manifests = [obj("v1", "ConfigMap", "c", namespace=NS), deployment(2)]
-    done = reapply(FakeKube(), manifests, NS, DryRun.SERVER)
+    fake_dynamic = FakeKube()
+    done = reapply(fake_dynamic, manifests, NS, DryRun.SERVER)
     assert done == [{"action": "reapplied", "kind": "ConfigMap", "name": "c"},
                     {"action": "reapplied", "kind": "Deployment", "name": "api"}]
     assert [(kind, name, ns, body_ns) for kind, name, ns, body_ns, _ in fake_dynamic.applied] == [
         ("ConfigMap", "c", NS, NS), ("Deployment", "api", NS, NS)]
-    assert fake_dynamic.applied[0][4] == {"field_manager": FIELD_MANAGER, "force_conflicts": True, "dry_run": "All"}
+    assert fake_dynamic.applied[0][4] == {"field_manager": FIELD_MANAGER, "force": True, "dry_run": True}
 
 
-def test_reapply_refuses_outside_the_scope_before_any_write(fake_dynamic):
+def test_reapply_refuses_outside_the_scope_before_any_write():
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.manifests import reapply
 
+    fake_dynamic = FakeKube()
     manifests = [deployment(2), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "own")]
     with pytest.raises(OutsideReapplyScope, match="clusterrolebinding/own"):
-        reapply(FakeKube(), manifests, NS, DryRun.NONE)
+        reapply(fake_dynamic, manifests, NS, DryRun.NONE)
     assert fake_dynamic.applied == []
 
 
-def test_reapply_refuses_a_kind_the_server_says_is_cluster_scoped(fake_dynamic, monkeypatch):
+def test_reapply_refuses_a_kind_the_server_says_is_cluster_scoped():
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.manifests import reapply
 
-    monkeypatch.setattr(FakeDynamic, "cluster_scoped", {"ConfigMap"})
+    fake_dynamic = FakeKube()
+    fake_dynamic.cluster_scoped = {"ConfigMap"}
     with pytest.raises(OutsideReapplyScope, match="configmap/c is not namespaced"):
-        reapply(FakeKube(), [deployment(2), obj("v1", "ConfigMap", "c")], NS, DryRun.NONE)
+        reapply(fake_dynamic, [deployment(2), obj("v1", "ConfigMap", "c")], NS, DryRun.NONE)
     assert fake_dynamic.applied == []
 
 
-def test_reapply_sends_every_object_with_dry_run_before_the_first_write(fake_dynamic):
+def test_reapply_sends_every_object_with_dry_run_before_the_first_write():
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.manifests import reapply
 
-    reapply(FakeKube(), [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
+    fake_dynamic = FakeKube()
+    reapply(fake_dynamic, [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
     assert [(kind, kwargs.get("dry_run")) for kind, _, _, _, kwargs in fake_dynamic.applied] == [
-        ("ConfigMap", "All"), ("Deployment", "All"), ("ConfigMap", None), ("Deployment", None)]
+        ("ConfigMap", True), ("Deployment", True), ("ConfigMap", False), ("Deployment", False)]
 
 
-def test_a_refused_object_stops_the_reapply_before_any_write(fake_dynamic, monkeypatch):
+def test_a_refused_object_stops_the_reapply_before_any_write():
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.manifests import reapply
 
-    def refuse_deployments(self, api, body, name, namespace, **kwargs):
-        if body["kind"] == "Deployment":
-            raise RuntimeError("forbidden")
-        FakeDynamic.applied.append((body["kind"], name, namespace, body["metadata"]["namespace"], kwargs))
+    class Refusing(FakeKube):
+        def patch(self, resource, name, namespace, body, patch_type, **kwargs):
+            if body["kind"] == "Deployment":
+                raise RuntimeError("forbidden")
+            super().patch(resource, name, namespace, body, patch_type, **kwargs)
 
-    monkeypatch.setattr(FakeDynamic, "server_side_apply", refuse_deployments)
+    fake_dynamic = Refusing()
     with pytest.raises(RuntimeError):
-        reapply(FakeKube(), [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
-    assert [kwargs.get("dry_run") for *_, kwargs in fake_dynamic.applied] == ["All"]  # nothing stored
+        reapply(fake_dynamic, [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
+    assert [kwargs.get("dry_run") for *_, kwargs in fake_dynamic.applied] == [True]  # nothing stored
