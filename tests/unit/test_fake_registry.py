@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import io
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -248,3 +249,202 @@ def test_the_command_line_says_why_it_cannot_read_the_image(tmp_path):
     done = subprocess.run([sys.executable, "-m", "tests.support.fake_registry", "--listen", "127.0.0.1:0",
                            "--image", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "no index.json" in done.stderr
+
+
+# -- hack/local-cluster's kind wiring, with stand-ins for docker, kind and kubectl --------------------
+# No Docker here: the stand-ins keep what the script does to "containers" and "nodes" in a folder,
+# run the registry container's command as a local process on 127.0.0.1 (with its mounts and working
+# directory mapped to the host paths), and play containerd's pull (hosts.toml, then
+# manifest -> blobs, each verified), so everything but Docker and containerd themselves is the real thing.
+
+DOCKER_STAND_IN = r'''
+import hashlib, json, os, socket, subprocess, sys, tomllib, urllib.request
+from pathlib import Path
+
+state = Path(os.environ["STAND_IN_STATE"])
+containers = json.loads((state / "containers.json").read_text()) if (state / "containers.json").exists() else {}
+args = sys.argv[1:]
+(state / "calls.log").open("a").write(" ".join(args) + "\n")
+
+
+def save():
+    (state / "containers.json").write_text(json.dumps(containers))
+
+
+def local(url):
+    """A container name on the kind network -> the stand-in's 127.0.0.1 port."""
+    for name, container in containers.items():
+        url = url.replace(f"//{name}:5000", f"//127.0.0.1:{container['port']}")
+    return url
+
+
+def fetch(url, accept="*/*"):
+    request = urllib.request.Request(local(url), headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read(), response.headers
+
+
+def node_path(node, path):
+    return state / "nodes" / node / path.lstrip("/")
+
+
+def pull(node, reference):
+    host, _, rest = reference.partition("/")
+    name, _, tag = rest.rpartition(":")
+    hosts = tomllib.loads(node_path(node, f"/etc/containerd/certs.d/{host}/hosts.toml").read_text())
+    base = next(iter(hosts.get("host", {})), None) or hosts["server"]
+    accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"
+    body, headers = fetch(f"{base}/v2/{name}/manifests/{tag}?ns={host}", accept)
+    digest = headers["Docker-Content-Digest"]
+    assert "sha256:" + hashlib.sha256(body).hexdigest() == digest
+    manifest = json.loads(body)
+    if "manifests" in manifest:
+        digest = manifest["manifests"][0]["digest"]
+        body, _ = fetch(f"{base}/v2/{name}/manifests/{digest}?ns={host}", accept)
+        assert "sha256:" + hashlib.sha256(body).hexdigest() == digest
+        manifest = json.loads(body)
+    for descriptor in [manifest["config"]] + manifest["layers"]:
+        blob, _ = fetch(f"{base}/v2/{name}/blobs/{descriptor['digest']}?ns={host}")
+        assert "sha256:" + hashlib.sha256(blob).hexdigest() == descriptor["digest"]
+
+
+command = args[0]
+if command == "info" or command == "pull" or command == "logs":
+    sys.exit(0)
+if command == "save":
+    Path(args[args.index("-o") + 1]).write_bytes(Path(os.environ["STAND_IN_IMAGE"]).read_bytes())
+elif command == "rm":
+    container = containers.pop(args[-1], None)
+    if container:
+        os.kill(container["pid"], 15)
+    save()
+    sys.exit(0 if container else 1)
+elif command == "run":
+    options, i, mounts, workdir = {}, 1, {}, "/"
+    while args[i].startswith("-"):
+        if args[i] == "-d":
+            i += 1
+            continue
+        options.setdefault(args[i], []).append(args[i + 1])
+        i += 2
+    for volume in options.get("-v", []):
+        source, target, _ = volume.split(":")
+        mounts[target] = source
+    workdir = mounts[options["-w"][0]]
+    image, command_line = args[i], args[i + 1:]
+    assert options["--network"] == ["kind"] and "-p" not in options, options
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command_line = [sys.executable if c == "python" else mounts.get(c, c) for c in command_line]
+    command_line = [f"127.0.0.1:{port}" if c == "0.0.0.0:5000" else c for c in command_line]
+    log = open(state / "registry.log", "w")
+    process = subprocess.Popen(command_line, cwd=workdir, stdout=log, stderr=log, start_new_session=True)
+    containers[options["--name"][0]] = {"pid": process.pid, "port": port, "image": image}
+    save()
+    print("0123456789ab")
+elif command == "exec":
+    rest = args[1:]
+    stdin = rest[0] == "-i"
+    node, tool, tool_args = rest[int(stdin)], rest[int(stdin) + 1], rest[int(stdin) + 2:]
+    if tool == "mkdir":
+        node_path(node, tool_args[-1]).mkdir(parents=True, exist_ok=True)
+    elif tool == "cp":
+        node_path(node, tool_args[1]).write_bytes(sys.stdin.buffer.read())
+    elif tool == "curl":
+        try:
+            fetch(tool_args[-1])
+        except OSError:
+            sys.exit(7)
+    elif tool == "crictl":
+        pull(node, tool_args[-1])
+    else:
+        sys.exit(f"docker stand-in: no {tool} on the node")
+else:
+    sys.exit(f"docker stand-in: unexpected {args}")
+'''
+
+KIND_STAND_IN = r'''
+import os, shutil, sys
+from pathlib import Path
+
+state = Path(os.environ["STAND_IN_STATE"])
+args = sys.argv[1:]
+name = args[args.index("--name") + 1] if "--name" in args else "kind"
+if args[:2] == ["get", "clusters"]:
+    print((state / "cluster").read_text() if (state / "cluster").exists() else "", end="")
+elif args[:2] == ["get", "nodes"]:
+    print(f"{name}-control-plane")
+elif args[:2] == ["create", "cluster"]:
+    shutil.copy(args[args.index("--config") + 1], state / "kind-config.yaml")
+    Path(args[args.index("--kubeconfig") + 1]).write_text("apiVersion: v1\nkind: Config\n")
+    (state / "cluster").write_text(name + "\n")
+elif args[:2] == ["delete", "cluster"]:
+    (state / "cluster").unlink(missing_ok=True)
+'''
+
+
+def stand_in(path, source: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!{sys.executable}\n{source}")
+    path.chmod(0o755)
+
+
+def kind_version() -> str:
+    versions = (REPO / "hack" / "versions.env").read_text()
+    return next(line.split("=", 1)[1] for line in versions.splitlines() if line.startswith("KIND_VERSION="))
+
+
+def test_local_cluster_kind_serves_every_fake_name_and_down_removes_the_registry(tmp_path):
+    pytest.importorskip("tomllib")  # the stand-in reads hosts.toml as containerd would (Python 3.11+)
+    import yaml
+
+    layout = tmp_path / "layout"
+    layout.mkdir()
+    write_layout(layout, extra_platform=True)
+    saved = tmp_path / "saved.tar"
+    with tarfile.open(saved, "w") as archive:
+        archive.add(layout, arcname=".")
+    state, bin_dir, cache = tmp_path / "state", tmp_path / "bin", tmp_path / "cache"
+    state.mkdir()
+    stand_in(bin_dir / "docker", DOCKER_STAND_IN)
+    stand_in(bin_dir / "kubectl", "import sys\nsys.exit(0)\n")
+    stand_in(cache / f"kind-{kind_version()}" / "kind", KIND_STAND_IN)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KHR_")},
+           "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "KHR_CACHE_DIR": str(cache),
+           "KHR_CLUSTER_BACKEND": "kind", "KHR_CLUSTER_NAME": "khr-t", "KHR_KIND_FAKE_IMAGES": "1",
+           "STAND_IN_STATE": str(state), "STAND_IN_IMAGE": str(saved)}
+
+    def local_cluster(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(REPO / "hack" / "local-cluster"), command], env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    try:
+        up = local_cluster("up")
+        assert up.returncode == 0, up.stderr + (state / "registry.log").read_text()
+        assert "every registry.example/NAME:TAG is registry.k8s.io/pause:3.10 (served by container " \
+               "khr-t-registry)" in up.stderr
+        patch = yaml.safe_load((state / "kind-config.yaml").read_text())["containerdConfigPatches"][0]
+        assert 'config_path = "/etc/containerd/certs.d"' in patch
+        hosts = (state / "nodes" / "khr-t-control-plane" / "etc/containerd/certs.d/registry.example/hosts.toml")
+        import tomllib
+        assert tomllib.loads(hosts.read_text()) == {
+            "server": "http://khr-t-registry:5000",
+            "host": {"http://khr-t-registry:5000": {"capabilities": ["pull", "resolve"]}}}
+        calls = (state / "calls.log").read_text()
+        assert "exec khr-t-control-plane crictl pull registry.example/khr-smoke:1" in calls
+        container = json.loads((state / "containers.json").read_text())["khr-t-registry"]
+        assert container["image"] == "python:3.12-slim"
+
+        again = local_cluster("up")  # idempotent: the registry is replaced, not doubled
+        assert again.returncode == 0, again.stderr
+        assert list(json.loads((state / "containers.json").read_text())) == ["khr-t-registry"]
+
+        down = local_cluster("down")
+        assert down.returncode == 0, down.stderr
+        assert json.loads((state / "containers.json").read_text()) == {}
+        assert not list(cache.glob("kind-khr-t*"))
+    finally:
+        for container in json.loads((state / "containers.json").read_text() or "{}").values() \
+                if (state / "containers.json").exists() else ():
+            os.kill(container["pid"], 15)
