@@ -11,11 +11,12 @@ The order matters to a user at 3 a.m.:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, waiting
 from kubectl_harness_rollback import outcome as outcome_items
@@ -250,9 +251,10 @@ def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOp
 
 def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_run: DryRun) -> None:
     """Harness's swap bookkeeping: bgEnvironment in the legacy history, the label on release Secrets."""
-    if model.history_store is not None:
-        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
-    outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
+    with _grace(kube):
+        if model.history_store is not None:
+            outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
@@ -278,10 +280,8 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         if scaled_up and options.dry_run is DryRun.NONE:
             # Traffic never reached it (its pods never became ready, or the Services could not
             # move): the color goes back to zero, as it was, and the command leaves nothing behind.
-            # The deadline that ended the wait must not cut the undo short; --request-timeout
-            # still bounds each of its two requests.
-            kube.deadline = None
-            progress(_traffic.scale_back_to_zero(kube, traffic.back_workload))
+            with _grace(kube):  # the deadline that ended the wait must not cut the undo short
+                progress(_traffic.scale_back_to_zero(kube, traffic.back_workload))
             outcome.written.remove(scaled_up)
         if isinstance(exc, RolloutFailed):
             raise RolloutFailed(f"{exc}; {unmoved}") from None
@@ -294,10 +294,30 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
     _record_swap(kube, model, plan, outcome, options.dry_run)
     message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
                f"{plan.target.number}: service/{traffic.primary.name} routes {traffic.back_color} again")
-    bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
-                             message, at, options.dry_run)
+    with _grace(kube):
+        bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
+                                 message, at, options.dry_run)
     outcome.recorded.append(outcome_items.event("Service", traffic.primary.name))
     outcome.steady = True
+
+
+# Once the workloads are written, recording it (or undoing a scale-up) must not be cut short by a
+# --timeout that ran out meanwhile: a history left InProgress is worse than a command that ends a
+# few seconds late. Each request stays bounded by --request-timeout.
+GRACE_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def _grace(kube) -> Iterator[None]:
+    """Give the requests inside at least GRACE_SECONDS, whatever is left of the command's deadline."""
+    saved = getattr(kube, "deadline", None)
+    if saved is not None:
+        kube.deadline = max(saved, time.monotonic() + GRACE_SECONDS)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            kube.deadline = saved
 
 
 def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],
@@ -305,7 +325,13 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     """Harness's bookkeeping, each release in the store it lives in (legacy history and
     declarative release Secrets can both exist: the Secrets continue the legacy numbering), and
     an Event on each workload that was written."""
-    revisions = outcome.new_revisions if revisions is None else revisions
+    with _grace(kube):
+        _record_now(kube, model, plan, outcome, seen, at, dry_run,
+                    outcome.new_revisions if revisions is None else revisions)
+
+
+def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],
+                at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int]) -> None:
     if model.history_store is not None:
         outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, revisions, dry_run)])
     outcome.recorded += filter(None, [bookkeeping.mark_declarative_failed(kube, model, plan, dry_run)])
