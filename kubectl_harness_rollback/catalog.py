@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from kubernetes.client.exceptions import ApiException
 
-from kubectl_harness_rollback import history_codec
-from kubectl_harness_rollback.assemble import release_name_of
+from kubectl_harness_rollback import history_codec, live, views
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.reader import ensure_namespace, forbidden
 
@@ -64,12 +65,55 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
     return [rows[key] for key in sorted(rows)]
 
 
+def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
+             config_maps: list[dict], secrets: list[dict]) -> None:
+    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), joining the
+    workloads with their ReplicaSets and ControllerRevisions in memory. Pure. `children` None:
+    they could not be read, and nothing is said about what is live."""
+    histories: dict[tuple[str, str], tuple[dict, str]] = {}
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):  # a Secret wins, as in Harness
+        for obj in objects:
+            if (obj.get("data") or {}).get(HISTORY_KEY):
+                histories[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = (obj, kind)
+    declarative: dict[tuple[str, str], list[dict]] = {}
+    for secret in secrets:
+        labels = secret["metadata"].get("labels") or {}
+        if labels.get("owner") == "harness" and "release" in labels:
+            declarative.setdefault((secret["metadata"]["namespace"], labels["release"]), []).append(secret)
+    by_namespace: dict[str, list[dict]] = {}
+    for child in children or []:
+        by_namespace.setdefault(child["metadata"]["namespace"], []).append(child)
+    states: dict[tuple[str, str], list] = {}
+    for kind, obj in workloads:
+        namespace, name = obj["metadata"]["namespace"], release_name_of(obj)
+        if name and children is not None:
+            states.setdefault((namespace, name), []).append(
+                adapters.adapter_for(kind).state(obj, by_namespace.get(namespace, [])))
+    for row in rows:
+        key = (row["namespace"], row["release"])
+        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": []})
+        if children is None:
+            continue
+        history, history_kind = histories.get(key, (None, None))
+        try:
+            model = assemble(ClusterObjects(row["release"], row["namespace"], history, history_kind,
+                                            declarative.get(key, []), states.get(key, [])))
+        except PluginError:
+            continue  # the row already says the history is unreadable
+        now = live.live_workloads(model)
+        record = live.latest_rollback(now)
+        row.update({"liveReleases": live.live_numbers(now),
+                    "liveSince": max((r.since for r in now if r.since), default=None),
+                    "lastRollback": record.view() if record else None,
+                    "live": views.live_view(now)})
+
+
 def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
     """(rows, warnings) for one namespace, or every namespace when `namespace` is None."""
     warnings: list[str] = []
     where = namespace or "all namespaces"
 
-    def listed(resource: str, namespaced, everywhere) -> list[dict]:
+    def listed(resource: str, namespaced, everywhere, forbidden_means: str | None = None) -> list[dict] | None:
         try:
             if namespace is None:
                 return kube.list_all(everywhere)
@@ -78,6 +122,9 @@ def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
             if exc.status == 403 and resource == "secrets":
                 warnings.append(f"cannot list secrets in {where}: releases kept in Secrets are not shown")
                 return []
+            if exc.status == 403 and forbidden_means:
+                warnings.append(f"cannot list {resource} in {where}: {forbidden_means}")
+                return None
             if exc.status == 403:
                 raise forbidden(exc, "list", resource, where) from None
             raise
@@ -92,6 +139,14 @@ def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
     config_maps = listed("configmaps", core.list_namespaced_config_map, core.list_config_map_for_all_namespaces)
     secrets = listed("secrets", core.list_namespaced_secret, core.list_secret_for_all_namespaces)
     rows = catalog(workloads, config_maps, secrets)
+    if rows:  # what is live: the revisions each workload runs, one list per kind
+        unknown = "the LIVE column is left empty"
+        replica_sets = listed("replicasets", apps.list_namespaced_replica_set, apps.list_replica_set_for_all_namespaces,
+                              unknown)
+        revisions = listed("controllerrevisions", apps.list_namespaced_controller_revision,
+                           apps.list_controller_revision_for_all_namespaces, unknown)
+        add_live(rows, workloads, None if replica_sets is None or revisions is None else replica_sets + revisions,
+                 config_maps, secrets)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -42,7 +42,8 @@ def test_cluster_role_for_list_all_namespaces_only_lists():
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "kubectl-harness-rollback-list"},
         "rules": [rule("", ["configmaps", "secrets"], ["list"]),
-                  rule("apps", ["daemonsets", "deployments", "statefulsets"], ["list"])],
+                  rule("apps", ["controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"],
+                       ["list"])],
     }
     assert manifest("shop", all_namespaces=True) == {"apiVersion": "v1", "kind": "List",
                                                      "items": [role("shop"), list_cluster_role()]}
@@ -91,7 +92,8 @@ def test_every_namespaced_call_of_the_package_is_granted():
 
 
 def test_every_all_namespaces_list_is_granted_by_the_cluster_role():
-    needed = {("apps" if what in ("deployment", "stateful_set", "daemon_set") else "", resource(what), "list")
+    needed = {("apps" if what in ("deployment", "stateful_set", "daemon_set", "replica_set", "controller_revision")
+               else "", resource(what), "list")
               for (what,) in calls(ALL_NAMESPACES)}
     assert needed == granted(list_cluster_role())
 
