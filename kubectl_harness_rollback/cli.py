@@ -367,6 +367,8 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     kube = cluster(ctx)
 
     def show(view: dict) -> None:
+        if watch and output == "yaml":
+            click.echo("---")  # one YAML document per change
         click.echo(render.structured(view, output) if output != "table" else render.status_text(view), nl=False)
 
     view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch)

@@ -66,6 +66,8 @@ def test_recording_the_same_revision_twice_updates_it(apps, namespace, plugin, t
     plugin("record", "deployment/shop", "-n", namespace, "--status", "InProgress", *IDENTITY, check_exit=0)
     done = plugin("record", "deployment/shop", "-n", namespace, "--status", "Succeeded", *IDENTITY, check_exit=0)
     assert done.stdout.startswith("updated release 1 ")
+    rows = json.loads(plugin("history", "release-prod", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["number"], r["status"]) for r in rows] == [(1, "Succeeded")]
 
 
 def test_a_release_name_given_is_not_called_derived(apps, namespace, plugin, test_cluster):
@@ -73,5 +75,3 @@ def test_a_release_name_given_is_not_called_derived(apps, namespace, plugin, tes
     done = plugin("record", "deployment/shop", "-n", namespace, "--status", "Succeeded", "--release-name", "shop-eu",
                   check_exit=0)
     assert "in configmap/shop-eu" in done.stdout and "derived" not in done.stderr
-    rows = json.loads(plugin("history", "release-prod", "-n", namespace, "-o", "json", check_exit=0).stdout)
-    assert [(r["number"], r["status"]) for r in rows] == [(1, "Succeeded")]

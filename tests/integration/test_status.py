@@ -7,31 +7,19 @@ one that becomes ready only after a delay, one that never does.
 
 import json
 import time
-import uuid
 
 import pytest
-from kubernetes import client as k8s
 
 from tests.support.harness import COLOR, Identity
 from tests.support.pod_behavior import (
-    CRASH_LOOP, NEVER_READY, READY_AFTER_DELAY, BehaviorBlueGreenDeployer, BehaviorDeployer, probe_failure_stages,
+    CRASH_LOOP, NEVER_READY, READY_AFTER_DELAY, BehaviorBlueGreenDeployer, BehaviorDeployer,
 )
 
 RELEASE = "release-infra-prod"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def failure_stages(api_client):
-    """Fail every test here at once, with the fix, on a cluster without the failure stages."""
-    core = k8s.CoreV1Api(api_client)
-    name = f"khr-stage-probe-{uuid.uuid4().hex[:5]}"
-    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
-    try:
-        problem = probe_failure_stages(core, name)
-    finally:
-        core.delete_namespace(name)
-    if problem:
-        pytest.fail(problem, pytrace=False)
+# Every test here fails at once, with the fix, on a cluster without the failure stages.
+pytestmark = pytest.mark.usefixtures("failure_stages")
 
 
 def status_json(plugin, namespace, *args, check_exit):
