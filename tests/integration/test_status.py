@@ -10,7 +10,10 @@ import time
 
 import pytest
 
-from tests.support.harness import COLOR, Identity
+from kubectl_harness_rollback.catalog import read_catalog
+from kubectl_harness_rollback.client import connect
+from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from tests.support.harness import COLOR, HarnessRollingDeployer, Identity
 from tests.support.pod_behavior import (
     CRASH_LOOP, NEVER_READY, READY_AFTER_DELAY, BehaviorBlueGreenDeployer, BehaviorDeployer,
 )
@@ -124,3 +127,20 @@ def test_watch_prints_each_change_until_steady(apps, core, namespace, plugin):
     assert len(tables) >= 2, done.stdout
     assert " no " in tables[0] and tables[-1].split()[5] == "yes"  # WORKLOAD RELEASE REVISION IMAGES SINCE STEADY
 
+
+
+def test_list_reads_what_is_live_with_one_list_per_kind(apps, core, namespace, test_cluster):
+    def requests_to_list(releases):
+        for n in range(releases):
+            deployer = HarnessRollingDeployer(apps, core, namespace, name=f"web{n}", release_name=f"rel-{n}")
+            deployer.deploy("registry.example/web:1")
+            deployer.deploy("registry.example/web:2")
+        kube = connect(ConnectionFlags(namespace=namespace), env={"KUBECONFIG": test_cluster.kubeconfig})
+        rows, _ = read_catalog(kube, namespace)
+        assert {row["release"]: row["liveReleases"] for row in rows} == {f"rel-{n}": [2] for n in range(releases)}
+        return kube.requests
+
+    one, three = requests_to_list(1), requests_to_list(3)
+    # Deployments, StatefulSets, DaemonSets, ConfigMaps, Secrets; ReplicaSets and ControllerRevisions.
+    assert len(one) == len(three) == 7
+    assert [method for method, _ in three] == ["GET"] * 7
