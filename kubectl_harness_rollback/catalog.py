@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_harness_rollback import history_codec
+from kubectl_harness_rollback import history_codec, live, views
+from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import Forbidden
-from kubectl_harness_rollback.assemble import release_name_of
+from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.reader import ensure_namespace
-from kubectl_harness_rollback.rest import CONFIGMAPS, DAEMONSETS, DEPLOYMENTS, SECRETS, STATEFULSETS
+from kubectl_harness_rollback.rest import (
+    CONFIGMAPS, CONTROLLERREVISIONS, DAEMONSETS, DEPLOYMENTS, REPLICASETS, SECRETS, STATEFULSETS,
+)
 
 from kubectl_harness_rollback.harness_names import (
     HISTORY_KEY, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
@@ -102,6 +105,60 @@ def _read_histories(kube, resource, listed: list[dict], candidates: set[tuple[st
     return [read.get((o["metadata"]["namespace"], o["metadata"]["name"]), o) for o in listed]
 
 
+def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
+             config_maps: list[dict], secrets: list[dict]) -> None:
+    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), joining the
+    workloads with their ReplicaSets and ControllerRevisions in memory. Pure. `children` None:
+    they could not be read, and nothing is said about what is live."""
+    histories: dict[tuple[str, str], tuple[dict, str]] = {}
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):  # a Secret wins, as in Harness
+        for obj in objects:
+            if (obj.get("data") or {}).get(HISTORY_KEY):
+                histories[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = (obj, kind)
+    declarative: dict[tuple[str, str], list[dict]] = {}
+    for secret in secrets:
+        labels = secret["metadata"].get("labels") or {}
+        if labels.get(SECRET_OWNER_LABEL) == SECRET_OWNER_VALUE and LABEL_RELEASE in labels:
+            declarative.setdefault((secret["metadata"]["namespace"], labels[LABEL_RELEASE]), []).append(secret)
+    by_namespace: dict[str, list[dict]] = {}
+    for child in children or []:
+        by_namespace.setdefault(child["metadata"]["namespace"], []).append(child)
+    states: dict[tuple[str, str], list] = {}
+    for kind, obj in workloads:
+        namespace, name = obj["metadata"]["namespace"], release_name_of(obj)
+        if name and children is not None:
+            states.setdefault((namespace, name), []).append(
+                adapters.adapter_for(kind).state(obj, by_namespace.get(namespace, [])))
+    for row in rows:
+        key = (row["namespace"], row["release"])
+        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": []})
+        if children is None:
+            continue
+        history, history_kind = histories.get(key, (None, None))
+        try:
+            model = assemble(ClusterObjects(row["release"], row["namespace"], history, history_kind,
+                                            declarative.get(key, []), states.get(key, [])))
+        except PluginError:
+            continue  # the row already says the history is unreadable
+        now = live.live_workloads(model)
+        record = live.latest_rollback(now)
+        row.update({"liveReleases": live.live_numbers(now),
+                    "liveSince": max((r.since for r in now if r.since), default=None),
+                    "lastRollback": record.view() if record else None,
+                    "live": views.live_view(now)})
+
+
+def _revisions(kube, namespace: str | None, warnings: list[str]) -> list[dict] | None:
+    """Every ReplicaSet and ControllerRevision, which say what each workload runs now; None, with a
+    warning, without the right to list them."""
+    try:
+        return [obj for resource in (REPLICASETS, CONTROLLERREVISIONS) for obj in kube.list(resource, namespace)]
+    except Forbidden:
+        warnings.append(f"cannot list replicasets or controllerrevisions in {namespace or 'all namespaces'}: "
+                        "the LIVE column is left empty")
+        return None
+
+
 def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
     """(rows, warnings) for one namespace, or every namespace when `namespace` is None.
 
@@ -123,6 +180,8 @@ def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
     config_maps = _read_histories(kube, CONFIGMAPS, config_maps, candidates)
     secrets = _read_histories(kube, SECRETS, secrets, candidates)
     rows = catalog(workloads, config_maps, secrets)
+    if rows:  # what is live: the revisions each workload runs, one list per kind
+        add_live(rows, workloads, _revisions(kube, namespace, warnings), config_maps, secrets)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -270,6 +270,46 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
+@click.option("-w", "--watch", is_flag=True, help="Print the status each time it changes, until it is steady.")
+@click.option("--timeout", metavar="DURATION",
+              help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
+                   "--watch wait until steady.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@connection_options
+@click.pass_context
+def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
+    """Show whether TARGET is steady, which release each workload runs and since when.
+
+    For blue/green, also which release the primary Service routes to; and the last rollback
+    (who, when, from which release to which). Exits 0 when steady, 4 when not (within --timeout).
+
+    \b
+    Examples:
+      kubectl harness-rollback status release-infra-prod -n shop
+      kubectl harness-rollback status deployment/web --timeout 5m
+      kubectl harness-rollback status release-infra-prod --watch -o json
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.reader import Target, read_release
+
+    seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
+    parsed = Target.parse(target)  # validate before any request
+    kube = cluster(ctx)
+
+    def show(view: dict) -> None:
+        if watch and output == "yaml":
+            click.echo("---")  # one YAML document per change
+        click.echo(render.structured(view, output) if output != "table" else render.status_text(view), nl=False)
+
+    view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch)
+    if not view["steady"]:
+        raise release_status.not_steady(view)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
 @click.option("--status", "status", required=True, type=click.Choice(["Succeeded", "Failed", "InProgress"]),
               help="The outcome of the deploy step being recorded.")
 @click.option("--workflow-id", metavar="ID", help="Workflow Id (identity annotation harness.io/workflow-id).")
@@ -310,6 +350,11 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
     parsed = _target(target)
     request = RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
     result = commands.run_record(cluster(ctx), parsed, request, release_name, seconds, mode)
+    if parsed.release_name is None and release_name is None and not result.labelled:
+        # Never silently: the name decides where the history lives and what `rollback` is given.
+        source = f"--infra-id {infra_id}" if infra_id else "the workload's name"
+        click.echo(f"release name {result.release_name} derived from {source} ({target} has no "
+                   "harness.io/release-name label); pass --release-name to choose it", err=True)
     click.echo(render.recorded_text(result, status, mode.value), nl=False)
     if mode is not DryRun.CLIENT:
         click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)

@@ -1,11 +1,13 @@
-"""Go-style durations ("300ms", "5m", "1h2m3s"), as kubectl's --timeout and --request-timeout take them."""
+"""Go-style durations ("300ms", "5m", "1h2m3s"), as kubectl's --timeout and --request-timeout take
+them: parsed by durationpy (the kubernetes client's own dependency), with kubectl's extras."""
 
 from __future__ import annotations
 
 import re
 
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+import durationpy
+
+INVALID = "invalid duration {text!r}: use a number with a unit, like 30s, 5m or 1h"
 
 
 def parse_duration(text: str) -> float:
@@ -16,13 +18,10 @@ def parse_duration(text: str) -> float:
     value = text.strip()
     if re.fullmatch(r"\d+(\.\d+)?", value):
         return float(value)
-    position, total = 0, 0.0
-    while position < len(value):
-        match = _PART.match(value, position)
-        if not match:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    if not value or position != len(value):
-        raise ValueError(f"invalid duration {text!r}: use a number with a unit, like 30s, 5m or 1h")
-    return total
+    try:
+        seconds = durationpy.from_str(value).total_seconds() if value else -1.0
+    except (durationpy.DurationError, ValueError, OverflowError):
+        seconds = -1.0
+    if seconds < 0 or value.startswith(("-", "+")):  # a timeout is never negative
+        raise ValueError(INVALID.format(text=text))
+    return seconds

@@ -67,9 +67,11 @@ def role(namespace: str) -> dict:
 
 
 def list_cluster_role() -> dict:
-    """The ClusterRole for `list -A`: one list per kind across every namespace (Secrets may be
-    left out: `list` then warns and shows the releases it can see)."""
-    needs = {("apps", resource): {"list"} for resource in ("deployments", "statefulsets", "daemonsets")}
+    """The ClusterRole for `list -A`: one list per kind across every namespace, ReplicaSets and
+    ControllerRevisions included for what is live (Secrets may be left out: `list` then warns and
+    shows the releases it can see)."""
+    needs = {("apps", resource): {"list"} for resource in ("deployments", "statefulsets", "daemonsets",
+                                                           "replicasets", "controllerrevisions")}
     needs.update({("", "configmaps"): {"list"}, ("", "secrets"): {"list"}})
     return {"apiVersion": RBAC_API_VERSION, "kind": "ClusterRole",
             "metadata": {"name": LIST_CLUSTER_ROLE_NAME}, "rules": _rules(needs)}

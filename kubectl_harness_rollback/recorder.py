@@ -128,6 +128,7 @@ class Recorded:
     revisions: dict[WorkloadRef, int]
     where: str = ""
     annotated: list[str] = field(default_factory=list)
+    labelled: bool = False  # the workloads named their release (harness.io/release-name): no name was derived
 
 
 def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun) -> Recorded:
@@ -140,7 +141,8 @@ def record(kube, target, request: RecordRequest, default_name: str, timeout: flo
     revisions = current_revisions(model)
     stored = model.history_store.document if model.history_store is not None else None
     doc, number, created = recorded_history(stored, model, revisions, request.status)
-    result = Recorded(model.release_name, number, created, revisions)
+    labelled = any(state.labels.get(RELEASE_NAME_LABEL) for state in model.workloads.values())
+    result = Recorded(model.release_name, number, created, revisions, labelled=labelled)
     if dry_run is DryRun.CLIENT:
         return result
     result.where = write(kube, model, doc, created, dry_run)

@@ -7,6 +7,7 @@ is ever written, so NO_COLOR and pipes need no special case.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import tabulate as tabulate_module
 import yaml
@@ -40,12 +41,53 @@ def _text(value: object) -> str:
     return NONE if value in (None, "", [], ()) else str(value)
 
 
-def list_table(rows: list[dict], all_namespaces: bool) -> str:
-    headers = (["NAMESPACE"] if all_namespaces else []) + ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE"]
+def age(timestamp: str | None, now: datetime | None = None) -> str:
+    """kubectl's AGE (HumanDuration) of an RFC 3339 time: 45s, 7m30s, 25m, 5h10m, 3d4h, 40d."""
+    if not timestamp:
+        return NONE
+    try:
+        then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return NONE
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if seconds < 120:
+        return f"{seconds}s"
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if hours < 3:
+        return f"{minutes}m"
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if days < 8:
+        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
+    return f"{days}d"
+
+
+def rolled_back_text(record: dict | None) -> str:
+    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
+    if not record:
+        return ""
+    moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
+    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+
+
+def _live_text(row: dict) -> str:
+    """list's LIVE: the release(s) the workloads run now, and the rollback that put it there."""
+    numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
+    note = rolled_back_text(row.get("lastRollback"))
+    return f"{numbers} ({note})" if note else numbers
+
+
+def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None) -> str:
+    headers = (["NAMESPACE"] if all_namespaces else []) + ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE",
+                                                           "LIVE", "SINCE"]
     table = []
     for row in rows:
         cells = [row["release"], _text(row["latest"]), _text(row["status"]),
-                 ",".join(row["workloads"]) or NONE, row["source"]]
+                 ",".join(row["workloads"]) or NONE, row["source"], _live_text(row), age(row.get("liveSince"), now)]
         table.append(([row["namespace"]] if all_namespaces else []) + cells)
     return _table(headers, table)
 
@@ -59,12 +101,13 @@ def _revision_text(workload: dict) -> str:
     return str(revision) if now is not None else f"{revision} (gone)"
 
 
-def history_table(rows: list[dict], wide: bool) -> str:
+def history_table(rows: list[dict], wide: bool, now: datetime | None = None) -> str:
     """`history`: a row per release and workload, newest first."""
     colored = any(row.get("color") for row in rows)
     headers = ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"] + (["COLOR"] if colored else [])
     if wide:
         headers += ["IMAGES", "SERVICE", "INFRA", "CLUSTER", "SOURCE"]
+    headers += ["AGE", "LIVE"]
     table = []
     for row in rows:
         infra = row["infraMapping"] or {}
@@ -77,6 +120,11 @@ def history_table(rows: list[dict], wide: bool) -> str:
             if wide:
                 cells += [_text(",".join(workload["images"])), _text(infra.get("serviceId")),
                           _text(infra.get("infraId")), _text(infra.get("clusterName")), row["source"]]
+            # LIVE: "*" where the workload runs this release's revision now (as kubectl marks the
+            # current context), with the rollback that put it there.
+            marker = "*" if workload.get("live") else ""
+            note = rolled_back_text(row.get("rolledBack")) if marker else ""
+            cells += [age(row.get("updated"), now), f"{marker} ({note})" if note else marker]
             table.append(cells)
     return _table(headers, table)
 
@@ -187,4 +235,28 @@ def outcome_text(view: dict) -> str:
     if view["steady"]:
         lines.append("Already rolled back: every workload is steady." if view["nothingToDo"]
                      else "Rollback complete: every workload is steady.")
+    return "\n".join(lines) + "\n"
+
+
+def status_text(view: dict, now: datetime | None = None) -> str:
+    """`status` for people: what is live where, since when, whether it is steady, the last rollback."""
+    live = ", ".join(str(n) for n in view["liveReleases"]) or "no recorded release"
+    lines = [f"Release:   {view['release']} in namespace {view['namespace']}",
+             f"Live:      release {live}" if view["liveReleases"] else f"Live:      {live}"]
+    primary = view.get("primary")
+    if primary:
+        lines.append(f"Primary:   service/{primary['service']} routes {_text(primary['color'])}: "
+                     f"release {_text(primary['release'])}")
+    if view["lastRollback"]:
+        lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    colored = any(row.get("color") for row in view["workloads"])
+    rows = [[f"{row['kind'].lower()}/{row['name']}"] + ([_text(row.get("color"))] if colored else [])
+            + [_text(row["release"]), _text(row["revision"]), _text(", ".join(row["images"])),
+               age(row["since"], now), "yes" if row["steady"] else "no", row["message"]]
+            for row in view["workloads"]]
+    headers = ["WORKLOAD"] + (["COLOR"] if colored else []) + ["RELEASE", "REVISION", "IMAGES", "SINCE", "STEADY",
+                                                               "ROLLOUT"]
+    if rows:
+        lines += ["", _table(headers, rows).rstrip()]
+    lines += [f"Note: {note}" for note in view["notes"]]
     return "\n".join(lines) + "\n"

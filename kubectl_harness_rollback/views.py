@@ -6,7 +6,7 @@ adding a field is compatible, renaming or removing one is not.
 
 from __future__ import annotations
 
-from kubectl_harness_rollback import bluegreen
+from kubectl_harness_rollback import bluegreen, live
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
 from kubectl_harness_rollback.planner import Plan
@@ -31,6 +31,7 @@ def release_summary(release: Release | None) -> dict | None:
 def history_view(model: ReleaseModel) -> list[dict]:
     """`history -o json`: releases newest first, with revisions and images as the cluster has them."""
     rows = []
+    now_live = {row.ref: row for row in live.live_workloads(model)}
     for release in model.releases:
         workflow_id, infra = _identity(release.identity)
         workloads = []
@@ -42,14 +43,33 @@ def history_view(model: ReleaseModel) -> list[dict]:
                 # The number Kubernetes knows it by now, if an earlier rollback renumbered it.
                 "currentRevision": revision.number if revision else None,
                 "images": list(revision.images) if revision else [],
+                # This release's revision is what the workload runs now.
+                "live": _live_on(now_live, item.ref, release),
             })
         row = {"number": release.number, "status": release.status.value if release.status else None,
-               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.where}
+               "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.where,
+               "updated": live.release_updated(model, release), "live": any(w["live"] for w in workloads)}
+        record = next((r.last_rollback for r in now_live.values()
+                       if r.release == release.number and r.last_rollback is not None), None)
+        if record is not None:
+            row["rolledBack"] = record.view()
         color = bluegreen.release_color(model, release)
         if release.bg_environment or color:
             row["bgEnvironment"], row["color"] = release.bg_environment, color
         rows.append(row)
     return rows
+
+
+def _live_on(now_live: dict, ref, release: Release) -> bool:
+    row = now_live.get(ref)
+    return row is not None and row.release == release.number
+
+
+def live_view(rows: list[live.LiveWorkload]) -> list[dict]:
+    """What each workload runs now: `status -o json` and `list -o json` share it."""
+    return [{"kind": row.ref.kind, "name": row.ref.name, "release": row.release, "revision": row.revision,
+             "images": list(row.images), "since": row.since,
+             "lastRollback": row.last_rollback.view() if row.last_rollback else None} for row in rows]
 
 
 def plan_view(plan: Plan) -> dict:

@@ -74,6 +74,17 @@ def namespace(api_client, request):
     core.delete_namespace(name)
 
 
+@pytest.fixture(scope="module")
+def failure_stages(api_client):
+    """For modules whose pods must fail like real ones (tests/support/pod_behavior.py): fail every
+    test of the module at once, with the fix, on a cluster without the failure stages."""
+    from tests.support.pod_behavior import failure_stages_problem
+
+    problem = failure_stages_problem(k8s.CoreV1Api(api_client))
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
 @pytest.fixture
 def plugin(test_cluster):
     """Run the installed console script against the test cluster: plugin("history", "x", "-n", ns)."""

@@ -12,7 +12,6 @@ import json
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 from kubernetes import client as k8s
@@ -20,25 +19,15 @@ from kubernetes import client as k8s
 from tests.support.harness import COLOR
 from tests.support.pod_behavior import (
     CRASH_LOOP, IMAGE_PULL_ERROR, NEVER_READY, READY_AFTER_DELAY, REVISION, BehaviorBlueGreenDeployer,
-    BehaviorDeployer, image, pod_states, probe_failure_stages, progressing, wait_for_stall,
+    BehaviorDeployer, image, pod_states, progressing, wait_for_stall,
 )
 from tests.support.waiting import eventually
 
 RELEASE = "release-infra-prod"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def failure_stages(api_client):
-    """Fail every test here at once, with the fix, on a cluster without the failure stages."""
-    core = k8s.CoreV1Api(api_client)
-    name = f"khr-stage-probe-{uuid.uuid4().hex[:5]}"
-    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
-    try:
-        problem = probe_failure_stages(core, name)
-    finally:
-        core.delete_namespace(name)
-    if problem:
-        pytest.fail(problem, pytrace=False)
+# Every test here fails at once, with the fix, on a cluster without the failure stages.
+pytestmark = pytest.mark.usefixtures("failure_stages")
 
 
 def history(plugin, namespace, release=RELEASE):

@@ -34,6 +34,11 @@ def test_apply_pipeline_with_record_then_rollback(apps, namespace, plugin, test_
         kubectl(test_cluster, namespace, "rollout", "status", "deployment/shop", "--timeout=60s")
         done = plugin("record", "deployment/shop", "-n", namespace, "--status", status, *IDENTITY, check_exit=0)
         assert f"as {status} in configmap/release-prod" in done.stdout
+        if tag == "1":  # the name is derived, and said so; then the workload carries the label
+            assert "release name release-prod derived from --infra-id prod (deployment/shop has no " \
+                   "harness.io/release-name label); pass --release-name to choose it" in done.stderr
+        else:
+            assert "derived" not in done.stderr
 
     rows = json.loads(plugin("history", "release-prod", "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert [(r["number"], r["status"], r["workflowId"], r["workloads"][0]["images"]) for r in rows] == [
@@ -63,3 +68,10 @@ def test_recording_the_same_revision_twice_updates_it(apps, namespace, plugin, t
     assert done.stdout.startswith("updated release 1 ")
     rows = json.loads(plugin("history", "release-prod", "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert [(r["number"], r["status"]) for r in rows] == [(1, "Succeeded")]
+
+
+def test_a_release_name_given_is_not_called_derived(apps, namespace, plugin, test_cluster):
+    kubectl(test_cluster, namespace, "apply", "-f", "-", stdin=DEPLOYMENT.format(tag="1"))
+    done = plugin("record", "deployment/shop", "-n", namespace, "--status", "Succeeded", "--release-name", "shop-eu",
+                  check_exit=0)
+    assert "in configmap/shop-eu" in done.stdout and "derived" not in done.stderr

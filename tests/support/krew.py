@@ -3,8 +3,8 @@
 krew is built from Go modules (`go install sigs.k8s.io/krew/cmd/krew@KREW_VERSION`, the version
 pinned in hack/versions.env) and cached outside the repository next to the test cluster's
 binaries, so only the first run pays for it (20-40 seconds). The archive and its manifest
-come from hack/release, built into a temporary directory so the committed krew-manifest.yaml
-is left alone.
+come from hack/release, built into a temporary directory; without --manifest it leaves the
+committed krew-manifest.yaml alone, which build_release checks.
 """
 
 from __future__ import annotations
@@ -69,12 +69,16 @@ class Release:
 
 
 def build_release(dist: Path) -> Release:
-    """Run hack/release into `dist`: the archive and the manifest rendered for it."""
-    manifest = dist / "harness-rollback.yaml"
-    done = subprocess.run(
-        [sys.executable, str(RELEASE), "--dist", str(dist), "--manifest", str(manifest)],
-        capture_output=True, text=True, timeout=15 * 60,
-    )
+    """Run hack/release into `dist`, as a developer runs it (no --manifest): the archive and the
+    manifest rendered for it, and nothing outside `dist` (the committed krew-manifest.yaml stays)."""
+    tracked = REPO / "krew-manifest.yaml"
+    before = tracked.read_bytes()
+    done = subprocess.run([sys.executable, str(RELEASE), "--dist", str(dist)], capture_output=True, text=True,
+                          timeout=15 * 60)
     if done.returncode != 0:
         raise AssertionError(f"hack/release failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
-    return Release(dist / "kubectl-harness_rollback.tar.gz", manifest)
+    written = sorted(p.name for p in dist.iterdir())
+    expected = ["harness-rollback.yaml", "kubectl-harness_rollback.tar.gz", "kubectl-harness_rollback.tar.gz.sha256"]
+    assert written == expected, f"hack/release wrote {written} into {dist}"
+    assert tracked.read_bytes() == before, "hack/release rewrote krew-manifest.yaml without --manifest"
+    return Release(dist / "kubectl-harness_rollback.tar.gz", dist / "harness-rollback.yaml")

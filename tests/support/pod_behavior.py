@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -320,3 +321,14 @@ def probe_failure_stages(core: k8s.CoreV1Api, namespace: str, timeout: float = 9
         if time.monotonic() > deadline:
             return f"the probe pod of the failure stages was not Running after {timeout}s: {status}"
         time.sleep(0.25)
+
+
+def failure_stages_problem(core: k8s.CoreV1Api) -> str | None:
+    """probe_failure_stages in a namespace of its own, deleted afterwards: None when this cluster
+    has the failure stages, else why not and how to fix it (for a module fixture to fail with)."""
+    name = f"khr-stage-probe-{uuid.uuid4().hex[:5]}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    try:
+        return probe_failure_stages(core, name)
+    finally:
+        core.delete_namespace(name)

@@ -76,6 +76,8 @@ def test_request_timeout_is_parsed_and_zero_means_none():
     (["plan", "r", "--to-release", "1", "--to-revision", "2"], "cannot be used together"),
     (["history", "r", "--request-timeout", "soon"], "--request-timeout"),
     (["history", "r", "--as-group", "ops"], "--as-group needs --as"),
+    (["status", "r", "--timeout", "soon"], "--timeout: invalid duration 'soon'"),
+    (["status", "sts/"], "is not KIND/NAME"),
 ])
 def test_bad_command_lines_exit_2_before_any_request(argv, message, tmp_path):
     # A kubeconfig pointing at a port nothing listens on: reaching it would exit 1, not 2.

@@ -43,7 +43,8 @@ def test_cluster_role_for_list_all_namespaces_only_lists():
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "kubectl-harness-rollback-list"},
         "rules": [rule("", ["configmaps", "secrets"], ["list"]),
-                  rule("apps", ["daemonsets", "deployments", "statefulsets"], ["list"])],
+                  rule("apps", ["controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"],
+                       ["list"])],
     }
     assert manifest("shop", all_namespaces=True) == {"apiVersion": "v1", "kind": "List",
                                                      "items": [role("shop"), list_cluster_role()]}
@@ -103,7 +104,7 @@ def test_every_namespaced_call_of_the_package_is_granted():
 def test_every_all_namespaces_list_is_granted_by_the_cluster_role():
     source = (PACKAGE / "catalog.py").read_text()
     needed = {(getattr(rest, name).group, getattr(rest, name).plural, "list")
-              for name in re.findall(r"\b(CONFIGMAPS|SECRETS|DEPLOYMENTS|STATEFULSETS|DAEMONSETS)\b", source)}
+              for name in re.findall(r"\b(CONFIGMAPS|SECRETS|DEPLOYMENTS|STATEFULSETS|DAEMONSETS|REPLICASETS|CONTROLLERREVISIONS)\b", source)}
     assert {verb for verb, _ in CALL.findall(source)} == {"list"}  # histories too are read by a list
     assert needed == granted(list_cluster_role())
 

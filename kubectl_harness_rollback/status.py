@@ -1,0 +1,93 @@
+"""`status`: is the release steady now, which release is live on each workload (and, for
+blue/green, behind the primary Service), and the last rollback (pure: model in, view out).
+
+Steady is judged as `kubectl rollout status` judges it, from the workload objects already read;
+`watch` re-reads the release until it is steady or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from kubectl_harness_rollback import bluegreen, live, views
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
+from kubectl_harness_rollback.model import ReleaseModel, WorkloadState
+
+POLL_SECONDS = 1.0
+
+
+def steadiness(state: WorkloadState) -> tuple[bool, str]:
+    """(steady, the controller's words) for one workload. A rollout the controller gave up on
+    (progress deadline exceeded) is not steady, and says so."""
+    current = state.revision(state.current_revision) if state.current_revision is not None else None
+    try:
+        # The condition of a ReplicaSet the workload no longer runs is not about this rollout.
+        return adapters.adapter_for(state.ref.kind).rollout_status(state.raw, current.object_name if current else None)
+    except RolloutFailed as exc:
+        return False, str(exc)
+
+
+def _primary(model: ReleaseModel, by_color: dict[str, dict]) -> tuple[dict | None, str | None]:
+    """({service, color, release} of the primary Service, or None; a note when it cannot be told)."""
+    if not bluegreen.is_blue_green(model):
+        return None, None
+    try:
+        primary, stage = bluegreen.find_services(model)
+    except bluegreen.BlueGreenError as exc:
+        return None, str(exc)
+    color = primary.selector.get(bluegreen.COLOR)
+    serving = by_color.get(color) or {}
+    return {"service": primary.name, "stage": stage.name, "color": color, "release": serving.get("release")}, None
+
+
+def status_view(model: ReleaseModel) -> dict:
+    """`status -o json`: {release, namespace, steady, workloads: [...], primary, lastRollback, notes}."""
+    now = live.live_workloads(model)
+    rows, by_color = [], {}
+    for row, view in zip(now, views.live_view(now)):
+        state = model.workloads[row.ref]
+        steady, message = steadiness(state)
+        color = bluegreen.workload_color(state) if bluegreen.is_blue_green(model) else None
+        view.update({"steady": steady, "message": message, "color": color})
+        if color:
+            by_color[color] = view
+        rows.append(view)
+    primary, note = _primary(model, by_color)
+    record = live.latest_rollback(now)
+    return {
+        "release": model.release_name, "namespace": model.namespace,
+        "steady": all(row["steady"] for row in rows),
+        "liveReleases": live.live_numbers(now),
+        "workloads": rows,
+        **({"primary": primary} if primary is not None else {}),
+        "lastRollback": record.view() if record else None,
+        "notes": ([note] if note else []) + list(model.notes),
+    }
+
+
+def not_steady(view: dict) -> NotSteady:
+    """The exit-4 error for a view that is not steady, naming what is not and why."""
+    pending = [f"{row['kind'].lower()}/{row['name']}: {row['message']}" for row in view["workloads"]
+               if not row["steady"]]
+    return NotSteady(f"release {view['release']} is not steady: " + "; ".join(pending))
+
+
+def watch(read: Callable[[], ReleaseModel], timeout: float | None, show: Callable[[dict], None], every: bool,
+          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Read the release until it is steady or `timeout` seconds pass (None: until steady). `show`
+    gets the view each time it changes (`every`), else once at the end. Returns the last view."""
+    deadline = None if timeout is None else clock() + timeout
+    last = None
+    while True:
+        view = status_view(read())
+        if every and view != last:
+            show(view)
+        last = view
+        if view["steady"] or (deadline is not None and clock() >= deadline):
+            break
+        sleep(POLL_SECONDS if deadline is None else max(0.0, min(POLL_SECONDS, deadline - clock())))
+    if not every:
+        show(view)
+    return view

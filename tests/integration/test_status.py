@@ -1,0 +1,146 @@
+"""`status`, and what `list` and `history` say is live: the on-call engineer's questions — which
+release is serving, since when, is it steady, who rolled back what — answered from the cluster.
+
+The releases' pods behave as real ones do (tests/support/pod_behavior.py): a rollout that stalls,
+one that becomes ready only after a delay, one that never does.
+"""
+
+import json
+import time
+
+import pytest
+
+from kubectl_harness_rollback.catalog import read_catalog
+from kubectl_harness_rollback.client import connect
+from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from tests.support.harness import COLOR, HarnessRollingDeployer, Identity
+from tests.support.pod_behavior import (
+    CRASH_LOOP, NEVER_READY, READY_AFTER_DELAY, BehaviorBlueGreenDeployer, BehaviorDeployer,
+)
+
+RELEASE = "release-infra-prod"
+
+
+# Every test here fails at once, with the fix, on a cluster without the failure stages.
+pytestmark = pytest.mark.usefixtures("failure_stages")
+
+
+def status_json(plugin, namespace, *args, check_exit):
+    return json.loads(plugin("status", RELEASE, "-n", namespace, "-o", "json", *args, check_exit=check_exit).stdout)
+
+
+def test_rolling_release_before_and_after_a_rollback(apps, core, namespace, plugin):
+    deployer = BehaviorDeployer(apps, core, namespace)
+    deployer.deploy_version("1")
+    deployer.deploy_version("2")
+    deployer.deploy_version("3", CRASH_LOOP, status="Failed")  # the controller gave up on it
+
+    stalled = plugin("status", RELEASE, "-n", namespace, check_exit=4)
+    assert "Live:      release 3\n" in stalled.stdout
+    assert 'error: release release-infra-prod is not steady: deployment/web: deployment "web" exceeded its ' \
+           "progress deadline" in stalled.stderr
+    table = plugin("list", "-n", namespace, check_exit=0).stdout.splitlines()
+    assert table[0].split() == ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
+    assert table[1].split()[:6] == [RELEASE, "3", "Failed", "deployment/web", f"configmap/{RELEASE}", "3"]
+
+    plugin("rollback", RELEASE, "-n", namespace, "--timeout", "2m", check_exit=0)
+
+    view = status_json(plugin, namespace, check_exit=0)
+    assert view["steady"] is True and view["liveReleases"] == [2]
+    [web] = view["workloads"]
+    assert (web["name"], web["release"], web["revision"], web["steady"]) == ("web", 2, 4, True)
+    rollback = view["lastRollback"]
+    assert (rollback["fromRelease"], rollback["toRelease"]) == (3, 2) and rollback["by"]
+    assert web["since"] == rollback["at"]
+    text = plugin("status", RELEASE, "-n", namespace, check_exit=0).stdout
+    assert f"Rollback:  rolled back by {rollback['by']} at {rollback['at']}, 3 → 2\n" in text
+    assert 'deployment "web" successfully rolled out' in text
+
+    history = json.loads(plugin("history", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["number"], r["status"], r["live"]) for r in history] == [
+        (3, "Failed", False), (2, "Succeeded", True), (1, "Succeeded", False)]
+    assert history[1]["rolledBack"] == rollback and all(r["updated"] for r in history)
+    # The ReplicaSets' creation times: release 1's is the oldest, 3's the newest.
+    assert history[2]["updated"] <= history[1]["updated"] <= history[0]["updated"]
+    lines = plugin("history", RELEASE, "-n", namespace, check_exit=0).stdout.splitlines()
+    assert lines[0].split()[-2:] == ["AGE", "LIVE"]
+    assert lines[2].startswith("2 ") and lines[2].endswith(f"* (rolled back by {rollback['by']} at "
+                                                           f"{rollback['at']}, 3 → 2)")
+    assert not lines[1].endswith("*") and not lines[3].endswith("*")
+
+    [row] = json.loads(plugin("list", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert (row["latest"], row["status"], row["liveReleases"], row["lastRollback"]) == (3, "Failed", [2], rollback)
+    assert [(w["name"], w["release"], w["revision"]) for w in row["live"]] == [("web", 2, 4)]
+    listed = plugin("list", "-n", namespace, check_exit=0).stdout.splitlines()[1]
+    assert f" 2 (rolled back by {rollback['by']} at {rollback['at']}, 3 → 2) " in listed
+
+
+def test_blue_green_status_says_which_release_primary_routes(apps, core, namespace, plugin):
+    deployer = BehaviorBlueGreenDeployer(apps, core, namespace)
+    deployer.create_services()
+    deployer.deploy_version("blue", "1")  # primary routes blue
+    deployer.deploy_version("green", "2", status="Failed")  # swapped: primary routes green
+    assert deployer.selectors()[0][COLOR] == "green"
+
+    def status():
+        return json.loads(plugin("status", "release-bg", "-n", namespace, "-o", "json", check_exit=0).stdout)
+
+    before = status()
+    assert before["primary"] == {"service": "shop", "stage": "shop-stage", "color": "green", "release": 2}
+    assert [(w["name"], w["color"], w["release"]) for w in before["workloads"]] == [
+        ("shop-blue", "blue", 1), ("shop-green", "green", 2)]
+    assert before["liveReleases"] == [2, 1]
+
+    plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", check_exit=0)
+    after = status()
+    assert after["primary"] == {"service": "shop", "stage": "shop-stage", "color": "blue", "release": 1}
+    text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
+    assert "Primary:   service/shop routes blue: release 1\n" in text
+
+
+def test_not_steady_exits_4_at_the_timeout(apps, core, namespace, plugin):
+    # A progress deadline far away: the controller does not give up; only --timeout ends the wait.
+    deployer = BehaviorDeployer(apps, core, namespace, progress_deadline_seconds=600)
+    deployer.deploy_version("1")
+    deployer.apply(deployer.body("2", NEVER_READY, Identity(), 2))  # not recorded: no release is live
+
+    started = time.monotonic()
+    done = plugin("status", RELEASE, "-n", namespace, "--timeout", "4s", check_exit=4)
+    elapsed = time.monotonic() - started
+    assert 4 <= elapsed < 20, elapsed
+    assert "STEADY" in done.stdout and " no " in done.stdout.splitlines()[-1]
+    assert "error: release release-infra-prod is not steady: deployment/web: Waiting for deployment \"web\" " \
+           "rollout to finish" in done.stderr
+    # Without --timeout it looks once.
+    started = time.monotonic()
+    plugin("status", RELEASE, "-n", namespace, check_exit=4)
+    assert time.monotonic() - started < 10
+
+
+def test_watch_prints_each_change_until_steady(apps, core, namespace, plugin):
+    deployer = BehaviorDeployer(apps, core, namespace, ready_after=6)
+    deployer.deploy_version("1")
+    deployer.apply(deployer.body("2", READY_AFTER_DELAY, Identity(), 2))
+
+    done = plugin("status", RELEASE, "-n", namespace, "--watch", "--timeout", "90s", check_exit=0)
+    tables = [line for line in done.stdout.splitlines() if line.startswith("deployment/web ")]
+    assert len(tables) >= 2, done.stdout
+    assert " no " in tables[0] and tables[-1].split()[5] == "yes"  # WORKLOAD RELEASE REVISION IMAGES SINCE STEADY
+
+
+
+def test_list_reads_what_is_live_with_one_list_per_kind(apps, core, namespace, test_cluster):
+    def requests_to_list(releases):
+        for n in range(releases):
+            deployer = HarnessRollingDeployer(apps, core, namespace, name=f"web{n}", release_name=f"rel-{n}")
+            deployer.deploy("registry.example/web:1")
+            deployer.deploy("registry.example/web:2")
+        kube = connect(ConnectionFlags(namespace=namespace), env={"KUBECONFIG": test_cluster.kubeconfig})
+        rows, _ = read_catalog(kube, namespace)
+        assert {row["release"]: row["liveReleases"] for row in rows} == {f"rel-{n}": [2] for n in range(releases)}
+        return kube.requests
+
+    one, three = requests_to_list(1), requests_to_list(3)
+    # Deployments, StatefulSets, DaemonSets, ConfigMaps, Secrets; ReplicaSets and ControllerRevisions.
+    assert len(one) == len(three) == 7
+    assert [method for method, _ in three] == ["GET"] * 7

@@ -1,0 +1,167 @@
+"""What is live: the release whose revision each workload runs now, since when, and the last rollback."""
+
+import json
+
+import pytest
+
+from kubectl_harness_rollback import live, status, views
+from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback.model import (
+    Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
+)
+
+NS = "shop"
+WEB = WorkloadRef("Deployment", "web", NS)
+CREATED = {1: "2026-01-01T10:00:00Z", 2: "2026-01-01T11:00:00Z", 3: "2026-01-01T12:00:00Z"}
+
+
+def revision(number, image, previous=(), created=None):
+    raw = {"metadata": {"name": f"web-{image}", "creationTimestamp": created}}
+    return Revision(WEB, number, previous, "ReplicaSet", f"web-{image}", (f"web:{image}",), raw=raw)
+
+
+def release(number, status, recorded, **extra):
+    return Release(number, Status(status), [ReleaseWorkload(WEB, recorded)], "configmap/r", **extra)
+
+
+def web(current, revisions, annotations=None, status_=None):
+    raw = {"metadata": {"name": "web", "namespace": NS, "generation": 2},
+           "spec": {"replicas": 2}, "status": status_ or {"observedGeneration": 2, "replicas": 2,
+                                                          "updatedReplicas": 2, "availableReplicas": 2}}
+    images = next(r.images for r in revisions if r.number == current)
+    return WorkloadState(WEB, "1", current, images, revisions, annotations=dict(annotations or {}), raw=raw)
+
+
+def model(state, *releases):
+    return ReleaseModel("r", NS, list(releases), {WEB: state})
+
+
+def audit(to_release, to_revision, image, by="alice", at="2026-01-01T13:00:00Z"):
+    return {LAST_ROLLBACK_ANNOTATION: json.dumps({
+        "by": by, "at": at, "release": "r", "fromRelease": 3, "toRelease": to_release,
+        "revisions": {"deployment/web": {"from": 3, "to": to_revision, "images": [f"web:{image}"]}}})}
+
+
+# After kubectl's undo to revision 2 the ReplicaSet is revision 4 (revision-history "2").
+ROLLED_BACK = [revision(1, "1", created=CREATED[1]), revision(3, "3", created=CREATED[3]),
+               revision(4, "2", previous=(2,), created=CREATED[2])]
+
+
+@pytest.mark.parametrize("state, releases, expected", [
+    # A failed rollout still runs the failed release's template: it is what is live.
+    (web(3, [revision(2, "2"), revision(3, "3")]), [release(3, "Failed", 3), release(2, "Succeeded", 2)], 3),
+    # Rolled back, the history not written back yet: the renumbered revision still answers to 2.
+    (web(4, ROLLED_BACK), [release(3, "Failed", 3), release(2, "Succeeded", 2)], 2),
+    # Rolled back and recorded: release 2 now records revision 4.
+    (web(4, ROLLED_BACK), [release(3, "Failed", 3), release(2, "Succeeded", 4)], 2),
+    # A later release deployed the same template again (the ReplicaSet is reused, renumbered):
+    # the release that records the current number itself is the one live.
+    (web(4, ROLLED_BACK), [release(4, "Succeeded", 4), release(3, "Failed", 3), release(2, "Succeeded", 2)], 4),
+    # No release records what runs (someone ran `kubectl set image`).
+    (web(3, [revision(2, "2"), revision(3, "3")]), [release(2, "Succeeded", 2)], None),
+], ids=["failed-rollout", "rolled-back-unrecorded", "rolled-back-recorded", "redeployed-template", "unrecorded"])
+def test_the_release_live_on_a_workload(state, releases, expected):
+    chosen, _ = live.live_release(model(state, *releases), state)
+    assert (chosen.number if chosen else None) == expected
+
+
+def test_the_last_rollback_names_the_live_release_and_since_when():
+    state = web(4, ROLLED_BACK, audit(2, 2, "2"))
+    # Releases 4 and 2 both answer to revision 4; the rollback says which one it restored.
+    releases = [release(4, "Succeeded", 2), release(3, "Failed", 3), release(2, "Succeeded", 4)]
+    [row] = live.live_workloads(model(state, *releases))
+    assert (row.release, row.revision, row.images, row.since) == (2, 4, ("web:2",), "2026-01-01T13:00:00Z")
+    assert row.last_rollback.text == "rolled back by alice at 2026-01-01T13:00:00Z, 3 → 2"
+    assert row.last_rollback.view() == {"by": "alice", "at": "2026-01-01T13:00:00Z", "fromRelease": 3,
+                                        "toRelease": 2}
+
+
+def test_a_rollback_no_longer_in_effect_is_not_shown():
+    # Rolled back to 2, then release 5 deployed revision 5: the annotation stays on the object.
+    revisions = ROLLED_BACK + [revision(5, "5", created="2026-01-01T14:00:00Z")]
+    state = web(5, revisions, audit(2, 2, "2"))
+    [row] = live.live_workloads(model(state, release(5, "Succeeded", 5), release(2, "Succeeded", 4)))
+    assert (row.release, row.last_rollback, row.since) == (5, None, "2026-01-01T14:00:00Z")
+
+
+@pytest.mark.parametrize("value", ["", "not json", "[]", '{"revisions": "x"}', '{"by": 3}'])
+def test_an_unreadable_audit_annotation_is_ignored(value):
+    state = web(4, ROLLED_BACK, {LAST_ROLLBACK_ANNOTATION: value})
+    [row] = live.live_workloads(model(state, release(3, "Failed", 3), release(2, "Succeeded", 4)))
+    assert row.release == 2 and row.since == CREATED[2]
+
+
+def test_history_view_marks_the_live_release_and_when_each_was_deployed():
+    state = web(4, ROLLED_BACK, audit(2, 2, "2"))
+    rows = views.history_view(model(state, release(3, "Failed", 3), release(2, "Succeeded", 4),
+                                    release(1, "Succeeded", 1)))
+    assert [(r["number"], r["live"], [w["live"] for w in r["workloads"]], r["updated"]) for r in rows] == [
+        (3, False, [False], CREATED[3]), (2, True, [True], CREATED[2]), (1, False, [False], CREATED[1])]
+    assert rows[1]["rolledBack"]["toRelease"] == 2 and "rolledBack" not in rows[0]
+
+
+def test_declarative_release_is_live_where_its_manifest_images_run():
+    manifest = {"kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
+    state = web(4, ROLLED_BACK)
+    releases = [Release(3, Status.FAILED, [ReleaseWorkload(WEB, None)], "declarative", manifests=[]),
+                Release(2, Status.SUCCEEDED, [ReleaseWorkload(WEB, None)], "declarative", manifests=[manifest])]
+    assert live.live_release(model(state, *releases), state)[0].number == 2
+
+
+def test_status_is_not_steady_while_the_rollout_goes_on_or_has_stalled():
+    going = web(4, ROLLED_BACK, status_={"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1,
+                                         "availableReplicas": 2})
+    view = status.status_view(model(going, release(2, "Succeeded", 4)))
+    assert view["steady"] is False and view["liveReleases"] == [2]
+    assert view["workloads"][0]["message"] == ('Waiting for deployment "web" rollout to finish: 1 out of 2 new '
+                                               "replicas have been updated...")
+    stalled = web(3, [revision(2, "2"), revision(3, "3")], status_={
+        "observedGeneration": 2, "replicas": 3, "updatedReplicas": 1, "availableReplicas": 2,
+        "conditions": [{"type": "Progressing", "reason": "ProgressDeadlineExceeded",
+                        "message": 'ReplicaSet "web-3" has timed out progressing.'}]})
+    view = status.status_view(model(stalled, release(3, "Failed", 3)))
+    assert view["workloads"][0]["message"] == 'deployment "web" exceeded its progress deadline'
+    assert str(status.not_steady(view)) == ('release r is not steady: deployment/web: deployment "web" exceeded '
+                                            "its progress deadline")
+
+
+def test_a_deadline_left_over_from_a_replica_set_no_longer_run_is_not_this_rollout():
+    steady = web(4, ROLLED_BACK, status_={"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
+                                          "availableReplicas": 2, "conditions": [{
+                                              "type": "Progressing", "reason": "ProgressDeadlineExceeded",
+                                              "message": 'ReplicaSet "web-3" has timed out progressing.'}]})
+    assert status.status_view(model(steady, release(2, "Succeeded", 4)))["steady"] is True
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_watch_reads_until_steady_and_shows_each_change():
+    going = web(4, ROLLED_BACK, status_={"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1,
+                                         "availableReplicas": 2})
+    models = iter([model(going, release(2, "Succeeded", 4))] * 3 + [model(web(4, ROLLED_BACK),
+                                                                          release(2, "Succeeded", 4))])
+    shown, clock = [], FakeClock()
+    view = status.watch(lambda: next(models), None, shown.append, every=True, clock=clock.monotonic,
+                        sleep=clock.sleep)
+    assert view["steady"] and [v["steady"] for v in shown] == [False, True] and clock.now == 3.0
+
+
+def test_watch_gives_up_at_the_timeout_and_shows_the_last_view_once():
+    going = web(4, ROLLED_BACK, status_={"observedGeneration": 1})
+    shown, clock, reads = [], FakeClock(), []
+
+    def read():
+        reads.append(clock.now)
+        return model(going, release(2, "Succeeded", 4))
+    view = status.watch(read, 2.5, shown.append, every=False, clock=clock.monotonic, sleep=clock.sleep)
+    assert not view["steady"] and len(shown) == 1 and reads == [0.0, 1.0, 2.0, 2.5]
