@@ -20,7 +20,7 @@ from kubectl_harness_rollback.connection import collect as _collect_connection
 from kubectl_harness_rollback.connection import connection_flags, connection_options
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
-from kubectl_harness_rollback.model import Match, Mode
+from kubectl_harness_rollback.modes import Match, Mode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -17,9 +17,10 @@ from kubectl_harness_rollback.harness_names import (
     CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX,
 )
 from kubectl_harness_rollback.model import (
-    RESTORABLE_KINDS, Identity, Match, Mode, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
+    RESTORABLE_KINDS, Identity, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
     WorkloadRef, WorkloadState,
 )
+from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
