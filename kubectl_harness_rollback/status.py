@@ -55,6 +55,8 @@ def status_view(model: ReleaseModel) -> dict:
             by_color[color] = view
         rows.append(view)
     primary, note = _primary(model, by_color)
+    if not rows:  # nothing runs: steady, trivially, and said so rather than shown as an empty table
+        note = f"no workload of release {model.release_name} exists in namespace {model.namespace}"
     record = live.latest_rollback(now)
     return {
         "release": model.release_name, "namespace": model.namespace,

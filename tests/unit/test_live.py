@@ -165,3 +165,9 @@ def test_watch_gives_up_at_the_timeout_and_shows_the_last_view_once():
         return model(going, release(2, "Succeeded", 4))
     view = status.watch(read, 2.5, shown.append, every=False, clock=clock.monotonic, sleep=clock.sleep)
     assert not view["steady"] and len(shown) == 1 and reads == [0.0, 1.0, 2.0, 2.5]
+
+
+def test_status_of_a_release_whose_workloads_are_gone_says_so():
+    view = status.status_view(ReleaseModel("r", NS, [release(2, "Succeeded", 2)], {}))
+    assert (view["steady"], view["workloads"], view["liveReleases"]) == (True, [], [])
+    assert view["notes"] == ["no workload of release r exists in namespace shop"]
