@@ -42,14 +42,27 @@ class Relay:
                 if auth:
                     headers["Authorization"] = auth
                 answer = pool.request(self.command, upstream + self.path, body=body or None, headers=headers,
-                                      redirect=False, retries=False)
+                                      redirect=False, retries=False, preload_content=False)
                 self.send_response(answer.status)
                 for key, value in answer.headers.items():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length", "content-encoding"):
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.data)))
+                # Passed on as it arrives (chunked), as a real proxy does: a watch streams its events.
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                self.wfile.write(answer.data)
+                try:
+                    while True:
+                        chunk = answer.read1(65536)
+                        if not chunk:
+                            break
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                        self.wfile.flush()
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):  # the client left a watch early
+                    self.close_connection = True
+                finally:
+                    answer.close()  # a watch left early must not go back to the pool half read
+                    answer.release_conn()
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = relay
 
