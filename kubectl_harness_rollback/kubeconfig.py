@@ -44,6 +44,8 @@ class ConnectionFlags:
     impersonate_groups: tuple[str, ...] = ()
     # Seconds; None when not given (DEFAULT_REQUEST_TIMEOUT applies), 0 for no timeout.
     request_timeout: float | None = None
+    # -v N: 6 and above log each request on stderr (rest.py).
+    verbosity: int = 0
 
 
 @dataclass
