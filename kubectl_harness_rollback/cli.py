@@ -274,7 +274,9 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
         raise NoEligibleRelease(planned.plan.reason)
 
     def progress(line: str) -> None:
-        click.echo(line, err=True)
+        # A dry run lists its writes once, on stdout, in the conditional (render.would_text).
+        if mode is DryRun.NONE:
+            click.echo(line, err=True)
 
     result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline),
                                    progress)
