@@ -452,6 +452,7 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
+    argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
     try:
         cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR, standalone_mode=False)
     except PluginError as exc:
@@ -480,6 +481,11 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
     sys.exit(0)
+
+
+def _kubectl_verbosity(argv: list[str]) -> list[str]:
+    """kubectl spells the log level `-v=6` too (pflag); click reads `-v 6` and `--v=6`."""
+    return [f"--v={arg[3:]}" if arg.startswith("-v=") else arg for arg in argv]
 
 
 def _usage_message(text: str) -> str:
