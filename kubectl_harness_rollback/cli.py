@@ -15,14 +15,19 @@ import click
 
 from kubectl_harness_rollback import completion as _completion
 from kubectl_harness_rollback import version_line
-from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
+from kubectl_harness_rollback.completion import (
+    COMPLETE_VAR, complete_contexts, complete_dry_run, complete_from_release, complete_namespaces,
+    complete_release_names,
+)
 from kubectl_harness_rollback.connection import collect as _collect_connection
-from kubectl_harness_rollback.connection import Count, connection_flags, connection_options, format_grouped_options
+from kubectl_harness_rollback.connection import Count, connection_flags, format_grouped_options
+from kubectl_harness_rollback.connection import connection_options as _connection_options
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.modes import Match, Mode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+connection_options = _connection_options({"namespace": complete_namespaces, "context": complete_contexts})
 
 
 def cluster(ctx: click.Context):
@@ -230,7 +235,7 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
 @click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
-              metavar="none|client|server",
+              metavar="none|client|server", shell_complete=complete_dry_run,
               help="client: print what would change, send nothing; server: send the writes with dryRun=All.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady (--no-wait: return once the writes are made).")
 @click.option("--timeout", default="5m", show_default=True, metavar="DURATION",
@@ -343,7 +348,7 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
 @click.option("--timeout", default="1m", show_default=True, metavar="DURATION",
               help="How long to wait for the controller to observe the deploy.")
 @click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
-              metavar="none|client|server",
+              metavar="none|client|server", shell_complete=complete_dry_run,
               help="client: print what would be recorded, send nothing; server: send the writes with dryRun=All.")
 @connection_options
 @click.pass_context

@@ -56,11 +56,16 @@ def format_grouped_options(command: click.Command, ctx: click.Context, formatter
                 formatter.write_dl(records)
 
 
-def connection_options(command: Callable) -> Callable:
-    """Add kubectl's connection flags to a command or group."""
-    for declarations, field_name, extra in reversed(CONNECTION_OPTIONS):
-        command = click.option(*declarations, field_name, **extra)(command)
-    return command
+def connection_options(completers: dict[str, Callable]) -> Callable[[Callable], Callable]:
+    """A decorator adding kubectl's connection flags to a command or group; `completers`: the
+    shell_complete= of some of them, by field (completion.py's, passed in: it imports this module)."""
+    def add(command: Callable) -> Callable:
+        for declarations, field_name, extra in reversed(CONNECTION_OPTIONS):
+            complete = {"shell_complete": completers[field_name]} if field_name in completers else {}
+            command = click.option(*declarations, field_name, **extra, **complete)(command)
+        return command
+
+    return add
 
 
 def collect(ctx: click.Context, given: dict[str, Any]) -> None:

@@ -170,6 +170,17 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
     return ResolvedConfig(config, context_name, namespace, bool(flags.namespace), files)
 
 
+def context_names(flags: ConnectionFlags, env: Mapping[str, str], home: str,
+                  read_yaml: Callable[[str], dict | None]) -> list[str]:
+    """The contexts of the kubeconfig files kubectl would read, sorted (for completing --context)."""
+    names = set()
+    for path in kubeconfig_paths(flags.kubeconfig, env, home):
+        doc = read_yaml(path)
+        if isinstance(doc, dict):
+            names.update(c.get("name") for c in doc.get("contexts") or [] if isinstance(c, dict) and c.get("name"))
+    return sorted(names)
+
+
 def load(flags: ConnectionFlags, env: Mapping[str, str], home: str,
          read_yaml: Callable[[str], dict | None]) -> ResolvedConfig:
     """Read the kubeconfig files kubectl would read and resolve the flags against them.
