@@ -15,14 +15,19 @@ import click
 
 from kubectl_harness_rollback import completion as _completion
 from kubectl_harness_rollback import version_line
-from kubectl_harness_rollback.completion import COMPLETE_VAR, complete_from_release, complete_release_names
+from kubectl_harness_rollback.completion import (
+    COMPLETE_VAR, complete_contexts, complete_dry_run, complete_from_release, complete_namespaces,
+    complete_release_names,
+)
 from kubectl_harness_rollback.connection import collect as _collect_connection
-from kubectl_harness_rollback.connection import connection_flags, connection_options
+from kubectl_harness_rollback.connection import Count, connection_flags, format_grouped_options
+from kubectl_harness_rollback.connection import connection_options as _connection_options
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.modes import Match, Mode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+connection_options = _connection_options({"namespace": complete_namespaces, "context": complete_contexts})
 
 
 def cluster(ctx: click.Context):
@@ -34,7 +39,10 @@ def cluster(ctx: click.Context):
 
 class _Command(click.Command):
     """A command whose own usage errors (UsageError, from validating its options and TARGET
-    before any request) are reported as click's are: one line with the command's --help."""
+    before any request) are reported as click's are: one line with the command's --help; its
+    help lists its own flags first and the connection flags under "Global options"."""
+
+    format_options = format_grouped_options
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -46,8 +54,20 @@ class _Command(click.Command):
 class _Group(click.Group):
     command_class = _Command
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        format_grouped_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_line())
+        ctx.exit()
+
 
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the plugin's version (as the version command) and exit.")
 @connection_options
 @click.pass_context
 def cli(ctx: click.Context, **given: Any) -> None:
@@ -85,11 +105,11 @@ def _selection_options(command: Callable) -> Callable:
                         "show_default": True,
                         "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
         (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
-        (("--from-release",), {"type": click.IntRange(min=1), "metavar": "N", "shell_complete": complete_from_release,
+        (("--from-release",), {"type": Count(min=1), "metavar": "N", "shell_complete": complete_from_release,
                                 "help": "The release the failed pipeline deployed (Harness's release number from "
                                         "the deploy step): roll it back whatever its status."}),
-        (("--to-release",), {"type": click.IntRange(min=1), "metavar": "N", "help": "Roll back to release N."}),
-        (("--to-revision",), {"type": click.IntRange(min=0), "metavar": "N",
+        (("--to-release",), {"type": Count(min=1), "metavar": "N", "help": "Roll back to release N."}),
+        (("--to-revision",), {"type": Count(min=0), "metavar": "N",
                               "help": "Roll back to Kubernetes revision N of the workload."}),
         (("--mode",), {"type": click.Choice([m.value for m in Mode]), "default": Mode.AUTO.value,
                        "show_default": True, "help": "Deployment strategy of the release (auto detects it)."}),
@@ -124,7 +144,8 @@ def _target(text: str):
 
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
 @connection_options
 @click.pass_context
 def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
@@ -156,7 +177,7 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
-              show_default=True)
+              show_default=True, help="Output format: wide adds images and identities; json or yaml for scripts.")
 @connection_options
 @click.pass_context
 def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
@@ -184,7 +205,8 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
 @connection_options
 @click.pass_context
 def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
@@ -213,14 +235,15 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
 @click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
-              metavar="none|client|server",
+              metavar="none|client|server", shell_complete=complete_dry_run,
               help="client: print what would change, send nothing; server: send the writes with dryRun=All.")
-@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady (--no-wait: return once the writes are made).")
 @click.option("--timeout", default="5m", show_default=True, metavar="DURATION",
               help="How long the whole rollback may take, its wait for steady state included (exit 4 when "
                    "it passes).")
 @click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
 @connection_options
 @click.pass_context
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
@@ -256,7 +279,9 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
         raise NoEligibleRelease(planned.plan.reason)
 
     def progress(line: str) -> None:
-        click.echo(line, err=True)
+        # A dry run lists its writes once, on stdout, in the conditional (render.would_text).
+        if mode is DryRun.NONE:
+            click.echo(line, err=True)
 
     result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline),
                                    progress)
@@ -274,7 +299,8 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
 @connection_options
 @click.pass_context
 def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
@@ -322,7 +348,8 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
 @click.option("--timeout", default="1m", show_default=True, metavar="DURATION",
               help="How long to wait for the controller to observe the deploy.")
 @click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
-              metavar="none|client|server")
+              metavar="none|client|server", shell_complete=complete_dry_run,
+              help="client: print what would be recorded, send nothing; server: send the writes with dryRun=All.")
 @connection_options
 @click.pass_context
 def record(ctx: click.Context, target: str, status: str, workflow_id: str | None, service_id: str | None,
@@ -399,7 +426,8 @@ def _offline_namespace(ctx: click.Context) -> str:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True,
               help="Also print the ClusterRole that `list -A` needs (the output is then a List).")
-@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="Output format of the manifest.")
 @connection_options
 @click.pass_context
 def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
@@ -429,6 +457,7 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
+    argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
     try:
         cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR, standalone_mode=False)
     except PluginError as exc:
@@ -457,6 +486,11 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
     sys.exit(0)
+
+
+def _kubectl_verbosity(argv: list[str]) -> list[str]:
+    """kubectl spells the log level `-v=6` too (pflag); click reads `-v 6` and `--v=6`."""
+    return [f"--v={arg[3:]}" if arg.startswith("-v=") else arg for arg in argv]
 
 
 def _usage_message(text: str) -> str:

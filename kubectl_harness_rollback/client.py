@@ -207,7 +207,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
                                                                  flags.impersonate_groups]
     rest_args = {"host": configuration.host, "transport": _transport(RESTClientObject(configuration).pool_manager),
                  "auth_headers": _auth_headers(configuration), "headers": headers,
-                 "timeouts": request_timeouts(flags.request_timeout)}
+                 "timeouts": request_timeouts(flags.request_timeout), "verbosity": flags.verbosity}
     return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
 
 

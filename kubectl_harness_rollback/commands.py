@@ -84,6 +84,7 @@ def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None
 
     An error before the first write (a check) is raised; one after it comes back in
     `.error`, with the outcome so far."""
+    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import carry_out
     from kubectl_harness_rollback.views import outcome_view
 
@@ -94,7 +95,14 @@ def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None
         if getattr(exc, "outcome", None) is None:
             raise
         result.outcome, result.error = exc.outcome, exc
-    result.view = outcome_view(planned.plan, result.outcome, options.dry_run.value)
+    would = None
+    if options.dry_run is not DryRun.NONE:
+        from kubectl_harness_rollback import intended
+        from kubectl_harness_rollback import workloads as adapters
+
+        would = intended.would_write(planned.model, planned.plan, options.scale_down_stage,
+                                     lambda kind: adapters.adapter_for(kind).has_revisions)
+    result.view = outcome_view(planned.plan, result.outcome, options.dry_run.value, would)
     return result
 
 

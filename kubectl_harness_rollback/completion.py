@@ -37,6 +37,7 @@ REQUEST_TIMEOUT = 5.0
 # Cobra's ShellCompDirective values (spf13/cobra completions.go).
 DIRECTIVE_DEFAULT = 0  # let the shell complete file names
 DIRECTIVE_ERROR = 1
+DIRECTIVE_NO_SPACE = 2
 DIRECTIVE_NO_FILE_COMP = 4
 DIRECTIVE_FILTER_DIRS = 16
 # Options whose value is a file; click sees plain strings, the shell should offer paths.
@@ -60,12 +61,64 @@ def complete_release_names(ctx: click.Context, param: click.Parameter, incomplet
 def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
     from kubectl_harness_rollback import catalog, client
 
-    kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
-    if "/" in incomplete:
-        return _workloads(kube, incomplete)
-    rows, _ = catalog.read_catalog(kube, kube.namespace)
+    kinds = [] if "/" in incomplete else kind_prefixes(incomplete)
+    try:
+        kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
+        if "/" in incomplete:
+            return _workloads(kube, incomplete)
+        rows, _ = catalog.read_catalog(kube, kube.namespace)
+    except Exception:  # noqa: BLE001 - the kinds need no cluster
+        return kinds
     return [CompletionItem(row["release"], help=_release_help(row))
-            for row in rows if row["release"].startswith(incomplete)]
+            for row in rows if row["release"].startswith(incomplete)] + kinds
+
+
+def kind_prefixes(incomplete: str) -> list[CompletionItem]:
+    """`KIND/` for the workload kinds TARGET accepts ("d" -> daemonset/, deployment/); an alias
+    typed in full ("sts") gets its own slash."""
+    from kubectl_harness_rollback.workloads import ADAPTERS, KIND_ALIASES
+
+    names = sorted(kind.lower() for kind in ADAPTERS)
+    if incomplete in KIND_ALIASES and incomplete not in names:
+        names.append(incomplete)
+    return [CompletionItem(f"{name}/", help="a workload of this kind") for name in names
+            if name.startswith(incomplete.lower())]
+
+
+def complete_namespaces(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """-n candidates: one metadata-only list of the namespaces, within REQUEST_TIMEOUT."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from kubectl_harness_rollback import client
+            from kubectl_harness_rollback.rest import NAMESPACES
+
+            kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
+            names = sorted(obj["metadata"]["name"] for obj in kube.list(NAMESPACES, metadata_only=True))
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
+def complete_contexts(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """--context candidates: the kubeconfig's contexts, read from the files; no request."""
+    import os
+
+    try:
+        from kubectl_harness_rollback import kubeconfig
+        from kubectl_harness_rollback.client import _read_yaml_file
+
+        names = kubeconfig.context_names(flags_on_the_line(ctx), os.environ, os.path.expanduser("~"), _read_yaml_file)
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        return []
+    return [CompletionItem(name) for name in names if name.startswith(incomplete)]
+
+
+def complete_dry_run(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """--dry-run= values."""
+    from kubectl_harness_rollback.dryrun import DryRun
+
+    return [CompletionItem(mode.value) for mode in DryRun if mode.value.startswith(incomplete)]
 
 
 def complete_from_release(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
@@ -131,6 +184,8 @@ def _directive(target, items: list[CompletionItem]) -> int:
         return DIRECTIVE_DEFAULT
     if any(item.type == "dir" for item in items):
         return DIRECTIVE_FILTER_DIRS
+    if any(str(item.value).endswith("/") for item in items):
+        return DIRECTIVE_NO_FILE_COMP | DIRECTIVE_NO_SPACE  # `deployment/` goes on with the name
     return DIRECTIVE_NO_FILE_COMP
 
 

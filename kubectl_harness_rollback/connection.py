@@ -12,6 +12,13 @@ from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import UsageError
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
 
+class Count(click.IntRange):
+    """A whole number with a minimum, whose help does not show click's `[x>=0]`."""
+
+    def _describe_range(self) -> str:
+        return ""
+
+
 # Each entry: (flag declarations, ConnectionFlags field, click options).
 CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--kubeconfig",), "kubeconfig", {"metavar": "PATH", "help": "Path to the kubeconfig file (else KUBECONFIG, else ~/.kube/config)."}),
@@ -25,15 +32,40 @@ CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--insecure-skip-tls-verify",), "insecure_skip_tls_verify", {"is_flag": True, "default": None, "help": "Do not verify the server's certificate."}),
     (("--as",), "impersonate", {"metavar": "USER", "help": "Username to impersonate."}),
     (("--as-group",), "impersonate_groups", {"metavar": "GROUP", "multiple": True, "help": "Group to impersonate (repeatable)."}),
+    (("-v", "--v"), "verbosity", {"type": Count(min=0), "metavar": "N",
+                                  "help": "Log level, as kubectl's: 6 and above log each request (method, path, status, "
+                                          "milliseconds) on stderr."}),
     (("--request-timeout",), "request_timeout", {"metavar": "DURATION", "help": "Timeout of one API request, e.g. 1m (default 30s; 0: none)."}),
 ]
 
 
-def connection_options(command: Callable) -> Callable:
-    """Add kubectl's connection flags to a command or group."""
-    for declarations, field_name, extra in reversed(CONNECTION_OPTIONS):
-        command = click.option(*declarations, field_name, **extra)(command)
-    return command
+CONNECTION_FIELDS = frozenset(field_name for _, field_name, _ in CONNECTION_OPTIONS)
+
+
+def format_grouped_options(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    """kubectl's help layout: the command's own flags under "Options", then the connection
+    flags, the same for every command, under "Global options"."""
+    own, shared = [], []
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+        if record is not None:
+            (shared if param.name in CONNECTION_FIELDS else own).append(record)
+    for heading, records in (("Options", own), ("Global options", shared)):
+        if records:
+            with formatter.section(heading):
+                formatter.write_dl(records)
+
+
+def connection_options(completers: dict[str, Callable]) -> Callable[[Callable], Callable]:
+    """A decorator adding kubectl's connection flags to a command or group; `completers`: the
+    shell_complete= of some of them, by field (completion.py's, passed in: it imports this module)."""
+    def add(command: Callable) -> Callable:
+        for declarations, field_name, extra in reversed(CONNECTION_OPTIONS):
+            complete = {"shell_complete": completers[field_name]} if field_name in completers else {}
+            command = click.option(*declarations, field_name, **extra, **complete)(command)
+        return command
+
+    return add
 
 
 def collect(ctx: click.Context, given: dict[str, Any]) -> None:

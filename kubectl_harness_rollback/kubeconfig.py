@@ -44,6 +44,8 @@ class ConnectionFlags:
     impersonate_groups: tuple[str, ...] = ()
     # Seconds; None when not given (DEFAULT_REQUEST_TIMEOUT applies), 0 for no timeout.
     request_timeout: float | None = None
+    # -v N: 6 and above log each request on stderr (rest.py).
+    verbosity: int = 0
 
 
 @dataclass
@@ -166,6 +168,17 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
     namespace = flags.namespace or body.get("namespace") or DEFAULT_NAMESPACE
     config["current-context"] = context_name
     return ResolvedConfig(config, context_name, namespace, bool(flags.namespace), files)
+
+
+def context_names(flags: ConnectionFlags, env: Mapping[str, str], home: str,
+                  read_yaml: Callable[[str], dict | None]) -> list[str]:
+    """The contexts of the kubeconfig files kubectl would read, sorted (for completing --context)."""
+    names = set()
+    for path in kubeconfig_paths(flags.kubeconfig, env, home):
+        doc = read_yaml(path)
+        if isinstance(doc, dict):
+            names.update(c.get("name") for c in doc.get("contexts") or [] if isinstance(c, dict) and c.get("name"))
+    return sorted(names)
 
 
 def load(flags: ConnectionFlags, env: Mapping[str, str], home: str,

@@ -26,6 +26,10 @@ Usage: kubectl harness-rollback [OPTIONS] COMMAND [ARGS]...
     kubectl harness-rollback --context prod -n shop version
 
 Options:
+  --version   Print the plugin's version (as the version command) and exit.
+  -h, --help  Show this message and exit.
+
+Global options:
   --kubeconfig PATH             Path to the kubeconfig file (else KUBECONFIG,
                                 else ~/.kube/config).
   --context NAME                The kubeconfig context to use.
@@ -39,9 +43,11 @@ Options:
   --insecure-skip-tls-verify    Do not verify the server's certificate.
   --as USER                     Username to impersonate.
   --as-group GROUP              Group to impersonate (repeatable).
+  -v, --v N                     Log level, as kubectl's: 6 and above log each
+                                request (method, path, status, milliseconds) on
+                                stderr.
   --request-timeout DURATION    Timeout of one API request, e.g. 1m (default
                                 30s; 0: none).
-  -h, --help                    Show this message and exit.
 
 Commands:
   completion  Print the shell completion script for bash, zsh or fish.
@@ -73,7 +79,7 @@ def _columns() -> int:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     if COMPLETE_VAR not in os.environ:
-        if args == ["version"]:
+        if args in (["version"], ["--version"]):
             sys.stdout.write(version_line() + "\n")
             return
         if args in (["--help"], ["-h"]) and _columns() >= 80:

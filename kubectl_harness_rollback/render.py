@@ -220,15 +220,40 @@ def outcome_item_text(item: dict) -> str:
     return f"{_ref(item)}: {_ITEM_TEXT[item['action']](item)}"
 
 
+_WOULD_TEXT = {
+    "restored": lambda item: f"would restore the template of revision {item['revision']} ({', '.join(item['images'])})",
+    "scaled": lambda item: f"would scale to {item['replicas']}",
+    "deleted": lambda item: "would delete it (canary of the failed release)",
+    "reapplied": lambda item: "would re-apply it from the stored manifest",
+    "routed": lambda item: f"would route {item['color']} (routes {item['fromColor']} now)",
+    "annotated": lambda item: f"would annotate {item['annotation']} (who, when, from which release to which)",
+    "historyUpdated": lambda item: "would record the rollback in the release history"
+                                   + "".join(f"; {part}" for part in _history_changes(item["changes"])),
+    "labelled": lambda item: "would label " + ", ".join(f"{key}={value}" for key, value in item["labels"].items()),
+    "eventRecorded": lambda item: f"would record a {item['reason']} Event on it",
+}
+
+
+def would_text(view: dict) -> str:
+    """The end of a dry run: every write the real run would make, once, in the conditional."""
+    if view["dryRun"] == "client":
+        head = "Dry run (client): nothing was sent to the cluster."
+    else:
+        head = ("Dry run (server): the API server accepted the workload and Service writes; nothing was stored "
+                "(the records are not sent: they need the rollout).")
+    writes = view.get("wouldWrite") or []
+    lines = ["", head] + (["The rollback would:"] if writes else ["The rollback would write nothing."])
+    lines += [f"  {_ref(item)}: {_WOULD_TEXT[item['action']](item)}" for item in writes]
+    return "\n".join(lines) + "\n"
+
+
 def outcome_text(view: dict) -> str:
     """The end of `rollback`: what was done, or why nothing was."""
     if view["nothingToDo"] and not view["recorded"] and not view["steady"]:
         return ""  # the plan above already says so
-    if view["dryRun"] == "client":
-        return "\nDry run (client): nothing was sent to the cluster.\n"
+    if view["dryRun"] != "none":
+        return would_text(view)
     lines = [""]
-    if view["dryRun"] == "server":
-        lines += [outcome_item_text(item) for item in view["written"]] + ["Dry run (server): the API server accepted every write; nothing was stored."]
     for item in view["newRevisions"]:
         lines.append(f"{item['kind'].lower()}/{item['name']} is now at revision {item['revision']}")
     lines += [f"Recorded: {outcome_item_text(item)}" for item in view["recorded"]]

@@ -13,6 +13,7 @@ command's deadline, and carries the impersonation headers.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -79,6 +80,26 @@ def request_timeouts(request_timeout: float | None, default: float) -> tuple[flo
     return min(request_timeout, CONNECT_TIMEOUT), request_timeout
 
 
+REQUEST_LOG_LEVEL = 6  # kubectl's -v level that logs each request
+
+
+def request_log_line(method: str, url: str, status: int | None, seconds: float) -> str:
+    """kubectl -v=6's line: `GET https://host/path?query 200 OK in 5 milliseconds`."""
+    answer = f"{status} {_REASONS.get(status, '')}".rstrip() if status is not None else "(no response)"
+    return f"{method} {url} {answer} in {round(seconds * 1000)} milliseconds"
+
+
+_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found", 409: "Conflict", 410: "Gone", 422: "Unprocessable Entity",
+            429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable",
+            504: "Gateway Timeout"}
+
+
+def _stderr_line(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 class Sent(tuple):
     """One request of the log: compares as (METHOD, path); `.query` and `.accept` say more
     (a metadata-only list is a GET of the same path)."""
@@ -103,7 +124,8 @@ class Rest:
     """
 
     def __init__(self, host: str, transport, auth_headers=lambda: {}, headers: list[tuple[str, str]] = (),
-                 timeouts: tuple[float, float | None] = (CONNECT_TIMEOUT, 30.0)):
+                 timeouts: tuple[float, float | None] = (CONNECT_TIMEOUT, 30.0), verbosity: int = 0,
+                 log=None):
         self.host = host.rstrip("/")
         self.transport = transport
         self.auth_headers = auth_headers
@@ -114,6 +136,8 @@ class Rest:
         # time.monotonic() by which the whole command must end (rollback's --timeout): no request
         # waits past it, whatever its own timeout. None: each request has only its own.
         self.deadline: float | None = None
+        # -v 6 and above: one line per request (kubectl's request log), never a body or a header.
+        self.log = (log or _stderr_line) if verbosity >= REQUEST_LOG_LEVEL else None
 
     # -- the one place a request is sent --------------------------------------------------------
 
@@ -135,10 +159,16 @@ class Rest:
             headers.append(("Content-Type", content_type or "application/json"))
             body = body if isinstance(body, (bytes, str)) else json.dumps(body)
         url = self.host + path + (f"?{query_string}" if query_string else "")
+        started = time.monotonic()
         try:
             response = self.transport(method, url, body, headers, self._timeout(read_timeout), stream)
         except Exception as exc:  # noqa: BLE001 - the connection's own errors (urllib3), in one line
-            raise apierrors.translate(exc) from None
+            error = apierrors.translate(exc)
+            if self.log:
+                self.log(request_log_line(method, url, None, time.monotonic() - started))
+            raise error from None
+        if self.log:
+            self.log(request_log_line(method, url, response.status, time.monotonic() - started))
         if response.status >= 400:
             data = response.data
             raise apierrors.from_response(response.status, data, verb, resource.plural, namespace, name)

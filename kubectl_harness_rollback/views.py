@@ -112,8 +112,9 @@ def _services(traffic: TrafficPlan) -> list[dict]:
     return rows
 
 
-def outcome_view(plan: Plan, outcome, dry_run: str) -> dict:
-    """`rollback -o json`: what was written, the new revision numbers, what was recorded."""
+def outcome_view(plan: Plan, outcome, dry_run: str, would_write: list[dict] | None = None) -> dict:
+    """`rollback -o json`: what was written, the new revision numbers, what was recorded; for a
+    dry run, `wouldWrite`: every write the real run would make (intended.would_write)."""
     return {
         "dryRun": dry_run,
         "changed": bool(outcome.written),
@@ -123,4 +124,5 @@ def outcome_view(plan: Plan, outcome, dry_run: str) -> dict:
         "recorded": list(outcome.recorded),
         "steady": outcome.steady,
         "nothingToDo": not plan.has_changes,
+        **({"wouldWrite": would_write} if would_write is not None else {}),
     }

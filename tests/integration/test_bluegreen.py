@@ -95,8 +95,11 @@ def test_failure_on_the_second_service_write_leaves_both_as_they_were(apps, core
 def test_dry_run_moves_no_traffic(apps, core, namespace, plugin, mode):
     deployer = blue_then_failed_green(apps, core, namespace)
     before = deployer.selectors()
-    plugin("rollback", RELEASE, "-n", namespace, f"--dry-run={mode}", check_exit=0)
+    done = plugin("rollback", RELEASE, "-n", namespace, f"--dry-run={mode}", check_exit=0)
     assert deployer.selectors() == before
+    assert "service/shop: would route blue (routes green now)" in done.stdout, done.stdout
+    assert "service/shop: would record a RolledBack Event on it" in done.stdout
+    assert "switched" not in done.stdout + done.stderr
 
 
 def break_services(core, namespace, how):

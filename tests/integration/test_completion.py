@@ -40,9 +40,27 @@ def candidates(stdout):
     return [line.split("\t")[0] for line in lines], directive
 
 
+KINDS = ["daemonset/", "deployment/", "replicaset/", "statefulset/"]
+
+
 def test_the_completion_executable_offers_release_names(complete_exe, released, test_cluster):
     done = run([complete_exe, "history", "-n", released, ""], test_cluster.env())
-    assert candidates(done.stdout) == ([RELEASE], ":4")
+    assert candidates(done.stdout) == ([RELEASE] + KINDS, ":6")  # 2: no space after `deployment/`
+
+
+def test_namespaces_for_n_in_one_list_request(complete_exe, released, test_cluster):
+    done = run([complete_exe, "history", "-v", "6", "-n", released[:-2]], test_cluster.env(), timeout=30)
+    assert candidates(done.stdout) == ([released], ":4")
+    assert len(done.stderr.splitlines()) == 1 and "/api/v1/namespaces?limit=" in done.stderr, done.stderr
+
+
+def test_contexts_for_context_from_the_kubeconfig(test_cluster):
+    import yaml
+
+    with open(test_cluster.kubeconfig, encoding="utf-8") as handle:
+        names = sorted(c["name"] for c in yaml.safe_load(handle)["contexts"])
+    done = run(["kubectl", "__complete", "harness-rollback", "history", "--context", ""], test_cluster.env())
+    assert candidates(done.stdout) == (names, ":4")
 
 
 def test_kind_slash_offers_the_workloads(complete_exe, released, test_cluster):
@@ -70,7 +88,7 @@ def test_the_bash_script_completes_release_names(released, test_cluster):
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
     done = run(["bash", "-c", script], test_cluster.env())
-    assert done.stdout.splitlines() == [RELEASE]
+    assert done.stdout.splitlines() == [RELEASE] + KINDS
 
 
 def test_an_unreachable_cluster_gives_no_candidates_quickly(complete_exe, tmp_path, test_cluster):
@@ -81,5 +99,7 @@ def test_an_unreachable_cluster_gives_no_candidates_quickly(complete_exe, tmp_pa
         "contexts: [{name: gone, context: {cluster: gone, user: me}}]\n"
         "users: [{name: me, user: {token: t}}]\n"
     )
-    done = run([complete_exe, "history", ""], {**test_cluster.env(), "KUBECONFIG": str(kubeconfig)}, timeout=30)
+    done = run([complete_exe, "history", "rel"], {**test_cluster.env(), "KUBECONFIG": str(kubeconfig)}, timeout=30)
     assert (done.stdout, done.stderr) == (":4\n", "")
+    done = run([complete_exe, "history", "d"], {**test_cluster.env(), "KUBECONFIG": str(kubeconfig)}, timeout=30)
+    assert candidates(done.stdout) == (["daemonset/", "deployment/"], ":6")  # the kinds need no cluster

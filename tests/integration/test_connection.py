@@ -1,5 +1,7 @@
 """The plugin's connection honours kubectl's kubeconfig rules and flags on a real API server."""
 
+import re
+
 import pytest
 import yaml
 
@@ -37,3 +39,16 @@ def test_impersonation_sends_every_group(test_cluster, namespace):
     # Allowed only if the second group reaches the server as a header of its own.
     admin = connect(ConnectionFlags(impersonate="nobody", impersonate_groups=("team-x", "system:masters")), env=env)
     assert admin.list(CONFIGMAPS, namespace) is not None
+
+
+@pytest.mark.parametrize("flag", [["-v", "6"], ["-v=6"], ["--v=7"]])
+def test_v6_logs_each_request_on_stderr_as_kubectl_does(plugin, namespace, test_cluster, flag):
+    done = plugin("list", "-n", namespace, *flag, check_exit=0)
+    *lines, message = done.stderr.splitlines()
+    assert message == f"No releases found in namespace {namespace}."
+    assert lines and all(re.fullmatch(r"GET https://127\.0\.0\.1:\d+/\S+ 200 OK in \d+ milliseconds", line)
+                         for line in lines), done.stderr
+    assert any(f"/namespaces/{namespace}/configmaps" in line for line in lines)
+    assert "milliseconds" not in done.stdout
+    quiet = plugin("list", "-n", namespace, check_exit=0)
+    assert "milliseconds" not in quiet.stderr

@@ -127,7 +127,7 @@ def test_kubectl_completion_through_the_caveats_link(krew_home, apps, core, name
     link.symlink_to(krew_home.root / "bin" / "kubectl-harness_rollback")
     try:
         HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
-        out = krew_home.run("kubectl", "__complete", "harness-rollback", "history", "-n", namespace, "").stdout
+        out = krew_home.run("kubectl", "__complete", "harness-rollback", "history", "-n", namespace, "rel").stdout
     finally:
         link.unlink()
     lines = out.splitlines()
@@ -156,7 +156,7 @@ def test_first_run_extracts_the_zipapp_and_later_runs_reuse_it(krew_home, tmp_pa
     link.symlink_to(krew_home.root / "bin" / "kubectl-harness_rollback")
     try:
         runs = [krew_home.run("kubectl", "harness-rollback", "version", env=verbose),
-                krew_home.run("kubectl", "__complete", "harness-rollback", "history", "-n", "default", "", env=verbose)]
+                krew_home.run("kubectl", "__complete", "harness-rollback", "history", "-n", "default", "rel", env=verbose)]
     finally:
         link.unlink()
     for done in runs:

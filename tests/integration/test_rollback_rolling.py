@@ -208,6 +208,17 @@ def test_dry_run_changes_nothing(apps, core, namespace, plugin, mode):
     assert (written_state(apps, namespace),
             core.read_namespaced_config_map(RELEASE, namespace).metadata.resource_version) == before
     assert core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items == []
+    # Said once, on stdout, in the conditional, with every write the real run makes.
+    assert "restored" not in done.stdout + done.stderr and done.stdout.count("would restore") == 1
+    for write in ("deployment/web: would restore the template of revision 2",
+                  "deployment/web: would annotate harness.io/last-rollback",
+                  f"configmap/{RELEASE}: would record the rollback in the release history",
+                  "deployment/web: would record a RolledBack Event on it"):
+        assert write in done.stdout, done.stdout
+    as_json = json.loads(plugin("rollback", RELEASE, "-n", namespace, f"--dry-run={mode}", "-o", "json",
+                                check_exit=0).stdout)
+    assert [item["action"] for item in as_json["outcome"]["wouldWrite"]] == [
+        "restored", "annotated", "historyUpdated", "eventRecorded"]
 
 
 def test_a_change_made_in_between_is_never_overwritten(apps, core, namespace, test_cluster):

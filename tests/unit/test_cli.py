@@ -119,3 +119,28 @@ def test_quick_answers_import_neither_click_nor_kubernetes():
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
                               env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
         assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done
+
+
+def test_version_flag_prints_the_version_line_as_the_command_does():
+    assert CliRunner().invoke(cli, ["--version"]).output == version_line() + "\n"
+    done = subprocess.run([sys.executable, "-m", "kubectl_harness_rollback", "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == version_line() + "\n"
+
+
+@pytest.mark.parametrize("name", all_commands())
+def test_help_lists_the_commands_own_flags_first_and_the_connection_flags_once_under_global_options(name):
+    text = CliRunner().invoke(cli, [name, "--help"], terminal_width=100).output
+    own, _, shared = text.partition("\nGlobal options:\n")
+    assert shared.count("--kubeconfig PATH") == 1 and "--request-timeout" in shared and "-v, --v N" in shared
+    assert "--kubeconfig" not in own and "--help" in own and "--help" not in shared
+
+
+def test_every_flag_is_described_and_no_click_range_leaks():
+    commands = [cli] + [cli.commands[name] for name in all_commands()]
+    for command in commands:
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{command.name} {param.opts} has no description"
+    text = CliRunner().invoke(cli, ["rollback", "--help"]).output
+    assert "x>=" not in text

@@ -109,13 +109,50 @@ def test_kind_slash_name_offers_workloads(capsys, cluster, typed, expected):
     assert complete(capsys, "rollback", typed) == (expected, ":4")
 
 
+KINDS = ["daemonset/", "deployment/", "replicaset/", "statefulset/"]
+
+
 def test_a_cluster_error_gives_no_candidates_and_no_traceback(capsys, monkeypatch):
     def broken(flags, env=None):
         raise ConfigError("no kubeconfig")
 
     monkeypatch.setattr(client, "connect", broken)
-    assert complete(capsys, "history", "") == ([], ":4")
+    assert complete(capsys, "history", "") == (KINDS, ":6")  # the kinds need no cluster
+    assert complete(capsys, "history", "-n", "") == ([], ":4")
     assert completion.complete_release_names(None, None, "x") == []
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("d", ["daemonset/", "deployment/"]),
+    ("", KINDS),
+    ("sts", ["sts/"]),
+    ("stat", ["statefulset/"]),
+    ("release-", []),
+])
+def test_kind_prefixes_go_on_without_a_space(capsys, cluster, typed, expected):
+    names, directive = complete(capsys, "rollback", typed)
+    assert [name for name in names if name.endswith("/")] == expected
+    assert directive == (":6" if expected else ":4")  # 2: no space after `deployment/`
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["rollback", "r", "--dry-run="], ["none", "client", "server"]),
+    (["rollback", "r", "--dry-run=c"], ["client"]),
+    (["record", "r", "--dry-run", "s"], ["server"]),
+])
+def test_dry_run_values(capsys, args, expected):
+    assert complete(capsys, *args) == (expected, ":4")
+
+
+def test_context_comes_from_the_kubeconfig_files_without_a_request(capsys, monkeypatch, tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("contexts:\n- name: prod\n  context: {cluster: c}\n- name: staging\n  context: {}\n")
+    second.write_text("contexts:\n- name: dev\n  context: {}\n- name: prod\n  context: {}\n")
+    monkeypatch.setenv("KUBECONFIG", f"{first}:{second}:{tmp_path / 'missing.yaml'}")
+    monkeypatch.setattr(client, "connect", lambda *a, **k: pytest.fail("--context completion sent a request"))
+    assert complete(capsys, "--context", "") == (["dev", "prod", "staging"], ":4")
+    assert complete(capsys, "history", "--context", "p") == (["prod"], ":4")
+    assert complete(capsys, "--kubeconfig", str(second), "plan", "--context", "") == (["dev", "prod"], ":4")
 
 
 def test_an_unexpected_error_is_cobras_error_directive(capsys, monkeypatch):

@@ -59,13 +59,15 @@ def test_each_write_in_words():
     ]
 
 
-def test_server_dry_run_text_lists_the_writes():
+def test_server_dry_run_text_lists_the_writes_once_in_the_conditional():
     done = outcome.Outcome(written=[outcome.restored(WEB, 2, ["web:2"])])
-    view = outcome_view(SimpleNamespace(has_changes=True), done, "server")
+    view = outcome_view(SimpleNamespace(has_changes=True), done, "server", [outcome.restored(WEB, 2, ["web:2"])])
     assert render.outcome_text(view) == (
         "\n"
-        "deployment/web: restored the template of revision 2 (web:2)\n"
-        "Dry run (server): the API server accepted every write; nothing was stored.\n"
+        "Dry run (server): the API server accepted the workload and Service writes; nothing was stored (the "
+        "records are not sent: they need the rollout).\n"
+        "The rollback would:\n"
+        "  deployment/web: would restore the template of revision 2 (web:2)\n"
     )
 
 

@@ -4,6 +4,7 @@ impersonation headers; over a transport that answers like the API server."""
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -130,6 +131,34 @@ def test_a_connection_error_is_one_line_of_the_plugin():
 
     with pytest.raises(ClusterUnreachable, match="cannot reach the API server"):
         Rest("https://127.0.0.1:1", refused).get(NAMESPACES, "x")
+
+
+@pytest.mark.parametrize("verbosity, logged", [(0, 0), (5, 0), (6, 2), (9, 2)])
+def test_v6_logs_one_line_per_request_with_method_path_status_and_milliseconds_only(verbosity, logged):
+    lines = []
+    client, _ = rest((201, {"data": {"token": "s3cret-body"}}), (404, {"message": "gone"}),
+                     headers=[("Impersonate-User", "alice")], auth_headers=lambda: {"authorization": "Bearer s3cret"},
+                     verbosity=verbosity, log=lines.append)
+    client.create(SECRETS, "shop", {"metadata": {"name": "x"}, "data": {"password": "s3cret-body"}}, dry_run=True)
+    with pytest.raises(apierrors.NotFound):
+        client.get(CONFIGMAPS, "x", "shop")
+    assert len(lines) == logged
+    if logged:
+        assert re.fullmatch(r"POST https://127\.0\.0\.1:6443/api/v1/namespaces/shop/secrets\?dryRun=All 201 Created "
+                            r"in \d+ milliseconds", lines[0]), lines
+        assert re.fullmatch(r"GET \S+/configmaps/x 404 Not Found in \d+ milliseconds", lines[1]), lines
+        assert not any(secret in "".join(lines) for secret in ("s3cret", "alice", "Bearer"))
+
+
+def test_v6_logs_a_request_that_got_no_response():
+    def refused(*args):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    lines = []
+    with pytest.raises(ClusterUnreachable):
+        Rest("https://127.0.0.1:1", refused, verbosity=6, log=lines.append).get(NAMESPACES, "x")
+    assert re.fullmatch(r"GET https://127\.0\.0\.1:1/api/v1/namespaces/x \(no response\) in \d+ milliseconds",
+                        lines[0]), lines
 
 
 def test_no_generated_api_class_or_model_is_imported_by_a_command(tmp_path):
