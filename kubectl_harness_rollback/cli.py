@@ -239,8 +239,8 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
               help="client: print what would change, send nothing; server: send the writes with dryRun=All.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady (--no-wait: return once the writes are made).")
 @click.option("--timeout", default="5m", show_default=True, metavar="DURATION",
-              help="How long the whole rollback may take, its wait for steady state included (exit 4 when "
-                   "it passes).")
+              help="How long the rollback may take, its wait for steady state included (exit 4 when it "
+                   "passes); recording what was already written gets up to 10s more.")
 @click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
