@@ -49,8 +49,7 @@ class Clock:
     """The outside world's time, injected so tests can pass their own."""
 
     now: Callable[[], float] = time.time
-    monotonic: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic  # the wait's deadline (waits watch: nothing sleeps here)
 
 
 def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> list[dict]:
