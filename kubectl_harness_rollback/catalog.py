@@ -38,6 +38,15 @@ def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
     return releases[0].number, releases[0].status.value if releases[0].status else None
 
 
+def declarative_release_of(secret: dict) -> str | None:
+    """The release a Harness declarative release Secret belongs to (its `release` label), or None
+    for any other Secret."""
+    labels = secret["metadata"].get("labels") or {}
+    if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE:
+        return None
+    return labels.get(LABEL_RELEASE)
+
+
 def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets: list[dict]) -> list[dict]:
     """Rows of `list`, sorted by namespace and release name. Pure."""
     rows: dict[tuple[str, str], dict] = {}
@@ -59,11 +68,11 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
             entry["latest"], entry["status"] = _latest_from_history(kind, obj)
             entry["source"] = f"{kind.lower()}/{meta['name']}"
     for secret in secrets:
-        meta = secret["metadata"]
-        labels = meta.get("labels") or {}
-        if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE or LABEL_RELEASE not in labels:
+        meta, release = secret["metadata"], declarative_release_of(secret)
+        if release is None:
             continue
-        entry = row(meta["namespace"], labels[LABEL_RELEASE])
+        labels = meta.get("labels") or {}
+        entry = row(meta["namespace"], release)
         try:
             number = int(labels.get(LABEL_RELEASE_NUMBER, ""))
         except ValueError:
@@ -81,10 +90,9 @@ def history_candidates(workloads: list[tuple[str, dict]], secrets: list[dict]) -
     can be a release history. Pure."""
     names = {(obj["metadata"]["namespace"], release_name_of(obj)) for _, obj in workloads if release_name_of(obj)}
     for secret in secrets:
-        meta = secret["metadata"]
-        labels = meta.get("labels") or {}
-        if labels.get("owner") == "harness" and labels.get("release"):
-            names.add((meta["namespace"], labels["release"]))
+        release = declarative_release_of(secret)
+        if release:
+            names.add((secret["metadata"]["namespace"], release))
     return names
 
 
@@ -117,9 +125,9 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                 histories[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = (obj, kind)
     declarative: dict[tuple[str, str], list[dict]] = {}
     for secret in secrets:
-        labels = secret["metadata"].get("labels") or {}
-        if labels.get(SECRET_OWNER_LABEL) == SECRET_OWNER_VALUE and LABEL_RELEASE in labels:
-            declarative.setdefault((secret["metadata"]["namespace"], labels[LABEL_RELEASE]), []).append(secret)
+        release = declarative_release_of(secret)
+        if release is not None:
+            declarative.setdefault((secret["metadata"]["namespace"], release), []).append(secret)
     by_namespace: dict[str, list[dict]] = {}
     for child in children or []:
         by_namespace.setdefault(child["metadata"]["namespace"], []).append(child)
