@@ -171,6 +171,17 @@ def _auth_headers(configuration):
     return headers
 
 
+def import_client() -> None:
+    """Import what connect() needs, in this thread, before several threads connect at once (many
+    clusters): _lean_kubernetes and _import_loader swap modules in sys.modules, which must not race."""
+    _lean_kubernetes()
+    _import_loader()
+    _loader_class()
+    importlib.import_module("kubernetes.client.configuration")
+    importlib.import_module("kubernetes.client.rest")
+    importlib.import_module("kubernetes.client.exceptions")  # apierrors.translate's
+
+
 def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None) -> Kube:
     """Build a client from kubeconfig and flags exactly as kubectl would."""
     env = os.environ if env is None else env
