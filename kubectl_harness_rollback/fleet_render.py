@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 from kubectl_harness_rollback import render
 from kubectl_harness_rollback.commands import RollbackResult
 from kubectl_harness_rollback.errors import NoEligibleRelease
-from kubectl_harness_rollback.render import NONE, _error_cells, _table, _text
+from kubectl_harness_rollback.render import NONE, _table, _text, error_cells
 
 
 def entries(runs: Sequence, shape: Callable[[object], dict]) -> list[dict]:
@@ -27,6 +27,11 @@ def entries(runs: Sequence, shape: Callable[[object], dict]) -> list[dict]:
     return out
 
 
+def failure_text(run) -> str:
+    """The last cell of a context's row when it has no result: its error, or why it did not start."""
+    return run.message if not run.started else f"error: {run.message}"
+
+
 def flat_rows(runs: Sequence, rows_of: Callable[[object], list[dict]]) -> list[dict]:
     """The single-cluster rows of every context, each with its `context`; a failed context's row
     is `{context, error}` (render.list_table/history_table with contexts=True)."""
@@ -35,7 +40,7 @@ def flat_rows(runs: Sequence, rows_of: Callable[[object], list[dict]]) -> list[d
         if run.value is not None:
             rows += [{"context": run.context, **row} for row in rows_of(run.value)]
         if run.message:
-            rows.append({"context": run.context, "error": run.message})
+            rows.append({"context": run.context, "error": failure_text(run)})
     return rows
 
 
@@ -75,7 +80,7 @@ def plan_table(runs: Sequence) -> str:
     for run in runs:
         view = run.value.view if run.value is not None else None
         if view is None:
-            rows.append(_error_cells({"context": run.context, "error": run.message}, len(PLAN_HEADERS)))
+            rows.append(error_cells(run.context, failure_text(run), len(PLAN_HEADERS)))
             continue
         rows.append([run.context, view["namespace"], view["release"], _release_cell(view["current"]),
                      _release_cell(view["target"]), action(view), _workloads_cell(view), _why(view["reason"])])
@@ -91,7 +96,7 @@ def status_table(runs: Sequence, now=None) -> str:
     for run in runs:
         view = run.value
         if view is None:
-            rows.append(_error_cells({"context": run.context, "error": run.message}, len(STATUS_HEADERS)))
+            rows.append(error_cells(run.context, failure_text(run), len(STATUS_HEADERS)))
             continue
         for w in view["workloads"]:
             rows.append([run.context, view["namespace"], f"{w['kind'].lower()}/{w['name']}", _text(w["release"]),
@@ -115,19 +120,17 @@ def rollback_shape(value) -> dict:
 
 def result_text(run) -> str:
     """A context's result in the summary: what its rollback came to."""
-    if not run.started:
-        return run.message
     if run.exit_code == NoEligibleRelease.exit_code and not isinstance(run.value, RollbackResult):
         return "nothing to roll back to"
     if run.message:
-        return f"error: {run.message}"
+        return failure_text(run)
     if not isinstance(run.value, RollbackResult):
         return NONE
     view = run.value.view
-    if view["dryRun"] != "none":
-        return f"dry run ({view['dryRun']}): {len(view.get('wouldWrite') or [])} writes"
     if view["nothingToDo"]:
         return "nothing to do"
+    if view["dryRun"] != "none":
+        return f"dry run ({view['dryRun']}): {len(view.get('wouldWrite') or [])} writes"
     return "rolled back" + (", steady" if view["steady"] else "")
 
 

@@ -88,7 +88,7 @@ def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = No
     table = []
     for row in rows:
         if contexts and "error" in row:
-            table.append(_error_cells(row, len(headers)))
+            table.append(error_cells(row["context"], row["error"], len(headers)))
             continue
         cells = [row["release"], _text(row["latest"]), _text(row["status"]),
                  ",".join(row["workloads"]) or NONE, row["source"], _live_text(row), age(row.get("liveSince"), now)]
@@ -96,9 +96,9 @@ def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = No
     return _table(headers, table)
 
 
-def _error_cells(row: dict, width: int) -> list[str]:
+def error_cells(context: str, text: str, width: int) -> list[str]:
     """The row of a context that failed (many clusters): its name, and its one-line error last."""
-    return [row["context"]] + [""] * (width - 2) + [f"error: {row['error']}"]
+    return [context] + [""] * (width - 2) + [text]
 
 
 def _revision_text(workload: dict) -> str:
@@ -122,7 +122,7 @@ def history_table(rows: list[dict], wide: bool, now: datetime | None = None, con
     table = []
     for row in rows:
         if contexts and "error" in row:
-            table.append(_error_cells(row, len(headers)))
+            table.append(error_cells(row["context"], row["error"], len(headers)))
             continue
         infra = row["infraMapping"] or {}
         for workload in row["workloads"] or [{"kind": "", "name": "", "revision": None, "currentRevision": None,
