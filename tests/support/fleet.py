@@ -7,9 +7,9 @@ from __future__ import annotations
 import yaml
 
 
-def fleet_kubeconfig(path: str, clusters: list, contexts: dict[str, int], namespace: str) -> str:
+def fleet_kubeconfig(path: str, clusters: list, contexts: dict[str, int], namespace: str | dict[str, str]) -> str:
     """Write a kubeconfig at `path` whose context NAME uses cluster number contexts[NAME] of
-    `clusters` (TestCluster) with `namespace` as its default; returns the path."""
+    `clusters` (TestCluster) with `namespace` (or namespace[NAME]) as its default; returns the path."""
     doc = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": [],
            "current-context": next(iter(contexts))}
     for number, cluster in enumerate(clusters):
@@ -19,7 +19,8 @@ def fleet_kubeconfig(path: str, clusters: list, contexts: dict[str, int], namesp
         doc["users"].append({"name": f"user-{number}", "user": own["users"][0]["user"]})
     for name, number in contexts.items():
         doc["contexts"].append({"name": name, "context": {"cluster": f"cluster-{number}", "user": f"user-{number}",
-                                                          "namespace": namespace}})
+                                                          "namespace": namespace if isinstance(namespace, str)
+                                                          else namespace[name]}})
     with open(path, "w", encoding="utf-8") as handle:
         yaml.safe_dump(doc, handle)
     return path
