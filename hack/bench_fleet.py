@@ -96,6 +96,10 @@ def bench(label, names_to_cluster, clusters, tmp):
         fleet = median_of(lambda: run(kubeconfig, "rollback", RELEASE, "--all-contexts"),
                           prepare=lambda: fail_everywhere(contexts))
         report("rollback", len(contexts), fleet, [single[c.number] for c in contexts])
+        if len(contexts) > 8:  # the default --max-parallel
+            wide = median_of(lambda: run(kubeconfig, "rollback", RELEASE, "--all-contexts", "--max-parallel",
+                                         str(len(contexts))), prepare=lambda: fail_everywhere(contexts))
+            report(f"  --max-parallel {len(contexts)}", len(contexts), wide, [single[c.number] for c in contexts])
     finally:
         for c in contexts:
             c.core.delete_namespace(c.namespace)

@@ -8,6 +8,7 @@ Without click: cli.py parses the flags and passes `echo(text, err)` in, as it pa
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from typing import Any, Callable
@@ -39,11 +40,13 @@ def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool
 
 
 def _connector(flags: ConnectionFlags) -> Callable[[str], Any]:
-    """connect(context): each context its own connection, with the same flags (-n included)."""
-    from kubectl_harness_rollback.client import connect, import_client
+    """connect(context): each context its own connection, with the same flags (-n included). The
+    kubeconfig files are parsed once for all contexts (kubeconfig.load copies what it changes)."""
+    from kubectl_harness_rollback.client import _read_yaml_file, connect, import_client
 
     import_client()
-    return lambda name: connect(dataclasses.replace(flags, context=name))
+    read_yaml = functools.lru_cache(maxsize=None)(_read_yaml_file)
+    return lambda name: connect(dataclasses.replace(flags, context=name), read_yaml=read_yaml)
 
 
 def _finish(runs) -> None:
