@@ -127,7 +127,8 @@ def fleet_options(command: Callable) -> Callable:
                                    "shell globs such as 'prod-*' match context names."}),
         (("--all-contexts",), {"is_flag": True, "help": "Run in every context of the kubeconfig, in parallel."}),
         (("--max-parallel",), {"type": Count(min=1), "metavar": "N",
-                               "help": f"With --contexts: at most N contexts at once (default {DEFAULT_MAX_PARALLEL})."}),
+                               "help": f"With --contexts: at most N contexts at once "
+                                       f"(default {DEFAULT_MAX_PARALLEL})."}),
         (("--fail-fast",), {"is_flag": True,
                             "help": "With --contexts: start no other context after the first one fails."}),
     ]):

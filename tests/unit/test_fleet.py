@@ -90,7 +90,8 @@ def test_one_failing_context_is_its_row_and_the_others_finish():
             raise RuntimeError("unexpected")  # translated as cli.main translates it
         return name
 
-    runs = Fleet(["a", "b", "c", "d"]).run(job, error_of=lambda v: NoEligibleRelease("none") if v == "d" else None)
+    runs = Fleet(["a", "b", "c", "d"]).run(job,
+                                           error_of=lambda v: NoEligibleRelease("none") if v == "d" else None)
     assert [(run.context, run.exit_code, run.message) for run in runs] == [
         ("a", 0, ""), ("b", 1, "cannot reach the API server"), ("c", 1, "unexpected RuntimeError: unexpected"), ("d", 3, "none")]
 
