@@ -73,7 +73,8 @@ def list_releases(flags: ConnectionFlags, fl, echo: Echo, all_namespaces: bool, 
             echo(f"warning: [{run.context}] {warning}", err=True)
     if output != "table":
         echo(render.structured(fleet_render.entries(runs, lambda result: {"releases": result.rows}), output),
-                   nl=False)
+             nl=False)
+        _errors_to_stderr(runs, echo)
     else:
         rows = fleet_render.flat_rows(runs, lambda result: result.rows)
         if rows:
@@ -130,7 +131,7 @@ def plan(flags: ConnectionFlags, fl, echo: Echo, target, options, output: str) -
     runs = fl.run(lambda name: commands.run_plan(connect(name), target, options), error_of=_not_eligible)
     if output != "table":
         echo(render.structured(fleet_render.entries(runs, lambda planned: {"plan": planned.view}), output),
-                   nl=False)
+             nl=False)
         _errors_to_stderr(runs, echo)
     else:
         echo(fleet_render.plan_table(runs), nl=False)
@@ -156,13 +157,10 @@ def rollback(flags: ConnectionFlags, fl, echo: Echo, target, options, rollback_o
     if output == "table":
         echo(fleet_render.plan_table(plans), nl=False)
 
-    def say(name: str, line: str, err: bool) -> None:
-        fl.say(name, line, lambda text: echo(text, err=err))
-
     def rollback_job(name: str):
         def progress(line: str) -> None:
             if rollback_options.dry_run is DryRun.NONE:  # a dry run lists its writes once, at its end
-                say(name, line, err=True)
+                fl.say(name, line, lambda text: echo(text, err=True))
 
         result = commands.run_rollback(kubes[name], planned[name], rollback_options, progress)
         if output == "table":
