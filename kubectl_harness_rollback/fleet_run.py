@@ -63,6 +63,9 @@ class Fleet:
                 run = ContextRun(name, value, error, error.exit_code if error is not None else 0)
             except PluginError as exc:
                 run = ContextRun(name, error=exc, exit_code=exc.exit_code)
+            except KeyboardInterrupt:
+                self.stop.set()
+                raise
             except Exception as exc:  # noqa: BLE001 - one context's failure is its row, not the run's end
                 from kubectl_harness_rollback.apierrors import translate
 
@@ -76,7 +79,15 @@ class Fleet:
             return []
         with ThreadPoolExecutor(max_workers=min(self.max_parallel, len(names))) as pool:
             futures = [pool.submit(one, name) for name in names]
-            return [future.result() for future in futures]
+            try:
+                return [future.result() for future in futures]
+            except KeyboardInterrupt:
+                # Ctrl-C: start no other context; the ones running finish (a rollback half-written
+                # helps nobody) within their --timeout, then the run ends with 130.
+                self.stop.set()
+                for future in futures:
+                    future.cancel()
+                raise
 
     def say(self, context: str, line: str, echo: Callable[[str], None]) -> None:
         """One output line of a context, prefixed `[context] `, never interleaved with another's."""

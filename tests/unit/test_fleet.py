@@ -113,6 +113,20 @@ def test_fail_fast_starts_nothing_after_the_first_failure():
     assert contexts.run(job, contexts=["a"])[0].started is False  # a later phase starts nothing either
 
 
+def test_ctrl_c_starts_no_other_context():
+    started = []
+
+    def job(name):
+        started.append(name)
+        if name == "a":
+            raise KeyboardInterrupt
+        return name
+
+    with pytest.raises(KeyboardInterrupt):
+        Fleet(["a", "b", "c"], max_parallel=1).run(job)
+    assert started == ["a"]
+
+
 def test_without_fail_fast_every_context_runs():
     runs = Fleet(["a", "b", "c"], max_parallel=1).run(lambda name: 1 / 0 if name == "a" else name)
     assert [run.started for run in runs] == [True, True, True]
