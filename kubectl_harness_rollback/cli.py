@@ -16,14 +16,15 @@ import click
 from kubectl_harness_rollback import completion as _completion
 from kubectl_harness_rollback import version_line
 from kubectl_harness_rollback.completion import (
-    COMPLETE_VAR, complete_contexts, complete_dry_run, complete_from_release, complete_namespaces,
-    complete_release_names,
+    COMPLETE_VAR, complete_context_list, complete_contexts, complete_dry_run, complete_from_release,
+    complete_namespaces, complete_release_names,
 )
 from kubectl_harness_rollback.connection import collect as _collect_connection
 from kubectl_harness_rollback.connection import Count, connection_flags, format_grouped_options
 from kubectl_harness_rollback.connection import connection_options as _connection_options
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.fleet import DEFAULT_MAX_PARALLEL
 from kubectl_harness_rollback.modes import Match, Mode
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -118,6 +119,31 @@ def _selection_options(command: Callable) -> Callable:
     return command
 
 
+def fleet_options(command: Callable) -> Callable:
+    """The flags that run a command in many contexts (README: Many clusters)."""
+    for declarations, extra in reversed([
+        (("--contexts",), {"metavar": "NAMES", "multiple": True, "shell_complete": complete_context_list,
+                           "help": "Run in these kubeconfig contexts, in parallel: a comma list, repeatable; "
+                                   "shell globs such as 'prod-*' match context names."}),
+        (("--all-contexts",), {"is_flag": True, "help": "Run in every context of the kubeconfig, in parallel."}),
+        (("--max-parallel",), {"type": Count(min=1), "metavar": "N",
+                               "help": f"With --contexts: at most N contexts at once "
+                                       f"(default {DEFAULT_MAX_PARALLEL})."}),
+        (("--fail-fast",), {"is_flag": True,
+                            "help": "With --contexts: start no other context after the first one fails."}),
+    ]):
+        command = click.option(*declarations, **extra)(command)
+    return command
+
+
+def _fleet(ctx: click.Context, given: dict[str, Any]):
+    """The contexts to run in (fleet_commands.chosen), or None for one cluster."""
+    from kubectl_harness_rollback.fleet_commands import chosen
+
+    return chosen(connection_flags(ctx), *(given.pop(key) for key in
+                                           ("contexts", "all_contexts", "max_parallel", "fail_fast")))
+
+
 SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode")
 
 
@@ -146,6 +172,7 @@ def _target(text: str):
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
 @connection_options
 @click.pass_context
 def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
@@ -158,9 +185,14 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
     Examples:
       kubectl harness-rollback list -n shop
       kubectl harness-rollback list -A -o json
+      kubectl harness-rollback list --contexts 'prod-*' -n shop
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands, render
+    from kubectl_harness_rollback import commands, fleet_commands, render
+
+    contexts = _fleet(ctx, given)
+    if contexts:
+        return fleet_commands.list_releases(connection_flags(ctx), contexts, click.echo, all_namespaces, output)
 
     result = commands.run_list(cluster(ctx), all_namespaces)
     for warning in result.warnings:
@@ -178,6 +210,7 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
 @click.argument("target", shell_complete=complete_release_names)
 @click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
               show_default=True, help="Output format: wide adds images and identities; json or yaml for scripts.")
+@fleet_options
 @connection_options
 @click.pass_context
 def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
@@ -190,11 +223,15 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     Examples:
       kubectl harness-rollback history release-infra-prod -n shop
       kubectl harness-rollback history deployment/web -n shop -o wide
+      kubectl harness-rollback history release-infra-prod --all-contexts
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands, render
+    from kubectl_harness_rollback import commands, fleet_commands, render
 
     parsed = _target(target)
+    contexts = _fleet(ctx, given)
+    if contexts:
+        return fleet_commands.history(connection_flags(ctx), contexts, click.echo, parsed, output)
     rows = commands.run_history(cluster(ctx), parsed)
     if output in ("json", "yaml"):
         click.echo(render.structured(rows, output), nl=False)
@@ -207,6 +244,7 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 @_selection_options
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
 @connection_options
 @click.pass_context
 def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
@@ -218,12 +256,16 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     Examples:
       kubectl harness-rollback plan release-infra-prod -n shop
       kubectl harness-rollback plan deployment/web --match infra -o json
+      kubectl harness-rollback plan release-infra-prod --contexts 'prod-*'
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands, render
+    from kubectl_harness_rollback import commands, fleet_commands, render
 
     options, parsed = _plan_options(selection), _target(target)
+    contexts = _fleet(ctx, given)
+    if contexts:
+        return fleet_commands.plan(connection_flags(ctx), contexts, click.echo, parsed, options, output)
     planned = commands.run_plan(cluster(ctx), parsed, options)
     click.echo(render.structured(planned.view, output) if output != "table" else render.plan_text(planned.view),
                nl=False)
@@ -244,6 +286,7 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 @click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
 @connection_options
 @click.pass_context
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
@@ -258,17 +301,22 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback release-infra-prod -n shop
       kubectl harness-rollback rollback deployment/web --dry-run=client
       kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
+      kubectl harness-rollback rollback release-infra-prod --all-contexts
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands, render
+    from kubectl_harness_rollback import commands, fleet_commands, render
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import RollbackOptions
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
-    kube = cluster(ctx)
+    contexts = _fleet(ctx, given)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
+    if contexts:
+        return fleet_commands.rollback(connection_flags(ctx), contexts, click.echo, parsed, options, RollbackOptions(
+            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds), output)
+    kube = cluster(ctx)
     deadline = time.monotonic() + seconds
     planned = commands.run_plan(kube, parsed, options, deadline)
     if output == "table":
@@ -301,6 +349,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
                    "--watch wait until steady.")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
 @connection_options
 @click.pass_context
 def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
@@ -314,14 +363,20 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
       kubectl harness-rollback status release-infra-prod -n shop
       kubectl harness-rollback status deployment/web --timeout 5m
       kubectl harness-rollback status release-infra-prod --watch -o json
+      kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback import fleet_commands, render
     from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.reader import Target, read_release
 
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
     parsed = Target.parse(target)  # validate before any request
+    contexts = _fleet(ctx, given)
+    if contexts:
+        if watch:
+            raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
+        return fleet_commands.status(connection_flags(ctx), contexts, click.echo, parsed, seconds, output)
     kube = cluster(ctx)
 
     def show(view: dict) -> None:

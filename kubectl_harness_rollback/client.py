@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import types
-from typing import Mapping
+from typing import Callable, Mapping
 
 import yaml
 
@@ -171,8 +171,21 @@ def _auth_headers(configuration):
     return headers
 
 
-def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None) -> Kube:
-    """Build a client from kubeconfig and flags exactly as kubectl would."""
+def import_client() -> None:
+    """Import what connect() needs, in this thread, before several threads connect at once (many
+    clusters): _lean_kubernetes and _import_loader swap modules in sys.modules, which must not race."""
+    _lean_kubernetes()
+    _import_loader()
+    _loader_class()
+    importlib.import_module("kubernetes.client.configuration")
+    importlib.import_module("kubernetes.client.rest")
+    importlib.import_module("kubernetes.client.exceptions")  # apierrors.translate's
+
+
+def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None,
+            read_yaml: Callable[[str], dict | None] | None = None) -> Kube:
+    """Build a client from kubeconfig and flags exactly as kubectl would. `read_yaml`: how the
+    kubeconfig files are read (many clusters parse them once for all their contexts)."""
     env = os.environ if env is None else env
     _lean_kubernetes()
     _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
@@ -181,7 +194,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
 
     configuration = Configuration()
     try:
-        resolved = kubeconfig.load(flags, env, os.path.expanduser("~"), _read_yaml_file)
+        resolved = kubeconfig.load(flags, env, os.path.expanduser("~"), read_yaml or _read_yaml_file)
     except ConfigError:
         # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
         if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:

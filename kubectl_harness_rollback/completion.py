@@ -114,6 +114,16 @@ def complete_contexts(ctx: click.Context, param: click.Parameter, incomplete: st
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
 
+def complete_context_list(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """--contexts candidates: context names, also after a comma (`prod-a,pr<TAB>`), without the
+    ones already in the list."""
+    head, _, last = incomplete.rpartition(",")
+    listed = set(head.split(",")) if head else set()
+    prefix = f"{head}," if head else ""
+    return [CompletionItem(prefix + item.value) for item in complete_contexts(ctx, param, last)
+            if item.value not in listed]
+
+
 def complete_dry_run(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """--dry-run= values."""
     from kubectl_harness_rollback.dryrun import DryRun

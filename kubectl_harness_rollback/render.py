@@ -81,15 +81,24 @@ def _live_text(row: dict) -> str:
     return f"{numbers} ({note})" if note else numbers
 
 
-def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None) -> str:
-    headers = (["NAMESPACE"] if all_namespaces else []) + ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE",
-                                                           "LIVE", "SINCE"]
+def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None, contexts: bool = False) -> str:
+    """`list`; `contexts`: a CONTEXT column first, from each row's `context` (many clusters)."""
+    headers = (["CONTEXT"] if contexts else []) + (["NAMESPACE"] if all_namespaces else []) + [
+        "RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
     table = []
     for row in rows:
+        if contexts and "error" in row:
+            table.append(error_cells(row["context"], row["error"], len(headers)))
+            continue
         cells = [row["release"], _text(row["latest"]), _text(row["status"]),
                  ",".join(row["workloads"]) or NONE, row["source"], _live_text(row), age(row.get("liveSince"), now)]
-        table.append(([row["namespace"]] if all_namespaces else []) + cells)
+        table.append(([row["context"]] if contexts else []) + ([row["namespace"]] if all_namespaces else []) + cells)
     return _table(headers, table)
+
+
+def error_cells(context: str, text: str, width: int) -> list[str]:
+    """The row of a context that failed (many clusters): its name, and its one-line error last."""
+    return [context] + [""] * (width - 2) + [text]
 
 
 def _revision_text(workload: dict) -> str:
@@ -101,15 +110,20 @@ def _revision_text(workload: dict) -> str:
     return str(revision) if now is not None else f"{revision} (gone)"
 
 
-def history_table(rows: list[dict], wide: bool, now: datetime | None = None) -> str:
-    """`history`: a row per release and workload, newest first."""
+def history_table(rows: list[dict], wide: bool, now: datetime | None = None, contexts: bool = False) -> str:
+    """`history`: a row per release and workload, newest first; `contexts`: a CONTEXT column first,
+    from each row's `context` (many clusters)."""
     colored = any(row.get("color") for row in rows)
-    headers = ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"] + (["COLOR"] if colored else [])
+    headers = (["CONTEXT"] if contexts else []) + ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"] + (
+        ["COLOR"] if colored else [])
     if wide:
         headers += ["IMAGES", "SERVICE", "INFRA", "CLUSTER", "SOURCE"]
     headers += ["AGE", "LIVE"]
     table = []
     for row in rows:
+        if contexts and "error" in row:
+            table.append(error_cells(row["context"], row["error"], len(headers)))
+            continue
         infra = row["infraMapping"] or {}
         for workload in row["workloads"] or [{"kind": "", "name": "", "revision": None, "currentRevision": None,
                                                "images": []}]:
@@ -125,7 +139,7 @@ def history_table(rows: list[dict], wide: bool, now: datetime | None = None) -> 
             marker = "*" if workload.get("live") else ""
             note = rolled_back_text(row.get("rolledBack")) if marker else ""
             cells += [age(row.get("updated"), now), f"{marker} ({note})" if note else marker]
-            table.append(cells)
+            table.append(([row["context"]] if contexts else []) + cells)
     return _table(headers, table)
 
 

@@ -49,6 +49,18 @@ def test_cluster():
 
 
 @pytest.fixture(scope="session")
+def three_clusters(test_cluster):
+    """The session's cluster and two more (tests/integration/test_many_clusters.py only)."""
+    try:
+        extra = cluster.start_extra()
+    except cluster.ClusterUnavailable as exc:
+        pytest.fail(f"the extra test clusters are unavailable: {exc}", pytrace=False)
+    yield [test_cluster, *extra]
+    for started in extra:
+        cluster.stop(started)
+
+
+@pytest.fixture(scope="session")
 def api_client(test_cluster):
     return k8s_config.new_client_from_config(config_file=test_cluster.kubeconfig)
 

@@ -27,6 +27,7 @@ class TestCluster:
     kubeconfig: str
     bin_dir: str | None  # where kubectl of the cluster's own version lives, if we built it
     started_here: bool
+    name: str | None = None  # hack/local-cluster's name (None: KHR_CLUSTER_NAME's)
 
     def env(self) -> dict[str, str]:
         """The environment for a subprocess (kubectl, the plugin) that talks to this cluster."""
@@ -36,8 +37,10 @@ class TestCluster:
         return env
 
 
-def _local(command: str, timeout: float = 120) -> str:
-    done = subprocess.run([str(LOCAL_CLUSTER), command], capture_output=True, text=True, timeout=timeout)
+def _local(command: str, timeout: float = 120, name: str | None = None) -> str:
+    """hack/local-cluster COMMAND, for the cluster KHR_CLUSTER_NAME names (or `name`)."""
+    env = dict(os.environ, KHR_CLUSTER_NAME=name) if name else None
+    done = subprocess.run([str(LOCAL_CLUSTER), command], capture_output=True, text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-25:])
         raise ClusterUnavailable(f"hack/local-cluster {command} failed (exit {done.returncode}):\n{tail}")
@@ -73,4 +76,30 @@ def start() -> TestCluster:
 
 def stop(cluster: TestCluster) -> None:
     if cluster.started_here and not os.environ.get("KHR_KEEP_CLUSTER"):
-        _local("down")
+        _local("down", name=cluster.name)
+
+
+# The many-clusters tests add two clusters to the session's: KHR_CLUSTER_NAME with these suffixes
+# (khr-b, khr-c; CI's khr-ci-b, khr-ci-c), started only when those tests run. .ci/run stops them too.
+EXTRA_SUFFIXES = ("-b", "-c")
+
+
+def extra_names() -> list[str]:
+    base = os.environ.get("KHR_CLUSTER_NAME") or "khr"
+    return [base + suffix for suffix in EXTRA_SUFFIXES]
+
+
+def start_extra() -> list[TestCluster]:
+    """The extra clusters of the many-clusters tests, started (or reused) with hack/local-cluster."""
+    started = []
+    for name in extra_names():
+        already_up = subprocess.run([str(LOCAL_CLUSTER), "status"], capture_output=True, text=True,
+                                    env=dict(os.environ, KHR_CLUSTER_NAME=name)).returncode == 0
+        if not already_up:
+            try:
+                _local("up", timeout=START_TIMEOUT, name=name)
+            except subprocess.TimeoutExpired as exc:
+                raise ClusterUnavailable(f"hack/local-cluster up ({name}) did not finish in {START_TIMEOUT}s") from exc
+        exports = _exports(_local("env", name=name))
+        started.append(TestCluster(exports["KUBECONFIG"], _local("bin", name=name).strip(), not already_up, name))
+    return started

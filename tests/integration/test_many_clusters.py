@@ -1,0 +1,162 @@
+"""One bad release, three clusters (`--contexts`/`--all-contexts`), on three real control planes:
+the session's cluster and two more (conftest.three_clusters). The release failed in two clusters
+and succeeded in the third; each context's default namespace is the test's (no -n).
+"""
+
+import json
+import os
+import re
+import signal
+import threading
+import uuid
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+
+from tests.adversarial.test_paused_api_server import api_server_pid
+from tests.support.fleet import fleet_kubeconfig
+from tests.support.harness import HarnessRollingDeployer
+
+RELEASE = "release-infra-prod"
+CONTEXTS = ["fleet-a", "fleet-b", "fleet-c"]
+PAUSE_SECONDS = 7  # under the controller-manager's leader-election renew deadline (10 s)
+
+
+class Cluster:
+    def __init__(self, test_cluster):
+        api = k8s_config.new_client_from_config(config_file=test_cluster.kubeconfig)
+        self.test_cluster, self.core, self.apps = test_cluster, k8s.CoreV1Api(api), k8s.AppsV1Api(api)
+
+    def image(self, namespace):
+        return self.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image
+
+    def written(self, namespace):
+        """What only a write changes: the Deployment's spec and annotations, the history's version."""
+        deployment = self.apps.read_namespaced_deployment("web", namespace)
+        history = self.core.read_namespaced_config_map(RELEASE, namespace)
+        return (deployment.metadata.generation, deployment.metadata.annotations,
+                deployment.spec.template.to_dict(), history.metadata.resource_version)
+
+
+@pytest.fixture
+def fleet(three_clusters, tmp_path):
+    """{context: Cluster}, the namespace (in all three), and the kubeconfig (the three contexts,
+    plus spare-a, another context of the first cluster, for globs to leave out)."""
+    namespace = f"khr-fleet-{uuid.uuid4().hex[:6]}"
+    clusters = [Cluster(c) for c in three_clusters]
+    for cluster in clusters:
+        cluster.core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+    three = fleet_kubeconfig(str(tmp_path / "three"), three_clusters, {name: n for n, name in enumerate(CONTEXTS)},
+                             namespace)
+    spare = fleet_kubeconfig(str(tmp_path / "spare"), three_clusters,
+                             {**{name: n for n, name in enumerate(CONTEXTS)}, "spare-a": 0}, namespace)
+    yield dict(zip(CONTEXTS, clusters)), namespace, three, spare
+    for cluster in clusters:
+        cluster.core.delete_namespace(namespace)
+
+
+def deploy(fleet):
+    """Releases 1 and 2 succeeded everywhere; release 3 failed in fleet-a and fleet-b only."""
+    clusters, namespace, _, _ = fleet
+    for name, cluster in clusters.items():
+        deployer = HarnessRollingDeployer(cluster.apps, cluster.core, namespace)
+        deployer.deploy("registry.example/web:1")
+        deployer.deploy("registry.example/web:2")
+        deployer.deploy("registry.example/web:3", status="Succeeded" if name == "fleet-c" else "Failed")
+
+
+def history(plugin, kubeconfig, context):
+    rows = json.loads(plugin("history", RELEASE, "--kubeconfig", kubeconfig, "--context", context, "-o", "json",
+                             check_exit=0).stdout)
+    return [(r["number"], r["status"], r["workloads"][0]["revision"]) for r in rows]
+
+
+def rows(text):
+    return [re.split(r"\s{3,}", line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def test_plan_then_rollback_across_three_clusters_restores_the_two_that_failed(fleet, plugin):
+    clusters, namespace, three, spare = fleet
+    deploy(fleet)
+    untouched = clusters["fleet-c"].written(namespace)
+    listed = json.loads(plugin("list", "--kubeconfig", three, "--contexts", "fleet-a", "--contexts", "fleet-b,fleet-c",
+                               "-o", "json", check_exit=0).stdout)
+    assert [(e["context"], [(r["release"], r["status"]) for r in e["releases"]]) for e in listed] == [
+        ("fleet-a", [(RELEASE, "Failed")]), ("fleet-b", [(RELEASE, "Failed")]), ("fleet-c", [(RELEASE, "Succeeded")])]
+    table = rows(plugin("list", "--kubeconfig", three, "--all-contexts", check_exit=0).stdout)
+    assert [row[:4] for row in table] == [["CONTEXT", "RELEASE", "LATEST", "STATUS"],
+                                          ["fleet-a", RELEASE, "3", "Failed"], ["fleet-b", RELEASE, "3", "Failed"],
+                                          ["fleet-c", RELEASE, "3", "Succeeded"]]
+
+    planned = plugin("plan", RELEASE, "--kubeconfig", three, "--all-contexts", check_exit=0)
+    table = rows(planned.stdout)
+    assert table[0][:6] == ["CONTEXT", "NAMESPACE", "RELEASE", "CURRENT", "ROLLBACK TO", "ACTION"]
+    assert [row[:6] for row in table[1:]] == [
+        ["fleet-a", namespace, RELEASE, "3 (Failed)", "2 (Succeeded)", "roll back"],
+        ["fleet-b", namespace, RELEASE, "3 (Failed)", "2 (Succeeded)", "roll back"],
+        ["fleet-c", namespace, RELEASE, "3 (Succeeded)", "<none>", "nothing to do"]]
+    assert "no failed release found" in table[3][-1]
+    # A glob leaves spare-a (the first cluster again) out; -o json: the single-cluster plan inside.
+    as_json = json.loads(plugin("plan", RELEASE, "--kubeconfig", spare, "--contexts", "fleet-*", "-o", "json",
+                                check_exit=0).stdout)
+    assert [(e["context"], e["plan"]["target"] and e["plan"]["target"]["number"], e["exitCode"]) for e in as_json] \
+        == [("fleet-a", 2, 0), ("fleet-b", 2, 0), ("fleet-c", None, 0)]
+
+    done = plugin("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", check_exit=0)
+
+    for name in ("fleet-a", "fleet-b"):
+        assert clusters[name].image(namespace) == "registry.example/web:2"
+        assert history(plugin, three, name) == [(3, "Failed", 3), (2, "Succeeded", 4), (1, "Succeeded", 1)]
+        assert f'[{name}] deployment "web" successfully rolled out' in done.stderr
+    assert clusters["fleet-c"].image(namespace) == "registry.example/web:3"
+    assert clusters["fleet-c"].written(namespace) == untouched
+    summary = rows(done.stdout.split("\n\n")[-1])
+    assert summary == [["CONTEXT", "RELEASE", "FROM → TO", "RESULT", "EXIT CODE"],
+                       ["fleet-a", RELEASE, "3 (Failed) → 2 (Succeeded)", "rolled back, steady", "0"],
+                       ["fleet-b", RELEASE, "3 (Failed) → 2 (Succeeded)", "rolled back, steady", "0"],
+                       ["fleet-c", RELEASE, "3 (Succeeded) → <none>", "nothing to do", "0"]]
+
+    # Run again: every context is already where it should be; nothing is written anywhere.
+    before = {name: cluster.written(namespace) for name, cluster in clusters.items()}
+    again = plugin("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", "-o", "json", check_exit=0)
+    assert {name: cluster.written(namespace) for name, cluster in clusters.items()} == before
+    assert [(e["context"], e["outcome"]["changed"], e["exitCode"]) for e in json.loads(again.stdout)] == [
+        ("fleet-a", False, 0), ("fleet-b", False, 0), ("fleet-c", False, 0)]
+
+
+def test_a_stopped_cluster_is_its_own_row_and_the_others_roll_back(fleet, plugin):
+    clusters, namespace, three, _ = fleet
+    deploy(fleet)
+    before = {name: cluster.written(namespace) for name, cluster in clusters.items()}
+    pid = api_server_pid(clusters["fleet-c"].test_cluster)
+
+    def paused(*args):
+        """Run the plugin with fleet-c's API server stopped (for PAUSE_SECONDS at most)."""
+        os.kill(pid, signal.SIGSTOP)
+        resume = threading.Timer(PAUSE_SECONDS, os.kill, (pid, signal.SIGCONT))
+        resume.start()
+        try:
+            return plugin(*args)
+        finally:
+            resume.join()
+
+    # --fail-fast, one at a time, the stopped cluster first: nothing else is started.
+    failed_fast = paused("rollback", RELEASE, "--kubeconfig", three, "--contexts", "fleet-c,fleet-a,fleet-b",
+                         "--max-parallel", "1", "--fail-fast", "--request-timeout", "2s")
+    assert failed_fast.returncode == 1, failed_fast.stderr
+    table = rows(failed_fast.stdout)
+    assert table[1][0] == "fleet-c" and "timed out" in table[1][-1]
+    assert table[2] == ["fleet-a", "not started: --fail-fast, after an earlier context failed"]
+    assert {name: cluster.written(namespace) for name, cluster in clusters.items()} == before
+
+    done = paused("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", "--request-timeout", "2s")
+    assert done.returncode == 1, done.stderr
+    summary = rows(done.stdout.split("\n\n")[-1])
+    assert summary[1:3] == [["fleet-a", RELEASE, "3 (Failed) → 2 (Succeeded)", "rolled back, steady", "0"],
+                            ["fleet-b", RELEASE, "3 (Failed) → 2 (Succeeded)", "rolled back, steady", "0"]]
+    assert summary[3][0] == "fleet-c" and "timed out" in summary[3][-2] and summary[3][-1] == "1"
+    assert "1 of 3 contexts did not end with exit 0: fleet-c (1)" in done.stderr
+    assert [clusters[name].image(namespace) for name in CONTEXTS] == [
+        "registry.example/web:2", "registry.example/web:2", "registry.example/web:3"]
+    assert clusters["fleet-c"].written(namespace) == before["fleet-c"]
