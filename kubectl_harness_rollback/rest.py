@@ -136,6 +136,9 @@ class Rest:
         self.timeouts = timeouts
         # Every request sent, in order: lets tests and the benchmark count them.
         self.requests: list[Sent] = []
+        # The resourceVersion of the latest list of each collection (by path): where a watch of
+        # what was read starts (`status --watch`).
+        self.listed: dict[str, str] = {}
         # time.monotonic() by which the whole command must end (rollback's --timeout): no request
         # waits past it, whatever its own timeout. None: each request has only its own.
         self.deadline: float | None = None
@@ -235,7 +238,9 @@ class Rest:
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
-                return items, (page.get("metadata") or {}).get("resourceVersion", "")
+                version = (page.get("metadata") or {}).get("resourceVersion", "")
+                self.listed[resource.path(namespace)] = version
+                return items, version
 
     def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None, metadata_only: bool = False) -> list[dict]:
