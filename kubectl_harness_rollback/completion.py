@@ -164,7 +164,12 @@ def completion_script(root: click.Command, shell: str) -> str:
     completer = get_completion_class(shell) if shell in SHELLS else None
     if completer is None:
         raise UsageError(f"unsupported shell '{shell}': use one of {', '.join(SHELLS)}")
-    return completer(root, {}, PROG_NAME, COMPLETE_VAR).source()
+    script = completer(root, {}, PROG_NAME, COMPLETE_VAR).source()
+    if shell == "bash":
+        # As kubectl's (cobra's "no space" directive): after `deployment/` the name is typed on.
+        script = script.replace("COMPREPLY+=($value)",
+                                "COMPREPLY+=($value)\n            [[ $value == */ ]] && compopt -o nospace", 1)
+    return script
 
 
 def complete(root: click.Command, args: list[str], incomplete: str) -> tuple[list[CompletionItem], int]:
