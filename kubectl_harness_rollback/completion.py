@@ -66,7 +66,7 @@ def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
         if "/" in incomplete:
             return _workloads(kube, incomplete)
-        rows, _ = catalog.read_catalog(kube, kube.namespace)
+        rows, _ = catalog.read_catalog(kube, kube.namespace, live=False)  # names and statuses only
     except Exception:  # noqa: BLE001 - the kinds need no cluster
         return kinds
     return [CompletionItem(row["release"], help=_release_help(row))
