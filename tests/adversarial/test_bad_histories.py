@@ -126,25 +126,35 @@ def corrupt_histories(draw, valid_yaml: str):
     return {"releaseHistory": laughs}
 
 
-def test_generated_bad_histories_never_write_when_refused(apps, core, api_client, namespace, plugin):
-    """Hypothesis drives one cluster state through many corrupt histories (each run starts from
-    what the previous one left: the property holds from any state)."""
+def over_generated_histories(apps, core, namespace, check) -> None:
+    """Hypothesis drives one cluster state through many corrupt histories: each is written over
+    the history ConfigMap, then `check()` runs."""
     good_good_bad(apps, core, namespace)
     valid = core.read_namespaced_config_map(RELEASE, namespace).data
     plain = gzip.decompress(base64.b64decode(valid["releaseHistory"])).decode()
-    tried = {"refused": 0, "accepted": 0}
 
     @settings(max_examples=int(__import__("os").environ.get("KHR_ADVERSARIAL_EXAMPLES", "25")), deadline=None,
               derandomize=True, suppress_health_check=list(HealthCheck))
     @given(corrupt_histories(plain))
-    def check(data):
+    def one(data):
         put_history(core, namespace, data)
+        check()
+
+    one()
+
+
+def test_generated_bad_histories_never_write_when_refused(apps, core, api_client, namespace, plugin):
+    """Hypothesis drives one cluster state through many corrupt histories (each run starts from
+    what the previous one left: the property holds from any state)."""
+    tried = {"refused": 0, "accepted": 0}
+
+    def check():
         before = versions(api_client, namespace)
         done = plugin("rollback", RELEASE, "-n", namespace, "--timeout", "20s")
         assert_refused_or_sound(done, before, versions(api_client, namespace))
         tried["refused" if done.returncode else "accepted"] += 1
 
-    check()
+    over_generated_histories(apps, core, namespace, check)
     print(f"generated histories: {tried}")
     assert tried["refused"] > 0
 
@@ -184,16 +194,9 @@ def test_status_of_a_hostile_history_is_one_line_exit_1_and_writes_nothing(apps,
 
 def test_generated_bad_histories_status_never_writes(apps, core, api_client, namespace, plugin):
     """`status` over generated corrupt histories: an answer (exit 0 or 4) or one line; never a write."""
-    good_good_bad(apps, core, namespace)
-    valid = core.read_namespaced_config_map(RELEASE, namespace).data
-    plain = gzip.decompress(base64.b64decode(valid["releaseHistory"])).decode()
     codes = set()
 
-    @settings(max_examples=int(__import__("os").environ.get("KHR_ADVERSARIAL_EXAMPLES", "25")), deadline=None,
-              derandomize=True, suppress_health_check=list(HealthCheck))
-    @given(corrupt_histories(plain))
-    def check(data):
-        put_history(core, namespace, data)
+    def check():
         before = versions(api_client, namespace)
         done = plugin("status", RELEASE, "-n", namespace)
         assert done.returncode in (0, 1, 4), done.stderr
@@ -201,5 +204,5 @@ def test_generated_bad_histories_status_never_writes(apps, core, api_client, nam
         assert not changed(before, versions(api_client, namespace))
         codes.add(done.returncode)
 
-    check()
+    over_generated_histories(apps, core, namespace, check)
     assert 1 in codes
