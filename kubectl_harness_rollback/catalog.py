@@ -167,12 +167,13 @@ def _revisions(kube, namespace: str | None, warnings: list[str]) -> list[dict] |
         return None
 
 
-def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
+def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[dict], list[str]]:
     """(rows, warnings) for one namespace, or every namespace when `namespace` is None.
 
     Workloads are listed whole (their labels name the releases); ConfigMaps and Secrets as
     metadata only, and only those named like a release are then read: a cluster's other Secrets
-    (Helm's releases, certificates) are never downloaded."""
+    (Helm's releases, certificates) are never downloaded. `live` False: without what is live
+    (completion), which spares listing every ReplicaSet and ControllerRevision."""
     warnings: list[str] = []
     workloads = [(kind, obj) for kind, resource in (("Deployment", DEPLOYMENTS), ("StatefulSet", STATEFULSETS),
                                                     ("DaemonSet", DAEMONSETS))
@@ -188,7 +189,7 @@ def read_catalog(kube, namespace: str | None) -> tuple[list[dict], list[str]]:
     config_maps = _read_histories(kube, CONFIGMAPS, config_maps, candidates)
     secrets = _read_histories(kube, SECRETS, secrets, candidates)
     rows = catalog(workloads, config_maps, secrets)
-    if rows:  # what is live: the revisions each workload runs, one list per kind
+    if rows and live:  # what is live: the revisions each workload runs, one list per kind
         add_live(rows, workloads, _revisions(kube, namespace, warnings), config_maps, secrets)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n

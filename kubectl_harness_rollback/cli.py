@@ -368,6 +368,7 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     _collect_connection(ctx, given)
     from kubectl_harness_rollback import fleet_commands, render
     from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.changes import Changes
     from kubectl_harness_rollback.reader import Target, read_release
 
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
@@ -384,7 +385,12 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
             click.echo("---")  # one YAML document per change
         click.echo(render.structured(view, output) if output != "table" else render.status_text(view), nl=False)
 
-    view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch)
+    changes = Changes(kube)
+    try:
+        view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch,
+                                    changed=changes.wait)
+    finally:
+        changes.close()
     if not view["steady"]:
         raise release_status.not_steady(view)
 
@@ -528,7 +534,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"error: {_usage_message(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click's word for Ctrl-C (status --watch)
+            click.echo("interrupted", err=True)
+            sys.exit(130)
         click.echo("aborted", err=True)
         sys.exit(1)
     except KeyboardInterrupt:

@@ -153,8 +153,9 @@ def _transport(pool_manager):
         header_dict = urllib3.HTTPHeaderDict()
         for key, value in headers:
             header_dict.add(key, value)
-        # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.).
-        return pool_manager.request(method, url, body=body, headers=header_dict, preload_content=not stream,
+        # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.). The body
+        # is left unread: the request layer reads it within the request's timeout.
+        return pool_manager.request(method, url, body=body, headers=header_dict, preload_content=False,
                                     timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]), retries=0,
                                     redirect=False)
 

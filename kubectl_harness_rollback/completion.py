@@ -66,7 +66,7 @@ def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
         if "/" in incomplete:
             return _workloads(kube, incomplete)
-        rows, _ = catalog.read_catalog(kube, kube.namespace)
+        rows, _ = catalog.read_catalog(kube, kube.namespace, live=False)  # names and statuses only
     except Exception:  # noqa: BLE001 - the kinds need no cluster
         return kinds
     return [CompletionItem(row["release"], help=_release_help(row))
@@ -174,7 +174,12 @@ def completion_script(root: click.Command, shell: str) -> str:
     completer = get_completion_class(shell) if shell in SHELLS else None
     if completer is None:
         raise UsageError(f"unsupported shell '{shell}': use one of {', '.join(SHELLS)}")
-    return completer(root, {}, PROG_NAME, COMPLETE_VAR).source()
+    script = completer(root, {}, PROG_NAME, COMPLETE_VAR).source()
+    if shell == "bash":
+        # As kubectl's (cobra's "no space" directive): after `deployment/` the name is typed on.
+        script = script.replace("COMPREPLY+=($value)",
+                                "COMPREPLY+=($value)\n            [[ $value == */ ]] && compopt -o nospace", 1)
+    return script
 
 
 def complete(root: click.Command, args: list[str], incomplete: str) -> tuple[list[CompletionItem], int]:

@@ -32,6 +32,10 @@ def _needs() -> dict[tuple[str, str], set[str]]:
         # to restore, scale, and annotate; delete a failed canary's workload (canary.py: whichever kind).
         need("apps", resource, "get", "list", "watch", "patch", "delete")
     need("apps", "controllerrevisions", "list", "patch")  # StatefulSet/DaemonSet revisions; record annotates one
+    # status --watch follows the revisions and blue/green Services it shows (changes.py); without
+    # the right it reads the release again every second.
+    need("apps", "controllerrevisions", "watch")
+    need("", "services", "watch")
     need("", "secrets", "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
     need("", "configmaps", "get", "create", "patch")  # history ConfigMap (record creates it); preflight
     need("", "services", "list", "patch")  # blue/green: find the Services, swap their selectors back

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 from urllib.parse import quote, urlencode
 
 from kubectl_harness_rollback import apierrors
+from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
 
 # kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
 CONNECT_TIMEOUT = 30.0
@@ -118,7 +119,9 @@ class Rest:
     """get/list/patch/create/delete/watch by resource path, returning dicts.
 
     `transport` sends one request: transport(method, url, body, headers, timeout, stream) and
-    returns an object with .status, .data (bytes) and, when streaming, .stream()/.release_conn().
+    returns the answer with its body unread: .status, .read1(n), .close(), .release_conn() (and
+    .connection.sock, whose timeout is shrunk to what is left). An answer with .data instead is
+    taken as read (tests' transports).
     `auth_headers()` gives the credentials' headers at the time of each request (an exec
     plugin's token is refreshed there).
     """
@@ -133,6 +136,9 @@ class Rest:
         self.timeouts = timeouts
         # Every request sent, in order: lets tests and the benchmark count them.
         self.requests: list[Sent] = []
+        # The resourceVersion of the latest list of each collection (by path): where a watch of
+        # what was read starts (`status --watch`).
+        self.listed: dict[str, str] = {}
         # time.monotonic() by which the whole command must end (rollback's --timeout): no request
         # waits past it, whatever its own timeout. None: each request has only its own.
         self.deadline: float | None = None
@@ -141,17 +147,41 @@ class Rest:
 
     # -- the one place a request is sent --------------------------------------------------------
 
-    def _timeout(self, read: float | None = None) -> tuple[float, float | None]:
+    def _ends(self, started: float, stream: bool) -> float | None:
+        """time.monotonic() by which this request must be over, body included (None: no bound).
+
+        As kubectl's --request-timeout, the timeout bounds the whole request (connecting, sending,
+        reading the full answer), not each socket operation: a server that trickles its answer
+        byte by byte is cut off all the same. A watch is long on purpose: it is bounded by its
+        own timeoutSeconds and by the command's deadline instead.
+        """
+        whole = None if stream else self.timeouts[1]
+        ends = started + whole if whole else None
+        if self.deadline is not None:
+            ends = self.deadline if ends is None else min(ends, self.deadline)
+        return ends
+
+    def _timeout(self, ends: float | None, read: float | None = None) -> tuple[float, float | None]:
+        """(connect, read) socket timeouts: none longer than what is left before `ends`."""
         connect, default_read = self.timeouts
         read = default_read if read is None else read
-        if self.deadline is None:
+        if ends is None:
             return connect, read
-        left = max(self.deadline - time.monotonic(), 0.001)
+        left = max(ends - time.monotonic(), 0.001)
         return min(connect, left), (min(read, left) if read else left)
+
+    def _timed_out(self, method: str, path: str, ends: float) -> PluginError:
+        if self.deadline is not None and ends >= self.deadline:
+            return PluginError(f"timed out: the command's --timeout ran out during {method} {path}")
+        return ClusterUnreachable(
+            f"timed out: {method} {path} did not complete within {_seconds(self.timeouts[1])} (--request-timeout); "
+            "check the API server with 'kubectl cluster-info', or allow longer with --request-timeout")
 
     def send(self, method: str, path: str, verb: str, resource: Resource, namespace: str | None = None,
              name: str | None = None, query: dict | None = None, body: Any = None, content_type: str | None = None,
              accept: str = "application/json", stream: bool = False, read_timeout: float | None = None):
+        """Send one request; the answer, its body read (`.data`) unless `stream`. An error status
+        raises its typed error; running out of time, a one-line timeout error."""
         query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
         self.requests.append(Sent(method, path, query_string, accept))
         headers = [("Accept", accept), *self.headers, *self.auth_headers().items()]
@@ -160,19 +190,24 @@ class Rest:
             body = body if isinstance(body, (bytes, str)) else json.dumps(body)
         url = self.host + path + (f"?{query_string}" if query_string else "")
         started = time.monotonic()
+        ends = self._ends(started, stream)
+        status = None
         try:
-            response = self.transport(method, url, body, headers, self._timeout(read_timeout), stream)
+            response = self.transport(method, url, body, headers,
+                                      self._timeout(ends, read_timeout if stream else None), stream)
+            status = response.status
+            data = b"" if stream else _read_body(response, ends)
         except Exception as exc:  # noqa: BLE001 - the connection's own errors (urllib3), in one line
-            error = apierrors.translate(exc)
+            error = self._timed_out(method, path, ends) if ends is not None and _is_timeout(exc) \
+                else apierrors.translate(exc)
             if self.log:
-                self.log(request_log_line(method, url, None, time.monotonic() - started))
+                self.log(request_log_line(method, url, status, time.monotonic() - started))
             raise error from None
         if self.log:
-            self.log(request_log_line(method, url, response.status, time.monotonic() - started))
-        if response.status >= 400:
-            data = response.data
-            raise apierrors.from_response(response.status, data, verb, resource.plural, namespace, name)
-        return response
+            self.log(request_log_line(method, url, status, time.monotonic() - started))
+        if status >= 400:
+            raise apierrors.from_response(status, data, verb, resource.plural, namespace, name)
+        return response if stream else _Answer(status, data)
 
     def _json(self, *args, **kwargs) -> dict:
         return json.loads(self.send(*args, **kwargs).data or b"{}")
@@ -203,7 +238,9 @@ class Rest:
             items.extend(page.get("items") or [])
             token = (page.get("metadata") or {}).get("continue")
             if not token:
-                return items, (page.get("metadata") or {}).get("resourceVersion", "")
+                version = (page.get("metadata") or {}).get("resourceVersion", "")
+                self.listed[resource.path(namespace)] = version
+                return items, version
 
     def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None, metadata_only: bool = False) -> list[dict]:
@@ -274,3 +311,57 @@ def _chunks(response) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
+
+
+class _TimedOut(Exception):
+    """The request's time ran out between two reads of its body."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    data: bytes
+
+
+def _read_body(response, ends: float | None) -> bytes:
+    """The whole body, read as it arrives and over by `ends`: before each read the socket is
+    given only the time left, and none left ends the request (even with the body at hand: as
+    kubectl's, `--request-timeout 1ms` fails)."""
+    read1 = getattr(response, "read1", None)
+    if read1 is None:  # a transport that read the body already (tests)
+        return response.data
+    parts = []
+    try:
+        while True:
+            if ends is not None:
+                left = ends - time.monotonic()
+                if left <= 0:
+                    raise _TimedOut()
+                sock = getattr(getattr(response, "connection", None), "sock", None)
+                if sock is not None:
+                    sock.settimeout(left)
+            chunk = read1(65536)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+    except BaseException:
+        # Unread bytes are left on the connection: it cannot go back to the pool.
+        response.close()
+        response.release_conn()
+        raise
+
+
+def _is_timeout(exc: Exception) -> bool:
+    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    reason = getattr(exc, "reason", None) or exc  # urllib3's MaxRetryError wraps the timeout
+    # A refused connection is a NewConnectionError, which urllib3 derives from its timeout.
+    return (isinstance(reason, (_TimedOut, TimeoutError, Urllib3Timeout))
+            and not isinstance(reason, NewConnectionError))
+
+
+def _seconds(seconds: float | None) -> str:
+    """1s, 1.5s, 300ms: a duration as --request-timeout takes it."""
+    seconds = seconds or 0
+    return f"{seconds:g}s" if seconds >= 1 else f"{seconds * 1000:g}ms"

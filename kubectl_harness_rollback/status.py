@@ -2,7 +2,8 @@
 blue/green, behind the primary Service), and the last rollback (pure: model in, view out).
 
 Steady is judged as `kubectl rollout status` judges it, from the workload objects already read;
-`watch` re-reads the release until it is steady or the deadline passes.
+`watch` re-reads the release each time what it shows changes (changes.py watches it), until it
+is steady or the deadline passes.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from kubectl_harness_rollback import bluegreen, live, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadState
-
-POLL_SECONDS = 1.0
-
 
 def steadiness(state: WorkloadState) -> tuple[bool, str]:
     """(steady, the controller's words) for one workload. A rollout the controller gave up on
@@ -77,19 +75,21 @@ def not_steady(view: dict) -> NotSteady:
 
 
 def watch(read: Callable[[], ReleaseModel], timeout: float | None, show: Callable[[dict], None], every: bool,
-          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> dict:
-    """Read the release until it is steady or `timeout` seconds pass (None: until steady). `show`
-    gets the view each time it changes (`every`), else once at the end. Returns the last view."""
+          changed: Callable[[ReleaseModel, float | None], None], clock: Callable[[], float] = time.monotonic) -> dict:
+    """Read the release until it is steady or `timeout` seconds pass (None: until steady), again
+    each time `changed(model, seconds)` returns (a change to what it shows, or `seconds` passed).
+    `show` gets the view each time it changes (`every`), else once at the end. Returns the last view."""
     deadline = None if timeout is None else clock() + timeout
     last = None
     while True:
-        view = status_view(read())
+        model = read()
+        view = status_view(model)
         if every and view != last:
             show(view)
         last = view
         if view["steady"] or (deadline is not None and clock() >= deadline):
             break
-        sleep(POLL_SECONDS if deadline is None else max(0.0, min(POLL_SECONDS, deadline - clock())))
+        changed(model, None if deadline is None else max(0.0, deadline - clock()))
     if not every:
         show(view)
     return view

@@ -126,24 +126,83 @@ def corrupt_histories(draw, valid_yaml: str):
     return {"releaseHistory": laughs}
 
 
-def test_generated_bad_histories_never_write_when_refused(apps, core, api_client, namespace, plugin):
-    """Hypothesis drives one cluster state through many corrupt histories (each run starts from
-    what the previous one left: the property holds from any state)."""
+def over_generated_histories(apps, core, namespace, check) -> None:
+    """Hypothesis drives one cluster state through many corrupt histories: each is written over
+    the history ConfigMap, then `check()` runs."""
     good_good_bad(apps, core, namespace)
     valid = core.read_namespaced_config_map(RELEASE, namespace).data
     plain = gzip.decompress(base64.b64decode(valid["releaseHistory"])).decode()
-    tried = {"refused": 0, "accepted": 0}
 
     @settings(max_examples=int(__import__("os").environ.get("KHR_ADVERSARIAL_EXAMPLES", "25")), deadline=None,
               derandomize=True, suppress_health_check=list(HealthCheck))
     @given(corrupt_histories(plain))
-    def check(data):
+    def one(data):
         put_history(core, namespace, data)
+        check()
+
+    one()
+
+
+def test_generated_bad_histories_never_write_when_refused(apps, core, api_client, namespace, plugin):
+    """Hypothesis drives one cluster state through many corrupt histories (each run starts from
+    what the previous one left: the property holds from any state)."""
+    tried = {"refused": 0, "accepted": 0}
+
+    def check():
         before = versions(api_client, namespace)
         done = plugin("rollback", RELEASE, "-n", namespace, "--timeout", "20s")
         assert_refused_or_sound(done, before, versions(api_client, namespace))
         tried["refused" if done.returncode else "accepted"] += 1
 
-    check()
+    over_generated_histories(apps, core, namespace, check)
     print(f"generated histories: {tried}")
     assert tried["refused"] > 0
+
+
+# -- status reads the same histories -------------------------------------------------------------
+
+HOSTILE = {
+    "bad base64": {"releaseHistory": "!!not base64!!", "isReleaseHistoryCompressed": "true"},
+    "truncated gzip": None,  # built from the valid history below
+    "not utf-8": {"releaseHistory": base64.b64encode(gzip.compress(b"\xff\xfe releases: []")).decode(),
+                  "isReleaseHistoryCompressed": "true"},
+    "deep nesting": {"releaseHistory": "releases: " + "[" * 3000 + "]" * 3000},
+    "not yaml": {"releaseHistory": "releases: [\n  - {number: 1"},
+    "releases not a list": {"releaseHistory": "version: v1\nreleases: 7\n"},
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=HOSTILE.keys())
+def test_status_of_a_hostile_history_is_one_line_exit_1_and_writes_nothing(apps, core, api_client, namespace,
+                                                                            plugin, case):
+    good_good_bad(apps, core, namespace)
+    data = HOSTILE[case]
+    if data is None:
+        packed = base64.b64decode(core.read_namespaced_config_map(RELEASE, namespace).data["releaseHistory"])
+        data = {"releaseHistory": base64.b64encode(packed[:len(packed) // 2]).decode(),
+                "isReleaseHistoryCompressed": "true"}
+    put_history(core, namespace, data)
+    before = versions(api_client, namespace)
+    for args in ((), ("--watch", "--timeout", "2s"), ("-o", "json")):
+        done = plugin("status", RELEASE, "-n", namespace, *args)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert done.stdout == "" and "Traceback" not in done.stderr
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("error: ") and f"configmap/{RELEASE}" in line, line
+    assert not changed(before, versions(api_client, namespace))
+
+
+def test_generated_bad_histories_status_never_writes(apps, core, api_client, namespace, plugin):
+    """`status` over generated corrupt histories: an answer (exit 0 or 4) or one line; never a write."""
+    codes = set()
+
+    def check():
+        before = versions(api_client, namespace)
+        done = plugin("status", RELEASE, "-n", namespace)
+        assert done.returncode in (0, 1, 4), done.stderr
+        assert_refused_or_sound(done, before, versions(api_client, namespace))
+        assert not changed(before, versions(api_client, namespace))
+        codes.add(done.returncode)
+
+    over_generated_histories(apps, core, namespace, check)
+    assert 1 in codes

@@ -3,7 +3,8 @@
 - a rollback that could write the workload but not the history says what it wrote, and the next
   run (with the rights it lacked) finishes the records instead of saying "nothing to change";
 - someone else's `kubectl set image` during the wait is not reported as success (exit 6);
-- Ctrl-C during the wait says the rollback is written and how to watch it (exit 130);
+- Ctrl-C during the wait says the rollback is written and how to watch it (exit 130); during
+  `status --watch`, it ends the watch in one line (exit 130);
 - two rollbacks at once: exactly one rollback happens and is recorded;
 - the API server dies between the workload write and the history write: the next run finishes it.
 """
@@ -47,8 +48,10 @@ def block_pods(core, namespace):
 
 
 def start(plugin_env, *args):
+    # SIGINT as a terminal gives it, even when the tests run as a background job (which ignores it).
     return subprocess.Popen([shutil.which("kubectl-harness_rollback"), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=plugin_env)
+                            stderr=subprocess.PIPE, text=True, env=plugin_env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def wait_for_line(process, text, timeout=60):
@@ -172,3 +175,22 @@ def test_the_api_server_dying_between_the_workload_write_and_the_history_write(a
     assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
     events = core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items
     assert len(events) == 1
+
+
+def test_ctrl_c_during_status_watch_exits_130_in_one_line(api_client, apps, core, namespace, test_cluster):
+    good_good_bad(apps, core, namespace)
+    # Paused half way through a new template: not steady, and it stays so.
+    apps.patch_namespaced_deployment("web", namespace, {"spec": {"paused": True, "template": {"spec": {
+        "containers": [{"name": "web", "image": "registry.example/web:4"}]}}}})
+    watching = start(test_cluster.env(), "status", RELEASE, "-n", namespace, "--watch")
+    deadline = time.monotonic() + 60
+    while "STEADY" not in watching.stdout.readline():  # the first status is shown: it is watching
+        assert time.monotonic() < deadline and watching.poll() is None, watching.stderr.read()
+    time.sleep(1)
+    before = versions(api_client, namespace)
+    watching.send_signal(signal.SIGINT)
+    _, stderr = watching.communicate(timeout=30)
+
+    assert watching.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["interrupted"]
+    assert versions(api_client, namespace) == before

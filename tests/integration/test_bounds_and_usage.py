@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.relay import RELAY, Relay
+from tests.support.relay import RELAY, TRICKLE, Relay
 
 
 def console_script() -> str:
@@ -89,6 +89,50 @@ def test_a_server_that_never_answers_times_out_with_one_line(silent_server, tmp_
     assert line.startswith("error: timed out: ") and f"within {seconds}s" in line, line
     assert done.stdout == ""
     assert elapsed >= seconds * 0.9, elapsed  # it did wait for the timeout, not fail for another reason
+
+
+def test_request_timeout_bounds_the_whole_answer_not_each_read(test_cluster, apps, core, namespace, tmp_path):
+    """A server that trickles its answers (a byte every 50 ms: each read well within any socket
+    timeout) is cut off by --request-timeout, as kubectl's is, before anything is written."""
+    from tests.support.harness import HarnessRollingDeployer
+
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    for image, status in (("registry.example/web:1", "Succeeded"), ("registry.example/web:2", "Failed")):
+        deployer.deploy(image, status=status)
+    history_before = core.read_namespaced_config_map(deployer.release_name, namespace).data
+    version_before = apps.read_namespaced_deployment("web", namespace).metadata.resource_version
+    methods: list[str] = []
+
+    def before(method: str, path: str) -> str:
+        methods.append(method)
+        return TRICKLE
+
+    proxy = Relay(test_cluster.kubeconfig, before)
+    try:
+        config = kubeconfig_for(tmp_path / "via-proxy", proxy.url, {})
+        started = time.monotonic()
+        # Trickled, any one answer of the cluster takes well over a minute.
+        done = run("rollback", deployer.release_name, "-n", namespace, "--request-timeout", "1s",
+                   kubeconfig=config, timeout=60)
+        elapsed = time.monotonic() - started
+    finally:
+        proxy.close()
+    assert done.returncode == 1, done.stderr
+    line = one_line(done)
+    assert line.startswith("error: timed out: GET /") and "did not complete within 1s (--request-timeout)" in line
+    assert elapsed < 15, elapsed
+    assert methods and set(methods) == {"GET"}  # the first answer never completed: nothing else was sent
+    assert apps.read_namespaced_deployment("web", namespace).metadata.resource_version == version_before
+    assert core.read_namespaced_config_map(deployer.release_name, namespace).data == history_before
+
+
+def test_a_one_millisecond_request_timeout_fails_as_kubectls_does(test_cluster, namespace, tmp_path):
+    """kubectl get --request-timeout 1ms: 'Unable to connect to the server: context deadline
+    exceeded', exit 1. No request of the plugin completes in 1 ms either."""
+    done = run("list", "-n", namespace, "--request-timeout", "1ms", kubeconfig=test_cluster.kubeconfig)
+    assert done.returncode == 1, done.stderr
+    assert "did not complete within 1ms (--request-timeout)" in one_line(done)
+    assert done.stdout == ""
 
 
 # -- C1. a failing exec credential plugin ------------------------------------------------------

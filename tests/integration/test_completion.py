@@ -48,6 +48,15 @@ def test_the_completion_executable_offers_release_names(complete_exe, released, 
     assert candidates(done.stdout) == ([RELEASE] + KINDS, ":6")  # 2: no space after `deployment/`
 
 
+def test_release_names_cost_no_list_of_revisions(complete_exe, released, test_cluster):
+    """What is live (list's LIVE column) is not completion's business: one list per workload kind,
+    ConfigMaps and Secrets as metadata, then the release's history; no ReplicaSet or ControllerRevision."""
+    done = run([complete_exe, "history", "-v", "6", "-n", released, ""], test_cluster.env())
+    assert candidates(done.stdout)[0][0] == RELEASE
+    paths = [line.split()[1].split("?")[0].rsplit("/", 1)[-1] for line in done.stderr.splitlines()]
+    assert paths == ["deployments", "statefulsets", "daemonsets", "configmaps", "secrets", "configmaps"], done.stderr
+
+
 def test_namespaces_for_n_in_one_list_request(complete_exe, released, test_cluster):
     done = run([complete_exe, "history", "-v", "6", "-n", released[:-2]], test_cluster.env(), timeout=30)
     assert candidates(done.stdout) == ([released], ":4")
@@ -103,3 +112,77 @@ def test_an_unreachable_cluster_gives_no_candidates_quickly(complete_exe, tmp_pa
     assert (done.stdout, done.stderr) == (":4\n", "")
     done = run([complete_exe, "history", "d"], {**test_cluster.env(), "KUBECONFIG": str(kubeconfig)}, timeout=30)
     assert candidates(done.stdout) == (["daemonset/", "deployment/"], ":6")  # the kinds need no cluster
+
+
+class Terminal:
+    """An interactive bash in a pseudo-terminal: keys in, the screen's text out."""
+
+    def __init__(self, env):
+        import os
+        import pty
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: an interactive bash without the user's rc files
+            os.execvpe("bash", ["bash", "--norc", "--noprofile", "-i"],
+                       {**env, "PS1": "$ ", "TERM": "dumb", "INPUTRC": "/dev/null"})
+        self.screen = ""
+
+    def keys(self, text: str) -> None:
+        import os
+
+        os.write(self.fd, text.encode())
+
+    def wait_for(self, pattern: str, timeout: float = 30):
+        """The first match of the regular expression `pattern` in what the screen shows from now on."""
+        import os
+        import re
+        import select
+        import time
+
+        start, deadline = len(self.screen), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.screen[start:], re.MULTILINE)
+            if found:
+                self.screen = self.screen[:start] + self.screen[start:][found.end():]  # consumed
+                return found
+            if select.select([self.fd], [], [], 0.2)[0]:
+                self.screen += os.read(self.fd, 65536).decode(errors="replace").replace("\r", "")
+        raise AssertionError(f"{pattern!r} not on the screen in {timeout}s: {self.screen[start:]!r}")
+
+    def completed_line(self, typed: str) -> str:
+        """The command line bash shows after typing `typed` (TABs included); the line is then echoed
+        between brackets (Ctrl-A `echo [` Ctrl-E `]`) rather than run."""
+        self.keys(typed + "\x01echo [\x05]\n")
+        return self.wait_for(r"^\[(kubectl-harness_rollback[^\]\n]*)\]$").group(1)
+
+    def close(self) -> None:
+        import os
+        import signal
+
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def test_bash_completes_namespaces_contexts_dry_run_kinds_and_workloads_in_a_terminal(released, test_cluster):
+    import yaml
+
+    with open(test_cluster.kubeconfig, encoding="utf-8") as handle:
+        contexts = sorted(c["name"] for c in yaml.safe_load(handle)["contexts"])
+    terminal = Terminal(test_cluster.env())
+    try:
+        terminal.keys("source <(kubectl-harness_rollback completion bash) && echo ready\n")
+        terminal.wait_for("^ready$")
+        command = "kubectl-harness_rollback history"
+        assert terminal.completed_line(f"{command} -n {released[:-2]}\t") == f"{command} -n {released} "
+        if len(contexts) == 1:
+            assert terminal.completed_line(f"{command} --context \t") == f"{command} --context {contexts[0]} "
+        terminal.keys("kubectl-harness_rollback rollback x --dry-run=\t\t")
+        terminal.wait_for(r"none\s+client\s+server")
+        terminal.keys("\x15\n")  # Ctrl-U: the line is dropped
+        # A kind goes on with its name: no space after `deployment/` (as kubectl's own completion).
+        assert terminal.completed_line(f"{command} -n {released} dep\t") == f"{command} -n {released} deployment/"
+        assert terminal.completed_line(f"{command} -n {released} deployment/\t") == \
+            f"{command} -n {released} deployment/web "
+    finally:
+        terminal.close()

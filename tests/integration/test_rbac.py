@@ -3,6 +3,7 @@ rolls back Harness-style releases (rolling, declarative, blue/green) on the real
 and the ClusterRole of `rbac -A` is enough for `list -A`."""
 
 import json
+import time
 import uuid
 
 from kubernetes import client as k8s
@@ -158,3 +159,76 @@ def test_list_all_namespaces_with_the_cluster_role(api_client, apps, core, names
             except ApiException as exc:
                 if exc.status != 404:
                     raise
+
+
+def account_with(api_client, namespace, name, role_ref: dict, rules: list[dict] | None = None) -> str:
+    """A ServiceAccount bound in `namespace` to `role_ref` (a Role made of `rules`, or a ClusterRole)."""
+    rbac = k8s.RbacAuthorizationV1Api(api_client)
+    if rules is not None:
+        rbac.create_namespaced_role(namespace, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                                                "metadata": {"name": role_ref["name"]}, "rules": rules})
+    k8s.CoreV1Api(api_client).create_namespaced_service_account(
+        namespace, k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name=name)))
+    rbac.create_namespaced_role_binding(namespace, {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", **role_ref},
+        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]})
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+def test_list_without_the_right_to_list_revisions_warns_once_and_leaves_live_empty(api_client, apps, core,
+                                                                                   namespace, plugin):
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    deployer.deploy("registry.example/web:2")
+    lister = account_with(api_client, namespace, "lister", {"kind": "Role", "name": "lister"}, rules=[
+        {"apiGroups": [""], "resources": ["configmaps", "secrets"], "verbs": ["get", "list"]},
+        {"apiGroups": ["apps"], "resources": ["deployments", "statefulsets", "daemonsets"], "verbs": ["list"]}])
+
+    done = plugin("list", "-n", namespace, "--as", lister, check_exit=0)
+    assert done.stderr.strip().splitlines() == [
+        f"warning: cannot list replicasets or controllerrevisions in {namespace}: the LIVE column is left empty"]
+    header, row = done.stdout.splitlines()
+    assert header.split() == ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
+    assert row.split() == [RELEASE, "2", "Succeeded", "deployment/web", f"configmap/{RELEASE}", "<none>", "<none>"]
+    [listed] = json.loads(plugin("list", "-n", namespace, "--as", lister, "-o", "json", check_exit=0).stdout)
+    assert listed["liveReleases"] == []
+    # With the right, the same user sees what is live.
+    assert json.loads(plugin("list", "-n", namespace, "-o", "json", check_exit=0).stdout)[0]["liveReleases"] == [2]
+
+
+def all_versions(api_client, namespace) -> dict:
+    from tests.adversarial.state import versions
+
+    state = versions(api_client, namespace)
+    state.update({("ReplicaSet", rs.metadata.name): rs.metadata.resource_version
+                  for rs in k8s.AppsV1Api(api_client).list_namespaced_replica_set(namespace).items})
+    return state
+
+
+def test_status_as_a_user_with_only_the_view_cluster_role(api_client, apps, core, namespace, plugin):
+    """The built-in `view` ClusterRole (no Secrets, no writes) is enough for `status`, which writes nothing."""
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    deployer.deploy("registry.example/web:2")
+    viewer = account_with(api_client, namespace, "viewer", {"kind": "ClusterRole", "name": "view"})
+    before = all_versions(api_client, namespace)
+
+    steady = json.loads(plugin("status", RELEASE, "-n", namespace, "--as", viewer, "-o", "json", check_exit=0).stdout)
+    assert steady["steady"] is True and steady["liveReleases"] == [2]
+    plugin("status", RELEASE, "-n", namespace, "--as", viewer, "--watch", "--timeout", "5s", check_exit=0)
+    assert all_versions(api_client, namespace) == before  # it writes nothing
+
+    # Paused half way through a new template: not steady, and it stays so (exit 4 at the timeout).
+    apps.patch_namespaced_deployment("web", namespace, {"spec": {"paused": True, "template": {"spec": {
+        "containers": [{"name": "web", "image": "registry.example/web:3"}]}}}})
+    for _ in range(100):  # the controller has seen it (and writes its status no more)
+        web = apps.read_namespaced_deployment("web", namespace)
+        if web.status.observed_generation == web.metadata.generation:
+            break
+        time.sleep(0.1)
+    time.sleep(1)
+    before = all_versions(api_client, namespace)
+    done = plugin("status", RELEASE, "-n", namespace, "--as", viewer, "--timeout", "3s", check_exit=4)
+    assert "forbidden" not in done.stderr and done.stderr.startswith("error: release release-infra-prod is not steady")
+    assert all_versions(api_client, namespace) == before

@@ -146,3 +146,54 @@ def test_list_reads_what_is_live_with_one_list_per_kind(apps, core, namespace, t
     # costs no request per workload or per revision.
     assert (len(one), len(three)) == (7 + 1, 7 + 3)
     assert {method for method, _ in three} == {"GET"}
+
+
+def test_watch_reads_the_release_again_only_when_what_it_shows_changes(apps, core, namespace, test_cluster):
+    """`status --watch` follows the release with watches: another release's changes in the same
+    namespace cost no read; a change to one of its workloads costs one."""
+    import threading
+
+    from kubectl_harness_rollback import status
+    from kubectl_harness_rollback.changes import Changes
+    from kubectl_harness_rollback.reader import Target, read_release
+    from kubectl_harness_rollback.rest import CONFIGMAPS
+
+    deployer = BehaviorDeployer(apps, core, namespace)
+    deployer.deploy_version("1")
+    deployer.deploy_version("2", NEVER_READY, status="Failed")  # the controller gave up: not steady, and quiet
+    HarnessRollingDeployer(apps, core, namespace, name="other", release_name="rel-other").deploy(
+        "registry.example/other:1")
+    kube = connect(ConnectionFlags(namespace=namespace), env={"KUBECONFIG": test_cluster.kubeconfig})
+    history = ("GET", CONFIGMAPS.path(namespace, RELEASE))
+
+    def reads() -> int:
+        return kube.requests.count(history)
+
+    reads_before_web = []
+
+    def meanwhile():
+        for n in range(4):  # another release in the namespace changes, 4 times in 2 s
+            apps.patch_namespaced_deployment("other", namespace, {"metadata": {"annotations": {"n": str(n)}}})
+            time.sleep(0.5)
+        reads_before_web.append(reads())
+        apps.patch_namespaced_deployment("web", namespace, {"metadata": {"annotations": {"seen": "yes"}}})
+
+    changes = Changes(kube)
+    other_writer = threading.Thread(target=meanwhile)
+    other_writer.start()
+    try:
+        view = status.watch(lambda: read_release(kube, namespace, Target.parse(RELEASE)), 5.0, lambda view: None,
+                            every=True, changed=changes.wait)
+    finally:
+        changes.close()
+        other_writer.join()
+    assert not view["steady"]
+    assert reads_before_web == [1]  # re-reading every second, it would have read 3 times by then
+    # web's change, and the controller's answer to it: it copies web's annotations to its ReplicaSets.
+    assert 2 <= reads() <= 4, kube.requests
+    watches = [sent for sent in kube.requests if "watch=1" in sent.query]
+    # One watch per collection that holds what it shows: Deployments and their ReplicaSets.
+    assert sorted(path for _, path in watches) == [f"/apis/apps/v1/namespaces/{namespace}/deployments",
+                                                   f"/apis/apps/v1/namespaces/{namespace}/replicasets"]
+    per_read = next(n for n, sent in enumerate(kube.requests) if "watch=1" in sent.query)  # the first read's
+    assert len(kube.requests) == reads() * per_read + len(watches)  # nothing else: no polling

@@ -1,22 +1,25 @@
 """A plain-HTTP relay on 127.0.0.1 in front of the test cluster's API server (authenticating as the
 kubeconfig's user) that lets a test step in before any request: make "someone else" write just
 before the plugin's PATCH (a race lost deterministically), or let a write through and then act as
-if the API server had died (every later request gets its connection dropped, no answer)."""
+if the API server had died (every later request gets its connection dropped, no answer), or
+trickle an answer byte by byte as a server at the end of a bad link would."""
 
 from __future__ import annotations
 
 import http.server
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 import yaml
 
-RELAY, DROP = "relay", "drop"
+RELAY, DROP, TRICKLE = "relay", "drop", "trickle"
+TRICKLE_SECONDS = 0.05  # between two bytes of a trickled answer: well within any socket timeout
 
 
 class Relay:
-    """`before(method, path)` is called for every request and answers RELAY or DROP."""
+    """`before(method, path)` is called for every request and answers RELAY, DROP or TRICKLE."""
 
     def __init__(self, kubeconfig: str, before: Callable[[str, str], str]):
         import urllib3
@@ -34,7 +37,8 @@ class Relay:
 
             def relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if before(self.command, self.path.split("?")[0]) == DROP:
+                what = before(self.command, self.path.split("?")[0])
+                if what == DROP:
                     self.close_connection = True  # as a dead server: the connection ends, no answer
                     return
                 headers = {k: v for k, v in self.headers.items()
@@ -55,8 +59,11 @@ class Relay:
                         chunk = answer.read1(65536)
                         if not chunk:
                             break
-                        self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                        self.wfile.flush()
+                        for part in ([chunk[i:i + 1] for i in range(len(chunk))] if what == TRICKLE else [chunk]):
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                            self.wfile.flush()
+                            if what == TRICKLE:
+                                time.sleep(TRICKLE_SECONDS)
                     self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):  # the client left a watch early
                     self.close_connection = True

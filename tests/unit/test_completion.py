@@ -71,8 +71,8 @@ def cluster(monkeypatch):
         seen.append(flags)
         return FakeKube(flags)
 
-    def read_catalog(kube, namespace):
-        assert namespace == kube.namespace
+    def read_catalog(kube, namespace, live=True):
+        assert namespace == kube.namespace and not live  # names and statuses only: no list of revisions
         rows = [{"release": name, "latest": latest, "status": status}
                 for name, latest, status in [("release-a", 3, "Failed"), ("release-b", None, None), ("other", 1, None)]]
         return rows, []

@@ -144,6 +144,12 @@ class FakeClock:
     def sleep(self, seconds):
         self.now += seconds
 
+    def changed_after(self, every):
+        """A `changed` for status.watch: something changes each `every` seconds."""
+        def changed(model, seconds):
+            self.sleep(every if seconds is None else min(every, seconds))
+        return changed
+
 
 def test_watch_reads_until_steady_and_shows_each_change():
     going = web(4, ROLLED_BACK, status_={"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1,
@@ -151,8 +157,8 @@ def test_watch_reads_until_steady_and_shows_each_change():
     models = iter([model(going, release(2, "Succeeded", 4))] * 3 + [model(web(4, ROLLED_BACK),
                                                                           release(2, "Succeeded", 4))])
     shown, clock = [], FakeClock()
-    view = status.watch(lambda: next(models), None, shown.append, every=True, clock=clock.monotonic,
-                        sleep=clock.sleep)
+    view = status.watch(lambda: next(models), None, shown.append, every=True, changed=clock.changed_after(1.0),
+                        clock=clock.monotonic)
     assert view["steady"] and [v["steady"] for v in shown] == [False, True] and clock.now == 3.0
 
 
@@ -163,7 +169,7 @@ def test_watch_gives_up_at_the_timeout_and_shows_the_last_view_once():
     def read():
         reads.append(clock.now)
         return model(going, release(2, "Succeeded", 4))
-    view = status.watch(read, 2.5, shown.append, every=False, clock=clock.monotonic, sleep=clock.sleep)
+    view = status.watch(read, 2.5, shown.append, every=False, changed=clock.changed_after(1.0), clock=clock.monotonic)
     assert not view["steady"] and len(shown) == 1 and reads == [0.0, 1.0, 2.0, 2.5]
 
 
@@ -171,3 +177,21 @@ def test_status_of_a_release_whose_workloads_are_gone_says_so():
     view = status.status_view(ReleaseModel("r", NS, [release(2, "Succeeded", 2)], {}))
     assert (view["steady"], view["workloads"], view["liveReleases"]) == (True, [], [])
     assert view["notes"] == ["no workload of release r exists in namespace shop"]
+
+
+def test_status_watch_follows_the_kinds_it_shows_and_wakes_only_for_the_release():
+    from kubectl_harness_rollback.changes import Changes, collections
+
+    state = web(4, ROLLED_BACK)
+    state.raw["metadata"]["uid"] = "uid-web"
+    shown = model(state, release(2, "Succeeded", 4))
+    assert [r.plural for r in collections(shown)] == ["deployments", "replicasets"]
+    changes = Changes(kube=None)
+    changes.release, changes.names, changes.uids = "r", frozenset({("deployments", "web")}), frozenset({"uid-web"})
+    assert changes._shown("deployments", {"metadata": {"name": "web"}})
+    assert changes._shown("replicasets", {"metadata": {"name": "web-5", "ownerReferences": [{"uid": "uid-web"}]}})
+    assert changes._shown("deployments", {"metadata": {"name": "api"},  # joins the release
+                                          "spec": {"template": {"metadata": {"labels": {
+                                              "harness.io/release-name": "r"}}}}})
+    assert not changes._shown("deployments", {"metadata": {"name": "other"}})
+    assert not changes._shown("replicasets", {"metadata": {"name": "other-1", "ownerReferences": [{"uid": "x"}]}})

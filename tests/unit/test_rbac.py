@@ -26,11 +26,11 @@ def test_role_is_exactly_what_record_and_rollback_call():
         "rules": [
             rule("", ["secrets"], ["get", "list", "create", "patch", "delete"]),
             rule("", ["configmaps"], ["get", "create", "patch", "delete"]),
-            rule("", ["services"], ["list", "create", "patch"]),
+            rule("", ["services"], ["list", "watch", "create", "patch"]),
             rule("", ["events"], ["create"]),
             rule("apps", ["daemonsets", "deployments", "replicasets", "statefulsets"],
                  ["get", "list", "watch", "create", "patch", "delete"]),
-            rule("apps", ["controllerrevisions"], ["list", "patch"]),
+            rule("apps", ["controllerrevisions"], ["list", "watch", "patch"]),
             rule("autoscaling", ["horizontalpodautoscalers"], ["get", "create", "patch", "delete"]),
             rule("networking.k8s.io", ["ingresses"], ["create", "patch"]),
             rule("policy", ["poddisruptionbudgets"], ["get", "create", "patch", "delete"]),
@@ -70,6 +70,8 @@ INDIRECT = {
     ("preflight.py", "readers[kind]"): {"CONFIGMAPS", "SECRETS"},
     ("common.py", "self.api"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
     ("waiting.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
+    ("changes.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS", "CONTROLLERREVISIONS",
+                                 "SERVICES"},
     ("manifests.py", "resource"): set(),  # server-side apply of REAPPLIED_KINDS, added below
     ("catalog.py", "resource"): set(),  # `list`: the ClusterRole, below
 }

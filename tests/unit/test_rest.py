@@ -133,6 +133,41 @@ def test_a_connection_error_is_one_line_of_the_plugin():
         Rest("https://127.0.0.1:1", refused).get(NAMESPACES, "x")
 
 
+class Trickling:
+    """An answer whose body comes a byte at a time, each soon enough for any socket timeout."""
+
+    def __init__(self, body: bytes, every: float = 0.02):
+        self.status, self.body, self.every, self.closed = 200, body, every, False
+
+    def read1(self, size):
+        import time
+
+        time.sleep(self.every)
+        byte, self.body = self.body[:1], self.body[1:]
+        return byte
+
+    def close(self):
+        self.closed = True
+
+    def release_conn(self):
+        pass
+
+
+def test_request_timeout_bounds_the_whole_body_not_each_read():
+    answer = Trickling(json.dumps({"metadata": {"name": "x" * 500}}).encode())
+    client = Rest("https://127.0.0.1:1", lambda *args: answer, timeouts=(30.0, 0.2))
+    with pytest.raises(ClusterUnreachable) as caught:
+        client.get(NAMESPACES, "x")
+    assert str(caught.value).startswith("timed out: GET /api/v1/namespaces/x did not complete within 200ms "
+                                        "(--request-timeout);")
+    assert answer.closed and answer.body  # cut off half read, and its connection not reused
+
+
+def test_request_timeout_0_reads_a_slow_body_to_the_end():
+    answer = Trickling(b'{"a": 1}', every=0.001)
+    assert Rest("https://127.0.0.1:1", lambda *args: answer, timeouts=(30.0, None)).get(NAMESPACES, "x") == {"a": 1}
+
+
 @pytest.mark.parametrize("verbosity, logged", [(0, 0), (5, 0), (6, 2), (9, 2)])
 def test_v6_logs_one_line_per_request_with_method_path_status_and_milliseconds_only(verbosity, logged):
     lines = []
