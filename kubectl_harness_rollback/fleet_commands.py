@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import time
 from typing import Any, Callable
 
 from kubectl_harness_rollback import fleet
@@ -102,14 +101,19 @@ def status(flags: ConnectionFlags, fl, echo: Echo, target, seconds: float | None
     """Each context read once (or until steady within --timeout), in parallel."""
     from kubectl_harness_rollback import fleet_render, render
     from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.changes import Changes
     from kubectl_harness_rollback.reader import read_release
 
     connect = _connector(flags)
 
     def job(name: str) -> dict:
         kube = connect(name)
-        return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds, lambda view: None,
-                                    every=False)
+        changes = Changes(kube)
+        try:
+            return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
+                                        lambda view: None, every=False, changed=changes.wait)
+        finally:
+            changes.close()
 
     runs = fl.run(job, error_of=lambda view: None if view["steady"] else release_status.not_steady(view))
     if output != "table":

@@ -117,6 +117,13 @@ def test_plan_then_rollback_across_three_clusters_restores_the_two_that_failed(f
                        ["fleet-b", RELEASE, "3 (Failed) → 2 (Succeeded)", "rolled back, steady", "0"],
                        ["fleet-c", RELEASE, "3 (Succeeded) → <none>", "nothing to do", "0"]]
 
+    # status across the fleet (waiting until steady, as the single-cluster --timeout does): release
+    # 2 is live where it was rolled back, 3 in fleet-c, every context steady.
+    statuses = json.loads(plugin("status", RELEASE, "--kubeconfig", three, "--all-contexts", "--timeout", "60s",
+                                 "-o", "json", check_exit=0).stdout)
+    assert [(e["context"], e["status"]["liveReleases"], e["status"]["steady"], e["exitCode"]) for e in statuses] \
+        == [("fleet-a", [2], True, 0), ("fleet-b", [2], True, 0), ("fleet-c", [3], True, 0)]
+
     # Run again: every context is already where it should be; nothing is written anywhere.
     before = {name: cluster.written(namespace) for name, cluster in clusters.items()}
     again = plugin("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", "-o", "json", check_exit=0)
