@@ -24,7 +24,8 @@ from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import ChangedDuringWait, Interrupted, NotSteady, PluginError, RolloutFailed
+from kubectl_harness_rollback.errors import (ChangedDuringWait, Conflict, Interrupted, NotSteady, PluginError,
+                                             RolloutFailed)
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
 from kubectl_harness_rollback.outcome import Outcome
@@ -52,16 +53,49 @@ class Clock:
     monotonic: Callable[[], float] = time.monotonic  # the wait's deadline (waits watch: nothing sleeps here)
 
 
+# A controller writes its workloads' status all the time (a ReplicaSet counting pods that stop, a
+# Deployment's conditions): that moves the resourceVersion a write is guarded by without changing
+# anything the plan was made from. After a 409, a workload whose spec, labels, annotations, owners
+# and generation are still as read is written again with its new version, this many times at most.
+STATUS_ONLY_RETRIES = 3
+
+
 def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> list[dict]:
     """Carry out one planned change through its kind's adapter; [] when there is nothing to write."""
     state = model.workloads.get(change.ref)
-    body = adapters.adapter_for(change.ref.kind).restore(state, change, audit) if state is not None else None
-    if body is None:
-        return []
-    adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
+    adapter = adapters.adapter_for(change.ref.kind)
+    for attempt in range(STATUS_ONLY_RETRIES + 1):
+        body = adapter.restore(state, change, audit) if state is not None else None
+        if body is None:
+            return []
+        try:
+            adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
+            break
+        except Conflict:
+            now = _reread(kube, adapter, change.ref) if attempt < STATUS_ONLY_RETRIES else None
+            if now is None or not only_status_moved(state.raw, now):
+                raise  # someone else changed what the plan was made from: re-plan (exit 5)
+            state = dataclasses.replace(state, resource_version=now["metadata"]["resourceVersion"], raw=now)
     if change.to_replicas is not None:
         return [outcome_items.scaled(change.ref, change.to_replicas)]
     return [outcome_items.restored(change.ref, change.to_revision, change.to_images)]
+
+
+def _reread(kube, adapter, ref: WorkloadRef) -> dict | None:
+    try:
+        return adapter.read(kube, ref.namespace, ref.name)
+    except PluginError:
+        return None  # gone or unreadable: the conflict stands
+
+
+def only_status_moved(read: dict, now: dict) -> bool:
+    """Whether `now` differs from the object `read` only where controllers write (status,
+    managedFields, resourceVersion): nothing a rollback restores or was planned from."""
+    def planned_from(obj: dict) -> tuple:
+        meta = obj.get("metadata") or {}
+        return (obj.get("spec"), meta.get("generation"), meta.get("uid"), meta.get("labels"), meta.get("annotations"),
+                meta.get("ownerReferences"), meta.get("deletionTimestamp"))
+    return "spec" in read and planned_from(read) == planned_from(now)
 
 
 def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,

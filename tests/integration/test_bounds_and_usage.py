@@ -242,6 +242,36 @@ def test_a_change_made_between_read_and_write_exits_5_and_is_kept(test_cluster, 
     assert core.read_namespaced_config_map(deployer.release_name, namespace).data == history_before
 
 
+def test_a_controllers_status_write_between_read_and_write_is_not_a_lost_race(test_cluster, apps, core, namespace,
+                                                                              tmp_path):
+    """Controllers write status all the time; only a change to what the plan was made from stops it."""
+    from tests.support.harness import HarnessRollingDeployer
+
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    for image, status in (("registry.example/web:1", "Succeeded"), ("registry.example/web:2", "Succeeded"),
+                          ("registry.example/web:3", "Failed")):
+        deployer.deploy(image, status=status)
+    moved = {}
+
+    def a_status_write():
+        before = apps.read_namespaced_deployment("web", namespace).metadata.resource_version
+        after = apps.patch_namespaced_deployment_status("web", namespace, {"status": {"conditions": [
+            {"type": "KhrStatusOnly", "status": "True", "reason": "Test"}]}}).metadata.resource_version
+        moved.update(before=before, after=after)
+
+    before, state = racing(f"/namespaces/{namespace}/deployments/web", a_status_write)
+    proxy = Relay(test_cluster.kubeconfig, before)
+    try:
+        done = run("rollback", deployer.release_name, "-n", namespace,
+                   kubeconfig=kubeconfig_for(tmp_path / "via-proxy", proxy.url, {}))
+    finally:
+        proxy.close()
+    assert state["raced"] and moved["before"] != moved["after"]
+    assert done.returncode == 0, done.stderr
+    deployment = apps.read_namespaced_deployment("web", namespace)
+    assert deployment.spec.template.spec.containers[0].image == "registry.example/web:2"
+
+
 # -- C3-C5. usage errors: one line, exit 2, nothing sent ------------------------------------------
 
 @pytest.mark.parametrize("argv, message", [
