@@ -93,6 +93,8 @@ class Changes:
             pass  # the version is too old: the next read lists again, and is watched from there
         except (Forbidden, PluginError):
             self.polling = True  # no right to watch, or a lost connection: read again every second
+        except KeyboardInterrupt:
+            pass  # the run was interrupted (its connection's `cancel`): stop following
         finally:
             with self.lock:
                 self.watching.discard(resource.path(namespace))

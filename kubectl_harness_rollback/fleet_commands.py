@@ -38,14 +38,20 @@ def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool
     return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast)
 
 
-def _connector(flags: ConnectionFlags) -> Callable[[str], Any]:
-    """connect(context): each context its own connection, with the same flags (-n included). The
-    kubeconfig files are parsed once for all contexts (kubeconfig.load copies what it changes)."""
+def _connector(flags: ConnectionFlags, fl) -> Callable[[str], Any]:
+    """connect(context): each context its own connection, with the same flags (-n included),
+    interrupted with the run (its `cancel`). The kubeconfig files are parsed once for all
+    contexts (kubeconfig.load copies what it changes)."""
     from kubectl_harness_rollback.client import _read_yaml_file, connect, import_client
 
     import_client()
     read_yaml = functools.lru_cache(maxsize=None)(_read_yaml_file)
-    return lambda name: connect(dataclasses.replace(flags, context=name), read_yaml=read_yaml)
+
+    def connected(name: str):
+        kube = connect(dataclasses.replace(flags, context=name), read_yaml=read_yaml)
+        kube.cancel = fl.interrupted
+        return kube
+    return connected
 
 
 def _finish(runs) -> None:
@@ -65,7 +71,7 @@ def _errors_to_stderr(runs, echo: Echo) -> None:
 def list_releases(flags: ConnectionFlags, fl, echo: Echo, all_namespaces: bool, output: str) -> None:
     from kubectl_harness_rollback import commands, fleet_render, render
 
-    connect = _connector(flags)
+    connect = _connector(flags, fl)
     runs = fl.run(lambda name: commands.run_list(connect(name), all_namespaces))
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
@@ -86,7 +92,7 @@ def list_releases(flags: ConnectionFlags, fl, echo: Echo, all_namespaces: bool, 
 def history(flags: ConnectionFlags, fl, echo: Echo, target, output: str) -> None:
     from kubectl_harness_rollback import commands, fleet_render, render
 
-    connect = _connector(flags)
+    connect = _connector(flags, fl)
     runs = fl.run(lambda name: commands.run_history(connect(name), target))
     if output in ("json", "yaml"):
         echo(render.structured(fleet_render.entries(runs, lambda rows: {"releases": rows}), output), nl=False)
@@ -104,11 +110,12 @@ def status(flags: ConnectionFlags, fl, echo: Echo, target, seconds: float | None
     from kubectl_harness_rollback.changes import Changes
     from kubectl_harness_rollback.reader import read_release
 
-    connect = _connector(flags)
+    connect = _connector(flags, fl)
 
     def job(name: str) -> dict:
         kube = connect(name)
         changes = Changes(kube)
+        fl.wake_on_interrupt(changes.woken)
         try:
             return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
                                         lambda view: None, every=False, changed=changes.wait)
@@ -131,7 +138,7 @@ def _not_eligible(planned) -> NoEligibleRelease | None:
 def plan(flags: ConnectionFlags, fl, echo: Echo, target, options, output: str) -> None:
     from kubectl_harness_rollback import commands, fleet_render, render
 
-    connect = _connector(flags)
+    connect = _connector(flags, fl)
     runs = fl.run(lambda name: commands.run_plan(connect(name), target, options), error_of=_not_eligible)
     if output != "table":
         echo(render.structured(fleet_render.entries(runs, lambda planned: {"plan": planned.view}), output),
@@ -149,7 +156,7 @@ def rollback(flags: ConnectionFlags, fl, echo: Echo, target, options, rollback_o
     from kubectl_harness_rollback import commands, fleet_render, render
     from kubectl_harness_rollback.dryrun import DryRun
 
-    connect = _connector(flags)
+    connect = _connector(flags, fl)
     kubes: dict[str, Any] = {}
 
     def plan_job(name: str):
@@ -177,7 +184,8 @@ def rollback(flags: ConnectionFlags, fl, echo: Echo, target, options, rollback_o
     ready = [run.context for run in plans if run.value is not None and run.error is None]
     if output == "table" and ready:
         echo("")
-    rolled = {run.context: run for run in fl.run(rollback_job, error_of=lambda result: result.error, contexts=ready)}
+    rolled = {run.context: run for run in fl.run(rollback_job, error_of=lambda result: result.error, contexts=ready,
+                                                   writes=True)}
     runs = [rolled.get(run.context, run) for run in plans]
     if output != "table":
         echo(render.structured(fleet_render.entries(runs, fleet_render.rollback_shape), output), nl=False)

@@ -142,6 +142,10 @@ class Rest:
         # time.monotonic() by which the whole command must end (rollback's --timeout): no request
         # waits past it, whatever its own timeout. None: each request has only its own.
         self.deadline: float | None = None
+        # Set (a threading.Event) when the run this connection serves was interrupted: every later
+        # request raises KeyboardInterrupt in the thread that sends it, as Ctrl-C does in the main
+        # thread (many contexts: fleet_run.py). None: only Ctrl-C itself interrupts.
+        self.cancel = None
         # -v 6 and above: one line per request (kubectl's request log), never a body or a header.
         self.log = (log or _stderr_line) if verbosity >= REQUEST_LOG_LEVEL else None
 
@@ -182,6 +186,8 @@ class Rest:
              accept: str = "application/json", stream: bool = False, read_timeout: float | None = None):
         """Send one request; the answer, its body read (`.data`) unless `stream`. An error status
         raises its typed error; running out of time, a one-line timeout error."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise KeyboardInterrupt
         query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
         self.requests.append(Sent(method, path, query_string, accept))
         headers = [("Accept", accept), *self.headers, *self.auth_headers().items()]

@@ -19,6 +19,10 @@ from kubectl_harness_rollback.rest import Resource
 
 # The longest single watch; the server ends it earlier when the deadline is nearer.
 WATCH_SECONDS = 300
+# A watch of a connection that can be interrupted from another thread (many contexts: rest.py's
+# `cancel`) is this short, so that its thread sees the interruption soon (a blocked read cannot be
+# woken); each renewal is one more request.
+CANCELLABLE_WATCH_SECONDS = 2
 # What a timeout leaves the user with, unless the caller knows better.
 WRITTEN_STILL_ROLLING = ("the rollback was written: watch it with 'kubectl rollout status' or run again with "
                          "a longer --timeout")
@@ -41,7 +45,8 @@ def _versions(kube, ref: WorkloadRef, deadline: float, monotonic: Callable[[], f
                 version = obj["metadata"]["resourceVersion"]
                 yield obj
                 continue
-            seconds = max(1, min(WATCH_SECONDS, int(deadline - monotonic()) + 1))
+            seconds = max(1, min(WATCH_SECONDS if getattr(kube, "cancel", None) is None else CANCELLABLE_WATCH_SECONDS,
+                                 int(deadline - monotonic()) + 1))
             for kind, event in kube.watch(resource, ref.namespace, version, f"metadata.name={ref.name}", seconds):
                 version = (event.get("metadata") or {}).get("resourceVersion") or version
                 if kind == "DELETED":

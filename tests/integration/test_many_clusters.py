@@ -14,13 +14,14 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
+from tests.adversarial.test_interrupted import block_pods, start, wait_for_line
 from tests.adversarial.test_paused_api_server import api_server_pid
 from tests.support.fleet import fleet_kubeconfig
 from tests.support.harness import HarnessRollingDeployer
 
 RELEASE = "release-infra-prod"
 CONTEXTS = ["fleet-a", "fleet-b", "fleet-c"]
-PAUSE_SECONDS = 7  # under the controller-manager's leader-election renew deadline (10 s)
+PAUSE_SECONDS = 7  # a stall, not an outage (the test clusters' controllers elect no leader: they carry on)
 
 
 class Cluster:
@@ -167,3 +168,35 @@ def test_a_stopped_cluster_is_its_own_row_and_the_others_roll_back(fleet, plugin
     assert [clusters[name].image(namespace) for name in CONTEXTS] == [
         "registry.example/web:2", "registry.example/web:2", "registry.example/web:3"]
     assert clusters["fleet-c"].written(namespace) == before["fleet-c"]
+
+
+def test_ctrl_c_interrupts_every_context_and_a_second_run_finishes(fleet, plugin, test_cluster):
+    clusters, namespace, three, _ = fleet
+    deploy(fleet)
+    for name in ("fleet-a", "fleet-b"):
+        block_pods(clusters[name].core, namespace)  # their rollouts cannot finish: both wait
+    rollback = start({**test_cluster.env(), "KUBECONFIG": three}, "rollback", RELEASE, "--all-contexts",
+                     "--timeout", "120s")
+    waiting = set()
+    while waiting != {"fleet-a", "fleet-b"}:
+        line = wait_for_line(rollback, "] Waiting for deployment")
+        waiting |= {name for name in ("fleet-a", "fleet-b") if f"[{name}] Waiting for deployment" in line}
+    rollback.send_signal(signal.SIGINT)
+    stdout, stderr = rollback.communicate(timeout=30)  # not the 120 s of --timeout
+
+    assert rollback.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    summary = rows(stdout.split("\n\n")[-1])
+    for row, name in zip(summary[1:3], ("fleet-a", "fleet-b")):
+        assert row[0] == name and row[-1] == "130", summary
+        assert "the rollback is written and still rolling out; watch it with: kubectl rollout status " \
+               f"deployment/web -n {namespace}" in row[-2]
+    assert summary[3][0] == "fleet-c" and summary[3][-1] == "0"
+    assert [clusters[name].image(namespace) for name in CONTEXTS] == [
+        "registry.example/web:2", "registry.example/web:2", "registry.example/web:3"]
+
+    for name in ("fleet-a", "fleet-b"):
+        clusters[name].core.delete_namespaced_resource_quota("two-pods", namespace)
+    plugin("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", check_exit=0)
+    for name in ("fleet-a", "fleet-b"):
+        assert history(plugin, three, name) == [(3, "Failed", 3), (2, "Succeeded", 4), (1, "Succeeded", 1)]

@@ -2,6 +2,7 @@
 exit codes, the runner (parallel, errors per context, --fail-fast), the CONTEXT tables, and the
 usage errors raised before any request."""
 
+import _thread
 import threading
 import time
 
@@ -10,7 +11,8 @@ import pytest
 from kubectl_harness_rollback import client, fleet, fleet_render
 from kubectl_harness_rollback.cli import main
 from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, NoEligibleRelease, UsageError
-from kubectl_harness_rollback.fleet_run import NOT_STARTED, ContextRun, Fleet
+from kubectl_harness_rollback.fleet_run import (INTERRUPTED, INTERRUPTED_BEFORE_WRITING, NOT_STARTED,
+                                                NOT_STARTED_INTERRUPTED, ContextRun, Fleet)
 
 KNOWN = ["dev", "prod-eu", "prod-us", "staging"]
 
@@ -113,18 +115,53 @@ def test_fail_fast_starts_nothing_after_the_first_failure():
     assert contexts.run(job, contexts=["a"])[0].started is False  # a later phase starts nothing either
 
 
-def test_ctrl_c_starts_no_other_context():
+def ctrl_c_during(name_pressed_in: str, fleet: Fleet, writes: bool, requests: dict):
+    """Run `fleet` with Ctrl-C pressed (in the main thread, as the terminal does) while the job
+    of `name_pressed_in` runs; each job then sends one more "request" through a connection that
+    is interrupted with the run (rest.Rest.send checks its `cancel` the same way)."""
     started = []
 
     def job(name):
         started.append(name)
-        if name == "a":
-            raise KeyboardInterrupt
+        if name == name_pressed_in:
+            _thread.interrupt_main()
+            time.sleep(0.3)  # the main thread sees it meanwhile
+        if fleet.interrupted.is_set():
+            raise KeyboardInterrupt  # the connection's next request
+        requests[name] = "sent"
         return name
 
-    with pytest.raises(KeyboardInterrupt):
-        Fleet(["a", "b", "c"], max_parallel=1).run(job)
-    assert started == ["a"]
+    return fleet.run(job, writes=writes), started
+
+
+def test_ctrl_c_starts_no_other_context_and_interrupts_the_running_ones():
+    fleet_ = Fleet(["a", "b", "c"], max_parallel=1)
+    requests = {}
+    runs, started = ctrl_c_during("a", fleet_, writes=True, requests=requests)
+    assert started == ["a"] and requests == {}
+    assert [(run.context, run.exit_code, run.message) for run in runs] == [
+        ("a", 130, INTERRUPTED_BEFORE_WRITING), ("b", 130, NOT_STARTED_INTERRUPTED),
+        ("c", 130, NOT_STARTED_INTERRUPTED)]
+    assert fleet.worst(run.exit_code for run in runs) == 130
+
+
+def test_ctrl_c_does_not_wait_for_reads_in_flight():
+    release, b_started = threading.Event(), threading.Event()
+
+    def job(name):
+        if name == "a":
+            b_started.wait(5)
+            _thread.interrupt_main()
+        else:
+            b_started.set()
+        release.wait(5)  # a read the server does not answer
+        return name
+
+    started = time.monotonic()
+    runs = Fleet(["a", "b"]).run(job)
+    assert time.monotonic() - started < 2
+    release.set()
+    assert [(run.context, run.exit_code, run.message) for run in runs] == [("a", 130, INTERRUPTED), ("b", 130, INTERRUPTED)]
 
 
 def test_without_fail_fast_every_context_runs():
