@@ -37,13 +37,12 @@ def test_list_finds_a_release_of_bare_replica_sets_by_their_labels(apps, core, n
     release, so `list` reads its history, and shows them as its workloads and what they run."""
     releases = []
     for number, status in ((1, "Succeeded"), (2, "Failed")):
+        template = pod_template("web", f"registry.example/web:{number}", "release-web")
+        template.metadata.labels["version"] = str(number)
         apps.create_namespaced_replica_set(namespace, k8s.V1ReplicaSet(
             metadata=k8s.V1ObjectMeta(name=f"web-{number}"),  # the release's label only on the template
-            spec=k8s.V1ReplicaSetSpec(replicas=1 if number == 2 else 0, selector=k8s.V1LabelSelector(
-                match_labels={"app": "web", "version": str(number)}), template=pod_template(
-                    "web", f"registry.example/web:{number}", "release-web"))))
-        apps.patch_namespaced_replica_set(f"web-{number}", namespace,
-                                          {"spec": {"template": {"metadata": {"labels": {"version": str(number)}}}}})
+            spec=k8s.V1ReplicaSetSpec(replicas=1 if number == 2 else 0, template=template, selector=k8s.V1LabelSelector(
+                match_labels={"app": "web", "version": str(number)}))))
         releases.append(Release(number, status, [("ReplicaSet", f"web-{number}", "")], namespace))
     write_history(core, namespace, "release-web", releases)
     apps.create_namespaced_replica_set(namespace, k8s.V1ReplicaSet(  # not a release's: not a workload of one
