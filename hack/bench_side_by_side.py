@@ -84,6 +84,21 @@ def _kubectl(*args: str, stdin: str | None = None) -> str:
     return subprocess.run(["kubectl", *args], input=stdin, capture_output=True, text=True, check=True).stdout
 
 
+def scale_histories(namespaces: list[str]) -> list[dict]:
+    """Each release's history ConfigMap, in the block style Harness's writer emits."""
+    histories = []
+    for ns in namespaces:
+        for i in range(SCALE_DEPLOYMENTS // SCALE_NAMESPACES):
+            release = f"rel-{ns[-2:]}-{i:02d}"
+            text = "version: v1\nreleases:\n" + "".join(
+                f"- number: {n}\n  status: {'Failed' if n == SCALE_REVISIONS else 'Succeeded'}\n  managedWorkloads:\n"
+                f"  - workload:\n      kind: Deployment\n      name: app-{i:02d}\n      namespace: {ns}\n"
+                f"    revision: '{n}'\n" for n in range(SCALE_REVISIONS, 0, -1))
+            histories.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": release, "namespace": ns},
+                              "data": {"releaseHistory": text}})
+    return histories
+
+
 def scale_fixture(core) -> None:
     """Create the scale fixture with server-side apply, or reuse it."""
     namespaces = [f"khr-scale-{n:02d}" for n in range(SCALE_NAMESPACES)]
@@ -124,16 +139,7 @@ def scale_fixture(core) -> None:
                 break
             time.sleep(2)
         print(f"scale fixture: revision {revision} of {SCALE_DEPLOYMENTS} Deployments applied", file=sys.stderr)
-    histories = []
-    for ns in namespaces:
-        for i in range(per_namespace):
-            release = f"rel-{ns[-2:]}-{i:02d}"
-            text = "version: v1\nreleases:\n" + "".join(
-                f"- number: {n}\n  status: {'Failed' if n == SCALE_REVISIONS else 'Succeeded'}\n  managedWorkloads:\n"
-                f"  - workload: {{kind: Deployment, name: app-{i:02d}, namespace: {ns}}}\n    revision: '{n}'\n"
-                for n in range(SCALE_REVISIONS, 0, -1))
-            histories.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": release, "namespace": ns},
-                              "data": {"releaseHistory": text}})
+    histories = scale_histories(namespaces)
     apply(histories)
     filler = "eHh4" * (SECRET_BYTES // 3)  # base64 of 50 KB
     for ns in namespaces:

@@ -16,7 +16,7 @@ from kubectl_harness_rollback.rest import (
 )
 
 from kubectl_harness_rollback.harness_names import (
-    HISTORY_KEY, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
 )
 
 # Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
@@ -96,21 +96,52 @@ def history_candidates(workloads: list[tuple[str, dict]], secrets: list[dict]) -
     return names
 
 
-def _read_histories(kube, resource, listed: list[dict], candidates: set[tuple[str, str]]) -> list[dict]:
-    """`listed` (metadata only) with each object named like a release read in full (one request
-    each, a few at a time). Read as a list by name, so the `list` right `list` needs anyway suffices."""
+def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]]) -> list[dict]:
+    """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full
+    (one request each, a few at a time). Read as a list by name, so the `list` right `list` needs
+    anyway suffices."""
     def read_one(obj: dict) -> list[dict]:
         meta = obj["metadata"]
         return kube.list(resource, meta["namespace"], field_selector=f"metadata.name={meta['name']}")
 
-    wanted = [obj for obj in listed if (obj["metadata"]["namespace"], obj["metadata"]["name"]) in candidates]
-    if len(wanted) < 2:
-        found = [read_one(obj) for obj in wanted]
+    chosen = [obj for obj in listed if (obj["metadata"]["namespace"], obj["metadata"]["name"]) in wanted]
+    if len(chosen) < 2:
+        found = [read_one(obj) for obj in chosen]
     else:
         with ThreadPoolExecutor(max_workers=READERS) as pool:
-            found = list(pool.map(read_one, wanted))
+            found = list(pool.map(read_one, chosen))
     read = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for objects in found for o in objects}
     return [read.get((o["metadata"]["namespace"], o["metadata"]["name"]), o) for o in listed]
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    return obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+
+def bare_replica_sets(replica_sets: list[dict]) -> set[tuple[str, str]]:
+    """(namespace, name) of the ReplicaSets no controller owns: workloads of their own (a
+    Deployment's ReplicaSets are its revisions). Pure; works on metadata."""
+    return {_key(rs) for rs in replica_sets
+            if not any(ref.get("controller") for ref in rs["metadata"].get("ownerReferences") or [])}
+
+
+def current_revisions_to_read(workloads: list[tuple[str, dict]], replica_sets: list[dict]) -> set[tuple[str, str]]:
+    """(namespace, name) of the ReplicaSets, listed as metadata, whose pod template the LIVE column
+    needs: the current one of a Deployment whose last rollback its revision numbers alone do not
+    confirm (live.still_restored then compares images). Few: rolled-back Deployments only. Pure."""
+    deployment = adapters.adapter_for("Deployment")
+    by_namespace: dict[str, list[dict]] = {}
+    for rs in replica_sets:
+        by_namespace.setdefault(rs["metadata"]["namespace"], []).append(rs)
+    wanted = set()
+    for kind, obj in workloads:
+        if kind != "Deployment" or LAST_ROLLBACK_ANNOTATION not in (obj["metadata"].get("annotations") or {}):
+            continue
+        state = deployment.state(obj, by_namespace.get(obj["metadata"]["namespace"], []))
+        current = live.revision_needing_images(state)
+        if current is not None:
+            wanted.add(_key(current.raw))
+    return wanted
 
 
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
@@ -156,28 +187,46 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                     "live": views.live_view(now)})
 
 
-def _revisions(kube, namespace: str | None, warnings: list[str]) -> list[dict] | None:
-    """Every ReplicaSet and ControllerRevision, which say what each workload runs now; None, with a
-    warning, without the right to list them."""
+def _listed_or_none(kube, resource, namespace: str | None, metadata_only: bool = False) -> list[dict] | None:
     try:
-        return [obj for resource in (REPLICASETS, CONTROLLERREVISIONS) for obj in kube.list(resource, namespace)]
+        return kube.list(resource, namespace, metadata_only=metadata_only)
     except Forbidden:
+        return None
+
+
+def _revisions(kube, namespace: str | None, workloads: list[tuple[str, dict]], replica_sets: list[dict] | None,
+               warnings: list[str]) -> list[dict] | None:
+    """The ReplicaSets (metadata, but for the few whose template live.py needs) and every
+    ControllerRevision, which say what each workload runs now; None, with a warning, without the
+    right to list them. A ControllerRevision's number is no metadata: they are listed in full
+    (a StatefulSet's or DaemonSet's revisions, few next to a cluster's ReplicaSets)."""
+    revisions = _listed_or_none(kube, CONTROLLERREVISIONS, namespace) if replica_sets is not None else None
+    if revisions is None:
         warnings.append(f"cannot list replicasets or controllerrevisions in {namespace or 'all namespaces'}: "
                         "the LIVE column is left empty")
         return None
+    wanted = current_revisions_to_read(workloads, replica_sets)
+    return _read_in_full(kube, REPLICASETS, replica_sets, wanted) + revisions
 
 
 def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[dict], list[str]]:
     """(rows, warnings) for one namespace, or every namespace when `namespace` is None.
 
-    Workloads are listed whole (their labels name the releases); ConfigMaps and Secrets as
-    metadata only, and only those named like a release are then read: a cluster's other Secrets
-    (Helm's releases, certificates) are never downloaded. `live` False: without what is live
-    (completion), which spares listing every ReplicaSet and ControllerRevision."""
+    Workloads are listed whole (their labels name the releases); ReplicaSets, ConfigMaps and
+    Secrets as metadata only, and only those that can matter are then read: the bare ReplicaSets
+    (workloads of their own), the histories (named like a release), the few current ReplicaSets
+    the LIVE column must compare. A cluster's other Secrets (Helm's releases, certificates) and a
+    Deployment's old ReplicaSets are never downloaded. `live` False: without what is live
+    (completion), which spares listing the ControllerRevisions and reading current ReplicaSets."""
     warnings: list[str] = []
     workloads = [(kind, obj) for kind, resource in (("Deployment", DEPLOYMENTS), ("StatefulSet", STATEFULSETS),
                                                     ("DaemonSet", DAEMONSETS))
                  for obj in kube.list(resource, namespace)]
+    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True)
+    if replica_sets:
+        bare = bare_replica_sets(replica_sets)
+        replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
+        workloads += [("ReplicaSet", rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
     config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
     try:
         secrets = kube.list(SECRETS, namespace, metadata_only=True)
@@ -186,11 +235,12 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
                         "shown")
         secrets = []
     candidates = history_candidates(workloads, secrets)
-    config_maps = _read_histories(kube, CONFIGMAPS, config_maps, candidates)
-    secrets = _read_histories(kube, SECRETS, secrets, candidates)
+    config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates)
+    secrets = _read_in_full(kube, SECRETS, secrets, candidates)
     rows = catalog(workloads, config_maps, secrets)
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
-        add_live(rows, workloads, _revisions(kube, namespace, warnings), config_maps, secrets)
+        add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
+                 secrets)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -60,8 +61,10 @@ class Clock:
 STATUS_ONLY_RETRIES = 3
 
 
-def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun) -> list[dict]:
-    """Carry out one planned change through its kind's adapter; [] when there is nothing to write."""
+def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, str], dry_run: DryRun,
+           written: dict[WorkloadRef, dict]) -> list[dict]:
+    """Carry out one planned change through its kind's adapter (the object as written goes into
+    `written`: the wait starts from it); [] when there is nothing to write."""
     state = model.workloads.get(change.ref)
     adapter = adapters.adapter_for(change.ref.kind)
     for attempt in range(STATUS_ONLY_RETRIES + 1):
@@ -69,7 +72,7 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
         if body is None:
             return []
         try:
-            adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
+            written[change.ref] = adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
             break
         except Conflict:
             now = _reread(kube, adapter, change.ref) if attempt < STATUS_ONLY_RETRIES else None
@@ -100,10 +103,10 @@ def only_status_moved(read: dict, now: dict) -> bool:
 
 def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
           clock: Clock, progress: Callable[[str], None], meanwhile: str = waiting.WRITTEN_STILL_ROLLING,
-          ) -> dict[WorkloadRef, dict]:
+          start: dict[WorkloadRef, dict] | None = None) -> dict[WorkloadRef, dict]:
     """Watch each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
-    ending with `meanwhile`: where that leaves the user)."""
-    return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile)
+    ending with `meanwhile`: where that leaves the user); from `start`'s versions where given."""
+    return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile, start)
 
 
 def _rollout_status(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
@@ -129,18 +132,22 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     preflight.check_references(kube, model.namespace, plan)
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
+    user = None
     if plan.has_changes:
-        permissions.check(kube, model, plan)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # who the audit names, asked meanwhile
+            asked = pool.submit(bookkeeping.whoami, kube)
+            permissions.check(kube, model, plan)
+            user = asked.result()
     if options.deadline is None:
         options = dataclasses.replace(options, deadline=clock.monotonic() + options.timeout)
     try:
         if plan.traffic is not None:
             if plan.has_changes:
-                _carry_out_traffic(kube, model, plan, options, progress, clock, outcome)
+                _carry_out_traffic(kube, model, plan, options, progress, clock, outcome, user)
             else:
                 _converge_traffic(kube, model, plan, options, progress, outcome)
         elif plan.has_changes:
-            _restore(kube, model, plan, options, progress, clock, outcome)
+            _restore(kube, model, plan, options, progress, clock, outcome, user)
         else:
             _converge(kube, model, plan, options, progress, clock, outcome)
     except KeyboardInterrupt:
@@ -176,12 +183,13 @@ def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
 
 
 def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, progress: Callable[[str], None],
-             clock: Clock, outcome: Outcome) -> None:
+             clock: Clock, outcome: Outcome, user: str | None = None) -> None:
     """Rolling, canary and declarative: write the workloads, record once the controller has seen
     them, then wait — and check that what became steady is what was restored."""
     changes = [w for w in plan.workloads if not w.unchanged]
     at = bookkeeping.now_iso(clock.now)
-    audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
+    audit = bookkeeping.audit_annotations(plan, user or bookkeeping.whoami(kube), at)
+    written: dict[WorkloadRef, dict] = {}
 
     def wrote(items: list[dict]) -> None:
         for item in items:
@@ -197,20 +205,21 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
         wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
     scaled = [c for c in plan.workloads if c.to_replicas is not None] + plan.scale_down
     for change in restored + scaled:
-        wrote(_write(kube, change, model, audit, options.dry_run))
+        wrote(_write(kube, change, model, audit, options.dry_run, written))
     if options.dry_run is DryRun.SERVER:
         return
 
     deadline = options.deadline
     refs = [c.ref for c in changes if c.ref in model.workloads or adapters.adapter_for(c.ref.kind).has_revisions]
-    seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress)
+    seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
+                 start=written)
     for ref, obj in seen.items():
         number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)
         if number is not None:
             outcome.new_revisions[ref] = number
     _record(kube, model, plan, outcome, seen, at, options.dry_run)
     if options.wait:
-        steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress)
+        steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
 
@@ -291,10 +300,11 @@ def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_ru
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
-                       progress: Callable[[str], None], clock: Clock, outcome: Outcome) -> None:
+                       progress: Callable[[str], None], clock: Clock, outcome: Outcome,
+                       user: str | None = None) -> None:
     """Blue/green: the color going back must be ready before any Service moves to it."""
     at = bookkeeping.now_iso(clock.now)
-    audit = bookkeeping.audit_annotations(plan, bookkeeping.whoami(kube), at)
+    audit = bookkeeping.audit_annotations(plan, user or bookkeeping.whoami(kube), at)
     traffic = plan.traffic
     deadline = options.deadline
     scaled_up = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from . import history_yaml
 from .errors import CorruptHistory
 from .model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
@@ -288,7 +289,9 @@ def _document(raw: bytes | None) -> dict:
 
 
 def _load_history_yaml(text: str):
-    return load_yaml(text, max_releases=MAX_RELEASES)
+    # The block YAML Harness writes is read by history_yaml; anything else by PyYAML, as before.
+    doc = history_yaml.read(text, max_nodes=MAX_YAML_NODES, max_releases=MAX_RELEASES)
+    return load_yaml(text, max_releases=MAX_RELEASES) if doc is history_yaml.DECLINED else doc
 
 
 # -- releases -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
-from kubectl_harness_rollback.model import Release, ReleaseModel, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.model import Release, ReleaseModel, Revision, WorkloadRef, WorkloadState
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,17 @@ def still_restored(state: WorkloadState, record: LastRollback) -> bool:
     if isinstance(to, int) and current.answers_to(to):
         return True
     return list(current.images) == record.restored.get("images") and current.number != record.restored.get("from")
+
+
+def revision_needing_images(state: WorkloadState) -> Revision | None:
+    """The current revision, when still_restored must compare its images: the workload's last
+    rollback is not confirmed by revision numbers alone. `list` reads only that one in full."""
+    record = last_rollback(state)
+    current = state.revision(state.current_revision) if state.current_revision is not None else None
+    if record is None or current is None:
+        return None
+    to = record.restored.get("to")
+    return None if isinstance(to, int) and current.answers_to(to) else current
 
 
 def _runs(state: WorkloadState, release: Release) -> tuple[bool, bool]:

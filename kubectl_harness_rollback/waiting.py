@@ -31,11 +31,15 @@ POLL_SECONDS = 1.0
 
 
 def _versions(kube, ref: WorkloadRef, deadline: float, monotonic: Callable[[], float],
-              sleep: Callable[[float], None] = time.sleep) -> Iterator[dict]:
-    """The workload now, then each version of it the API server reports, until the deadline."""
+              sleep: Callable[[float], None] = time.sleep, start: dict | None = None) -> Iterator[dict]:
+    """The workload now (`start`, a version just written or seen, saves reading it), then each
+    version of it the API server reports, until the deadline."""
     adapter = adapters.adapter_for(ref.kind)
     resource = Resource("apps", "v1", ref.kind.lower() + "s")
     version, may_watch = None, True
+    if start is not None and (start.get("metadata") or {}).get("resourceVersion"):
+        version = start["metadata"]["resourceVersion"]
+        yield start
     while version is None or monotonic() < deadline:
         try:
             if version is None or not may_watch:  # first, after 410 Gone, or polling: read it (again)
@@ -65,13 +69,16 @@ def _versions(kube, ref: WorkloadRef, deadline: float, monotonic: Callable[[], f
 
 def wait_for(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
              progress: Callable[[str], None], monotonic: Callable[[], float] = time.monotonic,
-             meanwhile: str = WRITTEN_STILL_ROLLING) -> dict[WorkloadRef, dict]:
+             meanwhile: str = WRITTEN_STILL_ROLLING, start: dict[WorkloadRef, dict] | None = None,
+             ) -> dict[WorkloadRef, dict]:
     """Watch each workload until `until(adapter, obj)` says done; NotSteady past the deadline,
-    ending with `meanwhile` (where that leaves the user). Progress lines are printed as they change."""
+    ending with `meanwhile` (where that leaves the user). Progress lines are printed as they change.
+    `start` has the versions of workloads already in hand (the write's answer, the last wait's):
+    watched from there, they are not read first."""
     done = {}
     for ref in refs:
         adapter, last = adapters.adapter_for(ref.kind), None
-        for obj in _versions(kube, ref, deadline, monotonic):
+        for obj in _versions(kube, ref, deadline, monotonic, start=(start or {}).get(ref)):
             finished, message = until(adapter, obj)
             if message and message != last:
                 progress(message)

@@ -37,16 +37,17 @@ def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:
     if number is None:
         return None
     previous = tuple(int(n) for n in (notes.get(REVISION_HISTORY) or "").split(",") if n.strip().isdigit())
-    status = replica_set.get("status") or {}
+    # `list` reads most ReplicaSets as metadata only (PartialObjectMetadata): no spec, no status.
+    spec, status = replica_set.get("spec") or {}, replica_set.get("status") or {}
     return Revision(
         workload=ref,
         number=number,
         previous_numbers=previous,
         object_kind="ReplicaSet",
         object_name=replica_set["metadata"]["name"],
-        images=template_images(replica_set["spec"].get("template")),
+        images=template_images(spec.get("template")),
         annotations=notes,
-        replicas=replica_set["spec"].get("replicas"),
+        replicas=spec.get("replicas"),
         ready_replicas=status.get("readyReplicas", 0),
         raw=replica_set,
     )

@@ -20,7 +20,7 @@ from kubernetes import client as k8s
 from tests.adversarial.state import versions
 from tests.integration.test_rbac import pipeline_account
 from tests.support.harness import HarnessRollingDeployer
-from tests.support.relay import Relay, dies_at
+from tests.support.relay import Relay, dies_after, dies_at
 
 RELEASE = "release-infra-prod"
 
@@ -162,7 +162,7 @@ def test_the_api_server_dying_between_the_workload_write_and_the_history_write(a
     """The Deployment's PATCH goes through, then the server answers nothing more: the error says
     what was written; the next run finishes it."""
     good_good_bad(apps, core, namespace)
-    cut = cut_short(test_cluster, tmp_path, namespace, dies_at("GET", "/deployments/web"), "rollback", RELEASE)
+    cut = cut_short(test_cluster, tmp_path, namespace, dies_after("PATCH", "/deployments/web"), "rollback", RELEASE)
     assert cut.returncode == 1, cut.stderr
     error = cut.stderr.strip().splitlines()[-1]
     assert "cannot reach the API server" in error and "already written before it failed: deployment/web: restored " \

@@ -6,7 +6,7 @@ import time
 
 from kubernetes import client as k8s
 
-from tests.support.harness import HarnessRollingDeployer, Identity, write_declarative_release
+from tests.support.harness import HarnessRollingDeployer, Identity, Release, write_declarative_release, write_history
 
 
 def pod_template(app, image, release_name=None):
@@ -30,6 +30,31 @@ def test_list_finds_releases_from_every_source(apps, core, namespace, plugin):
     everywhere = json.loads(plugin("list", "-A", "-o", "json", check_exit=0).stdout)
     assert {("release-api", namespace), ("release-infra-prod", namespace)} <= {
         (r["release"], r["namespace"]) for r in everywhere}
+
+
+def test_list_finds_a_release_of_bare_replica_sets_by_their_labels(apps, core, namespace, plugin):
+    """A release whose workloads are bare ReplicaSets (no Deployment): their labels name the
+    release, so `list` reads its history, and shows them as its workloads and what they run."""
+    releases = []
+    for number, status in ((1, "Succeeded"), (2, "Failed")):
+        template = pod_template("web", f"registry.example/web:{number}", "release-web")
+        template.metadata.labels["version"] = str(number)
+        apps.create_namespaced_replica_set(namespace, k8s.V1ReplicaSet(
+            metadata=k8s.V1ObjectMeta(name=f"web-{number}"),  # the release's label only on the template
+            spec=k8s.V1ReplicaSetSpec(replicas=1 if number == 2 else 0, template=template, selector=k8s.V1LabelSelector(
+                match_labels={"app": "web", "version": str(number)}))))
+        releases.append(Release(number, status, [("ReplicaSet", f"web-{number}", "")], namespace))
+    write_history(core, namespace, "release-web", releases)
+    apps.create_namespaced_replica_set(namespace, k8s.V1ReplicaSet(  # not a release's: not a workload of one
+        metadata=k8s.V1ObjectMeta(name="other"), spec=k8s.V1ReplicaSetSpec(
+            replicas=0, selector=k8s.V1LabelSelector(match_labels={"app": "other"}),
+            template=pod_template("other", "registry.example/other:1"))))
+
+    for where in (["-n", namespace], ["-A"]):
+        rows = json.loads(plugin("list", *where, "-o", "json", check_exit=0).stdout)
+        assert [(r["release"], r["latest"], r["status"], r["workloads"], r["source"], r["liveReleases"])
+                for r in rows if r["namespace"] == namespace] == [
+            ("release-web", 2, "Failed", ["replicaset/web-1", "replicaset/web-2"], "configmap/release-web", [2])]
 
 
 def test_declarative_release_secrets_make_the_history(core, namespace, plugin):

@@ -197,3 +197,28 @@ def test_watch_reads_the_release_again_only_when_what_it_shows_changes(apps, cor
                                                    f"/apis/apps/v1/namespaces/{namespace}/replicasets"]
     per_read = next(n for n, sent in enumerate(kube.requests) if "watch=1" in sent.query)  # the first read's
     assert len(kube.requests) == reads() * per_read + len(watches)  # nothing else: no polling
+
+
+def test_list_all_namespaces_makes_as_many_requests_however_many_replica_sets(apps, core, namespace, test_cluster):
+    """ReplicaSets are listed as metadata only, once for the cluster: more revisions add no
+    request, and no ReplicaSet of a Deployment is read in full."""
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+
+    def requests_of_list_all():
+        kube = connect(ConnectionFlags(), env={"KUBECONFIG": test_cluster.kubeconfig})
+        rows, _ = read_catalog(kube, None)
+        [row] = [r for r in rows if r["namespace"] == namespace]
+        # Requests about this namespace or the whole cluster (other tests' namespaces come and go),
+        # but a list's next pages (the scale fixture has more Deployments than a page holds).
+        return row, [sent for sent in kube.requests if "continue=" not in sent.query and (
+            "/namespaces/" not in sent[1] or f"/namespaces/{namespace}/" in sent[1])]
+
+    deployer.deploy("registry.example/web:1")
+    _, few = requests_of_list_all()
+    for n in range(2, 7):
+        deployer.deploy(f"registry.example/web:{n}")
+    row, many = requests_of_list_all()
+    assert (row["latest"], row["liveReleases"]) == (6, [6])
+    assert many == few and len(many) == 8
+    replica_sets = [sent for sent in many if sent[1].endswith("/replicasets")]
+    assert replica_sets == [("GET", "/apis/apps/v1/replicasets")] and replica_sets[0].metadata_only

@@ -110,3 +110,17 @@ def dies_at(method: str, path_suffix: str) -> Callable[[str, str], str]:
         return DROP if dead["now"] else RELAY
 
     return before
+
+
+def dies_after(method: str, path_suffix: str) -> Callable[[str, str], str]:
+    """A `before` hook for a server that dies just after answering the first `method` request to a
+    path ending in `path_suffix`: every request after it gets no answer."""
+    dead = {"next": False}
+
+    def before(request_method: str, path: str) -> str:
+        if dead["next"]:
+            return DROP
+        dead["next"] = request_method == method and path.endswith(path_suffix)
+        return RELAY
+
+    return before

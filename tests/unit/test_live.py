@@ -195,3 +195,47 @@ def test_status_watch_follows_the_kinds_it_shows_and_wakes_only_for_the_release(
                                               "harness.io/release-name": "r"}}}}})
     assert not changes._shown("deployments", {"metadata": {"name": "other"}})
     assert not changes._shown("replicasets", {"metadata": {"name": "other-1", "ownerReferences": [{"uid": "x"}]}})
+
+
+def test_only_a_rollback_its_numbers_do_not_confirm_needs_the_current_revisions_images():
+    assert live.revision_needing_images(web(4, ROLLED_BACK)) is None  # no rollback recorded
+    assert live.revision_needing_images(web(4, ROLLED_BACK, audit(2, 2, "2"))) is None  # 4 answers to 2
+    later = ROLLED_BACK + [revision(5, "5")]
+    assert live.revision_needing_images(web(5, later, audit(2, 2, "2"))).number == 5
+
+
+def _replica_set(number, image, history=""):
+    return {"metadata": {"name": f"web-{number}", "namespace": NS, "creationTimestamp": f"2026-01-0{number}T00:00:00Z",
+                         "ownerReferences": [{"uid": "u-web", "controller": True}],
+                         "annotations": {"deployment.kubernetes.io/revision": str(number),
+                                         "deployment.kubernetes.io/revision-history": history}},
+            "spec": {"replicas": 0, "template": {"spec": {"containers": [{"name": "web", "image": image}]}}}}
+
+
+@pytest.mark.parametrize("current, restored, read", [
+    (4, {"from": 3, "to": 2, "images": ["web:2"]}, set()),  # revision 4 answers to 2: numbers suffice
+    (5, {"from": 3, "to": 2, "images": ["web:2"]}, {(NS, "web-5")}),  # images decide: read web-5 in full
+])
+def test_list_reads_the_replica_sets_as_metadata_and_says_the_same(current, restored, read):
+    """`list` joins metadata-only ReplicaSets (plus the few it reads in full) and shows exactly
+    what the whole objects would show."""
+    from kubectl_harness_rollback import catalog
+
+    sets = [_replica_set(1, "web:1"), _replica_set(3, "web:3"), _replica_set(4, "web:2", "2"),
+            _replica_set(5, "web:2")]
+    record = {"by": "alice", "at": "2026-01-09T00:00:00Z", "fromRelease": 3, "toRelease": 2,
+              "revisions": {"deployment/web": restored}}
+    deployment = {"metadata": {"name": "web", "namespace": NS, "uid": "u-web", "labels": {"harness.io/release-name": "r"},
+                               "annotations": {"deployment.kubernetes.io/revision": str(current),
+                                               LAST_ROLLBACK_ANNOTATION: json.dumps(record)}},
+                  "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
+    workloads = [("Deployment", deployment)]
+    metadata = [{"metadata": rs["metadata"]} for rs in sets]
+    assert catalog.bare_replica_sets(metadata) == set()
+    assert catalog.current_revisions_to_read(workloads, metadata) == read
+    partly = [rs if (NS, rs["metadata"]["name"]) in read else {"metadata": rs["metadata"]} for rs in sets]
+    rows = {}
+    for name, children in (("whole", sets), ("metadata", partly)):
+        rows[name] = catalog.catalog(workloads, [], [])
+        catalog.add_live(rows[name], workloads, children, [], [])
+    assert rows["metadata"] == rows["whole"] and rows["whole"][0]["lastRollback"]["toRelease"] == 2
