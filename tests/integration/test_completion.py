@@ -49,12 +49,14 @@ def test_the_completion_executable_offers_release_names(complete_exe, released, 
 
 
 def test_release_names_cost_no_list_of_revisions(complete_exe, released, test_cluster):
-    """What is live (list's LIVE column) is not completion's business: one list per workload kind,
-    ConfigMaps and Secrets as metadata, then the release's history; no ReplicaSet or ControllerRevision."""
+    """What is live (list's LIVE column) is not completion's business: one list per workload kind
+    (ReplicaSets as metadata: a bare one is a workload of its own), ConfigMaps and Secrets as
+    metadata, then the release's history; no ControllerRevision, no ReplicaSet read in full."""
     done = run([complete_exe, "history", "-v", "6", "-n", released, ""], test_cluster.env())
     assert candidates(done.stdout)[0][0] == RELEASE
     paths = [line.split()[1].split("?")[0].rsplit("/", 1)[-1] for line in done.stderr.splitlines()]
-    assert paths == ["deployments", "statefulsets", "daemonsets", "configmaps", "secrets", "configmaps"], done.stderr
+    assert paths == ["deployments", "statefulsets", "daemonsets", "replicasets", "configmaps", "secrets",
+                     "configmaps"], done.stderr
 
 
 def test_namespaces_for_n_in_one_list_request(complete_exe, released, test_cluster):
