@@ -100,6 +100,11 @@ def test_bare_replica_sets_are_rolled_back_by_scale(apps, core, namespace, plugi
             apps.patch_namespaced_replica_set(f"web-{number - 1}", namespace, {"spec": {"replicas": 0}})
         releases.append(Release(number, status, [("ReplicaSet", f"web-{number}", "")], namespace))
     write_history(core, namespace, RELEASE, releases)
+    # Harness waits for steady state; so does this test, or the controller's status writes race the
+    # rollback's guarded writes (a 409 that says, rightly, the ReplicaSet changed after it was read).
+    eventually(lambda: all((rs.status.observed_generation or 0) >= rs.metadata.generation
+                           and (rs.status.replicas or 0) == (rs.status.ready_replicas or 0) == rs.spec.replicas
+                           for rs in apps.list_namespaced_replica_set(namespace).items))
 
     plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
     scale = {rs.metadata.name: rs.spec.replicas for rs in apps.list_namespaced_replica_set(namespace).items}
