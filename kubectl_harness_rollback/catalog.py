@@ -16,7 +16,8 @@ from kubectl_harness_rollback.rest import (
 )
 
 from kubectl_harness_rollback.harness_names import (
-    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL,
+    SECRET_OWNER_VALUE,
 )
 
 # Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
@@ -96,6 +97,10 @@ def history_candidates(workloads: list[tuple[str, dict]], secrets: list[dict]) -
     return names
 
 
+def _key(obj: dict) -> tuple[str, str]:
+    return obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+
 def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]]) -> list[dict]:
     """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full
     (one request each, a few at a time). Read as a list by name, so the `list` right `list` needs
@@ -104,18 +109,14 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
         meta = obj["metadata"]
         return kube.list(resource, meta["namespace"], field_selector=f"metadata.name={meta['name']}")
 
-    chosen = [obj for obj in listed if (obj["metadata"]["namespace"], obj["metadata"]["name"]) in wanted]
+    chosen = [obj for obj in listed if _key(obj) in wanted]
     if len(chosen) < 2:
         found = [read_one(obj) for obj in chosen]
     else:
         with ThreadPoolExecutor(max_workers=READERS) as pool:
             found = list(pool.map(read_one, chosen))
-    read = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for objects in found for o in objects}
-    return [read.get((o["metadata"]["namespace"], o["metadata"]["name"]), o) for o in listed]
-
-
-def _key(obj: dict) -> tuple[str, str]:
-    return obj["metadata"]["namespace"], obj["metadata"]["name"]
+    read = {_key(o): o for objects in found for o in objects}
+    return [read.get(_key(o), o) for o in listed]
 
 
 def bare_replica_sets(replica_sets: list[dict]) -> set[tuple[str, str]]:

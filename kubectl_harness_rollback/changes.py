@@ -19,9 +19,8 @@ from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.rest import CONTROLLERREVISIONS, REPLICASETS, SERVICES, Resource
+from kubectl_harness_rollback.waiting import POLL_SECONDS, WATCH_SECONDS
 
-POLL_SECONDS = 1.0
-WATCH_SECONDS = 300
 # Where each kind keeps its revisions.
 _REVISIONS = {"Deployment": REPLICASETS, "StatefulSet": CONTROLLERREVISIONS, "DaemonSet": CONTROLLERREVISIONS}
 

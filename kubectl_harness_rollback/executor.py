@@ -132,7 +132,7 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     preflight.check_references(kube, model.namespace, plan)
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
-    user = None
+    user = ""  # who the audit annotation names: asked only when something will be written
     if plan.has_changes:
         with ThreadPoolExecutor(max_workers=1) as pool:  # who the audit names, asked meanwhile
             asked = pool.submit(bookkeeping.whoami, kube)
@@ -183,12 +183,12 @@ def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
 
 
 def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, progress: Callable[[str], None],
-             clock: Clock, outcome: Outcome, user: str | None = None) -> None:
+             clock: Clock, outcome: Outcome, user: str) -> None:
     """Rolling, canary and declarative: write the workloads, record once the controller has seen
     them, then wait — and check that what became steady is what was restored."""
     changes = [w for w in plan.workloads if not w.unchanged]
     at = bookkeeping.now_iso(clock.now)
-    audit = bookkeeping.audit_annotations(plan, user or bookkeeping.whoami(kube), at)
+    audit = bookkeeping.audit_annotations(plan, user, at)
     written: dict[WorkloadRef, dict] = {}
 
     def wrote(items: list[dict]) -> None:
@@ -300,11 +300,10 @@ def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_ru
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
-                       progress: Callable[[str], None], clock: Clock, outcome: Outcome,
-                       user: str | None = None) -> None:
+                       progress: Callable[[str], None], clock: Clock, outcome: Outcome, user: str) -> None:
     """Blue/green: the color going back must be ready before any Service moves to it."""
     at = bookkeeping.now_iso(clock.now)
-    audit = bookkeeping.audit_annotations(plan, user or bookkeeping.whoami(kube), at)
+    audit = bookkeeping.audit_annotations(plan, user, at)
     traffic = plan.traffic
     deadline = options.deadline
     scaled_up = None
