@@ -46,9 +46,9 @@ def _needs() -> dict[tuple[str, str], set[str]]:
         # resourceVersion that guards their delete.
         need(group, resource, "get", "delete")
     for (group, _kind), resource in REAPPLIED_KINDS.items():
-        # Declarative rollback: server-side apply is a PATCH; where the object is gone it creates it,
-        # and the API server then asks for `create` too.
-        need(group, resource, "create", "patch")
+        # Declarative rollback: each object is read to compare it with the release's manifest; the
+        # apply is a PATCH, and where the object is gone the API server asks for `create` too.
+        need(group, resource, "get", "create", "patch")
     return needs
 
 
