@@ -16,7 +16,7 @@ from kubectl_harness_rollback.model import WorkloadRef
 RESTORED = "restored"  # a workload's pod template, from revision `revision` (images `images`)
 SCALED = "scaled"  # a workload scaled to `replicas`
 DELETED = "deleted"  # a canary object of the failed release
-REAPPLIED = "reapplied"  # an object of a declarative release, by server-side apply
+REAPPLIED = "reapplied"  # an object of a declarative release, re-applied as kubectl apply would
 ROUTED = "routed"  # a blue/green Service now selects `color` (it selected `fromColor`)
 # The records
 HISTORY_UPDATED = "historyUpdated"  # the legacy release history; `changes` says what changed

@@ -43,8 +43,11 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
 
     for ref in plan.deletions:
         need("delete", ref.kind, f"to delete the failed canary's {ref}")
+    live = model.live_objects or {}
     for item in plan.reapply:
         need("patch", item.kind, "to re-apply the release's stored manifest")
+        if (item.group, item.kind, item.name) in live and live[(item.group, item.kind, item.name)] is None:
+            need("create", item.kind, f"to create {item} again from the release's stored manifest")
     for change in plan.workloads:
         if not change.unchanged:
             need("patch", change.ref.kind, f"to restore {change.ref}")

@@ -1,10 +1,12 @@
 """After a rollback, exactly the release rolled back to runs: the whole object decides, and a
 declarative rollback ends where `kubectl apply -f <that release's manifest>` ends.
 
-Harness re-applies a declarative release with `kubectl apply` (K8sTaskHelperBase.applyManifests,
-930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sRollingRollbackBaseHandler.java
-rollback(): `k8sTaskHelperBase.applyManifests(client, rollbackManifests, ...)`), a client-side
-three-way merge against `kubectl.kubernetes.io/last-applied-configuration`. The twin: both namespaces
+Harness re-applies a declarative release with `kubectl apply`: K8sRollingRollbackBaseHandler
+.rollbackReleaseResources (930-delegate-tasks/.../delegate/k8s/K8sRollingRollbackBaseHandler.java)
+applies every resource of the last successful release with `k8sTaskHelperBase.applyManifests(client,
+previousResourcesToBeCreated, ...)`, a client-side three-way merge against
+`kubectl.kubernetes.io/last-applied-configuration`; an unchanged object is a no-op there, and is not
+written here. The twin: both namespaces
 are deployed by real `kubectl apply` (as the delegate does), then the twin is rolled back by real
 `kubectl apply` of release 1 and ours by the plugin, and the objects are compared.
 """
