@@ -101,6 +101,13 @@ def test_an_added_container_env_and_port_are_removed():
     ]
 
 
+def test_a_zero_value_the_server_does_not_store_is_no_difference():
+    want = deployment([{"name": "api", "env": [{"name": "LEVEL", "value": ""}], "stdin": False}])
+    live = applied(deployment([{"name": "api", "env": [{"name": "LEVEL"}]}]))
+    live["metadata"]["annotations"][last_applied.ANNOTATION] = last_applied.value(want, NS)
+    assert texts(want, live) == []
+
+
 def test_quantities_are_compared_as_quantities():
     want = deployment([{"name": "api", "resources": {"limits": {"cpu": 0.5, "memory": "1Gi"}}}])
     live = applied(deployment([{"name": "api", "resources": {"limits": {"cpu": "500m", "memory": "1024Mi"}}}]))
