@@ -244,3 +244,31 @@ def test_a_service_with_external_ips_or_an_ingress_with_a_snippet_is_refused_and
     assert networking.list_namespaced_ingress(namespace).items == []
     assert apps.read_namespaced_deployment("api", namespace).spec.template.spec.containers[0].image == \
         "registry.example/api:2"
+
+
+def test_a_job_whose_template_changed_is_refused_by_the_api_server_before_any_write(api_client, apps, core,
+                                                                                    namespace, plugin):
+    """Harness's `kubectl apply` of a Job whose template differs fails (spec.template is immutable),
+    after the objects before it in the manifest were applied. Here every object goes through a
+    dryRun=All apply first: the API server's refusal stops the rollback before any write."""
+    batch = k8s.BatchV1Api(api_client)
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+           "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+               {"name": "migrate", "image": "registry.example/migrate:2"}]}}}}
+    old_job = {**job, "spec": {**job["spec"], "template": {"spec": {"restartPolicy": "Never", "containers": [
+        {"name": "migrate", "image": "registry.example/migrate:1"}]}}}}
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-config"}, "data": {"mode": "1"}}
+    run_image(apps, namespace, 1)
+    write_declarative_release(core, namespace, RELEASE, 1, "Succeeded", [config, old_job, deployment(1)])
+    run_image(apps, namespace, 2)
+    core.create_namespaced_config_map(namespace, {**config, "data": {"mode": "2"}})
+    batch.create_namespaced_job(namespace, job)
+    write_declarative_release(core, namespace, RELEASE, 2, "Failed", [{**config, "data": {"mode": "2"}}, job,
+                                                                       deployment(2)])
+    before = settled_versions(api_client, namespace)
+
+    done = plugin("rollback", RELEASE, "-n", namespace, check_exit=1)
+    assert done.stderr.count("\n") == 1 and "job" in done.stderr.lower() and "immutable" in done.stderr, done.stderr
+    assert "already written" not in done.stderr
+    assert versions(api_client, namespace) == before
+    assert core.read_namespaced_config_map("api-config", namespace).data == {"mode": "2"}
