@@ -10,8 +10,9 @@ annotation, and the entry is handed back as the Update a client-side apply leave
 Only what reapply_scope's safety filter allows is applied, into the release's namespace: the
 rollback has already refused a release holding anything else, and this module refuses it again
 (and any kind the API server says is not namespaced, or does not serve) before its first write,
-so that no caller can apply a release Secret's contents with the operator's rights unchecked. Each object is sent
-with dryRun=All first, so that what the API server refuses stops the rollback before any write.
+so that no caller can apply a release Secret's contents with the operator's rights unchecked.
+Each object is sent with dryRun=All first, so that what the API server refuses stops the rollback
+before any write.
 Every write is guarded by the resourceVersion read when planning.
 """
 

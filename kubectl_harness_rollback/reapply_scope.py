@@ -152,7 +152,8 @@ def rule_of(manifest: object, namespace: str) -> tuple[str, str] | None:
         return RULE_RBAC, (f"it is an RBAC object ({_safe(api_version)}): re-applying it would grant rights with the "
                            "rights of whoever runs the rollback, not of the release's author")
     if kind in CLUSTER_SCOPED_KINDS:
-        return RULE_CLUSTER_SCOPED, "it is cluster-scoped: a rollback re-applies only objects in the release's namespace"
+        return RULE_CLUSTER_SCOPED, ("it is cluster-scoped: a rollback re-applies only objects in the release's "
+                                     "namespace")
     known = [g for g, k in REAPPLIED_KINDS if k == kind]
     if known and group not in known:
         return RULE_OTHER_GROUP, (f"a rollback re-applies {kind} of API group {known[0] or 'v1 (core)'} only, and its "

@@ -114,7 +114,8 @@ def test_declarative_templates_are_checked_except_what_the_release_carries():
     current = Release(2, Status.FAILED, [ReleaseWorkload(WEB, None)], "declarative", secret="harness.release.r.2")
     plan = Plan("r", NS, Mode.ROLLING, Match.WORKFLOW, current, target,
                 [WorkloadChange(WEB, 2, None, None, ("web:2",), ("web:1",), None)], "why",
-                reapply=[ReapplyObject("ServiceAccount", "web-sa", "v1"), ReapplyObject("Deployment", "web", "apps/v1")])
+                reapply=[ReapplyObject("ServiceAccount", "web-sa", "v1"),
+                         ReapplyObject("Deployment", "web", "apps/v1")])
     kube = FakeKube()
     with pytest.raises(preflight.MissingReference, match="^configmap/gone needed by the template restored to "
                                                          "deployment/web"):
