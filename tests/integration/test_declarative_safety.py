@@ -5,7 +5,10 @@ asks for Secrets with `owner=harness,release=<name>` and the field `type=harness
 (harness-core 930-delegate-tasks/src/main/java/io/harness/helpers/k8s/releasehistory/
 K8sReleaseHandlerImpl.java:61-67, the type from 960-api-services/.../k8s/releasehistory/
 K8sReleaseConstants.java:33,44). Each release is then saved back into its own Secret
-(K8sReleaseHandlerImpl.saveRelease: createOrReplace of the Secret it was read as).
+(K8sReleaseHandlerImpl.java:95-99, saveRelease: createOrReplace of the Secret object it was read as).
+Two Secrets of one release number are a deliberate difference: Harness takes whichever
+`Stream.max` meets first (960-api-services/.../K8sReleaseHistory.java:67-68), which depends on the
+API's list order; here they are refused as corrupt, as duplicate numbers in a legacy history are.
 """
 
 import json
