@@ -232,7 +232,9 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     contexts = _fleet(ctx, given)
     if contexts:
         return fleet_commands.history(connection_flags(ctx), contexts, click.echo, parsed, output)
-    rows = commands.run_history(cluster(ctx), parsed)
+    rows, notes = commands.read_history(cluster(ctx), parsed)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     if output in ("json", "yaml"):
         click.echo(render.structured(rows, output), nl=False)
     else:
@@ -269,6 +271,9 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     planned = commands.run_plan(cluster(ctx), parsed, options)
     click.echo(render.structured(planned.view, output) if output != "table" else render.plan_text(planned.view),
                nl=False)
+    from kubectl_harness_rollback import preflight
+
+    preflight.check_reapply_scope(planned.plan)  # what `rollback` would refuse: exit 1, as it would
     if not planned.eligible:
         raise NoEligibleRelease(planned.plan.reason)
 
@@ -332,7 +337,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
             click.echo(line, err=True)
 
     result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline),
-                                   progress)
+                                   progress, lambda line: click.echo(f"warning: {line}", err=True))
     # After the first write (a timeout, someone else's change, an error), what was done is still
     # printed in the requested format — a pipeline parsing -o json needs it most then.
     click.echo(render.structured({"plan": planned.view, "outcome": result.view}, output) if output != "table"

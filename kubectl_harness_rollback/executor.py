@@ -114,13 +114,19 @@ def _rollout_status(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
 
 
 def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
-              progress: Callable[[str], None], clock: Clock | None = None) -> Outcome:
+              progress: Callable[[str], None], clock: Clock | None = None,
+              warn: Callable[[str], None] | None = None) -> Outcome:
     """Roll back as planned. Raises before any write when a check fails; an error after the
-    first write says what was written (and carries the outcome so far as `.outcome`)."""
+    first write says what was written (and carries the outcome so far as `.outcome`). `warn`
+    takes what a check found that does not stop the rollback (default: `progress`)."""
     clock = clock or Clock()
     outcome = Outcome()
+    preflight.check_reapply_scope(plan)
     preflight.check_not_paused(model, plan)
-    preflight.check_references(kube, model.namespace, plan)
+    preflight.check_not_deleting(model, plan)
+    if plan.has_changes:
+        preflight.check_namespace_active(kube, model.namespace)
+    preflight.check_references(kube, model.namespace, plan, warn or progress)
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
     user = ""  # who the audit annotation names: asked only when something will be written

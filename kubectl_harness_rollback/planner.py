@@ -16,14 +16,13 @@ from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
     CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, RELEASE_NAME_LABEL,
-    SECRET_NAME_PREFIX,
 )
 from kubectl_harness_rollback.model import (
     RESTORABLE_KINDS, Identity, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.modes import Match, Mode
-from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, reapply_scope
+from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -98,6 +97,9 @@ class Plan:
     # differ from it), and what re-applying changes in each, as field paths.
     reapply: list[ReapplyObject] = field(default_factory=list)
     reapply_differences: dict[ReapplyObject, list[str]] = field(default_factory=dict)
+    # Declarative target: the objects of its stored manifest the safety filter refuses; while any
+    # is, the rollback writes nothing (preflight.check_reapply_scope).
+    refused: list[Refused] = field(default_factory=list)
     # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
     # does not run: scaled to zero after the rollback-to ones are scaled up.
     scale_down: list[WorkloadChange] = field(default_factory=list)
@@ -490,13 +492,12 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
         return result
-    scope: list[ReapplyObject] = []
+    scope: list[tuple[ReapplyObject, dict]] = []
     if target.is_declarative:
-        # What re-applying the stored manifest writes. A release Secret is anyone's to write who may
-        # create Secrets here, so anything else (RBAC, cluster-scoped, another namespace) is refused
-        # now, before any write.
-        secret = f"secret/{SECRET_NAME_PREFIX}{model.release_name}.{target.number}"
-        scope = reapply_scope(target.manifests, model.namespace, f"release {target.number} ({secret})")
+        # What re-applying the stored manifest writes, and what the safety filter refuses (a release
+        # Secret is anyone's to write who may create Secrets here): listed by `plan`, and refused by
+        # `rollback` before any write.
+        scope, result.refused = split_scope(target.manifests, model.namespace)
     canaries = canary_workloads(model)
     result.workloads = [_change(model, w.ref, w.revision, target, notes) for w in target.workloads
                         if w.ref not in canaries]
@@ -504,8 +505,8 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
     _plan_scales(model, result, mark_changed=True)
-    _refuse_foreign(model, target, scope)
-    for obj, manifest in zip(scope, target.manifests):
+    _refuse_foreign(model, target, [obj for obj, _ in scope])
+    for obj, manifest in scope:
         differences = _object_differences(model, obj, manifest)
         if differences:
             # Only what differs is written: re-applying an equal object would change nothing.

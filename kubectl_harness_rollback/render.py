@@ -175,6 +175,11 @@ def plan_text(view: dict) -> str:
         for item in view["reapply"]:
             lines.append(f"  {item['kind'].lower()}/{item['name']}")
             lines += [f"    {d}" for d in item.get("differences", [])]
+    if view.get("refused"):
+        lines += ["", f"Refused from release {view['target']['number']}'s stored manifest (the rollback writes nothing "
+                      "while any object is refused):"]
+        lines += [f"  {item['kind'].lower() or '<no kind>'}/{item['name'] or '<no name>'}: {item['rule']}: "
+                  f"{item['reason']}" for item in view["refused"]]
     if view.get("delete"):
         lines += ["", "Delete first (the failed canary):"]
         lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["delete"]]

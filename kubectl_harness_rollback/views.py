@@ -96,6 +96,8 @@ def plan_view(plan: Plan) -> dict:
         # fields (paths; never a Secret's values).
         "reapply": [{"kind": obj.kind, "name": obj.name, "differences": list(plan.reapply_differences.get(obj, []))}
                     for obj in plan.reapply],
+        # What the safety filter refuses to re-apply (while any is, the rollback writes nothing).
+        "refused": [{"kind": r.kind, "name": r.name, "rule": r.rule, "reason": r.reason} for r in plan.refused],
         # Canary: what is deleted first (Harness's canary delete).
         "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
         "notes": list(plan.notes),
