@@ -19,6 +19,7 @@ Every write is guarded by the resourceVersion read when planning.
 from __future__ import annotations
 
 import copy
+import time
 
 from kubectl_harness_rollback import last_applied, outcome
 from kubectl_harness_rollback.apierrors import Forbidden
@@ -130,11 +131,19 @@ def _apply(kube, resource: Resource, name: str, namespace: str, body: dict, read
     _hand_back(kube, resource, name, namespace, applied)
 
 
-def _hand_back(kube, resource: Resource, name: str, namespace: str, applied: dict | None) -> None:
+# A Deployment that just got a new template has its status written by its controller many times
+# a second while the rollout starts: handing ownership back is retried from a fresh read this many
+# times, a little later each time.
+HAND_BACK_ATTEMPTS = 12
+HAND_BACK_PAUSE = 0.05  # seconds, times the attempt number
+
+
+def _hand_back(kube, resource: Resource, name: str, namespace: str, applied: dict | None,
+               sleep=time.sleep) -> None:
     """Turn the Apply entry back into the Update entry `kubectl apply` leaves, so that the next
     `kubectl apply --server-side` takes the fields over as from any client-side apply. Only
     ownership is rewritten, from a fresh read after a lost race."""
-    for _ in range(STATUS_ONLY_RETRIES + 1):
+    for attempt in range(HAND_BACK_ATTEMPTS):
         meta = (applied or {}).get("metadata") or {}
         entries = last_applied.downgraded(meta.get("managedFields") or [])
         if entries is None:
@@ -144,6 +153,7 @@ def _hand_back(kube, resource: Resource, name: str, namespace: str, applied: dic
                        "json")
             return
         except Conflict:
+            sleep(HAND_BACK_PAUSE * attempt)
             applied = kube.get_or_none(resource, name, namespace)
     raise Conflict(f"{resource.plural}/{name} kept changing while its field ownership was handed back; "
                    "run the same command again to finish")
