@@ -53,6 +53,8 @@ def newest_in_history(kube, model: ReleaseModel) -> tuple[int, str] | None:
 def newest_declarative(kube, model: ReleaseModel) -> tuple[int, str] | None:
     """(the newest release number, its Secret) among the release's declarative release Secrets
     now (their labels: metadata only); None when there is none or they may not be listed."""
+    if not any(r.is_legacy or r.is_declarative for r in model.releases):
+        return None  # judged by its own revisions (no release records): no deploy records releases here
     selector = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={model.release_name}"
     try:
         listed = kube.list(SECRETS, model.namespace, label_selector=selector, metadata_only=True)

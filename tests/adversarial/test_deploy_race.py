@@ -21,7 +21,7 @@ import subprocess
 import time
 
 from tests.adversarial.state import changed, versions
-from tests.support.harness import HarnessRollingDeployer, Release, write_history
+from tests.support.harness import HarnessRollingDeployer, Release, wait_for_rollout, write_history
 from tests.support.relay import RELAY, Relay
 
 RELEASE = "release-infra-prod"
@@ -122,6 +122,7 @@ def test_a_raced_release_recorded_succeeded_is_never_nothing_to_do(api_client, a
     deployer, done = raced_rollback(apps, core, namespace, test_cluster, tmp_path)
     assert_stopped_before_recording(done, apps, namespace, plugin)
     # Harness's status check sees the Deployment steady (running web:2) and saves release 4 Succeeded.
+    wait_for_rollout(apps, namespace, "web")
     deployer.releases[-1].status = "Succeeded"
     write_history(core, namespace, RELEASE, deployer.releases)
 
