@@ -312,9 +312,13 @@ def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOp
 def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_run: DryRun) -> None:
     """Harness's swap bookkeeping: bgEnvironment in the legacy history, the label on release Secrets."""
     with _grace(kube):
-        overtaken.check(kube, model, plan, {})
-        if model.history_store is not None:
-            outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        overtaken.check(kube, model, plan, {}, history=False)
+        try:
+            if model.history_store is not None:
+                outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        except Conflict:
+            overtaken.check(kube, model, plan, {})
+            raise
         outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
 
 
@@ -387,12 +391,14 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     declarative release Secrets can both exist: the Secrets continue the legacy numbering), and
     an Event on each workload that was written."""
     with _grace(kube):
-        overtaken.check(kube, model, plan, seen)
+        # A deploy that overtook the rollback stops it before anything is recorded; one saved in
+        # the legacy history makes its guarded write a 409, which is then explained.
+        overtaken.check(kube, model, plan, seen, history=False)
         try:
             _record_now(kube, model, plan, outcome, seen, at, dry_run,
                         outcome.new_revisions if revisions is None else revisions)
         except Conflict:
-            overtaken.check(kube, model, plan, {})  # a deploy that landed just now says so
+            overtaken.check(kube, model, plan, {})
             raise
 
 

@@ -69,11 +69,13 @@ def newest_declarative(kube, model: ReleaseModel) -> tuple[int, str] | None:
     return max(found) if found else None
 
 
-def newer_release(kube, model: ReleaseModel) -> tuple[int, str] | None:
+def newer_release(kube, model: ReleaseModel, history: bool = True) -> tuple[int, str] | None:
     """(number, where) of a release newer than every release the plan was made from, if one
-    appeared since the release was read."""
+    appeared since the release was read. `history` False skips reading the legacy history again:
+    its write is guarded by the version read, so a release saved there meanwhile makes it a 409."""
     known = max((r.number for r in model.releases if r.number is not None), default=0)
-    newest = [found for found in (newest_in_history(kube, model), newest_declarative(kube, model)) if found]
+    newest = [found for found in (newest_in_history(kube, model) if history else None,
+                                  newest_declarative(kube, model)) if found]
     newer = [found for found in newest if found[0] > known]
     return max(newer) if newer else None
 
@@ -93,11 +95,12 @@ def not_restored(plan: Plan, seen: dict[WorkloadRef, dict]) -> list[str]:
     return moved
 
 
-def check(kube, model: ReleaseModel, plan: Plan, seen: dict[WorkloadRef, dict]) -> None:
+def check(kube, model: ReleaseModel, plan: Plan, seen: dict[WorkloadRef, dict], history: bool = True) -> None:
     """Raise Overtaken when a newer release appeared or a restored workload was changed since the
-    rollback read the release: recording the rollback then would record something it is not."""
+    rollback read the release: recording the rollback then would record something it is not.
+    `history`: read the legacy history again too (see newer_release)."""
     moved = not_restored(plan, seen)
-    newer = newer_release(kube, model)
+    newer = newer_release(kube, model, history)
     if newer is None and not moved:
         return
     parts = []

@@ -88,3 +88,60 @@ def test_a_workload_that_runs_what_was_restored_is_not_overtaken():
 def test_a_workload_changed_after_the_rollbacks_write_is_named():
     assert overtaken.not_restored(Plan([change(["web:2"])]), {WEB: deployment("web:4")}) == [
         "deployment/web runs web:4, not the restored web:2"]
+
+
+class FakeKube:
+    """The two reads newer_release makes: the history object by name, the release Secrets' labels."""
+
+    def __init__(self, history=None, secrets=(), forbidden=False):
+        self.history, self.secrets, self.forbidden, self.calls = history, list(secrets), forbidden, []
+
+    def get_or_none(self, resource, name, namespace):
+        self.calls.append(("get", resource.plural, name))
+        return self.history
+
+    def list(self, resource, namespace, label_selector=None, metadata_only=False):
+        self.calls.append(("list", resource.plural, label_selector, metadata_only))
+        if self.forbidden:
+            from kubectl_harness_rollback.apierrors import Forbidden
+            raise Forbidden("forbidden", 403, "", "list", "secrets")
+        return self.secrets
+
+
+def stored(releases, version):
+    from kubectl_harness_rollback import history_codec
+    from kubectl_harness_rollback.model import HistoryStore
+
+    doc = {"version": "v1", "releases": [{"number": n, "status": s, "managedWorkloads": []} for n, s in releases]}
+    data = history_codec.encode_history(doc, "ConfigMap", False)
+    return HistoryStore("ConfigMap", "release-x", NS, False, version, doc), {
+        "metadata": {"name": "release-x", "resourceVersion": version}, "data": data}
+
+
+def test_a_release_saved_in_the_history_meanwhile_is_found():
+    model = raced(P)
+    model.history_store, _ = stored([(4, "InProgress"), (3, "Failed")], "7")
+    _, now = stored([(5, "InProgress"), (4, "InProgress"), (3, "Failed")], "8")
+    kube = FakeKube(history=now)
+    assert overtaken.newer_release(kube, model) == (5, "configmap/release-x")
+    assert overtaken.newer_release(FakeKube(history=now), model, history=False) is None  # the write's guard does it
+
+
+def test_an_unchanged_history_is_not_decoded_again():
+    model = raced(P)
+    model.history_store, same = stored([(4, "InProgress")], "7")
+    same["data"] = {"releaseHistory": "not yaml: ["}  # would be corrupt, were it read
+    assert overtaken.newer_release(FakeKube(history=same), model) is None
+
+
+def test_a_newer_declarative_release_secret_is_found_by_its_label_alone():
+    model = raced(P)
+    secrets = [{"metadata": {"name": f"harness.release.release-x.{n}", "labels": {"release-number": str(n)}}}
+               for n in (3, 5)] + [{"metadata": {"name": "odd", "labels": {"release-number": "²"}}}]
+    kube = FakeKube(secrets=secrets)
+    assert overtaken.newer_release(kube, model) == (5, "secret/harness.release.release-x.5")
+    assert kube.calls == [("list", "secrets", "owner=harness,release=release-x", True)]
+
+
+def test_secrets_that_may_not_be_listed_are_left_out():
+    assert overtaken.newer_release(FakeKube(forbidden=True), raced(P)) is None
