@@ -39,7 +39,6 @@ HELM_RELEASE_NAME = "meta.helm.sh/release-name"
 HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace"
 
 ARGO_MANAGERS = ("argocd-controller", "argocd-application-controller")
-FLUX_MANAGERS = ("kustomize-controller", "helm-controller")
 HELM_MANAGERS = ("helm",)
 
 # Annotations and labels under these prefixes say who owns the object, not what a revision runs:

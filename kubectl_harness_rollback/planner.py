@@ -216,10 +216,10 @@ def _not_running(model: ReleaseModel, release: Release) -> list[str]:
         if recorded is None or recorded.number == state.current_revision:
             continue
         running = state.revision(state.current_revision)
-        owners_of_running = [r.number for r in model.releases for w in r.workloads
+        recording = [r.number for r in model.releases for w in r.workloads
                              if w.ref == item.ref and w.revision is not None and running is not None
                              and state.revision(w.revision) is running]
-        whose = f" (release {owners_of_running[0]}'s)" if owners_of_running else " (no release records it)"
+        whose = f" (release {recording[0]}'s)" if recording else " (no release records it)"
         found.append(f"{item.ref} runs revision {state.current_revision}{whose}, not release {release.number}'s "
                      f"revision {recorded.number}")
     return found
