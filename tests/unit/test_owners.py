@@ -129,3 +129,35 @@ def test_a_deployment_restore_keeps_the_live_owner_annotations_and_drops_the_rev
     assert annotations == {"harness.io/workflow-id": "wf", "meta.helm.sh/release-name": "web",
                            "meta.helm.sh/release-namespace": "shop", "deployment.kubernetes.io/revision": "3",
                            "harness.io/last-rollback": "{}"}
+
+
+def _plan(has_changes, found):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(has_changes=has_changes, owners=found)
+
+
+ARGO = [(WorkloadRef("Deployment", "web", "shop"),
+         owners.owners_of(obj({"argocd.argoproj.io/tracking-id": "shop-web:apps/Deployment:shop/web"}))[0])]
+HELM = [(WorkloadRef("Deployment", "web", "shop"), owners.owners_of(obj({"meta.helm.sh/release-name": "web"}))[0])]
+
+
+def test_rollback_refuses_a_gitops_owner_before_any_write():
+    from kubectl_harness_rollback import executor
+
+    with pytest.raises(owners.OwnedElsewhere) as refused:
+        executor._check_owners(_plan(True, ARGO), executor.RollbackOptions(), progress=pytest.fail)
+    assert refused.value.exit_code == 1
+    assert str(refused.value).startswith("deployment/web is managed by Argo CD Application shop-web: ")
+
+
+def test_ignore_owner_rolls_back_with_a_warning_and_helm_or_nothing_to_change_is_not_refused():
+    from kubectl_harness_rollback import executor
+
+    said = []
+    executor._check_owners(_plan(True, ARGO), executor.RollbackOptions(ignore_owner=True), said.append)
+    assert said == ["warning: deployment/web is managed by Argo CD Application shop-web: if the Application syncs "
+                    "automatically with self-heal, Argo CD puts the failed version back (rolling back anyway: "
+                    "--ignore-owner)"]
+    executor._check_owners(_plan(True, HELM), executor.RollbackOptions(), progress=pytest.fail)
+    executor._check_owners(_plan(False, ARGO), executor.RollbackOptions(), progress=pytest.fail)
