@@ -289,13 +289,16 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
               help="How long the rollback may take, its wait for steady state included (exit 4 when it "
                    "passes); recording what was already written gets up to 10s more.")
 @click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
+@click.option("--ignore-owner", is_flag=True,
+              help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
+                   "would put the failed version back).")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
 @fleet_options
 @connection_options
 @click.pass_context
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
-             output: str, **given: Any) -> None:
+             ignore_owner: bool, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
 
     The rollback-to release is the one `plan` shows. Every check runs before the first
@@ -320,7 +323,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     if contexts:
         return fleet_commands.rollback(connection_flags(ctx), contexts, click.echo, parsed, options, RollbackOptions(
-            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds), output)
+            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
     kube = cluster(ctx)
     deadline = time.monotonic() + seconds
     planned = commands.run_plan(kube, parsed, options, deadline)
@@ -336,7 +339,8 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
         if mode is DryRun.NONE:
             click.echo(line, err=True)
 
-    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline),
+    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline,
+                                                                  ignore_owner=ignore_owner),
                                    progress, lambda line: click.echo(f"warning: {line}", err=True))
     # After the first write (a timeout, someone else's change, an error), what was done is still
     # printed in the requested format — a pipeline parsing -o json needs it most then.

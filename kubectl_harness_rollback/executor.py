@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, waiting
+from kubectl_harness_rollback import bookkeeping, canary, manifests, overtaken, owners, permissions, preflight, waiting
 from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
@@ -45,6 +45,8 @@ class RollbackOptions:
     # time.monotonic() by which the whole rollback ends (the CLI starts it before reading, so
     # --timeout bounds the whole command); None: `timeout` from the start of carry_out.
     deadline: float | None = None
+    # Roll back a workload Argo CD or Flux reconciles all the same (README: "Other owners").
+    ignore_owner: bool = False
 
 
 @dataclass
@@ -124,6 +126,7 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     preflight.check_reapply_scope(plan)
     preflight.check_not_paused(model, plan)
     preflight.check_not_deleting(model, plan)
+    _check_owners(plan, options, progress)
     if plan.has_changes:
         preflight.check_namespace_active(kube, model.namespace)
     preflight.check_references(kube, model.namespace, plan, warn or progress)
@@ -155,6 +158,21 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     except Exception as exc:  # noqa: BLE001 - any error after a write must say what was written
         raise _after_first_write(exc, outcome) from None
     return outcome
+
+
+def _check_owners(plan: Plan, options: RollbackOptions, progress: Callable[[str], None]) -> None:
+    """A workload Argo CD or Flux reconciles is theirs to roll back: refused before any write,
+    unless --ignore-owner (then said once on stderr). Recording alone (nothing to change) is not."""
+    if not plan.has_changes:
+        return
+    reason = owners.refusal(plan.owners)
+    if reason is None:
+        return
+    if not options.ignore_owner:
+        raise owners.OwnedElsewhere(reason)
+    for ref, owner in owners.gitops_owned(plan.owners):
+        progress(f"warning: {ref} is managed by {owner.title}: {owner.consequence} (rolling back anyway: "
+                 "--ignore-owner)")
 
 
 def _watch_command(plan: Plan) -> str:
@@ -293,8 +311,13 @@ def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOp
 def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_run: DryRun) -> None:
     """Harness's swap bookkeeping: bgEnvironment in the legacy history, the label on release Secrets."""
     with _grace(kube):
-        if model.history_store is not None:
-            outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        overtaken.check(kube, model, plan, {}, history=False)
+        try:
+            if model.history_store is not None:
+                outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        except Conflict:
+            overtaken.check(kube, model, plan, {})
+            raise
         outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
 
 
@@ -367,8 +390,15 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     declarative release Secrets can both exist: the Secrets continue the legacy numbering), and
     an Event on each workload that was written."""
     with _grace(kube):
-        _record_now(kube, model, plan, outcome, seen, at, dry_run,
-                    outcome.new_revisions if revisions is None else revisions)
+        # A deploy that overtook the rollback stops it before anything is recorded; one saved in
+        # the legacy history makes its guarded write a 409, which is then explained.
+        overtaken.check(kube, model, plan, seen, history=False)
+        try:
+            _record_now(kube, model, plan, outcome, seen, at, dry_run,
+                        outcome.new_revisions if revisions is None else revisions)
+        except Conflict:
+            overtaken.check(kube, model, plan, {})
+            raise
 
 
 def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],

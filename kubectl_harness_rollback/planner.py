@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, last_applied, object_diff
+from kubectl_harness_rollback import bluegreen, last_applied, object_diff, owners
 from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
@@ -36,6 +36,11 @@ class PrunedRevision(PluginError):
 
 class UnknownRelease(PluginError):
     """--to-release names a release the history does not have."""
+
+
+class RecordDisagrees(PluginError):
+    """The latest release is recorded Succeeded, but a workload runs another revision than it
+    recorded: "nothing to do" would be a guess, so it says so and names both ways out (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ class Plan:
     # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
     # does not run: scaled to zero after the rollback-to ones are scaled up.
     scale_down: list[WorkloadChange] = field(default_factory=list)
+    # (workload, owner) for every workload Argo CD, Flux or Helm owns too (owners.py).
+    owners: list[tuple[WorkloadRef, owners.Owner]] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -202,6 +209,40 @@ def _rolled_back_already(model: ReleaseModel) -> str | None:
             "go elsewhere)")
 
 
+def _not_running(model: ReleaseModel, release: Release) -> list[str]:
+    """The workloads of `release` that run another revision than it recorded, in words ("deployment/web
+    runs revision 5 (release 2's), not release 4's revision 4"). Workloads without revisions, gone,
+    or without a recorded revision say nothing either way."""
+    found = []
+    for item in release.workloads:
+        state = model.workloads.get(item.ref)
+        if state is None or not state.has_revisions or item.revision is None or state.current_revision is None:
+            continue
+        recorded = state.revision(item.revision)
+        if recorded is None or recorded.number == state.current_revision:
+            continue
+        running = state.revision(state.current_revision)
+        recording = [r.number for r in model.releases for w in r.workloads
+                             if w.ref == item.ref and w.revision is not None and running is not None
+                             and state.revision(w.revision) is running]
+        whose = f" (release {recording[0]}'s)" if recording else " (no release records it)"
+        found.append(f"{item.ref} runs revision {state.current_revision}{whose}, not release {release.number}'s "
+                     f"revision {recorded.number}")
+    return found
+
+
+def _check_runs_recorded(model: ReleaseModel, current: Release) -> None:
+    """A succeeded latest release whose workloads run something else is not "nothing to do": a
+    rollback that raced its deploy, or a change by hand, left the record and the cluster apart."""
+    apart = _not_running(model, current)
+    if apart:
+        raise RecordDisagrees(
+            f"the latest release {current.number} is recorded Succeeded, but {'; '.join(apart)}: the record and "
+            f"the cluster disagree (a rollback or a change by hand overtook release {current.number}'s deploy); "
+            f"nothing was changed: to roll release {current.number} back and record it Failed, run: "
+            f"{_rollback_hint(model, current.number)}; to run release {current.number}, deploy it again")
+
+
 def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
                     notes: list[str]) -> tuple[Release | None, str, bool]:
     """(rollback-to, why, eligible) when the user did not name a release or revision."""
@@ -217,6 +258,7 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             return None, f"release {current.number} is the only one; there is no previous revision", False
         return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
     if current.status == Status.SUCCEEDED and options.from_release is None:
+        _check_runs_recorded(model, current)
         # Harness: "Latest release was successful. Skipping rollback" — unless the forward step
         # handed over this release number because a later step of its pipeline failed.
         return None, (f"no failed release found: the latest release {current.number} succeeded; if a later step "
@@ -449,6 +491,12 @@ def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
 
 def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     """Decide what to roll back to. Raises for bad input; returns a Plan otherwise."""
+    result = _decide(model, options)
+    result.owners = owners.owned_workloads(model.workloads.values())
+    return result
+
+
+def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     notes: list[str] = list(model.notes)
     mode = detect_mode(model, options.mode)
     current = _current(model, options)

@@ -186,9 +186,25 @@ def plan_text(view: dict) -> str:
     if view.get("services"):
         rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
         lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]
+    lines += owner_lines(view.get("owners") or [], refuses=bool(view["changes"]))
     for note in view["notes"]:
         lines.append(f"Note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def owner_lines(owners: list[dict], refuses: bool = False) -> list[str]:
+    """"Owner: deployment/web is managed by Argo CD Application shop (...)": who else owns each
+    workload, what it does after a rollback made here, and its own way back."""
+    lines = []
+    for owner in owners:
+        title = f"{owner['owner']} {owner['ownerKind']} {owner['ownerName']}" if owner["ownerName"] else owner["owner"]
+        if owner["ownerNamespace"]:
+            title += f" (namespace {owner['ownerNamespace']})"
+        refusal = " `rollback` refuses it without --ignore-owner." if refuses and owner["gitops"] else ""
+        lines.append(f"Owner: {owner['kind'].lower()}/{owner['name']} is managed by {title} "
+                     f"({', '.join(owner['evidence'])}): {owner['consequence']}; its own way back: "
+                     f"{owner['command']}.{refusal}")
+    return lines
 
 
 def recorded_text(result, status: str, dry_run: str) -> str:
@@ -305,5 +321,6 @@ def status_text(view: dict, now: datetime | None = None) -> str:
                                                                "ROLLOUT"]
     if rows:
         lines += ["", _table(headers, rows).rstrip()]
+    lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
     return "\n".join(lines) + "\n"

@@ -101,8 +101,18 @@ def plan_view(plan: Plan) -> dict:
         # Canary: what is deleted first (Harness's canary delete).
         "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
         "notes": list(plan.notes),
+        # Argo CD, Flux, Helm: who else owns a workload, and its own way back (owners.py).
+        "owners": owners_view(plan.owners),
         **({"services": _services(plan.traffic)} if plan.traffic is not None else {}),
     }
+
+
+def owners_view(owned: list) -> list[dict]:
+    """`owners` of `plan -o json` and `status -o json`: one entry per workload and owner."""
+    return [{"kind": ref.kind, "name": ref.name, "owner": owner.tool, "ownerKind": owner.kind,
+             "ownerName": owner.name, "ownerNamespace": owner.namespace, "gitops": owner.gitops,
+             "evidence": list(owner.evidence), "consequence": owner.consequence, "command": owner.command}
+            for ref, owner in owned]
 
 
 def _services(traffic: TrafficPlan) -> list[dict]:

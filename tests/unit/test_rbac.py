@@ -66,6 +66,7 @@ CALL = re.compile(r"\bkube\.(get_or_none|get|list|watch|patch|create|delete)\b[(
 # Calls whose resource is a variable: what it can be, file by file (a new one fails the scan).
 INDIRECT = {
     ("bookkeeping.py", "resource"): {"CONFIGMAPS", "SECRETS"},
+    ("overtaken.py", "resource"): {"CONFIGMAPS", "SECRETS"},
     ("recorder.py", "resource"): {"REPLICASETS", "CONTROLLERREVISIONS"},
     ("canary.py", "RESOURCES[ref.kind]"): {"HORIZONTALPODAUTOSCALERS", "PODDISRUPTIONBUDGETS", "CONFIGMAPS",
                                            "SECRETS"},
