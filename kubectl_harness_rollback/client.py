@@ -7,18 +7,24 @@ configuration and the REST client's connection pool are loaded (see _lean_kubern
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import functools
 import importlib
 import importlib.util
 import os
 import re
+import shutil
 import sys
+import tempfile
 import types
-from typing import Callable, Mapping
+import warnings
+from typing import Callable, Iterator, Mapping
 
 import yaml
 
-from kubectl_harness_rollback import kubeconfig
+from kubectl_harness_rollback import header_values, kubeconfig
+from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 from kubectl_harness_rollback.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
 from kubectl_harness_rollback.rest import request_timeouts as _request_timeouts
@@ -145,6 +151,107 @@ def _read_yaml_file(path: str) -> dict | None:
         raise ConfigError(f"kubeconfig file '{path}' is not valid YAML: {exc.__class__.__name__}") from None
 
 
+@contextlib.contextmanager
+def _private_directory() -> Iterator[str]:
+    """A directory only this user can read, removed when the block ends however it ends (an error,
+    Ctrl-C, SIGTERM: cli.main turns those into KeyboardInterrupt). The kubeconfig loader writes a
+    client key given as data to a file there (Python's ssl loads keys from files only); the key is
+    loaded into the connection's SSL context before the block ends, so no file outlives connect()."""
+    path = tempfile.mkdtemp(prefix="kubectl-harness-rollback-")  # mode 0700
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+SOCKS_SCHEMES = ("socks4", "socks4a", "socks5", "socks5h")
+
+
+def _proxy(configuration) -> str | None:
+    """The proxy to use for the API server, if any; a SOCKS proxy only when PySocks is installed."""
+    proxy = getattr(configuration, "proxy", None)
+    if not proxy:
+        return None
+    no_proxy = getattr(configuration, "no_proxy", None)
+    if no_proxy:
+        bypass = getattr(importlib.import_module("kubernetes.client.rest"), "should_bypass_proxies", None)
+        if bypass is not None and bypass(configuration.host, no_proxy):
+            return None
+    scheme = str(proxy).split("://", 1)[0].lower() if "://" in str(proxy) else ""
+    if scheme in SOCKS_SCHEMES and importlib.util.find_spec("socks") is None:
+        raise ConfigError(f"proxy {_proxy_address(proxy)}: a {scheme} proxy needs the optional PySocks package "
+                          "(urllib3's socks extra), which is not installed; install it next to the plugin "
+                          "(pip install PySocks) or use an http(s) proxy")
+    if scheme not in SOCKS_SCHEMES + ("http", "https"):
+        raise ConfigError(f"proxy {_proxy_address(proxy)}: not an http, https or socks5 proxy URL")
+    return proxy
+
+
+def _proxy_address(proxy: str) -> str:
+    """scheme://host:port of a proxy URL, without the user and password it may carry."""
+    scheme, _, rest = str(proxy).partition("://")
+    return shown(f"{scheme}://{rest.rpartition('@')[2]}" if rest else proxy, limit=80)
+
+
+def _ssl_context(configuration):
+    """The SSL context of the connection, with the CA and the client certificate loaded now: the
+    files the loader wrote for them can be removed as soon as it is built."""
+    import ssl
+
+    from urllib3.util.ssl_ import create_urllib3_context
+
+    verify = bool(configuration.verify_ssl)
+    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE)
+    try:
+        if verify and configuration.ssl_ca_cert:
+            context.load_verify_locations(cafile=configuration.ssl_ca_cert)
+        elif verify and getattr(configuration, "ca_cert_data", None):
+            context.load_verify_locations(cadata=configuration.ca_cert_data)
+        elif verify:
+            context.load_default_certs()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"the cluster's certificate authority cannot be read: {_ssl_reason(exc)}") from None
+    if configuration.cert_file:
+        try:
+            context.load_cert_chain(configuration.cert_file, configuration.key_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"the kubeconfig user's client certificate and key cannot be used: "
+                              f"{_ssl_reason(exc)}") from None
+    return context
+
+
+def _ssl_reason(exc: Exception) -> str:
+    return getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc.__class__.__name__
+
+
+def _pool(configuration):
+    """The connection pool: TLS, client certificate and proxy as the kubeconfig says (what the
+    client's RESTClientObject builds, but holding the keys in memory rather than in files)."""
+    import urllib3
+
+    verify = bool(configuration.verify_ssl)
+    args = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE", "retries": 0,
+            "maxsize": getattr(configuration, "connection_pool_maxsize", None) or 4}
+    if configuration.host.startswith("https"):
+        args["ssl_context"] = _ssl_context(configuration)
+        if getattr(configuration, "tls_server_name", None):
+            args["server_hostname"] = configuration.tls_server_name
+        if getattr(configuration, "assert_hostname", None) is not None:
+            args["assert_hostname"] = configuration.assert_hostname
+    if not verify:
+        # kubectl says nothing about --insecure-skip-tls-verify on each request; urllib3 would warn
+        # on every one of them (56 lines for a `list -A`).
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    proxy = _proxy(configuration)
+    if proxy is None:
+        return urllib3.PoolManager(**args)
+    if proxy.split("://", 1)[0].lower() in SOCKS_SCHEMES:
+        from urllib3.contrib.socks import SOCKSProxyManager
+
+        return SOCKSProxyManager(proxy, **args)
+    return urllib3.ProxyManager(proxy, proxy_headers=getattr(configuration, "proxy_headers", None), **args)
+
+
 def _transport(pool_manager):
     """Send one request over the REST client's pool (TLS and proxies as the kubeconfig says)."""
     import urllib3
@@ -166,7 +273,8 @@ def _auth_headers(configuration):
     """The credentials' headers, asked for at each request: an exec plugin's token is refreshed
     by the configuration's hook when it expires."""
     def headers() -> dict[str, str]:
-        return {setting["key"]: setting["value"] for setting in configuration.auth_settings().values()
+        # Stripped as client-go strips a token file (an in-cluster token file re-read here too).
+        return {setting["key"]: setting["value"].strip() for setting in configuration.auth_settings().values()
                 if setting.get("in") == "header" and setting.get("value")}
 
     return headers
@@ -191,7 +299,6 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     _lean_kubernetes()
     _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
     from kubernetes.client.configuration import Configuration
-    from kubernetes.client.rest import RESTClientObject
 
     configuration = Configuration()
     try:
@@ -205,21 +312,25 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         load_incluster_config(client_configuration=configuration)
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
+        pool = _pool(configuration)
     else:
         from kubernetes.config.config_exception import ConfigException
 
-        try:
-            loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context)
-            loader.load_and_set(configuration)
-        except ConfigException as exc:
-            raise ConfigError(f"kubeconfig context '{resolved.context}' cannot be used: {exc}") from None
-    configuration.retries = 0
+        with _private_directory() as scratch:
+            try:
+                loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context,
+                                         temp_file_path=scratch)
+                loader.load_and_set(configuration)
+            except ConfigException as exc:
+                raise ConfigError(f"kubeconfig context '{shown(resolved.context)}' cannot be used: "
+                                  f"{shown(exc)}") from None
+            pool = _pool(configuration)
     headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:
         # The API server reads every Impersonate-Group header as one group.
         headers += [("Impersonate-User", flags.impersonate)] + [("Impersonate-Group", g) for g in
                                                                  flags.impersonate_groups]
-    rest_args = {"host": configuration.host, "transport": _transport(RESTClientObject(configuration).pool_manager),
+    rest_args = {"host": configuration.host, "transport": _transport(pool),
                  "auth_headers": _auth_headers(configuration), "headers": headers,
                  "timeouts": request_timeouts(flags.request_timeout), "verbosity": flags.verbosity}
     return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
@@ -236,8 +347,50 @@ def _loader_class() -> type:
         """
 
         _load_from_exec_plugin = _load_from_exec_plugin
+        _load_auth_provider_token = _load_auth_provider_token
+        _load_user_token = _load_user_token
+        _load_user_pass_token = _load_user_pass_token
 
     return _KubeConfigLoader
+
+
+def _load_auth_provider_token(self):
+    """kubeconfig.resolve refuses every auth-provider before the loader runs; never run one here
+    (the client's OIDC refresh would send the refresh token where an unverified discovery says)."""
+    return None
+
+
+def _load_user_token(self):
+    """`token`, else the content of `tokenFile` with surrounding white space trimmed, as client-go
+    reads it (transport/token_source.go: strings.TrimSpace); either must be sendable as a header."""
+    if self._user.safe_get("token"):
+        token, where = str(self._user["token"]), "token"
+    elif self._user.safe_get("tokenFile"):
+        path = os.path.join(self._get_base_path(self._user.path), self._user["tokenFile"])
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            raise ConfigError(f'failed to read token file "{shown(path)}": {exc.strerror}') from None
+        if not token:
+            raise ConfigError(f'read empty token from file "{shown(path)}"')
+        where = f'token file "{shown(path)}"'
+    else:
+        return None
+    wrong = header_values.problem(f"the kubeconfig user's {where}", token, secret=True)
+    if wrong:
+        raise ConfigError(wrong)
+    self.token = f"Bearer {token}"
+    return True
+
+
+def _load_user_pass_token(self):
+    """Basic authentication encoded as UTF-8, as Go does (the client's Latin-1 fails on others)."""
+    if "username" in self._user and "password" in self._user:
+        pair = f"{self._user['username']}:{self._user['password']}".encode()
+        self.token = "Basic " + base64.b64encode(pair).decode("ascii")
+        return True
+    return None
 
 
 def _load_from_exec_plugin(self):
@@ -263,6 +416,10 @@ def _load_from_exec_plugin(self):
     if not isinstance(status, dict):
         raise ConfigError(f"getting credentials: exec: executable {command} returned no credential status")
     if status.get("token"):
+        wrong = header_values.problem(f"getting credentials: exec: executable {command} returned a token that",
+                                      str(status["token"]), secret=True)
+        if wrong:
+            raise ConfigError(wrong)
         self.token = f"Bearer {status['token']}"
     elif status.get("clientCertificateData") and status.get("clientKeyData"):
         for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
