@@ -542,10 +542,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _say_error(text: str, said=lambda text: text) -> None:
-    """`error: ...` on stderr, on one line, look-alike characters escaped (display.shown)."""
+    """`error: ...` on stderr, on one line: look-alike and control characters escaped (display.shown),
+    a newline included."""
     from kubectl_harness_rollback.display import shown
 
-    click.echo(f"error: {shown(said(' '.join(str(text).splitlines())))}", err=True)
+    click.echo(f"error: {shown(said(str(text)))}", err=True)
 
 
 def _run(argv: list[str], said) -> int:

@@ -148,7 +148,11 @@ def _read_yaml_file(path: str) -> dict | None:
     except FileNotFoundError:
         return None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"kubeconfig file '{path}' is not valid YAML: {exc.__class__.__name__}") from None
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: {exc.__class__.__name__}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: it is not UTF-8 text") from None
+    except OSError as exc:  # a directory, no permission
+        raise ConfigError(f"kubeconfig file '{shown(path)}' cannot be read: {exc.strerror}") from None
 
 
 @contextlib.contextmanager

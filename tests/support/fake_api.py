@@ -52,7 +52,9 @@ def pki(directory: Path) -> Pki:
 
 
 class FakeApi:
-    def __init__(self, tls: Pki | None = None, client_cert: bool = False):
+    def __init__(self, tls: Pki | None = None, client_cert: bool = False, answer=None):
+        """`answer(method, path)` gives (status, body); by default, an empty list to everything."""
+        self.answer = answer or (lambda method, path: (200, EMPTY_LIST))
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.peer_certs: list[dict] = []
         api = self
@@ -62,11 +64,13 @@ class FakeApi:
 
             def do_GET(self):  # noqa: N802 - http.server's name
                 api.requests.append((self.command, self.path, dict(self.headers.items())))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 peer = getattr(self.connection, "getpeercert", None)
                 if peer is not None and peer():
                     api.peer_certs.append(peer())
-                body = json.dumps(EMPTY_LIST).encode()
-                self.send_response(200)
+                status, answer = api.answer(self.command, self.path.split("?")[0])
+                body = json.dumps(answer).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -111,6 +115,24 @@ class FakeApi:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def empty_cluster(method: str, path: str) -> tuple[int, dict]:
+    """An API server with nothing in it that lets the user write nothing: every collection is an
+    empty list, every object is 404, discovery knows no resource, every write is 403."""
+    if method != "GET":
+        return 403, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403,
+                     "message": f"{method} {path} is forbidden: User \"fuzz\" cannot do that"}
+    parts = [p for p in path.split("/") if p]
+    rest = parts[2:] if parts[:1] == ["api"] else parts[3:]
+    if not rest:
+        return 200, {"kind": "APIResourceList", "resources": []}
+    if len(rest) % 2:
+        return 200, EMPTY_LIST
+    if rest[0] == "namespaces" and len(rest) == 2:  # every namespace exists, and is empty
+        return 200, {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": rest[1]}, "status": {}}
+    return 404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
+                 "message": f"{rest[-2]} \"{rest[-1]}\" not found"}
 
 
 def closed_port_kubeconfig(directory: Path, user: dict | None = None) -> str:
