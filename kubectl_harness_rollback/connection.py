@@ -19,6 +19,12 @@ class Count(click.IntRange):
     def _describe_range(self) -> str:
         return ""
 
+    def convert(self, value, param, ctx):
+        number = click.INT.convert(value, param, ctx)
+        if self.min is not None and number < self.min:
+            self.fail(f"{number} is less than {self.min}", param, ctx)
+        return number
+
 
 # Each entry: (flag declarations, ConnectionFlags field, click options).
 CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
