@@ -328,6 +328,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
             except ConfigException as exc:
                 raise ConfigError(f"kubeconfig context '{shown(resolved.context)}' cannot be used: "
                                   f"{shown(exc)}") from None
+            configuration.proxy = kubeconfig.proxy_url(resolved) or getattr(configuration, "proxy", None)
             pool = _pool(configuration)
     headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:

@@ -243,6 +243,14 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
     return ResolvedConfig(config, context_name, namespace, bool(flags.namespace), files)
 
 
+def proxy_url(resolved: ResolvedConfig) -> str | None:
+    """The `proxy-url` of the context's cluster (read here: not every client version's loader does)."""
+    context = _named(resolved.config, "contexts", resolved.context) or {}
+    cluster = _named(resolved.config, "clusters", (context.get("context") or {}).get("cluster", "")) or {}
+    value = (cluster.get("cluster") or {}).get("proxy-url")
+    return str(value) if value else None
+
+
 def context_names(flags: ConnectionFlags, env: Mapping[str, str], home: str,
                   read_yaml: Callable[[str], dict | None]) -> list[str]:
     """The contexts of the kubeconfig files kubectl would read, sorted (for completing --context)."""
