@@ -168,6 +168,38 @@ def _private_directory() -> Iterator[str]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _private_file(directory: str, content: bytes) -> str:
+    """A new file in `directory` (from _private_directory) holding `content`, readable by its owner only."""
+    descriptor, path = tempfile.mkstemp(dir=directory)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    return path
+
+
+# Certificate and key data of the kubeconfig, and the path keys they stand for (clientcmd's).
+_DATA_KEYS = (("clusters", "cluster", "certificate-authority-data", "certificate-authority"),
+              ("users", "user", "client-certificate-data", "client-certificate"),
+              ("users", "user", "client-key-data", "client-key"))
+
+
+def _data_to_private_files(resolved: kubeconfig.ResolvedConfig, directory: str) -> None:
+    """Write the context's certificate and key data to files of its own in `directory`, and name
+    them instead: the loader would write them to files it shares by content across connections
+    (a module-level cache), which another thread's connection could be removing meanwhile."""
+    context = kubeconfig.named(resolved.config, "contexts", resolved.context) or {}
+    chosen = {"clusters": (context.get("context") or {}).get("cluster"), "users": (context.get("context") or {}).get("user")}
+    for section, inner, data_key, path_key in _DATA_KEYS:
+        entry = kubeconfig.named(resolved.config, section, chosen[section] or "") or {}
+        body = entry.get(inner)
+        if not isinstance(body, dict) or not body.get(data_key):
+            continue
+        try:
+            content = base64.b64decode(str(body.pop(data_key)), validate=True)
+        except ValueError:
+            raise ConfigError(f"kubeconfig {inner} '{shown(entry.get('name'))}': {data_key} is not base64") from None
+        body[path_key] = _private_file(directory, content)
+
+
 SOCKS_SCHEMES = ("socks4", "socks4a", "socks5", "socks5h")
 
 
@@ -321,6 +353,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         from kubernetes.config.config_exception import ConfigException
 
         with _private_directory() as scratch:
+            _data_to_private_files(resolved, scratch)
             try:
                 loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context,
                                          temp_file_path=scratch)
@@ -402,7 +435,6 @@ def _load_from_exec_plugin(self):
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.dateutil import parse_rfc3339
     from kubernetes.config.exec_provider import ExecProvider
-    FileOrData = _import_loader().FileOrData  # noqa: N806 - the loader's class
 
     if "exec" not in self._user:
         return None
@@ -428,9 +460,7 @@ def _load_from_exec_plugin(self):
         self.token = f"Bearer {status['token']}"
     elif status.get("clientCertificateData") and status.get("clientKeyData"):
         for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
-            setattr(self, attribute, FileOrData(
-                status, None, data_key_name=key, file_base_path=base_path, base64_file_content=False,
-                temp_file_path=self._temp_file_path).as_file())
+            setattr(self, attribute, _private_file(self._temp_file_path, str(status[key]).encode()))
     else:
         raise ConfigError(f"getting credentials: exec: executable {command} returned neither a token "
                           "nor a client certificate and key")

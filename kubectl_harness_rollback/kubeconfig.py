@@ -172,7 +172,8 @@ def merge_kubeconfigs(docs: Iterable[tuple[str, dict]]) -> dict:
     return merged
 
 
-def _named(doc: dict, section: str, name: str) -> dict | None:
+def named(doc: dict, section: str, name: str) -> dict | None:
+    """The entry called `name` of a kubeconfig section (clusters, contexts, users), or None."""
     for entry in doc.get(section) or []:
         if entry.get("name") == name:
             return entry
@@ -189,20 +190,20 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
             f"no current context in kubeconfig ({where}); pass --context or run "
             "'kubectl config use-context NAME'"
         )
-    context = _named(config, "contexts", context_name)
+    context = named(config, "contexts", context_name)
     if context is None:
         raise ConfigError(f'context "{context_name}" does not exist in kubeconfig ({where})')
     body = context.setdefault("context", {}) or {}
     context["context"] = body
     if flags.cluster:
-        if _named(config, "clusters", flags.cluster) is None:
+        if named(config, "clusters", flags.cluster) is None:
             raise ConfigError(f'cluster "{flags.cluster}" does not exist in kubeconfig ({where})')
         body["cluster"] = flags.cluster
     if flags.user:
-        if _named(config, "users", flags.user) is None:
+        if named(config, "users", flags.user) is None:
             raise ConfigError(f'user "{flags.user}" does not exist in kubeconfig ({where})')
         body["user"] = flags.user
-    cluster = _named(config, "clusters", body.get("cluster", ""))
+    cluster = named(config, "clusters", body.get("cluster", ""))
     if cluster is None and not flags.server:
         raise ConfigError(
             f'context "{context_name}" names cluster "{body.get("cluster", "")}", which is not in kubeconfig ({where})'
@@ -221,7 +222,7 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
         cluster_body["insecure-skip-tls-verify"] = True
         cluster_body.pop("certificate-authority", None)
         cluster_body.pop("certificate-authority-data", None)
-    user = _named(config, "users", body.get("user", ""))
+    user = named(config, "users", body.get("user", ""))
     if user is None:
         user = {"name": body.get("user") or "--token", "user": {}}
         config["users"].append(user)
@@ -245,8 +246,8 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
 
 def proxy_url(resolved: ResolvedConfig) -> str | None:
     """The `proxy-url` of the context's cluster (read here: not every client version's loader does)."""
-    context = _named(resolved.config, "contexts", resolved.context) or {}
-    cluster = _named(resolved.config, "clusters", (context.get("context") or {}).get("cluster", "")) or {}
+    context = named(resolved.config, "contexts", resolved.context) or {}
+    cluster = named(resolved.config, "clusters", (context.get("context") or {}).get("cluster", "")) or {}
     value = (cluster.get("cluster") or {}).get("proxy-url")
     return str(value) if value else None
 

@@ -259,3 +259,26 @@ def test_sigterm_is_handled_as_ctrl_c_with_its_own_exit_code(tmp_path):
         connection.close()
     assert process.returncode == 143, err
     assert out == "" and err.splitlines()[-1] == "interrupted by SIGTERM" and "Traceback" not in err
+
+
+def test_connections_built_at_once_each_load_their_own_key(certificates, tmp_path, monkeypatch):
+    """Many contexts connect in parallel threads (--all-contexts): each writes and removes its own key
+    file, none reads a file another one is removing (the loader's files are shared by content)."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kubectl_harness_rollback.client import connect, import_client
+    from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    user = {"client-certificate-data": base64.b64encode(certificates.client_cert.read_bytes()).decode(),
+            "client-key-data": base64.b64encode(certificates.client_key.read_bytes()).decode()}
+    import_client()
+    with FakeApi(tls=certificates, client_cert=True) as api:
+        flags = ConnectionFlags(kubeconfig=api.kubeconfig(tmp_path, user))
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            kubes = list(pool.map(lambda _: connect(flags), range(32)))
+        assert all(kube.list(CONFIGMAPS, "shop") == [] for kube in kubes)
+    assert list(scratch.iterdir()) == []
