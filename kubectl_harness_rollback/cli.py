@@ -20,9 +20,9 @@ from kubectl_harness_rollback.completion import (
     complete_namespaces, complete_release_names,
 )
 from kubectl_harness_rollback.connection import collect as _collect_connection
-from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.connection import Count, connection_flags, format_grouped_options
 from kubectl_harness_rollback.connection import connection_options as _connection_options
+from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.fleet import DEFAULT_MAX_PARALLEL
@@ -268,8 +268,8 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     if contexts:
         return fleet_commands.plan(connection_flags(ctx), contexts, click.echo, parsed, options, output)
     planned = commands.run_plan(cluster(ctx), parsed, options)
-    click.echo(render.structured(planned.view, output) if output != "table" else shown_lines(render.plan_text(planned.view)),
-               nl=False)
+    click.echo(render.structured(planned.view, output) if output != "table"
+               else shown_lines(render.plan_text(planned.view)), nl=False)
     if not planned.eligible:
         raise NoEligibleRelease(planned.plan.reason)
 

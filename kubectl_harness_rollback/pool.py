@@ -55,8 +55,8 @@ def data_to_private_files(resolved: kubeconfig.ResolvedConfig, directory: str) -
     """Write the context's certificate and key data to files of its own in `directory`, and name
     them instead: the loader would write them to files it shares by content across connections
     (a module-level cache), which another thread's connection could be removing meanwhile."""
-    context = kubeconfig.named(resolved.config, "contexts", resolved.context) or {}
-    chosen = {"clusters": (context.get("context") or {}).get("cluster"), "users": (context.get("context") or {}).get("user")}
+    context = (kubeconfig.named(resolved.config, "contexts", resolved.context) or {}).get("context") or {}
+    chosen = {"clusters": context.get("cluster"), "users": context.get("user")}
     for section, inner, data_key, path_key in _DATA_KEYS:
         entry = kubeconfig.named(resolved.config, section, chosen[section] or "") or {}
         body = entry.get(inner)

@@ -35,7 +35,8 @@ def structured(data: object, output: str) -> str:
 def _table(headers: list[str], rows: list[list[object]]) -> str:
     if not rows:
         return ""
-    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]  # before measuring: escapes widen a column
+    # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
+    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 

@@ -57,7 +57,8 @@ def test_a_token_file_ending_in_a_newline_is_trimmed_as_kubectl_trims_it(api, tm
 
     assert code == 0, err
     assert err == "No releases found in namespace shop.\n"
-    sent = {value for _, _, headers in api.requests for name, value in headers.items() if name.lower() == "authorization"}
+    sent = {value for _, _, headers in api.requests for name, value in headers.items()
+            if name.lower() == "authorization"}
     assert sent == {f"Bearer {SECRET}"}
 
 
