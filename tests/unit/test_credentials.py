@@ -4,8 +4,10 @@ server on 127.0.0.1 (tests/support/fake_api.py) that counts the requests and kee
 kubectl's behaviour mirrored here, from client-go v0.34 in the Go module cache:
 - transport/token_source.go:139 (fileTokenSource.Token): a token file is read with
   strings.TrimSpace, and an empty one is "read empty token from file";
-- plugin/pkg/client/auth/gcp/gcp.go, azure/azure.go: "The gcp/azure auth plugin has been removed.
-  Please use the ... credential plugin instead"; rest/plugin.go:79 'no Auth Provider found for name'.
+- plugin/pkg/client/auth/gcp/gcp_stub.go, azure/azure_stub.go: "The gcp/azure auth plugin has been
+  removed. Please use the ... credential plugin instead"; rest/plugin.go:79 'no Auth Provider found
+  for name'. kubectl 1.34 (cmd/kubectl/kubectl.go:28) still builds oidc in: refusing it is ours
+  (kubeconfig.REMOVED_AUTH_PROVIDERS says why).
 """
 
 from __future__ import annotations
