@@ -13,6 +13,8 @@ import tabulate as tabulate_module
 import yaml
 from tabulate import DataRow, TableFormat, tabulate
 
+from kubectl_harness_rollback.display import shown_lines
+
 NONE = "<none>"
 
 # kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
@@ -33,6 +35,8 @@ def structured(data: object, output: str) -> str:
 def _table(headers: list[str], rows: list[list[object]]) -> str:
     if not rows:
         return ""
+    # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
+    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
