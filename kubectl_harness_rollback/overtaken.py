@@ -16,7 +16,7 @@ import re
 from kubectl_harness_rollback import apierrors, history_codec
 from kubectl_harness_rollback.errors import Conflict, CorruptHistory
 from kubectl_harness_rollback.harness_names import (
-    LABEL_RELEASE, LABEL_RELEASE_NUMBER, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+    LABEL_RELEASE, LABEL_RELEASE_NUMBER, RELEASE_SECRET_TYPE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
 )
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
@@ -57,7 +57,9 @@ def newest_declarative(kube, model: ReleaseModel) -> tuple[int, str] | None:
         return None  # judged by its own revisions (no release records): no deploy records releases here
     selector = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={model.release_name}"
     try:
-        listed = kube.list(SECRETS, model.namespace, label_selector=selector, metadata_only=True)
+        # Only Secrets of the release type are releases (a metadata list carries no type: ask the server).
+        listed = kube.list(SECRETS, model.namespace, label_selector=selector,
+                           field_selector=f"type={RELEASE_SECRET_TYPE}", metadata_only=True)
     except apierrors.Forbidden:
         return None  # the plan was made without them too (a note said so)
     found = []

@@ -100,7 +100,8 @@ class FakeKube:
         self.calls.append(("get", resource.plural, name))
         return self.history
 
-    def list(self, resource, namespace, label_selector=None, metadata_only=False):
+    def list(self, resource, namespace, label_selector=None, metadata_only=False, field_selector=None):
+        assert field_selector == "type=harness.io/release/v2"  # only Secrets of the release type are releases
         self.calls.append(("list", resource.plural, label_selector, metadata_only))
         if self.forbidden:
             from kubectl_harness_rollback.apierrors import Forbidden
