@@ -75,6 +75,10 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
     if deadline is not None:
         kube.deadline = deadline
     model = read_release(kube, kube.namespace, target)
+    if options.prune:
+        from kubectl_harness_rollback import prune
+
+        model.prune_objects = prune.read(kube, model)  # what may be pruned, as it is live
     decided = plan(model, options)
     return Planned(model, decided, plan_view(decided))
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, waiting
+from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, prune, waiting
 from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
@@ -198,6 +198,7 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
 
     for ref in canary.in_order(plan.deletions):
         wrote([canary.delete(kube, model, ref, options.dry_run)])
+    _prune(kube, model, plan, options.dry_run, wrote, progress)
     # Templates first (by re-applying a declarative release's manifest, else from revisions), then
     # the scales: the rollback-to workloads up before the failed ones go to zero.
     restored = [] if plan.target.is_declarative and changes else [c for c in changes if c.to_replicas is None]
@@ -222,6 +223,19 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
         steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
+
+
+def _prune(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun, wrote: Callable[[list[dict]], None],
+           progress: Callable[[str], None]) -> None:
+    """--prune, before the re-apply as in Harness (K8sRollingRollbackRequestHandler): an object
+    replaced since it was read, or already gone, is passed over, as Harness passes over a delete
+    that fails (K8sTaskHelperBase.executeDeleteHandlingPartialExecution)."""
+    for obj in plan.prune:
+        item = prune.delete(kube, obj, model.namespace, dry_run)
+        if item is not None:
+            wrote([item])
+        else:
+            progress(f"{obj}: not pruned (gone, or replaced by another object since it was read)")
 
 
 def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[WorkloadRef, dict]) -> None:

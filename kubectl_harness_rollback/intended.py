@@ -29,6 +29,7 @@ def would_write(model, plan, scale_down_stage: bool = False, has_revisions=lambd
         return _traffic_writes(model, plan, scale_down_stage)
     changes = [c for c in plan.workloads if not c.unchanged]
     items = [outcome.deleted(ref) for ref in plan.deletions]
+    items += [outcome.pruned(obj.kind, obj.name) for obj in plan.prune]
     declarative = plan.target.is_declarative and changes
     if declarative:
         items += [outcome.reapplied(obj.kind, obj.name) for obj in plan.reapply]

@@ -231,6 +231,12 @@ class ReleaseModel:
     # The current release's `-canary` objects that are not workloads (HPA, PDB, ConfigMap, Secret),
     # with the delete precondition that proves each is still the object that was read.
     canary_objects: dict[WorkloadRef, dict[str, str]] = field(default_factory=dict)
+    # --prune: what the failed release applied that may be pruned, as read (prune.read): a
+    # prune.PruneObject, or why it is not pruned; keyed by (kind, name).
+    prune_objects: dict[tuple[str, str], object] = field(default_factory=dict)
+    # Blue/green: the failed release's HPAs and PDBs named after a color, with the UID that guards
+    # their delete under --scale-down-stage (traffic.read_stage_objects).
+    stage_objects: dict[WorkloadRef, dict[str, str]] = field(default_factory=dict)
 
     @property
     def current(self) -> Release | None:

@@ -43,6 +43,9 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
 
     for ref in plan.deletions:
         need("delete", ref.kind, f"to delete the failed canary's {ref}")
+    for obj in plan.prune:  # any namespaced kind: its group and resource come from discovery
+        if not any(r[:3] == ("delete", obj.group, obj.resource) for r in rights):
+            rights.append(("delete", obj.group, obj.resource, f"to prune {obj} (--prune)"))
     for item in plan.reapply:
         need("patch", item.kind, "to re-apply the release's stored manifest")
     for change in plan.workloads:

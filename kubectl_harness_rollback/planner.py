@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, pod_template
+from kubectl_harness_rollback import bluegreen, pod_template, prune
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -49,6 +49,8 @@ class PlanOptions:
     # The release the failed pipeline deployed (Harness's release number handed over by the
     # forward step): rolled back whatever its status, since a step after its deploy failed.
     from_release: int | None = None
+    # Delete what the failed (declarative) release applied and the rollback-to release does not hold.
+    prune: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -97,6 +99,8 @@ class Plan:
     # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
     # does not run: scaled to zero after the rollback-to ones are scaled up.
     scale_down: list[WorkloadChange] = field(default_factory=list)
+    # --prune: deleted before the re-apply, in this order (prune.PruneObject).
+    prune: list = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -104,7 +108,7 @@ class Plan:
             return False
         if self.traffic is not None:
             return bool(self.traffic.swaps)
-        return bool(self.deletions) or any(not w.unchanged for w in self.workloads)
+        return bool(self.deletions) or bool(self.prune) or any(not w.unchanged for w in self.workloads)
 
 
 CANARY_TRACK = (CANARY_TRACK_LABEL, CANARY_TRACK_VALUE)
@@ -292,6 +296,30 @@ def _refuse_unrestorable(releases: list[Release]) -> None:
                 "that kind's own tooling")
 
 
+class MissingWorkload(PluginError):
+    """A workload of a legacy rollback-to release was deleted: no manifest is kept to recreate it."""
+
+
+def _refuse_missing_legacy(model: ReleaseModel, target: Release, canaries: list[WorkloadRef]) -> None:
+    """Refuse, before any write, a legacy rollback-to release with a workload that is gone, naming
+    what could be restored: only its revisions were kept, and they went with it. (A declarative
+    release is recreated from its stored manifest, as Harness's re-apply does.)"""
+    if target.is_declarative:
+        return
+    refs = [w.ref for w in target.workloads if w.ref not in canaries and w.ref.namespace == model.namespace]
+    gone = [ref for ref in refs if ref not in model.workloads]
+    if not gone:
+        return
+    there = [str(ref) for ref in refs if ref in model.workloads]
+    restorable = (f"{', '.join(there)} could be restored, but not alone (the release would be half rolled back)"
+                  if there else "none of its workloads is left to restore")
+    raise MissingWorkload(
+        f"{', '.join(map(str, gone))} of release {target.number} no longer {'exists' if len(gone) == 1 else 'exist'} "
+        f"in namespace {model.namespace}, and a legacy release keeps no manifest to recreate "
+        f"{'it' if len(gone) == 1 else 'them'}: {restorable}; nothing was changed: recreate "
+        f"{'it' if len(gone) == 1 else 'them'} (or roll back with the pipeline that deployed release {target.number})")
+
+
 def _previous_revision(state: WorkloadState) -> Revision | None:
     """kubectl's `rollout undo` without --to-revision: the second-highest revision."""
     return state.revisions[-2] if len(state.revisions) >= 2 else None
@@ -439,6 +467,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         secret = f"secret/{SECRET_NAME_PREFIX}{model.release_name}.{target.number}"
         scope = reapply_scope(target.manifests, model.namespace, f"release {target.number} ({secret})")
     canaries = canary_workloads(model)
+    _refuse_missing_legacy(model, target, canaries)
     result.workloads = [_change(model, w.ref, w.revision, target, notes) for w in target.workloads
                         if w.ref not in canaries]
     if canaries and (current.status != Status.SUCCEEDED or options.from_release is not None):
@@ -454,8 +483,10 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if stale:
         notes.append(f"{', '.join(stale)} keep kubectl's last-applied-configuration, which still describes the "
                      "failed release: a later `kubectl apply` diffs against it (apply the good manifest to refresh it)")
+    result.prune, pruning_notes = prune.decide(model, current, target, options.prune)
+    notes += pruning_notes
     left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads} - set(canaries))
-    for ref in left:
+    for ref in [] if current.is_declarative and target.is_declarative else left:  # prune.decide noted them
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
                      "it is left as it is")
     return result

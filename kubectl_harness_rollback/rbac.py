@@ -49,6 +49,9 @@ def _needs() -> dict[tuple[str, str], set[str]]:
         # Declarative rollback: server-side apply is a PATCH; where the object is gone it creates it,
         # and the API server then asks for `create` too.
         need(group, resource, "create", "patch")
+        # --prune (prune.py) reads what the failed release applied, for the UID that guards its
+        # delete, and deletes it. A kind outside this list is refused by the rights check first.
+        need(group, resource, "get", "delete")
     return needs
 
 

@@ -96,6 +96,9 @@ def plan_view(plan: Plan) -> dict:
         "reapply": [{"kind": obj.kind, "name": obj.name} for obj in plan.reapply],
         # Canary: what is deleted first (Harness's canary delete).
         "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
+        # --prune: what the failed release applied and the rollback-to release does not hold, in
+        # the order it is deleted (empty without --prune; the notes name it then).
+        "prune": [{"kind": obj.kind, "name": obj.name} for obj in plan.prune],
         "notes": list(plan.notes),
         **({"services": _services(plan.traffic)} if plan.traffic is not None else {}),
     }

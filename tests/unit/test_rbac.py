@@ -24,15 +24,15 @@ def test_role_is_exactly_what_record_and_rollback_call():
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "kubectl-harness-rollback", "namespace": "shop"},
         "rules": [
+            rule("", ["services"], ["get", "list", "watch", "create", "patch", "delete"]),
             rule("", ["secrets"], ["get", "list", "create", "patch", "delete"]),
             rule("", ["configmaps"], ["get", "create", "patch", "delete"]),
-            rule("", ["services"], ["list", "watch", "create", "patch"]),
             rule("", ["events"], ["create"]),
             rule("apps", ["daemonsets", "deployments", "replicasets", "statefulsets"],
                  ["get", "list", "watch", "create", "patch", "delete"]),
             rule("apps", ["controllerrevisions"], ["list", "watch", "patch"]),
             rule("autoscaling", ["horizontalpodautoscalers"], ["get", "create", "patch", "delete"]),
-            rule("networking.k8s.io", ["ingresses"], ["create", "patch"]),
+            rule("networking.k8s.io", ["ingresses"], ["get", "create", "patch", "delete"]),
             rule("policy", ["poddisruptionbudgets"], ["get", "create", "patch", "delete"]),
         ],
     }
@@ -74,6 +74,7 @@ INDIRECT = {
                                  "SERVICES"},
     ("manifests.py", "resource"): set(),  # server-side apply of REAPPLIED_KINDS, added below
     ("catalog.py", "resource"): set(),  # `list`: the ClusterRole, below
+    ("prune.py", "Resource"): set(),  # --prune: get and delete of REAPPLIED_KINDS, added below
 }
 # Granted to every authenticated user, or done without (see rbac.py's docstring).
 NOT_GRANTED = {"NAMESPACES", "SELF_SUBJECT_REVIEWS", "SELF_SUBJECT_ACCESS_REVIEWS"}
@@ -100,6 +101,8 @@ def test_every_namespaced_call_of_the_package_is_granted():
     # Declarative rollback: server-side apply (patch, and create where the object is gone).
     needed |= {(group, plural, verb) for (group, _), plural in REAPPLIED_KINDS.items()
                for verb in ("create", "patch")}
+    # --prune: the failed release's objects, read for the UID that guards their delete, and deleted.
+    needed |= {(group, plural, verb) for (group, _), plural in REAPPLIED_KINDS.items() for verb in ("get", "delete")}
     assert needed == granted(role("shop"))  # all of it, and nothing more
 
 
