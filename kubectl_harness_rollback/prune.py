@@ -173,7 +173,12 @@ def _marked(obj: dict, manifest: dict | None, release_name: str) -> bool:
 
     def comparable(document: dict) -> dict:
         document = json.loads(json.dumps(document))  # YAML's types as JSON's
-        (document.get("metadata") or {}).pop("namespace", None)
+        meta = document.get("metadata") or {}
+        # kubectl apply records the namespace it applied to, and `annotations: {}` where none
+        # is left once its own is taken out.
+        meta.pop("namespace", None)
+        if meta.get("annotations") == {}:
+            del meta["annotations"]
         return document
     return comparable(applied) == comparable(manifest)
 
