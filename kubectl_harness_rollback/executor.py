@@ -342,6 +342,14 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         if isinstance(exc, RolloutFailed):
             raise RolloutFailed(f"{exc}; {unmoved}") from None
         raise
+    if options.scale_down_stage:
+        # Harness's stage scale down: the stage color's HPAs and PDBs are deleted, then its
+        # workload is scaled to zero (an HPA would otherwise fight the scale, a PDB block drains).
+        for ref in traffic.stage_objects:
+            item = _traffic.delete_stage_object(kube, model, ref, options.dry_run)
+            if item is not None:
+                outcome.written.append(item)
+                progress(outcome_item_text(item))
     if options.scale_down_stage and traffic.failed_workload is not None:
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
         progress(outcome_item_text(outcome.written[-1]))

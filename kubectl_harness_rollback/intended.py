@@ -53,6 +53,10 @@ def _traffic_writes(model, plan, scale_down_stage: bool) -> list[dict]:
         items.append(outcome.routed(swap.name, swap.to_color, swap.from_color))
         if position == 0:
             items.append(annotated("Service", swap.name))
+    if scale_down_stage:
+        from kubectl_harness_rollback.traffic import STAGE_WHY
+
+        items += [outcome.deleted(ref, STAGE_WHY) for ref in traffic.stage_objects]
     if scale_down_stage and traffic.failed_workload is not None:
         items.append(outcome.scaled(traffic.failed_workload, 0))
     store = model.history_store

@@ -74,6 +74,7 @@ INDIRECT = {
                                  "SERVICES"},
     ("manifests.py", "resource"): set(),  # server-side apply of REAPPLIED_KINDS, added below
     ("catalog.py", "resource"): set(),  # `list`: the ClusterRole, below
+    ("traffic.py", "STAGE_RESOURCES[ref.kind]"): {"HORIZONTALPODAUTOSCALERS", "PODDISRUPTIONBUDGETS"},
     ("prune.py", "Resource"): set(),  # --prune: get and delete of REAPPLIED_KINDS, added below
 }
 # Granted to every authenticated user, or done without (see rbac.py's docstring).
