@@ -215,3 +215,29 @@ def test_scale_down_stage_deletes_the_stage_colors_hpa_and_pdb(apps, core, names
         assert exists(autoscaling.read_namespaced_horizontal_pod_autoscaler, kept, namespace)
     assert exists(policy.read_namespaced_pod_disruption_budget, "shop-pdb-blue", namespace)
     assert apps.read_namespaced_deployment("shop-green", namespace).spec.replicas == 0
+
+
+def test_a_server_dry_run_deletes_nothing(apps, core, namespace, plugin):
+    """--dry-run=server sends each delete with dryRun=All in its DeleteOptions body: the API server
+    reads the options from the body when there is one (the preconditions travel there) and then
+    ignores the dryRun query parameter. Shown with Harness's canary delete, whose deletes carry
+    preconditions as the prune's do."""
+    from tests.support.harness import HarnessRollingDeployer
+
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    deployer.deploy("registry.example/web:2")
+    apps.create_namespaced_deployment(namespace, k8s.V1Deployment(
+        metadata=k8s.V1ObjectMeta(name="web-canary", labels={"harness.io/track": "canary"}),
+        spec=k8s.V1DeploymentSpec(replicas=1, selector=k8s.V1LabelSelector(match_labels={"app": "web-canary"}),
+                                  template=k8s.V1PodTemplateSpec(
+                                      metadata=k8s.V1ObjectMeta(labels={"app": "web-canary", **LABEL,
+                                                                        "harness.io/track": "canary"}),
+                                      spec=k8s.V1PodSpec(containers=[k8s.V1Container(
+                                          name="web", image="registry.example/web:3")])))))
+    wait_for_rollout(apps, namespace, "web-canary")
+    deployer.deploy("registry.example/web:3", status="Failed")
+
+    done = plugin("rollback", RELEASE, "-n", namespace, "--dry-run=server", check_exit=0)
+    assert "deployment/web-canary: would delete it" in done.stdout, done.stdout
+    assert exists(apps.read_namespaced_deployment, "web-canary", namespace)
