@@ -80,6 +80,13 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
 
         model.prune_objects = prune.read(kube, model)  # what may be pruned, as it is live
     decided = plan(model, options)
+    if decided.target is not None and decided.target.is_declarative and decided.traffic is None:
+        # What re-applying changes is decided object by object: read the rollback-to release's
+        # objects as they are now (one GET each), then decide again with them.
+        from kubectl_harness_rollback.manifests import read_live
+
+        model.live_objects = read_live(kube, decided.target.manifests, model.namespace, model.notes)
+        decided = plan(model, options)
     return Planned(model, decided, plan_view(decided))
 
 

@@ -29,8 +29,9 @@ from kubectl_harness_rollback.errors import (ChangedDuringWait, Conflict, Interr
                                              RolloutFailed)
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
+from kubectl_harness_rollback.object_diff import apply_differences, only_status_moved, template_differences
 from kubectl_harness_rollback.outcome import Outcome
-from kubectl_harness_rollback.planner import Plan, WorkloadChange
+from kubectl_harness_rollback.planner import Plan, WorkloadChange, manifest_of
 from kubectl_harness_rollback.render import outcome_item_text
 from kubectl_harness_rollback.workloads.common import template_images
 
@@ -89,16 +90,6 @@ def _reread(kube, adapter, ref: WorkloadRef) -> dict | None:
         return adapter.read(kube, ref.namespace, ref.name)
     except PluginError:
         return None  # gone or unreadable: the conflict stands
-
-
-def only_status_moved(read: dict, now: dict) -> bool:
-    """Whether `now` differs from the object `read` only where controllers write (status,
-    managedFields, resourceVersion): nothing a rollback restores or was planned from."""
-    def planned_from(obj: dict) -> tuple:
-        meta = obj.get("metadata") or {}
-        return (obj.get("spec"), meta.get("generation"), meta.get("uid"), meta.get("labels"), meta.get("annotations"),
-                meta.get("ownerReferences"), meta.get("deletionTimestamp"))
-    return "spec" in read and planned_from(read) == planned_from(now)
 
 
 def _poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
@@ -201,9 +192,10 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     _prune(kube, model, plan, options.dry_run, wrote, progress)
     # Templates first (by re-applying a declarative release's manifest, else from revisions), then
     # the scales: the rollback-to workloads up before the failed ones go to zero.
-    restored = [] if plan.target.is_declarative and changes else [c for c in changes if c.to_replicas is None]
-    if plan.target.is_declarative and changes:
-        wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run))
+    restored = [] if plan.target.is_declarative else [c for c in changes if c.to_replicas is None]
+    if plan.reapply:
+        wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run,
+                                model.live_objects, plan.reapply))
     scaled = [c for c in plan.workloads if c.to_replicas is not None] + plan.scale_down
     for change in restored + scaled:
         wrote(_write(kube, change, model, audit, options.dry_run, written))
@@ -248,7 +240,13 @@ def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[Workl
         images = template_images((obj.get("spec") or {}).get("template"))
         revision = adapters.adapter_for(change.ref.kind).current_revision(kube, change.ref.namespace, obj)
         expected = outcome.new_revisions.get(change.ref)
-        if images != tuple(change.to_images) or (expected is not None and revision != expected):
+        # The same whole-template rule that planned the change (EqualIgnoreHash), not the images alone.
+        template_moved = change.source is not None and template_differences(
+            (obj.get("spec") or {}).get("template") or {}, change.source.template)
+        if plan.target.is_declarative:
+            template_moved = any(d.path.startswith("spec.template") for d in apply_differences(
+                manifest_of(plan.target, change.ref) or {}, obj, change.ref.namespace))
+        if images != tuple(change.to_images) or (expected is not None and revision != expected) or template_moved:
             raise ChangedDuringWait(
                 f"{change.ref} was changed by someone else during the wait: it runs {', '.join(images) or 'no image'}"
                 f" (revision {revision}), not the restored {', '.join(change.to_images)} (revision {expected}); "
@@ -265,11 +263,6 @@ def _converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, p
     if lagging:
         progress(f"every workload already runs release {plan.target.number}{_restored_by(model, plan)}, but "
                  f"{', '.join(lagging)} did not record it yet: recording it now")
-        if plan.target.is_declarative and plan.reapply:
-            # Server-side apply is idempotent: the rest of a release applied half-way comes back too.
-            for item in manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run):
-                outcome.written.append(item)
-                progress(outcome_item_text(item))
         # The run that restored the workloads left no Event either (it stopped before, or lost a
         # race for the history to this run): this one leaves the audit trail.
         seen = {c.ref: model.workloads[c.ref].raw for c in plan.workloads if c.ref in model.workloads}

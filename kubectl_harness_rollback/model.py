@@ -231,6 +231,9 @@ class ReleaseModel:
     # The current release's `-canary` objects that are not workloads (HPA, PDB, ConfigMap, Secret),
     # with the delete precondition that proves each is still the object that was read.
     canary_objects: dict[WorkloadRef, dict[str, str]] = field(default_factory=dict)
+    # Declarative rollback-to release: each object of its manifest as the cluster has it now, by
+    # (API group, kind, name); None where it does not exist. None: not read (nothing is compared).
+    live_objects: dict[tuple[str, str, str], dict | None] | None = None
     # --prune: what the failed release applied that may be pruned, as read (prune.read): a
     # prune.PruneObject, or why it is not pruned; keyed by (kind, name).
     prune_objects: dict[tuple[str, str], object] = field(default_factory=dict)

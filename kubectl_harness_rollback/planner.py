@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, pod_template, prune
+from kubectl_harness_rollback import bluegreen, object_diff, prune
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -94,8 +94,10 @@ class Plan:
     eligible: bool = True  # False: there is no release to roll back to (exit 3)
     deletions: list[WorkloadRef] = field(default_factory=list)  # canary workloads of the failed release
     traffic: TrafficPlan | None = None  # blue/green: how the Services swap back
-    # Declarative target: every object the rollback server-side applies from its stored manifest.
+    # Declarative target: every object of its stored manifest the rollback re-applies (those that
+    # differ from it), and what re-applying changes in each, as field paths.
     reapply: list[ReapplyObject] = field(default_factory=list)
+    reapply_differences: dict[ReapplyObject, list[str]] = field(default_factory=dict)
     # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
     # does not run: scaled to zero after the rollback-to ones are scaled up.
     scale_down: list[WorkloadChange] = field(default_factory=list)
@@ -108,7 +110,8 @@ class Plan:
             return False
         if self.traffic is not None:
             return bool(self.traffic.swaps)
-        return bool(self.deletions) or bool(self.prune) or any(not w.unchanged for w in self.workloads)
+        return (bool(self.deletions) or bool(self.reapply) or bool(self.prune)
+                or any(not w.unchanged for w in self.workloads))
 
 
 CANARY_TRACK = (CANARY_TRACK_LABEL, CANARY_TRACK_VALUE)
@@ -265,11 +268,21 @@ def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | N
     return UnrecordedRevision(ref, revision), f"revision {revision} of {ref}, as asked (no release records it)"
 
 
-def _manifest_images(release: Release, ref: WorkloadRef) -> tuple[str, ...]:
-    for manifest in release.manifests:
-        if manifest.get("kind") == ref.kind and (manifest.get("metadata") or {}).get("name") == ref.name:
-            return images_of(manifest)
-    return ()
+def manifest_of(release: Release, ref: WorkloadRef) -> dict | None:
+    """The stored manifest of `ref` in a declarative release."""
+    return next((m for m in release.manifests
+                 if m.get("kind") == ref.kind and (m.get("metadata") or {}).get("name") == ref.name), None)
+
+
+def _object_differences(model: ReleaseModel, obj: ReapplyObject, manifest: dict) -> list[str]:
+    """What re-applying `manifest` changes on the live object, as field paths (never a Secret's
+    values); one line saying so where the object could not be read."""
+    live = model.live_objects if model.live_objects is not None else {}
+    key = (obj.group, obj.kind, obj.name)
+    if key not in live:
+        return ["not compared (it could not be read): re-applied"]
+    hide = obj.kind == "Secret"
+    return [d.text(hide_values=hide) for d in object_diff.apply_differences(manifest, live[key], model.namespace)]
 
 
 class UnrestorableWorkload(PluginError):
@@ -331,11 +344,13 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
     label = f"release {release.number}" if release else "the rollback"
     if release is not None and release.is_declarative:
         # Restored by re-applying the release's stored manifest (which recreates a deleted
-        # workload), not from a revision. Re-applying is a no-op where the images already match.
-        images = _manifest_images(release, ref)
-        now = state.images if state else ()
-        return WorkloadChange(ref, state.current_revision if state else None, None, None, now, images, None,
-                              unchanged=bool(state) and now == images)
+        # workload), not from a revision: unchanged when re-applying it would change no field.
+        manifest = manifest_of(release, ref) or {}
+        obj = ReapplyObject(ref.kind, ref.name, str(manifest.get("apiVersion") or ""))
+        differences = _object_differences(model, obj, manifest)
+        return WorkloadChange(ref, state.current_revision if state else None, None, None,
+                              state.images if state else (), images_of(manifest), None,
+                              unchanged=bool(state) and not differences, differences=differences)
     if state is None and ref.namespace != model.namespace:
         # A history is anyone's to write who may write it: a rollback asked about one namespace
         # never reaches into another.
@@ -364,11 +379,15 @@ def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release
         raise PrunedRevision(
             f"revision {recorded} of {ref} ({label}) is no longer in the cluster: revisionHistoryLimit is "
             f"{state.revision_history_limit} and the revisions kept are {kept}")
-    differences = pod_template.describe_changes((state.raw.get("spec") or {}).get("template") or {}, revision.template)
-    if state.replicas is not None:
-        differences.append(f"replicas: {state.replicas}, kept (a rollback restores the template, not the scale)")
+    # The whole pod template decides, as kubectl's EqualIgnoreHash does: a failure that changed
+    # only an env var or a command is as real as a new image.
+    live_template = (state.raw.get("spec") or {}).get("template") or {}
+    differences = [d.text() for d in object_diff.template_differences(live_template, revision.template)]
+    unchanged = state.current_revision == revision.number and not differences
+    if state.replicas is not None and not unchanged:
+        differences.append(f"spec.replicas: {state.replicas}, kept (a rollback restores the template, not the scale)")
     return WorkloadChange(ref, state.current_revision, revision.number, recorded, state.images, revision.images,
-                          revision, unchanged=state.current_revision == revision.number, differences=differences)
+                          revision, unchanged=unchanged, differences=differences)
 
 
 def _by_scale(model: ReleaseModel, ref: WorkloadRef) -> bool:
@@ -474,10 +493,12 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
     _plan_scales(model, result, mark_changed=True)
-    if any(not change.unchanged for change in result.workloads) or current.status != Status.FAILED:
-        # Re-applied when a workload changes, and when the images already match but the failed
-        # release is not marked Failed yet: a run cut short half-way through the apply leaves that.
-        result.reapply = scope
+    for obj, manifest in zip(scope, target.manifests):
+        differences = _object_differences(model, obj, manifest)
+        if differences:
+            # Only what differs is written: re-applying an equal object would change nothing.
+            result.reapply.append(obj)
+            result.reapply_differences[obj] = differences
     stale = [str(c.ref) for c in result.workloads if not c.unchanged and c.source is not None
              and LAST_APPLIED in model.workloads[c.ref].annotations]
     if stale:

@@ -46,12 +46,11 @@ def _needs() -> dict[tuple[str, str], set[str]]:
         # resourceVersion that guards their delete.
         need(group, resource, "get", "delete")
     for (group, _kind), resource in REAPPLIED_KINDS.items():
-        # Declarative rollback: server-side apply is a PATCH; where the object is gone it creates it,
-        # and the API server then asks for `create` too.
-        need(group, resource, "create", "patch")
+        # Declarative rollback: each object is read to compare it with the release's manifest; the
+        # apply is a PATCH, and where the object is gone the API server asks for `create` too.
         # --prune (prune.py) reads what the failed release applied, for the UID that guards its
         # delete, and deletes it. A kind outside this list is refused by the rights check first.
-        need(group, resource, "get", "delete")
+        need(group, resource, "get", "create", "patch", "delete")
     return needs
 
 

@@ -165,13 +165,16 @@ def plan_text(view: dict) -> str:
                  _text(", ".join(w["fromImages"])), _text(", ".join(w["toImages"]))] for w in view["workloads"]]
         lines += ["", _table(["WORKLOAD", "FROM REVISION", "TO REVISION", "IMAGES NOW", "IMAGES AFTER"], rows).rstrip()]
         for w in view["workloads"]:
-            if w.get("differences") and not w.get("unchanged"):
+            # A re-applied workload's fields are listed with the re-apply below.
+            if w.get("differences") and not w.get("unchanged") and w.get("source"):
                 lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
             lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
     if view.get("reapply"):
-        lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (server-side apply):"]
-        lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["reapply"]]
+        lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (as kubectl apply):"]
+        for item in view["reapply"]:
+            lines.append(f"  {item['kind'].lower()}/{item['name']}")
+            lines += [f"    {d}" for d in item.get("differences", [])]
     if view.get("delete"):
         lines += ["", "Delete first (the failed canary):"]
         lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["delete"]]

@@ -92,8 +92,10 @@ def plan_view(plan: Plan) -> dict:
              "unchanged": w.unchanged, "differences": list(w.differences)}
             for w in plan.workloads
         ],
-        # Declarative target: what server-side apply writes (kind and name; never a Secret's content).
-        "reapply": [{"kind": obj.kind, "name": obj.name} for obj in plan.reapply],
+        # Declarative target: the objects `kubectl apply` of its manifest would change, and which
+        # fields (paths; never a Secret's values).
+        "reapply": [{"kind": obj.kind, "name": obj.name, "differences": list(plan.reapply_differences.get(obj, []))}
+                    for obj in plan.reapply],
         # Canary: what is deleted first (Harness's canary delete).
         "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
         # --prune: what the failed release applied and the rollback-to release does not hold, in

@@ -135,13 +135,27 @@ def declarative_model(good_manifests, running="api:3"):
 
 def test_plan_lists_every_object_the_rollback_applies():
     manifests = [obj("v1", "Service", "api"), obj("v1", "ConfigMap", "api-config"), deployment(2)]
-    result = plan(declarative_model(manifests), PlanOptions())
+    model = declarative_model(manifests)
+    model.live_objects = {("", "Service", "api"): None, ("", "ConfigMap", "api-config"): None,
+                          ("apps", "Deployment", "api"): None}  # none of them exists: each is created
+    result = plan(model, PlanOptions())
     assert [str(o) for o in result.reapply] == ["service/api", "configmap/api-config", "deployment/api"]
     view = plan_view(result)
-    assert view["reapply"] == [{"kind": "Service", "name": "api"}, {"kind": "ConfigMap", "name": "api-config"},
-                               {"kind": "Deployment", "name": "api"}]
-    assert ("\nRe-apply from release 2's stored manifest (server-side apply):\n"
-            "  service/api\n  configmap/api-config\n  deployment/api\n") in plan_text(view)
+    created = ["created from the stored manifest"]
+    assert view["reapply"] == [{"kind": "Service", "name": "api", "differences": created},
+                               {"kind": "ConfigMap", "name": "api-config", "differences": created},
+                               {"kind": "Deployment", "name": "api", "differences": created}]
+    assert ("\nRe-apply from release 2's stored manifest (as kubectl apply):\n"
+            "  service/api\n    created from the stored manifest\n"
+            "  configmap/api-config\n    created from the stored manifest\n"
+            "  deployment/api\n    created from the stored manifest\n") in plan_text(view)
+
+
+def test_an_object_that_could_not_be_read_is_reapplied_and_said_so():
+    model = declarative_model([obj("v1", "ConfigMap", "c"), deployment(2)])
+    model.live_objects = None
+    assert plan_view(plan(model, PlanOptions()))["reapply"][0] == {
+        "kind": "ConfigMap", "name": "c", "differences": ["not compared (it could not be read): re-applied"]}
 
 
 def test_plan_refuses_a_release_reaching_outside_its_namespace():
@@ -156,10 +170,35 @@ def test_plan_refuses_a_workload_in_another_namespace():
         plan(declarative_model([deployment(2, namespace="other")]), PlanOptions())
 
 
-def test_nothing_is_reapplied_when_the_workloads_already_run_the_release():
-    result = plan(declarative_model([obj("v1", "ConfigMap", "c"), deployment(2)], running="api:2"), PlanOptions())
+def applied(manifest):
+    """`manifest` as `kubectl apply -n NS` leaves it in the cluster."""
+    from kubectl_harness_rollback import last_applied
+
+    live = {**manifest, "metadata": {**manifest["metadata"], "namespace": NS, "uid": "u",
+                                     "annotations": {last_applied.ANNOTATION: last_applied.value(manifest, NS)}}}
+    return live
+
+
+def test_nothing_is_reapplied_when_every_object_is_as_the_release_applied_it():
+    manifests = [obj("v1", "ConfigMap", "c", data={"mode": "safe"}), deployment(2)]
+    model = declarative_model(manifests, running="api:2")
+    model.live_objects = {(group, m["kind"], m["metadata"]["name"]): applied(m)
+                          for group, m in (("", manifests[0]), ("apps", manifests[1]))}
+    model.workloads[API].raw = applied(manifests[1])
+    result = plan(model, PlanOptions())
     assert result.reapply == [] and not result.has_changes
     assert plan_view(result)["reapply"] == []
+
+
+def test_a_config_only_failure_is_a_change():
+    """Release 3 changed only the ConfigMap's data: the images match, the release does not."""
+    manifests = [obj("v1", "ConfigMap", "c", data={"mode": "safe"}), deployment(2)]
+    model = declarative_model(manifests, running="api:2")
+    broken = applied(obj("v1", "ConfigMap", "c", data={"mode": "BROKEN"}))
+    model.live_objects = {("", "ConfigMap", "c"): broken, ("apps", "Deployment", "api"): applied(manifests[1])}
+    result = plan(model, PlanOptions())
+    assert [str(o) for o in result.reapply] == ["configmap/c"] and result.has_changes
+    assert plan_view(result)["reapply"][0]["differences"][0] == "data.mode: BROKEN → safe"
 
 
 def test_a_release_kept_in_history_reapplies_nothing():
