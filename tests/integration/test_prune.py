@@ -135,7 +135,7 @@ def test_a_deleted_workload_of_a_declarative_release_is_recreated(test_cluster, 
         eventually(lambda: not exists(apps.read_namespaced_deployment, name, namespace))
 
     view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
-    assert {"kind": "Deployment", "name": "worker"} in view["reapply"]
+    assert {(o["kind"], o["name"]) for o in view["reapply"]} >= {("Deployment", name) for name in deleted}
     plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
     for name in ("api", "worker"):
         assert apps.read_namespaced_deployment(name, namespace).spec.template.spec.containers[0].image == \
