@@ -2,14 +2,14 @@
 rollback-to release that were deleted, and the stage color's HPA and PDB under `--scale-down-stage`.
 
 Harness's code followed (harness-core, commit 1dcec145c507a87fc596b148cc2fc73d47cbc9cc):
-- 930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sRollingRollbackRequestHandler.java:87-98 —
+- 930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sRollingRollbackRequestHandler.java:88-98 —
   with pruning enabled, deleteNewResourcesForCurrentFailedRelease runs before the rollback re-applies;
-- 930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sRollingRollbackBaseHandler.java:916-935
+- 930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sRollingRollbackBaseHandler.java:917-934
   (getResourcesTobeDeletedInOrder) — the failed release's resources that are not marked
   harness.io/skipPruning, not in the rollback-to release and not versioned, in deletion order
   (K8sTaskHelperBase.arrangeResourceIdsInDeletionOrder, 930-delegate-tasks/.../k8sbase/K8sTaskHelperBase.java:663:
   the reverse of KubernetesResourceComparer's creation order: workloads before their ConfigMaps);
-- K8sRollingRollbackBaseHandler.java:383-386 and :418 — declarative rollback re-applies every resource of the
+- K8sRollingRollbackBaseHandler.java:382-384 and :416-426 — declarative rollback re-applies every resource of the
   rollback-to release (`kubectl apply`), which creates a workload that was deleted;
 - 930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sBlueGreenStageScaleDownRequestHandler.java:125-177
   and 970-api-services-beans/src/main/java/io/harness/k8s/model/Kind.java:56-61 — the stage release's HPAs and
