@@ -205,6 +205,9 @@ def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: 
         scale_up_to = (failed.replicas if failed and failed.replicas else 1)
         notes.append(f"{back.ref} is scaled to zero: it is scaled up to {scale_up_to} and must be ready "
                      "before traffic moves")
+    deleted = [ref for ref in stage_objects(model, current) if ref in model.stage_objects]
+    if deleted:
+        notes.append(f"--scale-down-stage deletes {', '.join(map(str, deleted))} (the failed color's, as Harness's "
+                     "stage scale down does) before it scales the failed color to zero")
     return TrafficPlan(primary, stage, failed_color, stage_color, swaps, back.ref, scale_up_to,
-                       failed.ref if failed else None, swap_environments(model, primary_color, stage_color),
-                       [ref for ref in stage_objects(model, current) if ref in model.stage_objects])
+                       failed.ref if failed else None, swap_environments(model, primary_color, stage_color), deleted)

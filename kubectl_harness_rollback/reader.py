@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import bluegreen, canary, traffic
+from kubectl_harness_rollback import bluegreen, canary
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import Forbidden
 from kubectl_harness_rollback.apierrors import NotFound as ApiNotFound
@@ -159,7 +159,6 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
         model.canary_objects = canary.read_versions(kube, model)
     if any(bluegreen.workload_color(state) for state in states):
         model.services = _release_services(kube, namespace, states)
-        model.stage_objects = traffic.read_stage_objects(kube, model)
     return model
 
 

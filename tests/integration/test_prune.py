@@ -198,6 +198,9 @@ def test_scale_down_stage_deletes_the_stage_colors_hpa_and_pdb(apps, core, names
                                ("HorizontalPodAutoscaler", f"shared-hpa-{color}"))]
     write_history(core, namespace, deployer.release_name, deployer.releases, style="managedWorkload")
 
+    planned = plugin("plan", deployer.release_name, "-n", namespace, check_exit=0).stdout
+    assert "--scale-down-stage deletes horizontalpodautoscaler/shop-hpa-green, poddisruptionbudget/shop-pdb-green" \
+        in planned, planned
     dry = plugin("rollback", deployer.release_name, "-n", namespace, "--scale-down-stage", "--dry-run=client",
                  check_exit=0)
     assert "horizontalpodautoscaler/shop-hpa-green: would delete it" in dry.stdout, dry.stdout
