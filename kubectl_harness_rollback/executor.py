@@ -168,8 +168,12 @@ def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
     error = translate(exc)
     if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
         done = "; ".join(map(outcome_item_text, outcome.written))
-        error = type(error)(f"{error}; already written before it failed: {done}; run the same command again to "
-                            "finish (it completes what is missing)")
+        message = (f"{error}; already written before it failed: {done}; run the same command again to finish "
+                   "(it completes what is missing)")
+        # The same type and details, another message (an API error's constructor takes more than one).
+        changed = type(error).__new__(type(error))
+        changed.__dict__.update(error.__dict__)
+        changed.args, error = (message,), changed
     return _with_outcome(error, outcome)
 
 

@@ -244,3 +244,27 @@ def test_a_server_dry_run_deletes_nothing(apps, core, namespace, plugin):
     done = plugin("rollback", RELEASE, "-n", namespace, "--dry-run=server", check_exit=0)
     assert "deployment/web-canary: would delete it" in done.stdout, done.stdout
     assert exists(apps.read_namespaced_deployment, "web-canary", namespace)
+
+
+def test_prune_as_a_service_account_with_the_rbac_role_and_without_delete(api_client, test_cluster, apps, core,
+                                                                          namespace, plugin):
+    """The Role `rbac` prints is enough for --prune; a Role without `delete` on a pruned kind is
+    refused by the rights check, before any write."""
+    from tests.integration.test_rbac import account_with, pipeline_account
+
+    deploy_release(test_cluster, apps, core, namespace, 1, "Succeeded", GOOD)
+    deploy_release(test_cluster, apps, core, namespace, 2, "Failed", FAILED)
+    role = json.loads(plugin("rbac", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    no_delete = [{**rule, "verbs": [v for v in rule["verbs"] if v != "delete"]} if "configmaps" in rule["resources"]
+                 else rule for rule in role["rules"]]
+    limited = account_with(api_client, namespace, "limited", {"kind": "Role", "name": "no-delete"}, no_delete)
+    before = objects(apps, core, namespace)
+    refused = plugin("rollback", RELEASE, "-n", namespace, "--prune", "--as", limited, check_exit=1)
+    assert "cannot delete configmaps" in refused.stderr and "to prune configmap/worker-config" in refused.stderr, \
+        refused.stderr
+    assert objects(apps, core, namespace) == before
+
+    account = pipeline_account(api_client, namespace, plugin)
+    plugin("rollback", RELEASE, "-n", namespace, "--prune", "--as", account, check_exit=0)
+    eventually(lambda: not exists(apps.read_namespaced_deployment, "worker", namespace))
+    assert not exists(core.read_namespaced_config_map, "worker-config", namespace)

@@ -214,3 +214,16 @@ def test_a_deleted_workload_of_a_legacy_release_is_refused_naming_what_is_left()
         "deployment/worker of release 1 no longer exists in namespace shop, and a legacy release keeps no manifest to "
         "recreate it: deployment/api could be restored")
     assert "nothing was changed" in str(raised.value)
+
+
+def test_an_api_error_after_the_first_write_says_what_was_written():
+    """A refusal after a prune (or any write) is still that refusal, with what was written."""
+    from kubectl_harness_rollback.executor import _after_first_write
+    from kubectl_harness_rollback.outcome import Outcome, pruned
+
+    outcome = Outcome(written=[pruned("Deployment", "worker")])
+    error = _after_first_write(apierrors.Forbidden("forbidden: cannot delete configmaps", 403, "no", "delete",
+                                                   "configmaps"), outcome)
+    assert isinstance(error, apierrors.Forbidden) and error.exit_code == 1 and error.outcome is outcome
+    assert str(error).startswith("forbidden: cannot delete configmaps; already written before it failed: "
+                                 "deployment/worker: deleted (--prune")
