@@ -17,7 +17,7 @@ RESTORED = "restored"  # a workload's pod template, from revision `revision` (im
 SCALED = "scaled"  # a workload scaled to `replicas`
 DELETED = "deleted"  # a canary object of the failed release (or, with `why`, a stage color's HPA/PDB)
 PRUNED = "pruned"  # --prune: applied by the failed release, not in the rollback-to release
-REAPPLIED = "reapplied"  # an object of a declarative release, by server-side apply
+REAPPLIED = "reapplied"  # an object of a declarative release, re-applied as kubectl apply would
 ROUTED = "routed"  # a blue/green Service now selects `color` (it selected `fromColor`)
 # The records
 HISTORY_UPDATED = "historyUpdated"  # the legacy release history; `changes` says what changed

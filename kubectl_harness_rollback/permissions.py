@@ -46,8 +46,11 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
     for obj in plan.prune:  # any namespaced kind: its group and resource come from discovery
         if not any(r[:3] == ("delete", obj.group, obj.resource) for r in rights):
             rights.append(("delete", obj.group, obj.resource, f"to prune {obj} (--prune)"))
+    live = model.live_objects or {}
     for item in plan.reapply:
         need("patch", item.kind, "to re-apply the release's stored manifest")
+        if (item.group, item.kind, item.name) in live and live[(item.group, item.kind, item.name)] is None:
+            need("create", item.kind, f"to create {item} again from the release's stored manifest")
     for change in plan.workloads:
         if not change.unchanged:
             need("patch", change.ref.kind, f"to restore {change.ref}")

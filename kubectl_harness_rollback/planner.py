@@ -9,19 +9,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, object_diff, prune
+from kubectl_harness_rollback import bluegreen, last_applied, object_diff, prune
+from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
-    CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, SECRET_NAME_PREFIX,
+    CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, RELEASE_NAME_LABEL,
+    SECRET_NAME_PREFIX,
 )
 from kubectl_harness_rollback.model import (
     RESTORABLE_KINDS, Identity, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.modes import Match, Mode
-from kubectl_harness_rollback.reapply_scope import ReapplyObject, reapply_scope
+from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, reapply_scope
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -338,6 +340,45 @@ def _previous_revision(state: WorkloadState) -> Revision | None:
     return state.revisions[-2] if len(state.revisions) >= 2 else None
 
 
+def _foreign(model: ReleaseModel, target: Release, obj: ReapplyObject, live: dict) -> str | None:
+    """Why an object that exists is not this release's to re-apply; None when it is.
+
+    A release Secret is anyone's to write who may create Secrets here, and the apply runs with the
+    rights of whoever rolls back: it must not re-point another team's objects. Labels decide
+    first; then, for what Harness does not label, whether this release name ever deployed it."""
+    owner = release_name_of(live)
+    if owner and owner != model.release_name:
+        return f"it belongs to release {owner} (its {RELEASE_NAME_LABEL} label)"
+    if owner == model.release_name:
+        return None
+    if obj.kind in RESTORABLE_KINDS:
+        return (f"it has no {RELEASE_NAME_LABEL}={model.release_name} label, which Harness puts on every workload "
+                "it deploys: it is not this release's")
+    if any(manifest_of(release, WorkloadRef(obj.kind, obj.name, model.namespace)) is not None
+           for release in model.releases if release.is_declarative and release is not target):
+        return None
+    applied = last_applied.parse(((live.get("metadata") or {}).get("annotations") or {}).get(last_applied.ANNOTATION))
+    mine = manifest_of(target, WorkloadRef(obj.kind, obj.name, model.namespace))
+    if applied is not None and mine is not None and applied == last_applied.expected(mine, model.namespace):
+        return None
+    return f"no other release of {model.release_name} deployed it, and it exists: it may be someone else's"
+
+
+def _refuse_foreign(model: ReleaseModel, target: Release, scope: list[ReapplyObject]) -> None:
+    """Refuse, before any write, a release that would re-apply an object that is not its own."""
+    if model.live_objects is None:
+        return
+    foreign = [(obj, why) for obj in scope
+               if (live := model.live_objects.get((obj.group, obj.kind, obj.name))) is not None
+               and (why := _foreign(model, target, obj, live)) is not None]
+    if foreign:
+        obj, why = foreign[0]
+        more = f" ({len(foreign) - 1} more object(s) of it are refused too)" if len(foreign) > 1 else ""
+        raise OutsideReapplyScope(
+            f"release {target.number} would re-apply {obj}, which a rollback does not touch: {why}{more}; nothing "
+            "was changed: check who wrote that release Secret")
+
+
 def _change(model: ReleaseModel, ref: WorkloadRef, recorded: int | None, release: Release | None,
             notes: list[str]) -> WorkloadChange:
     state = model.workloads.get(ref)
@@ -493,6 +534,7 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
     _plan_scales(model, result, mark_changed=True)
+    _refuse_foreign(model, target, scope)
     for obj, manifest in zip(scope, target.manifests):
         differences = _object_differences(model, obj, manifest)
         if differences:

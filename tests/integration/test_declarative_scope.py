@@ -140,11 +140,12 @@ def test_clean_declarative_release_lists_and_reapplies_everything(apps, core, na
 
     view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert view["target"]["number"] == 2
-    assert view["reapply"] == [{"kind": "Service", "name": "api"}, {"kind": "ConfigMap", "name": "api-config"},
-                               {"kind": "Deployment", "name": "api"}]
+    assert [(item["kind"], item["name"]) for item in view["reapply"]] == [
+        ("Service", "api"), ("ConfigMap", "api-config"), ("Deployment", "api")]
+    assert view["reapply"][1]["differences"] == ["created from the stored manifest"]
     text = plugin("plan", RELEASE, "-n", namespace, check_exit=0).stdout
-    assert ("Re-apply from release 2's stored manifest (server-side apply):\n"
-            "  service/api\n  configmap/api-config\n  deployment/api\n") in text
+    assert "Re-apply from release 2's stored manifest (as kubectl apply):\n  service/api\n" in text
+    assert "\n  configmap/api-config\n    created from the stored manifest\n  deployment/api\n" in text
 
     plugin("rollback", RELEASE, "-n", namespace, check_exit=0)
     assert apps.read_namespaced_deployment("api", namespace).spec.template.spec.containers[0].image == \

@@ -48,8 +48,8 @@ def test_plan_json_by_workflow_and_by_infra(apps, core, namespace, plugin):
         "kind": "Deployment", "name": "web", "fromRevision": 5, "toRevision": 3, "recordedRevision": 3,
         "fromImages": ["registry.example/web:5"], "toImages": ["registry.example/web:3"],
         "source": by_workflow["workloads"][0]["source"], "unchanged": False,
-        "differences": ["image web: registry.example/web:5 -> registry.example/web:3",
-                        "replicas: 2, kept (a rollback restores the template, not the scale)"],
+        "differences": ["spec.template.spec.containers[web].image: registry.example/web:5 → registry.example/web:3",
+                        "spec.replicas: 2, kept (a rollback restores the template, not the scale)"],
     }]
     assert by_workflow["workloads"][0]["source"].startswith("ReplicaSet/web-")
 

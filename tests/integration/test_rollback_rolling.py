@@ -204,7 +204,7 @@ def test_dry_run_changes_nothing(apps, core, namespace, plugin, mode):
     good_good_bad(apps, core, namespace)
     before = (written_state(apps, namespace), core.read_namespaced_config_map(RELEASE, namespace).metadata.resource_version)
     done = plugin("rollback", RELEASE, "-n", namespace, f"--dry-run={mode}", check_exit=0)
-    assert "image web: registry.example/web:3 -> registry.example/web:2" in done.stdout
+    assert "spec.template.spec.containers[web].image: registry.example/web:3 → registry.example/web:2" in done.stdout
     assert (written_state(apps, namespace),
             core.read_namespaced_config_map(RELEASE, namespace).metadata.resource_version) == before
     assert core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items == []

@@ -175,6 +175,7 @@ def applied(manifest):
     from kubectl_harness_rollback import last_applied
 
     live = {**manifest, "metadata": {**manifest["metadata"], "namespace": NS, "uid": "u",
+                                     "labels": {"harness.io/release-name": "r"},
                                      "annotations": {last_applied.ANNOTATION: last_applied.value(manifest, NS)}}}
     return live
 
