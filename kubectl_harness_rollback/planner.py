@@ -518,6 +518,10 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
+        if options.prune:
+            # Harness prunes a blue/green release in its stage deploy (K8sBGBaseHandler.pruneForBg), never
+            # when it swaps back.
+            notes.append("--prune: a blue/green rollback swaps the Services back and deletes nothing, as Harness's")
         return result
     scope: list[ReapplyObject] = []
     if target.is_declarative:

@@ -227,3 +227,24 @@ def test_an_api_error_after_the_first_write_says_what_was_written():
     assert isinstance(error, apierrors.Forbidden) and error.exit_code == 1 and error.outcome is outcome
     assert str(error).startswith("forbidden: cannot delete configmaps; already written before it failed: "
                                  "deployment/worker: deleted (--prune")
+
+
+def test_a_blue_green_rollback_prunes_nothing():
+    """Harness prunes a blue/green release in its stage deploy (K8sBGBaseHandler.java:246-295,
+    pruneForBg), not when the rollback swaps the Services back."""
+    from kubectl_harness_rollback.model import ServiceState
+
+    refs = {color: WorkloadRef("Deployment", f"shop-{color}", NS) for color in ("blue", "green")}
+    releases = [declarative(2, Status.FAILED, [deployment("shop-green", "2")]),
+                declarative(1, Status.SUCCEEDED, [deployment("shop-blue", "1"), config_map("old")])]
+    releases[0].color, releases[1].color = "green", "blue"
+    states = {ref: WorkloadState(ref, "1", None, (), [], replicas=2, labels={"harness.io/color": color})
+              for color, ref in refs.items()}
+    services = [ServiceState("shop", NS, {"app": "shop", "harness.io/color": "green"},
+                             {"harness.io/primary-service": "true"}, "1"),
+                ServiceState("shop-stage", NS, {"app": "shop", "harness.io/color": "blue"},
+                             {"harness.io/stage-service": "true"}, "1")]
+    model = ReleaseModel("release-bg", NS, releases, states, services=services)
+    decided = plan(model, PlanOptions(prune=True))
+    assert decided.traffic is not None and decided.prune == []
+    assert any(note.startswith("--prune: a blue/green rollback") for note in decided.notes)
