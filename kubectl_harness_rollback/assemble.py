@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import declarative, history_codec
+from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.model import (
     HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status,
     WorkloadRef, WorkloadState,
 )
 
 from kubectl_harness_rollback.harness_names import (
-    CLUSTER_NAME, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, WORKFLOW_ID,
+    CLUSTER_NAME, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_SECRET_TYPE, RELEASE_STATUS, SERVICE_ID,
+    WORKFLOW_ID,
 )
 
 
@@ -80,12 +82,34 @@ def _releases_from_revisions(workloads: dict[WorkloadRef, WorkloadState]) -> lis
     return sorted(by_number.values(), key=lambda r: r.number, reverse=True)
 
 
-def _declarative_releases(objects: ClusterObjects) -> list[Release]:
-    releases = []
-    for secret in objects.release_secrets:
+def is_release_secret(secret: dict) -> bool:
+    """Harness reads only Secrets of its release type, whatever other Secrets carry its labels
+    (K8sReleaseHandlerImpl.getReleaseHistory selects `type=harness.io/release/v2`)."""
+    return secret.get("type") == RELEASE_SECRET_TYPE
+
+
+def _declarative_releases(objects: ClusterObjects, notes: list[str]) -> list[Release]:
+    """The releases of the declarative release Secrets. A Secret of another type that carries the
+    labels is no release (a note names it, never its content); two Secrets saying they are the
+    same release are refused: which one is the truth would depend on the API's list order."""
+    releases: list[Release] = []
+    read_from: dict[int, str] = {}
+    for secret in sorted(objects.release_secrets, key=lambda s: s["metadata"]["name"]):
         meta = secret["metadata"]
+        if not is_release_secret(secret):
+            notes.append(f"secret/{meta['name']} carries the labels of a release of {objects.release_name} but is not "
+                         f"of type {RELEASE_SECRET_TYPE}: it is not a release, and is ignored (as Harness ignores it)")
+            continue
         parsed = declarative.parse_release_secret(meta["name"], objects.namespace, meta.get("labels") or {},
                                                   meta.get("annotations") or {}, secret.get("data") or {})
+        number = parsed.release.number
+        if number in read_from:
+            raise CorruptHistory(
+                f"declarative release secret/{read_from[number]} and secret/{meta['name']} in namespace "
+                f"{objects.namespace} both say they are release {number} of {objects.release_name}; nothing was "
+                "changed: delete the one that is not the release",
+                reason=f"two release Secrets say they are release {number}")
+        read_from[number] = meta["name"]
         parsed.release.manifests = parsed.manifests
         releases.append(parsed.release)
     return releases
@@ -105,7 +129,7 @@ def assemble(objects: ClusterObjects) -> ReleaseModel:
         model.history_store = HistoryStore(objects.history_kind, meta["name"], objects.namespace, compressed,
                                            meta.get("resourceVersion", ""), doc)
     known = {r.number for r in releases}
-    releases += [r for r in _declarative_releases(objects) if r.number not in known]
+    releases += [r for r in _declarative_releases(objects, model.notes) if r.number not in known]
     if not releases:
         releases = _releases_from_revisions(workloads)
     releases.sort(key=lambda r: r.number, reverse=True)

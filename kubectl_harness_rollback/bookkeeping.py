@@ -16,11 +16,11 @@ from datetime import datetime, timezone
 
 from kubectl_harness_rollback import apierrors, history_codec, outcome
 from kubectl_harness_rollback.harness_names import (
-    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION, SECRET_NAME_PREFIX,
+    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION,
 )
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
-from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.model import HistoryStore, Release, ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
 from kubectl_harness_rollback.rest import CONFIGMAPS, EVENTS, SECRETS, SELF_SUBJECT_REVIEWS
 
@@ -125,32 +125,30 @@ def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef
     if store is not None and updated_history_doc(store.document, plan, revisions) != store.document:
         lagging.append(f"{store.kind.lower()}/{store.name}")
     if plan.traffic is None and plan.current.is_declarative and plan.current.status != Status.FAILED:
-        lagging.append(f"secret/{_release_secret(model, plan.current.number)}")
+        lagging.append(f"secret/{plan.current.secret}")
     if plan.traffic is not None:
-        lagging += [f"secret/{_release_secret(model, r.number)}" for r, _ in plan.traffic.environments
-                    if r.is_declarative]
+        lagging += [f"secret/{r.secret}" for r, _ in plan.traffic.environments if r.is_declarative]
     return lagging
-
-
-def _release_secret(model: ReleaseModel, number: int) -> str:
-    return f"{SECRET_NAME_PREFIX}{model.release_name}.{number}"
 
 
 def mark_declarative_failed(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> dict | None:
     """Declarative releases keep their status in the release Secret's `status` label."""
     if not plan.current.is_declarative or plan.current.status == Status.FAILED:
         return None
-    return _label_release_secret(kube, model, plan.current.number, {LABEL_STATUS: Status.FAILED.value}, dry_run)
+    return _label_release_secret(kube, model, plan.current, {LABEL_STATUS: Status.FAILED.value}, dry_run)
 
 
 def label_declarative_environments(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun) -> list[dict]:
     """Blue/green swap bookkeeping of declarative releases: the harness.io/bg-environment label."""
-    return [_label_release_secret(kube, model, release.number, {LABEL_BG_ENVIRONMENT: environment}, dry_run)
+    return [_label_release_secret(kube, model, release, {LABEL_BG_ENVIRONMENT: environment}, dry_run)
             for release, environment in plan.traffic.environments if release.is_declarative]
 
 
-def _label_release_secret(kube, model: ReleaseModel, number: int, labels: dict[str, str], dry_run: DryRun) -> dict:
-    name = _release_secret(model, number)
+def _label_release_secret(kube, model: ReleaseModel, release: Release, labels: dict[str, str],
+                          dry_run: DryRun) -> dict:
+    """Label the very Secret the release was read from: a name rebuilt from the number could be
+    another Secret, or none."""
+    name = release.secret
     kube.patch(SECRETS, name, model.namespace, {"metadata": {"labels": labels}}, "strategic",
                dry_run=dry_run is DryRun.SERVER)
     return outcome.labelled("Secret", name, labels)

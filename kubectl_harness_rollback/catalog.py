@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kubectl_harness_rollback import history_codec, live, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import Forbidden
-from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.rest import (
@@ -16,8 +16,8 @@ from kubectl_harness_rollback.rest import (
 )
 
 from kubectl_harness_rollback.harness_names import (
-    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, SECRET_OWNER_LABEL,
-    SECRET_OWNER_VALUE,
+    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_SECRET_TYPE,
+    SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
 )
 
 # Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
@@ -39,13 +39,25 @@ def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
     return releases[0].number, releases[0].status.value if releases[0].status else None
 
 
-def declarative_release_of(secret: dict) -> str | None:
-    """The release a Harness declarative release Secret belongs to (its `release` label), or None
-    for any other Secret."""
+def _labelled_release(secret: dict) -> str | None:
+    """The release a Secret's labels name (`owner=harness`, `release`), whatever its type."""
     labels = secret["metadata"].get("labels") or {}
     if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE:
         return None
     return labels.get(LABEL_RELEASE)
+
+
+def declarative_release_of(secret: dict) -> str | None:
+    """The release a Harness declarative release Secret belongs to (its `release` label), or None
+    for any other Secret: one of another type is none, as for Harness (assemble.is_release_secret)."""
+    return _labelled_release(secret) if is_release_secret(secret) else None
+
+
+def with_release_types(secrets: list[dict], typed: list[dict]) -> list[dict]:
+    """`secrets` (metadata only: no `type`), each of `typed` (those listed by the release type)
+    given that type, so that declarative_release_of can tell them. Pure."""
+    found = {_key(obj) for obj in typed}
+    return [{**obj, "type": RELEASE_SECRET_TYPE} if _key(obj) in found else obj for obj in secrets]
 
 
 def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets: list[dict]) -> list[dict]:
@@ -235,6 +247,12 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
         warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
                         "shown")
         secrets = []
+    if any(_labelled_release(secret) for secret in secrets):
+        # Metadata carries no `type`: one more list, of the release type only, tells the releases
+        # from other Secrets that carry their labels (Harness selects them by that type too).
+        secrets = with_release_types(secrets, kube.list(SECRETS, namespace, metadata_only=True,
+                                                        label_selector=f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE}",
+                                                        field_selector=f"type={RELEASE_SECRET_TYPE}"))
     candidates = history_candidates(workloads, secrets)
     config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates)
     secrets = _read_in_full(kube, SECRETS, secrets, candidates)

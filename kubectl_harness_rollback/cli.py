@@ -22,6 +22,7 @@ from kubectl_harness_rollback.completion import (
 from kubectl_harness_rollback.connection import collect as _collect_connection
 from kubectl_harness_rollback.connection import Count, connection_flags, format_grouped_options
 from kubectl_harness_rollback.connection import connection_options as _connection_options
+from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.fleet import DEFAULT_MAX_PARALLEL
@@ -199,7 +200,7 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
 
     result = commands.run_list(cluster(ctx), all_namespaces)
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(shown_lines(f"warning: {warning}"), err=True)
     if output != "table":
         click.echo(render.structured(result.rows, output), nl=False)
     elif not result.rows:
@@ -235,7 +236,9 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     contexts = _fleet(ctx, given)
     if contexts:
         return fleet_commands.history(connection_flags(ctx), contexts, click.echo, parsed, output)
-    rows = commands.run_history(cluster(ctx), parsed)
+    rows, notes = commands.read_history(cluster(ctx), parsed)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     if output in ("json", "yaml"):
         click.echo(render.structured(rows, output), nl=False)
     else:
@@ -270,8 +273,11 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     if contexts:
         return fleet_commands.plan(connection_flags(ctx), contexts, click.echo, parsed, options, output)
     planned = commands.run_plan(cluster(ctx), parsed, options)
-    click.echo(render.structured(planned.view, output) if output != "table" else render.plan_text(planned.view),
-               nl=False)
+    click.echo(render.structured(planned.view, output) if output != "table"
+               else shown_lines(render.plan_text(planned.view)), nl=False)
+    from kubectl_harness_rollback import preflight
+
+    preflight.check_reapply_scope(planned.plan)  # what `rollback` would refuse: exit 1, as it would
     if not planned.eligible:
         raise NoEligibleRelease(planned.plan.reason)
 
@@ -287,13 +293,16 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
               help="How long the rollback may take, its wait for steady state included (exit 4 when it "
                    "passes); recording what was already written gets up to 10s more.")
 @click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
+@click.option("--ignore-owner", is_flag=True,
+              help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
+                   "would put the failed version back).")
 @click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
               help="Output format: a table for people, json or yaml for scripts.")
 @fleet_options
 @connection_options
 @click.pass_context
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
-             output: str, **given: Any) -> None:
+             ignore_owner: bool, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
 
     The rollback-to release is the one `plan` shows. Every check runs before the first
@@ -318,12 +327,12 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     if contexts:
         return fleet_commands.rollback(connection_flags(ctx), contexts, click.echo, parsed, options, RollbackOptions(
-            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds), output)
+            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
     kube = cluster(ctx)
     deadline = time.monotonic() + seconds
     planned = commands.run_plan(kube, parsed, options, deadline)
     if output == "table":
-        click.echo(render.plan_text(planned.view), nl=False)
+        click.echo(shown_lines(render.plan_text(planned.view)), nl=False)
     if not planned.eligible:
         if output != "table":
             click.echo(render.structured({"plan": planned.view, "outcome": None}, output), nl=False)
@@ -332,14 +341,15 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     def progress(line: str) -> None:
         # A dry run lists its writes once, on stdout, in the conditional (render.would_text).
         if mode is DryRun.NONE:
-            click.echo(line, err=True)
+            click.echo(shown_lines(line), err=True)
 
-    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline),
-                                   progress)
+    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline,
+                                                                  ignore_owner=ignore_owner),
+                                   progress, lambda line: click.echo(f"warning: {line}", err=True))
     # After the first write (a timeout, someone else's change, an error), what was done is still
     # printed in the requested format — a pipeline parsing -o json needs it most then.
     click.echo(render.structured({"plan": planned.view, "outcome": result.view}, output) if output != "table"
-               else render.outcome_text(result.view), nl=False)
+               else shown_lines(render.outcome_text(result.view)), nl=False)
     if result.error is not None:
         raise result.error
 
@@ -386,7 +396,8 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     def show(view: dict) -> None:
         if watch and output == "yaml":
             click.echo("---")  # one YAML document per change
-        click.echo(render.structured(view, output) if output != "table" else render.status_text(view), nl=False)
+        click.echo(render.structured(view, output) if output != "table" else shown_lines(render.status_text(view)),
+                   nl=False)
 
     changes = Changes(kube)
     try:
@@ -446,7 +457,7 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
         source = f"--infra-id {infra_id}" if infra_id else "the workload's name"
         click.echo(f"release name {result.release_name} derived from {source} ({target} has no "
                    "harness.io/release-name label); pass --release-name to choose it", err=True)
-    click.echo(render.recorded_text(result, status, mode.value), nl=False)
+    click.echo(shown_lines(render.recorded_text(result, status, mode.value)), nl=False)
     if mode is not DryRun.CLIENT:
         click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)
 
@@ -520,39 +531,70 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI and turn every error into a message and an exit code."""
+    """Entry point: run the CLI and turn every error into one line on stderr and an exit code."""
+    import logging
+    import warnings
+
+    from kubectl_harness_rollback.interrupts import as_interrupts
+
     argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
+    # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
+    # what the user must know is said by the plugin, in one line. A root handler also keeps
+    # logging.error() of a library from installing one that prints.
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+    with warnings.catch_warnings(), as_interrupts() as received:
+        warnings.simplefilter("ignore")
+        try:
+            code = _run(argv, received.said)
+        except KeyboardInterrupt:  # a second one, while the first was being reported
+            code = 130
+    sys.exit(received.exit_code(code))
+
+
+def _say_error(text: str, said=lambda text: text) -> None:
+    """`error: ...` on stderr, on one line: look-alike and control characters escaped (display.shown),
+    a newline included."""
+    from kubectl_harness_rollback.display import shown
+
+    click.echo(f"error: {shown(said(str(text)))}", err=True)
+
+
+def _run(argv: list[str], said) -> int:
+    """Run the command line; its exit code (the README's table)."""
     try:
-        cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR, standalone_mode=False)
+        try:
+            cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR,
+                     standalone_mode=False)
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # click's word for Ctrl-C (status --watch)
+                raise KeyboardInterrupt from None
+            click.echo("aborted", err=True)
+            return 1
     except PluginError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _say_error(exc, said)
+        return exc.exit_code
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.UsageError as exc:
         # kubectl's shape, one line: click's own is three to six ("Usage:", "Try ...", "Error:").
         where = exc.ctx.command_path if exc.ctx is not None else "kubectl harness-rollback"
-        click.echo(f"error: {_usage_message(exc.format_message())} (see '{where} --help')", err=True)
-        sys.exit(UsageError.exit_code)
+        _say_error(f"{_usage_message(exc.format_message())} (see '{where} --help')")
+        return UsageError.exit_code
     except click.ClickException as exc:
-        click.echo(f"error: {_usage_message(exc.format_message())}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__context__, KeyboardInterrupt):  # click's word for Ctrl-C (status --watch)
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-        click.echo("aborted", err=True)
-        sys.exit(1)
+        _say_error(_usage_message(exc.format_message()))
+        return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        click.echo(said("interrupted"), err=True)
+        return 130
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become a line
         from kubectl_harness_rollback.apierrors import translate
 
         error = translate(exc)
-        click.echo(f"error: {error}", err=True)
-        sys.exit(error.exit_code)
-    sys.exit(0)
+        _say_error(error, said)
+        return error.exit_code
+    return 0
 
 
 def _kubectl_verbosity(argv: list[str]) -> list[str]:

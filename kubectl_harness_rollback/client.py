@@ -7,6 +7,7 @@ configuration and the REST client's connection pool are loaded (see _lean_kubern
 
 from __future__ import annotations
 
+import base64
 import functools
 import importlib
 import importlib.util
@@ -18,7 +19,9 @@ from typing import Callable, Mapping
 
 import yaml
 
-from kubectl_harness_rollback import kubeconfig
+from kubectl_harness_rollback import header_values, kubeconfig
+from kubectl_harness_rollback.pool import data_to_private_files, pool_for, private_directory, private_file
+from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 from kubectl_harness_rollback.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
 from kubectl_harness_rollback.rest import request_timeouts as _request_timeouts
@@ -142,7 +145,11 @@ def _read_yaml_file(path: str) -> dict | None:
     except FileNotFoundError:
         return None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"kubeconfig file '{path}' is not valid YAML: {exc.__class__.__name__}") from None
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: {exc.__class__.__name__}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: it is not UTF-8 text") from None
+    except OSError as exc:  # a directory, no permission
+        raise ConfigError(f"kubeconfig file '{shown(path)}' cannot be read: {exc.strerror}") from None
 
 
 def _transport(pool_manager):
@@ -166,7 +173,8 @@ def _auth_headers(configuration):
     """The credentials' headers, asked for at each request: an exec plugin's token is refreshed
     by the configuration's hook when it expires."""
     def headers() -> dict[str, str]:
-        return {setting["key"]: setting["value"] for setting in configuration.auth_settings().values()
+        # Stripped as client-go strips a token file (an in-cluster token file re-read here too).
+        return {setting["key"]: setting["value"].strip() for setting in configuration.auth_settings().values()
                 if setting.get("in") == "header" and setting.get("value")}
 
     return headers
@@ -191,7 +199,6 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     _lean_kubernetes()
     _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
     from kubernetes.client.configuration import Configuration
-    from kubernetes.client.rest import RESTClientObject
 
     configuration = Configuration()
     try:
@@ -205,21 +212,27 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         load_incluster_config(client_configuration=configuration)
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
+        pool = pool_for(configuration)
     else:
         from kubernetes.config.config_exception import ConfigException
 
-        try:
-            loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context)
-            loader.load_and_set(configuration)
-        except ConfigException as exc:
-            raise ConfigError(f"kubeconfig context '{resolved.context}' cannot be used: {exc}") from None
-    configuration.retries = 0
+        with private_directory() as scratch:
+            data_to_private_files(resolved, scratch)
+            try:
+                loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context,
+                                         temp_file_path=scratch)
+                loader.load_and_set(configuration)
+            except ConfigException as exc:
+                raise ConfigError(f"kubeconfig context '{shown(resolved.context)}' cannot be used: "
+                                  f"{shown(exc)}") from None
+            configuration.proxy = kubeconfig.proxy_url(resolved) or getattr(configuration, "proxy", None)
+            pool = pool_for(configuration)
     headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:
         # The API server reads every Impersonate-Group header as one group.
         headers += [("Impersonate-User", flags.impersonate)] + [("Impersonate-Group", g) for g in
                                                                  flags.impersonate_groups]
-    rest_args = {"host": configuration.host, "transport": _transport(RESTClientObject(configuration).pool_manager),
+    rest_args = {"host": configuration.host, "transport": _transport(pool),
                  "auth_headers": _auth_headers(configuration), "headers": headers,
                  "timeouts": request_timeouts(flags.request_timeout), "verbosity": flags.verbosity}
     return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
@@ -236,15 +249,56 @@ def _loader_class() -> type:
         """
 
         _load_from_exec_plugin = _load_from_exec_plugin
+        _load_auth_provider_token = _load_auth_provider_token
+        _load_user_token = _load_user_token
+        _load_user_pass_token = _load_user_pass_token
 
     return _KubeConfigLoader
+
+
+def _load_auth_provider_token(self):
+    """kubeconfig.resolve refuses every auth-provider before the loader runs; never run one here
+    (the client's OIDC refresh would send the refresh token where an unverified discovery says)."""
+    return None
+
+
+def _load_user_token(self):
+    """`token`, else the content of `tokenFile` with surrounding white space trimmed, as client-go
+    reads it (transport/token_source.go: strings.TrimSpace); either must be sendable as a header."""
+    if self._user.safe_get("token"):
+        token, where = str(self._user["token"]), "token"
+    elif self._user.safe_get("tokenFile"):
+        path = os.path.join(self._get_base_path(self._user.path), self._user["tokenFile"])
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            raise ConfigError(f'failed to read token file "{shown(path)}": {exc.strerror}') from None
+        if not token:
+            raise ConfigError(f'read empty token from file "{shown(path)}"')
+        where = f'token file "{shown(path)}"'
+    else:
+        return None
+    wrong = header_values.problem(f"the kubeconfig user's {where}", token, secret=True)
+    if wrong:
+        raise ConfigError(wrong)
+    self.token = f"Bearer {token}"
+    return True
+
+
+def _load_user_pass_token(self):
+    """Basic authentication encoded as UTF-8, as Go does (the client's Latin-1 fails on others)."""
+    if "username" in self._user and "password" in self._user:
+        pair = f"{self._user['username']}:{self._user['password']}".encode()
+        self.token = "Basic " + base64.b64encode(pair).decode("ascii")
+        return True
+    return None
 
 
 def _load_from_exec_plugin(self):
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.dateutil import parse_rfc3339
     from kubernetes.config.exec_provider import ExecProvider
-    FileOrData = _import_loader().FileOrData  # noqa: N806 - the loader's class
 
     if "exec" not in self._user:
         return None
@@ -263,12 +317,14 @@ def _load_from_exec_plugin(self):
     if not isinstance(status, dict):
         raise ConfigError(f"getting credentials: exec: executable {command} returned no credential status")
     if status.get("token"):
+        wrong = header_values.problem(f"getting credentials: exec: executable {command} returned a token that",
+                                      str(status["token"]), secret=True)
+        if wrong:
+            raise ConfigError(wrong)
         self.token = f"Bearer {status['token']}"
     elif status.get("clientCertificateData") and status.get("clientKeyData"):
         for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
-            setattr(self, attribute, FileOrData(
-                status, None, data_key_name=key, file_base_path=base_path, base64_file_content=False,
-                temp_file_path=self._temp_file_path).as_file())
+            setattr(self, attribute, private_file(self._temp_file_path, str(status[key]).encode()))
     else:
         raise ConfigError(f"getting credentials: exec: executable {command} returned neither a token "
                           "nor a client certificate and key")

@@ -59,10 +59,16 @@ def run_list(kube, all_namespaces: bool) -> ListResult:
 
 def run_history(kube, target) -> list[dict]:
     """`history`: TARGET's releases, newest first (views.history_view)."""
+    return read_history(kube, target)[0]
+
+
+def read_history(kube, target) -> tuple[list[dict], list[str]]:
+    """`history`'s rows, and what reading noticed (model notes, e.g. an ignored Secret)."""
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.views import history_view
 
-    return history_view(read_release(kube, kube.namespace, target))
+    model = read_release(kube, kube.namespace, target)
+    return history_view(model), list(model.notes)
 
 
 def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) -> Planned:
@@ -95,18 +101,20 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
     return Planned(model, decided, plan_view(decided))
 
 
-def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None]) -> RollbackResult:
+def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None],
+                 warn: Callable[[str], None] | None = None) -> RollbackResult:
     """`rollback`, after its plan was shown: carry it out (`options`: executor.RollbackOptions).
 
     An error before the first write (a check) is raised; one after it comes back in
-    `.error`, with the outcome so far."""
+    `.error`, with the outcome so far. `warn` takes what the checks warn about (a missing image
+    pull Secret), dry run or not."""
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import carry_out
     from kubectl_harness_rollback.views import outcome_view
 
     result = RollbackResult(planned)
     try:
-        result.outcome = carry_out(kube, planned.model, planned.plan, options, progress)
+        result.outcome = carry_out(kube, planned.model, planned.plan, options, progress, warn=warn)
     except PluginError as exc:
         if getattr(exc, "outcome", None) is None:
             raise

@@ -8,15 +8,22 @@ from typing import Any, Callable
 
 import click
 
+from kubectl_harness_rollback import header_values
 from kubectl_harness_rollback.durations import parse_duration
 from kubectl_harness_rollback.errors import UsageError
-from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.kubeconfig import ConnectionFlags, server_url
 
 class Count(click.IntRange):
     """A whole number with a minimum, whose help does not show click's `[x>=0]`."""
 
     def _describe_range(self) -> str:
         return ""
+
+    def convert(self, value, param, ctx):
+        number = click.INT.convert(value, param, ctx)
+        if self.min is not None and number < self.min:
+            self.fail(f"{number} is less than {self.min}", param, ctx)
+        return number
 
 
 # Each entry: (flag declarations, ConnectionFlags field, click options).
@@ -89,7 +96,24 @@ def connection_flags(ctx: click.Context) -> ConnectionFlags:
             raise UsageError(f"--request-timeout: {exc}") from None
     given["insecure_skip_tls_verify"] = bool(given.get("insecure_skip_tls_verify"))
     given["impersonate_groups"] = tuple(given.get("impersonate_groups", ()))
+    _check_headers(given)
+    if given.get("server"):
+        try:
+            server_url(given["server"], tls=True)
+        except ValueError as exc:
+            raise UsageError(f"--server: {exc}") from None
     return ConnectionFlags(**given)
+
+
+def _check_headers(given: dict[str, Any]) -> None:
+    """--token, --as and --as-group are sent as headers: refused here, before any request, when
+    they cannot be (a token is never quoted)."""
+    values = [("--token", given.get("token"), True), ("--as", given.get("impersonate"), False)]
+    values += [("--as-group", group, False) for group in given.get("impersonate_groups", ())]
+    for flag, value, secret in values:
+        wrong = header_values.problem(flag, value, secret) if value else None
+        if wrong:
+            raise UsageError(wrong)
 
 
 def flags_on_the_line(ctx: click.Context, default_request_timeout: float | None = None) -> ConnectionFlags:

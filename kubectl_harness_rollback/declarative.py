@@ -56,6 +56,7 @@ def parse_release_secret(name: str, namespace: str, labels: dict | None, annotat
         bg_environment=labels.get(LABEL_BG_ENVIRONMENT) or None,
         color=labels.get(LABEL_COLOR) or None,
         resources=_resource_refs(manifests, namespace),
+        secret=name,
     )
     return DeclarativeRelease(release=release, manifests=manifests, secret_name=name)
 

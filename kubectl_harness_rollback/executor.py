@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, permissions, preflight, prune, waiting
+from kubectl_harness_rollback import (
+    bookkeeping, canary, manifests, overtaken, owners, permissions, preflight, prune, waiting,
+)
 from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
@@ -45,6 +47,8 @@ class RollbackOptions:
     # time.monotonic() by which the whole rollback ends (the CLI starts it before reading, so
     # --timeout bounds the whole command); None: `timeout` from the start of carry_out.
     deadline: float | None = None
+    # Roll back a workload Argo CD or Flux reconciles all the same (README: "Other owners").
+    ignore_owner: bool = False
 
 
 @dataclass
@@ -114,13 +118,20 @@ def _rollout_status(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
 
 
 def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
-              progress: Callable[[str], None], clock: Clock | None = None) -> Outcome:
+              progress: Callable[[str], None], clock: Clock | None = None,
+              warn: Callable[[str], None] | None = None) -> Outcome:
     """Roll back as planned. Raises before any write when a check fails; an error after the
-    first write says what was written (and carries the outcome so far as `.outcome`)."""
+    first write says what was written (and carries the outcome so far as `.outcome`). `warn`
+    takes what a check found that does not stop the rollback (default: `progress`)."""
     clock = clock or Clock()
     outcome = Outcome()
+    preflight.check_reapply_scope(plan)
     preflight.check_not_paused(model, plan)
-    preflight.check_references(kube, model.namespace, plan)
+    preflight.check_not_deleting(model, plan)
+    _check_owners(plan, options, progress)
+    if plan.has_changes:
+        preflight.check_namespace_active(kube, model.namespace)
+    preflight.check_references(kube, model.namespace, plan, warn or progress)
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
     user = ""  # who the audit annotation names: asked only when something will be written
@@ -149,6 +160,21 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     except Exception as exc:  # noqa: BLE001 - any error after a write must say what was written
         raise _after_first_write(exc, outcome) from None
     return outcome
+
+
+def _check_owners(plan: Plan, options: RollbackOptions, progress: Callable[[str], None]) -> None:
+    """A workload Argo CD or Flux reconciles is theirs to roll back: refused before any write,
+    unless --ignore-owner (then said once on stderr). Recording alone (nothing to change) is not."""
+    if not plan.has_changes:
+        return
+    reason = owners.refusal(plan.owners)
+    if reason is None:
+        return
+    if not options.ignore_owner:
+        raise owners.OwnedElsewhere(reason)
+    for ref, owner in owners.gitops_owned(plan.owners):
+        progress(f"warning: {ref} is managed by {owner.title}: {owner.consequence} (rolling back anyway: "
+                 "--ignore-owner)")
 
 
 def _watch_command(plan: Plan) -> str:
@@ -305,8 +331,13 @@ def _converge_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOp
 def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_run: DryRun) -> None:
     """Harness's swap bookkeeping: bgEnvironment in the legacy history, the label on release Secrets."""
     with _grace(kube):
-        if model.history_store is not None:
-            outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        overtaken.check(kube, model, plan, {}, history=False)
+        try:
+            if model.history_store is not None:
+                outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+        except Conflict:
+            overtaken.check(kube, model, plan, {})
+            raise
         outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
 
 
@@ -387,8 +418,15 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
     declarative release Secrets can both exist: the Secrets continue the legacy numbering), and
     an Event on each workload that was written."""
     with _grace(kube):
-        _record_now(kube, model, plan, outcome, seen, at, dry_run,
-                    outcome.new_revisions if revisions is None else revisions)
+        # A deploy that overtook the rollback stops it before anything is recorded; one saved in
+        # the legacy history makes its guarded write a 409, which is then explained.
+        overtaken.check(kube, model, plan, seen, history=False)
+        try:
+            _record_now(kube, model, plan, outcome, seen, at, dry_run,
+                        outcome.new_revisions if revisions is None else revisions)
+        except Conflict:
+            overtaken.check(kube, model, plan, {})
+            raise
 
 
 def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],

@@ -13,7 +13,7 @@ import os
 from typing import Any, Callable
 
 from kubectl_harness_rollback import fleet
-from kubectl_harness_rollback.errors import NoEligibleRelease, UsageError
+from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.fleet import DEFAULT_MAX_PARALLEL
 from kubectl_harness_rollback.kubeconfig import ConnectionFlags
 
@@ -131,7 +131,14 @@ def status(flags: ConnectionFlags, fl, echo: Echo, target, seconds: float | None
     _finish(runs)
 
 
-def _not_eligible(planned) -> NoEligibleRelease | None:
+def _not_eligible(planned) -> PluginError | None:
+    """Why a context's plan is an error: a release the safety filter refuses, or none to roll back to."""
+    from kubectl_harness_rollback import preflight
+
+    try:
+        preflight.check_reapply_scope(planned.plan)
+    except PluginError as refused:
+        return refused
     return None if planned.eligible else NoEligibleRelease(planned.plan.reason)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.harness_names import (
-    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION, SECRET_NAME_PREFIX,
+    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION,
 )
 from kubectl_harness_rollback.model import Status
 
@@ -63,7 +63,7 @@ def _traffic_writes(model, plan, scale_down_stage: bool) -> list[dict]:
     changes = [{"release": r.number, "bgEnvironment": env} for r, env in traffic.environments if r.is_legacy]
     if store is not None and changes:
         items.append(outcome.history_updated(store.kind, store.name, changes))
-    items += [outcome.labelled("Secret", _secret(model, r.number), {LABEL_BG_ENVIRONMENT: env})
+    items += [outcome.labelled("Secret", r.secret, {LABEL_BG_ENVIRONMENT: env})
               for r, env in traffic.environments if r.is_declarative]
     items.append(outcome.event("Service", traffic.primary.name))
     return items
@@ -76,9 +76,5 @@ def _records(model, plan) -> list[dict]:
         changes = [{"release": current.number, "status": Status.FAILED.value}] if current.is_legacy else []
         items.append(outcome.history_updated(store.kind, store.name, changes))
     if current.is_declarative and current.status != Status.FAILED:
-        items.append(outcome.labelled("Secret", _secret(model, current.number), {LABEL_STATUS: Status.FAILED.value}))
+        items.append(outcome.labelled("Secret", current.secret, {LABEL_STATUS: Status.FAILED.value}))
     return items
-
-
-def _secret(model, number: int) -> str:
-    return f"{SECRET_NAME_PREFIX}{model.release_name}.{number}"

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping
+from urllib.parse import urlsplit
 
+from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 
 DEFAULT_NAMESPACE = "default"
@@ -57,6 +60,67 @@ class ResolvedConfig:
     namespace: str
     namespace_explicit: bool
     files: list[str] = field(default_factory=list)
+
+
+# kubectl (client-go) builds these auth-provider plugins in; gcp and azure only say that they were
+# removed (client-go plugin/pkg/client/auth/{gcp,azure}), with the exec plugin to use instead.
+# oidc still works in kubectl, but the Python client's version of it fetches the issuer's discovery
+# with TLS verification off and then sends the refresh token and client secret to whatever token
+# endpoint that discovery names: refused as well, with the exec plugin that does it properly.
+REMOVED_AUTH_PROVIDERS = {
+    "gcp": 'the gcp auth plugin has been removed: use the "gke-gcloud-auth-plugin" kubectl/client-go '
+           "credential plugin instead (users[].user.exec; see "
+           "https://cloud.google.com/blog/products/containers-kubernetes/kubectl-auth-changes-in-gke)",
+    "azure": "the azure auth plugin has been removed: use the https://github.com/Azure/kubelogin "
+             "kubectl/client-go credential plugin instead (users[].user.exec; see "
+             "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins)",
+    "oidc": "the oidc auth plugin is not supported by kubectl harness-rollback: use the "
+            "https://github.com/int128/kubelogin kubectl/client-go credential plugin instead "
+            "(users[].user.exec: kubectl oidc-login get-token; see "
+            "https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins)",
+}
+
+
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.%A-Za-z]*")
+
+
+def server_url(server: str, tls: bool) -> str:
+    """The API server's URL as client-go's DefaultServerURL makes it: an address without a scheme
+    gets https:// when the cluster has TLS settings (`tls`), else http://. Raises ValueError
+    (one sentence) for anything that is not scheme://host[:port][/path]."""
+    text = server.strip()
+    wrong = f"'{shown(server, limit=80)}' is not an API server URL (https://HOST[:PORT][/PATH])"
+    if not text.isascii() or not text.isprintable() or " " in text:
+        raise ValueError(wrong)
+    try:
+        parts = urlsplit(text)
+        if not parts.scheme or not parts.netloc:
+            text = ("https://" if tls else "http://") + text
+            parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ValueError(wrong) from None
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.hostname or "") or parts.query \
+            or parts.fragment or "@" in parts.netloc:
+        raise ValueError(wrong)
+    return text
+
+
+def _cluster_has_tls(cluster: dict, user: dict) -> bool:
+    """client-go's defaultTLS: a CA, a client certificate or insecure-skip-tls-verify is set."""
+    return any(cluster.get(k) for k in ("certificate-authority", "certificate-authority-data",
+                                        "insecure-skip-tls-verify")) or \
+        any(user.get(k) for k in ("client-certificate", "client-certificate-data"))
+
+
+def _check_user(name: str, body: dict) -> None:
+    """Refuse, before any request, what kubectl refuses of a kubeconfig user."""
+    provider = body.get("auth-provider")
+    if provider:
+        kind = provider.get("name") if isinstance(provider, dict) else None
+        if kind in REMOVED_AUTH_PROVIDERS:
+            raise ConfigError(f"kubeconfig user '{shown(name)}': {REMOVED_AUTH_PROVIDERS[kind]}")
+        raise ConfigError(f'kubeconfig user \'{shown(name)}\': no Auth Provider found for name "{shown(kind)}"')
 
 
 def kubeconfig_paths(flag: str | None, env: Mapping[str, str], home: str) -> list[str]:
@@ -108,7 +172,8 @@ def merge_kubeconfigs(docs: Iterable[tuple[str, dict]]) -> dict:
     return merged
 
 
-def _named(doc: dict, section: str, name: str) -> dict | None:
+def named(doc: dict, section: str, name: str) -> dict | None:
+    """The entry called `name` of a kubeconfig section (clusters, contexts, users), or None."""
     for entry in doc.get(section) or []:
         if entry.get("name") == name:
             return entry
@@ -125,20 +190,20 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
             f"no current context in kubeconfig ({where}); pass --context or run "
             "'kubectl config use-context NAME'"
         )
-    context = _named(config, "contexts", context_name)
+    context = named(config, "contexts", context_name)
     if context is None:
         raise ConfigError(f'context "{context_name}" does not exist in kubeconfig ({where})')
     body = context.setdefault("context", {}) or {}
     context["context"] = body
     if flags.cluster:
-        if _named(config, "clusters", flags.cluster) is None:
+        if named(config, "clusters", flags.cluster) is None:
             raise ConfigError(f'cluster "{flags.cluster}" does not exist in kubeconfig ({where})')
         body["cluster"] = flags.cluster
     if flags.user:
-        if _named(config, "users", flags.user) is None:
+        if named(config, "users", flags.user) is None:
             raise ConfigError(f'user "{flags.user}" does not exist in kubeconfig ({where})')
         body["user"] = flags.user
-    cluster = _named(config, "clusters", body.get("cluster", ""))
+    cluster = named(config, "clusters", body.get("cluster", ""))
     if cluster is None and not flags.server:
         raise ConfigError(
             f'context "{context_name}" names cluster "{body.get("cluster", "")}", which is not in kubeconfig ({where})'
@@ -157,7 +222,7 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
         cluster_body["insecure-skip-tls-verify"] = True
         cluster_body.pop("certificate-authority", None)
         cluster_body.pop("certificate-authority-data", None)
-    user = _named(config, "users", body.get("user", ""))
+    user = named(config, "users", body.get("user", ""))
     if user is None:
         user = {"name": body.get("user") or "--token", "user": {}}
         config["users"].append(user)
@@ -165,9 +230,26 @@ def resolve(merged: dict, flags: ConnectionFlags, files: list[str]) -> ResolvedC
     if flags.token:
         # A token flag replaces every other credential, as in kubectl.
         user["user"] = {"token": flags.token}
+    user_body = user.get("user") or {}
+    if not isinstance(user_body, dict):
+        raise ConfigError(f"kubeconfig user '{shown(user.get('name'))}' is not a mapping ({where})")
+    _check_user(str(user.get("name")), user_body)
+    if cluster_body.get("server"):
+        try:
+            cluster_body["server"] = server_url(str(cluster_body["server"]), _cluster_has_tls(cluster_body, user_body))
+        except ValueError as exc:
+            raise ConfigError(f"cluster '{shown(cluster.get('name'))}' of kubeconfig ({where}): server {exc}") from None
     namespace = flags.namespace or body.get("namespace") or DEFAULT_NAMESPACE
     config["current-context"] = context_name
     return ResolvedConfig(config, context_name, namespace, bool(flags.namespace), files)
+
+
+def proxy_url(resolved: ResolvedConfig) -> str | None:
+    """The `proxy-url` of the context's cluster (read here: not every client version's loader does)."""
+    context = named(resolved.config, "contexts", resolved.context) or {}
+    cluster = named(resolved.config, "clusters", (context.get("context") or {}).get("cluster", "")) or {}
+    value = (cluster.get("cluster") or {}).get("proxy-url")
+    return str(value) if value else None
 
 
 def context_names(flags: ConnectionFlags, env: Mapping[str, str], home: str,

@@ -7,24 +7,26 @@ last `kubectl apply` owned are handed to an Apply entry of kubectl's manager fir
 util/csaupgrade), the release's manifest is applied under it with kubectl's last-applied
 annotation, and the entry is handed back as the Update a client-side apply leaves (last_applied).
 
-Only what reapply_scope allows is applied, into the release's namespace: the planner has
-already refused a release holding anything else, and this module refuses it again (and
-anything the API server says is not namespaced) before its first write, so that no caller
-can apply a release Secret's contents with the operator's rights unchecked. Each object is sent
-with dryRun=All first, so that what the API server refuses stops the rollback before any write.
+Only what reapply_scope's safety filter allows is applied, into the release's namespace: the
+rollback has already refused a release holding anything else, and this module refuses it again
+(and any kind the API server says is not namespaced, or does not serve) before its first write,
+so that no caller can apply a release Secret's contents with the operator's rights unchecked.
+Each object is sent with dryRun=All first, so that what the API server refuses stops the rollback
+before any write.
 Every write is guarded by the resourceVersion read when planning.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 
 from kubectl_harness_rollback import last_applied, outcome
 from kubectl_harness_rollback.apierrors import Forbidden
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.object_diff import SERVER_METADATA, only_status_moved
-from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, reapply_scope
+from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, reapply_scope, split_scope
 from kubectl_harness_rollback.rest import Resource
 
 FIELD_MANAGER = last_applied.CSA_MANAGER
@@ -46,10 +48,13 @@ def _resolve(kube, objects: list[ReapplyObject]) -> dict[ReapplyObject, Resource
         if obj.api_version not in served:
             served[obj.api_version] = kube.api_resources(obj.api_version)
         found = next((r for r in served[obj.api_version] if r.get("kind") == obj.kind and "/" not in r["name"]), None)
-        # The scope holds namespaced kinds only; never trust it blindly.
-        if found is None or not found.get("namespaced"):
-            raise OutsideReapplyScope(f"{obj} is not namespaced in this cluster, which a rollback does not "
-                                      "re-apply; nothing was changed")
+        # The filter knows a few cluster-scoped kinds by name; the API server knows them all.
+        if found is None:
+            raise OutsideReapplyScope(f"{obj} is of a kind this cluster does not serve ({obj.kind} in "
+                                      f"{obj.api_version}); nothing was changed")
+        if not found.get("namespaced"):
+            raise OutsideReapplyScope(f"{obj} is not namespaced in this cluster (cluster-scoped), which a rollback "
+                                      "does not re-apply; nothing was changed")
         group, _, version = obj.api_version.rpartition("/")
         resolved[obj] = Resource(group, version, found["name"])
     return resolved
@@ -57,8 +62,9 @@ def _resolve(kube, objects: list[ReapplyObject]) -> dict[ReapplyObject, Resource
 
 def read_live(kube, documents: list[dict], namespace: str, notes: list[str]) -> dict[tuple, dict | None]:
     """Each object of the release as the cluster has it now (None: it does not exist). One that
-    may not be read is left out, with a note: the plan then cannot say it is unchanged."""
-    objects = reapply_scope(documents, namespace)
+    may not be read is left out, with a note: the plan then cannot say it is unchanged. What the
+    safety filter refuses is never read: `plan` lists it, and `rollback` refuses the release."""
+    objects = [obj for obj, _ in split_scope(documents, namespace)[0]]
     live: dict[tuple, dict | None] = {}
     for obj, resource in _resolve(kube, objects).items():
         try:
@@ -125,11 +131,19 @@ def _apply(kube, resource: Resource, name: str, namespace: str, body: dict, read
     _hand_back(kube, resource, name, namespace, applied)
 
 
-def _hand_back(kube, resource: Resource, name: str, namespace: str, applied: dict | None) -> None:
+# A Deployment that just got a new template has its status written by its controller many times
+# a second while the rollout starts: handing ownership back is retried from a fresh read this many
+# times, a little later each time.
+HAND_BACK_ATTEMPTS = 12
+HAND_BACK_PAUSE = 0.05  # seconds, times the attempt number
+
+
+def _hand_back(kube, resource: Resource, name: str, namespace: str, applied: dict | None,
+               sleep=time.sleep) -> None:
     """Turn the Apply entry back into the Update entry `kubectl apply` leaves, so that the next
     `kubectl apply --server-side` takes the fields over as from any client-side apply. Only
     ownership is rewritten, from a fresh read after a lost race."""
-    for _ in range(STATUS_ONLY_RETRIES + 1):
+    for attempt in range(HAND_BACK_ATTEMPTS):
         meta = (applied or {}).get("metadata") or {}
         entries = last_applied.downgraded(meta.get("managedFields") or [])
         if entries is None:
@@ -139,6 +153,7 @@ def _hand_back(kube, resource: Resource, name: str, namespace: str, applied: dic
                        "json")
             return
         except Conflict:
+            sleep(HAND_BACK_PAUSE * attempt)
             applied = kube.get_or_none(resource, name, namespace)
     raise Conflict(f"{resource.plural}/{name} kept changing while its field ownership was handed back; "
                    "run the same command again to finish")

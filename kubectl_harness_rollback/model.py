@@ -100,6 +100,9 @@ class Release:
     # names): Harness's canary delete picks the `-canary` ones from here.
     resources: list[WorkloadRef] = field(default_factory=list)
     store: str | None = None  # the legacy history object it was read from: "configmap/NAME", "secret/NAME"
+    # Declarative: the name of the release Secret it was read from, which its bookkeeping writes
+    # (the name is Harness's habit, not a rule: the Secret's labels say which release it is).
+    secret: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, Source):

@@ -160,6 +160,8 @@ def _applied(want: object, have: object, path: str, field: str, parent: str, out
             item_key = _key_of(item, key)
             _applied(item, present.get(item_key, ABSENT), f"{path}[{_key_text(item_key)}]", field, parent, out)
         return
+    if have is ABSENT and isinstance(want, (str, int, float)) and not want:
+        return  # a zero value the API server does not store (Go's omitempty): `value: ""` reads back absent
     if have is ABSENT or not _same_scalar(want, have, parent):
         out.append(Difference(path, have, want))
 

@@ -15,6 +15,7 @@ from kubectl_harness_rollback.apierrors import ApiError
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.reapply_scope import REAPPLIED_KINDS
 from kubectl_harness_rollback.rest import SELF_SUBJECT_ACCESS_REVIEWS
 
 # API group and resource of each kind a rollback writes.
@@ -48,9 +49,17 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
             rights.append(("delete", obj.group, obj.resource, f"to prune {obj} (--prune)"))
     live = model.live_objects or {}
     for item in plan.reapply:
-        need("patch", item.kind, "to re-apply the release's stored manifest")
-        if (item.group, item.kind, item.name) in live and live[(item.group, item.kind, item.name)] is None:
-            need("create", item.kind, f"to create {item} again from the release's stored manifest")
+        # A kind whose plural only discovery knows (a custom resource) is not reviewed here: the
+        # apply sends every object with dryRun=All before its first write, which a 403 stops.
+        known = REAPPLIED_KINDS.get((item.group, item.kind))
+        if known is None:
+            continue
+        gone = live.get((item.group, item.kind, item.name), False) is None  # read, and not there
+        wanted = [("patch", "to re-apply the release's stored manifest")]
+        wanted += [("create", f"to create {item} again from the release's stored manifest")] if gone else []
+        for verb, why in wanted:
+            if not any(r[:3] == (verb, item.group, known) for r in rights):
+                rights.append((verb, item.group, known, why))
     for change in plan.workloads:
         if not change.unchanged:
             need("patch", change.ref.kind, f"to restore {change.ref}")

@@ -9,21 +9,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, last_applied, object_diff, prune
+from kubectl_harness_rollback import bluegreen, last_applied, object_diff, owners, prune
 from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
     CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, RELEASE_NAME_LABEL,
-    SECRET_NAME_PREFIX,
 )
 from kubectl_harness_rollback.model import (
     RESTORABLE_KINDS, Identity, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.modes import Match, Mode
-from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, reapply_scope
+from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -37,6 +36,11 @@ class PrunedRevision(PluginError):
 
 class UnknownRelease(PluginError):
     """--to-release names a release the history does not have."""
+
+
+class RecordDisagrees(PluginError):
+    """The latest release is recorded Succeeded, but a workload runs another revision than it
+    recorded: "nothing to do" would be a guess, so it says so and names both ways out (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,14 @@ class Plan:
     # differ from it), and what re-applying changes in each, as field paths.
     reapply: list[ReapplyObject] = field(default_factory=list)
     reapply_differences: dict[ReapplyObject, list[str]] = field(default_factory=dict)
+    # Declarative target: the objects of its stored manifest the safety filter refuses; while any
+    # is, the rollback writes nothing (preflight.check_reapply_scope).
+    refused: list[Refused] = field(default_factory=list)
     # The failed release's workloads without revisions (bare ReplicaSets) the rollback-to release
     # does not run: scaled to zero after the rollback-to ones are scaled up.
     scale_down: list[WorkloadChange] = field(default_factory=list)
+    # (workload, owner) for every workload Argo CD, Flux or Helm owns too (owners.py).
+    owners: list[tuple[WorkloadRef, owners.Owner]] = field(default_factory=list)
     # --prune: deleted before the re-apply, in this order (prune.PruneObject).
     prune: list = field(default_factory=list)
 
@@ -205,6 +214,40 @@ def _rolled_back_already(model: ReleaseModel) -> str | None:
             "go elsewhere)")
 
 
+def _not_running(model: ReleaseModel, release: Release) -> list[str]:
+    """The workloads of `release` that run another revision than it recorded, in words ("deployment/web
+    runs revision 5 (release 2's), not release 4's revision 4"). Workloads without revisions, gone,
+    or without a recorded revision say nothing either way."""
+    found = []
+    for item in release.workloads:
+        state = model.workloads.get(item.ref)
+        if state is None or not state.has_revisions or item.revision is None or state.current_revision is None:
+            continue
+        recorded = state.revision(item.revision)
+        if recorded is None or recorded.number == state.current_revision:
+            continue
+        running = state.revision(state.current_revision)
+        recording = [r.number for r in model.releases for w in r.workloads
+                             if w.ref == item.ref and w.revision is not None and running is not None
+                             and state.revision(w.revision) is running]
+        whose = f" (release {recording[0]}'s)" if recording else " (no release records it)"
+        found.append(f"{item.ref} runs revision {state.current_revision}{whose}, not release {release.number}'s "
+                     f"revision {recorded.number}")
+    return found
+
+
+def _check_runs_recorded(model: ReleaseModel, current: Release) -> None:
+    """A succeeded latest release whose workloads run something else is not "nothing to do": a
+    rollback that raced its deploy, or a change by hand, left the record and the cluster apart."""
+    apart = _not_running(model, current)
+    if apart:
+        raise RecordDisagrees(
+            f"the latest release {current.number} is recorded Succeeded, but {'; '.join(apart)}: the record and "
+            f"the cluster disagree (a rollback or a change by hand overtook release {current.number}'s deploy); "
+            f"nothing was changed: to roll release {current.number} back and record it Failed, run: "
+            f"{_rollback_hint(model, current.number)}; to run release {current.number}, deploy it again")
+
+
 def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
                     notes: list[str]) -> tuple[Release | None, str, bool]:
     """(rollback-to, why, eligible) when the user did not name a release or revision."""
@@ -220,6 +263,7 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             return None, f"release {current.number} is the only one; there is no previous revision", False
         return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
     if current.status == Status.SUCCEEDED and options.from_release is None:
+        _check_runs_recorded(model, current)
         # Harness: "Latest release was successful. Skipping rollback" — unless the forward step
         # handed over this release number because a later step of its pipeline failed.
         return None, (f"no failed release found: the latest release {current.number} succeeded; if a later step "
@@ -476,6 +520,12 @@ def _current(model: ReleaseModel, options: PlanOptions) -> Release | None:
 
 def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
     """Decide what to roll back to. Raises for bad input; returns a Plan otherwise."""
+    result = _decide(model, options)
+    result.owners = owners.owned_workloads(model.workloads.values())
+    return result
+
+
+def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     notes: list[str] = list(model.notes)
     mode = detect_mode(model, options.mode)
     current = _current(model, options)
@@ -523,13 +573,12 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
             # when it swaps back.
             notes.append("--prune: a blue/green rollback swaps the Services back and deletes nothing, as Harness's")
         return result
-    scope: list[ReapplyObject] = []
+    scope: list[tuple[ReapplyObject, dict]] = []
     if target.is_declarative:
-        # What re-applying the stored manifest writes. A release Secret is anyone's to write who may
-        # create Secrets here, so anything else (RBAC, cluster-scoped, another namespace) is refused
-        # now, before any write.
-        secret = f"secret/{SECRET_NAME_PREFIX}{model.release_name}.{target.number}"
-        scope = reapply_scope(target.manifests, model.namespace, f"release {target.number} ({secret})")
+        # What re-applying the stored manifest writes, and what the safety filter refuses (a release
+        # Secret is anyone's to write who may create Secrets here): listed by `plan`, and refused by
+        # `rollback` before any write.
+        scope, result.refused = split_scope(target.manifests, model.namespace)
     canaries = canary_workloads(model)
     _refuse_missing_legacy(model, target, canaries)
     result.workloads = [_change(model, w.ref, w.revision, target, notes) for w in target.workloads
@@ -538,8 +587,8 @@ def plan(model: ReleaseModel, options: PlanOptions) -> Plan:
         result.deletions = canaries
         notes.append("the failed canary workloads are deleted first: " + ", ".join(map(str, canaries)))
     _plan_scales(model, result, mark_changed=True)
-    _refuse_foreign(model, target, scope)
-    for obj, manifest in zip(scope, target.manifests):
+    _refuse_foreign(model, target, [obj for obj, _ in scope])
+    for obj, manifest in scope:
         differences = _object_differences(model, obj, manifest)
         if differences:
             # Only what differs is written: re-applying an equal object would change nothing.

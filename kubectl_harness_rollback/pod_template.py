@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 
-def referenced_config(template: dict) -> list[tuple[str, str]]:
-    """(kind, name) of every ConfigMap and Secret a pod template needs (optional ones excluded)."""
+def referenced_config(template: dict, pull_secrets: bool = True) -> list[tuple[str, str]]:
+    """(kind, name) of every ConfigMap and Secret a pod template needs (optional ones excluded);
+    `pull_secrets` False leaves out its image pull Secrets."""
     spec = (template or {}).get("spec") or {}
     found: list[tuple[str, str]] = []
 
@@ -26,9 +27,36 @@ def referenced_config(template: dict) -> list[tuple[str, str]]:
             value_from = env.get("valueFrom") or {}
             need("ConfigMap", value_from.get("configMapKeyRef"))
             need("Secret", value_from.get("secretKeyRef"))
-    for pull_secret in spec.get("imagePullSecrets") or []:
+    for pull_secret in (spec.get("imagePullSecrets") or []) if pull_secrets else []:
         need("Secret", pull_secret)
     return sorted(set(found))
+
+
+# PriorityClasses the API server defines itself: they always exist.
+BUILT_IN_PRIORITY_CLASSES = frozenset({"system-cluster-critical", "system-node-critical"})
+
+
+def referenced_objects(template: dict) -> list[tuple[str, str]]:
+    """(kind, name) of the ServiceAccount, PriorityClass and PersistentVolumeClaims a pod template
+    names: without them no pod of it is ever created (or scheduled)."""
+    spec = (template or {}).get("spec") or {}
+    found: set[tuple[str, str]] = set()
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+    if account:
+        found.add(("ServiceAccount", account))
+    if spec.get("priorityClassName") and spec["priorityClassName"] not in BUILT_IN_PRIORITY_CLASSES:
+        found.add(("PriorityClass", spec["priorityClassName"]))
+    for volume in spec.get("volumes") or []:
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim:
+            found.add(("PersistentVolumeClaim", claim))
+    return sorted(found)
+
+
+def image_pull_secrets(template: dict) -> list[str]:
+    """The names of the Secrets a pod template pulls its images with."""
+    spec = (template or {}).get("spec") or {}
+    return sorted({s.get("name") for s in spec.get("imagePullSecrets") or [] if s.get("name")})
 
 
 def _containers(template: dict) -> dict[str, dict]:

@@ -3,10 +3,11 @@
 Derived from the API calls the plugin makes, and kept honest by tests that scan the package for
 them (tests/unit/test_rbac.py) and run a whole rollback as a ServiceAccount bound to exactly this
 Role (tests/integration/test_rbac.py). Not granted, because the plugin copes without them:
-`get namespaces` (only asked to tell a missing namespace from a missing release; a 403 is taken
-as "exists") and `create selfsubjectreviews` (every authenticated user may already; without it
-the audit trail names the kubeconfig context). Discovery, which server-side apply asks for, is
-open to every authenticated user too.
+`create selfsubjectreviews` (every authenticated user may already; without it the audit trail
+names the kubeconfig context) and `get priorityclasses` (cluster-scoped, which a Role cannot
+grant: without it the preflight warns that it did not check the PriorityClass). Discovery, which
+the re-apply asks for, is open to every authenticated user too. Re-applying a kind not in
+reapply_scope.REAPPLIED_KINDS (a custom resource) needs `create` and `patch` on it, granted apart.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def _needs() -> dict[tuple[str, str], set[str]]:
     need("", "services", "watch")
     need("", "secrets", "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
     need("", "configmaps", "get", "create", "patch")  # history ConfigMap (record creates it); preflight
+    # preflight: what the restored template references exists (a GET for one name, else one list),
+    # and the namespace is not Terminating (a Role grants `get` on its own namespace).
+    need("", "configmaps", "list")
+    need("", "serviceaccounts", "get", "list")
+    need("", "persistentvolumeclaims", "get", "list")
+    need("", "namespaces", "get")
     need("", "services", "list", "patch")  # blue/green: find the Services, swap their selectors back
     need("", "events", "create")  # the RolledBack Event
     for group, resource in (("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),

@@ -13,6 +13,8 @@ import tabulate as tabulate_module
 import yaml
 from tabulate import DataRow, TableFormat, tabulate
 
+from kubectl_harness_rollback.display import shown_lines
+
 NONE = "<none>"
 
 # kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
@@ -33,6 +35,8 @@ def structured(data: object, output: str) -> str:
 def _table(headers: list[str], rows: list[list[object]]) -> str:
     if not rows:
         return ""
+    # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
+    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
@@ -175,6 +179,11 @@ def plan_text(view: dict) -> str:
         for item in view["reapply"]:
             lines.append(f"  {item['kind'].lower()}/{item['name']}")
             lines += [f"    {d}" for d in item.get("differences", [])]
+    if view.get("refused"):
+        lines += ["", f"Refused from release {view['target']['number']}'s stored manifest (the rollback writes nothing "
+                      "while any object is refused):"]
+        lines += [f"  {item['kind'].lower() or '<no kind>'}/{item['name'] or '<no name>'}: {item['rule']}: "
+                  f"{item['reason']}" for item in view["refused"]]
     if view.get("delete"):
         lines += ["", "Delete first (the failed canary):"]
         lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["delete"]]
@@ -185,9 +194,25 @@ def plan_text(view: dict) -> str:
     if view.get("services"):
         rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
         lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]
+    lines += owner_lines(view.get("owners") or [], refuses=bool(view["changes"]))
     for note in view["notes"]:
         lines.append(f"Note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def owner_lines(owners: list[dict], refuses: bool = False) -> list[str]:
+    """"Owner: deployment/web is managed by Argo CD Application shop (...)": who else owns each
+    workload, what it does after a rollback made here, and its own way back."""
+    lines = []
+    for owner in owners:
+        title = f"{owner['owner']} {owner['ownerKind']} {owner['ownerName']}" if owner["ownerName"] else owner["owner"]
+        if owner["ownerNamespace"]:
+            title += f" (namespace {owner['ownerNamespace']})"
+        refusal = " `rollback` refuses it without --ignore-owner." if refuses and owner["gitops"] else ""
+        lines.append(f"Owner: {owner['kind'].lower()}/{owner['name']} is managed by {title} "
+                     f"({', '.join(owner['evidence'])}): {owner['consequence']}; its own way back: "
+                     f"{owner['command']}.{refusal}")
+    return lines
 
 
 def recorded_text(result, status: str, dry_run: str) -> str:
@@ -306,5 +331,6 @@ def status_text(view: dict, now: datetime | None = None) -> str:
                                                                "ROLLOUT"]
     if rows:
         lines += ["", _table(headers, rows).rstrip()]
+    lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
     return "\n".join(lines) + "\n"

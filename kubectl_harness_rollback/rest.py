@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import quote, urlencode
 
-from kubectl_harness_rollback import apierrors
-from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
+from kubectl_harness_rollback import apierrors, header_values
+from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, PluginError
 
 # kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
 CONNECT_TIMEOUT = 30.0
@@ -56,6 +56,9 @@ CONFIGMAPS = Resource("", "v1", "configmaps")
 SECRETS = Resource("", "v1", "secrets")
 SERVICES = Resource("", "v1", "services")
 EVENTS = Resource("", "v1", "events")
+SERVICEACCOUNTS = Resource("", "v1", "serviceaccounts")
+PERSISTENTVOLUMECLAIMS = Resource("", "v1", "persistentvolumeclaims")
+PRIORITYCLASSES = Resource("scheduling.k8s.io", "v1", "priorityclasses", namespaced=False)
 DEPLOYMENTS = Resource("apps", "v1", "deployments")
 STATEFULSETS = Resource("apps", "v1", "statefulsets")
 DAEMONSETS = Resource("apps", "v1", "daemonsets")
@@ -189,8 +192,10 @@ class Rest:
         if self.cancel is not None and self.cancel.is_set():
             raise KeyboardInterrupt
         query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
+        credentials = self.auth_headers()
+        headers = [("Accept", accept), *self.headers, *credentials.items()]
+        _check_headers(headers, credentials)
         self.requests.append(Sent(method, path, query_string, accept))
-        headers = [("Accept", accept), *self.headers, *self.auth_headers().items()]
         if body is not None:
             headers.append(("Content-Type", content_type or "application/json"))
             body = body if isinstance(body, (bytes, str)) else json.dumps(body)
@@ -205,7 +210,7 @@ class Rest:
             data = b"" if stream else _read_body(response, ends)
         except Exception as exc:  # noqa: BLE001 - the connection's own errors (urllib3), in one line
             error = self._timed_out(method, path, ends) if ends is not None and _is_timeout(exc) \
-                else apierrors.translate(exc)
+                else _scrubbed(apierrors.translate(exc), credentials.values())
             if self.log:
                 self.log(request_log_line(method, url, status, time.monotonic() - started))
             raise error from None
@@ -310,6 +315,28 @@ class Rest:
             # reused for the next request, so it is closed, not returned to the pool.
             response.close()
             response.release_conn()
+
+
+def _check_headers(headers: list[tuple[str, str]], credentials: dict[str, str]) -> None:
+    """Refuse, before sending, a header value that cannot be sent as it is (a credential an exec
+    plugin returned on a refresh, say): named by its header, never quoted."""
+    for name, value in headers:
+        if not header_values.sendable(value):
+            secret = name in credentials
+            raise ConfigError(header_values.problem(f"the {name} header", value, secret) +
+                              ("; check the kubeconfig user's credentials" if secret else ""))
+
+
+def _scrubbed(error: PluginError, secrets) -> PluginError:
+    """The error without any part of a credential in its message (an error of the connection
+    may quote what it was given to send)."""
+    text = str(error)
+    clean = header_values.scrub(text, list(secrets))
+    if clean == text:
+        return error
+    scrubbed = PluginError(clean)
+    scrubbed.exit_code = error.exit_code
+    return scrubbed
 
 
 def _chunks(response) -> Iterator[bytes]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from kubectl_harness_rollback import bluegreen, live, views
+from kubectl_harness_rollback import bluegreen, live, owners, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadState
@@ -63,6 +63,7 @@ def status_view(model: ReleaseModel) -> dict:
         "workloads": rows,
         **({"primary": primary} if primary is not None else {}),
         "lastRollback": record.view() if record else None,
+        "owners": views.owners_view(owners.owned_workloads(model.workloads.values())),
         "notes": ([note] if note else []) + list(model.notes),
     }
 

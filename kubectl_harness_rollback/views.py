@@ -96,14 +96,26 @@ def plan_view(plan: Plan) -> dict:
         # fields (paths; never a Secret's values).
         "reapply": [{"kind": obj.kind, "name": obj.name, "differences": list(plan.reapply_differences.get(obj, []))}
                     for obj in plan.reapply],
+        # What the safety filter refuses to re-apply (while any is, the rollback writes nothing).
+        "refused": [{"kind": r.kind, "name": r.name, "rule": r.rule, "reason": r.reason} for r in plan.refused],
         # Canary: what is deleted first (Harness's canary delete).
         "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
         # --prune: what the failed release applied and the rollback-to release does not hold, in
         # the order it is deleted (empty without --prune; the notes name it then).
         "prune": [{"kind": obj.kind, "name": obj.name} for obj in plan.prune],
         "notes": list(plan.notes),
+        # Argo CD, Flux, Helm: who else owns a workload, and its own way back (owners.py).
+        "owners": owners_view(plan.owners),
         **({"services": _services(plan.traffic)} if plan.traffic is not None else {}),
     }
+
+
+def owners_view(owned: list) -> list[dict]:
+    """`owners` of `plan -o json` and `status -o json`: one entry per workload and owner."""
+    return [{"kind": ref.kind, "name": ref.name, "owner": owner.tool, "ownerKind": owner.kind,
+             "ownerName": owner.name, "ownerNamespace": owner.namespace, "gitops": owner.gitops,
+             "evidence": list(owner.evidence), "consequence": owner.consequence, "command": owner.command}
+            for ref, owner in owned]
 
 
 def _services(traffic: TrafficPlan) -> list[dict]:

@@ -6,6 +6,7 @@ import copy
 import re
 
 from kubectl_harness_rollback.errors import RolloutFailed
+from kubectl_harness_rollback.owners import is_ownership_key
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.rest import REPLICASETS
 from kubectl_harness_rollback.workloads.common import (
@@ -99,9 +100,14 @@ def rollback_patch(state: WorkloadState, revision: Revision, audit: dict[str, st
 
     Replaces the template with the ReplicaSet's and the annotations with the ReplicaSet's
     (which carry the identity of the release being restored), keeping the live bookkeeping keys.
+    Unlike kubectl, the live ownership annotations (Helm's, Argo CD's, Flux's) are kept too and
+    the ReplicaSet's old ones are not brought back: who owns the Deployment now is not part of
+    the revision, and Helm refuses to upgrade a Deployment whose `meta.helm.sh/*` are gone.
     """
-    restored = {k: v for k, v in revision.annotations.items() if k not in BOOKKEEPING_ANNOTATIONS}
+    restored = {k: v for k, v in revision.annotations.items()
+                if k not in BOOKKEEPING_ANNOTATIONS and not is_ownership_key(k)}
     restored.update({k: state.annotations[k] for k in BOOKKEEPING_ANNOTATIONS if k in state.annotations})
+    restored.update({k: v for k, v in state.annotations.items() if is_ownership_key(k)})
     restored.update(audit)
     return [
         {"op": "replace", "path": "/metadata/resourceVersion", "value": state.resource_version},

@@ -154,3 +154,121 @@ def test_clean_declarative_release_lists_and_reapplies_everything(apps, core, na
     service = core.read_namespaced_service("api", namespace)
     assert (service.metadata.annotations["release"], service.spec.ports[0].target_port) == ("2", 8002)
     assert core.read_namespaced_secret(f"harness.release.{RELEASE}.3", namespace).metadata.labels["status"] == "Failed"
+
+
+def with_kinds(tag):
+    """A release as Helm charts ship them: a ServiceAccount, a migration Job (the same in every
+    release), a NetworkPolicy, and the Deployment."""
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "api", "annotations": {"tier": str(tag)}}},
+        {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+         "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+             {"name": "migrate", "image": "registry.example/migrate:1"}]}}}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "api"},
+         "spec": {"podSelector": {"matchLabels": {"app": "api"}}, "policyTypes": ["Ingress"],
+                  "ingress": [{"ports": [{"port": 8000 + tag}]}]}},
+        deployment(tag),
+    ]
+
+
+def test_a_release_with_a_service_account_a_job_and_a_network_policy_is_rolled_back(api_client, apps, core,
+                                                                                    namespace, plugin):
+    """Such releases were refused whole ("holds serviceaccount/..."), so Helm-chart services never
+    rolled back. Harness applies every resource of the release, Jobs included, with kubectl apply
+    (harness-core 930-delegate-tasks/src/main/java/io/harness/delegate/k8s/K8sRollingRollbackBaseHandler.java:397-425,
+    rollbackReleaseResources -> K8sTaskHelperBase.applyManifests, k8sbase/K8sTaskHelperBase.java:801-818): an
+    existing Job whose spec is unchanged is left as it is — it does not run again."""
+    batch, networking = k8s.BatchV1Api(api_client), k8s.NetworkingV1Api(api_client)
+    run_image(apps, namespace, 1)
+    write_declarative_release(core, namespace, RELEASE, 1, "Succeeded", with_kinds(1))
+    run_image(apps, namespace, 2)
+    service_account, job, policy, _ = with_kinds(2)
+    core.create_namespaced_service_account(namespace, service_account)
+    batch.create_namespaced_job(namespace, job)
+    networking.create_namespaced_network_policy(namespace, policy)
+    write_declarative_release(core, namespace, RELEASE, 2, "Failed", with_kinds(2))
+    job_uid = batch.read_namespaced_job("migrate", namespace).metadata.uid
+
+    view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert view["refused"] == []
+    assert {(item["kind"], item["name"]) for item in view["reapply"]} >= {
+        ("ServiceAccount", "api"), ("NetworkPolicy", "api"), ("Deployment", "api")}
+    plugin("rollback", RELEASE, "-n", namespace, "--timeout", "90s", check_exit=0)
+
+    assert apps.read_namespaced_deployment("api", namespace).spec.template.spec.containers[0].image == \
+        "registry.example/api:1"
+    assert core.read_namespaced_service_account("api", namespace).metadata.annotations["tier"] == "1"
+    assert networking.read_namespaced_network_policy("api", namespace).spec.ingress[0].ports[0].port == 8001
+    assert batch.read_namespaced_job("migrate", namespace).metadata.uid == job_uid  # not re-created, not re-run
+    assert core.read_namespaced_secret(f"harness.release.{RELEASE}.2", namespace).metadata.labels["status"] == "Failed"
+
+
+def test_a_service_with_external_ips_or_an_ingress_with_a_snippet_is_refused_and_listed(api_client, apps, core,
+                                                                                          namespace, plugin):
+    """A release Secret made the rollback create a Service with externalIPs (CVE-2020-8554: it
+    intercepts traffic to those addresses cluster-wide) and an Ingress with a configuration-snippet
+    (CVE-2021-25742: the ingress controller runs it with its own rights). Both are refused before
+    any write, and `plan` lists them with their rule."""
+    networking = k8s.NetworkingV1Api(api_client)
+    hostile = [
+        deployment(1),
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+         "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}], "externalIPs": ["203.0.113.10"]}},
+        {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+         "metadata": {"name": "web", "annotations": {
+             "nginx.ingress.kubernetes.io/configuration-snippet": "more_set_headers 'X: y';"}},
+         "spec": {"defaultBackend": {"service": {"name": "api", "port": {"number": 80}}}}},
+    ]
+    run_image(apps, namespace, 1)
+    write_declarative_release(core, namespace, RELEASE, 1, "Succeeded", hostile)  # written by a tenant
+    run_image(apps, namespace, 2)
+    write_declarative_release(core, namespace, RELEASE, 2, "Failed", [deployment(2)])
+    before = settled_versions(api_client, namespace)
+    error = (f"error: release 1 (secret/harness.release.{RELEASE}.1) holds service/lb, which a rollback does not "
+             "re-apply: a Service with spec.externalIPs can intercept traffic to those addresses from every pod of "
+             "the cluster (CVE-2020-8554) (1 more object(s) of it are refused too); nothing was changed")
+
+    done = plugin("plan", RELEASE, "-n", namespace, "-o", "json", check_exit=1)
+    assert [(r["kind"], r["name"], r["rule"]) for r in json.loads(done.stdout)["refused"]] == [
+        ("Service", "lb", "service-external-ips"), ("Ingress", "web", "ingress-snippet")]
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(error), done.stderr
+    text = plugin("plan", RELEASE, "-n", namespace, check_exit=1).stdout
+    assert "Refused from release 1's stored manifest (the rollback writes nothing while any object is refused):\n" \
+           "  service/lb: service-external-ips: " in text
+    assert "  ingress/web: ingress-snippet: its annotation nginx.ingress.kubernetes.io/configuration-snippet" in text
+    done = plugin("rollback", RELEASE, "-n", namespace, check_exit=1)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(error), done.stderr
+
+    assert versions(api_client, namespace) == before
+    assert "lb" not in [s.metadata.name for s in core.list_namespaced_service(namespace).items]
+    assert networking.list_namespaced_ingress(namespace).items == []
+    assert apps.read_namespaced_deployment("api", namespace).spec.template.spec.containers[0].image == \
+        "registry.example/api:2"
+
+
+def test_a_job_whose_template_changed_is_refused_by_the_api_server_before_any_write(api_client, apps, core,
+                                                                                    namespace, plugin):
+    """Harness's `kubectl apply` of a Job whose template differs fails (spec.template is immutable),
+    after the objects before it in the manifest were applied. Here every object goes through a
+    dryRun=All apply first: the API server's refusal stops the rollback before any write."""
+    batch = k8s.BatchV1Api(api_client)
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+           "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+               {"name": "migrate", "image": "registry.example/migrate:2"}]}}}}
+    old_job = {**job, "spec": {**job["spec"], "template": {"spec": {"restartPolicy": "Never", "containers": [
+        {"name": "migrate", "image": "registry.example/migrate:1"}]}}}}
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-config"}, "data": {"mode": "1"}}
+    run_image(apps, namespace, 1)
+    write_declarative_release(core, namespace, RELEASE, 1, "Succeeded", [config, old_job, deployment(1)])
+    run_image(apps, namespace, 2)
+    core.create_namespaced_config_map(namespace, {**config, "data": {"mode": "2"}})
+    batch.create_namespaced_job(namespace, job)
+    write_declarative_release(core, namespace, RELEASE, 2, "Failed", [{**config, "data": {"mode": "2"}}, job,
+                                                                       deployment(2)])
+    before = settled_versions(api_client, namespace)
+
+    done = plugin("rollback", RELEASE, "-n", namespace, check_exit=1)
+    assert done.stderr.count("\n") == 1 and "job" in done.stderr.lower() and "immutable" in done.stderr, done.stderr
+    assert "already written" not in done.stderr
+    assert versions(api_client, namespace) == before
+    assert core.read_namespaced_config_map("api-config", namespace).data == {"mode": "2"}

@@ -188,3 +188,64 @@ def test_a_legacy_config_only_failure_names_the_field(apps, core, namespace, plu
         '[{"name":"MODE","value":"BROKEN"}] → <none>'
     plugin("rollback", "deployment/web", "-n", namespace, "--timeout", "90s", check_exit=0)
     assert apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].env is None
+
+
+# --- the same, as a property: whatever a failed release changed or added, the rollback ends where
+# `kubectl apply` of the good release ends -------------------------------------------------------------
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+KEYS = st.sampled_from(["mode", "level", "extra", "color", "ttl"])
+VALUES = st.sampled_from(["a", "b", "safe", "BROKEN", "1", ""])
+ENV = st.dictionaries(st.sampled_from(["MODE", "LEVEL", "EXTRA", "DEBUG"]), VALUES, max_size=3)
+# (No `y`/`n` values: kubectl's YAML reads them as booleans.)
+LABELS = st.dictionaries(st.sampled_from(["tier", "flavour", "team"]), st.sampled_from(["blue", "green"]), max_size=2)
+PORTS = st.sets(st.sampled_from([80, 443, 8080, 9090]), min_size=1, max_size=3)
+
+
+@st.composite
+def releases(draw):
+    """A release: its ConfigMap data, pod env, pod labels, Service ports, and maybe a sidecar."""
+    return {"data": draw(st.dictionaries(KEYS, VALUES, max_size=3)), "env": draw(ENV), "labels": draw(LABELS),
+            "ports": sorted(draw(PORTS)), "sidecar": draw(st.booleans())}
+
+
+def manifests_of(release):
+    config, service, deployment = good_release()
+    config["data"] = release["data"]
+    service["spec"]["ports"] = [{"name": f"p{port}", "port": port, "targetPort": port} for port in release["ports"]]
+    template = deployment["spec"]["template"]
+    template["metadata"]["labels"].update(release["labels"])
+    containers = template["spec"]["containers"]
+    containers[0]["env"] = [{"name": k, "value": v} for k, v in sorted(release["env"].items())]
+    if release["sidecar"]:
+        containers.append({"name": "sidecar", "image": "registry.example/proxy:1"})
+    return [config, service, deployment]
+
+
+# Each example deploys twice into two namespaces: a few locally, more with KHR_TWIN_EXAMPLES; no
+# shrinking (minutes on a real cluster): the failing example is printed whole.
+@settings(max_examples=int(__import__("os").environ.get("KHR_TWIN_EXAMPLES", "6")), deadline=None,
+          derandomize=True, phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@given(good=releases(), failed=releases())
+def test_any_failed_release_is_undone_as_kubectl_apply_undoes_it(test_cluster, apps, core, plugin, good, failed):
+    import uuid
+
+    from kubernetes import client as k8s
+
+    ours, theirs = (f"khr-twin-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for name in (ours, theirs):
+        core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    try:
+        history = [(manifests_of(good), "Succeeded"), (manifests_of(failed), "Failed")]
+        deploy_as_harness(test_cluster, apps, core, ours, history)
+        deploy_as_harness(test_cluster, apps, None, theirs, history)
+        kubectl_apply(test_cluster, theirs, manifests_of(good))
+        plugin("rollback", RELEASE, "-n", ours, "--timeout", "90s", check_exit=0)
+        assert comparable(test_cluster, ours) == comparable(test_cluster, theirs)
+        again = json.loads(plugin("rollback", RELEASE, "-n", ours, "-o", "json", check_exit=0).stdout)
+        assert again["outcome"]["written"] == []
+    finally:
+        for name in (ours, theirs):
+            core.delete_namespace(name)

@@ -210,19 +210,22 @@ class HarnessRollingDeployer:
 
 def write_declarative_release(core: k8s.CoreV1Api, namespace: str, release_name: str, number: int, status: str,
                               manifests: list[dict], identity: Identity = Identity(),
-                              color: str | None = None, bg_environment: str = "stage") -> None:
-    """One Harness declarative-rollback release Secret (type harness.io/release/v2)."""
+                              color: str | None = None, bg_environment: str = "stage", name: str | None = None,
+                              secret_type: str = "harness.io/release/v2") -> None:
+    """One Harness declarative-rollback release Secret (type harness.io/release/v2). `name` other
+    than Harness's `harness.release.<release>.<number>`, or another `secret_type`: what a hand or
+    another tool may leave."""
     labels = {"owner": "harness", "release": release_name, "release-number": str(number), "status": status}
     if color:
         labels.update({"color": color, "harness.io/bg-environment": bg_environment})
     release = gzip.compress(yaml.safe_dump_all(manifests).encode())
     core.create_namespaced_secret(namespace, k8s.V1Secret(
         metadata=k8s.V1ObjectMeta(
-            name=f"harness.release.{release_name}.{number}", labels=labels,
+            name=name or f"harness.release.{release_name}.{number}", labels=labels,
             annotations={"harness.io/service": identity.service_id, "harness.io/env": "prod",
                          "harness.io/infra": identity.infra_id,
                          "harness.io/infra-key": f"{identity.service_id}-{identity.infra_id}"}),
-        type="harness.io/release/v2",
+        type=secret_type,
         data={"release": base64.b64encode(release).decode()},
     ))
 

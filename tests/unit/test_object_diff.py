@@ -101,6 +101,13 @@ def test_an_added_container_env_and_port_are_removed():
     ]
 
 
+def test_a_zero_value_the_server_does_not_store_is_no_difference():
+    want = deployment([{"name": "api", "env": [{"name": "LEVEL", "value": ""}], "stdin": False}])
+    live = applied(deployment([{"name": "api", "env": [{"name": "LEVEL"}]}]))
+    live["metadata"]["annotations"][last_applied.ANNOTATION] = last_applied.value(want, NS)
+    assert texts(want, live) == []
+
+
 def test_quantities_are_compared_as_quantities():
     want = deployment([{"name": "api", "resources": {"limits": {"cpu": 0.5, "memory": "1Gi"}}}])
     live = applied(deployment([{"name": "api", "resources": {"limits": {"cpu": "500m", "memory": "1024Mi"}}}]))
@@ -189,3 +196,41 @@ def test_values_are_shown_short_and_on_one_line(value):
     live = applied(config_map(a=value + "\n"))
     line = texts(config_map(a="z"), live)[0]
     assert "\n" not in line and len(line) < 140
+
+
+class ConflictingKube:
+    """A controller writes status between each read and write, `losses` times."""
+
+    def __init__(self, losses):
+        self.losses, self.patches = losses, []
+
+    def patch(self, resource, name, namespace, body, patch_type, **kwargs):
+        from kubectl_harness_rollback.errors import Conflict
+        self.patches.append(body)
+        if len(self.patches) <= self.losses:
+            raise Conflict("409")
+
+    def get_or_none(self, resource, name, namespace):
+        return {"metadata": {"resourceVersion": str(100 + len(self.patches)),
+                             "managedFields": [{**CSA, "operation": "Apply"}]}}
+
+
+def test_handing_ownership_back_outlasts_a_controllers_status_writes():
+    from kubectl_harness_rollback.manifests import _hand_back
+    from kubectl_harness_rollback.rest import DEPLOYMENTS
+
+    kube = ConflictingKube(losses=8)
+    _hand_back(kube, DEPLOYMENTS, "api", NS, kube.get_or_none(None, None, None), sleep=lambda _: None)
+    assert len(kube.patches) == 9 and kube.patches[-1][0]["value"] == [CSA]  # Update again, from a fresh read
+    assert kube.patches[-1][1] == {"op": "replace", "path": "/metadata/resourceVersion", "value": "108"}
+
+
+def test_handing_ownership_back_gives_up_with_a_conflict_that_says_what_to_do():
+    from kubectl_harness_rollback.errors import Conflict
+    from kubectl_harness_rollback.manifests import HAND_BACK_ATTEMPTS, _hand_back
+    from kubectl_harness_rollback.rest import DEPLOYMENTS
+
+    kube = ConflictingKube(losses=10**6)
+    with pytest.raises(Conflict, match="run the same command again"):
+        _hand_back(kube, DEPLOYMENTS, "api", NS, kube.get_or_none(None, None, None), sleep=lambda _: None)
+    assert len(kube.patches) == HAND_BACK_ATTEMPTS

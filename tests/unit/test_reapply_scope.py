@@ -1,4 +1,4 @@
-"""What a declarative rollback may re-apply (issue 10): table-driven, then through the planner."""
+"""What a declarative rollback may re-apply: the safety filter, table-driven, then through the planner."""
 
 import pytest
 
@@ -6,8 +6,9 @@ from kubectl_harness_rollback.model import (
     Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.planner import PlanOptions, plan
+from kubectl_harness_rollback.preflight import check_reapply_scope
 from kubectl_harness_rollback.reapply_scope import (
-    REAPPLIED_KINDS, OutsideReapplyScope, ReapplyObject, reapply_scope, refusal,
+    REAPPLIED_KINDS, OutsideReapplyScope, ReapplyObject, reapply_scope, refusal, rule_of, split_scope,
 )
 from kubectl_harness_rollback.render import plan_text
 from kubectl_harness_rollback.views import plan_view
@@ -32,6 +33,17 @@ ALLOWED = {
     "HPA v1": obj("autoscaling/v1", "HorizontalPodAutoscaler"),
     "PDB": obj("policy/v1", "PodDisruptionBudget"),
     "Ingress": obj("networking.k8s.io/v1", "Ingress"),
+    # Every namespaced kind a Harness release carries (K8sRollingRollbackBaseHandler.rollbackReleaseResources
+    # applies them all):
+    "ServiceAccount": obj("v1", "ServiceAccount"),
+    "NetworkPolicy": obj("networking.k8s.io/v1", "NetworkPolicy"),
+    "Job": obj("batch/v1", "Job"),
+    "CronJob": obj("batch/v1", "CronJob"),
+    "PersistentVolumeClaim": obj("v1", "PersistentVolumeClaim"),
+    "a custom resource": obj("example.com/v1", "Widget"),
+    "Service without externalIPs": obj("v1", "Service", spec={"externalIPs": [], "ports": [{"port": 80}]}),
+    "Ingress with other nginx annotations": obj("networking.k8s.io/v1", "Ingress", metadata={
+        "name": "x", "annotations": {"nginx.ingress.kubernetes.io/rewrite-target": "/"}}),
     "its own namespace, named": obj("v1", "ConfigMap", namespace=NS),
     "empty namespace is the release's": obj("v1", "ConfigMap", namespace=""),
 }
@@ -53,10 +65,20 @@ REFUSED = {
     "webhook": (obj("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"), "cluster-scoped"),
     "PersistentVolume": (obj("v1", "PersistentVolume"), "cluster-scoped"),
     "StorageClass": (obj("storage.k8s.io/v1", "StorageClass"), "cluster-scoped"),
-    "ServiceAccount": (obj("v1", "ServiceAccount"), "identities"),
-    "NetworkPolicy": (obj("networking.k8s.io/v1", "NetworkPolicy"), "re-applies only Deployment"),
-    "Job": (obj("batch/v1", "Job"), "re-applies only"),
-    "a custom resource": (obj("example.com/v1", "Widget"), "re-applies only"),
+    "PriorityClass": (obj("scheduling.k8s.io/v1", "PriorityClass"), "cluster-scoped"),
+    "ServiceAccount in another namespace": (obj("v1", "ServiceAccount", namespace="kube-system"), "'kube-system'"),
+    "Job in another namespace": (obj("batch/v1", "Job", namespace="other"), "'other'"),
+    "Service with externalIPs": (obj("v1", "Service", spec={"externalIPs": ["10.0.0.1"]}), "CVE-2020-8554"),
+    "Ingress with a configuration-snippet": (obj("networking.k8s.io/v1", "Ingress", metadata={
+        "name": "x", "annotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "more"}}),
+        "nginx.ingress.kubernetes.io/configuration-snippet"),
+    "Ingress with a server-snippet": (obj("networking.k8s.io/v1", "Ingress", metadata={
+        "name": "x", "annotations": {"nginx.ingress.kubernetes.io/server-snippet": "more"}}), "server-snippet"),
+    "Ingress with an auth-snippet": (obj("networking.k8s.io/v1", "Ingress", metadata={
+        "name": "x", "annotations": {"nginx.ingress.kubernetes.io/auth-snippet": "more"}}), "auth-snippet"),
+    "Ingress with any other snippet": (obj("networking.k8s.io/v1", "Ingress", metadata={
+        "name": "x", "annotations": {"example.com/stream-snippet": "more"}}), "stream-snippet"),
+    "a known kind from another group, newly known": (obj("evil.example/v1", "Job"), "API group batch only"),
     "a known kind from another group": (obj("evil.example/v1", "Deployment"), "API group apps only"),
     "a core kind from another group": (obj("evil.example/v1", "Secret"), "API group v1 (core) only"),
     "ConfigMap in another namespace": (obj("v1", "ConfigMap", namespace="kube-system"),
@@ -76,11 +98,39 @@ def test_refused(manifest, words):
     assert words in refusal(manifest, NS)
 
 
-def test_every_reapplied_kind_is_namespaced_and_grants_nothing():
+def test_every_known_kind_is_namespaced_and_grants_nothing():
     assert all(group != "rbac.authorization.k8s.io" for group, _ in REAPPLIED_KINDS)
     assert {kind for _, kind in REAPPLIED_KINDS} == {
         "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Secret",
-        "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress"}
+        "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "ServiceAccount", "PersistentVolumeClaim",
+        "Job", "CronJob", "NetworkPolicy"}
+
+
+RULES = {
+    "rbac": obj("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    "cluster-scoped": obj("v1", "Namespace"),
+    "other-namespace": obj("v1", "ConfigMap", namespace="other"),
+    "other-api-group": obj("evil.example/v1", "Deployment"),
+    "service-account-token": obj("v1", "Secret", type="kubernetes.io/service-account-token"),
+    "service-external-ips": obj("v1", "Service", spec={"externalIPs": ["10.0.0.1"]}),
+    "ingress-snippet": obj("networking.k8s.io/v1", "Ingress", metadata={
+        "name": "x", "annotations": {"nginx.ingress.kubernetes.io/server-snippet": "x"}}),
+    "malformed": {"kind": "ConfigMap"},
+}
+
+
+@pytest.mark.parametrize("rule, manifest", RULES.items(), ids=RULES.keys())
+def test_each_refusal_names_its_rule(rule, manifest):
+    assert rule_of(manifest, NS)[0] == rule
+
+
+def test_split_scope_keeps_both_lists_in_manifest_order():
+    manifests = [obj("v1", "ServiceAccount", "api"), obj("v1", "Service", "lb", spec={"externalIPs": ["1.2.3.4"]}),
+                 obj("batch/v1", "Job", "migrate"), obj("rbac.authorization.k8s.io/v1", "Role", "r")]
+    allowed, refused = split_scope(manifests, NS)
+    assert [(str(o), m) for o, m in allowed] == [("serviceaccount/api", manifests[0]), ("job/migrate", manifests[2])]
+    assert [(str(r), r.kind, r.name, r.rule) for r in refused] == [
+        ("service/lb", "Service", "lb", "service-external-ips"), ("role/r", "Role", "r", "rbac")]
 
 
 def test_scope_is_every_object_in_manifest_order():
@@ -112,7 +162,8 @@ def test_refusal_stays_on_one_line_whatever_the_secret_holds():
     assert "\n" not in str(raised.value) and len(str(raised.value)) < 700
 
 
-# The planner: the scope becomes Plan.reapply, and a release outside it is refused at plan time.
+# The planner: the scope becomes Plan.reapply, what is refused Plan.refused, which the rollback
+# refuses before any write (preflight.check_reapply_scope).
 
 API = WorkloadRef("Deployment", "api", NS)
 
@@ -126,9 +177,9 @@ def deployment(tag, namespace=None):
 def declarative_model(good_manifests, running="api:3"):
     identity = Identity(None, InfraMapping("svc", "infra", None, NS))
     releases = [Release(3, Status.FAILED, [ReleaseWorkload(API, None)], "declarative", identity,
-                        manifests=[deployment(3)]),
+                        manifests=[deployment(3)], secret="harness.release.r.3"),
                 Release(2, Status.SUCCEEDED, [ReleaseWorkload(API, None)], "declarative", identity,
-                        manifests=good_manifests)]
+                        manifests=good_manifests, secret="harness.release.r.2")]
     state = WorkloadState(API, "7", 3, (running,), [])
     return ReleaseModel("r", NS, releases, {API: state})
 
@@ -160,14 +211,30 @@ def test_an_object_that_could_not_be_read_is_reapplied_and_said_so():
 
 def test_plan_refuses_a_release_reaching_outside_its_namespace():
     manifests = [deployment(2), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "own")]
+    result = plan(declarative_model(manifests), PlanOptions())
+    assert [(r.kind, r.name, r.rule) for r in result.refused] == [("ClusterRoleBinding", "own", "rbac")]
+    view = plan_view(result)
+    assert view["refused"] == [{"kind": "ClusterRoleBinding", "name": "own", "rule": "rbac",
+                                "reason": result.refused[0].reason}]
+    assert ("\nRefused from release 2's stored manifest (the rollback writes nothing while any object is refused):\n"
+            "  clusterrolebinding/own: rbac: it is an RBAC object") in plan_text(view)
     with pytest.raises(OutsideReapplyScope, match=r"^release 2 \(secret/harness\.release\.r\.2\) holds "
                                                   r"clusterrolebinding/own, which a rollback does not re-apply"):
-        plan(declarative_model(manifests), PlanOptions())
+        check_reapply_scope(result)
 
 
 def test_plan_refuses_a_workload_in_another_namespace():
+    result = plan(declarative_model([deployment(2, namespace="other")]), PlanOptions())
     with pytest.raises(OutsideReapplyScope, match="deployment/api.*metadata.namespace is 'other'"):
-        plan(declarative_model([deployment(2, namespace="other")]), PlanOptions())
+        check_reapply_scope(result)
+
+
+def test_plan_lists_a_service_account_and_a_job_as_reapplied():
+    manifests = [obj("v1", "ServiceAccount", "api"), obj("batch/v1", "Job", "migrate"), deployment(2)]
+    result = plan(declarative_model(manifests), PlanOptions())
+    assert [str(o) for o in result.reapply] == ["serviceaccount/api", "job/migrate", "deployment/api"]
+    assert result.refused == [] and plan_view(result)["refused"] == []
+    check_reapply_scope(result)  # refuses nothing
 
 
 def applied(manifest):
