@@ -44,6 +44,23 @@ class TrafficPlan:
     failed_workload: WorkloadRef | None = None
     # Harness's swap bookkeeping: the bgEnvironment each release gets (no status changes).
     environments: list[tuple[Release, str]] = field(default_factory=list)
+    # --scale-down-stage: the failed color's HPAs and PDBs, deleted before its workload goes to zero.
+    stage_objects: list[WorkloadRef] = field(default_factory=list)
+
+
+# Harness's stage scale down (K8sBlueGreenStageScaleDownRequestHandler, Kind.BG_STAGE_DELETE_WORKLOAD_KINDS):
+# what of the stage release it deletes rather than scales.
+STAGE_DELETE_KINDS = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
+
+
+def stage_objects(model: ReleaseModel, release: Release | None) -> list[WorkloadRef]:
+    """The release's HPAs and PDBs whose name ends in its color, in the release's namespace, in the
+    order Harness deletes them (the release's own)."""
+    color = release_color(model, release) if release is not None else None
+    if not color:
+        return []
+    return [ref for ref in release.resources if ref.kind in STAGE_DELETE_KINDS and ref.name.endswith(color)
+            and ref.namespace == model.namespace]
 
 
 def workload_color(state: WorkloadState) -> str | None:
@@ -188,5 +205,9 @@ def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: 
         scale_up_to = (failed.replicas if failed and failed.replicas else 1)
         notes.append(f"{back.ref} is scaled to zero: it is scaled up to {scale_up_to} and must be ready "
                      "before traffic moves")
+    deleted = [ref for ref in stage_objects(model, current) if ref in model.stage_objects]
+    if deleted:
+        notes.append(f"--scale-down-stage deletes {', '.join(map(str, deleted))} (the failed color's, as Harness's "
+                     "stage scale down does) before it scales the failed color to zero")
     return TrafficPlan(primary, stage, failed_color, stage_color, swaps, back.ref, scale_up_to,
-                       failed.ref if failed else None, swap_environments(model, primary_color, stage_color))
+                       failed.ref if failed else None, swap_environments(model, primary_color, stage_color), deleted)

@@ -115,6 +115,9 @@ def _selection_options(command: Callable) -> Callable:
                               "help": "Roll back to Kubernetes revision N of the workload."}),
         (("--mode",), {"type": click.Choice([m.value for m in Mode]), "default": Mode.AUTO.value,
                        "show_default": True, "help": "Deployment strategy of the release (auto detects it)."}),
+        (("--prune",), {"is_flag": True,
+                        "help": "Declarative releases: delete what the failed release applied and the rollback-to "
+                                "release does not hold (Harness's pruning; harness.io/skipPruning is kept)."}),
     ]):
         command = click.option(*declarations, **extra)(command)
     return command
@@ -145,7 +148,7 @@ def _fleet(ctx: click.Context, given: dict[str, Any]):
                                            ("contexts", "all_contexts", "max_parallel", "fail_fast")))
 
 
-SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode")
+SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode", "prune")
 
 
 def _timeout(text: str) -> float:

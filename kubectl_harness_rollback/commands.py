@@ -81,6 +81,15 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
     if deadline is not None:
         kube.deadline = deadline
     model = read_release(kube, kube.namespace, target)
+    if options.prune:
+        from kubectl_harness_rollback import prune
+
+        model.prune_objects = prune.read(kube, model)  # what may be pruned, as it is live
+    if model.services:
+        from kubectl_harness_rollback import traffic
+
+        # Blue/green: the failed color's HPAs and PDBs, which --scale-down-stage deletes.
+        model.stage_objects = traffic.read_stage_objects(kube, model)
     decided = plan(model, options)
     if decided.target is not None and decided.target.is_declarative and decided.traffic is None:
         # What re-applying changes is decided object by object: read the rollback-to release's

@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from kubectl_harness_rollback import bookkeeping, canary, manifests, overtaken, owners, permissions, preflight, waiting
+from kubectl_harness_rollback import (
+    bookkeeping, canary, manifests, overtaken, owners, permissions, preflight, prune, waiting,
+)
 from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
@@ -192,8 +194,12 @@ def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
     error = translate(exc)
     if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
         done = "; ".join(map(outcome_item_text, outcome.written))
-        error = type(error)(f"{error}; already written before it failed: {done}; run the same command again to "
-                            "finish (it completes what is missing)")
+        message = (f"{error}; already written before it failed: {done}; run the same command again to finish "
+                   "(it completes what is missing)")
+        # The same type and details, another message (an API error's constructor takes more than one).
+        changed = type(error).__new__(type(error))
+        changed.__dict__.update(error.__dict__)
+        changed.args, error = (message,), changed
     return _with_outcome(error, outcome)
 
 
@@ -213,6 +219,7 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
 
     for ref in canary.in_order(plan.deletions):
         wrote([canary.delete(kube, model, ref, options.dry_run)])
+    _prune(kube, model, plan, options.dry_run, wrote, progress)
     # Templates first (by re-applying a declarative release's manifest, else from revisions), then
     # the scales: the rollback-to workloads up before the failed ones go to zero.
     restored = [] if plan.target.is_declarative else [c for c in changes if c.to_replicas is None]
@@ -238,6 +245,19 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
         steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
+
+
+def _prune(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun, wrote: Callable[[list[dict]], None],
+           progress: Callable[[str], None]) -> None:
+    """--prune, before the re-apply as in Harness (K8sRollingRollbackRequestHandler): an object
+    replaced since it was read, or already gone, is passed over, as Harness passes over a delete
+    that fails (K8sTaskHelperBase.executeDeleteHandlingPartialExecution)."""
+    for obj in plan.prune:
+        item = prune.delete(kube, obj, model.namespace, dry_run)
+        if item is not None:
+            wrote([item])
+        else:
+            progress(f"{obj}: not pruned (gone, or replaced by another object since it was read)")
 
 
 def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[WorkloadRef, dict]) -> None:
@@ -350,6 +370,14 @@ def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackO
         if isinstance(exc, RolloutFailed):
             raise RolloutFailed(f"{exc}; {unmoved}") from None
         raise
+    if options.scale_down_stage:
+        # Harness's stage scale down: the stage color's HPAs and PDBs are deleted, then its
+        # workload is scaled to zero (an HPA would otherwise fight the scale, a PDB block drains).
+        for ref in traffic.stage_objects:
+            item = _traffic.delete_stage_object(kube, model, ref, options.dry_run)
+            if item is not None:
+                outcome.written.append(item)
+                progress(outcome_item_text(item))
     if options.scale_down_stage and traffic.failed_workload is not None:
         outcome.written.append(_traffic.scale(kube, model, traffic.failed_workload, 0, options.dry_run))
         progress(outcome_item_text(outcome.written[-1]))

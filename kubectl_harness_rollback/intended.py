@@ -29,6 +29,7 @@ def would_write(model, plan, scale_down_stage: bool = False, has_revisions=lambd
         return _traffic_writes(model, plan, scale_down_stage)
     changes = [c for c in plan.workloads if not c.unchanged]
     items = [outcome.deleted(ref) for ref in plan.deletions]
+    items += [outcome.pruned(obj.kind, obj.name) for obj in plan.prune]
     declarative = plan.target.is_declarative and changes
     if declarative:
         items += [outcome.reapplied(obj.kind, obj.name) for obj in plan.reapply]
@@ -52,6 +53,10 @@ def _traffic_writes(model, plan, scale_down_stage: bool) -> list[dict]:
         items.append(outcome.routed(swap.name, swap.to_color, swap.from_color))
         if position == 0:
             items.append(annotated("Service", swap.name))
+    if scale_down_stage:
+        from kubectl_harness_rollback.traffic import STAGE_WHY
+
+        items += [outcome.deleted(ref, STAGE_WHY) for ref in traffic.stage_objects]
     if scale_down_stage and traffic.failed_workload is not None:
         items.append(outcome.scaled(traffic.failed_workload, 0))
     store = model.history_store

@@ -15,7 +15,8 @@ from kubectl_harness_rollback.model import WorkloadRef
 # The writes
 RESTORED = "restored"  # a workload's pod template, from revision `revision` (images `images`)
 SCALED = "scaled"  # a workload scaled to `replicas`
-DELETED = "deleted"  # a canary object of the failed release
+DELETED = "deleted"  # a canary object of the failed release (or, with `why`, a stage color's HPA/PDB)
+PRUNED = "pruned"  # --prune: applied by the failed release, not in the rollback-to release
 REAPPLIED = "reapplied"  # an object of a declarative release, re-applied as kubectl apply would
 ROUTED = "routed"  # a blue/green Service now selects `color` (it selected `fromColor`)
 # The records
@@ -28,7 +29,7 @@ EVENT = "eventRecorded"  # a RolledBack Event on the object
 class Outcome:
     """What the rollback did, for the renderer and the exit code."""
 
-    written: list[dict] = field(default_factory=list)  # RESTORED, SCALED, DELETED, REAPPLIED, ROUTED
+    written: list[dict] = field(default_factory=list)  # RESTORED, SCALED, DELETED, PRUNED, REAPPLIED, ROUTED
     new_revisions: dict[WorkloadRef, int] = field(default_factory=dict)
     recorded: list[dict] = field(default_factory=list)  # HISTORY_UPDATED, LABELLED, EVENT
     steady: bool | None = None  # None: not waited for
@@ -46,8 +47,12 @@ def scaled(ref: WorkloadRef, replicas: int) -> dict:
     return _item(SCALED, ref.kind, ref.name, replicas=replicas)
 
 
-def deleted(ref: WorkloadRef) -> dict:
-    return _item(DELETED, ref.kind, ref.name)
+def deleted(ref: WorkloadRef, why: str | None = None) -> dict:
+    return _item(DELETED, ref.kind, ref.name, **({"why": why} if why else {}))
+
+
+def pruned(kind: str, name: str) -> dict:
+    return _item(PRUNED, kind, name)
 
 
 def reapplied(kind: str, name: str) -> dict:

@@ -44,6 +44,9 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
 
     for ref in plan.deletions:
         need("delete", ref.kind, f"to delete the failed canary's {ref}")
+    for obj in plan.prune:  # any namespaced kind: its group and resource come from discovery
+        if not any(r[:3] == ("delete", obj.group, obj.resource) for r in rights):
+            rights.append(("delete", obj.group, obj.resource, f"to prune {obj} (--prune)"))
     live = model.live_objects or {}
     for item in plan.reapply:
         # A kind whose plural only discovery knows (a custom resource) is not reviewed here: the

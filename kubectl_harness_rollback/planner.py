@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, last_applied, object_diff, owners
+from kubectl_harness_rollback import bluegreen, last_applied, object_diff, owners, prune
 from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.bluegreen import TrafficPlan
 from kubectl_harness_rollback.declarative import images_of
@@ -55,6 +55,8 @@ class PlanOptions:
     # The release the failed pipeline deployed (Harness's release number handed over by the
     # forward step): rolled back whatever its status, since a step after its deploy failed.
     from_release: int | None = None
+    # Delete what the failed (declarative) release applied and the rollback-to release does not hold.
+    prune: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -110,6 +112,8 @@ class Plan:
     scale_down: list[WorkloadChange] = field(default_factory=list)
     # (workload, owner) for every workload Argo CD, Flux or Helm owns too (owners.py).
     owners: list[tuple[WorkloadRef, owners.Owner]] = field(default_factory=list)
+    # --prune: deleted before the re-apply, in this order (prune.PruneObject).
+    prune: list = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -117,7 +121,8 @@ class Plan:
             return False
         if self.traffic is not None:
             return bool(self.traffic.swaps)
-        return bool(self.deletions) or bool(self.reapply) or any(not w.unchanged for w in self.workloads)
+        return (bool(self.deletions) or bool(self.reapply) or bool(self.prune)
+                or any(not w.unchanged for w in self.workloads))
 
 
 CANARY_TRACK = (CANARY_TRACK_LABEL, CANARY_TRACK_VALUE)
@@ -350,6 +355,30 @@ def _refuse_unrestorable(releases: list[Release]) -> None:
                 "that kind's own tooling")
 
 
+class MissingWorkload(PluginError):
+    """A workload of a legacy rollback-to release was deleted: no manifest is kept to recreate it."""
+
+
+def _refuse_missing_legacy(model: ReleaseModel, target: Release, canaries: list[WorkloadRef]) -> None:
+    """Refuse, before any write, a legacy rollback-to release with a workload that is gone, naming
+    what could be restored: only its revisions were kept, and they went with it. (A declarative
+    release is recreated from its stored manifest, as Harness's re-apply does.)"""
+    if target.is_declarative:
+        return
+    refs = [w.ref for w in target.workloads if w.ref not in canaries and w.ref.namespace == model.namespace]
+    gone = [ref for ref in refs if ref not in model.workloads]
+    if not gone:
+        return
+    there = [str(ref) for ref in refs if ref in model.workloads]
+    restorable = (f"{', '.join(there)} could be restored, but not alone (the release would be half rolled back)"
+                  if there else "none of its workloads is left to restore")
+    raise MissingWorkload(
+        f"{', '.join(map(str, gone))} of release {target.number} no longer {'exists' if len(gone) == 1 else 'exist'} "
+        f"in namespace {model.namespace}, and a legacy release keeps no manifest to recreate "
+        f"{'it' if len(gone) == 1 else 'them'}: {restorable}; nothing was changed: recreate "
+        f"{'it' if len(gone) == 1 else 'them'} (or roll back with the pipeline that deployed release {target.number})")
+
+
 def _previous_revision(state: WorkloadState) -> Revision | None:
     """kubectl's `rollout undo` without --to-revision: the second-highest revision."""
     return state.revisions[-2] if len(state.revisions) >= 2 else None
@@ -539,6 +568,10 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
+        if options.prune:
+            # Harness prunes a blue/green release in its stage deploy (K8sBGBaseHandler.pruneForBg), never
+            # when it swaps back.
+            notes.append("--prune: a blue/green rollback swaps the Services back and deletes nothing, as Harness's")
         return result
     scope: list[tuple[ReapplyObject, dict]] = []
     if target.is_declarative:
@@ -547,6 +580,7 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
         # `rollback` before any write.
         scope, result.refused = split_scope(target.manifests, model.namespace)
     canaries = canary_workloads(model)
+    _refuse_missing_legacy(model, target, canaries)
     result.workloads = [_change(model, w.ref, w.revision, target, notes) for w in target.workloads
                         if w.ref not in canaries]
     if canaries and (current.status != Status.SUCCEEDED or options.from_release is not None):
@@ -565,8 +599,10 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     if stale:
         notes.append(f"{', '.join(stale)} keep kubectl's last-applied-configuration, which still describes the "
                      "failed release: a later `kubectl apply` diffs against it (apply the good manifest to refresh it)")
+    result.prune, pruning_notes = prune.decide(model, current, target, options.prune)
+    notes += pruning_notes
     left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads} - set(canaries))
-    for ref in left:
+    for ref in [] if current.is_declarative and target.is_declarative else left:  # prune.decide noted them
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
                      "it is left as it is")
     return result

@@ -55,7 +55,9 @@ def _needs() -> dict[tuple[str, str], set[str]]:
     for (group, _kind), resource in REAPPLIED_KINDS.items():
         # Declarative rollback: each object is read to compare it with the release's manifest; the
         # apply is a PATCH, and where the object is gone the API server asks for `create` too.
-        need(group, resource, "get", "create", "patch")
+        # --prune (prune.py) reads what the failed release applied, for the UID that guards its
+        # delete, and deletes it. A kind outside this list is refused by the rights check first.
+        need(group, resource, "get", "create", "patch", "delete")
     return needs
 
 

@@ -187,6 +187,10 @@ def plan_text(view: dict) -> str:
     if view.get("delete"):
         lines += ["", "Delete first (the failed canary):"]
         lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["delete"]]
+    if view.get("prune"):
+        lines += ["", f"Delete (--prune: applied by release {view['current']['number']}, not in release "
+                      f"{view['target']['number']}), before re-applying:"]
+        lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["prune"]]
     if view.get("services"):
         rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
         lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]
@@ -247,7 +251,8 @@ def _history_changes(changes: list[dict]) -> list[str]:
 _ITEM_TEXT = {
     "restored": lambda item: f"restored the template of revision {item['revision']} ({', '.join(item['images'])})",
     "scaled": lambda item: f"scaled to {item['replicas']}",
-    "deleted": lambda item: "deleted (canary of the failed release)",
+    "deleted": lambda item: f"deleted ({item.get('why') or 'canary of the failed release'})",
+    "pruned": lambda item: "deleted (--prune: the rollback-to release does not hold it)",
     "reapplied": lambda item: "re-applied from the stored manifest",
     "routed": lambda item: f"routes {item['color']} (was {item['fromColor']})",
     "historyUpdated": lambda item: "; ".join(_history_changes(item["changes"])),
@@ -265,7 +270,8 @@ def outcome_item_text(item: dict) -> str:
 _WOULD_TEXT = {
     "restored": lambda item: f"would restore the template of revision {item['revision']} ({', '.join(item['images'])})",
     "scaled": lambda item: f"would scale to {item['replicas']}",
-    "deleted": lambda item: "would delete it (canary of the failed release)",
+    "deleted": lambda item: f"would delete it ({item.get('why') or 'canary of the failed release'})",
+    "pruned": lambda item: "would delete it (--prune: the rollback-to release does not hold it)",
     "reapplied": lambda item: "would re-apply it from the stored manifest",
     "routed": lambda item: f"would route {item['color']} (routes {item['fromColor']} now)",
     "annotated": lambda item: f"would annotate {item['annotation']} (who, when, from which release to which)",

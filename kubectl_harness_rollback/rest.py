@@ -272,6 +272,10 @@ class Rest:
 
     def delete(self, resource: Resource, name: str, namespace: str | None, body: dict | None = None,
                dry_run: bool = False) -> dict:
+        if body is not None and dry_run:
+            # The API server reads DeleteOptions from the body when there is one, and then ignores
+            # the dryRun query parameter: without this, a "dry run" delete with preconditions deletes.
+            body = {**body, "dryRun": ["All"]}
         return self._json("DELETE", resource.path(namespace, name), "delete", resource, namespace, name,
                           query={"dryRun": "All" if dry_run else None}, body=body)
 

@@ -8,12 +8,13 @@ from typing import Callable
 
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.apierrors import ApiError
+from kubectl_harness_rollback.apierrors import ApiError, NotFound
+from kubectl_harness_rollback.apierrors import Conflict as ApiConflict
 from kubectl_harness_rollback.bluegreen import ServiceSwap, TrafficPlan
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
-from kubectl_harness_rollback.rest import SERVICES
+from kubectl_harness_rollback.rest import HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SERVICES
 
 
 class SwapFailed(PluginError):
@@ -83,6 +84,41 @@ def _undo_first(kube, model: ReleaseModel, first: ServiceSwap, written: dict, se
             f"service/{first.name} back failed too: {exc.server}); finish the swap with: kubectl patch "
             f"service {second.name} -n {model.namespace} --type json -p '{fix}'") from None
     progress(f"service/{first.name}: switched back to {first.from_color}")
+
+
+STAGE_RESOURCES = {"HorizontalPodAutoscaler": HORIZONTALPODAUTOSCALERS, "PodDisruptionBudget": PODDISRUPTIONBUDGETS}
+DIRECT_APPLY = "harness.io/direct-apply"  # HarnessAnnotations.directApply
+STAGE_WHY = "the stage color's, --scale-down-stage"
+
+
+def read_stage_objects(kube, model: ReleaseModel) -> dict[WorkloadRef, dict[str, str]]:
+    """The delete precondition (UID) of each color-named HPA and PDB of the current release that
+    exists and is not annotated harness.io/direct-apply=true: Harness's stage scale down leaves
+    those out (K8sTaskHelperBase.checkIfResourceContainsHarnessDirectApplyAnnotation). One GET each."""
+    from kubectl_harness_rollback import bluegreen
+
+    found = {}
+    for ref in bluegreen.stage_objects(model, model.current):
+        try:
+            obj = kube.get_or_none(STAGE_RESOURCES[ref.kind], ref.name, ref.namespace)
+        except ApiError:
+            model.notes.append(f"cannot read {ref}: --scale-down-stage leaves it")
+            continue
+        meta = (obj or {}).get("metadata") or {}
+        if obj is not None and str((meta.get("annotations") or {}).get(DIRECT_APPLY, "")).lower() != "true":
+            found[ref] = {"uid": meta.get("uid", "")}
+    return found
+
+
+def delete_stage_object(kube, model: ReleaseModel, ref: WorkloadRef, dry_run: DryRun) -> dict | None:
+    """Delete one of the failed color's HPAs or PDBs, only if it is still the object that was read
+    (UID: their status moves all the time). None when it is gone or was replaced."""
+    body = {"preconditions": model.stage_objects[ref], "propagationPolicy": "Background"}
+    try:
+        kube.delete(STAGE_RESOURCES[ref.kind], ref.name, ref.namespace, body=body, dry_run=dry_run is DryRun.SERVER)
+    except (NotFound, ApiConflict):
+        return None
+    return outcome.deleted(ref, STAGE_WHY)
 
 
 def scale(kube, model: ReleaseModel, ref: WorkloadRef, replicas: int, dry_run: DryRun) -> dict:

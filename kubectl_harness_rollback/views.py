@@ -100,6 +100,9 @@ def plan_view(plan: Plan) -> dict:
         "refused": [{"kind": r.kind, "name": r.name, "rule": r.rule, "reason": r.reason} for r in plan.refused],
         # Canary: what is deleted first (Harness's canary delete).
         "delete": [{"kind": ref.kind, "name": ref.name} for ref in plan.deletions],
+        # --prune: what the failed release applied and the rollback-to release does not hold, in
+        # the order it is deleted (empty without --prune; the notes name it then).
+        "prune": [{"kind": obj.kind, "name": obj.name} for obj in plan.prune],
         "notes": list(plan.notes),
         # Argo CD, Flux, Helm: who else owns a workload, and its own way back (owners.py).
         "owners": owners_view(plan.owners),

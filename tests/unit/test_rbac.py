@@ -25,16 +25,16 @@ def test_role_is_exactly_what_record_and_rollback_call():
         "metadata": {"name": "kubectl-harness-rollback", "namespace": "shop"},
         "rules": [
             rule("", ["namespaces"], ["get"]),
-            rule("", ["services"], ["get", "list", "watch", "create", "patch"]),
-            rule("", ["persistentvolumeclaims", "serviceaccounts"], ["get", "list", "create", "patch"]),
-            rule("", ["configmaps", "secrets"], ["get", "list", "create", "patch", "delete"]),
+            rule("", ["services"], ["get", "list", "watch", "create", "patch", "delete"]),
+            rule("", ["configmaps", "persistentvolumeclaims", "secrets", "serviceaccounts"],
+                 ["get", "list", "create", "patch", "delete"]),
             rule("", ["events"], ["create"]),
             rule("apps", ["daemonsets", "deployments", "replicasets", "statefulsets"],
                  ["get", "list", "watch", "create", "patch", "delete"]),
             rule("apps", ["controllerrevisions"], ["list", "watch", "patch"]),
             rule("autoscaling", ["horizontalpodautoscalers"], ["get", "create", "patch", "delete"]),
-            rule("batch", ["cronjobs", "jobs"], ["get", "create", "patch"]),
-            rule("networking.k8s.io", ["ingresses", "networkpolicies"], ["get", "create", "patch"]),
+            rule("batch", ["cronjobs", "jobs"], ["get", "create", "patch", "delete"]),
+            rule("networking.k8s.io", ["ingresses", "networkpolicies"], ["get", "create", "patch", "delete"]),
             rule("policy", ["poddisruptionbudgets"], ["get", "create", "patch", "delete"]),
         ],
     }
@@ -79,6 +79,8 @@ INDIRECT = {
     ("manifests.py", "resource"): set(),  # read and apply of REAPPLIED_KINDS, added below
     ("manifests.py", "resources[obj]"): set(),
     ("catalog.py", "resource"): set(),  # `list`: the ClusterRole, below
+    ("traffic.py", "STAGE_RESOURCES[ref.kind]"): {"HORIZONTALPODAUTOSCALERS", "PODDISRUPTIONBUDGETS"},
+    ("prune.py", "Resource"): set(),  # --prune: get and delete of REAPPLIED_KINDS, added below
 }
 # Granted to every authenticated user, or done without (see rbac.py's docstring).
 NOT_GRANTED = {"SELF_SUBJECT_REVIEWS", "SELF_SUBJECT_ACCESS_REVIEWS", "PRIORITYCLASSES"}
@@ -107,6 +109,8 @@ def test_every_namespaced_call_of_the_package_is_granted():
     # object is gone).
     needed |= {(group, plural, verb) for (group, _), plural in REAPPLIED_KINDS.items()
                for verb in ("get", "create", "patch")}
+    # --prune: the failed release's objects, read for the UID that guards their delete, and deleted.
+    needed |= {(group, plural, "delete") for (group, _), plural in REAPPLIED_KINDS.items()}
     assert needed == granted(role("shop"))  # all of it, and nothing more
 
 

@@ -213,3 +213,14 @@ def test_no_generated_api_class_or_model_is_imported_by_a_command(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
     assert "cannot reach the API server" in done.stderr
+
+
+def test_a_dry_run_delete_with_options_carries_dry_run_in_the_body_too():
+    """The API server reads DeleteOptions from the body when there is one and then ignores the
+    dryRun query parameter: a dry run delete with preconditions must say dryRun in the body."""
+    client, server = rest((200, {}), (200, {}))
+    client.delete(CONFIGMAPS, "c", "shop", body={"preconditions": {"uid": "u"}}, dry_run=True)
+    client.delete(CONFIGMAPS, "c", "shop", body={"preconditions": {"uid": "u"}})
+    assert [json.loads(sent.body) for sent in server.sent] == [
+        {"preconditions": {"uid": "u"}, "dryRun": ["All"]}, {"preconditions": {"uid": "u"}}]
+    assert server.sent[0].query == {"dryRun": ["All"]} and server.sent[1].query == {}
