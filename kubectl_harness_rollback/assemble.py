@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import declarative, history_codec
+from kubectl_harness_rollback import declarative, digits, history_codec
 from kubectl_harness_rollback.model import (
     HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status,
     WorkloadRef, WorkloadState,
@@ -69,8 +69,8 @@ def _releases_from_revisions(workloads: dict[WorkloadRef, WorkloadState]) -> lis
     for state in workloads.values():
         for revision in state.revisions:
             notes = revision.annotations
-            number_text = notes.get(RELEASE_NUMBER, "")
-            number = int(number_text) if number_text.isdigit() else revision.number
+            number = digits.natural(notes.get(RELEASE_NUMBER))
+            number = revision.number if number is None else number
             status = Status.parse(notes[RELEASE_STATUS]) if notes.get(RELEASE_STATUS) in {
                 s.value for s in Status} else None
             source = Source.ANNOTATIONS if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else Source.REVISIONS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_harness_rollback import history_codec, live, views
+from kubectl_harness_rollback import digits, history_codec, live, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import Forbidden
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
@@ -74,9 +74,8 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
             continue
         labels = meta.get("labels") or {}
         entry = row(meta["namespace"], release)
-        try:
-            number = int(labels.get(LABEL_RELEASE_NUMBER, ""))
-        except ValueError:
+        number = digits.natural(labels.get(LABEL_RELEASE_NUMBER))
+        if number is None:
             continue
         if entry["source"] in ("annotations", "declarative") and (entry["latest"] or 0) < number:
             entry["latest"], entry["status"], entry["source"] = number, labels.get(LABEL_STATUS), "declarative"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from . import history_yaml
+from . import digits, history_yaml
 from .errors import CorruptHistory
 from .model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
@@ -25,8 +25,6 @@ from .harness_names import COMPRESSED_KEY, HISTORY_KEY  # noqa: F401 - re-export
 GZIP_MAGIC = b"\x1f\x8b"
 SECRET_COMPRESSED_FLAG = b"\x01"  # Harness writes the single byte 1 into a Secret
 CONFIGMAP_COMPRESSED_FLAG = "true"
-# Not str.isdigit(), which accepts "²"; bounded because int() refuses over 4300 digits.
-_DIGITS = re.compile(r"[0-9]{1,18}")
 _B64_SPACE = re.compile(r"[ \t\r\n]")
 
 
@@ -341,13 +339,7 @@ def _release(item: object, position: int, where: _Source, namespace: str) -> Rel
 
 def _as_int(value: object) -> int | None:
     """A non-negative integer, or a string of digits as a YAML writer may leave one; else None."""
-    if isinstance(value, bool):  # bool is an int subclass; `number: true` is not a number
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
+    return digits.natural(value)
 
 
 def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[ReleaseWorkload]:
