@@ -32,6 +32,7 @@ class ClusterObjects:
     release_secrets: list[dict] = field(default_factory=list)  # declarative releases
     workloads: list[WorkloadState] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what reading noticed (e.g. a name clash)
+    decoded_history: tuple[dict, bool] | None = None  # `history` already decoded (doc, compressed): not again
 
 
 def identity_from_annotations(annotations: dict[str, str], namespace: str) -> Identity | None:
@@ -98,8 +99,8 @@ def assemble(objects: ClusterObjects) -> ReleaseModel:
     releases: list[Release] = []
     if objects.history is not None:
         meta = objects.history["metadata"]
-        doc, compressed = history_codec.decode_history(objects.history_kind, meta["name"], objects.namespace,
-                                                       objects.history.get("data"))
+        doc, compressed = objects.decoded_history or history_codec.decode_history(
+            objects.history_kind, meta["name"], objects.namespace, objects.history.get("data"))
         source = f"{objects.history_kind.lower()}/{meta['name']}"
         releases = history_codec.releases_from_history(doc, source, objects.namespace)
         model.history_store = HistoryStore(objects.history_kind, meta["name"], objects.namespace, compressed,

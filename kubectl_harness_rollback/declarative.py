@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from . import digits
 from .errors import CorruptHistory
-from .history_codec import GZIP_MAGIC, gunzip, load_yaml, unbase64, utf8
+from .history_codec import (GZIP_MAGIC, MAX_COMPRESSED_BYTES, check_text_bounds, gunzip, load_yaml, unbase64,
+                            utf8)
 from .model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
 from .workloads.common import template_images
 
@@ -105,8 +106,12 @@ def _manifests(name: str, namespace: str, value: object) -> list[dict]:
     if not value:
         return []
     try:
-        raw = unbase64(value)
-        text = utf8(gunzip(raw) if raw.startswith(GZIP_MAGIC) else raw)
+        raw = unbase64(value, MAX_COMPRESSED_BYTES)
+        if raw.startswith(GZIP_MAGIC):
+            raw = gunzip(raw)  # bounded in bytes and lines while it inflates
+        else:
+            check_text_bounds(raw)
+        text = utf8(raw)
         documents = load_yaml(text, every_document=True)
     except ValueError as exc:  # the reason names no content; see history_codec
         raise _corrupt(name, namespace, f"data.{RELEASE_KEY} {exc}") from None
