@@ -5,7 +5,8 @@ The order matters to a user at 3 a.m.:
 2. each write is guarded by the resourceVersion read when planning (a change made by someone
    else in between stops the rollback; nothing is overwritten blindly);
 3. once the controller has observed the restored template, the history is updated, the audit
-   annotation and Event are left — even if the wait that follows times out;
+   annotation and Event are left — even if the wait that follows times out, and also when the
+   controller does not observe it within --timeout (exit 4 always means "recorded");
 4. then wait for steady state, with `kubectl rollout status`-style progress.
 """
 
@@ -76,7 +77,9 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
             break
         except Conflict:
             now = _reread(kube, adapter, change.ref) if attempt < STATUS_ONLY_RETRIES else None
-            if now is None or not only_status_moved(state.raw, now):
+            # A restored template leaves spec.replicas as it is now: an autoscaler's (HPA, KEDA) scale
+            # in between changes nothing the restore was planned from. A planned scale it does.
+            if now is None or not only_status_moved(state.raw, now, replicas_may_move=change.to_replicas is None):
                 raise  # someone else changed what the plan was made from: re-plan (exit 5)
             state = dataclasses.replace(state, resource_version=now["metadata"]["resourceVersion"], raw=now)
     if change.to_replicas is not None:
@@ -91,12 +94,17 @@ def _reread(kube, adapter, ref: WorkloadRef) -> dict | None:
         return None  # gone or unreadable: the conflict stands
 
 
-def only_status_moved(read: dict, now: dict) -> bool:
+def only_status_moved(read: dict, now: dict, replicas_may_move: bool = False) -> bool:
     """Whether `now` differs from the object `read` only where controllers write (status,
-    managedFields, resourceVersion): nothing a rollback restores or was planned from."""
+    managedFields, resourceVersion): nothing a rollback restores or was planned from. With
+    `replicas_may_move`, an autoscaler's write of spec.replicas (which moves the generation) is
+    such a write too."""
     def planned_from(obj: dict) -> tuple:
-        meta = obj.get("metadata") or {}
-        return (obj.get("spec"), meta.get("generation"), meta.get("uid"), meta.get("labels"), meta.get("annotations"),
+        meta, spec = obj.get("metadata") or {}, obj.get("spec")
+        generation = meta.get("generation")
+        if replicas_may_move and isinstance(spec, dict):
+            spec, generation = {k: v for k, v in spec.items() if k != "replicas"}, None
+        return (spec, generation, meta.get("uid"), meta.get("labels"), meta.get("annotations"),
                 meta.get("ownerReferences"), meta.get("deletionTimestamp"))
     return "spec" in read and planned_from(read) == planned_from(now)
 
@@ -173,13 +181,24 @@ def _with_outcome(error: PluginError, outcome: Outcome) -> PluginError:
 
 
 def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
-    """The error, saying what was already written and how to finish when anything was."""
+    """The error, saying what was already written, what was recorded, and how to finish when
+    anything was written. Keeps the error's type (and so its exit code) whatever its constructor."""
     error = translate(exc)
     if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
         done = "; ".join(map(outcome_item_text, outcome.written))
-        error = type(error)(f"{error}; already written before it failed: {done}; run the same command again to "
-                            "finish (it completes what is missing)")
+        recorded = "; ".join(map(outcome_item_text, outcome.recorded)) or "nothing"
+        error = _reworded(error, f"{error}; already written before it failed: {done}; recorded: {recorded}; run the "
+                                 "same command again to finish (it completes what is missing)")
     return _with_outcome(error, outcome)
+
+
+def _reworded(error: PluginError, message: str) -> PluginError:
+    """A copy of `error` with another message. Not type(error)(message): ApiError and
+    CorruptHistory take more than a message, and a TypeError there hid the outcome."""
+    copied = type(error).__new__(type(error), message)
+    copied.__dict__.update(error.__dict__)
+    copied.args = (message,)
+    return copied
 
 
 def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, progress: Callable[[str], None],
@@ -211,8 +230,12 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
 
     deadline = options.deadline
     refs = [c.ref for c in changes if c.ref in model.workloads or adapters.adapter_for(c.ref.kind).has_revisions]
-    seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
-                 start=written)
+    try:
+        seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
+                     start=written)
+    except NotSteady:
+        _record_unobserved(kube, model, plan, outcome, refs, written, at, options.dry_run)
+        raise
     for ref, obj in seen.items():
         number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)
         if number is not None:
@@ -222,6 +245,17 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
         steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
+
+
+def _record_unobserved(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, refs: list[WorkloadRef],
+                       written: dict[WorkloadRef, dict], at: str, dry_run: DryRun) -> None:
+    """The controller did not observe the restored template within --timeout (stopped, or the API
+    server stalled): record the rollback anyway, so that exit 4 always means "recorded". Only the
+    renumbered revision is unknown yet; the history keeps the one it has, which the
+    ReplicaSet's revision-history still finds, and the next run records the new number."""
+    seen = {ref: written.get(ref) or model.workloads[ref].raw for ref in refs
+            if written.get(ref) or (ref in model.workloads and model.workloads[ref].raw)}
+    _record(kube, model, plan, outcome, seen, at, dry_run, revisions={})
 
 
 def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[WorkloadRef, dict]) -> None:
