@@ -232,7 +232,7 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     refs = [c.ref for c in changes if c.ref in model.workloads or adapters.adapter_for(c.ref.kind).has_revisions]
     try:
         seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
-                     start=written)
+                     meanwhile=NOT_OBSERVED, start=written)
     except NotSteady:
         _record_unobserved(kube, model, plan, outcome, refs, written, at, options.dry_run)
         raise
@@ -245,6 +245,11 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
         steady = _poll(kube, refs, _rollout_status(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
+
+
+NOT_OBSERVED = ("the controller has not observed the restored template yet; the rollback is written and recorded "
+                "(the next run records the revision number the controller gives it): watch it with 'kubectl "
+                "rollout status' or run again with a longer --timeout")
 
 
 def _record_unobserved(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, refs: list[WorkloadRef],
