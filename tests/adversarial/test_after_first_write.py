@@ -116,8 +116,8 @@ def test_a_watch_cut_mid_stream_is_watched_again(apps, core, namespace, test_clu
                                "--timeout", "90s"], capture_output=True, text=True, env=env, timeout=150)
     finally:
         relay.close()
-    assert cuts["left"] == 0, "the wait was never cut"
     assert done.returncode == 0, done.stderr
+    assert cuts["left"] == 0, "the wait was never cut"
     assert "Rollback complete" in done.stdout
     assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
 
