@@ -27,7 +27,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import (ChangedDuringWait, Conflict, Interrupted, NotSteady, PluginError,
-                                             RolloutFailed)
+                                             RolloutFailed, reworded)
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
 from kubectl_harness_rollback.outcome import Outcome
@@ -187,18 +187,9 @@ def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
     if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
         done = "; ".join(map(outcome_item_text, outcome.written))
         recorded = "; ".join(map(outcome_item_text, outcome.recorded)) or "nothing"
-        error = _reworded(error, f"{error}; already written before it failed: {done}; recorded: {recorded}; run the "
+        error = reworded(error, f"{error}; already written before it failed: {done}; recorded: {recorded}; run the "
                                  "same command again to finish (it completes what is missing)")
     return _with_outcome(error, outcome)
-
-
-def _reworded(error: PluginError, message: str) -> PluginError:
-    """A copy of `error` with another message. Not type(error)(message): ApiError and
-    CorruptHistory take more than a message, and a TypeError there hid the outcome."""
-    copied = type(error).__new__(type(error), message)
-    copied.__dict__.update(error.__dict__)
-    copied.args = (message,)
-    return copied
 
 
 def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, progress: Callable[[str], None],
