@@ -145,16 +145,16 @@ def check_release_name(name: str, given_by: str) -> None:
                          "to choose one")
 
 
-# Once the history is written, the identity annotations that complete the record are not cut short
-# by a --timeout the wait used up: each request is still bounded by --request-timeout.
+# Once the controller has observed the deploy, reading the revisions and writing the record are not
+# cut short by a --timeout the wait used up: each request is still bounded by --request-timeout.
 GRACE_SECONDS = 10.0
 
 
 def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun,
            clock=time.monotonic) -> Recorded:
     """Record the deploy step that just ran against TARGET, within `timeout` seconds (reads and the
-    wait; the writes get GRACE_SECONDS more). Every right it needs is asked for before its first
-    write; a write that fails after the first says what was written."""
+    wait; what follows the wait gets GRACE_SECONDS more). Every right it needs is asked for before
+    its first write; a write that fails after the first says what was written."""
     from kubectl_harness_rollback.reader import read_release
 
     deadline = clock() + timeout
@@ -166,6 +166,7 @@ def record(kube, target, request: RecordRequest, default_name: str, timeout: flo
     if dry_run is not DryRun.CLIENT:
         permissions.check_rights(kube, model.namespace, permissions.needed_to_record(model), "record")
     wait_observed(kube, sorted(model.workloads), max(deadline - clock(), 0), clock)
+    kube.deadline = max(deadline, clock() + GRACE_SECONDS)  # observed: what follows is not cut short
     model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
     revisions = current_revisions(model)
     stored = model.history_store.document if model.history_store is not None else None
@@ -173,7 +174,6 @@ def record(kube, target, request: RecordRequest, default_name: str, timeout: flo
     result = Recorded(model.release_name, number, created, revisions, labelled=labelled)
     if dry_run is DryRun.CLIENT:
         return result
-    kube.deadline = max(deadline, clock() + GRACE_SECONDS)
     result.where = write(kube, model, doc, created, dry_run)
     try:
         result.annotated = annotate(kube, model, identity_annotations(request, number), dry_run)

@@ -62,6 +62,7 @@ def test_a_unicode_digit_in_revision_history_or_release_number_is_passed_over():
 
 def test_a_release_secret_labelled_with_a_unicode_digit_is_no_listed_release():
     secret = {"metadata": {"name": "harness.release.rel.²", "namespace": "shop",
-                           "labels": {"owner": "harness", "release": "rel", "release-number": "²", "status": "Failed"}}}
+                           "labels": {"owner": "harness", "release": "rel", "release-number": "²",
+                                      "status": "Failed"}}}
     rows = catalog([], [], [secret])
     assert [(r["release"], r["latest"]) for r in rows] == [("rel", None)]

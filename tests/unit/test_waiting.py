@@ -102,3 +102,31 @@ def test_a_forbidden_read_stops_the_wait_at_once(clock, monkeypatch):
 
 def test_back_off_doubles_to_a_ceiling():
     assert [waiting.retry_delay(n) for n in range(1, 7)] == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
+
+
+def test_status_watch_is_started_again_after_a_cut_connection(monkeypatch):
+    """`status --watch` went to reading every second for good after one cut connection."""
+    from kubectl_harness_rollback import changes as changes_module
+    from kubectl_harness_rollback.rest import DEPLOYMENTS
+
+    slept = []
+    monkeypatch.setattr(changes_module.time, "sleep", slept.append)
+
+    class Kube:
+        def __init__(self):
+            self.watched_from = []
+
+        def watch(self, resource, namespace, version, timeout_seconds):
+            self.watched_from.append(version)
+            if len(self.watched_from) == 1:
+                yield "MODIFIED", {"metadata": {"name": "other", "resourceVersion": "11"}}
+                raise ClusterUnreachable("cannot reach the API server (ProtocolError: Connection broken)")
+            yield "MODIFIED", {"metadata": {"name": "web", "resourceVersion": "12"}}
+            follower.closed = True
+
+    kube = Kube()
+    follower = changes_module.Changes(kube)
+    follower.names = frozenset({("deployments", "web")})
+    follower._watch(DEPLOYMENTS, "shop", "10")
+    assert kube.watched_from == ["10", "11"] and slept == [waiting.RETRY_FIRST_SECONDS]
+    assert follower.woken.is_set() and not follower.polling
