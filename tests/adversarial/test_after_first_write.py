@@ -147,3 +147,35 @@ def test_an_autoscaler_scaling_between_plan_and_patch_is_not_someone_elses_chang
     assert image(apps, namespace) == "registry.example/web:2"
     assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 3
     assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+
+
+def test_an_api_server_stalled_just_after_the_patch_still_records_before_exit_4(apps, core, namespace, plugin,
+                                                                                 test_cluster, tmp_path):
+    """Every request after the Deployment's PATCH hangs for 14 s (a stalled API server, as seen
+    through a relay): `--timeout 10s` ends the wait, the records are written within the grace
+    once it answers again, and exit 4 comes with them (it came with `recorded: []`)."""
+    good_good_bad(apps, core, namespace)
+    stall = {"until": None}
+
+    def before(method: str, path: str) -> str:
+        if stall["until"] is not None:
+            time.sleep(max(0.0, stall["until"] - time.monotonic()))
+        elif method == "PATCH" and path.endswith("/deployments/web"):
+            stall["until"] = time.monotonic() + 14  # from the next request on
+        return RELAY
+
+    relay = Relay(test_cluster.kubeconfig, before)
+    try:
+        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
+        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
+                               "--timeout", "10s", "-o", "json"], capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        relay.close()
+    assert stall["until"] is not None
+    assert done.returncode == 4, done.stderr
+    outcome = json.loads(done.stdout)["outcome"]
+    assert [(i["action"], i["kind"]) for i in outcome["written"]] == [("restored", "Deployment")]
+    assert ("eventRecorded", "Deployment", "web") in [(i["action"], i["kind"], i["name"]) for i in outcome["recorded"]]
+    assert len(events(core, namespace)) == 1
+    plugin("rollback", RELEASE, "-n", namespace, "--timeout", "90s", check_exit=0)
+    assert history(plugin, namespace)[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
