@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import declarative, history_codec
+from kubectl_harness_rollback import declarative, digits, history_codec
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.model import (
     HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status,
@@ -34,6 +34,7 @@ class ClusterObjects:
     release_secrets: list[dict] = field(default_factory=list)  # declarative releases
     workloads: list[WorkloadState] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what reading noticed (e.g. a name clash)
+    decoded_history: tuple[dict, bool] | None = None  # `history` already decoded (doc, compressed): not again
 
 
 def identity_from_annotations(annotations: dict[str, str], namespace: str) -> Identity | None:
@@ -71,8 +72,8 @@ def _releases_from_revisions(workloads: dict[WorkloadRef, WorkloadState]) -> lis
     for state in workloads.values():
         for revision in state.revisions:
             notes = revision.annotations
-            number_text = notes.get(RELEASE_NUMBER, "")
-            number = int(number_text) if number_text.isdigit() else revision.number
+            number = digits.natural(notes.get(RELEASE_NUMBER))
+            number = revision.number if number is None else number
             status = Status.parse(notes[RELEASE_STATUS]) if notes.get(RELEASE_STATUS) in {
                 s.value for s in Status} else None
             source = Source.ANNOTATIONS if RELEASE_NUMBER in notes or RELEASE_STATUS in notes else Source.REVISIONS
@@ -122,8 +123,8 @@ def assemble(objects: ClusterObjects) -> ReleaseModel:
     releases: list[Release] = []
     if objects.history is not None:
         meta = objects.history["metadata"]
-        doc, compressed = history_codec.decode_history(objects.history_kind, meta["name"], objects.namespace,
-                                                       objects.history.get("data"))
+        doc, compressed = objects.decoded_history or history_codec.decode_history(
+            objects.history_kind, meta["name"], objects.namespace, objects.history.get("data"))
         source = f"{objects.history_kind.lower()}/{meta['name']}"
         releases = history_codec.releases_from_history(doc, source, objects.namespace)
         model.history_store = HistoryStore(objects.history_kind, meta["name"], objects.namespace, compressed,

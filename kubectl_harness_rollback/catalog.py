@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_harness_rollback import history_codec, live, views
+from kubectl_harness_rollback import digits, history_codec, live, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import Forbidden
 from kubectl_harness_rollback.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
@@ -24,14 +24,37 @@ from kubectl_harness_rollback.harness_names import (
 READERS = 4
 
 
-def _latest_from_history(kind: str, obj: dict) -> tuple[int | None, str | None]:
+# Each history object decoded, once per command: {(kind, namespace, name): (doc, compressed) or the error}.
+Decoded = dict[tuple[str, str, str], "tuple[dict, bool] | PluginError"]
+
+
+def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
+    """Decode every object that holds a release history, once: `list` shows the latest release and
+    what is live from the same decoding. An unreadable one is kept as its error. Pure."""
+    decoded: Decoded = {}
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):
+        for obj in objects:
+            if not (obj.get("data") or {}).get(HISTORY_KEY):
+                continue
+            meta = obj["metadata"]
+            try:
+                decoded[(kind, meta["namespace"], meta["name"])] = history_codec.decode_history(
+                    kind, meta["name"], meta["namespace"], obj.get("data"))
+            except PluginError as exc:
+                decoded[(kind, meta["namespace"], meta["name"])] = exc
+    return decoded
+
+
+def _latest_from_history(kind: str, obj: dict, decoded: Decoded) -> tuple[int | None, str | None]:
     """(latest number, its status) of one history; an unreadable one says why in its own row and
     never stops the others (decoding is bounded: history_codec refuses what is too big)."""
     meta = obj["metadata"]
     try:
-        doc, _ = history_codec.decode_history(kind, meta["name"], meta["namespace"], obj.get("data"))
-        releases = history_codec.releases_from_history(doc, f"{kind.lower()}/{meta['name']}", meta["namespace"],
-                                                       quote_values=False)
+        found = decoded[(kind, meta["namespace"], meta["name"])]
+        if isinstance(found, PluginError):
+            raise found
+        releases = history_codec.releases_from_history(found[0], f"{kind.lower()}/{meta['name']}",
+                                                       meta["namespace"], quote_values=False)
     except PluginError as exc:
         return None, f"<unreadable history: {getattr(exc, 'reason', None) or 'cannot be decoded'}>"
     if not releases:
@@ -60,8 +83,10 @@ def with_release_types(secrets: list[dict], typed: list[dict]) -> list[dict]:
     return [{**obj, "type": RELEASE_SECRET_TYPE} if _key(obj) in found else obj for obj in secrets]
 
 
-def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets: list[dict]) -> list[dict]:
-    """Rows of `list`, sorted by namespace and release name. Pure."""
+def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets: list[dict],
+            decoded: Decoded | None = None) -> list[dict]:
+    """Rows of `list`, sorted by namespace and release name. Pure. `decoded`: decode_histories'."""
+    decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     rows: dict[tuple[str, str], dict] = {}
 
     def row(namespace: str, release: str) -> dict:
@@ -78,7 +103,7 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
             if not (obj.get("data") or {}).get(HISTORY_KEY):
                 continue  # a Secret named like a release without a history is not one (Harness agrees)
             entry = row(meta["namespace"], meta["name"])
-            entry["latest"], entry["status"] = _latest_from_history(kind, obj)
+            entry["latest"], entry["status"] = _latest_from_history(kind, obj, decoded)
             entry["source"] = f"{kind.lower()}/{meta['name']}"
     for secret in secrets:
         meta, release = secret["metadata"], declarative_release_of(secret)
@@ -86,9 +111,8 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
             continue
         labels = meta.get("labels") or {}
         entry = row(meta["namespace"], release)
-        try:
-            number = int(labels.get(LABEL_RELEASE_NUMBER, ""))
-        except ValueError:
+        number = digits.natural(labels.get(LABEL_RELEASE_NUMBER))
+        if number is None:
             continue
         if entry["source"] in ("annotations", "declarative") and (entry["latest"] or 0) < number:
             entry["latest"], entry["status"], entry["source"] = number, labels.get(LABEL_STATUS), "declarative"
@@ -158,10 +182,11 @@ def current_revisions_to_read(workloads: list[tuple[str, dict]], replica_sets: l
 
 
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
-             config_maps: list[dict], secrets: list[dict]) -> None:
+             config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None) -> None:
     """Add to each row what is live (liveReleases, liveSince, lastRollback, live), joining the
     workloads with their ReplicaSets and ControllerRevisions in memory. Pure. `children` None:
-    they could not be read, and nothing is said about what is live."""
+    they could not be read, and nothing is said about what is live. `decoded`: decode_histories'."""
+    decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     histories: dict[tuple[str, str], tuple[dict, str]] = {}
     for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):  # a Secret wins, as in Harness
         for obj in objects:
@@ -187,9 +212,12 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
         if children is None:
             continue
         history, history_kind = histories.get(key, (None, None))
+        found = decoded.get((history_kind, *key)) if history is not None else None
         try:
+            if isinstance(found, PluginError):
+                raise found
             model = assemble(ClusterObjects(row["release"], row["namespace"], history, history_kind,
-                                            declarative.get(key, []), states.get(key, [])))
+                                            declarative.get(key, []), states.get(key, []), decoded_history=found))
         except PluginError:
             continue  # the row already says the history is unreadable
         now = live.live_workloads(model)
@@ -256,10 +284,11 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     candidates = history_candidates(workloads, secrets)
     config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates)
     secrets = _read_in_full(kube, SECRETS, secrets, candidates)
-    rows = catalog(workloads, config_maps, secrets)
+    decoded = decode_histories(config_maps, secrets)
+    rows = catalog(workloads, config_maps, secrets, decoded)
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
         add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
-                 secrets)
+                 secrets, decoded)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -5,23 +5,27 @@ shows (its workloads' kinds, their ReplicaSets or ControllerRevisions, blue/gree
 from that list's resourceVersion, so that nothing written between the read and the watch is
 missed, and each in a thread of its own, as an informer's. An event about an object of the
 release wakes the waiter; any other object of the namespace does not. A watch the server ends is
-started again from the last version seen; one that cannot go on (410 Gone, a lost connection)
-wakes the waiter: the next read lists again and is watched from there. Without the right to
+started again from the last version seen, and so is one that breaks (a cut connection, an API
+server restarting), after a back-off; one that cannot go on (410 Gone, a connection lost for
+good) wakes the waiter: the next read lists again and is watched from there. Without the right to
 watch (a Role from before `status` watched), the release is read again every second.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from kubectl_harness_rollback.apierrors import Forbidden, Gone
 from kubectl_harness_rollback.assemble import release_name_of
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.rest import CONTROLLERREVISIONS, REPLICASETS, SERVICES, Resource
-from kubectl_harness_rollback.waiting import POLL_SECONDS, WATCH_SECONDS
+from kubectl_harness_rollback.waiting import POLL_SECONDS, WATCH_SECONDS, retry_delay, transient
 
 # Where each kind keeps its revisions.
+# Breaks in a row after which a watch gives up and the waiter reads again every second instead.
+MAX_WATCH_RETRIES = 8
 _REVISIONS = {"Deployment": REPLICASETS, "StatefulSet": CONTROLLERREVISIONS, "DaemonSet": CONTROLLERREVISIONS}
 
 
@@ -80,14 +84,25 @@ class Changes:
                              name=f"watch {path}").start()
 
     def _watch(self, resource: Resource, namespace: str, version: str) -> None:
+        failures = 0
         try:
             while not self.closed:
-                for kind, obj in self.kube.watch(resource, namespace, version, timeout_seconds=WATCH_SECONDS):
-                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
-                    if kind != "BOOKMARK" and self._shown(resource.plural, obj):
-                        self.woken.set()
-                    if self.closed:
-                        return
+                try:
+                    for kind, obj in self.kube.watch(resource, namespace, version, timeout_seconds=WATCH_SECONDS):
+                        version, failures = (obj.get("metadata") or {}).get("resourceVersion") or version, 0
+                        if kind != "BOOKMARK" and self._shown(resource.plural, obj):
+                            self.woken.set()
+                        if self.closed:
+                            return
+                except (Gone, Forbidden):
+                    raise
+                except PluginError as error:
+                    # A cut connection or a restarting API server: watched again from the last
+                    # version seen, after a back-off (RetryWatcher); anything else ends following.
+                    failures += 1
+                    if not transient(error) or failures > MAX_WATCH_RETRIES:
+                        raise
+                    time.sleep(retry_delay(failures))
         except Gone:
             pass  # the version is too old: the next read lists again, and is watched from there
         except (Forbidden, PluginError):

@@ -446,10 +446,15 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
     from kubectl_harness_rollback import commands, render
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.model import Status
-    from kubectl_harness_rollback.recorder import RecordRequest
+    from kubectl_harness_rollback.recorder import RecordRequest, check_release_name
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     parsed = _target(target)
+    # The names that become the history's name and a label value, checked before any request.
+    if release_name is not None:
+        check_release_name(release_name, "--release-name")
+    elif infra_id is not None and parsed.release_name is None:
+        check_release_name(f"release-{infra_id}", f"derived from --infra-id {infra_id!r}")
     request = RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
     result = commands.run_record(cluster(ctx), parsed, request, release_name, seconds, mode)
     if parsed.release_name is None and release_name is None and not result.labelled:

@@ -10,11 +10,12 @@ Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from . import digits
 from .errors import CorruptHistory
-from .history_codec import GZIP_MAGIC, gunzip, load_yaml, unbase64, utf8
+from .history_codec import (GZIP_MAGIC, MAX_COMPRESSED_BYTES, check_text_bounds, gunzip, load_yaml, unbase64,
+                            utf8)
 from .model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
 from .workloads.common import template_images
 
@@ -24,7 +25,6 @@ from .harness_names import (
 from .harness_names import INFRA_ID as ANNOTATION_INFRA
 from .harness_names import SERVICE_ID as ANNOTATION_SERVICE
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
-_NUMBER = re.compile(r"[0-9]{1,18}")  # bounded: int() refuses strings over 4300 digits
 
 
 @dataclass
@@ -81,12 +81,14 @@ def _shown(value: object) -> str:
 def _number(name: str, namespace: str, label: object) -> int:
     """The `release-number` label decides; an unlabelled Secret still carries N in its name."""
     if label is not None:
-        if isinstance(label, str) and _NUMBER.fullmatch(label.strip()):
-            return int(label.strip())
+        number = digits.natural(label) if isinstance(label, str) else None
+        if number is not None:
+            return number
         raise _corrupt(name, namespace, f"label {LABEL_RELEASE_NUMBER} {_shown(label)} is not a number")
     suffix = name.rsplit(".", 1)[-1]
-    if name.startswith(SECRET_NAME_PREFIX) and _NUMBER.fullmatch(suffix):
-        return int(suffix)
+    number = digits.natural(suffix) if name.startswith(SECRET_NAME_PREFIX) else None
+    if number is not None:
+        return number
     raise _corrupt(name, namespace, f"it has no {LABEL_RELEASE_NUMBER} label and its name does not end in one")
 
 
@@ -105,8 +107,12 @@ def _manifests(name: str, namespace: str, value: object) -> list[dict]:
     if not value:
         return []
     try:
-        raw = unbase64(value)
-        text = utf8(gunzip(raw) if raw.startswith(GZIP_MAGIC) else raw)
+        raw = unbase64(value, MAX_COMPRESSED_BYTES)
+        if raw.startswith(GZIP_MAGIC):
+            raw = gunzip(raw)  # bounded in bytes and lines while it inflates
+        else:
+            check_text_bounds(raw)
+        text = utf8(raw)
         documents = load_yaml(text, every_document=True)
     except ValueError as exc:  # the reason names no content; see history_codec
         raise _corrupt(name, namespace, f"data.{RELEASE_KEY} {exc}") from None

@@ -73,3 +73,12 @@ class Interrupted(PluginError):
     """Ctrl-C after the first write: the rollback is written and goes on rolling out."""
 
     exit_code = 130
+
+
+def reworded(error: PluginError, message: str) -> PluginError:
+    """A copy of `error` (same type, exit code and attributes) with another message. Not
+    type(error)(message): ApiError and CorruptHistory take more than a message."""
+    copied = type(error).__new__(type(error), message)
+    copied.__dict__.update(error.__dict__)
+    copied.args = (message,)
+    return copied

@@ -5,7 +5,8 @@ The order matters to a user at 3 a.m.:
 2. each write is guarded by the resourceVersion read when planning (a change made by someone
    else in between stops the rollback; nothing is overwritten blindly);
 3. once the controller has observed the restored template, the history is updated, the audit
-   annotation and Event are left — even if the wait that follows times out;
+   annotation and Event are left — even if the wait that follows times out, and also when the
+   controller does not observe it within --timeout (exit 4 always means "recorded");
 4. then wait for steady state, with `kubectl rollout status`-style progress.
 """
 
@@ -28,7 +29,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import (ChangedDuringWait, Conflict, Interrupted, NotSteady, PluginError,
-                                             RolloutFailed)
+                                             RolloutFailed, reworded)
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
 from kubectl_harness_rollback.object_diff import apply_differences, only_status_moved, template_differences
@@ -81,7 +82,9 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
             break
         except Conflict:
             now = _reread(kube, adapter, change.ref) if attempt < STATUS_ONLY_RETRIES else None
-            if now is None or not only_status_moved(state.raw, now):
+            # A restored template leaves spec.replicas as it is now: an autoscaler's (HPA, KEDA) scale
+            # in between changes nothing the restore was planned from. A planned scale it does.
+            if now is None or not only_status_moved(state.raw, now, replicas_may_move=change.to_replicas is None):
                 raise  # someone else changed what the plan was made from: re-plan (exit 5)
             state = dataclasses.replace(state, resource_version=now["metadata"]["resourceVersion"], raw=now)
     if change.to_replicas is not None:
@@ -190,16 +193,14 @@ def _with_outcome(error: PluginError, outcome: Outcome) -> PluginError:
 
 
 def _after_first_write(exc: Exception, outcome: Outcome) -> PluginError:
-    """The error, saying what was already written and how to finish when anything was."""
+    """The error, saying what was already written, what was recorded, and how to finish when
+    anything was written. Keeps the error's type (and so its exit code) whatever its constructor."""
     error = translate(exc)
     if outcome.written and not isinstance(error, (NotSteady, RolloutFailed, ChangedDuringWait)):
         done = "; ".join(map(outcome_item_text, outcome.written))
-        message = (f"{error}; already written before it failed: {done}; run the same command again to finish "
-                   "(it completes what is missing)")
-        # The same type and details, another message (an API error's constructor takes more than one).
-        changed = type(error).__new__(type(error))
-        changed.__dict__.update(error.__dict__)
-        changed.args, error = (message,), changed
+        recorded = "; ".join(map(outcome_item_text, outcome.recorded)) or "nothing"
+        error = reworded(error, f"{error}; already written before it failed: {done}; recorded: {recorded}; run the "
+                                 "same command again to finish (it completes what is missing)")
     return _with_outcome(error, outcome)
 
 
@@ -234,8 +235,12 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
 
     deadline = options.deadline
     refs = [c.ref for c in changes if c.ref in model.workloads or adapters.adapter_for(c.ref.kind).has_revisions]
-    seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
-                 start=written)
+    try:
+        seen = _poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
+                     meanwhile=NOT_OBSERVED, start=written)
+    except NotSteady:
+        _record_unobserved(kube, model, plan, outcome, refs, written, at, options.dry_run)
+        raise
     for ref, obj in seen.items():
         number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)
         if number is not None:
@@ -258,6 +263,22 @@ def _prune(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun, wrote: Callab
             wrote([item])
         else:
             progress(f"{obj}: not pruned (gone, or replaced by another object since it was read)")
+
+
+NOT_OBSERVED = ("the controller has not observed the restored template yet; the rollback is written and recorded "
+                "(the next run records the revision number the controller gives it): watch it with 'kubectl "
+                "rollout status' or run again with a longer --timeout")
+
+
+def _record_unobserved(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, refs: list[WorkloadRef],
+                       written: dict[WorkloadRef, dict], at: str, dry_run: DryRun) -> None:
+    """The controller did not observe the restored template within --timeout (stopped, or the API
+    server stalled): record the rollback anyway, so that exit 4 always means "recorded". Only the
+    renumbered revision is unknown yet; the history keeps the one it has, which the
+    ReplicaSet's revision-history still finds, and the next run records the new number."""
+    seen = {ref: written.get(ref) or model.workloads[ref].raw for ref in refs
+            if written.get(ref) or (ref in model.workloads and model.workloads[ref].raw)}
+    _record(kube, model, plan, outcome, seen, at, dry_run, revisions={})
 
 
 def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[WorkloadRef, dict]) -> None:

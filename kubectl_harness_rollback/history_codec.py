@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from . import history_yaml
+from . import digits, history_yaml
 from .errors import CorruptHistory
 from .model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
@@ -25,8 +25,6 @@ from .harness_names import COMPRESSED_KEY, HISTORY_KEY  # noqa: F401 - re-export
 GZIP_MAGIC = b"\x1f\x8b"
 SECRET_COMPRESSED_FLAG = b"\x01"  # Harness writes the single byte 1 into a Secret
 CONFIGMAP_COMPRESSED_FLAG = "true"
-# Not str.isdigit(), which accepts "²"; bounded because int() refuses over 4300 digits.
-_DIGITS = re.compile(r"[0-9]{1,18}")
 _B64_SPACE = re.compile(r"[ \t\r\n]")
 
 
@@ -38,32 +36,63 @@ def empty_history() -> dict:
 # -- codec steps shared with declarative.py. Each raises ValueError with a reason that names no
 # -- content (the caller prefixes the key), because the bytes may come from a Secret.
 
-def unbase64(text: object) -> bytes:
-    """Strict base64; line breaks are tolerated because some writers wrap base64 text."""
+def unbase64(text: object, limit: int | None = None) -> bytes:
+    """Strict base64; line breaks are tolerated because some writers wrap base64 text. With
+    `limit`, text that would decode to more bytes than that is refused before it is decoded."""
     if not isinstance(text, str):
         raise ValueError("is not text")
+    if limit is not None and len(text) > (limit + 2) // 3 * 4 * 2:  # wrapped: at most a break a character
+        raise ValueError(f"is larger than {_size(limit)}")
     try:
-        return base64.b64decode(_B64_SPACE.sub("", text), validate=True)
+        raw = base64.b64decode(_B64_SPACE.sub("", text), validate=True)
     except ValueError:  # binascii.Error, and non-ASCII text, are both ValueErrors
         raise ValueError("is not valid base64") from None
+    if limit is not None and len(raw) > limit:
+        raise ValueError(f"is larger than {_size(limit)}")
+    return raw
 
 
-# A release history is kilobytes; an object in etcd is at most ~1.5 MiB compressed. A gzip that
-# inflates past this is corrupt or hostile, and must not take the plugin's memory with it.
-MAX_INFLATED_BYTES = 64 * 1024 * 1024
+# What a decoded record may hold. A release history is kilobytes (Harness keeps tens of releases
+# of tens of lines each), an object in etcd at most ~1.5 MiB. Each bound is applied while the
+# bytes stream in, before any text or list is built: a gzip of 16 million empty lines is 81 KiB
+# and must cost what reading 81 KiB costs, not gigabytes.
+MAX_COMPRESSED_BYTES = 2 * 1024 * 1024
+MAX_INFLATED_BYTES = 16 * 1024 * 1024
+MAX_LINES = 500_000
+_INFLATE_CHUNK = 256 * 1024
 
 
-def gunzip(raw: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes:
-    """Inflate gzip (several members too, as Go's reader accepts), refusing to grow past `limit`."""
-    out, rest = bytearray(), raw
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
+
+
+def check_text_bounds(raw: bytes | str, limit: int = MAX_INFLATED_BYTES, max_lines: int = MAX_LINES) -> None:
+    """Refuse (ValueError) text longer than `limit` or of more than `max_lines` lines."""
+    if len(raw) > limit:
+        raise ValueError(f"is more than {_size(limit)} of text")
+    if raw.count(b"\n" if isinstance(raw, bytes) else "\n") >= max_lines:
+        raise ValueError(f"has more than {max_lines} lines")
+
+
+def gunzip(raw: bytes, limit: int = MAX_INFLATED_BYTES, max_lines: int = MAX_LINES) -> bytes:
+    """Inflate gzip (several members too, as Go's reader accepts), a chunk at a time, refusing
+    to grow past `limit` bytes or `max_lines` lines: it stops at the first chunk past either."""
+    out, rest, lines = bytearray(), raw, 0
     try:
         while True:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # 16+: a gzip header and trailer
-            out += inflater.decompress(rest, limit - len(out) + 1)
-            if len(out) > limit or inflater.unconsumed_tail:
-                raise ValueError(f"inflates to more than {limit // (1024 * 1024)} MiB")
-            if not inflater.eof:
-                raise ValueError("is not valid gzip")
+            pending = rest
+            while not inflater.eof:
+                chunk = inflater.decompress(pending, _INFLATE_CHUNK)
+                pending = inflater.unconsumed_tail
+                if not chunk and not pending and not inflater.eof:
+                    raise ValueError("is not valid gzip")  # cut short: the stream never ends
+                lines += chunk.count(b"\n")
+                out += chunk
+                if len(out) > limit:
+                    raise ValueError(f"inflates to more than {_size(limit)}")
+                if lines >= max_lines:
+                    raise ValueError(f"inflates to more than {max_lines} lines")
             rest = inflater.unused_data
             if not rest:
                 return bytes(out)
@@ -246,13 +275,18 @@ def _configmap_bytes(data: dict) -> tuple[bytes | None, bool]:
     if not isinstance(value, str):
         raise _Corrupt(f"{HISTORY_KEY} is not text")
     if flagged or _is_base64_gzip(value):  # lenient like Harness: the gzip magic decides too
-        return _step(HISTORY_KEY, gunzip, _step(HISTORY_KEY, unbase64, value)), True
+        return _step(HISTORY_KEY, gunzip, _step(HISTORY_KEY, _compressed, value)), True
+    _step(HISTORY_KEY, check_text_bounds, value)
     return value.encode("utf-8", "surrogatepass"), False  # a lone surrogate then fails as "not UTF-8"
 
 
+def _compressed(text: object) -> bytes:
+    return unbase64(text, MAX_COMPRESSED_BYTES)
+
+
 def _is_base64_gzip(value: str) -> bool:
-    try:
-        return unbase64(value).startswith(GZIP_MAGIC)
+    try:  # the magic is in the first 4 characters of base64 text: decode no more than 8 of them
+        return unbase64(_B64_SPACE.sub("", value[:64])[:8]).startswith(GZIP_MAGIC)
     except ValueError:
         return False
 
@@ -266,9 +300,10 @@ def _secret_bytes(data: dict) -> tuple[bytes | None, bool]:
         flagged = flag_bytes in (SECRET_COMPRESSED_FLAG, b"true", b"1")  # 0x01; text forms, leniently
     if not value:
         return None, flagged
-    raw = _step(HISTORY_KEY, unbase64, value)
+    raw = _step(HISTORY_KEY, _compressed, value)
     if flagged or raw.startswith(GZIP_MAGIC):
         return _step(HISTORY_KEY, gunzip, raw), True
+    _step(HISTORY_KEY, check_text_bounds, raw)
     return raw, False
 
 
@@ -341,13 +376,7 @@ def _release(item: object, position: int, where: _Source, namespace: str) -> Rel
 
 def _as_int(value: object) -> int | None:
     """A non-negative integer, or a string of digits as a YAML writer may leave one; else None."""
-    if isinstance(value, bool):  # bool is an int subclass; `number: true` is not a number
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
+    return digits.natural(value)
 
 
 def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[ReleaseWorkload]:

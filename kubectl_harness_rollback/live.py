@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from kubectl_harness_rollback import digits
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, Revision, WorkloadRef, WorkloadState
 
@@ -59,8 +60,9 @@ def last_rollback(state: WorkloadState) -> LastRollback | None:
         return None
     if not isinstance(record, dict) or not isinstance(restored, dict):
         return None
-    numbers = [value if isinstance(value, int) else None for value in (record.get("fromRelease"),
-                                                                        record.get("toRelease"))]
+    # JSON numbers only (not "3", not true): through the one number reader all the same.
+    numbers = [digits.natural(value) if isinstance(value, int) else None
+               for value in (record.get("fromRelease"), record.get("toRelease"))]
     return LastRollback(_text(record.get("by")), _text(record.get("at")), numbers[0], numbers[1], restored)
 
 
@@ -75,7 +77,8 @@ def still_restored(state: WorkloadState, record: LastRollback) -> bool:
     if current is None:
         return bool(record.restored) and list(state.images) == record.restored.get("images")
     to = record.restored.get("to")
-    if isinstance(to, int) and current.answers_to(to):
+    to = digits.natural(to) if isinstance(to, int) else None
+    if to is not None and current.answers_to(to):
         return True
     return list(current.images) == record.restored.get("images") and current.number != record.restored.get("from")
 

@@ -125,7 +125,7 @@ def _apply(kube, resource: Resource, name: str, namespace: str, body: dict, read
             break
         except Conflict:
             now = kube.get_or_none(resource, name, namespace) if attempt < STATUS_ONLY_RETRIES else None
-            if read is None or now is None or not only_status_moved(read, now):
+            if read is None or now is None or not only_status_moved(read, now, replicas_may_move=True):
                 raise  # someone else changed it since the plan was made: re-plan (exit 5)
             read = now
     _hand_back(kube, resource, name, namespace, applied)

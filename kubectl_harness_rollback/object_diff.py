@@ -286,11 +286,16 @@ def template_differences(live: dict, restored: dict, path: str = "spec.template"
     return out
 
 
-def only_status_moved(read: dict, now: dict) -> bool:
+def only_status_moved(read: dict, now: dict, replicas_may_move: bool = False) -> bool:
     """Whether `now` differs from the object `read` only where controllers write (status,
-    managedFields, resourceVersion): nothing a rollback restores or was planned from."""
+    managedFields, resourceVersion): nothing a rollback restores or was planned from. With
+    `replicas_may_move`, an autoscaler's write of spec.replicas (which moves the generation) is
+    such a write too."""
     def planned_from(obj: dict) -> tuple:
-        meta = obj.get("metadata") or {}
-        return (obj.get("spec"), meta.get("generation"), meta.get("uid"), meta.get("labels"), meta.get("annotations"),
+        meta, spec = obj.get("metadata") or {}, obj.get("spec")
+        generation = meta.get("generation")
+        if replicas_may_move and isinstance(spec, dict):
+            spec, generation = {k: v for k, v in spec.items() if k != "replicas"}, None
+        return (spec, generation, meta.get("uid"), meta.get("labels"), meta.get("annotations"),
                 meta.get("ownerReferences"), meta.get("deletionTimestamp"))
     return "spec" in read and planned_from(read) == planned_from(now)

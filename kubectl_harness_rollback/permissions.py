@@ -22,6 +22,7 @@ from kubectl_harness_rollback.rest import SELF_SUBJECT_ACCESS_REVIEWS
 RESOURCES = {
     "Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"),
     "DaemonSet": ("apps", "daemonsets"), "ReplicaSet": ("apps", "replicasets"),
+    "ControllerRevision": ("apps", "controllerrevisions"),
     "ConfigMap": ("", "configmaps"), "Secret": ("", "secrets"), "Service": ("", "services"),
     "HorizontalPodAutoscaler": ("autoscaling", "horizontalpodautoscalers"),
     "PodDisruptionBudget": ("policy", "poddisruptionbudgets"), "Ingress": ("networking.k8s.io", "ingresses"),
@@ -78,21 +79,52 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
     return rights
 
 
+def needed_to_record(model: ReleaseModel) -> list[tuple[str, str, str, str]]:
+    """(verb, group, resource, why) of every request `record` makes after its reads: the wait for
+    the controller (get), the history (create or patch), the identity annotations (patch). Pure."""
+    rights: list[tuple[str, str, str, str]] = []
+
+    def need(verb: str, kind: str, why: str) -> None:
+        group, resource = RESOURCES[kind]
+        if not any(r[:3] == (verb, group, resource) for r in rights):
+            rights.append((verb, group, resource, why))
+
+    for ref, state in sorted(model.workloads.items()):
+        need("get", ref.kind, f"to wait until the controller observed {ref}")
+    store = model.history_store
+    if store is None:
+        need("create", "ConfigMap", f"to create the release history configmap/{model.release_name}")
+    else:
+        need("patch", store.kind, f"to record the release in {store.kind.lower()}/{store.name}")
+    for ref, state in sorted(model.workloads.items()):
+        need("patch", ref.kind, f"to set the identity annotations on {ref}")
+        current = state.revision(state.current_revision) if state.current_revision is not None else None
+        if current is not None:
+            need("patch", current.object_kind, f"to set the identity annotations on {current.object_kind.lower()}/"
+                                               f"{current.object_name}")
+    return rights
+
+
 def check(kube, model: ReleaseModel, plan: Plan) -> None:
-    """Raise MissingPermission, before any write, for the first right the plan needs and lacks.
+    """Raise MissingPermission, before any write, for the first right the plan needs and lacks."""
+    check_rights(kube, model.namespace, needed(model, plan), "a rollback")
+
+
+def check_rights(kube, namespace: str, rights: list[tuple[str, str, str, str]], command: str) -> None:
+    """Raise MissingPermission, before any write, for the first of `rights` the user lacks.
     Where the reviews themselves cannot be asked, say nothing: the writes will tell. The reviews
-    are asked a few at a time (each is a round trip), and answered in the order of `needed`."""
+    are asked a few at a time (each is a round trip), and answered in the order of `rights`.
+    `command` names who needs them in the message ("a rollback")."""
     def review(right: tuple[str, str, str, str]) -> dict | None:
         verb, group, resource, _ = right
         body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                "spec": {"resourceAttributes": {"namespace": model.namespace, "verb": verb, "group": group,
+                "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "group": group,
                                                 "resource": resource}}}
         try:
             return kube.create(SELF_SUBJECT_ACCESS_REVIEWS, None, body)
         except ApiError:
             return None
 
-    rights = needed(model, plan)
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(review, rights))
     for (verb, group, resource, why), answer in zip(rights, answers):
@@ -101,6 +133,6 @@ def check(kube, model: ReleaseModel, plan: Plan) -> None:
         if not (answer.get("status") or {}).get("allowed"):
             what = f"{resource}.{group}" if group else resource
             raise MissingPermission(
-                f"forbidden: cannot {verb} {what} in namespace {model.namespace} (needed {why}); nothing was changed: "
-                f"ask for it ('kubectl harness-rollback rbac -n {model.namespace}' prints every right a rollback "
+                f"forbidden: cannot {verb} {what} in namespace {namespace} (needed {why}); nothing was changed: "
+                f"ask for it ('kubectl harness-rollback rbac -n {namespace}' prints every right {command} "
                 "needs)")

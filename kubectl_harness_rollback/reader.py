@@ -7,6 +7,7 @@ that belongs to the release. The number of revisions never adds a request. Readi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kubectl_harness_rollback import bluegreen, canary
@@ -28,6 +29,15 @@ class NotFound(PluginError):
     """The release, workload or namespace named on the command line does not exist."""
 
 
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def valid_release_name(text: str) -> bool:
+    """A release name names a ConfigMap or Secret (a DNS subdomain) and is the value of the
+    harness.io/release-name label (at most 63 characters): both rules at once."""
+    return isinstance(text, str) and len(text) <= 63 and _SUBDOMAIN.fullmatch(text) is not None
+
+
 @dataclass(frozen=True)
 class Target:
     """What the user named: a release (`release-x`) or a workload (`deployment/web`)."""
@@ -41,9 +51,7 @@ class Target:
         """Validate TARGET without any request: a KIND kubectl accepts for a supported workload and
         an object name, or a release name, which names a ConfigMap or Secret and is the value of
         the harness.io/release-name label: a DNS subdomain of at most 63 characters."""
-        import re
-
-        subdomain = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+        subdomain = _SUBDOMAIN
         if not text or text.strip() != text:
             raise UsageError("TARGET must be a release name or KIND/NAME, e.g. deployment/web")
         if "/" in text:
@@ -55,7 +63,7 @@ class Target:
                 raise UsageError(f"{name!r} is not a valid {kind} name: lowercase letters, digits, '-' and '.', "
                                  "starting and ending with a letter or digit, at most 253 characters")
             return cls(kind=kind, name=name)
-        if len(text) > 63 or not subdomain.fullmatch(text):
+        if not valid_release_name(text):
             raise UsageError(f"{text!r} is not a valid release name: a release name is a Kubernetes object name "
                              "and a label value: lowercase letters, digits, '-' and '.', starting and ending with "
                              "a letter or digit, at most 63 characters")

@@ -15,13 +15,13 @@ import copy
 import time
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bookkeeping, history_codec, waiting
+from kubectl_harness_rollback import bookkeeping, history_codec, permissions, waiting
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.assemble import (
     CLUSTER_NAME, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, INFRA_ID, WORKFLOW_ID,
 )
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import NotSteady, PluginError
+from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError, reworded
 from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
 from kubectl_harness_rollback.rest import CONFIGMAPS, CONTROLLERREVISIONS, REPLICASETS
 
@@ -131,20 +131,59 @@ class Recorded:
     labelled: bool = False  # the workloads named their release (harness.io/release-name): no name was derived
 
 
-def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun) -> Recorded:
-    """Record the deploy step that just ran against TARGET."""
+def check_release_name(name: str, given_by: str) -> None:
+    """A release name names the history ConfigMap and is the value of the harness.io/release-name
+    label: refused here (UsageError, exit 2) rather than by the API server after the history is
+    written. `given_by` says where it came from ("--release-name", "--infra-id x", ...). Pure."""
+    from kubectl_harness_rollback.reader import valid_release_name
+
+    if not valid_release_name(name):
+        shown = repr(name) if len(name) <= 80 else repr(name[:77] + "...")
+        raise UsageError(f"release name {shown} ({given_by}) is not valid: it names the history ConfigMap and is the "
+                         f"value of the {RELEASE_NAME_LABEL} label, so it must be lowercase letters, digits, '-' and "
+                         f"'.', starting and ending with a letter or digit, at most 63 characters; pass --release-name "
+                         "to choose one")
+
+
+# Once the controller has observed the deploy, reading the revisions and writing the record are not
+# cut short by a --timeout the wait used up: each request is still bounded by --request-timeout.
+GRACE_SECONDS = 10.0
+
+
+def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun,
+           clock=time.monotonic) -> Recorded:
+    """Record the deploy step that just ran against TARGET, within `timeout` seconds (reads and the
+    wait; what follows the wait gets GRACE_SECONDS more). Every right it needs is asked for before
+    its first write; a write that fails after the first says what was written."""
     from kubectl_harness_rollback.reader import read_release
 
+    deadline = clock() + timeout
+    kube.deadline = deadline
     model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
-    wait_observed(kube, sorted(model.workloads), timeout)
+    labelled = any(state.labels.get(RELEASE_NAME_LABEL) for state in model.workloads.values())
+    if not labelled and target.release_name is None:
+        check_release_name(model.release_name, "derived from the workload's name")
+    if dry_run is not DryRun.CLIENT:
+        permissions.check_rights(kube, model.namespace, permissions.needed_to_record(model), "record")
+    wait_observed(kube, sorted(model.workloads), max(deadline - clock(), 0), clock)
+    kube.deadline = max(deadline, clock() + GRACE_SECONDS)  # observed: what follows is not cut short
     model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
     revisions = current_revisions(model)
     stored = model.history_store.document if model.history_store is not None else None
     doc, number, created = recorded_history(stored, model, revisions, request.status)
-    labelled = any(state.labels.get(RELEASE_NAME_LABEL) for state in model.workloads.values())
     result = Recorded(model.release_name, number, created, revisions, labelled=labelled)
     if dry_run is DryRun.CLIENT:
         return result
     result.where = write(kube, model, doc, created, dry_run)
-    result.annotated = annotate(kube, model, identity_annotations(request, number), dry_run)
+    try:
+        result.annotated = annotate(kube, model, identity_annotations(request, number), dry_run)
+    except PluginError as error:
+        raise _after_history(error, result) from None
     return result
+
+
+def _after_history(error: PluginError, result: Recorded) -> PluginError:
+    """`error`, saying that the history was written already and how to finish (recording the same
+    revisions again updates that release in place)."""
+    return reworded(error, f"{error}; already written before it failed: release {result.number} in {result.where}; "
+                            "the identity annotations are not all set: run the same command again to finish")

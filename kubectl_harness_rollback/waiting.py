@@ -2,8 +2,9 @@
 
 Each workload is read once; its changes are then watched from that read's resourceVersion
 (one object, by field selector), so a change is seen as soon as the controller writes it. A
-watch the server ends is started again from the last version seen; a version too old to watch
-from (410 Gone) is read again.
+watch the server ends, or that breaks (a cut connection, an API server that restarts, 429/5xx),
+is started again from the last version seen, after a back-off as client-go's RetryWatcher does;
+a version too old to watch from (410 Gone) is read again. All within the deadline.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import time
 from typing import Callable, Iterator
 
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.apierrors import Forbidden, Gone
-from kubectl_harness_rollback.errors import NotSteady, PluginError
+from kubectl_harness_rollback.apierrors import ApiError, Forbidden, Gone
+from kubectl_harness_rollback.errors import ClusterUnreachable, NotSteady, PluginError
 from kubectl_harness_rollback.model import WorkloadRef
 from kubectl_harness_rollback.rest import Resource
 
@@ -30,41 +31,72 @@ WRITTEN_STILL_ROLLING = ("the rollback was written: watch it with 'kubectl rollo
 POLL_SECONDS = 1.0
 
 
+def retry_delay(failures: int) -> float:
+    """How long to wait before asking again after `failures` failures in a row: client-go's
+    RetryWatcher backs off from 100 ms, doubling, to at most 2 s (no retry storm against a server
+    that is restarting, and a watch cut by a proxy is back within a fraction of a second)."""
+    return min(RETRY_FIRST_SECONDS * 2 ** max(failures - 1, 0), RETRY_MAX_SECONDS)
+
+
+RETRY_FIRST_SECONDS = 0.1
+RETRY_MAX_SECONDS = 2.0
+
+
+def transient(error: PluginError) -> bool:
+    """An error that asking again may cure: the connection (cut, refused, timed out) or a server
+    that is overloaded or restarting (429, 5xx). A refusal (403, 404, 422) is not."""
+    if isinstance(error, ClusterUnreachable):
+        return True
+    return isinstance(error, ApiError) and (error.status == 429 or error.status >= 500)
+
+
 def _versions(kube, ref: WorkloadRef, deadline: float, monotonic: Callable[[], float],
-              sleep: Callable[[float], None] = time.sleep, start: dict | None = None) -> Iterator[dict]:
+              sleep: Callable[[float], None] | None = None, start: dict | None = None) -> Iterator[dict]:
     """The workload now (`start`, a version just written or seen, saves reading it), then each
-    version of it the API server reports, until the deadline."""
+    version of it the API server reports, until the deadline. A watch that breaks (a proxy cuts
+    it, the API server restarts) is started again from the last version seen, after a back-off."""
     adapter = adapters.adapter_for(ref.kind)
     resource = Resource("apps", "v1", ref.kind.lower() + "s")
-    version, may_watch = None, True
+    sleep = sleep or time.sleep  # looked up now: a test's clock replaces it
+    version, may_watch, failures = None, True, 0
     if start is not None and (start.get("metadata") or {}).get("resourceVersion"):
         version = start["metadata"]["resourceVersion"]
         yield start
     while version is None or monotonic() < deadline:
+        reading = version is None or not may_watch
         try:
-            if version is None or not may_watch:  # first, after 410 Gone, or polling: read it (again)
+            if reading:  # first, after 410 Gone, or polling: read it (again)
                 if version is not None:
                     sleep(min(POLL_SECONDS, max(deadline - monotonic(), 0)))
                 obj = adapter.read(kube, ref.namespace, ref.name)
-                version = obj["metadata"]["resourceVersion"]
+                version, failures = obj["metadata"]["resourceVersion"], 0
                 yield obj
                 continue
             seconds = max(1, min(WATCH_SECONDS if getattr(kube, "cancel", None) is None else CANCELLABLE_WATCH_SECONDS,
                                  int(deadline - monotonic()) + 1))
+            began, events = monotonic(), 0
             for kind, event in kube.watch(resource, ref.namespace, version, f"metadata.name={ref.name}", seconds):
-                version = (event.get("metadata") or {}).get("resourceVersion") or version
+                version, failures, events = (event.get("metadata") or {}).get("resourceVersion") or version, 0, 1
                 if kind == "DELETED":
                     raise PluginError(f"{ref} was deleted during the wait")
                 if kind in ("ADDED", "MODIFIED"):
                     yield event
+            if not events and monotonic() - began < 1:  # closed at once (a proxy, a restart): not a hot loop
+                failures += 1
+                sleep(min(retry_delay(failures), max(deadline - monotonic(), 0)))
         except Gone:
             version = None
         except Forbidden:
+            if reading:
+                raise  # without the right to read it there is nothing to wait for: asking again never helps
             may_watch = False  # a Role from before waits were watched (get, no watch): poll, as then
-        except PluginError:
-            if monotonic() < deadline:
+        except PluginError as error:
+            if monotonic() >= deadline:
+                return  # a request cut short by the deadline is the timeout
+            if not transient(error):
                 raise
-            return  # a request cut short by the deadline is the timeout
+            failures += 1
+            sleep(min(retry_delay(failures), max(deadline - monotonic(), 0)))
 
 
 def wait_for(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,

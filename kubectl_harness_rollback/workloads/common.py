@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kubectl_harness_rollback import digits
+
 
 def selector_string(selector: dict | None) -> str:
     """A LabelSelector as the query-string form the API takes (`a=b,c in (d,e)`)."""
@@ -45,10 +47,7 @@ def parse_revision_number(text: object) -> int | None:
     """kubectl's rule: a missing revision counts as 0, an unparsable one is skipped (None)."""
     if text is None or text == "":
         return 0
-    try:
-        return int(str(text))
-    except ValueError:
-        return None
+    return digits.natural(text)
 
 
 def labels(obj: dict) -> dict[str, str]:

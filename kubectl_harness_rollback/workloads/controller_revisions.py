@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from kubectl_harness_rollback import digits
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.rest import CONTROLLERREVISIONS
 from kubectl_harness_rollback.workloads.common import (
@@ -26,7 +27,7 @@ def _revision(ref: WorkloadRef, controller_revision: dict) -> Revision:
     template = ((controller_revision.get("data") or {}).get("spec") or {}).get("template")
     return Revision(
         workload=ref,
-        number=int(controller_revision.get("revision", 0)),
+        number=digits.natural(controller_revision.get("revision")) or 0,  # an int64 in the API
         previous_numbers=(),
         object_kind="ControllerRevision",
         object_name=controller_revision["metadata"]["name"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
+from kubectl_harness_rollback import digits
 from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.owners import is_ownership_key
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
@@ -37,7 +38,7 @@ def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:
     number = parse_revision_number(notes.get(REVISION))
     if number is None:
         return None
-    previous = tuple(int(n) for n in (notes.get(REVISION_HISTORY) or "").split(",") if n.strip().isdigit())
+    previous = digits.naturals(notes.get(REVISION_HISTORY))
     # `list` reads most ReplicaSets as metadata only (PartialObjectMetadata): no spec, no status.
     spec, status = replica_set.get("spec") or {}, replica_set.get("status") or {}
     return Revision(

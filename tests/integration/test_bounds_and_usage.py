@@ -221,10 +221,12 @@ def test_a_change_made_between_read_and_write_exits_5_and_is_kept(test_cluster, 
         deployer.deploy(image, status=status)
     history_before = core.read_namespaced_config_map(deployer.release_name, namespace).data
 
-    def someone_scales_the_deployment():
-        apps.patch_namespaced_deployment("web", namespace, {"spec": {"replicas": 3}})
+    def someone_changes_the_deployment():
+        # More than spec.replicas: an autoscaler's replicas alone do not stop a template restore
+        # (tests/adversarial/test_after_first_write.py).
+        apps.patch_namespaced_deployment("web", namespace, {"spec": {"replicas": 3, "minReadySeconds": 1}})
 
-    before, state = racing(f"/namespaces/{namespace}/deployments/web", someone_scales_the_deployment)
+    before, state = racing(f"/namespaces/{namespace}/deployments/web", someone_changes_the_deployment)
     proxy = Relay(test_cluster.kubeconfig, before)
     try:
         config = kubeconfig_for(tmp_path / "via-proxy", proxy.url, {})

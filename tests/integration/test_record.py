@@ -75,3 +75,106 @@ def test_a_release_name_given_is_not_called_derived(apps, namespace, plugin, tes
     done = plugin("record", "deployment/shop", "-n", namespace, "--status", "Succeeded", "--release-name", "shop-eu",
                   check_exit=0)
     assert "in configmap/shop-eu" in done.stdout and "derived" not in done.stderr
+
+
+def _without(api_client, namespace, resource: str, verb: str) -> None:
+    """The pipeline's Role (tests/integration/test_rbac.py) less one verb on one resource."""
+    from kubernetes import client as k8s
+
+    rbac = k8s.RbacAuthorizationV1Api(api_client)
+    role = rbac.read_namespaced_role("kubectl-harness-rollback", namespace)
+    kept = []
+    for rule in role.rules:
+        if resource in rule.resources and verb in rule.verbs:
+            others = [r for r in rule.resources if r != resource]
+            if others:
+                kept.append(k8s.V1PolicyRule(api_groups=rule.api_groups, resources=others, verbs=rule.verbs))
+            kept.append(k8s.V1PolicyRule(api_groups=rule.api_groups, resources=[resource],
+                                         verbs=[v for v in rule.verbs if v != verb]))
+        else:
+            kept.append(rule)
+    role.rules = kept
+    rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, role)
+
+
+def _no_history(core, namespace) -> bool:
+    return not [c for c in core.list_namespaced_config_map(namespace).items if c.metadata.name == "release-prod"]
+
+
+def test_record_without_a_right_stops_before_any_write_and_within_its_timeout(api_client, apps, core, namespace,
+                                                                              plugin, test_cluster):
+    """Without `get` on Deployments it sent ~700 forbidden GETs a second and never stopped; without
+    `patch` it wrote the history, then failed without saying so. Now an access review before the
+    first write names the right, as kubectl's forbidden line does, and nothing is written."""
+    import time
+
+    from tests.integration.test_rbac import pipeline_account
+
+    kubectl(test_cluster, namespace, "apply", "-f", "-", stdin=DEPLOYMENT.format(tag="1"))
+    kubectl(test_cluster, namespace, "rollout", "status", "deployment/shop", "--timeout=60s")
+    account = pipeline_account(api_client, namespace, plugin)
+    for verb, needed in (("patch", "to set the identity annotations on deployment/shop"),
+                         ("get", "to wait until the controller observed deployment/shop")):
+        _without(api_client, namespace, "deployments", verb)
+        began = time.monotonic()
+        done = plugin("record", "deployment/shop", "-n", namespace, "--status", "Succeeded", *IDENTITY,
+                      "--as", account, "--timeout", "5s")
+        took = time.monotonic() - began
+        assert done.returncode == 1, done.stdout + done.stderr
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith(f"error: forbidden: cannot {verb} deployments.apps in namespace {namespace}"), line
+        assert needed in line and "nothing was changed" in line
+        assert took < 5 + 5, took
+        assert _no_history(core, namespace)
+        assert "harness.io/workflow-id" not in (apps.read_namespaced_deployment("shop", namespace).metadata
+                                                .annotations or {})
+
+
+def test_a_failure_after_the_history_write_says_it_was_written(api_client, apps, core, namespace, plugin,
+                                                               test_cluster, tmp_path):
+    """The history is written, then the API server dies before the identity annotations."""
+    import shutil
+
+    from tests.support.relay import Relay, dies_at
+
+    kubectl(test_cluster, namespace, "apply", "-f", "-", stdin=DEPLOYMENT.format(tag="1"))
+    kubectl(test_cluster, namespace, "rollout", "status", "deployment/shop", "--timeout=60s")
+    relay = Relay(test_cluster.kubeconfig, dies_at("PATCH", "/deployments/shop"))
+    try:
+        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
+        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "record", "deployment/shop", "-n", namespace,
+                               "--status", "Succeeded", *IDENTITY, "--timeout", "10s", "--request-timeout", "3s"],
+                              capture_output=True, text=True, env=env, timeout=60)
+    finally:
+        relay.close()
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.strip().splitlines()[-1:]
+    assert "already written before it failed: release 1 in configmap/release-prod" in line, line
+    assert "run the same command again to finish" in line
+    again = plugin("record", "deployment/shop", "-n", namespace, "--status", "Succeeded", *IDENTITY, check_exit=0)
+    assert again.stdout.startswith("updated release 1 ")
+    rows = json.loads(plugin("history", "release-prod", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert [(r["number"], r["status"], r["workflowId"]) for r in rows] == [(1, "Succeeded", "deploy-shop")]
+
+
+def test_names_that_become_labels_are_checked_before_any_request(tmp_path):
+    """A 64-character --release-name, or an --infra-id that makes release-<id> longer than 63, was
+    accepted: the history ConfigMap was written, then every label write was refused. Checked
+    against a server that does not exist: exit 2 and no request."""
+    import os
+    import shutil
+
+    config = tmp_path / "nowhere"
+    config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: "
+                      "'https://127.0.0.1:9'}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n"
+                      "users: [{name: u, user: {token: t}}]\n")
+    cases = [("--release-name", "a" * 64), ("--release-name", "Shop"), ("--release-name", "shop_eu"),
+             ("--infra-id", "p" * 60), ("--infra-id", "Prod"), ("--infra-id", "prod/eu")]
+    for flag, value in cases:
+        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "record", "deployment/shop", "--status",
+                               "Succeeded", flag, value], capture_output=True, text=True, timeout=30,
+                              env={**os.environ, "KUBECONFIG": str(config)})
+        assert done.returncode == 2, (flag, value, done.stderr)
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("error: release name ") and "is not valid" in line, line
+        assert "cannot reach" not in line

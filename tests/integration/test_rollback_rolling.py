@@ -226,8 +226,9 @@ def test_a_change_made_in_between_is_never_overwritten(apps, core, namespace, te
     kube = connect(ConnectionFlags(namespace=namespace), env={"KUBECONFIG": test_cluster.kubeconfig})
     model = read_release(kube, namespace, Target(release_name=RELEASE))
     decided = plan(model, PlanOptions())
-    # Someone scales the Deployment after we planned and before we write.
-    apps.patch_namespaced_deployment("web", namespace, {"spec": {"replicas": 3}})
+    # Someone changes the Deployment after we planned and before we write: more than spec.replicas,
+    # which alone (an autoscaler's) does not stop a template restore (test_after_first_write.py).
+    apps.patch_namespaced_deployment("web", namespace, {"spec": {"replicas": 3, "minReadySeconds": 1}})
 
     with pytest.raises(Conflict, match="changed by someone else"):
         carry_out(kube, model, decided, RollbackOptions(DryRun.NONE, wait=False, timeout=30), progress=lambda _: None)

@@ -47,3 +47,49 @@ def denying_service_updates(core: k8s.CoreV1Api, namespace: str, expression: str
     finally:
         admission.delete_validating_admission_policy_binding(policy)
         admission.delete_validating_admission_policy(policy)
+
+
+@contextmanager
+def denying_configmap_updates(core: k8s.CoreV1Api, namespace: str, name: str):
+    """Within the block, every UPDATE (patches too) of configmap/`name` in `namespace` is denied,
+    as a policy engine guarding it would; the other writes of the namespace pass. Waits until the
+    policy is in force (probed with a dry-run patch of that ConfigMap)."""
+    admission = k8s.AdmissionregistrationV1Api(core.api_client)
+    policy = f"khr-deny-cm-{namespace}"
+    admission.create_validating_admission_policy({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": policy},
+        "spec": {"failurePolicy": "Fail",
+                 "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                         "operations": ["UPDATE"], "resources": ["configmaps"]}]},
+                 "validations": [{"expression": f"object.metadata.name != '{name}'",
+                                  "message": "the release history is frozen by the test"}]}})
+    admission.create_validating_admission_policy_binding({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": policy},
+        "spec": {"policyName": policy, "validationActions": ["Deny"],
+                 "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}}})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                core.patch_namespaced_config_map(name, namespace, {"metadata": {"labels": {"probe": "x"}}},
+                                                 dry_run="All")
+            except ApiException as exc:
+                if exc.status in (400, 403, 422):
+                    break
+                raise
+            assert time.monotonic() < deadline, "the admission policy never came into force"
+            time.sleep(0.25)
+        yield
+    finally:
+        admission.delete_validating_admission_policy_binding(policy)
+        admission.delete_validating_admission_policy(policy)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # out of force again before the block's caller goes on
+            try:
+                core.patch_namespaced_config_map(name, namespace, {"metadata": {"labels": {"probe": "x"}}},
+                                                 dry_run="All")
+                break
+            except ApiException:
+                time.sleep(0.25)

@@ -2,7 +2,8 @@
 kubeconfig's user) that lets a test step in before any request: make "someone else" write just
 before the plugin's PATCH (a race lost deterministically), or let a write through and then act as
 if the API server had died (every later request gets its connection dropped, no answer), or
-trickle an answer byte by byte as a server at the end of a bad link would."""
+trickle an answer byte by byte as a server at the end of a bad link would, or cut an answer
+mid-stream after its first chunk, as a load balancer or a restarting API server cuts a watch."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from typing import Callable
 
 import yaml
 
-RELAY, DROP, TRICKLE = "relay", "drop", "trickle"
+RELAY, DROP, TRICKLE, CUT = "relay", "drop", "trickle", "cut"
 TRICKLE_SECONDS = 0.05  # between two bytes of a trickled answer: well within any socket timeout
 
 
 class Relay:
-    """`before(method, path)` is called for every request and answers RELAY, DROP or TRICKLE."""
+    """`before(method, path)` is called for every request and answers RELAY, DROP, TRICKLE or CUT."""
 
-    def __init__(self, kubeconfig: str, before: Callable[[str, str], str]):
+    def __init__(self, kubeconfig: str, before: Callable[[str, str], str], with_query: bool = False):
+        """`with_query`: `before` sees the query string too (a watch is `?watch=1...`)."""
         import urllib3
         from kubernetes import client as k8s
         from kubernetes import config as k8s_config
@@ -37,7 +39,7 @@ class Relay:
 
             def relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                what = before(self.command, self.path.split("?")[0])
+                what = before(self.command, self.path if with_query else self.path.split("?")[0])
                 if what == DROP:
                     self.close_connection = True  # as a dead server: the connection ends, no answer
                     return
@@ -64,6 +66,9 @@ class Relay:
                             self.wfile.flush()
                             if what == TRICKLE:
                                 time.sleep(TRICKLE_SECONDS)
+                        if what == CUT:  # mid-stream: no last chunk, the connection just ends
+                            self.close_connection = True
+                            return
                     self.wfile.write(b"0\r\n\r\n")
                 except (BrokenPipeError, ConnectionResetError):  # the client left a watch early
                     self.close_connection = True

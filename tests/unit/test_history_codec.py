@@ -653,3 +653,48 @@ def test_concatenated_gzip_members_are_read_whole():
 
     assert gunzip(gzip_module.compress(b"version: v1\n") + gzip_module.compress(b"releases: []\n")) == \
         b"version: v1\nreleases: []\n"
+
+
+def test_a_gzip_of_millions_of_lines_is_refused_while_it_inflates():
+    """81 KiB of gzip (16 million lines) cost `list -A` 49 s and 2.4 GB: the text was split into a
+    list of lines before any bound applied. The line count now stops the inflating itself."""
+    import base64 as base64_module
+    import gzip as gzip_module
+    import time
+
+    from kubectl_harness_rollback import history_codec
+
+    packed = gzip_module.compress(b"a\n" * 16_000_000, compresslevel=1)
+    data = {"releaseHistory": base64_module.b64encode(packed).decode(), "isReleaseHistoryCompressed": "true"}
+    began = time.monotonic()
+    with pytest.raises(CorruptHistory, match=f"more than {history_codec.MAX_LINES} lines"):
+        history_codec.decode_history("ConfigMap", "x", NS, data)
+    assert time.monotonic() - began < 1.0
+
+
+def test_plain_text_and_compressed_size_are_bounded_too():
+    import base64 as base64_module
+
+    from kubectl_harness_rollback import history_codec
+
+    lines = "a\n" * history_codec.MAX_LINES
+    with pytest.raises(CorruptHistory, match="more than .* lines"):
+        history_codec.decode_history("ConfigMap", "x", NS, {"releaseHistory": lines})
+    with pytest.raises(CorruptHistory, match="more than .* lines"):
+        history_codec.decode_history("Secret", "x", NS,
+                                     {"releaseHistory": base64_module.b64encode(lines.encode()).decode()})
+    huge = base64_module.b64encode(b"\x1f\x8b" + b"\0" * (history_codec.MAX_COMPRESSED_BYTES + 3)).decode()
+    with pytest.raises(CorruptHistory, match="larger than 2 MiB"):
+        history_codec.decode_history("ConfigMap", "x", NS, {"releaseHistory": huge,
+                                                            "isReleaseHistoryCompressed": "true"})
+
+
+def test_a_truncated_gzip_is_still_not_valid_gzip():
+    import gzip as gzip_module
+
+    from kubectl_harness_rollback.history_codec import gunzip
+
+    packed = gzip_module.compress(b"version: v1\nreleases: []\n" * 100)
+    for cut in (len(packed) // 2, len(packed) - 4, 11):
+        with pytest.raises(ValueError, match="not valid gzip"):
+            gunzip(packed[:cut])

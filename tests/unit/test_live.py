@@ -239,3 +239,35 @@ def test_list_reads_the_replica_sets_as_metadata_and_says_the_same(current, rest
         rows[name] = catalog.catalog(workloads, [], [])
         catalog.add_live(rows[name], workloads, children, [], [])
     assert rows["metadata"] == rows["whole"] and rows["whole"][0]["lastRollback"]["toRelease"] == 2
+
+
+def test_list_decodes_each_history_once(monkeypatch):
+    """`list` showed the latest release from one decoding of a history and what is live from a
+    second one: an expensive history cost twice."""
+    import base64 as base64_module
+    import gzip as gzip_module
+
+    from kubectl_harness_rollback import catalog as catalog_module
+    from kubectl_harness_rollback import history_codec
+
+    text = "version: v1\nreleases:\n- number: 1\n  status: Succeeded\n"
+    config_map = {"metadata": {"name": "rel", "namespace": "shop", "resourceVersion": "1"},
+                  "data": {"releaseHistory": base64_module.b64encode(gzip_module.compress(text.encode())).decode(),
+                           "isReleaseHistoryCompressed": "true"}}
+    web = {"metadata": {"name": "web", "namespace": "shop", "uid": "d1", "labels": {"harness.io/release-name": "rel"},
+                        "annotations": {"deployment.kubernetes.io/revision": "1"}},
+           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}
+    objects = {"deployments": [web], "configmaps": [config_map]}
+
+    class Kube:
+        def list(self, resource, namespace, **_):
+            return objects.get(resource.plural, [])
+
+    calls = []
+    real = history_codec.decode_history
+    monkeypatch.setattr(history_codec, "decode_history", lambda *args: calls.append(args) or real(*args))
+    rows, _ = catalog_module.read_catalog(Kube(), None)
+    assert [(r["release"], r["latest"]) for r in rows] == [("rel", 1)] and "live" in rows[0]
+    assert len(calls) == 1
