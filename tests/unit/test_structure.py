@@ -16,7 +16,7 @@ import kubectl_harness_rollback
 PACKAGE = Path(kubectl_harness_rollback.__file__).parent
 PURE = ("model", "assemble", "planner", "bluegreen", "history_codec", "pod_template", "views", "render",
         "outcome", "harness_names", "modes", "reapply_scope", "declarative", "rbac", "kubeconfig", "fleet",
-        "fleet_render", "owners")
+        "fleet_render", "owners", "object_diff", "last_applied")
 
 
 def module_names() -> list[str]:
