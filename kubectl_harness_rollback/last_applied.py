@@ -63,6 +63,22 @@ def expected(manifest: dict, namespace: str) -> dict:
     return json.loads(value(manifest, namespace))
 
 
+def records(annotation: object, manifest: dict) -> bool:
+    """Whether a last-applied annotation records `manifest`: the last `kubectl apply` of the object
+    applied it (the namespace it was applied to, and an empty `annotations`, aside)."""
+    applied = parse(annotation)
+    if applied is None or not isinstance(manifest, dict):
+        return False
+
+    def comparable(document: dict) -> dict:
+        document = json.loads(json.dumps(document))  # YAML's types as JSON's
+        meta = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+        meta.pop("namespace", None)
+        meta["annotations"] = {k: v for k, v in (meta.get("annotations") or {}).items() if k != ANNOTATION}
+        return document
+    return comparable(applied) == comparable(manifest)
+
+
 # --- field ownership ---------------------------------------------------------------------------------------
 
 def _owns(entry: dict, path: tuple[str, ...]) -> bool:

@@ -24,7 +24,6 @@ from kubectl_harness_rollback.model import (
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 MATCH_WORKFLOW, MATCH_INFRA = Match.WORKFLOW, Match.INFRA
@@ -401,9 +400,9 @@ def _foreign(model: ReleaseModel, target: Release, obj: ReapplyObject, live: dic
     if any(manifest_of(release, WorkloadRef(obj.kind, obj.name, model.namespace)) is not None
            for release in model.releases if release.is_declarative and release is not target):
         return None
-    applied = last_applied.parse(((live.get("metadata") or {}).get("annotations") or {}).get(last_applied.ANNOTATION))
     mine = manifest_of(target, WorkloadRef(obj.kind, obj.name, model.namespace))
-    if applied is not None and mine is not None and applied == last_applied.expected(mine, model.namespace):
+    if mine is not None and last_applied.records(
+            ((live.get("metadata") or {}).get("annotations") or {}).get(last_applied.ANNOTATION), mine):
         return None
     return f"no other release of {model.release_name} deployed it, and it exists: it may be someone else's"
 
@@ -595,7 +594,7 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
             result.reapply.append(obj)
             result.reapply_differences[obj] = differences
     stale = [str(c.ref) for c in result.workloads if not c.unchanged and c.source is not None
-             and LAST_APPLIED in model.workloads[c.ref].annotations]
+             and last_applied.ANNOTATION in model.workloads[c.ref].annotations]
     if stale:
         notes.append(f"{', '.join(stale)} keep kubectl's last-applied-configuration, which still describes the "
                      "failed release: a later `kubectl apply` diffs against it (apply the good manifest to refresh it)")

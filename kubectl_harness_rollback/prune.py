@@ -18,18 +18,16 @@ RBAC or cluster-scoped ones, only objects that carry the failed release's mark (
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import apierrors, outcome
+from kubectl_harness_rollback import apierrors, last_applied, outcome
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.harness_names import RELEASE_NAME_LABEL
 from kubectl_harness_rollback.model import Release, ReleaseModel
+from kubectl_harness_rollback.reapply_scope import CLUSTER_SCOPED_KINDS, RBAC_GROUP
 from kubectl_harness_rollback.rest import Resource
 
 SKIP_PRUNING = "harness.io/skipPruning"  # HarnessAnnotations.skipPruning
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-RBAC_GROUP = "rbac.authorization.k8s.io"
 # KubernetesResourceComparer.KindOrder: the order Harness creates kinds in; it deletes backwards,
 # so workloads go before the ConfigMaps and Secrets they use. Unknown kinds come last on creation.
 CREATION_ORDER = (
@@ -41,12 +39,6 @@ CREATION_ORDER = (
 # Kinds whose object only people write: their resourceVersion guards the delete too. Others have a
 # status that controllers rewrite all the time, and only their UID proves it is the object read.
 NO_STATUS_KINDS = ("ConfigMap", "Secret", "ServiceAccount")
-# Well-known cluster-scoped kinds; discovery refuses any other one that is not namespaced.
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "CustomResourceDefinition", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "APIService", "PersistentVolume",
-    "StorageClass", "PriorityClass", "RuntimeClass", "IngressClass", "Node", "CSIDriver", "PodSecurityPolicy",
-})
 
 
 @dataclass(frozen=True)
@@ -164,23 +156,8 @@ def _marked(obj: dict, manifest: dict | None, release_name: str) -> bool:
     if release_name in ((meta.get("labels") or {}).get(RELEASE_NAME_LABEL),
                         (template.get("labels") or {}).get(RELEASE_NAME_LABEL)):
         return True
-    try:
-        applied = json.loads((meta.get("annotations") or {}).get(LAST_APPLIED, ""))
-    except ValueError:
-        return False
-    if not isinstance(applied, dict) or manifest is None:
-        return False
-
-    def comparable(document: dict) -> dict:
-        document = json.loads(json.dumps(document))  # YAML's types as JSON's
-        meta = document.get("metadata") or {}
-        # kubectl apply records the namespace it applied to, and `annotations: {}` where none
-        # is left once its own is taken out.
-        meta.pop("namespace", None)
-        if meta.get("annotations") == {}:
-            del meta["annotations"]
-        return document
-    return comparable(applied) == comparable(manifest)
+    return manifest is not None and last_applied.records((meta.get("annotations") or {}).get(last_applied.ANNOTATION),
+                                                         manifest)
 
 
 def read(kube, model: ReleaseModel) -> dict[tuple[str, str], PruneObject | str]:

@@ -59,7 +59,7 @@ CLUSTER_SCOPED_KINDS = frozenset({
     "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
     "MutatingAdmissionPolicyBinding", "APIService", "PersistentVolume", "StorageClass", "PriorityClass",
     "RuntimeClass", "IngressClass", "Node", "CSIDriver", "VolumeAttachment", "FlowSchema",
-    "PriorityLevelConfiguration", "CertificateSigningRequest",
+    "PriorityLevelConfiguration", "CertificateSigningRequest", "PodSecurityPolicy",
 })
 # ingress-nginx runs the value of `nginx.ingress.kubernetes.io/<anything>-snippet` as its own
 # configuration (CVE-2021-25742, CVE-2023-5044): whoever writes one reads every Secret the

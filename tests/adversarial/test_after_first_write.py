@@ -22,7 +22,6 @@ import subprocess
 import time
 
 import pytest
-from kubernetes import client as k8s
 
 from tests.adversarial.test_interrupted import good_good_bad, history, image
 from tests.support.admission import denying_configmap_updates

@@ -21,7 +21,7 @@ import json
 
 import pytest
 
-from kubectl_harness_rollback import apierrors, bluegreen, intended, permissions, prune
+from kubectl_harness_rollback import apierrors, bluegreen, intended, last_applied, permissions, prune
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.model import (
     Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status, WorkloadRef, WorkloadState,
@@ -148,10 +148,10 @@ def test_prune_needs_declarative_releases():
     ({"metadata": {"labels": {"harness.io/release-name": RELEASE}}}, True),
     (deployment("worker", "2"), True),  # the label on its pod template
     # What kubectl apply leaves: the namespace it applied to and `annotations: {}`.
-    ({"metadata": {"annotations": {prune.LAST_APPLIED: json.dumps(
+    ({"metadata": {"annotations": {last_applied.ANNOTATION: json.dumps(
         {**config_map("worker-config"), "metadata": {"name": "worker-config", "namespace": NS, "annotations": {}}})}}},
      True),
-    ({"metadata": {"annotations": {prune.LAST_APPLIED: json.dumps(config_map("other"))}}}, False),
+    ({"metadata": {"annotations": {last_applied.ANNOTATION: json.dumps(config_map("other"))}}}, False),
     ({"metadata": {"labels": {"harness.io/release-name": "another-release"}}}, False),
     ({"metadata": {}}, False),
 ])
