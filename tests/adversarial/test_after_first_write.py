@@ -16,7 +16,6 @@ the release history saved in a finally block); the observed wait here is ours.
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -25,7 +24,7 @@ import pytest
 
 from tests.adversarial.test_interrupted import good_good_bad, history, image
 from tests.support.admission import denying_configmap_updates
-from tests.support.relay import CUT, RELAY, Relay
+from tests.support.relay import CUT, RELAY, run_through
 
 RELEASE = "release-infra-prod"
 
@@ -108,13 +107,8 @@ def test_a_watch_cut_mid_stream_is_watched_again(apps, core, namespace, test_clu
             return CUT
         return RELAY
 
-    relay = Relay(test_cluster.kubeconfig, before, with_query=True)
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
-                               "--timeout", "90s"], capture_output=True, text=True, env=env, timeout=150)
-    finally:
-        relay.close()
+    done = run_through(test_cluster, tmp_path, namespace, before, "rollback", RELEASE, "--timeout", "90s",
+                       with_query=True, timeout=150)
     assert done.returncode == 0, done.stderr
     assert cuts["left"] == 0, "the wait was never cut"
     assert "Rollback complete" in done.stdout
@@ -134,13 +128,8 @@ def test_an_autoscaler_scaling_between_plan_and_patch_is_not_someone_elses_chang
             apps.patch_namespaced_deployment_scale("web", namespace, {"spec": {"replicas": 3}})
         return RELAY
 
-    relay = Relay(test_cluster.kubeconfig, before)
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
-                               "--timeout", "90s"], capture_output=True, text=True, env=env, timeout=150)
-    finally:
-        relay.close()
+    done = run_through(test_cluster, tmp_path, namespace, before, "rollback", RELEASE, "--timeout", "90s",
+                       timeout=150)
     assert scaled["done"]
     assert done.returncode == 0, done.stderr
     assert image(apps, namespace) == "registry.example/web:2"
@@ -163,13 +152,7 @@ def test_an_api_server_stalled_just_after_the_patch_still_records_before_exit_4(
             stall["until"] = time.monotonic() + 14  # from the next request on
         return RELAY
 
-    relay = Relay(test_cluster.kubeconfig, before)
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
-                               "--timeout", "10s", "-o", "json"], capture_output=True, text=True, env=env, timeout=120)
-    finally:
-        relay.close()
+    done = run_through(test_cluster, tmp_path, namespace, before, "rollback", RELEASE, "--timeout", "10s", "-o", "json")
     assert stall["until"] is not None
     assert done.returncode == 4, done.stderr
     outcome = json.loads(done.stdout)["outcome"]

@@ -16,13 +16,11 @@ Deployment, and saved InProgress just after the rollback restored web:2 and befo
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 
 from tests.adversarial.state import changed, versions
 from tests.support.harness import HarnessRollingDeployer, Release, wait_for_rollout, write_history
-from tests.support.relay import RELAY, Relay
+from tests.support.relay import RELAY, run_through
 
 RELEASE = "release-infra-prod"
 
@@ -80,13 +78,7 @@ def harness_deploy_races_the_rollback(apps, core, namespace, deployer: HarnessRo
 def raced_rollback(apps, core, namespace, test_cluster, tmp_path):
     deployer = good_good_bad(apps, core, namespace)
     before, state = harness_deploy_races_the_rollback(apps, core, namespace, deployer)
-    relay = Relay(test_cluster.kubeconfig, before)
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "rollback", RELEASE, "-n", namespace,
-                               "--timeout", "60s"], capture_output=True, text=True, env=env, timeout=120)
-    finally:
-        relay.close()
+    done = run_through(test_cluster, tmp_path, namespace, before, "rollback", RELEASE, "--timeout", "60s")
     assert state["applied"] == "4" and state["saved"], state
     return deployer, done
 

@@ -20,7 +20,7 @@ from kubernetes import client as k8s
 from tests.adversarial.state import versions
 from tests.integration.test_rbac import pipeline_account
 from tests.support.harness import HarnessRollingDeployer
-from tests.support.relay import Relay, dies_after, dies_at
+from tests.support.relay import dies_after, dies_at, run_through
 
 RELEASE = "release-infra-prod"
 
@@ -67,13 +67,7 @@ def wait_for_line(process, text, timeout=60):
 
 def cut_short(test_cluster, tmp_path, namespace, before, *args):
     """Run the plugin through a relay whose `before` hook drops requests, as a dying server would."""
-    relay = Relay(test_cluster.kubeconfig, before)
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        return subprocess.run([shutil.which("kubectl-harness_rollback"), *args, "-n", namespace, "--timeout", "30s"],
-                              capture_output=True, text=True, env=env, timeout=120)
-    finally:
-        relay.close()
+    return run_through(test_cluster, tmp_path, namespace, before, *args, "--timeout", "30s")
 
 
 def test_a_missing_right_is_refused_before_any_write(api_client, apps, core, namespace, plugin):

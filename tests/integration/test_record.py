@@ -133,20 +133,13 @@ def test_record_without_a_right_stops_before_any_write_and_within_its_timeout(ap
 def test_a_failure_after_the_history_write_says_it_was_written(api_client, apps, core, namespace, plugin,
                                                                test_cluster, tmp_path):
     """The history is written, then the API server dies before the identity annotations."""
-    import shutil
-
-    from tests.support.relay import Relay, dies_at
+    from tests.support.relay import dies_at, run_through
 
     kubectl(test_cluster, namespace, "apply", "-f", "-", stdin=DEPLOYMENT.format(tag="1"))
     kubectl(test_cluster, namespace, "rollout", "status", "deployment/shop", "--timeout=60s")
-    relay = Relay(test_cluster.kubeconfig, dies_at("PATCH", "/deployments/shop"))
-    try:
-        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
-        done = subprocess.run([shutil.which("kubectl-harness_rollback"), "record", "deployment/shop", "-n", namespace,
-                               "--status", "Succeeded", *IDENTITY, "--timeout", "10s", "--request-timeout", "3s"],
-                              capture_output=True, text=True, env=env, timeout=60)
-    finally:
-        relay.close()
+    done = run_through(test_cluster, tmp_path, namespace, dies_at("PATCH", "/deployments/shop"), "record",
+                       "deployment/shop", "--status", "Succeeded", *IDENTITY, "--timeout", "10s",
+                       "--request-timeout", "3s", timeout=60)
     assert done.returncode == 1, done.stderr
     [line] = done.stderr.strip().splitlines()[-1:]
     assert "already written before it failed: release 1 in configmap/release-prod" in line, line

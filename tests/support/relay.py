@@ -8,6 +8,8 @@ mid-stream after its first chunk, as a load balancer or a restarting API server 
 from __future__ import annotations
 
 import http.server
+import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -102,6 +104,19 @@ class Relay:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def run_through(test_cluster, tmp_path: Path, namespace: str, before: Callable[[str, str], str], *args: str,
+                with_query: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the plugin (`args`, then `-n namespace`) with every request through a Relay whose
+    `before` hook decides each one; the relay is closed afterwards."""
+    relay = Relay(test_cluster.kubeconfig, before, with_query=with_query)
+    try:
+        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
+        return subprocess.run([shutil.which("kubectl-harness_rollback"), *args, "-n", namespace],
+                              capture_output=True, text=True, env=env, timeout=timeout)
+    finally:
+        relay.close()
 
 
 def dies_at(method: str, path_suffix: str) -> Callable[[str, str], str]:
