@@ -72,8 +72,8 @@ def median_of(runs: int, argv_or_steps, env: dict, before=None) -> tuple[float, 
 
 
 def requests_of(work) -> int:
-    from kubectl_harness_rollback.client import connect
-    from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+    from kubectl_harness_rollback.cluster.client import connect
+    from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 
     kube = connect(ConnectionFlags())
     work(kube)
@@ -173,7 +173,7 @@ def main() -> None:
             deployer.deploy(f"registry.example/web:{n}", status=status)
         release, ns = deployer.release_name, ["-n", namespace]
         timed(plugin + ["version"], env)  # a zipapp's first run extracts itself: not measured
-        from kubectl_harness_rollback.catalog import read_catalog
+        from kubectl_harness_rollback.listing import read_catalog
         from kubectl_harness_rollback.reader import Target, read_release
 
         def row(name, ours, theirs, requests=None, before=None):

@@ -1,5 +1,7 @@
-"""The commands as library calls, without click: each takes a cluster connection (`kube`, from
-client.connect) and options already validated, and returns a result object. cli.py parses the
+"""The commands as library calls: a connection and options in, a result out.
+
+The commands as library calls, without click: each takes a cluster connection (`kube`, from
+client.connect) and options already validated, and returns a result object. cli/app.py parses the
 command line, calls one of these, renders the result and turns errors into exit codes.
 
 The order inside each is the program's: read the cluster → build the model → decide (pure) →
@@ -50,7 +52,7 @@ class RollbackResult:
 
 def run_list(kube, all_namespaces: bool) -> ListResult:
     """`list`: the release names of the namespace (or of every namespace)."""
-    from kubectl_harness_rollback.catalog import read_catalog
+    from kubectl_harness_rollback.listing import read_catalog
 
     namespace = None if all_namespaces else kube.namespace
     rows, warnings = read_catalog(kube, namespace)
@@ -82,11 +84,11 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
         kube.deadline = deadline
     model = read_release(kube, kube.namespace, target)
     if options.prune:
-        from kubectl_harness_rollback import prune
+        from kubectl_harness_rollback.apply import prune_live
 
-        model.prune_objects = prune.read(kube, model)  # what may be pruned, as it is live
+        model.prune_objects = prune_live.read(kube, model)  # what may be pruned, as it is live
     if model.services:
-        from kubectl_harness_rollback import traffic
+        from kubectl_harness_rollback.strategies import traffic
 
         # Blue/green: the failed color's HPAs and PDBs, which --scale-down-stage deletes.
         model.stage_objects = traffic.read_stage_objects(kube, model)
@@ -94,7 +96,7 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
     if decided.target is not None and decided.target.is_declarative and decided.traffic is None:
         # What re-applying changes is decided object by object: read the rollback-to release's
         # objects as they are now (one GET each), then decide again with them.
-        from kubectl_harness_rollback.manifests import read_live
+        from kubectl_harness_rollback.apply.manifests import read_live
 
         model.live_objects = read_live(kube, decided.target.manifests, model.namespace, model.notes)
         decided = plan(model, options)
@@ -121,10 +123,10 @@ def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None
         result.outcome, result.error = exc.outcome, exc
     would = None
     if options.dry_run is not DryRun.NONE:
-        from kubectl_harness_rollback import intended
+        from kubectl_harness_rollback import planned_writes
         from kubectl_harness_rollback import workloads as adapters
 
-        would = intended.would_write(planned.model, planned.plan, options.scale_down_stage,
+        would = planned_writes.would_write(planned.model, planned.plan, options.scale_down_stage,
                                      lambda kind: adapters.adapter_for(kind).has_revisions)
     result.view = outcome_view(planned.plan, result.outcome, options.dry_run.value, would)
     return result

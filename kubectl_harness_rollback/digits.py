@@ -1,4 +1,6 @@
-"""Numbers written as text in the cluster (revision annotations, release-number labels and
+"""Numbers written as text in the cluster, read here and nowhere else.
+
+Numbers written as text in the cluster (revision annotations, release-number labels and
 annotations, history fields) are read here and nowhere else: ASCII digits only.
 
 `str.isdigit()` accepts "²" (and int() then raises); int() itself reads "٣" as 3, accepts

@@ -1,4 +1,6 @@
-"""How text taken from the cluster or the command line is shown to a person: one helper, so that
+"""Text from the cluster or the command line, shown to a person with look-alikes escaped.
+
+How text taken from the cluster or the command line is shown to a person: one helper, so that
 `wеb` (with a Cyrillic е) never reads as `web` in a message or a table.
 
 Kubernetes object names are ASCII, but a release history may name anything, and so may a flag.

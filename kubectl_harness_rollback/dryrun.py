@@ -1,4 +1,6 @@
-"""--dry-run, parsed once: `client` never calls a write API; `server` sends the very same
+"""--dry-run, parsed once: client never writes, server sends the writes as dry runs.
+
+--dry-run, parsed once: `client` never calls a write API; `server` sends the very same
 requests with dryRun=All, so admission and validation run but nothing is stored."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Typed errors. Each carries its exit code (README: Exit codes); cli.main() is the one
+"""Typed errors, each with its exit code.
+
+Typed errors. Each carries its exit code (README: Exit codes); cli.main() is the one
 place that turns them into a message on stderr and a process exit status."""
 
 

@@ -20,22 +20,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from kubectl_harness_rollback import (
-    bookkeeping, canary, manifests, overtaken, owners, permissions, preflight, prune, waiting,
-)
+from kubectl_harness_rollback import overtaken, permissions, preflight
+from kubectl_harness_rollback.apply import manifests, prune_live
+from kubectl_harness_rollback.records import bookkeeping
+from kubectl_harness_rollback.strategies import canary
+from kubectl_harness_rollback.workloads import owners, waiting
 from kubectl_harness_rollback import outcome as outcome_items
-from kubectl_harness_rollback import traffic as _traffic
+from kubectl_harness_rollback.strategies import traffic as _traffic
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.apierrors import translate
+from kubectl_harness_rollback.cluster.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import (ChangedDuringWait, Conflict, Interrupted, NotSteady, PluginError,
                                              RolloutFailed, reworded)
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
-from kubectl_harness_rollback.object_diff import apply_differences, only_status_moved, template_differences
+from kubectl_harness_rollback.apply.object_diff import apply_differences, only_status_moved, template_differences
 from kubectl_harness_rollback.outcome import Outcome
 from kubectl_harness_rollback.planner import Plan, WorkloadChange, manifest_of
-from kubectl_harness_rollback.render import outcome_item_text
+from kubectl_harness_rollback.outcome import outcome_item_text
 from kubectl_harness_rollback.workloads.common import template_images
 
 
@@ -258,7 +260,7 @@ def _prune(kube, model: ReleaseModel, plan: Plan, dry_run: DryRun, wrote: Callab
     replaced since it was read, or already gone, is passed over, as Harness passes over a delete
     that fails (K8sTaskHelperBase.executeDeleteHandlingPartialExecution)."""
     for obj in plan.prune:
-        item = prune.delete(kube, obj, model.namespace, dry_run)
+        item = prune_live.delete(kube, obj, model.namespace, dry_run)
         if item is not None:
             wrote([item])
         else:

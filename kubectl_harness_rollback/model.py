@@ -237,7 +237,7 @@ class ReleaseModel:
     # Declarative rollback-to release: each object of its manifest as the cluster has it now, by
     # (API group, kind, name); None where it does not exist. None: not read (nothing is compared).
     live_objects: dict[tuple[str, str, str], dict | None] | None = None
-    # --prune: what the failed release applied that may be pruned, as read (prune.read): a
+    # --prune: what the failed release applied that may be pruned, as read (prune_live.read): a
     # prune.PruneObject, or why it is not pruned; keyed by (kind, name).
     prune_objects: dict[tuple[str, str], object] = field(default_factory=dict)
     # Blue/green: the failed release's HPAs and PDBs named after a color, with the UID that guards

@@ -1,7 +1,7 @@
 """What a rollback did, as data: one item per write, one per record. Pure.
 
 Each item is a plain dict that `rollback -o json` prints as it is (`{action, kind, name, ...}`,
-camelCase like the Kubernetes API); render.outcome_item_text puts it into words for people, for the
+camelCase like the Kubernetes API); outcome_item_text puts it into words for people, for the
 progress lines and for the error that says what was already written.
 """
 
@@ -74,3 +74,45 @@ def labelled(kind: str, name: str, labels: dict[str, str]) -> dict:
 
 def event(kind: str, name: str, reason: str = "RolledBack") -> dict:
     return _item(EVENT, kind, name, reason=reason)
+
+
+def item_ref(item: dict) -> str:
+    return f"{item['kind'].lower()}/{item['name']}"
+
+
+def history_changes(changes: list[dict]) -> list[str]:
+    """"release 3 marked Failed", "release 2 now records deployment/web revision 4, ...": the
+    revisions a release now records make one phrase."""
+    parts: list[str] = []
+    revisions: list[str] = []
+    for position, change in enumerate(changes):
+        if "bgEnvironment" in change:
+            parts.append(f"release {change['release']} bgEnvironment {change['bgEnvironment']}")
+        elif "status" in change:
+            parts.append(f"release {change['release']} marked {change['status']}")
+        else:
+            revisions.append(f"{item_ref(change)} revision {change['revision']}")
+            following = changes[position + 1] if position + 1 < len(changes) else {}
+            if "revision" not in following or following.get("release") != change["release"]:
+                parts.append(f"release {change['release']} now records {', '.join(revisions)}")
+                revisions = []
+    return parts
+
+
+_ITEM_TEXT = {
+    "restored": lambda item: f"restored the template of revision {item['revision']} ({', '.join(item['images'])})",
+    "scaled": lambda item: f"scaled to {item['replicas']}",
+    "deleted": lambda item: f"deleted ({item.get('why') or 'canary of the failed release'})",
+    "pruned": lambda item: "deleted (--prune: the rollback-to release does not hold it)",
+    "reapplied": lambda item: "re-applied from the stored manifest",
+    "routed": lambda item: f"routes {item['color']} (was {item['fromColor']})",
+    "historyUpdated": lambda item: "; ".join(history_changes(item["changes"])),
+    "labelled": lambda item: ", ".join(f"{key} {value}" for key, value in item["labels"].items()),
+}
+
+
+def outcome_item_text(item: dict) -> str:
+    """One item of a rollback's outcome in words: "deployment/web: scaled to 3"."""
+    if item["action"] == "eventRecorded":
+        return f"event on {item_ref(item)}: {item['reason']}"
+    return f"{item_ref(item)}: {_ITEM_TEXT[item['action']](item)}"

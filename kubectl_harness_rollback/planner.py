@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import bluegreen, last_applied, object_diff, owners, prune
-from kubectl_harness_rollback.assemble import release_name_of
-from kubectl_harness_rollback.bluegreen import TrafficPlan
-from kubectl_harness_rollback.declarative import images_of
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.apply import last_applied
+from kubectl_harness_rollback.apply import object_diff
+from kubectl_harness_rollback.workloads import owners
+from kubectl_harness_rollback.apply import prune
+from kubectl_harness_rollback.records.assemble import release_name_of
+from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
+from kubectl_harness_rollback.records.declarative import images_of
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
     CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, RELEASE_NAME_LABEL,
@@ -22,7 +26,7 @@ from kubectl_harness_rollback.model import (
     WorkloadRef, WorkloadState,
 )
 from kubectl_harness_rollback.modes import Match, Mode
-from kubectl_harness_rollback.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
+from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 
 
 

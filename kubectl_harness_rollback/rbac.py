@@ -12,7 +12,7 @@ reapply_scope.REAPPLIED_KINDS (a custom resource) needs `create` and `patch` on 
 
 from __future__ import annotations
 
-from kubectl_harness_rollback.reapply_scope import REAPPLIED_KINDS
+from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
 
 ROLE_NAME = "kubectl-harness-rollback"
 LIST_CLUSTER_ROLE_NAME = "kubectl-harness-rollback-list"
@@ -33,7 +33,7 @@ def _needs() -> dict[tuple[str, str], set[str]]:
         # to restore, scale, and annotate; delete a failed canary's workload (canary.py: whichever kind).
         need("apps", resource, "get", "list", "watch", "patch", "delete")
     need("apps", "controllerrevisions", "list", "patch")  # StatefulSet/DaemonSet revisions; record annotates one
-    # status --watch follows the revisions and blue/green Services it shows (changes.py); without
+    # status --watch follows the revisions and blue/green Services it shows (status_watch.py); without
     # the right it reads the release again every second.
     need("apps", "controllerrevisions", "watch")
     need("", "services", "watch")

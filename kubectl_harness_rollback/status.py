@@ -1,8 +1,10 @@
-"""`status`: is the release steady now, which release is live on each workload (and, for
+"""`status`: is the release steady, and which release is live on each workload.
+
+`status`: is the release steady now, which release is live on each workload (and, for
 blue/green, behind the primary Service), and the last rollback (pure: model in, view out).
 
 Steady is judged as `kubectl rollout status` judges it, from the workload objects already read;
-`watch` re-reads the release each time what it shows changes (changes.py watches it), until it
+`watch` re-reads the release each time what it shows changes (status_watch.py watches it), until it
 is steady or the deadline passes.
 """
 
@@ -11,7 +13,10 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from kubectl_harness_rollback import bluegreen, live, owners, views
+from kubectl_harness_rollback import views
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback.workloads import owners
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadState
@@ -42,7 +47,7 @@ def _primary(model: ReleaseModel, by_color: dict[str, dict]) -> tuple[dict | Non
 
 def status_view(model: ReleaseModel) -> dict:
     """`status -o json`: {release, namespace, steady, workloads: [...], primary, lastRollback, notes}."""
-    now = live.live_workloads(model)
+    now = live_release.live_workloads(model)
     rows, by_color = [], {}
     for row, view in zip(now, views.live_view(now)):
         state = model.workloads[row.ref]
@@ -55,11 +60,11 @@ def status_view(model: ReleaseModel) -> dict:
     primary, note = _primary(model, by_color)
     if not rows:  # nothing runs: steady, trivially, and said so rather than shown as an empty table
         note = f"no workload of release {model.release_name} exists in namespace {model.namespace}"
-    record = live.latest_rollback(now)
+    record = live_release.latest_rollback(now)
     return {
         "release": model.release_name, "namespace": model.namespace,
         "steady": all(row["steady"] for row in rows),
-        "liveReleases": live.live_numbers(now),
+        "liveReleases": live_release.live_numbers(now),
         "workloads": rows,
         **({"primary": primary} if primary is not None else {}),
         "lastRollback": record.view() if record else None,

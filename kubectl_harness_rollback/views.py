@@ -6,8 +6,9 @@ adding a field is compatible, renaming or removing one is not.
 
 from __future__ import annotations
 
-from kubectl_harness_rollback import bluegreen, live
-from kubectl_harness_rollback.bluegreen import TrafficPlan
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
 from kubectl_harness_rollback.planner import Plan
 
@@ -31,7 +32,7 @@ def release_summary(release: Release | None) -> dict | None:
 def history_view(model: ReleaseModel) -> list[dict]:
     """`history -o json`: releases newest first, with revisions and images as the cluster has them."""
     rows = []
-    now_live = {row.ref: row for row in live.live_workloads(model)}
+    now_live = {row.ref: row for row in live_release.live_workloads(model)}
     for release in model.releases:
         workflow_id, infra = _identity(release.identity)
         workloads = []
@@ -48,7 +49,7 @@ def history_view(model: ReleaseModel) -> list[dict]:
             })
         row = {"number": release.number, "status": release.status.value if release.status else None,
                "workflowId": workflow_id, "infraMapping": infra, "workloads": workloads, "source": release.where,
-               "updated": live.release_updated(model, release), "live": any(w["live"] for w in workloads)}
+               "updated": live_release.release_updated(model, release), "live": any(w["live"] for w in workloads)}
         record = next((r.last_rollback for r in now_live.values()
                        if r.release == release.number and r.last_rollback is not None), None)
         if record is not None:
@@ -65,7 +66,7 @@ def _live_on(now_live: dict, ref, release: Release) -> bool:
     return row is not None and row.release == release.number
 
 
-def live_view(rows: list[live.LiveWorkload]) -> list[dict]:
+def live_view(rows: list[live_release.LiveWorkload]) -> list[dict]:
     """What each workload runs now: `status -o json` and `list -o json` share it."""
     return [{"kind": row.ref.kind, "name": row.ref.name, "release": row.release, "revision": row.revision,
              "images": list(row.images), "since": row.since,

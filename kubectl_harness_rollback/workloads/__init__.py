@@ -48,7 +48,7 @@ def patch_guarded(kube, ref, body, dry_run: dict) -> dict:
     """Patch a workload through its adapter. The body carries the resourceVersion read when
     planning, so the API server answers 409 if anyone changed the object since: that stops us.
     A list body is sent as a JSON patch and a dict as a strategic merge patch."""
-    from kubectl_harness_rollback import apierrors
+    from kubectl_harness_rollback.cluster import apierrors
 
     try:
         return adapter_for(ref.kind).patch(kube, ref.namespace, ref.name, body, dry_run)

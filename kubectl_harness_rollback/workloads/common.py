@@ -54,28 +54,3 @@ def labels(obj: dict) -> dict[str, str]:
     """The object's labels merged with its pod template's (Harness labels either)."""
     template = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
     return {**(template.get("labels") or {}), **(obj.get("metadata", {}).get("labels") or {})}
-
-
-class NamespacedCalls:
-    """The apps/v1 calls an adapter makes, over the request layer, returning plain dicts.
-    `resource` is named as the generated client named it ("stateful_set", ...)."""
-
-    def __init__(self, resource: str):
-        from kubectl_harness_rollback import rest
-
-        self.resource = resource  # e.g. "stateful_set"
-        self.api = rest.Resource("apps", "v1", resource.replace("_", "") + "s")
-
-    def list(self, kube, namespace: str) -> list[dict]:
-        return kube.list(self.api, namespace)
-
-    def read(self, kube, namespace: str, name: str) -> dict:
-        return kube.get(self.api, name, namespace)
-
-    def patch(self, kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-        """A list body is a JSON patch, a dict a strategic merge patch (as the generated client sent them)."""
-        return kube.patch(self.api, name, namespace, body, "json" if isinstance(body, list) else "strategic",
-                          dry_run=bool(dry_run))
-
-    def delete(self, kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
-        return kube.delete(self.api, name, namespace, body=body, dry_run=bool(dry_run))

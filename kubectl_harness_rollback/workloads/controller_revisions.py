@@ -10,7 +10,7 @@ import copy
 
 from kubectl_harness_rollback import digits
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
-from kubectl_harness_rollback.rest import CONTROLLERREVISIONS
+from kubectl_harness_rollback.cluster.rest import CONTROLLERREVISIONS
 from kubectl_harness_rollback.workloads.common import (
     annotations, controlled_by, labels, selector_string, template_images,
 )

@@ -7,12 +7,12 @@ import re
 
 from kubectl_harness_rollback import digits
 from kubectl_harness_rollback.errors import RolloutFailed
-from kubectl_harness_rollback.owners import is_ownership_key
+from kubectl_harness_rollback.workloads.owners import is_ownership_key
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
-from kubectl_harness_rollback.rest import REPLICASETS
+from kubectl_harness_rollback.cluster.rest import REPLICASETS
+from kubectl_harness_rollback.workloads.calls import NamespacedCalls
 from kubectl_harness_rollback.workloads.common import (
-    NamespacedCalls, annotations, controlled_by, labels, parse_revision_number, selector_string,
-    template_images,
+    annotations, controlled_by, labels, parse_revision_number, selector_string, template_images,
 )
 
 REVISION = "deployment.kubernetes.io/revision"

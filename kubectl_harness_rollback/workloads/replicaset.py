@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kubectl_harness_rollback.model import WorkloadRef, WorkloadState
-from kubectl_harness_rollback.workloads.common import NamespacedCalls, annotations, labels, template_images
+from kubectl_harness_rollback.workloads.calls import NamespacedCalls
+from kubectl_harness_rollback.workloads.common import annotations, labels, template_images
 
 kind = "ReplicaSet"
 # No revisions of its own: each release names its own ReplicaSet, and a rollback scales them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kubectl_harness_rollback.model import WorkloadState
 from kubectl_harness_rollback.workloads import controller_revisions
-from kubectl_harness_rollback.workloads.common import NamespacedCalls
+from kubectl_harness_rollback.workloads.calls import NamespacedCalls
 
 kind = "StatefulSet"
 

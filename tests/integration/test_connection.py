@@ -5,10 +5,10 @@ import re
 import pytest
 import yaml
 
-from kubectl_harness_rollback.apierrors import Forbidden
-from kubectl_harness_rollback.client import connect
-from kubectl_harness_rollback.kubeconfig import ConnectionFlags
-from kubectl_harness_rollback.rest import CONFIGMAPS, NAMESPACES
+from kubectl_harness_rollback.cluster.apierrors import Forbidden
+from kubectl_harness_rollback.cluster.client import connect
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES
 
 
 def test_current_context_comes_from_a_later_kubeconfig_file(test_cluster, namespace, tmp_path):

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from kubectl_harness_rollback.client import connect
-from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.cluster.client import connect
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 from kubectl_harness_rollback.reader import Target, read_release
 from tests.support.harness import HarnessRollingDeployer, Identity
 

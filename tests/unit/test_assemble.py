@@ -5,7 +5,7 @@ import gzip
 
 import yaml
 
-from kubectl_harness_rollback.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState
 
 NS = "shop"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kubectl_harness_rollback.bluegreen import BlueGreenError, belongs, find_services, traffic_plan
+from kubectl_harness_rollback.strategies.bluegreen import BlueGreenError, belongs, find_services, traffic_plan
 from kubectl_harness_rollback.model import (
     Release, ReleaseModel, ReleaseWorkload, ServiceState, Status, WorkloadRef, WorkloadState,
 )
@@ -80,7 +80,7 @@ def test_service_belongs_by_selector_minus_color():
 
 def test_blue_green_is_told_from_the_cluster_when_the_history_records_no_environment():
     """FirstGen histories (and NextGen ones before mid-2023) have no bgEnvironment."""
-    from kubectl_harness_rollback.bluegreen import is_blue_green
+    from kubectl_harness_rollback.strategies.bluegreen import is_blue_green
 
     m = model([service("web", "green", "primary"), service("web-stage", "blue", "stage")])
     assert all(r.bg_environment is None and r.color is None for r in m.releases)

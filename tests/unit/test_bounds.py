@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 
-from kubectl_harness_rollback import kubeconfig
-from kubectl_harness_rollback.apierrors import translate
-from kubectl_harness_rollback.client import CONNECT_TIMEOUT, _exec_failure, request_timeouts
+from kubectl_harness_rollback.cluster import kubeconfig
+from kubectl_harness_rollback.cluster.apierrors import translate
+from kubectl_harness_rollback.cluster.client import CONNECT_TIMEOUT, _exec_failure, request_timeouts
 from kubectl_harness_rollback.errors import ClusterUnreachable
-from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 
 # -- A. bounded time ---------------------------------------------------------------------------
 
@@ -33,7 +33,7 @@ def test_default_request_timeout_is_thirty_seconds():
 
 def instrumented(flags: ConnectionFlags, deadline: float | None = None):
     """A request layer whose transport records the timeout of each request."""
-    from kubectl_harness_rollback.rest import Rest
+    from kubectl_harness_rollback.cluster.rest import Rest
 
     sent: list[tuple] = []
 
@@ -50,7 +50,7 @@ def test_no_request_waits_past_the_commands_deadline():
     """rollback --timeout bounds the whole command: each request gets at most what is left."""
     import time
 
-    from kubectl_harness_rollback.rest import NAMESPACES
+    from kubectl_harness_rollback.cluster.rest import NAMESPACES
 
     rest, sent = instrumented(ConnectionFlags(), deadline=time.monotonic() + 2)
     rest.get(NAMESPACES, "default")
@@ -67,7 +67,7 @@ def test_no_request_waits_past_the_commands_deadline():
     (ConnectionFlags(request_timeout=0.0), (CONNECT_TIMEOUT, None)),
 ])
 def test_every_request_gets_a_timeout(flags, expected):
-    from kubectl_harness_rollback.rest import NAMESPACES
+    from kubectl_harness_rollback.cluster.rest import NAMESPACES
 
     rest, sent = instrumented(flags)
     rest.list(NAMESPACES)
@@ -115,11 +115,11 @@ import time  # noqa: E402
 
 import yaml  # noqa: E402
 
-from kubectl_harness_rollback import history_codec  # noqa: E402
-from kubectl_harness_rollback.assemble import ClusterObjects, assemble  # noqa: E402
-from kubectl_harness_rollback.catalog import catalog  # noqa: E402
+from kubectl_harness_rollback.records import history_codec  # noqa: E402
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble  # noqa: E402
+from kubectl_harness_rollback.listing import catalog  # noqa: E402
 from kubectl_harness_rollback.errors import CorruptHistory  # noqa: E402
-from kubectl_harness_rollback.history_codec import (  # noqa: E402
+from kubectl_harness_rollback.records.history_codec import (  # noqa: E402
     MAX_RELEASES, check_yaml_bounds, decode_history, releases_from_history,
 )
 from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState  # noqa: E402

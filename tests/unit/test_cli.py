@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from kubectl_harness_rollback import __version__, version_line
-from kubectl_harness_rollback.cli import cli, connection_flags
+from kubectl_harness_rollback.cli.app import cli, connection_flags
 from kubectl_harness_rollback.errors import UsageError
 
 
@@ -38,7 +38,7 @@ def test_connection_flags_are_accepted_before_and_after_the_command():
 def test_help_and_version_do_not_import_the_kubernetes_client(argv):
     probe = (
         "import sys\n"
-        "from kubectl_harness_rollback.cli import cli\n"
+        "from kubectl_harness_rollback.cli.app import cli\n"
         f"cli.main(args={argv!r}, standalone_mode=False)\n"
         "print('LOADED' if 'kubernetes' in sys.modules else 'LAZY')\n"
     )
@@ -100,12 +100,12 @@ def test_no_kubeconfig_is_one_line_and_exit_1(tmp_path):
 
 
 def test_the_quick_top_level_help_is_clicks_own():
-    """`--help` and `version` are answered before click is imported (quick.py): the text must stay
-    click's. If this fails, paste click's help (below) into quick.HELP."""
-    from kubectl_harness_rollback import quick
+    """`--help` and `version` are answered before click is imported (fast_path.py): the text must stay
+    click's. If this fails, paste click's help (below) into fast_path.HELP."""
+    from kubectl_harness_rollback.cli import fast_path
 
     rendered = CliRunner().invoke(cli, ["--help"], prog_name="kubectl harness-rollback", terminal_width=80).output
-    assert quick.HELP == rendered, rendered
+    assert fast_path.HELP == rendered, rendered
     assert CliRunner().invoke(cli, ["version"]).output == version_line() + "\n"
 
 
@@ -113,7 +113,7 @@ def test_quick_answers_import_neither_click_nor_kubernetes():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom kubectl_harness_rollback import quick\nquick.main(sys.argv[1:])\n"
+    code = ("import sys\nfrom kubectl_harness_rollback.cli import fast_path\nfast_path.main(sys.argv[1:])\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'kubernetes', 'urllib3')))")
     for args in (["version"], ["--help"]):
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,

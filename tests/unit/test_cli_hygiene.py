@@ -8,8 +8,8 @@ import re
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from kubectl_harness_rollback import cli
-from kubectl_harness_rollback.apierrors import translate
+from kubectl_harness_rollback.cli import app as cli
+from kubectl_harness_rollback.cluster.apierrors import translate
 from kubectl_harness_rollback.errors import Conflict, UsageError
 from kubectl_harness_rollback.reader import Target
 
@@ -26,7 +26,7 @@ def run_main(argv, capsys) -> tuple[int, str, str]:
 @pytest.fixture
 def no_cluster(monkeypatch):
     """Any attempt to reach the cluster fails the test: usage errors come before any request."""
-    from kubectl_harness_rollback import client
+    from kubectl_harness_rollback.cluster import client
 
     def connect(flags, env=None):
         raise AssertionError("a usage error must be found before connecting")

@@ -1,4 +1,4 @@
-"""commands.py without click, and how cli.py renders what it returns: after the first write, the
+"""commands.py without click, and how cli/app.py renders what it returns: after the first write, the
 outcome so far is printed in the requested format before the error (exit 4 on a timeout)."""
 
 import json
@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from kubectl_harness_rollback import cli, commands, executor, outcome
+from kubectl_harness_rollback import commands, executor, outcome
+from kubectl_harness_rollback.cli import app as cli
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError
 from kubectl_harness_rollback.model import WorkloadRef

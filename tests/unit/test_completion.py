@@ -6,8 +6,10 @@ No cluster: where candidates come from the cluster, the connection and the reads
 import pytest
 from click.shell_completion import CompletionItem
 
-from kubectl_harness_rollback import catalog, client, completion
-from kubectl_harness_rollback.cli import cli, kubectl_complete_main, main
+from kubectl_harness_rollback import listing
+from kubectl_harness_rollback.cluster import client
+from kubectl_harness_rollback.cli import completion
+from kubectl_harness_rollback.cli.app import cli, kubectl_complete_main, main
 from kubectl_harness_rollback.errors import ConfigError, UsageError
 from kubectl_harness_rollback.workloads import deployment
 
@@ -78,7 +80,7 @@ def cluster(monkeypatch):
         return rows, []
 
     monkeypatch.setattr(client, "connect", connect)
-    monkeypatch.setattr(catalog, "read_catalog", read_catalog)
+    monkeypatch.setattr(listing, "read_catalog", read_catalog)
     monkeypatch.setattr(deployment, "list_workloads", lambda kube, namespace: [
         {"metadata": {"name": name}} for name in ("worker", "api", "web")])
     return seen

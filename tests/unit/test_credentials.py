@@ -21,8 +21,9 @@ import time
 
 import pytest
 
-from kubectl_harness_rollback import cli, header_values
-from kubectl_harness_rollback.rest import CONFIGMAPS, Rest
+from kubectl_harness_rollback.cli import app as cli
+from kubectl_harness_rollback.cluster import header_values
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, Rest
 from tests.support.fake_api import FakeApi, pki
 
 SECRET = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQtdGhhdC1tdXN0LW5vdC1sZWFr.U0lHTkFUVVJFc2lnbmF0dXJl"
@@ -173,8 +174,8 @@ def test_client_key_data_is_not_left_on_disk(certificates, tmp_path, monkeypatch
     soon as the connection is built: nothing is left for a SIGKILL or a crash to leak."""
     import tempfile
 
-    from kubectl_harness_rollback.client import connect
-    from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+    from kubectl_harness_rollback.cluster.client import connect
+    from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -270,8 +271,8 @@ def test_connections_built_at_once_each_load_their_own_key(certificates, tmp_pat
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
-    from kubectl_harness_rollback.client import connect, import_client
-    from kubectl_harness_rollback.kubeconfig import ConnectionFlags
+    from kubectl_harness_rollback.cluster.client import connect, import_client
+    from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()

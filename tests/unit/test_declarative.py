@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback.declarative import DeclarativeRelease, images_of, parse_release_secret
+from kubectl_harness_rollback.records.declarative import DeclarativeRelease, images_of, parse_release_secret
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.model import Identity, InfraMapping, ReleaseWorkload, Status, WorkloadRef
 

@@ -6,8 +6,10 @@ Harness selects release Secrets by label and type (K8sReleaseHandlerImpl.getRele
 
 import pytest
 
-from kubectl_harness_rollback import bookkeeping, catalog, intended
-from kubectl_harness_rollback.assemble import ClusterObjects, assemble
+from kubectl_harness_rollback.records import bookkeeping
+from kubectl_harness_rollback import listing
+from kubectl_harness_rollback import planned_writes
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.planner import Plan
@@ -71,14 +73,14 @@ def test_bookkeeping_and_the_dry_run_name_the_secret_that_was_read():
     assert kube.patched == [("secrets", "harness.release.x.7", {"metadata": {"labels": {"status": "Failed"}}})]
     assert done["name"] == "harness.release.x.7"
     assert bookkeeping.pending_records(model, plan, {}) == ["secret/harness.release.x.7"]
-    assert intended._records(model, plan)[-1]["name"] == "harness.release.x.7"
+    assert planned_writes._records(model, plan)[-1]["name"] == "harness.release.x.7"
 
 
 def test_list_tells_releases_by_their_type():
     """`list` reads Secrets as metadata (no type): one list of the release type marks the releases."""
     real = {"metadata": api_secret(2, "Failed")["metadata"]}
     impostor = {"metadata": {**api_secret(3, "Succeeded")["metadata"], "name": "harness.release.fake.3"}}
-    marked = catalog.with_release_types([real, impostor], [real])
-    assert [catalog.declarative_release_of(s) for s in marked] == [RELEASE_NAME, None]
-    rows = catalog.catalog([], [], marked)
+    marked = listing.with_release_types([real, impostor], [real])
+    assert [listing.declarative_release_of(s) for s in marked] == [RELEASE_NAME, None]
+    rows = listing.catalog([], [], marked)
     assert [(r["release"], r["latest"], r["status"]) for r in rows] == [(RELEASE_NAME, 2, "Failed")]

@@ -1,6 +1,6 @@
 import pytest
 
-from kubectl_harness_rollback.durations import parse_duration
+from kubectl_harness_rollback.cli.durations import parse_duration
 
 
 @pytest.mark.parametrize("text, seconds", [

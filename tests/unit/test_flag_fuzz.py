@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback import cli
+from kubectl_harness_rollback.cli import app as cli
 from tests.support.fake_api import FakeApi, empty_cluster
 
 DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 129, 130, 143}

@@ -8,10 +8,12 @@ import time
 
 import pytest
 
-from kubectl_harness_rollback import client, fleet, fleet_render
-from kubectl_harness_rollback.cli import main
+from kubectl_harness_rollback.cluster import client
+from kubectl_harness_rollback.fleet import contexts as fleet
+from kubectl_harness_rollback.fleet import render as fleet_render
+from kubectl_harness_rollback.cli.app import main
 from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, NoEligibleRelease, UsageError
-from kubectl_harness_rollback.fleet_run import (INTERRUPTED, INTERRUPTED_BEFORE_WRITING, NOT_STARTED,
+from kubectl_harness_rollback.fleet.run import (INTERRUPTED, INTERRUPTED_BEFORE_WRITING, NOT_STARTED,
                                                 NOT_STARTED_INTERRUPTED, ContextRun, Fleet)
 
 KNOWN = ["dev", "prod-eu", "prod-us", "staging"]
@@ -174,7 +176,7 @@ def test_a_context_error_row_in_the_list_table():
     rows = [{"namespace": "shop", "release": "web", "latest": 3, "status": "Failed", "workloads": ["deployment/web"],
              "source": "configmap/web", "liveReleases": [3], "lastRollback": None, "liveSince": None}]
     runs[0].value = rows
-    from kubectl_harness_rollback import render
+    from kubectl_harness_rollback.output import render
 
     table = render.list_table(fleet_render.flat_rows(runs, lambda value: value), False, contexts=True)
     assert table == (
@@ -250,7 +252,7 @@ def test_usage_errors_come_before_any_request(kubeconfig, capsys, args, message)
 
 
 def test_contexts_complete_names_also_after_a_comma(kubeconfig, capsys):
-    from kubectl_harness_rollback.cli import kubectl_complete_main
+    from kubectl_harness_rollback.cli.app import kubectl_complete_main
 
     def complete(*args):
         kubectl_complete_main(list(args))

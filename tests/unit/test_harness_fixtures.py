@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_harness_rollback.history_codec import (
+from kubectl_harness_rollback.records.history_codec import (
     decode_history,
     encode_history,
     releases_from_history,

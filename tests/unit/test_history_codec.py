@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubectl_harness_rollback.errors import CorruptHistory
-from kubectl_harness_rollback.history_codec import (
+from kubectl_harness_rollback.records.history_codec import (
     decode_history,
     encode_history,
     releases_from_history,
@@ -638,7 +638,7 @@ def test_property_odd_documents_raise_only_corrupt_history(releases):
 def test_a_gzip_bomb_is_refused_without_inflating_it():
     import gzip as gzip_module
 
-    from kubectl_harness_rollback.history_codec import gunzip
+    from kubectl_harness_rollback.records.history_codec import gunzip
 
     bomb = gzip_module.compress(b"\0" * (3 * 1024 * 1024))
     assert gunzip(bomb, limit=4 * 1024 * 1024) == b"\0" * (3 * 1024 * 1024)
@@ -649,7 +649,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it():
 def test_concatenated_gzip_members_are_read_whole():
     import gzip as gzip_module
 
-    from kubectl_harness_rollback.history_codec import gunzip
+    from kubectl_harness_rollback.records.history_codec import gunzip
 
     assert gunzip(gzip_module.compress(b"version: v1\n") + gzip_module.compress(b"releases: []\n")) == \
         b"version: v1\nreleases: []\n"
@@ -662,7 +662,7 @@ def test_a_gzip_of_millions_of_lines_is_refused_while_it_inflates():
     import gzip as gzip_module
     import time
 
-    from kubectl_harness_rollback import history_codec
+    from kubectl_harness_rollback.records import history_codec
 
     packed = gzip_module.compress(b"a\n" * 16_000_000, compresslevel=1)
     data = {"releaseHistory": base64_module.b64encode(packed).decode(), "isReleaseHistoryCompressed": "true"}
@@ -675,7 +675,7 @@ def test_a_gzip_of_millions_of_lines_is_refused_while_it_inflates():
 def test_plain_text_and_compressed_size_are_bounded_too():
     import base64 as base64_module
 
-    from kubectl_harness_rollback import history_codec
+    from kubectl_harness_rollback.records import history_codec
 
     lines = "a\n" * history_codec.MAX_LINES
     with pytest.raises(CorruptHistory, match="more than .* lines"):
@@ -692,7 +692,7 @@ def test_plain_text_and_compressed_size_are_bounded_too():
 def test_a_truncated_gzip_is_still_not_valid_gzip():
     import gzip as gzip_module
 
-    from kubectl_harness_rollback.history_codec import gunzip
+    from kubectl_harness_rollback.records.history_codec import gunzip
 
     packed = gzip_module.compress(b"version: v1\nreleases: []\n" * 100)
     for cut in (len(packed) // 2, len(packed) - 4, 11):

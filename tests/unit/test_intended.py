@@ -3,8 +3,8 @@
 import dataclasses
 from types import SimpleNamespace
 
-from kubectl_harness_rollback import render
-from kubectl_harness_rollback.intended import would_write
+from kubectl_harness_rollback.output import render
+from kubectl_harness_rollback.planned_writes import would_write
 from kubectl_harness_rollback.planner import PlanOptions, plan
 from kubectl_harness_rollback.views import outcome_view
 from tests.unit.test_planner import F, S, model

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from kubectl_harness_rollback import live, status, views
+from kubectl_harness_rollback import status, views
+from kubectl_harness_rollback import live_release
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import (
     Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
@@ -61,7 +62,7 @@ ROLLED_BACK = [revision(1, "1", created=CREATED[1]), revision(3, "3", created=CR
     (web(3, [revision(2, "2"), revision(3, "3")]), [release(2, "Succeeded", 2)], None),
 ], ids=["failed-rollout", "rolled-back-unrecorded", "rolled-back-recorded", "redeployed-template", "unrecorded"])
 def test_the_release_live_on_a_workload(state, releases, expected):
-    chosen, _ = live.live_release(model(state, *releases), state)
+    chosen, _ = live_release.live_release(model(state, *releases), state)
     assert (chosen.number if chosen else None) == expected
 
 
@@ -69,7 +70,7 @@ def test_the_last_rollback_names_the_live_release_and_since_when():
     state = web(4, ROLLED_BACK, audit(2, 2, "2"))
     # Releases 4 and 2 both answer to revision 4; the rollback says which one it restored.
     releases = [release(4, "Succeeded", 2), release(3, "Failed", 3), release(2, "Succeeded", 4)]
-    [row] = live.live_workloads(model(state, *releases))
+    [row] = live_release.live_workloads(model(state, *releases))
     assert (row.release, row.revision, row.images, row.since) == (2, 4, ("web:2",), "2026-01-01T13:00:00Z")
     assert row.last_rollback.text == "rolled back by alice at 2026-01-01T13:00:00Z, 3 → 2"
     assert row.last_rollback.view() == {"by": "alice", "at": "2026-01-01T13:00:00Z", "fromRelease": 3,
@@ -80,14 +81,14 @@ def test_a_rollback_no_longer_in_effect_is_not_shown():
     # Rolled back to 2, then release 5 deployed revision 5: the annotation stays on the object.
     revisions = ROLLED_BACK + [revision(5, "5", created="2026-01-01T14:00:00Z")]
     state = web(5, revisions, audit(2, 2, "2"))
-    [row] = live.live_workloads(model(state, release(5, "Succeeded", 5), release(2, "Succeeded", 4)))
+    [row] = live_release.live_workloads(model(state, release(5, "Succeeded", 5), release(2, "Succeeded", 4)))
     assert (row.release, row.last_rollback, row.since) == (5, None, "2026-01-01T14:00:00Z")
 
 
 @pytest.mark.parametrize("value", ["", "not json", "[]", '{"revisions": "x"}', '{"by": 3}'])
 def test_an_unreadable_audit_annotation_is_ignored(value):
     state = web(4, ROLLED_BACK, {LAST_ROLLBACK_ANNOTATION: value})
-    [row] = live.live_workloads(model(state, release(3, "Failed", 3), release(2, "Succeeded", 4)))
+    [row] = live_release.live_workloads(model(state, release(3, "Failed", 3), release(2, "Succeeded", 4)))
     assert row.release == 2 and row.since == CREATED[2]
 
 
@@ -106,7 +107,7 @@ def test_declarative_release_is_live_where_its_manifest_images_run():
     state = web(4, ROLLED_BACK)
     releases = [Release(3, Status.FAILED, [ReleaseWorkload(WEB, None)], "declarative", manifests=[]),
                 Release(2, Status.SUCCEEDED, [ReleaseWorkload(WEB, None)], "declarative", manifests=[manifest])]
-    assert live.live_release(model(state, *releases), state)[0].number == 2
+    assert live_release.live_release(model(state, *releases), state)[0].number == 2
 
 
 def test_status_is_not_steady_while_the_rollout_goes_on_or_has_stalled():
@@ -180,7 +181,7 @@ def test_status_of_a_release_whose_workloads_are_gone_says_so():
 
 
 def test_status_watch_follows_the_kinds_it_shows_and_wakes_only_for_the_release():
-    from kubectl_harness_rollback.changes import Changes, collections
+    from kubectl_harness_rollback.status_watch import Changes, collections
 
     state = web(4, ROLLED_BACK)
     state.raw["metadata"]["uid"] = "uid-web"
@@ -198,10 +199,10 @@ def test_status_watch_follows_the_kinds_it_shows_and_wakes_only_for_the_release(
 
 
 def test_only_a_rollback_its_numbers_do_not_confirm_needs_the_current_revisions_images():
-    assert live.revision_needing_images(web(4, ROLLED_BACK)) is None  # no rollback recorded
-    assert live.revision_needing_images(web(4, ROLLED_BACK, audit(2, 2, "2"))) is None  # 4 answers to 2
+    assert live_release.revision_needing_images(web(4, ROLLED_BACK)) is None  # no rollback recorded
+    assert live_release.revision_needing_images(web(4, ROLLED_BACK, audit(2, 2, "2"))) is None  # 4 answers to 2
     later = ROLLED_BACK + [revision(5, "5")]
-    assert live.revision_needing_images(web(5, later, audit(2, 2, "2"))).number == 5
+    assert live_release.revision_needing_images(web(5, later, audit(2, 2, "2"))).number == 5
 
 
 def _replica_set(number, image, history=""):
@@ -219,7 +220,7 @@ def _replica_set(number, image, history=""):
 def test_list_reads_the_replica_sets_as_metadata_and_says_the_same(current, restored, read):
     """`list` joins metadata-only ReplicaSets (plus the few it reads in full) and shows exactly
     what the whole objects would show."""
-    from kubectl_harness_rollback import catalog
+    from kubectl_harness_rollback import listing
 
     sets = [_replica_set(1, "web:1"), _replica_set(3, "web:3"), _replica_set(4, "web:2", "2"),
             _replica_set(5, "web:2")]
@@ -231,13 +232,13 @@ def test_list_reads_the_replica_sets_as_metadata_and_says_the_same(current, rest
                   "spec": {"replicas": 1, "template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
     workloads = [("Deployment", deployment)]
     metadata = [{"metadata": rs["metadata"]} for rs in sets]
-    assert catalog.bare_replica_sets(metadata) == set()
-    assert catalog.current_revisions_to_read(workloads, metadata) == read
+    assert listing.bare_replica_sets(metadata) == set()
+    assert listing.current_revisions_to_read(workloads, metadata) == read
     partly = [rs if (NS, rs["metadata"]["name"]) in read else {"metadata": rs["metadata"]} for rs in sets]
     rows = {}
     for name, children in (("whole", sets), ("metadata", partly)):
-        rows[name] = catalog.catalog(workloads, [], [])
-        catalog.add_live(rows[name], workloads, children, [], [])
+        rows[name] = listing.catalog(workloads, [], [])
+        listing.add_live(rows[name], workloads, children, [], [])
     assert rows["metadata"] == rows["whole"] and rows["whole"][0]["lastRollback"]["toRelease"] == 2
 
 
@@ -247,8 +248,8 @@ def test_list_decodes_each_history_once(monkeypatch):
     import base64 as base64_module
     import gzip as gzip_module
 
-    from kubectl_harness_rollback import catalog as catalog_module
-    from kubectl_harness_rollback import history_codec
+    from kubectl_harness_rollback import listing as catalog_module
+    from kubectl_harness_rollback.records import history_codec
 
     text = "version: v1\nreleases:\n- number: 1\n  status: Succeeded\n"
     config_map = {"metadata": {"name": "rel", "namespace": "shop", "resourceVersion": "1"},

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback import last_applied
-from kubectl_harness_rollback.object_diff import apply_differences, template_differences
+from kubectl_harness_rollback.apply import last_applied
+from kubectl_harness_rollback.apply.object_diff import apply_differences, template_differences
 
 NS = "shop"
 
@@ -216,8 +216,8 @@ class ConflictingKube:
 
 
 def test_handing_ownership_back_outlasts_a_controllers_status_writes():
-    from kubectl_harness_rollback.manifests import _hand_back
-    from kubectl_harness_rollback.rest import DEPLOYMENTS
+    from kubectl_harness_rollback.apply.manifests import _hand_back
+    from kubectl_harness_rollback.cluster.rest import DEPLOYMENTS
 
     kube = ConflictingKube(losses=8)
     _hand_back(kube, DEPLOYMENTS, "api", NS, kube.get_or_none(None, None, None), sleep=lambda _: None)
@@ -227,8 +227,8 @@ def test_handing_ownership_back_outlasts_a_controllers_status_writes():
 
 def test_handing_ownership_back_gives_up_with_a_conflict_that_says_what_to_do():
     from kubectl_harness_rollback.errors import Conflict
-    from kubectl_harness_rollback.manifests import HAND_BACK_ATTEMPTS, _hand_back
-    from kubectl_harness_rollback.rest import DEPLOYMENTS
+    from kubectl_harness_rollback.apply.manifests import HAND_BACK_ATTEMPTS, _hand_back
+    from kubectl_harness_rollback.cluster.rest import DEPLOYMENTS
 
     kube = ConflictingKube(losses=10**6)
     with pytest.raises(Conflict, match="run the same command again"):

@@ -4,7 +4,8 @@ text, progress lines, errors) and fixed JSON (`rollback -o json`)."""
 import json
 from types import SimpleNamespace
 
-from kubectl_harness_rollback import outcome, render
+from kubectl_harness_rollback import outcome
+from kubectl_harness_rollback.output import render
 from kubectl_harness_rollback.model import WorkloadRef
 from kubectl_harness_rollback.views import outcome_view
 

@@ -104,13 +104,13 @@ class FakeKube:
         assert field_selector == "type=harness.io/release/v2"  # only Secrets of the release type are releases
         self.calls.append(("list", resource.plural, label_selector, metadata_only))
         if self.forbidden:
-            from kubectl_harness_rollback.apierrors import Forbidden
+            from kubectl_harness_rollback.cluster.apierrors import Forbidden
             raise Forbidden("forbidden", 403, "", "list", "secrets")
         return self.secrets
 
 
 def stored(releases, version):
-    from kubectl_harness_rollback import history_codec
+    from kubectl_harness_rollback.records import history_codec
     from kubectl_harness_rollback.model import HistoryStore
 
     doc = {"version": "v1", "releases": [{"number": n, "status": s, "managedWorkloads": []} for n, s in releases]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_harness_rollback import owners
+from kubectl_harness_rollback.workloads import owners
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads import deployment
 

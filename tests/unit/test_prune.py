@@ -21,7 +21,12 @@ import json
 
 import pytest
 
-from kubectl_harness_rollback import apierrors, bluegreen, intended, last_applied, permissions, prune
+from kubectl_harness_rollback import permissions
+from kubectl_harness_rollback.cluster import apierrors
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback import planned_writes
+from kubectl_harness_rollback.apply import last_applied
+from kubectl_harness_rollback.apply import prune, prune_live
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.model import (
     Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status, WorkloadRef, WorkloadState,
@@ -123,7 +128,7 @@ def test_with_prune_what_exists_is_deleted_first_and_the_rest_is_noted():
     assert names(decided.prune) == [("Deployment", "worker")]
     assert "configmap/worker-config carries no mark of release 2: not pruned" in decided.notes
     assert decided.has_changes
-    writes = intended.would_write(model, decided)
+    writes = planned_writes.would_write(model, decided)
     pruned = [w for w in writes if w["action"] == "pruned"]
     assert pruned == [{"action": "pruned", "kind": "Deployment", "name": "worker"}]
     assert writes.index(pruned[0]) < min(i for i, w in enumerate(writes) if w["action"] == "reapplied")
@@ -157,7 +162,7 @@ def test_prune_needs_declarative_releases():
 ])
 def test_only_an_object_that_carries_the_failed_release_mark_is_pruned(obj, marked):
     manifest = obj if obj.get("kind") == "Deployment" else config_map("worker-config")
-    assert prune._marked(obj, manifest, RELEASE) is marked
+    assert prune.marked(obj, manifest, RELEASE) is marked
 
 
 class Kube:
@@ -174,9 +179,9 @@ def test_each_delete_is_guarded_by_uid_and_for_objects_without_status_by_resourc
     kube = Kube()
     config = live("ConfigMap", "worker-config")
     worker = live("Deployment", "worker", uid="u-2", group="apps", resource="deployments", api_version="apps/v1")
-    assert prune.delete(kube, config, NS, DryRun.NONE) == {"action": "pruned", "kind": "ConfigMap",
+    assert prune_live.delete(kube, config, NS, DryRun.NONE) == {"action": "pruned", "kind": "ConfigMap",
                                                            "name": "worker-config"}
-    prune.delete(kube, worker, NS, DryRun.SERVER)
+    prune_live.delete(kube, worker, NS, DryRun.SERVER)
     assert kube.sent == [
         ("", "v1", "configmaps", "worker-config", NS,
          {"preconditions": {"uid": "u-1", "resourceVersion": "7"}, "propagationPolicy": "Background"}, False),
@@ -187,7 +192,7 @@ def test_each_delete_is_guarded_by_uid_and_for_objects_without_status_by_resourc
 @pytest.mark.parametrize("error", [apierrors.Conflict("replaced", 409, "", "delete", "configmaps"),
                                    apierrors.NotFound("gone", 404, "", "delete", "configmaps")])
 def test_an_object_replaced_or_gone_since_it_was_read_is_passed_over(error):
-    assert prune.delete(Kube(error), live("ConfigMap", "worker-config"), NS, DryRun.NONE) is None
+    assert prune_live.delete(Kube(error), live("ConfigMap", "worker-config"), NS, DryRun.NONE) is None
 
 
 def test_the_stage_objects_are_the_failed_releases_hpas_and_pdbs_of_its_color():

@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from kubectl_harness_rollback import rest
-from kubectl_harness_rollback.cli import cli
+from kubectl_harness_rollback.cluster import rest
+from kubectl_harness_rollback.cli.app import cli
 from kubectl_harness_rollback.rbac import list_cluster_role, manifest, role
-from kubectl_harness_rollback.reapply_scope import REAPPLIED_KINDS
+from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kubectl_harness_rollback"
 
@@ -72,15 +72,15 @@ INDIRECT = {
                                            "SECRETS"},
     ("preflight.py", "resource"): {"CONFIGMAPS", "SECRETS", "SERVICEACCOUNTS", "PERSISTENTVOLUMECLAIMS",
                                    "PRIORITYCLASSES"},
-    ("common.py", "self.api"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
+    ("calls.py", "self.api"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
     ("waiting.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
-    ("changes.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS", "CONTROLLERREVISIONS",
+    ("status_watch.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS", "CONTROLLERREVISIONS",
                                  "SERVICES"},
     ("manifests.py", "resource"): set(),  # read and apply of REAPPLIED_KINDS, added below
     ("manifests.py", "resources[obj]"): set(),
-    ("catalog.py", "resource"): set(),  # `list`: the ClusterRole, below
+    ("listing.py", "resource"): set(),  # `list`: the ClusterRole, below
     ("traffic.py", "STAGE_RESOURCES[ref.kind]"): {"HORIZONTALPODAUTOSCALERS", "PODDISRUPTIONBUDGETS"},
-    ("prune.py", "Resource"): set(),  # --prune: get and delete of REAPPLIED_KINDS, added below
+    ("prune_live.py", "Resource"): set(),  # --prune: get and delete of REAPPLIED_KINDS, added below
 }
 # Granted to every authenticated user, or done without (see rbac.py's docstring).
 NOT_GRANTED = {"SELF_SUBJECT_REVIEWS", "SELF_SUBJECT_ACCESS_REVIEWS", "PRIORITYCLASSES"}
@@ -101,9 +101,9 @@ def calls(exclude=()) -> set[tuple[str, str, str]]:
 
 
 def test_every_namespaced_call_of_the_package_is_granted():
-    # catalog.py is `list`, which the ClusterRole covers (and -n NS needs list on configmaps too);
+    # listing.py is `list`, which the ClusterRole covers (and -n NS needs list on configmaps too);
     # completion.py lists namespaces for -n, which a Role cannot grant (completion offers none then).
-    needed = calls(exclude={"catalog.py", "completion.py"})
+    needed = calls(exclude={"listing.py", "completion.py"})
     assert len(needed) > 10, "the scan found no API call: has the request layer's naming changed?"
     # Declarative rollback: read each object to compare it, then apply (patch, and create where the
     # object is gone).
@@ -115,7 +115,7 @@ def test_every_namespaced_call_of_the_package_is_granted():
 
 
 def test_every_all_namespaces_list_is_granted_by_the_cluster_role():
-    source = (PACKAGE / "catalog.py").read_text()
+    source = (PACKAGE / "listing.py").read_text()
     needed = {(getattr(rest, name).group, getattr(rest, name).plural, "list")
               for name in re.findall(r"\b(CONFIGMAPS|SECRETS|DEPLOYMENTS|STATEFULSETS|DAEMONSETS|REPLICASETS|CONTROLLERREVISIONS)\b", source)}
     assert {verb for verb, _ in CALL.findall(source)} == {"list"}  # histories too are read by a list

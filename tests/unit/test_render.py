@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kubectl_harness_rollback import render
+from kubectl_harness_rollback.output import render
 
 NOW = datetime(2026, 1, 2, 12, 0, 0, tzinfo=timezone.utc)
 ROLLED_BACK = {"by": "alice", "at": "2026-01-02T11:55:00Z", "fromRelease": 3, "toRelease": 1}

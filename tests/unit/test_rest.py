@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kubectl_harness_rollback import apierrors
+from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback.errors import ClusterUnreachable
-from kubectl_harness_rollback.rest import (
+from kubectl_harness_rollback.cluster.rest import (
     CONFIGMAPS, DEPLOYMENTS, METADATA_ONLY, NAMESPACES, SECRETS, SELF_SUBJECT_ACCESS_REVIEWS, Rest,
 )
 
@@ -206,7 +206,7 @@ def test_no_generated_api_class_or_model_is_imported_by_a_command(tmp_path):
     config.write_text("apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "
                       "'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: "
                       "{cluster: k, user: u}}]\n")
-    code = ("import sys\nfrom kubectl_harness_rollback import cli\n"
+    code = ("import sys\nfrom kubectl_harness_rollback.cli import app as cli\n"
             "try:\n    cli.main(['list', '-n', 'x', '--kubeconfig', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
             "loaded = [m for m in sys.modules if m.startswith(('kubernetes.client.api.', 'kubernetes.client.models',"
             " 'kubernetes.dynamic', 'kubernetes.client.api_client'))]\nprint(loaded)\n")

@@ -1,6 +1,6 @@
-"""The shape of the package, enforced: every module imports on its own, the modules import each
-other without a cycle, and the pure modules (model in, decision or text out) never reach for the
-kubernetes client or click — the boundary a sub-package per stage would draw, without the folders."""
+"""The shape of the package, enforced: every module imports on its own, imports point down the
+layers (README: "The code"), there is no cycle, only cluster/ reaches for the kubernetes client and
+only cli/ for click, and the decision (model in, plan or text out) sends no request."""
 
 from __future__ import annotations
 
@@ -14,9 +14,16 @@ import pytest
 import kubectl_harness_rollback
 
 PACKAGE = Path(kubectl_harness_rollback.__file__).parent
-PURE = ("model", "assemble", "planner", "bluegreen", "history_codec", "pod_template", "views", "render",
-        "outcome", "harness_names", "modes", "reapply_scope", "declarative", "rbac", "kubeconfig", "fleet",
-        "fleet_render", "owners", "object_diff", "last_applied")
+# The package's layers, lowest first: a module imports only from its own layer or a lower one, so
+# every arrow of the import graph points down. A top-level module not named in FOUNDATION is a
+# read/decide/act module (the "core" layer); each folder is a layer of its own.
+FOUNDATION = {"errors", "model", "modes", "dryrun", "outcome", "digits", "harness_names",
+              "display", "kinds"}
+LAYERS = ("foundation", "cluster", "workloads", "records", "apply", "strategies", "core", "output", "fleet", "cli")
+# The decision is pure: the planner and everything it imports, however indirectly, send no request.
+DECISION = ("planner", "views", "rbac", "output.render", "records.assemble", "records.declarative",
+            "records.history_codec", "strategies.bluegreen", "apply.object_diff", "apply.last_applied",
+            "apply.reapply_scope", "apply.prune", "workloads.pod_template", "workloads.owners", "fleet.contexts")
 
 
 def module_names() -> list[str]:
@@ -27,15 +34,26 @@ def module_names() -> list[str]:
     return names
 
 
-def imported_modules(name: str) -> set[str]:
-    """What a module imports anywhere in it (at the top or inside a function), as module names."""
+def _type_checking_only(tree: ast.Module) -> set[ast.AST]:
+    """The nodes under `if TYPE_CHECKING:`: imports for annotations, which run nothing."""
+    return {node for block in ast.walk(tree) if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+            for statement in block.body for node in ast.walk(statement)}
+
+
+def imported_modules(name: str, runtime_only: bool = False) -> set[str]:
+    """What a module imports anywhere in it (at the top or inside a function), as module names;
+    with `runtime_only`, not what it imports for its annotations only."""
     path = PACKAGE.parent / (name.replace(".", "/") + ".py")
     if not path.exists():
         path = PACKAGE.parent / name.replace(".", "/") / "__init__.py"
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     known = set(module_names())
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    skipped = _type_checking_only(tree) if runtime_only else set()
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -82,19 +100,62 @@ def test_no_import_cycle():
         assert cycle_from(name, [name], set()) is None, " -> ".join(cycle_from(name, [name], set()))
 
 
-@pytest.mark.parametrize("name", PURE)
-def test_pure_modules_import_neither_kubernetes_nor_click(name):
+def layer_of(name: str) -> str:
+    parts = name.split(".")[1:]  # without the package's own name
+    if not parts or (len(parts) == 1 and parts[0] in FOUNDATION | {"__main__"}):
+        return "foundation" if parts and parts[0] != "__main__" else "cli"
+    return parts[0] if len(parts) > 1 or parts[0] in LAYERS else "core"
+
+
+def test_every_folder_is_a_layer():
+    folders = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+    assert folders <= set(LAYERS), f"a new folder needs its place in LAYERS: {sorted(folders - set(LAYERS))}"
+
+
+def test_imports_point_down_the_layers():
+    known = set(module_names())
+    upward = []
+    for name in sorted(known):
+        for imported in sorted(m for m in imported_modules(name, runtime_only=True) if m in known and m != name):
+            if LAYERS.index(layer_of(imported)) > LAYERS.index(layer_of(name)):
+                upward.append(f"{name} ({layer_of(name)}) imports {imported} ({layer_of(imported)})")
+    assert upward == []
+
+
+def closure(name: str) -> set[str]:
+    known, seen, todo = set(module_names()), set(), [name]
+    while todo:
+        current = todo.pop()
+        for imported in imported_modules(current, runtime_only=True):
+            if imported in known and imported not in seen:
+                seen.add(imported)
+                todo.append(imported)
+    return seen
+
+
+@pytest.mark.parametrize("name", DECISION)
+def test_the_decision_sends_no_request(name):
     module = f"kubectl_harness_rollback.{name}"
-    # Directly, anywhere in the module (a lazy import inside a function counts too) ...
-    assert {m.split(".")[0] for m in imported_modules(module)} & {"kubernetes", "click"} == set()
-    # ... and through whatever it imports.
-    probe = (f"import sys, {module}\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'kubernetes', 'click'}))\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert {m for m in closure(module) if layer_of(m) == "cluster"} == set()
+    assert {m.split(".")[0] for m in imported_modules(module)} & {"kubernetes", "click", "urllib3"} == set()
 
 
-@pytest.mark.parametrize("name", sorted(set(module_names()) - {
-    "kubectl_harness_rollback.cli", "kubectl_harness_rollback.connection", "kubectl_harness_rollback.completion"}))
-def test_only_the_command_line_imports_click(name):
-    assert "click" not in {m.split(".")[0] for m in imported_modules(name)}
+@pytest.mark.parametrize("name", module_names())
+def test_only_the_cluster_layer_imports_the_kubernetes_client_and_only_the_cli_imports_click(name):
+    third_party = {m.split(".")[0] for m in imported_modules(name)}
+    if layer_of(name) != "cluster":
+        assert third_party & {"kubernetes", "urllib3"} == set()
+    if layer_of(name) != "cli":
+        assert "click" not in third_party
+
+
+def test_every_module_says_its_job_in_one_line():
+    unsaid = [str(path.relative_to(PACKAGE)) for path in sorted(PACKAGE.rglob("*.py"))
+              if not (ast.get_docstring(ast.parse(path.read_text())) or "").split("\n")[0].endswith(".")]
+    assert unsaid == [], "each module's docstring opens with a one-line summary (README's layout shows it)"
+
+
+def test_the_readme_map_is_the_tree():
+    done = subprocess.run([sys.executable, str(PACKAGE.parent / "hack" / "layout"), "--check"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

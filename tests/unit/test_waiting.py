@@ -4,7 +4,8 @@ that is forbidden stops at once instead of being asked again without end."""
 
 import pytest
 
-from kubectl_harness_rollback import apierrors, waiting
+from kubectl_harness_rollback.cluster import apierrors
+from kubectl_harness_rollback.workloads import waiting
 from kubectl_harness_rollback.errors import ClusterUnreachable
 from kubectl_harness_rollback.model import WorkloadRef
 
@@ -106,8 +107,8 @@ def test_back_off_doubles_to_a_ceiling():
 
 def test_status_watch_is_started_again_after_a_cut_connection(monkeypatch):
     """`status --watch` went to reading every second for good after one cut connection."""
-    from kubectl_harness_rollback import changes as changes_module
-    from kubectl_harness_rollback.rest import DEPLOYMENTS
+    from kubectl_harness_rollback import status_watch as changes_module
+    from kubectl_harness_rollback.cluster.rest import DEPLOYMENTS
 
     slept = []
     monkeypatch.setattr(changes_module.time, "sleep", slept.append)

@@ -1,0 +1,627 @@
+"""The click commands: parse options, call commands.py, render, exit.
+
+The command line: thin click commands that parse their options, call commands.py, render
+the result (render.py) and leave the exit code to main().
+
+Nothing here imports the kubernetes package at module level: `--help` and `version` must
+answer instantly, so the client is imported the first time a command asks for the cluster.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Callable
+
+import click
+
+from kubectl_harness_rollback.cli import completion as _completion
+from kubectl_harness_rollback import version_line
+from kubectl_harness_rollback.cli.completion import (
+    COMPLETE_VAR, complete_context_list, complete_contexts, complete_dry_run, complete_from_release,
+    complete_namespaces, complete_release_names,
+)
+from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
+from kubectl_harness_rollback.cli.connection_flags import Count, connection_flags, format_grouped_options
+from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
+from kubectl_harness_rollback.display import shown_lines
+from kubectl_harness_rollback.cli.durations import parse_duration
+from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
+from kubectl_harness_rollback.modes import Match, Mode
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+connection_options = _connection_options({"namespace": complete_namespaces, "context": complete_contexts})
+
+
+def cluster(ctx: click.Context):
+    """The cluster connection for this invocation (imports the kubernetes client now)."""
+    from kubectl_harness_rollback.cluster.client import connect
+
+    return connect(connection_flags(ctx))
+
+
+class _Command(click.Command):
+    """A command whose own usage errors (UsageError, from validating its options and TARGET
+    before any request) are reported as click's are: one line with the command's --help; its
+    help lists its own flags first and the connection flags under "Global options"."""
+
+    format_options = format_grouped_options
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise click.UsageError(str(exc), ctx=ctx) from None
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        format_grouped_options(self, ctx, formatter)
+        self.format_commands(ctx, formatter)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(version_line())
+        ctx.exit()
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Print the plugin's version (as the version command) and exit.")
+@connection_options
+@click.pass_context
+def cli(ctx: click.Context, **given: Any) -> None:
+    """Roll a Harness-style release back to the last version that worked.
+
+    Reads Harness release records, labels, annotations and the revisions Kubernetes keeps,
+    from the cluster alone; decides the release to roll back to; restores it.
+
+    \b
+    Examples:
+      kubectl harness-rollback version
+      kubectl harness-rollback --context prod -n shop version
+    """
+    _collect_connection(ctx, given)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@connection_options
+@click.pass_context
+def version(ctx: click.Context, **given: Any) -> None:
+    """Print the plugin's version (never contacts the cluster).
+
+    \b
+    Example:
+      kubectl harness-rollback version
+    """
+    _collect_connection(ctx, given)
+    click.echo(version_line())
+
+
+def _selection_options(command: Callable) -> Callable:
+    """The options that choose the rollback-to release (README: Use, "Selection")."""
+    for declarations, extra in reversed([
+        (("--match",), {"type": click.Choice([m.value for m in Match]), "default": Match.WORKFLOW.value,
+                        "show_default": True,
+                        "help": "Match the same Workflow Id + Infrastructure Mapping, or the mapping alone."}),
+        (("--workflow-id",), {"metavar": "ID", "help": "Match this Workflow Id instead of the failed release's."}),
+        (("--from-release",), {"type": Count(min=1), "metavar": "N", "shell_complete": complete_from_release,
+                                "help": "The release the failed pipeline deployed (Harness's release number from "
+                                        "the deploy step): roll it back whatever its status."}),
+        (("--to-release",), {"type": Count(min=1), "metavar": "N", "help": "Roll back to release N."}),
+        (("--to-revision",), {"type": Count(min=0), "metavar": "N",
+                              "help": "Roll back to Kubernetes revision N of the workload."}),
+        (("--mode",), {"type": click.Choice([m.value for m in Mode]), "default": Mode.AUTO.value,
+                       "show_default": True, "help": "Deployment strategy of the release (auto detects it)."}),
+        (("--prune",), {"is_flag": True,
+                        "help": "Declarative releases: delete what the failed release applied and the rollback-to "
+                                "release does not hold (Harness's pruning; harness.io/skipPruning is kept)."}),
+    ]):
+        command = click.option(*declarations, **extra)(command)
+    return command
+
+
+def fleet_options(command: Callable) -> Callable:
+    """The flags that run a command in many contexts (README: Many clusters)."""
+    for declarations, extra in reversed([
+        (("--contexts",), {"metavar": "NAMES", "multiple": True, "shell_complete": complete_context_list,
+                           "help": "Run in these kubeconfig contexts, in parallel: a comma list, repeatable; "
+                                   "shell globs such as 'prod-*' match context names."}),
+        (("--all-contexts",), {"is_flag": True, "help": "Run in every context of the kubeconfig, in parallel."}),
+        (("--max-parallel",), {"type": Count(min=1), "metavar": "N",
+                               "help": f"With --contexts: at most N contexts at once "
+                                       f"(default {DEFAULT_MAX_PARALLEL})."}),
+        (("--fail-fast",), {"is_flag": True,
+                            "help": "With --contexts: start no other context after the first one fails."}),
+    ]):
+        command = click.option(*declarations, **extra)(command)
+    return command
+
+
+def _fleet(ctx: click.Context, given: dict[str, Any]):
+    """The contexts to run in (fleet_commands.chosen), or None for one cluster."""
+    from kubectl_harness_rollback.fleet.commands import chosen
+
+    return chosen(connection_flags(ctx), *(given.pop(key) for key in
+                                           ("contexts", "all_contexts", "max_parallel", "fail_fast")))
+
+
+SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode", "prune")
+
+
+def _timeout(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+
+
+def _plan_options(selection: dict[str, Any]):
+    """PlanOptions validates the selection (once, for `plan` and `rollback`)."""
+    from kubectl_harness_rollback.planner import PlanOptions
+
+    return PlanOptions(**selection)
+
+
+def _target(text: str):
+    """TARGET, validated before any request."""
+    from kubectl_harness_rollback.reader import Target
+
+    return Target.parse(text)
+
+
+@cli.command(name="list", context_settings=CONTEXT_SETTINGS)
+@click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
+@connection_options
+@click.pass_context
+def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
+    """List the release names found in the cluster.
+
+    A release is found through its release history (ConfigMap or Secret), its declarative
+    release Secrets, or workloads labelled harness.io/release-name.
+
+    \b
+    Examples:
+      kubectl harness-rollback list -n shop
+      kubectl harness-rollback list -A -o json
+      kubectl harness-rollback list --contexts 'prod-*' -n shop
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import commands
+    from kubectl_harness_rollback.fleet import commands as fleet_commands
+    from kubectl_harness_rollback.output import render
+
+    contexts = _fleet(ctx, given)
+    if contexts:
+        return fleet_commands.list_releases(connection_flags(ctx), contexts, click.echo, all_namespaces, output)
+
+    result = commands.run_list(cluster(ctx), all_namespaces)
+    for warning in result.warnings:
+        click.echo(shown_lines(f"warning: {warning}"), err=True)
+    if output != "table":
+        click.echo(render.structured(result.rows, output), nl=False)
+    elif not result.rows:
+        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
+        click.echo(f"No releases found in {where}.", err=True)
+    else:
+        click.echo(render.list_table(result.rows, all_namespaces), nl=False)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
+@click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
+              show_default=True, help="Output format: wide adds images and identities; json or yaml for scripts.")
+@fleet_options
+@connection_options
+@click.pass_context
+def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+    """Show the releases of TARGET, newest first.
+
+    TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
+    each revision and the identity that deployed it.
+
+    \b
+    Examples:
+      kubectl harness-rollback history release-infra-prod -n shop
+      kubectl harness-rollback history deployment/web -n shop -o wide
+      kubectl harness-rollback history release-infra-prod --all-contexts
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import commands
+    from kubectl_harness_rollback.fleet import commands as fleet_commands
+    from kubectl_harness_rollback.output import render
+
+    parsed = _target(target)
+    contexts = _fleet(ctx, given)
+    if contexts:
+        return fleet_commands.history(connection_flags(ctx), contexts, click.echo, parsed, output)
+    rows, notes = commands.read_history(cluster(ctx), parsed)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
+    if output in ("json", "yaml"):
+        click.echo(render.structured(rows, output), nl=False)
+    else:
+        click.echo(render.history_table(rows, wide=output == "wide"), nl=False)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
+@_selection_options
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
+@connection_options
+@click.pass_context
+def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+    """Show what a rollback of TARGET would do, and why; change nothing.
+
+    Exits 3 when there is no release to roll back to.
+
+    \b
+    Examples:
+      kubectl harness-rollback plan release-infra-prod -n shop
+      kubectl harness-rollback plan deployment/web --match infra -o json
+      kubectl harness-rollback plan release-infra-prod --contexts 'prod-*'
+    """
+    selection = {key: given.pop(key) for key in SELECTION}
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import commands
+    from kubectl_harness_rollback.fleet import commands as fleet_commands
+    from kubectl_harness_rollback.output import render
+
+    options, parsed = _plan_options(selection), _target(target)
+    contexts = _fleet(ctx, given)
+    if contexts:
+        return fleet_commands.plan(connection_flags(ctx), contexts, click.echo, parsed, options, output)
+    planned = commands.run_plan(cluster(ctx), parsed, options)
+    click.echo(render.structured(planned.view, output) if output != "table"
+               else shown_lines(render.plan_text(planned.view)), nl=False)
+    from kubectl_harness_rollback import preflight
+
+    preflight.check_reapply_scope(planned.plan)  # what `rollback` would refuse: exit 1, as it would
+    if not planned.eligible:
+        raise NoEligibleRelease(planned.plan.reason)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
+@_selection_options
+@click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
+              metavar="none|client|server", shell_complete=complete_dry_run,
+              help="client: print what would change, send nothing; server: send the writes with dryRun=All.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the workloads are steady (--no-wait: return once the writes are made).")
+@click.option("--timeout", default="5m", show_default=True, metavar="DURATION",
+              help="How long the rollback may take, its wait for steady state included (exit 4 when it "
+                   "passes); recording what was already written gets up to 10s more.")
+@click.option("--scale-down-stage", is_flag=True, help="Blue/green: scale the failed color to zero afterwards.")
+@click.option("--ignore-owner", is_flag=True,
+              help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
+                   "would put the failed version back).")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
+@connection_options
+@click.pass_context
+def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
+             ignore_owner: bool, output: str, **given: Any) -> None:
+    """Roll TARGET back to the last release that worked, wait, and record it.
+
+    The rollback-to release is the one `plan` shows. Every check runs before the first
+    write; a change made by someone else in between stops the rollback.
+
+    \b
+    Examples:
+      kubectl harness-rollback rollback release-infra-prod -n shop
+      kubectl harness-rollback rollback deployment/web --dry-run=client
+      kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
+      kubectl harness-rollback rollback release-infra-prod --all-contexts
+    """
+    selection = {key: given.pop(key) for key in SELECTION}
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import commands
+    from kubectl_harness_rollback.fleet import commands as fleet_commands
+    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.executor import RollbackOptions
+
+    mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
+    options, parsed = _plan_options(selection), _target(target)
+    contexts = _fleet(ctx, given)
+    # --timeout bounds the whole command, reads and writes included: no request waits past it.
+    if contexts:
+        return fleet_commands.rollback(connection_flags(ctx), contexts, click.echo, parsed, options, RollbackOptions(
+            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
+    kube = cluster(ctx)
+    deadline = time.monotonic() + seconds
+    planned = commands.run_plan(kube, parsed, options, deadline)
+    if output == "table":
+        click.echo(shown_lines(render.plan_text(planned.view)), nl=False)
+    if not planned.eligible:
+        if output != "table":
+            click.echo(render.structured({"plan": planned.view, "outcome": None}, output), nl=False)
+        raise NoEligibleRelease(planned.plan.reason)
+
+    def progress(line: str) -> None:
+        # A dry run lists its writes once, on stdout, in the conditional (render.would_text).
+        if mode is DryRun.NONE:
+            click.echo(shown_lines(line), err=True)
+
+    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline,
+                                                                  ignore_owner=ignore_owner),
+                                   progress, lambda line: click.echo(f"warning: {line}", err=True))
+    # After the first write (a timeout, someone else's change, an error), what was done is still
+    # printed in the requested format — a pipeline parsing -o json needs it most then.
+    click.echo(render.structured({"plan": planned.view, "outcome": result.view}, output) if output != "table"
+               else shown_lines(render.outcome_text(result.view)), nl=False)
+    if result.error is not None:
+        raise result.error
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
+@click.option("-w", "--watch", is_flag=True, help="Print the status each time it changes, until it is steady.")
+@click.option("--timeout", metavar="DURATION",
+              help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
+                   "--watch wait until steady.")
+@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
+              help="Output format: a table for people, json or yaml for scripts.")
+@fleet_options
+@connection_options
+@click.pass_context
+def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
+    """Show whether TARGET is steady, which release each workload runs and since when.
+
+    For blue/green, also which release the primary Service routes to; and the last rollback
+    (who, when, from which release to which). Exits 0 when steady, 4 when not (within --timeout).
+
+    \b
+    Examples:
+      kubectl harness-rollback status release-infra-prod -n shop
+      kubectl harness-rollback status deployment/web --timeout 5m
+      kubectl harness-rollback status release-infra-prod --watch -o json
+      kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback.fleet import commands as fleet_commands
+    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.status_watch import Changes
+    from kubectl_harness_rollback.reader import Target, read_release
+
+    seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
+    parsed = Target.parse(target)  # validate before any request
+    contexts = _fleet(ctx, given)
+    if contexts:
+        if watch:
+            raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
+        return fleet_commands.status(connection_flags(ctx), contexts, click.echo, parsed, seconds, output)
+    kube = cluster(ctx)
+
+    def show(view: dict) -> None:
+        if watch and output == "yaml":
+            click.echo("---")  # one YAML document per change
+        click.echo(render.structured(view, output) if output != "table" else shown_lines(render.status_text(view)),
+                   nl=False)
+
+    changes = Changes(kube)
+    try:
+        view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch,
+                                    changed=changes.wait)
+    finally:
+        changes.close()
+    if not view["steady"]:
+        raise release_status.not_steady(view)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
+@click.option("--status", "status", required=True, type=click.Choice(["Succeeded", "Failed", "InProgress"]),
+              help="The outcome of the deploy step being recorded.")
+@click.option("--workflow-id", metavar="ID", help="Workflow Id (identity annotation harness.io/workflow-id).")
+@click.option("--service-id", metavar="ID", help="Service Id (harness.io/service).")
+@click.option("--infra-id", metavar="ID", help="Infrastructure Id (harness.io/infra).")
+@click.option("--cluster-name", metavar="NAME", help="Cluster Name (harness.io/cluster-name).")
+@click.option("--release-name", metavar="NAME",
+              help="Release name for a workload without a harness.io/release-name label "
+                   "(default: release-<infra id>, else the workload's name).")
+@click.option("--timeout", default="1m", show_default=True, metavar="DURATION",
+              help="How long to wait for the controller to observe the deploy.")
+@click.option("--dry-run", "dry_run", default="none", show_default=True, is_flag=False, flag_value="client",
+              metavar="none|client|server", shell_complete=complete_dry_run,
+              help="client: print what would be recorded, send nothing; server: send the writes with dryRun=All.")
+@connection_options
+@click.pass_context
+def record(ctx: click.Context, target: str, status: str, workflow_id: str | None, service_id: str | None,
+           infra_id: str | None, cluster_name: str | None, release_name: str | None, timeout: str, dry_run: str,
+           **given: Any) -> None:
+    """Record a deploy step as a Harness release, for pipelines that are not Harness.
+
+    Run it after each deploy: it adds (or updates) the release in Harness's legacy
+    history, with the workloads' current revisions, and stamps the identity annotations,
+    so that `rollback` works on a cluster Harness never touched.
+
+    \b
+    Examples:
+      kubectl apply -f web.yaml && kubectl rollout status deployment/web
+      kubectl harness-rollback record deployment/web --status Succeeded \\
+          --workflow-id deploy-web --service-id web --infra-id prod --cluster-name eu-1
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback import commands
+    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.model import Status
+    from kubectl_harness_rollback.recorder import RecordRequest, check_release_name
+
+    mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
+    parsed = _target(target)
+    # The names that become the history's name and a label value, checked before any request.
+    if release_name is not None:
+        check_release_name(release_name, "--release-name")
+    elif infra_id is not None and parsed.release_name is None:
+        check_release_name(f"release-{infra_id}", f"derived from --infra-id {infra_id!r}")
+    request = RecordRequest(Status.parse(status), workflow_id, service_id, infra_id, cluster_name)
+    result = commands.run_record(cluster(ctx), parsed, request, release_name, seconds, mode)
+    if parsed.release_name is None and release_name is None and not result.labelled:
+        # Never silently: the name decides where the history lives and what `rollback` is given.
+        source = f"--infra-id {infra_id}" if infra_id else "the workload's name"
+        click.echo(f"release name {result.release_name} derived from {source} ({target} has no "
+                   "harness.io/release-name label); pass --release-name to choose it", err=True)
+    click.echo(shown_lines(render.recorded_text(result, status, mode.value)), nl=False)
+    if mode is not DryRun.CLIENT:
+        click.echo(f"identity annotations set on {', '.join(result.annotated)}", err=True)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@connection_options
+@click.pass_context
+def completion(ctx: click.Context, shell: str, **given: Any) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    It completes `kubectl-harness_rollback ...`; for `kubectl harness-rollback ...`, kubectl's
+    own completion runs kubectl_complete-harness_rollback (installed alongside).
+
+    \b
+    Examples:
+      source <(kubectl harness-rollback completion bash)
+      kubectl harness-rollback completion zsh > "${fpath[1]}/_kubectl-harness_rollback"
+      kubectl harness-rollback completion fish > ~/.config/fish/completions/kubectl-harness_rollback.fish
+    """
+    _collect_connection(ctx, given)
+    click.echo(_completion.completion_script(cli, shell), nl=False)
+
+
+def _offline_namespace(ctx: click.Context) -> str:
+    """-n, else the kubeconfig context's namespace, else default: as kubectl, but with no request."""
+    import os
+
+    from kubectl_harness_rollback.cluster import kubeconfig
+    from kubectl_harness_rollback.cluster.client import _read_yaml_file
+
+    flags = connection_flags(ctx)
+    if flags.namespace:
+        return flags.namespace
+    try:
+        return kubeconfig.load(flags, os.environ, os.path.expanduser("~"), _read_yaml_file).namespace
+    except PluginError as exc:
+        raise PluginError(f"{exc}; or name the namespace with -n") from None
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("-A", "--all-namespaces", is_flag=True,
+              help="Also print the ClusterRole that `list -A` needs (the output is then a List).")
+@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="Output format of the manifest.")
+@connection_options
+@click.pass_context
+def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
+    """Print the least Role a pipeline needs to record and roll back in a namespace.
+
+    The Role (named kubectl-harness-rollback) grants what `record`, `history`, `plan` and
+    `rollback` call in the namespace, and nothing else. Never contacts the cluster.
+
+    \b
+    Examples:
+      kubectl harness-rollback rbac -n shop | kubectl apply -f -
+      kubectl create rolebinding harness-rollback -n shop --role kubectl-harness-rollback \\
+          --serviceaccount shop:deployer
+      kubectl harness-rollback rbac -n shop -A -o json
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.rbac import manifest
+
+    click.echo(render.structured(manifest(_offline_namespace(ctx), all_namespaces), output), nl=False)
+
+
+def kubectl_complete_main(argv: list[str] | None = None) -> None:
+    """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion."""
+    _completion.kubectl_complete(cli, argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every error into one line on stderr and an exit code."""
+    import logging
+    import warnings
+
+    from kubectl_harness_rollback.cli.interrupts import as_interrupts
+
+    argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
+    # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
+    # what the user must know is said by the plugin, in one line. A root handler also keeps
+    # logging.error() of a library from installing one that prints.
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+    with warnings.catch_warnings(), as_interrupts() as received:
+        warnings.simplefilter("ignore")
+        try:
+            code = _run(argv, received.said)
+        except KeyboardInterrupt:  # a second one, while the first was being reported
+            code = 130
+    sys.exit(received.exit_code(code))
+
+
+def _say_error(text: str, said=lambda text: text) -> None:
+    """`error: ...` on stderr, on one line: look-alike and control characters escaped (display.shown),
+    a newline included."""
+    from kubectl_harness_rollback.display import shown
+
+    click.echo(f"error: {shown(said(str(text)))}", err=True)
+
+
+def _run(argv: list[str], said) -> int:
+    """Run the command line; its exit code (the README's table)."""
+    try:
+        try:
+            cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR,
+                     standalone_mode=False)
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # click's word for Ctrl-C (status --watch)
+                raise KeyboardInterrupt from None
+            click.echo("aborted", err=True)
+            return 1
+    except PluginError as exc:
+        _say_error(exc, said)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        # kubectl's shape, one line: click's own is three to six ("Usage:", "Try ...", "Error:").
+        where = exc.ctx.command_path if exc.ctx is not None else "kubectl harness-rollback"
+        _say_error(f"{_usage_message(exc.format_message())} (see '{where} --help')")
+        return UsageError.exit_code
+    except click.ClickException as exc:
+        _say_error(_usage_message(exc.format_message()))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo(said("interrupted"), err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become a line
+        from kubectl_harness_rollback.cluster.apierrors import translate
+
+        error = translate(exc)
+        _say_error(error, said)
+        return error.exit_code
+    return 0
+
+
+def _kubectl_verbosity(argv: list[str]) -> list[str]:
+    """kubectl spells the log level `-v=6` too (pflag); click reads `-v 6` and `--v=6`."""
+    return [f"--v={arg[3:]}" if arg.startswith("-v=") else arg for arg in argv]
+
+
+def _usage_message(text: str) -> str:
+    """One line, in kubectl's lower case, without a closing period: "missing argument 'TARGET'"."""
+    line = " ".join(text.split())
+    if len(line) > 1 and line[0].isupper() and line[1].islower():
+        line = line[0].lower() + line[1:]
+    return line[:-1] if line.endswith(".") else line

@@ -1,0 +1,149 @@
+"""API errors, typed, in one line each.
+
+API errors, typed, in one line: what the request layer (rest.py) raises for an HTTP error,
+and what any other exception that escapes a command (urllib3's, the kubernetes client's) becomes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from kubectl_harness_rollback import errors
+from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
+
+
+class ApiError(PluginError):
+    """The API server refused a request: status, its own message, and what was asked."""
+
+    def __init__(self, message: str, status: int, server: str, verb: str, resource: str,
+                 namespace: str | None = None, name: str | None = None):
+        super().__init__(message)
+        self.status, self.server, self.verb, self.resource = status, server, verb, resource
+        self.namespace, self.name = namespace, name
+
+
+class Forbidden(ApiError):
+    """403: the user may not make this request."""
+
+
+class NotFound(ApiError):
+    """404: the object (or its namespace) does not exist."""
+
+
+class Conflict(ApiError, errors.Conflict):
+    """409: a write guarded by a resourceVersion (or a create) lost a race; nothing was overwritten."""
+
+
+class Gone(ApiError):
+    """410: a watch's resourceVersion is too old; list again."""
+
+
+def _where(namespace: str | None) -> str:
+    return f"in namespace {namespace}" if namespace else "in all namespaces"
+
+
+def from_status(status: dict, verb: str, resource: str, namespace: str | None = None,
+                name: str | None = None, code: int | None = None) -> ApiError:
+    """The typed error for an API Status object (an error response's body, or a watch's ERROR)."""
+    code = code or status.get("code") or 0
+    server = status.get("message") or f"{code} {status.get('reason') or ''}".strip()
+    what = f"{resource}/{name}" if name else resource
+    if code == 401:
+        return ApiError("the API server rejected the credentials (401 Unauthorized); check --context, --user or "
+                        "--token", code, server, verb, resource, namespace, name)
+    if code == 403:
+        # The server's message names the user, e.g. 'deployments.apps is forbidden: User "x" cannot list ...'.
+        return Forbidden(f"forbidden: cannot {verb} {resource} {_where(namespace)} ({server}); ask for that "
+                         "permission or use --as", code, server, verb, resource, namespace, name)
+    if code == 404:
+        return NotFound(f"{what} not found {_where(namespace)} ({server})", code, server, verb, resource, namespace,
+                        name)
+    if code == 409:
+        return Conflict(f"conflict: {server}; someone else changed it after it was read and nothing of it was "
+                        "overwritten: run the command again to re-plan", code, server, verb, resource, namespace,
+                        name)
+    if code == 410:
+        return Gone(f"{verb} {resource}: {server}", code, server, verb, resource, namespace, name)
+    return ApiError(f"the API server answered {code} to {verb} {what} {_where(namespace)}: {server}", code, server,
+                    verb, resource, namespace, name)
+
+
+def from_response(code: int, body: bytes | str | None, verb: str, resource: str, namespace: str | None = None,
+                  name: str | None = None) -> ApiError:
+    """The typed error for an HTTP error response of the request layer."""
+    try:
+        status = json.loads(body or b"{}")
+    except ValueError:
+        status = {}
+    if not isinstance(status, dict):
+        status = {}
+    return from_status(status, verb, resource, namespace, name, code)
+
+
+def server_message(exc: Exception) -> str:
+    """The API server's own sentence (its Status.message), else the HTTP reason."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            message = json.loads(body).get("message")
+            if message:
+                return message
+        except (ValueError, AttributeError):
+            pass
+    return f"{getattr(exc, 'status', '')} {getattr(exc, 'reason', '')}".strip()
+
+
+def translate(exc: Exception) -> PluginError:
+    """A PluginError for any exception that escaped a command."""
+    if isinstance(exc, PluginError):
+        return exc
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError as Urllib3Error
+    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    if isinstance(exc, ApiException):
+        status = exc.status
+        if status == 401:
+            return PluginError("the API server rejected the credentials (401 Unauthorized); check --context, --user or --token")
+        if status == 403:
+            # The server's message names the verb, resource and namespace, e.g.
+            # 'deployments.apps is forbidden: User "x" cannot list resource ...'.
+            return PluginError(f"forbidden: {server_message(exc)}")
+        if status == 409:
+            # A write guarded by a resourceVersion, or a create, lost a race: the server refused it.
+            return errors.Conflict(f"conflict: {server_message(exc)}; someone else changed it after it was read and "
+                            "nothing of it was overwritten: run the command again to re-plan")
+        if status == 0 or status is None:
+            return ClusterUnreachable(f"cannot reach the API server: {exc.reason}")
+        return PluginError(f"the API server answered {status}: {server_message(exc)}")
+    if isinstance(exc, Urllib3Error):
+        reason = getattr(exc, "reason", None) or exc
+        # A refused connection is a NewConnectionError, which urllib3 derives from its timeout.
+        if isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError):
+            return ClusterUnreachable(f"timed out: {_waited(reason)}; check it with 'kubectl cluster-info', "
+                                      "or allow longer with --request-timeout")
+        return ClusterUnreachable(
+            f"cannot reach the API server ({reason.__class__.__name__}: {_short(reason)}); "
+            "check the context with 'kubectl cluster-info'"
+        )
+    if isinstance(exc, OSError):
+        return ClusterUnreachable(f"cannot reach the API server: {exc}")
+    return PluginError(f"unexpected {exc.__class__.__name__}: {exc}")
+
+
+def _waited(reason: object) -> str:
+    """What timed out, from urllib3's "... (read timeout=30.0)" / "(connect timeout=30.0)"."""
+    found = re.search(r"\b(read|connect) timeout=([0-9.]+)", str(reason))
+    if not found:
+        return "the API server did not answer in time"
+    seconds = f"{float(found.group(2)):g}s"
+    if found.group(1) == "connect":
+        return f"could not connect to the API server within {seconds}"
+    return f"the API server did not answer within {seconds}"
+
+
+def _short(reason: object) -> str:
+    text = str(reason)
+    # urllib3 wraps the socket error in long text; its tail is the useful part.
+    return text.split(": ", 1)[-1] if ": " in text else text

@@ -1,0 +1,352 @@
+"""The connection to the cluster: the one module that reads the kubeconfig into a request layer.
+
+It is imported only when a command needs the cluster, so `--help` and `version` never pay
+for importing the kubernetes package; and of that package only the kubeconfig loader, the
+configuration and the REST client's connection pool are loaded (see _lean_kubernetes).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib
+import importlib.util
+import os
+import re
+import sys
+import types
+from typing import Callable, Mapping
+
+import yaml
+
+from kubectl_harness_rollback.cluster import header_values
+from kubectl_harness_rollback.cluster import kubeconfig
+from kubectl_harness_rollback.cluster.pool import data_to_private_files, pool_for, private_directory, private_file
+from kubectl_harness_rollback.display import shown
+from kubectl_harness_rollback.errors import ConfigError
+from kubectl_harness_rollback.cluster.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
+from kubectl_harness_rollback.cluster.rest import request_timeouts as _request_timeouts
+
+USER_AGENT = "kubectl-harness_rollback"
+
+
+def request_timeouts(request_timeout: float | None) -> tuple[float, float | None]:
+    """(connect, read) timeouts of one request for the --request-timeout given (None: not given):
+    kubeconfig.DEFAULT_REQUEST_TIMEOUT unless told otherwise, 0 no read timeout (as in kubectl)."""
+    return _request_timeouts(request_timeout, kubeconfig.DEFAULT_REQUEST_TIMEOUT)
+
+
+class Kube(Rest):
+    """What a command needs of the cluster: the request layer, the namespace, the context."""
+
+    def __init__(self, rest_args: dict, namespace: str, namespace_explicit: bool, context: str):
+        super().__init__(**rest_args)
+        self.namespace = namespace
+        self.namespace_explicit = namespace_explicit
+        self.context = context
+
+    @property
+    def server(self) -> str:
+        return self.host
+
+
+class _LazyPackage(types.ModuleType):
+    """A package registered without running its __init__: a submodule is imported when asked
+    for; any other name runs the real __init__ first (so a later `from kubernetes import client`
+    of a test or a library still gets everything)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{self.__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{self.__name__}.{name}":
+                raise
+        if not self.__dict__.get("_khr_loaded"):
+            self.__dict__["_khr_loaded"] = True
+            exec(self.__spec__.loader.get_code(self.__name__), self.__dict__)  # noqa: S102 - the package's own code
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}") from None
+
+
+def _lean_kubernetes() -> None:
+    """Import only what the connection needs of the kubernetes package.
+
+    `import kubernetes` runs its __init__, which imports the dynamic client, watch, stream,
+    leader election and informers; the client package's __init__ of kubernetes <= 35 (the
+    release archive's) imports every generated API class and model. Together they cost more
+    than a whole `kubectl get`. The two packages are registered as _LazyPackage instead, and
+    the few names the kubeconfig loader takes from `kubernetes.client` are given to it.
+    """
+    if "kubernetes" in sys.modules:
+        return
+    for name in ("kubernetes", "kubernetes.client"):
+        spec = importlib.util.find_spec(name)
+        package = _LazyPackage(name)
+        package.__spec__, package.__path__ = spec, list(spec.submodule_search_locations)
+        package.__file__, package.__package__, package.__loader__ = spec.origin, name, spec.loader
+        sys.modules[name] = package
+    sys.modules["kubernetes"].client = sys.modules["kubernetes.client"]
+    from kubernetes.client.configuration import Configuration
+
+    def api_client(*args, **kwargs):  # used by the loader's new_client_* helpers only, never here
+        from kubernetes.client.api_client import ApiClient
+
+        return ApiClient(*args, **kwargs)
+
+    sys.modules["kubernetes.client"].Configuration = Configuration
+    sys.modules["kubernetes.client"].ApiClient = api_client
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module while the kubeconfig loader is imported; the real one is imported
+    when the loader first uses it (after the stand-ins are gone from sys.modules)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{self.__name__}.{name}")
+        except ModuleNotFoundError:
+            return getattr(importlib.import_module(self.__name__), name)
+
+
+def _deferred_call(module: str, name: str):
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return call
+
+
+def _import_loader():
+    """kubernetes.config.kube_config, without importing requests and oauthlib (for OIDC
+    auth-providers, which kubectl itself dropped in 1.26): they cost more than the rest of the
+    connection, and are imported when an OIDC token is refreshed."""
+    if "kubernetes.config.kube_config" in sys.modules:
+        return sys.modules["kubernetes.config.kube_config"]
+    names = [n for n in ("oauthlib", "oauthlib.oauth2", "requests_oauthlib") if n not in sys.modules]
+    for name in names:
+        sys.modules[name] = _Deferred(name)
+    if "requests_oauthlib" in names:
+        sys.modules["requests_oauthlib"].OAuth2Session = _deferred_call("requests_oauthlib", "OAuth2Session")
+    try:
+        return importlib.import_module("kubernetes.config.kube_config")
+    finally:
+        for name in names:
+            del sys.modules[name]
+
+
+def _read_yaml_file(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+    except FileNotFoundError:
+        return None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: {exc.__class__.__name__}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: it is not UTF-8 text") from None
+    except OSError as exc:  # a directory, no permission
+        raise ConfigError(f"kubeconfig file '{shown(path)}' cannot be read: {exc.strerror}") from None
+
+
+def _transport(pool_manager):
+    """Send one request over the REST client's pool (TLS and proxies as the kubeconfig says)."""
+    import urllib3
+
+    def send(method, url, body, headers, timeout, stream):
+        header_dict = urllib3.HTTPHeaderDict()
+        for key, value in headers:
+            header_dict.add(key, value)
+        # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.). The body
+        # is left unread: the request layer reads it within the request's timeout.
+        return pool_manager.request(method, url, body=body, headers=header_dict, preload_content=False,
+                                    timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]), retries=0,
+                                    redirect=False)
+
+    return send
+
+
+def _auth_headers(configuration):
+    """The credentials' headers, asked for at each request: an exec plugin's token is refreshed
+    by the configuration's hook when it expires."""
+    def headers() -> dict[str, str]:
+        # Stripped as client-go strips a token file (an in-cluster token file re-read here too).
+        return {setting["key"]: setting["value"].strip() for setting in configuration.auth_settings().values()
+                if setting.get("in") == "header" and setting.get("value")}
+
+    return headers
+
+
+def import_client() -> None:
+    """Import what connect() needs, in this thread, before several threads connect at once (many
+    clusters): _lean_kubernetes and _import_loader swap modules in sys.modules, which must not race."""
+    _lean_kubernetes()
+    _import_loader()
+    _loader_class()
+    importlib.import_module("kubernetes.client.configuration")
+    importlib.import_module("kubernetes.client.rest")
+    importlib.import_module("kubernetes.client.exceptions")  # apierrors.translate's
+
+
+def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None,
+            read_yaml: Callable[[str], dict | None] | None = None) -> Kube:
+    """Build a client from kubeconfig and flags exactly as kubectl would. `read_yaml`: how the
+    kubeconfig files are read (many clusters parse them once for all their contexts)."""
+    env = os.environ if env is None else env
+    _lean_kubernetes()
+    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
+    from kubernetes.client.configuration import Configuration
+
+    configuration = Configuration()
+    try:
+        resolved = kubeconfig.load(flags, env, os.path.expanduser("~"), read_yaml or _read_yaml_file)
+    except ConfigError:
+        # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
+        if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:
+            raise
+        from kubernetes.config.incluster_config import load_incluster_config
+
+        load_incluster_config(client_configuration=configuration)
+        namespace = flags.namespace or _incluster_namespace()
+        resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
+        pool = pool_for(configuration)
+    else:
+        from kubernetes.config.config_exception import ConfigException
+
+        with private_directory() as scratch:
+            data_to_private_files(resolved, scratch)
+            try:
+                loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context,
+                                         temp_file_path=scratch)
+                loader.load_and_set(configuration)
+            except ConfigException as exc:
+                raise ConfigError(f"kubeconfig context '{shown(resolved.context)}' cannot be used: "
+                                  f"{shown(exc)}") from None
+            configuration.proxy = kubeconfig.proxy_url(resolved) or getattr(configuration, "proxy", None)
+            pool = pool_for(configuration)
+    headers = [("User-Agent", USER_AGENT)]
+    if flags.impersonate:
+        # The API server reads every Impersonate-Group header as one group.
+        headers += [("Impersonate-User", flags.impersonate)] + [("Impersonate-Group", g) for g in
+                                                                 flags.impersonate_groups]
+    rest_args = {"host": configuration.host, "transport": _transport(pool),
+                 "auth_headers": _auth_headers(configuration), "headers": headers,
+                 "timeouts": request_timeouts(flags.request_timeout), "verbosity": flags.verbosity}
+    return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
+
+
+@functools.lru_cache(maxsize=None)
+def _loader_class() -> type:
+    class _KubeConfigLoader(_import_loader().KubeConfigLoader):
+        """The Python client's loader, but a failed exec credential plugin stops, as in kubectl.
+
+        The client only logs the failure and goes on without credentials: every request would then
+        be sent as system:anonymous and fail as "forbidden", far from the cause. So the plugin runs
+        here, and its ExecCredential is taken as the client takes it.
+        """
+
+        _load_from_exec_plugin = _load_from_exec_plugin
+        _load_auth_provider_token = _load_auth_provider_token
+        _load_user_token = _load_user_token
+        _load_user_pass_token = _load_user_pass_token
+
+    return _KubeConfigLoader
+
+
+def _load_auth_provider_token(self):
+    """kubeconfig.resolve refuses every auth-provider before the loader runs; never run one here
+    (the client's OIDC refresh would send the refresh token where an unverified discovery says)."""
+    return None
+
+
+def _load_user_token(self):
+    """`token`, else the content of `tokenFile` with surrounding white space trimmed, as client-go
+    reads it (transport/token_source.go: strings.TrimSpace); either must be sendable as a header."""
+    if self._user.safe_get("token"):
+        token, where = str(self._user["token"]), "token"
+    elif self._user.safe_get("tokenFile"):
+        path = os.path.join(self._get_base_path(self._user.path), self._user["tokenFile"])
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            raise ConfigError(f'failed to read token file "{shown(path)}": {exc.strerror}') from None
+        if not token:
+            raise ConfigError(f'read empty token from file "{shown(path)}"')
+        where = f'token file "{shown(path)}"'
+    else:
+        return None
+    wrong = header_values.problem(f"the kubeconfig user's {where}", token, secret=True)
+    if wrong:
+        raise ConfigError(wrong)
+    self.token = f"Bearer {token}"
+    return True
+
+
+def _load_user_pass_token(self):
+    """Basic authentication encoded as UTF-8, as Go does (the client's Latin-1 fails on others)."""
+    if "username" in self._user and "password" in self._user:
+        pair = f"{self._user['username']}:{self._user['password']}".encode()
+        self.token = "Basic " + base64.b64encode(pair).decode("ascii")
+        return True
+    return None
+
+
+def _load_from_exec_plugin(self):
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.dateutil import parse_rfc3339
+    from kubernetes.config.exec_provider import ExecProvider
+
+    if "exec" not in self._user:
+        return None
+    exec_config = self._user["exec"]
+    command = exec_config.safe_get("command") or "(no command)"
+    base_path = self._get_base_path(self._cluster.path)
+    try:
+        status = ExecProvider(exec_config, base_path, self._cluster).run()
+    except ConfigException as exc:
+        raise ConfigError(f"getting credentials: {_exec_failure(command, str(exc))}") from None
+    except FileNotFoundError:
+        raise ConfigError(f"getting credentials: exec: executable {command} not found; install it, or fix "
+                          "users[].user.exec.command in the kubeconfig") from None
+    except OSError as exc:
+        raise ConfigError(f"getting credentials: exec: executable {command} failed: {exc.strerror}") from None
+    if not isinstance(status, dict):
+        raise ConfigError(f"getting credentials: exec: executable {command} returned no credential status")
+    if status.get("token"):
+        wrong = header_values.problem(f"getting credentials: exec: executable {command} returned a token that",
+                                      str(status["token"]), secret=True)
+        if wrong:
+            raise ConfigError(wrong)
+        self.token = f"Bearer {status['token']}"
+    elif status.get("clientCertificateData") and status.get("clientKeyData"):
+        for attribute, key in (("cert_file", "clientCertificateData"), ("key_file", "clientKeyData")):
+            setattr(self, attribute, private_file(self._temp_file_path, str(status[key]).encode()))
+    else:
+        raise ConfigError(f"getting credentials: exec: executable {command} returned neither a token "
+                          "nor a client certificate and key")
+    if status.get("expirationTimestamp"):
+        self.expiry = parse_rfc3339(status["expirationTimestamp"])
+    return True
+
+
+def _exec_failure(command: str, message: str) -> str:
+    """kubectl's wording for a failed exec plugin, on one line (the plugin's stderr shortened)."""
+    failed = re.match(r"exec: process returned (-?\d+)\.?\s*(.*)", message, re.DOTALL)
+    if not failed:
+        return " ".join(message.split())[:300]
+    said = " ".join(failed.group(2).split())
+    said = said if len(said) <= 200 else said[:197] + "..."
+    return f"exec: executable {command} failed with exit code {failed.group(1)}" + (f" ({said})" if said else "")
+
+
+def _incluster_namespace() -> str:
+    try:
+        with open("/var/run/secrets/kubernetes.io/serviceaccount/namespace", encoding="utf-8") as handle:
+            return handle.read().strip() or kubeconfig.DEFAULT_NAMESPACE
+    except OSError:
+        return kubeconfig.DEFAULT_NAMESPACE

@@ -1,0 +1,1 @@
+"""Many clusters: `--contexts`/`--all-contexts`, each command run per context, one table."""

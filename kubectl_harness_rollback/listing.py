@@ -1,0 +1,298 @@
+"""`list`: every release name in a namespace or all, from one list per kind.
+
+`list`: every release name in a namespace (or all), from one list per kind, joined in memory;
+then one GET per object named like a release (its history)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from kubectl_harness_rollback import digits, views
+from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.cluster.apierrors import Forbidden
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.reader import ensure_namespace
+from kubectl_harness_rollback.cluster.rest import (
+    CONFIGMAPS, CONTROLLERREVISIONS, DAEMONSETS, DEPLOYMENTS, REPLICASETS, SECRETS, STATEFULSETS,
+)
+
+from kubectl_harness_rollback.harness_names import (
+    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_SECRET_TYPE,
+    SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+)
+
+# Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
+READERS = 4
+
+
+# Each history object decoded, once per command: {(kind, namespace, name): (doc, compressed) or the error}.
+Decoded = dict[tuple[str, str, str], "tuple[dict, bool] | PluginError"]
+
+
+def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
+    """Decode every object that holds a release history, once: `list` shows the latest release and
+    what is live from the same decoding. An unreadable one is kept as its error. Pure."""
+    decoded: Decoded = {}
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):
+        for obj in objects:
+            if not (obj.get("data") or {}).get(HISTORY_KEY):
+                continue
+            meta = obj["metadata"]
+            try:
+                decoded[(kind, meta["namespace"], meta["name"])] = history_codec.decode_history(
+                    kind, meta["name"], meta["namespace"], obj.get("data"))
+            except PluginError as exc:
+                decoded[(kind, meta["namespace"], meta["name"])] = exc
+    return decoded
+
+
+def _latest_from_history(kind: str, obj: dict, decoded: Decoded) -> tuple[int | None, str | None]:
+    """(latest number, its status) of one history; an unreadable one says why in its own row and
+    never stops the others (decoding is bounded: history_codec refuses what is too big)."""
+    meta = obj["metadata"]
+    try:
+        found = decoded[(kind, meta["namespace"], meta["name"])]
+        if isinstance(found, PluginError):
+            raise found
+        releases = history_codec.releases_from_history(found[0], f"{kind.lower()}/{meta['name']}",
+                                                       meta["namespace"], quote_values=False)
+    except PluginError as exc:
+        return None, f"<unreadable history: {getattr(exc, 'reason', None) or 'cannot be decoded'}>"
+    if not releases:
+        return None, None
+    return releases[0].number, releases[0].status.value if releases[0].status else None
+
+
+def _labelled_release(secret: dict) -> str | None:
+    """The release a Secret's labels name (`owner=harness`, `release`), whatever its type."""
+    labels = secret["metadata"].get("labels") or {}
+    if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE:
+        return None
+    return labels.get(LABEL_RELEASE)
+
+
+def declarative_release_of(secret: dict) -> str | None:
+    """The release a Harness declarative release Secret belongs to (its `release` label), or None
+    for any other Secret: one of another type is none, as for Harness (assemble.is_release_secret)."""
+    return _labelled_release(secret) if is_release_secret(secret) else None
+
+
+def with_release_types(secrets: list[dict], typed: list[dict]) -> list[dict]:
+    """`secrets` (metadata only: no `type`), each of `typed` (those listed by the release type)
+    given that type, so that declarative_release_of can tell them. Pure."""
+    found = {_key(obj) for obj in typed}
+    return [{**obj, "type": RELEASE_SECRET_TYPE} if _key(obj) in found else obj for obj in secrets]
+
+
+def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets: list[dict],
+            decoded: Decoded | None = None) -> list[dict]:
+    """Rows of `list`, sorted by namespace and release name. Pure. `decoded`: decode_histories'."""
+    decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
+    rows: dict[tuple[str, str], dict] = {}
+
+    def row(namespace: str, release: str) -> dict:
+        return rows.setdefault((namespace, release), {"namespace": namespace, "release": release, "latest": None,
+                                                      "status": None, "workloads": [], "source": "annotations"})
+
+    for kind, obj in workloads:
+        name = release_name_of(obj)
+        if name:
+            row(obj["metadata"]["namespace"], name)["workloads"].append(f"{kind.lower()}/{obj['metadata']['name']}")
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):
+        for obj in objects:
+            meta = obj["metadata"]
+            if not (obj.get("data") or {}).get(HISTORY_KEY):
+                continue  # a Secret named like a release without a history is not one (Harness agrees)
+            entry = row(meta["namespace"], meta["name"])
+            entry["latest"], entry["status"] = _latest_from_history(kind, obj, decoded)
+            entry["source"] = f"{kind.lower()}/{meta['name']}"
+    for secret in secrets:
+        meta, release = secret["metadata"], declarative_release_of(secret)
+        if release is None:
+            continue
+        labels = meta.get("labels") or {}
+        entry = row(meta["namespace"], release)
+        number = digits.natural(labels.get(LABEL_RELEASE_NUMBER))
+        if number is None:
+            continue
+        if entry["source"] in ("annotations", "declarative") and (entry["latest"] or 0) < number:
+            entry["latest"], entry["status"], entry["source"] = number, labels.get(LABEL_STATUS), "declarative"
+    for entry in rows.values():
+        entry["workloads"].sort()
+    return [rows[key] for key in sorted(rows)]
+
+
+def history_candidates(workloads: list[tuple[str, dict]], secrets: list[dict]) -> set[tuple[str, str]]:
+    """(namespace, name) of every release a workload's harness.io/release-name label names, or a
+    declarative release Secret's `release` label: only a ConfigMap or Secret named like one of these
+    can be a release history. Pure."""
+    names = {(obj["metadata"]["namespace"], release_name_of(obj)) for _, obj in workloads if release_name_of(obj)}
+    for secret in secrets:
+        release = declarative_release_of(secret)
+        if release:
+            names.add((secret["metadata"]["namespace"], release))
+    return names
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    return obj["metadata"]["namespace"], obj["metadata"]["name"]
+
+
+def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]]) -> list[dict]:
+    """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full
+    (one request each, a few at a time). Read as a list by name, so the `list` right `list` needs
+    anyway suffices."""
+    def read_one(obj: dict) -> list[dict]:
+        meta = obj["metadata"]
+        return kube.list(resource, meta["namespace"], field_selector=f"metadata.name={meta['name']}")
+
+    chosen = [obj for obj in listed if _key(obj) in wanted]
+    if len(chosen) < 2:
+        found = [read_one(obj) for obj in chosen]
+    else:
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            found = list(pool.map(read_one, chosen))
+    read = {_key(o): o for objects in found for o in objects}
+    return [read.get(_key(o), o) for o in listed]
+
+
+def bare_replica_sets(replica_sets: list[dict]) -> set[tuple[str, str]]:
+    """(namespace, name) of the ReplicaSets no controller owns: workloads of their own (a
+    Deployment's ReplicaSets are its revisions). Pure; works on metadata."""
+    return {_key(rs) for rs in replica_sets
+            if not any(ref.get("controller") for ref in rs["metadata"].get("ownerReferences") or [])}
+
+
+def current_revisions_to_read(workloads: list[tuple[str, dict]], replica_sets: list[dict]) -> set[tuple[str, str]]:
+    """(namespace, name) of the ReplicaSets, listed as metadata, whose pod template the LIVE column
+    needs: the current one of a Deployment whose last rollback its revision numbers alone do not
+    confirm (live_release.still_restored then compares images). Few: rolled-back Deployments only. Pure."""
+    deployment = adapters.adapter_for("Deployment")
+    by_namespace: dict[str, list[dict]] = {}
+    for rs in replica_sets:
+        by_namespace.setdefault(rs["metadata"]["namespace"], []).append(rs)
+    wanted = set()
+    for kind, obj in workloads:
+        if kind != "Deployment" or LAST_ROLLBACK_ANNOTATION not in (obj["metadata"].get("annotations") or {}):
+            continue
+        state = deployment.state(obj, by_namespace.get(obj["metadata"]["namespace"], []))
+        current = live_release.revision_needing_images(state)
+        if current is not None:
+            wanted.add(_key(current.raw))
+    return wanted
+
+
+def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
+             config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None) -> None:
+    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), joining the
+    workloads with their ReplicaSets and ControllerRevisions in memory. Pure. `children` None:
+    they could not be read, and nothing is said about what is live. `decoded`: decode_histories'."""
+    decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
+    histories: dict[tuple[str, str], tuple[dict, str]] = {}
+    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):  # a Secret wins, as in Harness
+        for obj in objects:
+            if (obj.get("data") or {}).get(HISTORY_KEY):
+                histories[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = (obj, kind)
+    declarative: dict[tuple[str, str], list[dict]] = {}
+    for secret in secrets:
+        release = declarative_release_of(secret)
+        if release is not None:
+            declarative.setdefault((secret["metadata"]["namespace"], release), []).append(secret)
+    by_namespace: dict[str, list[dict]] = {}
+    for child in children or []:
+        by_namespace.setdefault(child["metadata"]["namespace"], []).append(child)
+    states: dict[tuple[str, str], list] = {}
+    for kind, obj in workloads:
+        namespace, name = obj["metadata"]["namespace"], release_name_of(obj)
+        if name and children is not None:
+            states.setdefault((namespace, name), []).append(
+                adapters.adapter_for(kind).state(obj, by_namespace.get(namespace, [])))
+    for row in rows:
+        key = (row["namespace"], row["release"])
+        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": []})
+        if children is None:
+            continue
+        history, history_kind = histories.get(key, (None, None))
+        found = decoded.get((history_kind, *key)) if history is not None else None
+        try:
+            if isinstance(found, PluginError):
+                raise found
+            model = assemble(ClusterObjects(row["release"], row["namespace"], history, history_kind,
+                                            declarative.get(key, []), states.get(key, []), decoded_history=found))
+        except PluginError:
+            continue  # the row already says the history is unreadable
+        now = live_release.live_workloads(model)
+        record = live_release.latest_rollback(now)
+        row.update({"liveReleases": live_release.live_numbers(now),
+                    "liveSince": max((r.since for r in now if r.since), default=None),
+                    "lastRollback": record.view() if record else None,
+                    "live": views.live_view(now)})
+
+
+def _listed_or_none(kube, resource, namespace: str | None, metadata_only: bool = False) -> list[dict] | None:
+    try:
+        return kube.list(resource, namespace, metadata_only=metadata_only)
+    except Forbidden:
+        return None
+
+
+def _revisions(kube, namespace: str | None, workloads: list[tuple[str, dict]], replica_sets: list[dict] | None,
+               warnings: list[str]) -> list[dict] | None:
+    """The ReplicaSets (metadata, but for the few whose template live_release.py needs) and every
+    ControllerRevision, which say what each workload runs now; None, with a warning, without the
+    right to list them. A ControllerRevision's number is no metadata: they are listed in full
+    (a StatefulSet's or DaemonSet's revisions, few next to a cluster's ReplicaSets)."""
+    revisions = _listed_or_none(kube, CONTROLLERREVISIONS, namespace) if replica_sets is not None else None
+    if revisions is None:
+        warnings.append(f"cannot list replicasets or controllerrevisions in {namespace or 'all namespaces'}: "
+                        "the LIVE column is left empty")
+        return None
+    wanted = current_revisions_to_read(workloads, replica_sets)
+    return _read_in_full(kube, REPLICASETS, replica_sets, wanted) + revisions
+
+
+def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[dict], list[str]]:
+    """(rows, warnings) for one namespace, or every namespace when `namespace` is None.
+
+    Workloads are listed whole (their labels name the releases); ReplicaSets, ConfigMaps and
+    Secrets as metadata only, and only those that can matter are then read: the bare ReplicaSets
+    (workloads of their own), the histories (named like a release), the few current ReplicaSets
+    the LIVE column must compare. A cluster's other Secrets (Helm's releases, certificates) and a
+    Deployment's old ReplicaSets are never downloaded. `live` False: without what is live
+    (completion), which spares listing the ControllerRevisions and reading current ReplicaSets."""
+    warnings: list[str] = []
+    workloads = [(kind, obj) for kind, resource in (("Deployment", DEPLOYMENTS), ("StatefulSet", STATEFULSETS),
+                                                    ("DaemonSet", DAEMONSETS))
+                 for obj in kube.list(resource, namespace)]
+    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True)
+    if replica_sets:
+        bare = bare_replica_sets(replica_sets)
+        replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
+        workloads += [("ReplicaSet", rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
+    config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
+    try:
+        secrets = kube.list(SECRETS, namespace, metadata_only=True)
+    except Forbidden:
+        warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
+                        "shown")
+        secrets = []
+    if any(_labelled_release(secret) for secret in secrets):
+        # Metadata carries no `type`: one more list, of the release type only, tells the releases
+        # from other Secrets that carry their labels (Harness selects them by that type too).
+        secrets = with_release_types(secrets, kube.list(SECRETS, namespace, metadata_only=True,
+                                                        label_selector=f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE}",
+                                                        field_selector=f"type={RELEASE_SECRET_TYPE}"))
+    candidates = history_candidates(workloads, secrets)
+    config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates)
+    secrets = _read_in_full(kube, SECRETS, secrets, candidates)
+    decoded = decode_histories(config_maps, secrets)
+    rows = catalog(workloads, config_maps, secrets, decoded)
+    if rows and live:  # what is live: the revisions each workload runs, one list per kind
+        add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
+                 secrets, decoded)
+    if not rows and namespace is not None:
+        ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
+    return rows, warnings

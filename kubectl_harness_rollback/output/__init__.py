@@ -1,0 +1,1 @@
+"""Text for people and data for pipelines, made from the views' plain dicts."""

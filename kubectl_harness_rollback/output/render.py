@@ -1,0 +1,297 @@
+"""All output is text made here: data for stdout, from the views' plain dicts.
+
+Tables look like kubectl's: upper-case headers, no borders, columns three spaces apart. No color
+is ever written, so NO_COLOR and pipes need no special case.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import tabulate as tabulate_module
+import yaml
+from tabulate import DataRow, TableFormat, tabulate
+
+from kubectl_harness_rollback.display import shown_lines
+from kubectl_harness_rollback.outcome import history_changes as _history_changes
+from kubectl_harness_rollback.outcome import item_ref as _ref
+from kubectl_harness_rollback.outcome import outcome_item_text
+
+NONE = "<none>"
+
+# kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
+KUBECTL_TABLE = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
+                            headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
+                            padding=0, with_header_hide=None)
+# tabulate widens every column by two spaces beyond its header unless told otherwise.
+tabulate_module.MIN_PADDING = 0
+
+
+def structured(data: object, output: str) -> str:
+    """-o json / -o yaml: stable key order (as the view builds it)."""
+    if output == "json":
+        return json.dumps(data, indent=2) + "\n"
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+
+def _table(headers: list[str], rows: list[list[object]]) -> str:
+    if not rows:
+        return ""
+    # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
+    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
+    text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def _text(value: object) -> str:
+    return NONE if value in (None, "", [], ()) else str(value)
+
+
+def age(timestamp: str | None, now: datetime | None = None) -> str:
+    """kubectl's AGE (HumanDuration) of an RFC 3339 time: 45s, 7m30s, 25m, 5h10m, 3d4h, 40d."""
+    if not timestamp:
+        return NONE
+    try:
+        then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return NONE
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if seconds < 120:
+        return f"{seconds}s"
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if hours < 3:
+        return f"{minutes}m"
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if days < 8:
+        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
+    return f"{days}d"
+
+
+def rolled_back_text(record: dict | None) -> str:
+    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
+    if not record:
+        return ""
+    moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
+    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+
+
+def _live_text(row: dict) -> str:
+    """list's LIVE: the release(s) the workloads run now, and the rollback that put it there."""
+    numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
+    note = rolled_back_text(row.get("lastRollback"))
+    return f"{numbers} ({note})" if note else numbers
+
+
+def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None, contexts: bool = False) -> str:
+    """`list`; `contexts`: a CONTEXT column first, from each row's `context` (many clusters)."""
+    headers = (["CONTEXT"] if contexts else []) + (["NAMESPACE"] if all_namespaces else []) + [
+        "RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
+    table = []
+    for row in rows:
+        if contexts and "error" in row:
+            table.append(error_cells(row["context"], row["error"], len(headers)))
+            continue
+        cells = [row["release"], _text(row["latest"]), _text(row["status"]),
+                 ",".join(row["workloads"]) or NONE, row["source"], _live_text(row), age(row.get("liveSince"), now)]
+        table.append(([row["context"]] if contexts else []) + ([row["namespace"]] if all_namespaces else []) + cells)
+    return _table(headers, table)
+
+
+def error_cells(context: str, text: str, width: int) -> list[str]:
+    """The row of a context that failed (many clusters): its name, and its one-line error last."""
+    return [context] + [""] * (width - 2) + [text]
+
+
+def _revision_text(workload: dict) -> str:
+    revision, now = workload["revision"], workload["currentRevision"]
+    if revision is None:
+        return NONE
+    if now is not None and now != revision:
+        return f"{revision} (now {now})"  # renumbered by an earlier rollback
+    return str(revision) if now is not None else f"{revision} (gone)"
+
+
+def history_table(rows: list[dict], wide: bool, now: datetime | None = None, contexts: bool = False) -> str:
+    """`history`: a row per release and workload, newest first; `contexts`: a CONTEXT column first,
+    from each row's `context` (many clusters)."""
+    colored = any(row.get("color") for row in rows)
+    headers = (["CONTEXT"] if contexts else []) + ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"] + (
+        ["COLOR"] if colored else [])
+    if wide:
+        headers += ["IMAGES", "SERVICE", "INFRA", "CLUSTER", "SOURCE"]
+    headers += ["AGE", "LIVE"]
+    table = []
+    for row in rows:
+        if contexts and "error" in row:
+            table.append(error_cells(row["context"], row["error"], len(headers)))
+            continue
+        infra = row["infraMapping"] or {}
+        for workload in row["workloads"] or [{"kind": "", "name": "", "revision": None, "currentRevision": None,
+                                               "images": []}]:
+            name = f"{workload['kind'].lower()}/{workload['name']}" if workload["kind"] else NONE
+            cells = [row["number"], _text(row["status"]), name, _revision_text(workload), _text(row["workflowId"])]
+            if colored:
+                cells.append(_text(row.get("color")))
+            if wide:
+                cells += [_text(",".join(workload["images"])), _text(infra.get("serviceId")),
+                          _text(infra.get("infraId")), _text(infra.get("clusterName")), row["source"]]
+            # LIVE: "*" where the workload runs this release's revision now (as kubectl marks the
+            # current context), with the rollback that put it there.
+            marker = "*" if workload.get("live") else ""
+            note = rolled_back_text(row.get("rolledBack")) if marker else ""
+            cells += [age(row.get("updated"), now), f"{marker} ({note})" if note else marker]
+            table.append(([row["context"]] if contexts else []) + cells)
+    return _table(headers, table)
+
+
+def _release_line(summary: dict | None) -> str:
+    if summary is None:
+        return NONE
+    if summary["number"] is None:
+        return "a revision no release records"
+    return f"release {summary['number']} ({_text(summary['status'])}, workflow {_text(summary['workflowId'])})"
+
+
+def plan_text(view: dict) -> str:
+    """`plan` for people: what is current, what comes back, and why."""
+    lines = [
+        f"Release:      {view['release']} in namespace {view['namespace']} "
+        f"(mode {view['mode']}, match by {view['match']})",
+        f"Current:      {_release_line(view['current'])}",
+        f"Rollback to:  {_release_line(view['target'])}",
+        f"Why:          {view['reason']}",
+    ]
+    if view["workloads"]:
+        rows = [[f"{w['kind'].lower()}/{w['name']}", _text(w["fromRevision"]), _text(w["toRevision"]),
+                 _text(", ".join(w["fromImages"])), _text(", ".join(w["toImages"]))] for w in view["workloads"]]
+        lines += ["", _table(["WORKLOAD", "FROM REVISION", "TO REVISION", "IMAGES NOW", "IMAGES AFTER"], rows).rstrip()]
+        for w in view["workloads"]:
+            # A re-applied workload's fields are listed with the re-apply below.
+            if w.get("differences") and not w.get("unchanged") and w.get("source"):
+                lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
+        if view["target"] is not None and not view["changes"]:
+            lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+    if view.get("reapply"):
+        lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (as kubectl apply):"]
+        for item in view["reapply"]:
+            lines.append(f"  {item['kind'].lower()}/{item['name']}")
+            lines += [f"    {d}" for d in item.get("differences", [])]
+    if view.get("refused"):
+        lines += ["", f"Refused from release {view['target']['number']}'s stored manifest (the rollback writes nothing "
+                      "while any object is refused):"]
+        lines += [f"  {item['kind'].lower() or '<no kind>'}/{item['name'] or '<no name>'}: {item['rule']}: "
+                  f"{item['reason']}" for item in view["refused"]]
+    if view.get("delete"):
+        lines += ["", "Delete first (the failed canary):"]
+        lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["delete"]]
+    if view.get("prune"):
+        lines += ["", f"Delete (--prune: applied by release {view['current']['number']}, not in release "
+                      f"{view['target']['number']}), before re-applying:"]
+        lines += [f"  {item['kind'].lower()}/{item['name']}" for item in view["prune"]]
+    if view.get("services"):
+        rows = [[f"service/{s['name']}", s["role"], s["fromColor"], s["toColor"]] for s in view["services"]]
+        lines += ["", _table(["SERVICE", "ROLE", "ROUTES NOW", "ROUTES AFTER"], rows).rstrip()]
+    lines += owner_lines(view.get("owners") or [], refuses=bool(view["changes"]))
+    for note in view["notes"]:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def owner_lines(owners: list[dict], refuses: bool = False) -> list[str]:
+    """"Owner: deployment/web is managed by Argo CD Application shop (...)": who else owns each
+    workload, what it does after a rollback made here, and its own way back."""
+    lines = []
+    for owner in owners:
+        title = f"{owner['owner']} {owner['ownerKind']} {owner['ownerName']}" if owner["ownerName"] else owner["owner"]
+        if owner["ownerNamespace"]:
+            title += f" (namespace {owner['ownerNamespace']})"
+        refusal = " `rollback` refuses it without --ignore-owner." if refuses and owner["gitops"] else ""
+        lines.append(f"Owner: {owner['kind'].lower()}/{owner['name']} is managed by {title} "
+                     f"({', '.join(owner['evidence'])}): {owner['consequence']}; its own way back: "
+                     f"{owner['command']}.{refusal}")
+    return lines
+
+
+def recorded_text(result, status: str, dry_run: str) -> str:
+    """`record`: what was recorded where (result: recorder.Recorded)."""
+    if dry_run == "client":
+        return f"would record release {result.number} of {result.release_name} as {status} (dry run)\n"
+    verb = "recorded" if result.created else "updated"
+    revisions_text = ", ".join(f"{ref} revision {n}" for ref, n in sorted(result.revisions.items()))
+    return (f"{verb} release {result.number} of {result.release_name} as {status} in {result.where}: "
+            f"{revisions_text}" + (" (server dry run: nothing stored)" if dry_run == "server" else "") + "\n")
+
+
+_WOULD_TEXT = {
+    "restored": lambda item: f"would restore the template of revision {item['revision']} ({', '.join(item['images'])})",
+    "scaled": lambda item: f"would scale to {item['replicas']}",
+    "deleted": lambda item: f"would delete it ({item.get('why') or 'canary of the failed release'})",
+    "pruned": lambda item: "would delete it (--prune: the rollback-to release does not hold it)",
+    "reapplied": lambda item: "would re-apply it from the stored manifest",
+    "routed": lambda item: f"would route {item['color']} (routes {item['fromColor']} now)",
+    "annotated": lambda item: f"would annotate {item['annotation']} (who, when, from which release to which)",
+    "historyUpdated": lambda item: "would record the rollback in the release history"
+                                   + "".join(f"; {part}" for part in _history_changes(item["changes"])),
+    "labelled": lambda item: "would label " + ", ".join(f"{key}={value}" for key, value in item["labels"].items()),
+    "eventRecorded": lambda item: f"would record a {item['reason']} Event on it",
+}
+
+
+def would_text(view: dict) -> str:
+    """The end of a dry run: every write the real run would make, once, in the conditional."""
+    if view["dryRun"] == "client":
+        head = "Dry run (client): nothing was sent to the cluster."
+    else:
+        head = ("Dry run (server): the API server accepted the workload and Service writes; nothing was stored "
+                "(the records are not sent: they need the rollout).")
+    writes = view.get("wouldWrite") or []
+    lines = ["", head] + (["The rollback would:"] if writes else ["The rollback would write nothing."])
+    lines += [f"  {_ref(item)}: {_WOULD_TEXT[item['action']](item)}" for item in writes]
+    return "\n".join(lines) + "\n"
+
+
+def outcome_text(view: dict) -> str:
+    """The end of `rollback`: what was done, or why nothing was."""
+    if view["nothingToDo"] and not view["recorded"] and not view["steady"]:
+        return ""  # the plan above already says so
+    if view["dryRun"] != "none":
+        return would_text(view)
+    lines = [""]
+    for item in view["newRevisions"]:
+        lines.append(f"{item['kind'].lower()}/{item['name']} is now at revision {item['revision']}")
+    lines += [f"Recorded: {outcome_item_text(item)}" for item in view["recorded"]]
+    if view["steady"]:
+        lines.append("Already rolled back: every workload is steady." if view["nothingToDo"]
+                     else "Rollback complete: every workload is steady.")
+    return "\n".join(lines) + "\n"
+
+
+def status_text(view: dict, now: datetime | None = None) -> str:
+    """`status` for people: what is live where, since when, whether it is steady, the last rollback."""
+    live = ", ".join(str(n) for n in view["liveReleases"]) or "no recorded release"
+    lines = [f"Release:   {view['release']} in namespace {view['namespace']}",
+             f"Live:      release {live}" if view["liveReleases"] else f"Live:      {live}"]
+    primary = view.get("primary")
+    if primary:
+        lines.append(f"Primary:   service/{primary['service']} routes {_text(primary['color'])}: "
+                     f"release {_text(primary['release'])}")
+    if view["lastRollback"]:
+        lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    colored = any(row.get("color") for row in view["workloads"])
+    rows = [[f"{row['kind'].lower()}/{row['name']}"] + ([_text(row.get("color"))] if colored else [])
+            + [_text(row["release"]), _text(row["revision"]), _text(", ".join(row["images"])),
+               age(row["since"], now), "yes" if row["steady"] else "no", row["message"]]
+            for row in view["workloads"]]
+    headers = ["WORKLOAD"] + (["COLOR"] if colored else []) + ["RELEASE", "REVISION", "IMAGES", "SINCE", "STEADY",
+                                                               "ROLLOUT"]
+    if rows:
+        lines += ["", _table(headers, rows).rstrip()]
+    lines += owner_lines(view.get("owners") or [])
+    lines += [f"Note: {note}" for note in view["notes"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,150 @@
+"""Harness declarative-rollback release Secrets: one Secret per release.
+
+The Secret (type `harness.io/release/v2`, name `harness.release.<release name>.<N>`) says in its
+labels which release it is and how it ended, in its annotations who deployed it, and in
+`data.release` (gzip of multi-document YAML) every resource of the release. A declarative release
+is restored by re-applying those manifests, so its workloads carry no revision.
+
+Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kubectl_harness_rollback import digits
+from kubectl_harness_rollback.errors import CorruptHistory
+from kubectl_harness_rollback.records.history_codec import (GZIP_MAGIC, MAX_COMPRESSED_BYTES, check_text_bounds, gunzip, load_yaml, unbase64,
+                            utf8)
+from kubectl_harness_rollback.model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
+from kubectl_harness_rollback.workloads.common import template_images
+
+from kubectl_harness_rollback.harness_names import (
+    LABEL_BG_ENVIRONMENT, LABEL_COLOR, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_KEY, SECRET_NAME_PREFIX,
+)
+from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
+from kubectl_harness_rollback.harness_names import SERVICE_ID as ANNOTATION_SERVICE
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+
+
+@dataclass
+class DeclarativeRelease:
+    """A release read from its Secret, with the manifests that re-applying it would restore."""
+
+    release: Release
+    manifests: list[dict]
+    secret_name: str
+
+
+def parse_release_secret(name: str, namespace: str, labels: dict | None, annotations: dict | None,
+                         data: dict | None) -> DeclarativeRelease:
+    """The release a declarative release Secret records. `data` is as the client returns it (base64)."""
+    labels, annotations, data = labels or {}, annotations or {}, data or {}
+    manifests = _manifests(name, namespace, data.get(RELEASE_KEY))
+    release = Release(
+        number=_number(name, namespace, labels.get(LABEL_RELEASE_NUMBER)),
+        status=_status(name, namespace, labels.get(LABEL_STATUS)),
+        workloads=[ReleaseWorkload(ref, None) for ref in _workload_refs(manifests, namespace)],
+        source=Source.DECLARATIVE,
+        # The Secret records no Workflow Id (FirstGen's), and no cluster name: annotations add those.
+        identity=Identity(workflow_id=None, infra=InfraMapping(
+            service_id=annotations.get(ANNOTATION_SERVICE) or None,
+            infra_id=annotations.get(ANNOTATION_INFRA) or None,
+            cluster_name=None,
+            namespace=namespace,
+        )),
+        bg_environment=labels.get(LABEL_BG_ENVIRONMENT) or None,
+        color=labels.get(LABEL_COLOR) or None,
+        resources=_resource_refs(manifests, namespace),
+        secret=name,
+    )
+    return DeclarativeRelease(release=release, manifests=manifests, secret_name=name)
+
+
+def images_of(manifest: dict) -> tuple[str, ...]:
+    """The container images of a workload manifest's pod template, in order."""
+    spec = manifest.get("spec") if isinstance(manifest, dict) else None
+    return template_images(spec.get("template") if isinstance(spec, dict) else None)
+
+
+def _corrupt(name: str, namespace: str, reason: str) -> CorruptHistory:
+    return CorruptHistory(f"declarative release secret/{name} in namespace {namespace} is corrupt: "
+                          f"{reason}; fix or delete the Secret")
+
+
+def _shown(value: object) -> str:
+    """A label value for a message (labels are metadata, not Secret content), kept to one short line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(name: str, namespace: str, label: object) -> int:
+    """The `release-number` label decides; an unlabelled Secret still carries N in its name."""
+    if label is not None:
+        number = digits.natural(label) if isinstance(label, str) else None
+        if number is not None:
+            return number
+        raise _corrupt(name, namespace, f"label {LABEL_RELEASE_NUMBER} {_shown(label)} is not a number")
+    suffix = name.rsplit(".", 1)[-1]
+    number = digits.natural(suffix) if name.startswith(SECRET_NAME_PREFIX) else None
+    if number is not None:
+        return number
+    raise _corrupt(name, namespace, f"it has no {LABEL_RELEASE_NUMBER} label and its name does not end in one")
+
+
+def _status(name: str, namespace: str, label: object) -> Status:
+    try:
+        return Status.parse(label)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        what = f"it has no {LABEL_STATUS} label" if label is None else f"label {LABEL_STATUS} {_shown(label)} is unknown"
+        raise _corrupt(name, namespace, f"{what} (expected one of {allowed})") from None
+
+
+def _manifests(name: str, namespace: str, value: object) -> list[dict]:
+    """The resource documents of `data.release`: base64 (the API's), then gzip, then YAML.
+    Plain YAML without gzip is accepted too, as the legacy history is read leniently."""
+    if not value:
+        return []
+    try:
+        raw = unbase64(value, MAX_COMPRESSED_BYTES)
+        if raw.startswith(GZIP_MAGIC):
+            raw = gunzip(raw)  # bounded in bytes and lines while it inflates
+        else:
+            check_text_bounds(raw)
+        text = utf8(raw)
+        documents = load_yaml(text, every_document=True)
+    except ValueError as exc:  # the reason names no content; see history_codec
+        raise _corrupt(name, namespace, f"data.{RELEASE_KEY} {exc}") from None
+    manifests = [doc for doc in documents if doc is not None]
+    if not all(isinstance(doc, dict) for doc in manifests):
+        raise _corrupt(name, namespace, f"data.{RELEASE_KEY} holds a YAML document that is not a mapping")
+    return manifests
+
+
+def _resource_refs(manifests: list[dict], namespace: str) -> list[WorkloadRef]:
+    """Every resource of the release with a kind and a name, once each, in manifest order."""
+    refs: list[WorkloadRef] = []
+    for manifest in manifests:
+        kind, name = manifest.get("kind"), _path(manifest, "metadata", "name")
+        if isinstance(kind, str) and kind and isinstance(name, str) and name:
+            own_namespace = _path(manifest, "metadata", "namespace")
+            ref = WorkloadRef(kind, name, own_namespace if isinstance(own_namespace, str) and own_namespace
+                              else namespace)
+            if ref not in refs:
+                refs.append(ref)
+    return refs
+
+
+def _workload_refs(manifests: list[dict], namespace: str) -> list[WorkloadRef]:
+    """Every workload kind rollback knows, once each, in manifest order."""
+    return [ref for ref in _resource_refs(manifests, namespace) if ref.kind in WORKLOAD_KINDS]
+
+
+def _path(document: object, *keys: str) -> object:
+    """document[k1][k2]...; None where a level is missing or is not a mapping."""
+    for key in keys:
+        if not isinstance(document, dict):
+            return None
+        document = document.get(key)
+    return document

@@ -1,0 +1,28 @@
+"""The apps/v1 requests a workload adapter makes, over the request layer (the I/O edge of workloads/)."""
+
+from __future__ import annotations
+
+from kubectl_harness_rollback.cluster import rest
+
+
+class NamespacedCalls:
+    """The apps/v1 calls an adapter makes, over the request layer, returning plain dicts.
+    `resource` is named as the generated client named it ("stateful_set", ...)."""
+
+    def __init__(self, resource: str):
+        self.resource = resource  # e.g. "stateful_set"
+        self.api = rest.Resource("apps", "v1", resource.replace("_", "") + "s")
+
+    def list(self, kube, namespace: str) -> list[dict]:
+        return kube.list(self.api, namespace)
+
+    def read(self, kube, namespace: str, name: str) -> dict:
+        return kube.get(self.api, name, namespace)
+
+    def patch(self, kube, namespace: str, name: str, body, dry_run: dict) -> dict:
+        """A list body is a JSON patch, a dict a strategic merge patch (as the generated client sent them)."""
+        return kube.patch(self.api, name, namespace, body, "json" if isinstance(body, list) else "strategic",
+                          dry_run=bool(dry_run))
+
+    def delete(self, kube, namespace: str, name: str, body: dict, dry_run: dict) -> dict:
+        return kube.delete(self.api, name, namespace, body=body, dry_run=bool(dry_run))
