@@ -17,11 +17,11 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from kubectl_harness_rollback.cluster.client import connect  # noqa: E402
-from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags  # noqa: E402
-from kubectl_harness_rollback.planner import PlanOptions, plan  # noqa: E402
-from kubectl_harness_rollback.reader import Target, read_release  # noqa: E402
-from tests.support.harness import HarnessRollingDeployer  # noqa: E402
+from kubectl_harness_rollback.cluster.client import connect
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.planner import PlanOptions, plan
+from kubectl_harness_rollback.reader import Target, read_release
+from tests.support.harness import HarnessRollingDeployer
 
 SIZES = [int(n) for n in os.environ.get("KHR_BENCH_SIZES", "2 10 25").split()]
 

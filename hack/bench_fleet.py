@@ -21,9 +21,9 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from tests.support import cluster  # noqa: E402
-from tests.support.fleet import fleet_kubeconfig  # noqa: E402
-from tests.support.harness import HarnessRollingDeployer  # noqa: E402
+from tests.support import cluster
+from tests.support.fleet import fleet_kubeconfig
+from tests.support.harness import HarnessRollingDeployer
 
 RUNS = int(os.environ.get("KHR_BENCH_RUNS", "3"))
 RELEASE = "release-infra-prod"

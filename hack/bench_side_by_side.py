@@ -27,10 +27,10 @@ import uuid
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, REPO)
 
-from kubernetes import client as k8s  # noqa: E402
-from kubernetes import config as k8s_config  # noqa: E402
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
 
-from tests.support.harness import HarnessRollingDeployer  # noqa: E402
+from tests.support.harness import HarnessRollingDeployer
 
 SCALE_NAMESPACES = 20
 SCALE_DEPLOYMENTS = 500
@@ -183,7 +183,7 @@ def main() -> None:
             print(f"{name:<28} {mine:7.3f}s {kubectl:7.3f}s {mine / kubectl:6.1f}x {peak / 1024:7.0f} MiB "
                   f"{'' if requests is None else requests:>5}", file=sys.stderr)
 
-        read = lambda kube: read_release(kube, namespace, Target(release_name=release))  # noqa: E731
+        read = lambda kube: read_release(kube, namespace, Target(release_name=release))
         row("--help", plugin + ["--help"], ["kubectl", "version", "--client"])
         row("version", plugin + ["version"], ["kubectl", "version", "--client"])
         row(f"plan {release}", plugin + ["plan", release] + ns,

@@ -17,8 +17,8 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from tests.support.harness import Identity  # noqa: E402
-from tests.support.pod_behavior import CRASH_LOOP, BehaviorDeployer, describe  # noqa: E402
+from tests.support.harness import Identity
+from tests.support.pod_behavior import CRASH_LOOP, BehaviorDeployer, describe
 
 NAMESPACE = os.environ.get("KHR_DEMO_NAMESPACE", "harness-demo")
 PROGRESS_DEADLINE = int(os.environ.get("KHR_DEMO_PROGRESS_DEADLINE", "15"))

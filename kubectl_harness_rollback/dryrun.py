@@ -22,11 +22,6 @@ class DryRun(Enum):
                 return mode
         raise UsageError(f"--dry-run must be none, client or server, not '{text}'")
 
-    @property
-    def writes(self) -> bool:
-        """True when requests that change the cluster are sent at all (for real or as dry run)."""
-        return self is not DryRun.CLIENT
-
     def api_kwargs(self) -> dict[str, str]:
         """Extra keyword arguments for a write call of the generated client."""
         return {"dry_run": "All"} if self is DryRun.SERVER else {}

@@ -20,24 +20,30 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from kubectl_harness_rollback import overtaken, permissions, preflight
-from kubectl_harness_rollback.apply import manifests, prune_live
-from kubectl_harness_rollback.records import bookkeeping
-from kubectl_harness_rollback.strategies import canary
-from kubectl_harness_rollback.workloads import owners, waiting
 from kubectl_harness_rollback import outcome as outcome_items
-from kubectl_harness_rollback.strategies import traffic as _traffic
+from kubectl_harness_rollback import overtaken, permissions, preflight
 from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.apply import manifests, prune_live
+from kubectl_harness_rollback.apply.object_diff import apply_differences, only_status_moved, template_differences
 from kubectl_harness_rollback.cluster.apierrors import translate
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import (ChangedDuringWait, Conflict, Interrupted, NotSteady, PluginError,
-                                             RolloutFailed, reworded)
+from kubectl_harness_rollback.errors import (
+    ChangedDuringWait,
+    Conflict,
+    Interrupted,
+    NotSteady,
+    PluginError,
+    RolloutFailed,
+    reworded,
+)
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
-from kubectl_harness_rollback.apply.object_diff import apply_differences, only_status_moved, template_differences
-from kubectl_harness_rollback.outcome import Outcome
+from kubectl_harness_rollback.outcome import Outcome, outcome_item_text
 from kubectl_harness_rollback.planner import Plan, WorkloadChange, manifest_of
-from kubectl_harness_rollback.outcome import outcome_item_text
+from kubectl_harness_rollback.records import bookkeeping
+from kubectl_harness_rollback.strategies import canary
+from kubectl_harness_rollback.strategies import traffic as _traffic
+from kubectl_harness_rollback.workloads import owners, waiting
 from kubectl_harness_rollback.workloads.common import template_images
 
 
@@ -162,7 +168,7 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
             raise
         raise _with_outcome(Interrupted(f"interrupted: the rollback is written and still rolling out; watch it "
                                         f"with: {_watch_command(plan)}"), outcome) from None
-    except Exception as exc:  # noqa: BLE001 - any error after a write must say what was written
+    except Exception as exc:
         raise _after_first_write(exc, outcome) from None
     return outcome
 

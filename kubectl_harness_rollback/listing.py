@@ -7,22 +7,32 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_harness_rollback import digits, views
-from kubectl_harness_rollback.records import history_codec
-from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback import digits, live_release, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
-from kubectl_harness_rollback.errors import PluginError
-from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.cluster.rest import (
-    CONFIGMAPS, CONTROLLERREVISIONS, DAEMONSETS, DEPLOYMENTS, REPLICASETS, SECRETS, STATEFULSETS,
+    CONFIGMAPS,
+    CONTROLLERREVISIONS,
+    DAEMONSETS,
+    DEPLOYMENTS,
+    REPLICASETS,
+    SECRETS,
+    STATEFULSETS,
 )
-
+from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import (
-    HISTORY_KEY, LAST_ROLLBACK_ANNOTATION, LABEL_RELEASE, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_SECRET_TYPE,
-    SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+    HISTORY_KEY,
+    LABEL_RELEASE,
+    LABEL_RELEASE_NUMBER,
+    LABEL_STATUS,
+    LAST_ROLLBACK_ANNOTATION,
+    RELEASE_SECRET_TYPE,
+    SECRET_OWNER_LABEL,
+    SECRET_OWNER_VALUE,
 )
+from kubectl_harness_rollback.reader import ensure_namespace
+from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
 
 # Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
 READERS = 4

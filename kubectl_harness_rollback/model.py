@@ -152,7 +152,6 @@ class Revision:
     images: tuple[str, ...]
     annotations: dict[str, str] = field(default_factory=dict)
     replicas: int | None = None
-    ready_replicas: int | None = None
     # The API object as read (ReplicaSet or ControllerRevision): what a rollback restores from.
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 

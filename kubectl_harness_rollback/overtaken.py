@@ -14,14 +14,18 @@ from __future__ import annotations
 import re
 
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, SECRETS
 from kubectl_harness_rollback.errors import Conflict, CorruptHistory
 from kubectl_harness_rollback.harness_names import (
-    LABEL_RELEASE, LABEL_RELEASE_NUMBER, RELEASE_SECRET_TYPE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE,
+    LABEL_RELEASE,
+    LABEL_RELEASE_NUMBER,
+    RELEASE_SECRET_TYPE,
+    SECRET_OWNER_LABEL,
+    SECRET_OWNER_VALUE,
 )
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, SECRETS
+from kubectl_harness_rollback.records import history_codec
 from kubectl_harness_rollback.workloads.common import template_images
 
 _NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: a label is anyone's to write

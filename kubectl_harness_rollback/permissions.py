@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
 from kubectl_harness_rollback.cluster.apierrors import ApiError
+from kubectl_harness_rollback.cluster.rest import SELF_SUBJECT_ACCESS_REVIEWS
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.planner import Plan
-from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
-from kubectl_harness_rollback.cluster.rest import SELF_SUBJECT_ACCESS_REVIEWS
 
 # API group and resource of each kind a rollback writes.
 RESOURCES = {

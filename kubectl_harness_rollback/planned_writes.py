@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.harness_names import (
-    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION,
+    LABEL_BG_ENVIRONMENT,
+    LABEL_STATUS,
+    LAST_ROLLBACK_ANNOTATION,
 )
 from kubectl_harness_rollback.model import Status
 

@@ -9,28 +9,33 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback.strategies import bluegreen
-from kubectl_harness_rollback.apply import last_applied
-from kubectl_harness_rollback.apply import object_diff
-from kubectl_harness_rollback.workloads import owners
-from kubectl_harness_rollback.apply import prune
-from kubectl_harness_rollback.records.assemble import release_name_of
-from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
-from kubectl_harness_rollback.records.declarative import images_of
+from kubectl_harness_rollback.apply import last_applied, object_diff, prune
+from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
-    CANARY_TRACK_LABEL, CANARY_TRACK_VALUE, LAST_ROLLBACK_ANNOTATION, MANAGED_WORKLOAD_ANNOTATION, RELEASE_NAME_LABEL,
+    CANARY_TRACK_LABEL,
+    CANARY_TRACK_VALUE,
+    LAST_ROLLBACK_ANNOTATION,
+    MANAGED_WORKLOAD_ANNOTATION,
+    RELEASE_NAME_LABEL,
 )
 from kubectl_harness_rollback.model import (
-    RESTORABLE_KINDS, Identity, Release, ReleaseModel, Revision, Status, UnrecordedRevision,
-    WorkloadRef, WorkloadState,
+    RESTORABLE_KINDS,
+    Identity,
+    Release,
+    ReleaseModel,
+    Revision,
+    Status,
+    UnrecordedRevision,
+    WorkloadRef,
+    WorkloadState,
 )
 from kubectl_harness_rollback.modes import Match, Mode
-from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
-
-
-
-MATCH_WORKFLOW, MATCH_INFRA = Match.WORKFLOW, Match.INFRA
+from kubectl_harness_rollback.records.assemble import release_name_of
+from kubectl_harness_rollback.records.declarative import images_of
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
+from kubectl_harness_rollback.workloads import owners
 
 
 class PrunedRevision(PluginError):
@@ -160,7 +165,7 @@ def _identity_text(identity: Identity | None, match: Match) -> str:
         return "an unrecorded identity"
     infra = identity.infra
     mapping = f"infra mapping {infra.service_id}/{infra.infra_id}/{infra.cluster_name}/{infra.namespace}"
-    return mapping if match == MATCH_INFRA else f"workflow {identity.workflow_id} on {mapping}"
+    return mapping if match == Match.INFRA else f"workflow {identity.workflow_id} on {mapping}"
 
 
 def _same(known: str | None, other: str | None) -> bool:
@@ -181,7 +186,7 @@ def identity_matches(current: Identity | None, candidate: Identity | None, match
             _same(a, b) for a, b in ((mine.service_id, theirs.service_id), (mine.infra_id, theirs.infra_id),
                                      (mine.cluster_name, theirs.cluster_name))):
         return False
-    if match == MATCH_INFRA:
+    if match == Match.INFRA:
         return True
     return _same(candidate.workflow_id, workflow_id or current.workflow_id)
 
@@ -283,7 +288,7 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
         if skipped:
             notes.append("succeeded releases deployed by another identity were passed over: "
                          + ", ".join(map(str, skipped))
-                         + ("" if options.match == MATCH_INFRA else " (--match infra would consider them)"))
+                         + ("" if options.match == Match.INFRA else " (--match infra would consider them)"))
 
     for release in older:
         if release.status != Status.SUCCEEDED:
@@ -293,7 +298,7 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             if release.identity is None and current.identity is not None:
                 notes.append(f"release {release.number} has no recorded identity (its revision carries none, or "
                              "is gone): matched by release name only")
-            how = "infrastructure mapping" if options.match == MATCH_INFRA else "workflow and infrastructure mapping"
+            how = "infrastructure mapping" if options.match == Match.INFRA else "workflow and infrastructure mapping"
             return release, (f"release {release.number} is the newest succeeded release before "
                              f"{current.number} with the same {how} ({wanted})"), True
         skipped.append(release.number)

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kubectl_harness_rollback.apply.reapply_scope import refusal_error
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
+from kubectl_harness_rollback.cluster.rest import (
+    CONFIGMAPS,
+    NAMESPACES,
+    PERSISTENTVOLUMECLAIMS,
+    PRIORITYCLASSES,
+    SECRETS,
+    SERVICEACCOUNTS,
+)
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
 from kubectl_harness_rollback.workloads.pod_template import image_pull_secrets, referenced_config, referenced_objects
-from kubectl_harness_rollback.apply.reapply_scope import refusal_error
-from kubectl_harness_rollback.cluster.rest import (
-    CONFIGMAPS, NAMESPACES, PERSISTENTVOLUMECLAIMS, PRIORITYCLASSES, SECRETS, SERVICEACCOUNTS,
-)
 
 
 class PausedWorkload(PluginError):

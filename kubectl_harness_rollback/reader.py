@@ -10,16 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kubectl_harness_rollback.strategies import bluegreen
-from kubectl_harness_rollback.strategies import canary
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import HISTORY_KEY, LABEL_RELEASE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.strategies import bluegreen, canary
 
 DECLARATIVE_SELECTOR = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={{name}}"
 # Kinds whose objects can be a release's workloads, in the order they are listed.

@@ -16,17 +16,22 @@ import time
 from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import permissions
-from kubectl_harness_rollback.records import bookkeeping
-from kubectl_harness_rollback.records import history_codec
-from kubectl_harness_rollback.workloads import waiting
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.records.assemble import (
-    CLUSTER_NAME, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_STATUS, SERVICE_ID, INFRA_ID, WORKFLOW_ID,
-)
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, CONTROLLERREVISIONS, REPLICASETS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError, reworded
 from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, CONTROLLERREVISIONS, REPLICASETS
+from kubectl_harness_rollback.records import bookkeeping, history_codec
+from kubectl_harness_rollback.records.assemble import (
+    CLUSTER_NAME,
+    INFRA_ID,
+    RELEASE_NAME_LABEL,
+    RELEASE_NUMBER,
+    RELEASE_STATUS,
+    SERVICE_ID,
+    WORKFLOW_ID,
+)
+from kubectl_harness_rollback.workloads import waiting
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from kubectl_harness_rollback import views
-from kubectl_harness_rollback.strategies import bluegreen
-from kubectl_harness_rollback import live_release
-from kubectl_harness_rollback.workloads import owners
+from kubectl_harness_rollback import live_release, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadState
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.workloads import owners
+
 
 def steadiness(state: WorkloadState) -> tuple[bool, str]:
     """(steady, the controller's words) for one workload. A rollout the controller gave up on

@@ -17,10 +17,10 @@ import threading
 import time
 
 from kubectl_harness_rollback.cluster.apierrors import Forbidden, Gone
-from kubectl_harness_rollback.records.assemble import release_name_of
+from kubectl_harness_rollback.cluster.rest import CONTROLLERREVISIONS, REPLICASETS, SERVICES, Resource
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
-from kubectl_harness_rollback.cluster.rest import CONTROLLERREVISIONS, REPLICASETS, SERVICES, Resource
+from kubectl_harness_rollback.records.assemble import release_name_of
 from kubectl_harness_rollback.workloads.waiting import POLL_SECONDS, WATCH_SECONDS, retry_delay, transient
 
 # Where each kind keeps its revisions.

@@ -6,11 +6,11 @@ adding a field is compatible, renaming or removing one is not.
 
 from __future__ import annotations
 
-from kubectl_harness_rollback.strategies import bluegreen
 from kubectl_harness_rollback import live_release
-from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 
 
 def _identity(identity: Identity | None) -> tuple[str | None, dict | None]:

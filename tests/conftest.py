@@ -16,7 +16,6 @@ from kubernetes import config as k8s_config
 
 from tests.support import cluster
 
-
 # Tests in these folders need the real control plane.
 CLUSTER_TEST_DIRS = ("/integration/", "/adversarial/")
 

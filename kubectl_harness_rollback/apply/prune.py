@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubectl_harness_rollback.apply import last_applied
+from kubectl_harness_rollback.apply.reapply_scope import CLUSTER_SCOPED_KINDS, RBAC_GROUP
 from kubectl_harness_rollback.harness_names import RELEASE_NAME_LABEL
 from kubectl_harness_rollback.model import Release, ReleaseModel
-from kubectl_harness_rollback.apply.reapply_scope import CLUSTER_SCOPED_KINDS, RBAC_GROUP
 
 SKIP_PRUNING = "harness.io/skipPruning"  # HarnessAnnotations.skipPruning
 # KubernetesResourceComparer.KindOrder: the order Harness creates kinds in; it deletes backwards,

@@ -15,17 +15,22 @@ from typing import Any, Callable
 
 import click
 
-from kubectl_harness_rollback.cli import completion as _completion
 from kubectl_harness_rollback import version_line
+from kubectl_harness_rollback.cli import completion as _completion
 from kubectl_harness_rollback.cli.completion import (
-    COMPLETE_VAR, complete_context_list, complete_contexts, complete_dry_run, complete_from_release,
-    complete_namespaces, complete_release_names,
+    COMPLETE_VAR,
+    complete_context_list,
+    complete_contexts,
+    complete_dry_run,
+    complete_from_release,
+    complete_namespaces,
+    complete_release_names,
 )
-from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
 from kubectl_harness_rollback.cli.connection_flags import Count, connection_flags, format_grouped_options
+from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
 from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
-from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.cli.durations import parse_duration
+from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
 from kubectl_harness_rollback.modes import Match, Mode
@@ -326,10 +331,10 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
     from kubectl_harness_rollback import commands
-    from kubectl_harness_rollback.fleet import commands as fleet_commands
-    from kubectl_harness_rollback.output import render
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import RollbackOptions
+    from kubectl_harness_rollback.fleet import commands as fleet_commands
+    from kubectl_harness_rollback.output import render
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
@@ -389,11 +394,11 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
       kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
     """
     _collect_connection(ctx, given)
+    from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.fleet import commands as fleet_commands
     from kubectl_harness_rollback.output import render
-    from kubectl_harness_rollback import status as release_status
-    from kubectl_harness_rollback.status_watch import Changes
     from kubectl_harness_rollback.reader import Target, read_release
+    from kubectl_harness_rollback.status_watch import Changes
 
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
     parsed = Target.parse(target)  # validate before any request
@@ -455,9 +460,9 @@ def record(ctx: click.Context, target: str, status: str, workflow_id: str | None
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback import commands
-    from kubectl_harness_rollback.output import render
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.model import Status
+    from kubectl_harness_rollback.output import render
     from kubectl_harness_rollback.recorder import RecordRequest, check_release_name
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
@@ -605,7 +610,7 @@ def _run(argv: list[str], said) -> int:
     except KeyboardInterrupt:
         click.echo(said("interrupted"), err=True)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors become a line
+    except Exception as exc:
         from kubectl_harness_rollback.cluster.apierrors import translate
 
         error = translate(exc)

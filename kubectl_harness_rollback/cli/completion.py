@@ -54,7 +54,7 @@ def complete_release_names(ctx: click.Context, param: click.Parameter, incomplet
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. urllib3's InsecureRequestWarning on stderr
             return _targets(ctx, incomplete)
-    except Exception:  # noqa: BLE001 - completion must never fail loudly
+    except Exception:
         return []
 
 
@@ -68,7 +68,7 @@ def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
         if "/" in incomplete:
             return _workloads(kube, incomplete)
         rows, _ = listing.read_catalog(kube, kube.namespace, live=False)  # names and statuses only
-    except Exception:  # noqa: BLE001 - the kinds need no cluster
+    except Exception:
         return kinds
     return [CompletionItem(row["release"], help=_release_help(row))
             for row in rows if row["release"].startswith(incomplete)] + kinds
@@ -96,7 +96,7 @@ def complete_namespaces(ctx: click.Context, param: click.Parameter, incomplete: 
 
             kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
             names = sorted(obj["metadata"]["name"] for obj in kube.list(NAMESPACES, metadata_only=True))
-    except Exception:  # noqa: BLE001 - completion must never fail loudly
+    except Exception:
         return []
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
@@ -110,7 +110,7 @@ def complete_contexts(ctx: click.Context, param: click.Parameter, incomplete: st
         from kubectl_harness_rollback.cluster.client import _read_yaml_file
 
         names = kubeconfig.context_names(flags_on_the_line(ctx), os.environ, os.path.expanduser("~"), _read_yaml_file)
-    except Exception:  # noqa: BLE001 - completion must never fail loudly
+    except Exception:
         return []
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
@@ -145,7 +145,7 @@ def complete_from_release(ctx: click.Context, param: click.Parameter, incomplete
             target = ctx.params.get("target") or next(iter(ctx.args), None)
             kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
             current = read_release(kube, kube.namespace, Target.parse(target)).current
-    except Exception:  # noqa: BLE001 - completion must never fail loudly
+    except Exception:
         return []
     if current is None or not str(current.number).startswith(incomplete):
         return []
@@ -233,7 +233,7 @@ def kubectl_complete(root: click.Command, argv: list[str] | None = None) -> None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             items, directive = complete(root, words, incomplete)
-    except Exception:  # noqa: BLE001 - a broken line gets no candidates, not a traceback
+    except Exception:
         items, directive = [], DIRECTIVE_ERROR
     sys.stdout.write(cobra_output(items, directive))
     sys.stdout.flush()

@@ -10,10 +10,11 @@ from typing import Any, Callable
 
 import click
 
-from kubectl_harness_rollback.cluster import header_values
 from kubectl_harness_rollback.cli.durations import parse_duration
-from kubectl_harness_rollback.errors import UsageError
+from kubectl_harness_rollback.cluster import header_values
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags, server_url
+from kubectl_harness_rollback.errors import UsageError
+
 
 class Count(click.IntRange):
     """A whole number with a minimum, whose help does not show click's `[x>=0]`."""

@@ -80,43 +80,14 @@ def from_response(code: int, body: bytes | str | None, verb: str, resource: str,
     return from_status(status, verb, resource, namespace, name, code)
 
 
-def server_message(exc: Exception) -> str:
-    """The API server's own sentence (its Status.message), else the HTTP reason."""
-    body = getattr(exc, "body", None)
-    if body:
-        try:
-            message = json.loads(body).get("message")
-            if message:
-                return message
-        except (ValueError, AttributeError):
-            pass
-    return f"{getattr(exc, 'status', '')} {getattr(exc, 'reason', '')}".strip()
-
-
 def translate(exc: Exception) -> PluginError:
     """A PluginError for any exception that escaped a command."""
     if isinstance(exc, PluginError):
         return exc
-    from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError as Urllib3Error
     from urllib3.exceptions import NewConnectionError
     from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-    if isinstance(exc, ApiException):
-        status = exc.status
-        if status == 401:
-            return PluginError("the API server rejected the credentials (401 Unauthorized); check --context, --user or --token")
-        if status == 403:
-            # The server's message names the verb, resource and namespace, e.g.
-            # 'deployments.apps is forbidden: User "x" cannot list resource ...'.
-            return PluginError(f"forbidden: {server_message(exc)}")
-        if status == 409:
-            # A write guarded by a resourceVersion, or a create, lost a race: the server refused it.
-            return errors.Conflict(f"conflict: {server_message(exc)}; someone else changed it after it was read and "
-                            "nothing of it was overwritten: run the command again to re-plan")
-        if status == 0 or status is None:
-            return ClusterUnreachable(f"cannot reach the API server: {exc.reason}")
-        return PluginError(f"the API server answered {status}: {server_message(exc)}")
     if isinstance(exc, Urllib3Error):
         reason = getattr(exc, "reason", None) or exc
         # A refused connection is a NewConnectionError, which urllib3 derives from its timeout.

@@ -19,13 +19,12 @@ from typing import Callable, Mapping
 
 import yaml
 
-from kubectl_harness_rollback.cluster import header_values
-from kubectl_harness_rollback.cluster import kubeconfig
+from kubectl_harness_rollback.cluster import header_values, kubeconfig
 from kubectl_harness_rollback.cluster.pool import data_to_private_files, pool_for, private_directory, private_file
-from kubectl_harness_rollback.display import shown
-from kubectl_harness_rollback.errors import ConfigError
 from kubectl_harness_rollback.cluster.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
 from kubectl_harness_rollback.cluster.rest import request_timeouts as _request_timeouts
+from kubectl_harness_rollback.display import shown
+from kubectl_harness_rollback.errors import ConfigError
 
 USER_AGENT = "kubectl-harness_rollback"
 
@@ -45,10 +44,6 @@ class Kube(Rest):
         self.namespace_explicit = namespace_explicit
         self.context = context
 
-    @property
-    def server(self) -> str:
-        return self.host
-
 
 class _LazyPackage(types.ModuleType):
     """A package registered without running its __init__: a submodule is imported when asked
@@ -65,7 +60,7 @@ class _LazyPackage(types.ModuleType):
                 raise
         if not self.__dict__.get("_khr_loaded"):
             self.__dict__["_khr_loaded"] = True
-            exec(self.__spec__.loader.get_code(self.__name__), self.__dict__)  # noqa: S102 - the package's own code
+            exec(self.__spec__.loader.get_code(self.__name__), self.__dict__)
         try:
             return self.__dict__[name]
         except KeyError:

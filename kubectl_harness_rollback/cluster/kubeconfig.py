@@ -97,7 +97,7 @@ def server_url(server: str, tls: bool) -> str:
         if not parts.scheme or not parts.netloc:
             text = ("https://" if tls else "http://") + text
             parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+        parts.port
     except ValueError:
         raise ValueError(wrong) from None
     if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.hostname or "") or parts.query \

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import quote, urlencode
 
-from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.cluster import header_values
+from kubectl_harness_rollback.cluster import apierrors, header_values
 from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, PluginError
 
 # kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
@@ -209,7 +208,7 @@ class Rest:
                                       self._timeout(ends, read_timeout if stream else None), stream)
             status = response.status
             data = b"" if stream else _read_body(response, ends)
-        except Exception as exc:  # noqa: BLE001 - the connection's own errors (urllib3), in one line
+        except Exception as exc:
             error = self._timed_out(method, path, ends) if ends is not None and _is_timeout(exc) \
                 else _scrubbed(apierrors.translate(exc), credentials.values())
             if self.log:
@@ -307,7 +306,7 @@ class Rest:
                         if kind == "ERROR":
                             raise apierrors.from_status(obj, "watch", resource.plural, namespace)
                         yield kind, obj
-        except Exception as exc:  # noqa: BLE001 - a watch cut short by the connection
+        except Exception as exc:
             if isinstance(exc, apierrors.PluginError):
                 raise
             raise apierrors.translate(exc) from None

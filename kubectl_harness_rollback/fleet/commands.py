@@ -14,10 +14,10 @@ import functools
 import os
 from typing import Any, Callable
 
-from kubectl_harness_rollback.fleet import contexts as fleet
-from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
-from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.fleet import contexts as fleet
+from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
 
 Echo = Callable[..., None]  # echo(text, err=False, nl=True): cli/app.py's click.echo
 
@@ -111,11 +111,11 @@ def history(flags: ConnectionFlags, fl, echo: Echo, target, output: str) -> None
 
 def status(flags: ConnectionFlags, fl, echo: Echo, target, seconds: float | None, output: str) -> None:
     """Each context read once (or until steady within --timeout), in parallel."""
+    from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import render
-    from kubectl_harness_rollback import status as release_status
-    from kubectl_harness_rollback.status_watch import Changes
     from kubectl_harness_rollback.reader import read_release
+    from kubectl_harness_rollback.status_watch import Changes
 
     connect = _connector(flags, fl)
 
@@ -170,9 +170,9 @@ def rollback(flags: ConnectionFlags, fl, echo: Echo, target, options, rollback_o
     its checks, bookkeeping and guarded writes), then the summary. `rollback_options`:
     executor.RollbackOptions, whose deadline bounds every context."""
     from kubectl_harness_rollback import commands
+    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import render
-    from kubectl_harness_rollback.dryrun import DryRun
 
     connect = _connector(flags, fl)
     kubes: dict[str, Any] = {}

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from kubectl_harness_rollback.output import render
 from kubectl_harness_rollback.commands import RollbackResult
 from kubectl_harness_rollback.errors import NoEligibleRelease
+from kubectl_harness_rollback.output import render
 from kubectl_harness_rollback.output.render import NONE, _table, _text, error_cells
 
 

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.errors import Interrupted, PluginError
+from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
 
 NOT_STARTED = "not started: --fail-fast, after an earlier context failed"
@@ -97,7 +97,7 @@ class Fleet:
             except KeyboardInterrupt:  # its connection's cancel, before a write (after one: Interrupted)
                 run = ContextRun(name, error=Interrupted(INTERRUPTED_BEFORE_WRITING if writes else INTERRUPTED),
                                  exit_code=Interrupted.exit_code)
-            except Exception as exc:  # noqa: BLE001 - one context's failure is its row, not the run's end
+            except Exception as exc:
                 from kubectl_harness_rollback.cluster.apierrors import translate
 
                 error = translate(exc)

@@ -11,18 +11,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubectl_harness_rollback import digits
-from kubectl_harness_rollback.records import declarative
-from kubectl_harness_rollback.records import history_codec
 from kubectl_harness_rollback.errors import CorruptHistory
-from kubectl_harness_rollback.model import (
-    HistoryStore, Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status,
-    WorkloadRef, WorkloadState,
-)
-
 from kubectl_harness_rollback.harness_names import (
-    CLUSTER_NAME, INFRA_ID, RELEASE_NAME_LABEL, RELEASE_NUMBER, RELEASE_SECRET_TYPE, RELEASE_STATUS, SERVICE_ID,
+    CLUSTER_NAME,
+    INFRA_ID,
+    RELEASE_NAME_LABEL,
+    RELEASE_NUMBER,
+    RELEASE_SECRET_TYPE,
+    RELEASE_STATUS,
+    SERVICE_ID,
     WORKFLOW_ID,
 )
+from kubectl_harness_rollback.model import (
+    HistoryStore,
+    Identity,
+    InfraMapping,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Source,
+    Status,
+    WorkloadRef,
+    WorkloadState,
+)
+from kubectl_harness_rollback.records import declarative, history_codec
 
 
 @dataclass

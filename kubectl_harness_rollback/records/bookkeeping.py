@@ -10,22 +10,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import copy
 import json
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.records import history_codec
-from kubectl_harness_rollback.harness_names import (
-    LABEL_BG_ENVIRONMENT, LABEL_STATUS, LAST_ROLLBACK_ANNOTATION,
-)
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, EVENTS, SECRETS, SELF_SUBJECT_REVIEWS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
+from kubectl_harness_rollback.harness_names import (
+    LABEL_BG_ENVIRONMENT,
+    LABEL_STATUS,
+    LAST_ROLLBACK_ANNOTATION,
+)
 from kubectl_harness_rollback.model import HistoryStore, Release, ReleaseModel, Status, WorkloadRef
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, EVENTS, SECRETS, SELF_SUBJECT_REVIEWS
+from kubectl_harness_rollback.records import history_codec
 
 if TYPE_CHECKING:  # the plan's type only: records sit below the planner
     from kubectl_harness_rollback.planner import Plan

@@ -14,16 +14,28 @@ from dataclasses import dataclass
 
 from kubectl_harness_rollback import digits
 from kubectl_harness_rollback.errors import CorruptHistory
-from kubectl_harness_rollback.records.history_codec import (GZIP_MAGIC, MAX_COMPRESSED_BYTES, check_text_bounds, gunzip, load_yaml, unbase64,
-                            utf8)
+from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
+from kubectl_harness_rollback.harness_names import (
+    LABEL_BG_ENVIRONMENT,
+    LABEL_COLOR,
+    LABEL_RELEASE_NUMBER,
+    LABEL_STATUS,
+    RELEASE_KEY,
+    SECRET_NAME_PREFIX,
+)
+from kubectl_harness_rollback.harness_names import SERVICE_ID as ANNOTATION_SERVICE
 from kubectl_harness_rollback.model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
+from kubectl_harness_rollback.records.history_codec import (
+    GZIP_MAGIC,
+    MAX_COMPRESSED_BYTES,
+    check_text_bounds,
+    gunzip,
+    load_yaml,
+    unbase64,
+    utf8,
+)
 from kubectl_harness_rollback.workloads.common import template_images
 
-from kubectl_harness_rollback.harness_names import (
-    LABEL_BG_ENVIRONMENT, LABEL_COLOR, LABEL_RELEASE_NUMBER, LABEL_STATUS, RELEASE_KEY, SECRET_NAME_PREFIX,
-)
-from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
-from kubectl_harness_rollback.harness_names import SERVICE_ID as ANNOTATION_SERVICE
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import yaml
 
 from kubectl_harness_rollback import digits
-from kubectl_harness_rollback.records import history_yaml
 from kubectl_harness_rollback.errors import CorruptHistory
+from kubectl_harness_rollback.harness_names import COMPRESSED_KEY, HISTORY_KEY
 from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
+from kubectl_harness_rollback.records import history_yaml
 
-from kubectl_harness_rollback.harness_names import COMPRESSED_KEY, HISTORY_KEY  # noqa: F401 - re-exported
 GZIP_MAGIC = b"\x1f\x8b"
 SECRET_COMPRESSED_FLAG = b"\x01"  # Harness writes the single byte 1 into a Secret
 CONFIGMAP_COMPRESSED_FLAG = "true"

@@ -10,12 +10,12 @@ the deletes and deletes each only if it is still the object that was read.
 from __future__ import annotations
 
 from kubectl_harness_rollback import outcome
-from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback.cluster import apierrors
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SECRETS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.model import RESTORABLE_KINDS, ReleaseModel, WorkloadRef
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SECRETS
 
 SUFFIX = "-canary"
 # What besides workloads a canary leaves behind, and where it lives in the API.

@@ -12,11 +12,11 @@ from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import ApiError, NotFound
 from kubectl_harness_rollback.cluster.apierrors import Conflict as ApiConflict
-from kubectl_harness_rollback.strategies.bluegreen import ServiceSwap, TrafficPlan
+from kubectl_harness_rollback.cluster.rest import HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SERVICES
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
-from kubectl_harness_rollback.cluster.rest import HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SERVICES
+from kubectl_harness_rollback.strategies.bluegreen import ServiceSwap, TrafficPlan
 
 
 class SwapFailed(PluginError):

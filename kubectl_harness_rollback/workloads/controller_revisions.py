@@ -9,10 +9,14 @@ from __future__ import annotations
 import copy
 
 from kubectl_harness_rollback import digits
-from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.cluster.rest import CONTROLLERREVISIONS
+from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import (
-    annotations, controlled_by, labels, selector_string, template_images,
+    annotations,
+    controlled_by,
+    labels,
+    selector_string,
+    template_images,
 )
 
 DEFAULT_REVISION_HISTORY_LIMIT = 10

@@ -6,14 +6,19 @@ import copy
 import re
 
 from kubectl_harness_rollback import digits
-from kubectl_harness_rollback.errors import RolloutFailed
-from kubectl_harness_rollback.workloads.owners import is_ownership_key
-from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.cluster.rest import REPLICASETS
+from kubectl_harness_rollback.errors import RolloutFailed
+from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.calls import NamespacedCalls
 from kubectl_harness_rollback.workloads.common import (
-    annotations, controlled_by, labels, parse_revision_number, selector_string, template_images,
+    annotations,
+    controlled_by,
+    labels,
+    parse_revision_number,
+    selector_string,
+    template_images,
 )
+from kubectl_harness_rollback.workloads.owners import is_ownership_key
 
 REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
@@ -40,7 +45,7 @@ def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:
         return None
     previous = digits.naturals(notes.get(REVISION_HISTORY))
     # `list` reads most ReplicaSets as metadata only (PartialObjectMetadata): no spec, no status.
-    spec, status = replica_set.get("spec") or {}, replica_set.get("status") or {}
+    spec = replica_set.get("spec") or {}
     return Revision(
         workload=ref,
         number=number,
@@ -50,7 +55,6 @@ def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:
         images=template_images(spec.get("template")),
         annotations=notes,
         replicas=spec.get("replicas"),
-        ready_replicas=status.get("readyReplicas", 0),
         raw=replica_set,
     )
 

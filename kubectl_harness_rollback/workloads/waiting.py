@@ -14,9 +14,9 @@ from typing import Callable, Iterator
 
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import ApiError, Forbidden, Gone
+from kubectl_harness_rollback.cluster.rest import Resource
 from kubectl_harness_rollback.errors import ClusterUnreachable, NotSteady, PluginError
 from kubectl_harness_rollback.model import WorkloadRef
-from kubectl_harness_rollback.cluster.rest import Resource
 
 # The longest single watch; the server ends it earlier when the deadline is nearer.
 WATCH_SECONDS = 300

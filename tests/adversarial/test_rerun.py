@@ -11,7 +11,11 @@ from kubernetes import client as k8s
 
 from tests.adversarial.state import changed, versions
 from tests.support.harness import (
-    HarnessBlueGreenDeployer, HarnessRollingDeployer, deployment_body, Identity, wait_for_rollout,
+    HarnessBlueGreenDeployer,
+    HarnessRollingDeployer,
+    Identity,
+    deployment_body,
+    wait_for_rollout,
     write_declarative_release,
 )
 

@@ -6,9 +6,9 @@ code is 128 + the signal's number, and the client key the kubeconfig gave as dat
 
 import base64
 import json
+import shutil
 import signal
 import subprocess
-import shutil
 
 import pytest
 import yaml

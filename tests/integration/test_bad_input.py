@@ -9,7 +9,6 @@ from kubernetes import client as k8s
 from tests.support.harness import HarnessRollingDeployer, Release, release_history_yaml
 
 
-
 def history_config_map(core, namespace, data):
     core.create_namespaced_config_map(namespace, k8s.V1ConfigMap(
         metadata=k8s.V1ObjectMeta(name="release-x"), data=data))

@@ -193,8 +193,8 @@ def test_a_legacy_config_only_failure_names_the_field(apps, core, namespace, plu
 # --- the same, as a property: whatever a failed release changed or added, the rollback ends where
 # `kubectl apply` of the good release ends -------------------------------------------------------------
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 KEYS = st.sampled_from(["mode", "level", "extra", "color", "ttl"])
 VALUES = st.sampled_from(["a", "b", "safe", "BROKEN", "1", ""])

@@ -18,8 +18,17 @@ from kubernetes import client as k8s
 
 from tests.support.harness import COLOR
 from tests.support.pod_behavior import (
-    CRASH_LOOP, IMAGE_PULL_ERROR, NEVER_READY, READY_AFTER_DELAY, REVISION, BehaviorBlueGreenDeployer,
-    BehaviorDeployer, image, pod_states, progressing, wait_for_stall,
+    CRASH_LOOP,
+    IMAGE_PULL_ERROR,
+    NEVER_READY,
+    READY_AFTER_DELAY,
+    REVISION,
+    BehaviorBlueGreenDeployer,
+    BehaviorDeployer,
+    image,
+    pod_states,
+    progressing,
+    wait_for_stall,
 )
 from tests.support.waiting import eventually
 

@@ -13,8 +13,15 @@ from kubernetes import client as k8s
 
 from tests.integration.test_bluegreen import endpoint_ips, eventually, pod_ips
 from tests.support.harness import (
-    COLOR, HarnessBlueGreenDeployer, HarnessRollingDeployer, Identity, Release, deployment_body, wait_for_rollout,
-    write_declarative_release, write_history,
+    COLOR,
+    HarnessBlueGreenDeployer,
+    HarnessRollingDeployer,
+    Identity,
+    Release,
+    deployment_body,
+    wait_for_rollout,
+    write_declarative_release,
+    write_history,
 )
 
 RELEASE = "release-infra-prod"

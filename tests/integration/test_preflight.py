@@ -10,7 +10,6 @@ may be on the nodes, or pull without it.
 
 import time
 
-
 from tests.support.harness import Release, current_revision, wait_for_rollout, write_history
 
 RELEASE = "release-infra-prod"

@@ -26,7 +26,13 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.harness import (
-    COLOR, HarnessBlueGreenDeployer, Identity, Release, wait_for_rollout, write_declarative_release, write_history,
+    COLOR,
+    HarnessBlueGreenDeployer,
+    Identity,
+    Release,
+    wait_for_rollout,
+    write_declarative_release,
+    write_history,
 )
 from tests.support.waiting import eventually
 

@@ -10,7 +10,12 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.harness import (
-    COLOR, HarnessBlueGreenDeployer, HarnessRollingDeployer, deployment_body, Identity, wait_for_rollout,
+    COLOR,
+    HarnessBlueGreenDeployer,
+    HarnessRollingDeployer,
+    Identity,
+    deployment_body,
+    wait_for_rollout,
     write_declarative_release,
 )
 

@@ -6,7 +6,12 @@ import json
 from kubernetes import client as k8s
 
 from tests.support.harness import (
-    Release, HarnessRollingDeployer, Identity, wait_for_rollout, write_declarative_release, write_history,
+    HarnessRollingDeployer,
+    Identity,
+    Release,
+    wait_for_rollout,
+    write_declarative_release,
+    write_history,
 )
 from tests.support.waiting import eventually
 

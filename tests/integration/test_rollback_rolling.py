@@ -9,19 +9,18 @@ import base64
 import gzip
 import json
 
+import pytest
 import yaml
 from kubernetes import client as k8s
 
 from kubectl_harness_rollback.cluster.client import connect
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.executor import RollbackOptions, carry_out
-from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 from kubectl_harness_rollback.planner import PlanOptions, plan
 from kubectl_harness_rollback.reader import Target, read_release
 from tests.support.harness import HarnessRollingDeployer, Identity, owned_replicasets, wait_for_rollout
-
-import pytest
 
 RELEASE = "release-infra-prod"
 REVISION = "deployment.kubernetes.io/revision"

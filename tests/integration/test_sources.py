@@ -140,9 +140,9 @@ def test_statefulset_and_daemonset_revisions_come_from_controller_revisions(apps
 def test_list_all_namespaces_reads_no_secret_that_is_not_a_release_history(apps, core, namespace, test_cluster):
     """`list -A` lists Secrets as metadata only and reads just the histories: Helm's release
     Secrets, certificates and the like are never downloaded, however many there are."""
-    from kubectl_harness_rollback.listing import read_catalog
     from kubectl_harness_rollback.cluster.client import connect
     from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+    from kubectl_harness_rollback.listing import read_catalog
 
     HarnessRollingDeployer(apps, core, namespace, store="secret").deploy("registry.example/web:1", status="Failed")
     HarnessRollingDeployer(apps, core, namespace, name="api", release_name="release-api").deploy(

@@ -10,12 +10,16 @@ import time
 
 import pytest
 
-from kubectl_harness_rollback.listing import read_catalog
 from kubectl_harness_rollback.cluster.client import connect
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.listing import read_catalog
 from tests.support.harness import COLOR, HarnessRollingDeployer, Identity
 from tests.support.pod_behavior import (
-    CRASH_LOOP, NEVER_READY, READY_AFTER_DELAY, BehaviorBlueGreenDeployer, BehaviorDeployer,
+    CRASH_LOOP,
+    NEVER_READY,
+    READY_AFTER_DELAY,
+    BehaviorBlueGreenDeployer,
+    BehaviorDeployer,
 )
 
 RELEASE = "release-infra-prod"
@@ -154,9 +158,9 @@ def test_watch_reads_the_release_again_only_when_what_it_shows_changes(apps, cor
     import threading
 
     from kubectl_harness_rollback import status
-    from kubectl_harness_rollback.status_watch import Changes
-    from kubectl_harness_rollback.reader import Target, read_release
     from kubectl_harness_rollback.cluster.rest import CONFIGMAPS
+    from kubectl_harness_rollback.reader import Target, read_release
+    from kubectl_harness_rollback.status_watch import Changes
 
     deployer = BehaviorDeployer(apps, core, namespace)
     deployer.deploy_version("1")

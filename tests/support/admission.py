@@ -64,7 +64,7 @@ def _updates_denied(core: k8s.CoreV1Api, namespace: str, policy: str, resource: 
 def denying_service_updates(core: k8s.CoreV1Api, namespace: str, expression: str = DENY_STAGE_SERVICE):
     """Within the block, Service UPDATEs (patches too) in `namespace` must satisfy `expression`."""
     # The stage Service is denied by every expression the tests use.
-    probe = lambda: core.patch_namespaced_service("shop-stage", namespace, PROBE, dry_run="All")  # noqa: E731
+    probe = lambda: core.patch_namespaced_service("shop-stage", namespace, PROBE, dry_run="All")
     with _updates_denied(core, namespace, f"khr-deny-{namespace}", "services", expression, "denied by the test",
                          probe):
         yield
@@ -74,7 +74,7 @@ def denying_service_updates(core: k8s.CoreV1Api, namespace: str, expression: str
 def denying_configmap_updates(core: k8s.CoreV1Api, namespace: str, name: str):
     """Within the block, every UPDATE (patches too) of configmap/`name` in `namespace` is denied,
     as a policy engine guarding it would; the other writes of the namespace pass."""
-    probe = lambda: core.patch_namespaced_config_map(name, namespace, PROBE, dry_run="All")  # noqa: E731
+    probe = lambda: core.patch_namespaced_config_map(name, namespace, PROBE, dry_run="All")
     try:
         with _updates_denied(core, namespace, f"khr-deny-cm-{namespace}", "configmaps",
                              f"object.metadata.name != '{name}'", "the release history is frozen by the test", probe):

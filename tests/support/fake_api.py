@@ -62,7 +62,7 @@ class FakeApi:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self):  # noqa: N802 - http.server's name
+            def do_GET(self):
                 api.requests.append((self.command, self.path, dict(self.headers.items())))
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 peer = getattr(self.connection, "getpeercert", None)
@@ -76,7 +76,7 @@ class FakeApi:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_POST = do_PATCH = do_DELETE = do_GET  # noqa: N815
+            do_POST = do_PATCH = do_DELETE = do_GET
 
             def log_message(self, *args):
                 pass

@@ -23,8 +23,14 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.harness import (
-    COLOR, RELEASE_NAME_LABEL, HarnessBlueGreenDeployer, HarnessRollingDeployer, Identity, Release,
-    wait_for_rollout, write_history,
+    COLOR,
+    RELEASE_NAME_LABEL,
+    HarnessBlueGreenDeployer,
+    HarnessRollingDeployer,
+    Identity,
+    Release,
+    wait_for_rollout,
+    write_history,
 )
 
 BEHAVIOR = "khr.test/pod-behavior"

@@ -5,8 +5,8 @@ import gzip
 
 import yaml
 
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 
 NS = "shop"
 WEB = WorkloadRef("Deployment", "web", NS)

@@ -2,10 +2,16 @@
 
 import pytest
 
-from kubectl_harness_rollback.strategies.bluegreen import BlueGreenError, belongs, find_services, traffic_plan
 from kubectl_harness_rollback.model import (
-    Release, ReleaseModel, ReleaseWorkload, ServiceState, Status, WorkloadRef, WorkloadState,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    ServiceState,
+    Status,
+    WorkloadRef,
+    WorkloadState,
 )
+from kubectl_harness_rollback.strategies.bluegreen import BlueGreenError, belongs, find_services, traffic_plan
 
 NS = "shop"
 BLUE, GREEN = WorkloadRef("Deployment", "web-blue", NS), WorkloadRef("Deployment", "web-green", NS)

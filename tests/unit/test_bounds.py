@@ -11,8 +11,8 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 from kubectl_harness_rollback.cluster import kubeconfig
 from kubectl_harness_rollback.cluster.apierrors import translate
 from kubectl_harness_rollback.cluster.client import CONNECT_TIMEOUT, _exec_failure, request_timeouts
-from kubectl_harness_rollback.errors import ClusterUnreachable
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+from kubectl_harness_rollback.errors import ClusterUnreachable
 
 # -- A. bounded time ---------------------------------------------------------------------------
 
@@ -109,21 +109,24 @@ def test_a_failed_exec_plugin_reads_like_kubectl_on_one_line():
 
 # -- B. bounded decoding of a release history --------------------------------------------------
 
-import base64  # noqa: E402
-import gzip  # noqa: E402
-import time  # noqa: E402
+import base64
+import gzip
+import time
 
-import yaml  # noqa: E402
+import yaml
 
-from kubectl_harness_rollback.records import history_codec  # noqa: E402
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble  # noqa: E402
-from kubectl_harness_rollback.listing import catalog  # noqa: E402
-from kubectl_harness_rollback.errors import CorruptHistory  # noqa: E402
-from kubectl_harness_rollback.records.history_codec import (  # noqa: E402
-    MAX_RELEASES, check_yaml_bounds, decode_history, releases_from_history,
+from kubectl_harness_rollback.errors import CorruptHistory
+from kubectl_harness_rollback.listing import catalog
+from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.planner import PlanOptions, plan
+from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
+from kubectl_harness_rollback.records.history_codec import (
+    MAX_RELEASES,
+    check_yaml_bounds,
+    decode_history,
+    releases_from_history,
 )
-from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState  # noqa: E402
-from kubectl_harness_rollback.planner import PlanOptions, plan  # noqa: E402
 
 NS = "shop"
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from kubectl_harness_rollback.cli import app as cli
-from kubectl_harness_rollback.cluster.apierrors import translate
 from kubectl_harness_rollback.errors import Conflict, UsageError
 from kubectl_harness_rollback.reader import Target
 
@@ -148,12 +146,3 @@ def test_a_conflict_exits_5_with_one_line(monkeypatch, capsys):
     code, out, err = run_main(["rollback", "release-x"], capsys)
     assert (code, out) == (5, "")
     assert err.startswith("error: deployment/web was changed by someone else") and err.count("\n") == 1
-
-
-def test_a_409_escaping_anywhere_is_a_conflict():
-    body = '{"kind":"Status","message":"Operation cannot be fulfilled on configmaps \\"x\\": the object has been modified"}'
-    exc = ApiException(status=409, reason="Conflict")
-    exc.body = body
-    error = translate(exc)
-    assert isinstance(error, Conflict) and error.exit_code == 5
-    assert str(error).startswith('conflict: Operation cannot be fulfilled on configmaps "x"')

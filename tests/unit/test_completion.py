@@ -7,9 +7,9 @@ import pytest
 from click.shell_completion import CompletionItem
 
 from kubectl_harness_rollback import listing
-from kubectl_harness_rollback.cluster import client
 from kubectl_harness_rollback.cli import completion
 from kubectl_harness_rollback.cli.app import cli, kubectl_complete_main, main
+from kubectl_harness_rollback.cluster import client
 from kubectl_harness_rollback.errors import ConfigError, UsageError
 from kubectl_harness_rollback.workloads import deployment
 

@@ -10,9 +10,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback.records.declarative import DeclarativeRelease, images_of, parse_release_secret
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.model import Identity, InfraMapping, ReleaseWorkload, Status, WorkloadRef
+from kubectl_harness_rollback.records.declarative import DeclarativeRelease, images_of, parse_release_secret
 
 NS = "shop"
 RELEASE_NAME = "release-infra-prod"

@@ -6,13 +6,12 @@ Harness selects release Secrets by label and type (K8sReleaseHandlerImpl.getRele
 
 import pytest
 
-from kubectl_harness_rollback.records import bookkeeping
-from kubectl_harness_rollback import listing
-from kubectl_harness_rollback import planned_writes
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
+from kubectl_harness_rollback import listing, planned_writes
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.records import bookkeeping
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
 from tests.unit.test_declarative import RELEASE_NAME, release_secret
 
 NS = "shop"

@@ -8,8 +8,8 @@ revisions with Integer.parseInt / Long.parseLong (ASCII digits with a sign), e.g
 import pytest
 
 from kubectl_harness_rollback import digits, workloads
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
 from kubectl_harness_rollback.listing import catalog
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
 from kubectl_harness_rollback.workloads.common import parse_revision_number
 
 

@@ -4,9 +4,9 @@ history naming `wеb` (Cyrillic е) never reads as `web`; our own arrows and das
 import pytest
 
 from kubectl_harness_rollback.cli import app as cli
-from kubectl_harness_rollback.output import render
 from kubectl_harness_rollback.display import shown, shown_lines
 from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.output import render
 
 LOOKALIKE = "w\u0435b"
 

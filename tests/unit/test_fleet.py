@@ -8,13 +8,19 @@ import time
 
 import pytest
 
+from kubectl_harness_rollback.cli.app import main
 from kubectl_harness_rollback.cluster import client
+from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, NoEligibleRelease, UsageError
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet import render as fleet_render
-from kubectl_harness_rollback.cli.app import main
-from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, NoEligibleRelease, UsageError
-from kubectl_harness_rollback.fleet.run import (INTERRUPTED, INTERRUPTED_BEFORE_WRITING, NOT_STARTED,
-                                                NOT_STARTED_INTERRUPTED, ContextRun, Fleet)
+from kubectl_harness_rollback.fleet.run import (
+    INTERRUPTED,
+    INTERRUPTED_BEFORE_WRITING,
+    NOT_STARTED,
+    NOT_STARTED_INTERRUPTED,
+    ContextRun,
+    Fleet,
+)
 
 KNOWN = ["dev", "prod-eu", "prod-us", "staging"]
 
@@ -187,7 +193,7 @@ def test_a_context_error_row_in_the_list_table():
 
 
 def _plan_view(current, target, changes, reason, eligible=True):
-    summary = lambda number, status: None if number is None else {"number": number, "status": status}  # noqa: E731
+    summary = lambda number, status: None if number is None else {"number": number, "status": status}
     return {"release": "web", "namespace": "shop", "current": summary(*current), "target": summary(*target),
             "eligible": eligible, "changes": changes, "reason": reason,
             "workloads": [{"kind": "Deployment", "name": "web", "fromRevision": 3, "toRevision": 2,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubectl_harness_rollback.model import ReleaseWorkload, Status, WorkloadRef
 from kubectl_harness_rollback.records.history_codec import (
     decode_history,
     encode_history,
@@ -24,7 +25,6 @@ from kubectl_harness_rollback.records.history_codec import (
     set_release_status,
     set_workload_revision,
 )
-from kubectl_harness_rollback.model import ReleaseWorkload, Status, WorkloadRef
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "harness"
 SOURCE = "configmap/release-x"

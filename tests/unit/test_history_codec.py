@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubectl_harness_rollback.errors import CorruptHistory
+from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 from kubectl_harness_rollback.records.history_codec import (
     decode_history,
     encode_history,
@@ -23,7 +24,6 @@ from kubectl_harness_rollback.records.history_codec import (
     set_release_status,
     set_workload_revision,
 )
-from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
 
 NS = "shop"
 NAME = "release-x"

@@ -9,8 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback.records import history_codec
-from kubectl_harness_rollback.records import history_yaml
+from kubectl_harness_rollback.records import history_codec, history_yaml
 
 FIXTURES = sorted((pathlib.Path(__file__).parent.parent / "fixtures" / "harness").glob("*.yaml"))
 MAX_NODES = history_codec.MAX_YAML_NODES

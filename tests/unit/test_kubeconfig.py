@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from kubectl_harness_rollback.errors import ConfigError
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags, kubeconfig_paths, load
+from kubectl_harness_rollback.errors import ConfigError
 
 
 def kubeconfig(current=None, clusters=(), contexts=(), users=()):

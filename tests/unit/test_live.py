@@ -4,11 +4,16 @@ import json
 
 import pytest
 
-from kubectl_harness_rollback import status, views
-from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback import live_release, status, views
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import (
-    Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Status,
+    WorkloadRef,
+    WorkloadState,
 )
 
 NS = "shop"

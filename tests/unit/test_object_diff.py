@@ -226,9 +226,9 @@ def test_handing_ownership_back_outlasts_a_controllers_status_writes():
 
 
 def test_handing_ownership_back_gives_up_with_a_conflict_that_says_what_to_do():
-    from kubectl_harness_rollback.errors import Conflict
     from kubectl_harness_rollback.apply.manifests import HAND_BACK_ATTEMPTS, _hand_back
     from kubectl_harness_rollback.cluster.rest import DEPLOYMENTS
+    from kubectl_harness_rollback.errors import Conflict
 
     kube = ConflictingKube(losses=10**6)
     with pytest.raises(Conflict, match="run the same command again"):

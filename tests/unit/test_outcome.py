@@ -5,8 +5,8 @@ import json
 from types import SimpleNamespace
 
 from kubectl_harness_rollback import outcome
-from kubectl_harness_rollback.output import render
 from kubectl_harness_rollback.model import WorkloadRef
+from kubectl_harness_rollback.output import render
 from kubectl_harness_rollback.views import outcome_view
 
 WEB = WorkloadRef("Deployment", "web", "shop")

@@ -10,7 +10,13 @@ import pytest
 
 from kubectl_harness_rollback import overtaken
 from kubectl_harness_rollback.model import (
-    Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Status,
+    WorkloadRef,
+    WorkloadState,
 )
 from kubectl_harness_rollback.planner import PlanOptions, RecordDisagrees, WorkloadChange, plan
 
@@ -110,8 +116,8 @@ class FakeKube:
 
 
 def stored(releases, version):
-    from kubectl_harness_rollback.records import history_codec
     from kubectl_harness_rollback.model import HistoryStore
+    from kubectl_harness_rollback.records import history_codec
 
     doc = {"version": "v1", "releases": [{"number": n, "status": s, "managedWorkloads": []} for n, s in releases]}
     data = history_codec.encode_history(doc, "ConfigMap", False)

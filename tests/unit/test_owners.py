@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_harness_rollback.workloads import owners
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
-from kubectl_harness_rollback.workloads import deployment
+from kubectl_harness_rollback.workloads import deployment, owners
 
 
 def obj(annotations=None, labels=None, managers=(), namespace="shop"):

@@ -4,7 +4,15 @@ import pytest
 
 from kubectl_harness_rollback.errors import UsageError
 from kubectl_harness_rollback.model import (
-    Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
+    Identity,
+    InfraMapping,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Status,
+    WorkloadRef,
+    WorkloadState,
 )
 from kubectl_harness_rollback.planner import PlanOptions, PrunedRevision, UnknownRelease, UnrestorableWorkload, plan
 

@@ -3,12 +3,19 @@
 import pytest
 
 from kubectl_harness_rollback import preflight
+from kubectl_harness_rollback.apply.reapply_scope import ReapplyObject
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
-from kubectl_harness_rollback.model import Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, \
-    WorkloadState
+from kubectl_harness_rollback.model import (
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Status,
+    WorkloadRef,
+    WorkloadState,
+)
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.planner import Plan, WorkloadChange
-from kubectl_harness_rollback.apply.reapply_scope import ReapplyObject
 
 NS = "shop"
 WEB = WorkloadRef("Deployment", "web", NS)

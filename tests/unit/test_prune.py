@@ -21,17 +21,22 @@ import json
 
 import pytest
 
-from kubectl_harness_rollback import permissions
+from kubectl_harness_rollback import permissions, planned_writes
+from kubectl_harness_rollback.apply import last_applied, prune, prune_live
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.strategies import bluegreen
-from kubectl_harness_rollback import planned_writes
-from kubectl_harness_rollback.apply import last_applied
-from kubectl_harness_rollback.apply import prune, prune_live
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.model import (
-    Release, ReleaseModel, ReleaseWorkload, Revision, Source, Status, WorkloadRef, WorkloadState,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Source,
+    Status,
+    WorkloadRef,
+    WorkloadState,
 )
 from kubectl_harness_rollback.planner import MissingWorkload, PlanOptions, plan
+from kubectl_harness_rollback.strategies import bluegreen
 
 NS = "shop"
 RELEASE = "release-x"

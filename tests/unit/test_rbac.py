@@ -7,10 +7,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from kubectl_harness_rollback.cluster import rest
-from kubectl_harness_rollback.cli.app import cli
-from kubectl_harness_rollback.rbac import list_cluster_role, manifest, role
 from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
+from kubectl_harness_rollback.cli.app import cli
+from kubectl_harness_rollback.cluster import rest
+from kubectl_harness_rollback.rbac import list_cluster_role, manifest, role
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kubectl_harness_rollback"
 

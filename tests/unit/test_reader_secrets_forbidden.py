@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kubectl_harness_rollback.errors import PluginError
-from kubectl_harness_rollback.records.history_codec import encode_history
-from kubectl_harness_rollback.reader import Target, read_release
 from kubectl_harness_rollback.cluster.rest import Rest
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.reader import Target, read_release
+from kubectl_harness_rollback.records.history_codec import encode_history
 
 NS = "shop"
 NOTE = f"cannot read secrets in {NS}: releases kept in Secrets are not considered"

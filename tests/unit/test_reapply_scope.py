@@ -2,15 +2,29 @@
 
 import pytest
 
-from kubectl_harness_rollback.model import (
-    Identity, InfraMapping, Release, ReleaseModel, ReleaseWorkload, Revision, Status, WorkloadRef, WorkloadState,
-)
-from kubectl_harness_rollback.planner import PlanOptions, plan
-from kubectl_harness_rollback.preflight import check_reapply_scope
 from kubectl_harness_rollback.apply.reapply_scope import (
-    REAPPLIED_KINDS, OutsideReapplyScope, ReapplyObject, reapply_scope, refusal, rule_of, split_scope,
+    REAPPLIED_KINDS,
+    OutsideReapplyScope,
+    ReapplyObject,
+    reapply_scope,
+    refusal,
+    rule_of,
+    split_scope,
+)
+from kubectl_harness_rollback.model import (
+    Identity,
+    InfraMapping,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Revision,
+    Status,
+    WorkloadRef,
+    WorkloadState,
 )
 from kubectl_harness_rollback.output.render import plan_text
+from kubectl_harness_rollback.planner import PlanOptions, plan
+from kubectl_harness_rollback.preflight import check_reapply_scope
 from kubectl_harness_rollback.views import plan_view
 
 NS = "shop"
@@ -299,8 +313,8 @@ class FakeKube:
 
 
 def test_reapply_applies_exactly_the_scope_into_the_release_namespace():
-    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.apply.manifests import FIELD_MANAGER, reapply
+    from kubectl_harness_rollback.dryrun import DryRun
 
     manifests = [obj("v1", "ConfigMap", "c", namespace=NS), deployment(2)]
     fake_dynamic = FakeKube()
@@ -313,8 +327,8 @@ def test_reapply_applies_exactly_the_scope_into_the_release_namespace():
 
 
 def test_reapply_refuses_outside_the_scope_before_any_write():
-    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.apply.manifests import reapply
+    from kubectl_harness_rollback.dryrun import DryRun
 
     fake_dynamic = FakeKube()
     manifests = [deployment(2), obj("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "own")]
@@ -324,8 +338,8 @@ def test_reapply_refuses_outside_the_scope_before_any_write():
 
 
 def test_reapply_refuses_a_kind_the_server_says_is_cluster_scoped():
-    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.apply.manifests import reapply
+    from kubectl_harness_rollback.dryrun import DryRun
 
     fake_dynamic = FakeKube()
     fake_dynamic.cluster_scoped = {"ConfigMap"}
@@ -335,8 +349,8 @@ def test_reapply_refuses_a_kind_the_server_says_is_cluster_scoped():
 
 
 def test_reapply_sends_every_object_with_dry_run_before_the_first_write():
-    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.apply.manifests import reapply
+    from kubectl_harness_rollback.dryrun import DryRun
 
     fake_dynamic = FakeKube()
     reapply(fake_dynamic, [obj("v1", "ConfigMap", "c"), deployment(2)], NS, DryRun.NONE)
@@ -345,8 +359,8 @@ def test_reapply_sends_every_object_with_dry_run_before_the_first_write():
 
 
 def test_a_refused_object_stops_the_reapply_before_any_write():
-    from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.apply.manifests import reapply
+    from kubectl_harness_rollback.dryrun import DryRun
 
     class Refusing(FakeKube):
         def patch(self, resource, name, namespace, body, patch_type, **kwargs):

@@ -1,7 +1,12 @@
 """`record`'s pure part: how a deploy step lands in the legacy history."""
 
 from kubectl_harness_rollback.model import (
-    HistoryStore, Release, ReleaseModel, ReleaseWorkload, Status, WorkloadRef,
+    HistoryStore,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Status,
+    WorkloadRef,
 )
 from kubectl_harness_rollback.recorder import RecordRequest, identity_annotations, recorded_history
 

@@ -11,10 +11,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.errors import ClusterUnreachable
 from kubectl_harness_rollback.cluster.rest import (
-    CONFIGMAPS, DEPLOYMENTS, METADATA_ONLY, NAMESPACES, SECRETS, SELF_SUBJECT_ACCESS_REVIEWS, Rest,
+    CONFIGMAPS,
+    DEPLOYMENTS,
+    METADATA_ONLY,
+    NAMESPACES,
+    SECRETS,
+    SELF_SUBJECT_ACCESS_REVIEWS,
+    Rest,
 )
+from kubectl_harness_rollback.errors import ClusterUnreachable
 
 
 class Server:

@@ -159,3 +159,10 @@ def test_the_readme_map_is_the_tree():
     done = subprocess.run([sys.executable, str(PACKAGE.parent / "hack" / "layout"), "--check"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_lint_is_clean():
+    """ruff with the rules pyproject.toml selects: no unused or undefined name, imports in order."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", str(PACKAGE.parent)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -5,9 +5,9 @@ that is forbidden stops at once instead of being asked again without end."""
 import pytest
 
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.workloads import waiting
 from kubectl_harness_rollback.errors import ClusterUnreachable
 from kubectl_harness_rollback.model import WorkloadRef
+from kubectl_harness_rollback.workloads import waiting
 
 WEB = WorkloadRef("Deployment", "web", "shop")
 
