@@ -23,5 +23,5 @@ class DryRun(Enum):
         raise UsageError(f"--dry-run must be none, client or server, not '{text}'")
 
     def api_kwargs(self) -> dict[str, str]:
-        """Extra keyword arguments for a write call of the generated client."""
+        """Extra keyword arguments for a write of a workload adapter (workloads/calls.py)."""
         return {"dry_run": "All"} if self is DryRun.SERVER else {}

@@ -18,6 +18,9 @@ RELEASE_NAME_LABEL = "harness.io/release-name"  # the release a workload belongs
 COLOR_LABEL = "harness.io/color"  # blue | green, on blue/green pods and Service selectors
 CANARY_TRACK_LABEL = "harness.io/track"  # "canary" on a canary workload
 CANARY_TRACK_VALUE = "canary"
+# The canary workload Harness deploys beside the stable one is named `<name>-canary`, and so are its
+# HPA, PDB and (declarative) ConfigMaps and Secrets (K8sCanaryBaseHandler).
+CANARY_SUFFIX = "-canary"
 # A custom resource Harness manages as a workload (annotation "true"); no rollback here restores it.
 MANAGED_WORKLOAD_ANNOTATION = "harness.io/managed-workload"
 

@@ -104,15 +104,6 @@ class Release:
     # (the name is Harness's habit, not a rule: the Secret's labels say which release it is).
     secret: str | None = None
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.source, Source):
-            # A store's name stands for the legacy history it names ("configmap/NAME").
-            text = str(self.source)
-            if text.startswith(("configmap/", "secret/")):
-                self.source, self.store = Source.LEGACY, text
-            else:
-                self.source = Source(text)
-
     @property
     def is_declarative(self) -> bool:
         """Kept in a release Secret of its own (its status is that Secret's `status` label)."""

@@ -13,6 +13,7 @@ from kubectl_harness_rollback.apply import last_applied, object_diff, prune
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
+    CANARY_SUFFIX,
     CANARY_TRACK_LABEL,
     CANARY_TRACK_VALUE,
     LAST_ROLLBACK_ANNOTATION,
@@ -134,7 +135,6 @@ class Plan:
 
 
 CANARY_TRACK = (CANARY_TRACK_LABEL, CANARY_TRACK_VALUE)
-CANARY_SUFFIX = "-canary"
 
 
 def canary_workloads(model: ReleaseModel) -> list[WorkloadRef]:

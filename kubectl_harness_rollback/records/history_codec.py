@@ -327,7 +327,7 @@ def _document(raw: bytes | None) -> dict:
 
 
 def _load_history_yaml(text: str):
-    # The block YAML Harness writes is read by history_yaml; anything else by PyYAML, as before.
+    # The block YAML Harness writes is read by history_yaml; anything else by PyYAML.
     doc = history_yaml.read(text, max_nodes=MAX_YAML_NODES, max_releases=MAX_RELEASES)
     return load_yaml(text, max_releases=MAX_RELEASES) if doc is history_yaml.DECLINED else doc
 

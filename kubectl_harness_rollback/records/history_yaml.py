@@ -6,7 +6,7 @@ small subset of YAML: block mappings with plain keys, block sequences (indented 
 quoted one-line scalars, `[]` and `{}`. This reader understands exactly that subset, line by
 line, and returns what `yaml.safe_load` returns for it; on anything else (a flow collection, a
 multi-line or escaped scalar, an anchor, a tag, a comment after a value, a tab, non-ASCII text,
-an unusual indentation) it declines, and the caller loads the text with PyYAML as before. Plain
+an unusual indentation) it declines, and the caller loads the text with PyYAML. Plain
 scalars are typed by PyYAML's own resolver and constructors, so `'13'`, `13`, `null`, `~` and
 `true` mean what PyYAML says. A rollback must never act on a misread history: equality with
 yaml.safe_load is tested over generated histories (tests/unit/test_history_yaml.py).

@@ -15,9 +15,9 @@ from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SECRETS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
+from kubectl_harness_rollback.harness_names import CANARY_SUFFIX
 from kubectl_harness_rollback.model import RESTORABLE_KINDS, ReleaseModel, WorkloadRef
 
-SUFFIX = "-canary"
 # What besides workloads a canary leaves behind, and where it lives in the API.
 RESOURCES = {"HorizontalPodAutoscaler": HORIZONTALPODAUTOSCALERS, "PodDisruptionBudget": PODDISRUPTIONBUDGETS,
              "ConfigMap": CONFIGMAPS, "Secret": SECRETS}
@@ -31,7 +31,7 @@ def companions(model: ReleaseModel) -> list[WorkloadRef]:
     rollback never deletes beyond the namespace it was asked about."""
     current = model.current
     return sorted({ref for ref in (current.resources if current else [])
-                   if ref.name.endswith(SUFFIX) and ref.kind in COMPANION_KINDS and ref.namespace == model.namespace})
+                   if ref.name.endswith(CANARY_SUFFIX) and ref.kind in COMPANION_KINDS and ref.namespace == model.namespace})
 
 
 def read_versions(kube, model: ReleaseModel) -> dict[WorkloadRef, dict[str, str]]:

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from kubectl_harness_rollback.model import WorkloadState
     from kubectl_harness_rollback.planner import WorkloadChange
 
-# A strategic merge patch (dict) or a JSON patch (list): the generated client sends a list body as
-# a JSON patch and a dict as a strategic merge patch.
+# A strategic merge patch (dict) or a JSON patch (list): a list body is sent as a JSON patch, a dict
+# as a strategic merge patch (workloads/calls.py).
 PatchBody = Union[dict, list]
 
 

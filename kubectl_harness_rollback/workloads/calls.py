@@ -7,7 +7,7 @@ from kubectl_harness_rollback.cluster import rest
 
 class NamespacedCalls:
     """The apps/v1 calls an adapter makes, over the request layer, returning plain dicts.
-    `resource` is named as the generated client named it ("stateful_set", ...)."""
+    `resource` is the kind in snake case ("stateful_set", ...)."""
 
     def __init__(self, resource: str):
         self.resource = resource  # e.g. "stateful_set"
@@ -20,7 +20,7 @@ class NamespacedCalls:
         return kube.get(self.api, name, namespace)
 
     def patch(self, kube, namespace: str, name: str, body, dry_run: dict) -> dict:
-        """A list body is a JSON patch, a dict a strategic merge patch (as the generated client sent them)."""
+        """A list body is sent as a JSON patch, a dict as a strategic merge patch."""
         return kube.patch(self.api, name, namespace, body, "json" if isinstance(body, list) else "strategic",
                           dry_run=bool(dry_run))
 

@@ -7,6 +7,7 @@ from kubectl_harness_rollback.model import (
     ReleaseModel,
     ReleaseWorkload,
     ServiceState,
+    Source,
     Status,
     WorkloadRef,
     WorkloadState,
@@ -28,8 +29,8 @@ def model(services, blue_replicas=2):
         BLUE: WorkloadState(BLUE, "1", 1, ("web:1",), [], replicas=blue_replicas, labels={"harness.io/color": "blue"}),
         GREEN: WorkloadState(GREEN, "1", 1, ("web:2",), [], replicas=2, labels={"harness.io/color": "green"}),
     }
-    releases = [Release(2, Status.FAILED, [ReleaseWorkload(GREEN, 1)], "configmap/r"),
-                Release(1, Status.SUCCEEDED, [ReleaseWorkload(BLUE, 1)], "configmap/r")]
+    releases = [Release(2, Status.FAILED, [ReleaseWorkload(GREEN, 1)], Source.LEGACY, store="configmap/r"),
+                Release(1, Status.SUCCEEDED, [ReleaseWorkload(BLUE, 1)], Source.LEGACY, store="configmap/r")]
     return ReleaseModel("r", NS, releases, states, services=services)
 
 

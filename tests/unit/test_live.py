@@ -11,6 +11,7 @@ from kubectl_harness_rollback.model import (
     ReleaseModel,
     ReleaseWorkload,
     Revision,
+    Source,
     Status,
     WorkloadRef,
     WorkloadState,
@@ -27,7 +28,7 @@ def revision(number, image, previous=(), created=None):
 
 
 def release(number, status, recorded, **extra):
-    return Release(number, Status(status), [ReleaseWorkload(WEB, recorded)], "configmap/r", **extra)
+    return Release(number, Status(status), [ReleaseWorkload(WEB, recorded)], Source.LEGACY, store="configmap/r", **extra)
 
 
 def web(current, revisions, annotations=None, status_=None):
@@ -110,8 +111,8 @@ def test_declarative_release_is_live_where_its_manifest_images_run():
     manifest = {"kind": "Deployment", "metadata": {"name": "web"},
                 "spec": {"template": {"spec": {"containers": [{"name": "web", "image": "web:2"}]}}}}
     state = web(4, ROLLED_BACK)
-    releases = [Release(3, Status.FAILED, [ReleaseWorkload(WEB, None)], "declarative", manifests=[]),
-                Release(2, Status.SUCCEEDED, [ReleaseWorkload(WEB, None)], "declarative", manifests=[manifest])]
+    releases = [Release(3, Status.FAILED, [ReleaseWorkload(WEB, None)], Source.DECLARATIVE, manifests=[]),
+                Release(2, Status.SUCCEEDED, [ReleaseWorkload(WEB, None)], Source.DECLARATIVE, manifests=[manifest])]
     assert live_release.live_release(model(state, *releases), state)[0].number == 2
 
 

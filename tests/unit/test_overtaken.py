@@ -14,6 +14,7 @@ from kubectl_harness_rollback.model import (
     ReleaseModel,
     ReleaseWorkload,
     Revision,
+    Source,
     Status,
     WorkloadRef,
     WorkloadState,
@@ -28,7 +29,7 @@ S, F, P = Status.SUCCEEDED, Status.FAILED, Status.IN_PROGRESS
 def raced(latest_status, running=5):
     """Releases 1-2 Succeeded, 3 Failed, 4 (the deploy that raced) with `latest_status`; revision 2
     was renumbered 5 by the rollback, which is what runs (`running`)."""
-    releases = [Release(n, s, [ReleaseWorkload(WEB, r)], "configmap/release-x")
+    releases = [Release(n, s, [ReleaseWorkload(WEB, r)], Source.LEGACY, store="configmap/release-x")
                 for n, s, r in ((4, latest_status, 4), (3, F, 3), (2, S, 2), (1, S, 1))]
     kept = [Revision(WEB, 1, (), "ReplicaSet", "web-1", ("web:1",)),
             Revision(WEB, 3, (), "ReplicaSet", "web-3", ("web:3",)),

@@ -10,6 +10,7 @@ from kubectl_harness_rollback.model import (
     ReleaseModel,
     ReleaseWorkload,
     Revision,
+    Source,
     Status,
     WorkloadRef,
     WorkloadState,
@@ -34,7 +35,8 @@ def model(history, revisions=None, current_revision=None, limit=10):
     for number, status, identity, revision in history:
         if isinstance(identity, str):
             identity = who(identity)
-        releases.append(Release(number, status, [ReleaseWorkload(WEB, revision)], "configmap/r", identity))
+        releases.append(Release(number, status, [ReleaseWorkload(WEB, revision)], Source.LEGACY, identity,
+                                store="configmap/r"))
     releases.sort(key=lambda r: r.number, reverse=True)
     if revisions is None:
         revisions = [(r.workloads[0].revision, ()) for r in releases if r.workloads[0].revision is not None]

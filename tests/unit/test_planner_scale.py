@@ -3,7 +3,15 @@ how many replicas each gets, table-driven."""
 
 import pytest
 
-from kubectl_harness_rollback.model import Release, ReleaseModel, ReleaseWorkload, Status, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.model import (
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Source,
+    Status,
+    WorkloadRef,
+    WorkloadState,
+)
 from kubectl_harness_rollback.planner import PlanOptions, plan
 
 NS = "shop"
@@ -15,8 +23,8 @@ def rs(name: str) -> WorkloadRef:
 
 def model(replicas: dict[str, int]) -> ReleaseModel:
     """Release 2 (Failed) ran web-2, release 1 (Succeeded) web-1; `replicas` is what each runs now."""
-    releases = [Release(2, Status.FAILED, [ReleaseWorkload(rs("web-2"), None)], "configmap/r"),
-                Release(1, Status.SUCCEEDED, [ReleaseWorkload(rs("web-1"), None)], "configmap/r")]
+    releases = [Release(2, Status.FAILED, [ReleaseWorkload(rs("web-2"), None)], Source.LEGACY, store="configmap/r"),
+                Release(1, Status.SUCCEEDED, [ReleaseWorkload(rs("web-1"), None)], Source.LEGACY, store="configmap/r")]
     states = {rs(name): WorkloadState(rs(name), "7", None, (f"web:{name[-1]}",), [], replicas=count,
                                       has_revisions=False) for name, count in replicas.items()}
     return ReleaseModel("r", NS, releases, states)

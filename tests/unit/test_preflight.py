@@ -10,6 +10,7 @@ from kubectl_harness_rollback.model import (
     ReleaseModel,
     ReleaseWorkload,
     Revision,
+    Source,
     Status,
     WorkloadRef,
     WorkloadState,
@@ -31,8 +32,8 @@ def legacy_plan(*templates):
         ref = WorkloadRef("Deployment", f"web{number}" if number > 1 else "web", NS)
         revision = Revision(ref, 1, (), "ReplicaSet", f"{ref.name}-1", ("web:1",), raw={"spec": {"template": restored}})
         changes.append(WorkloadChange(ref, 2, 1, 1, ("web:2",), ("web:1",), revision))
-    target = Release(1, Status.SUCCEEDED, [ReleaseWorkload(c.ref, 1) for c in changes], "configmap/r")
-    current = Release(2, Status.FAILED, [ReleaseWorkload(c.ref, 2) for c in changes], "configmap/r")
+    target = Release(1, Status.SUCCEEDED, [ReleaseWorkload(c.ref, 1) for c in changes], Source.LEGACY, store="configmap/r")
+    current = Release(2, Status.FAILED, [ReleaseWorkload(c.ref, 2) for c in changes], Source.LEGACY, store="configmap/r")
     return Plan("r", NS, Mode.ROLLING, Match.WORKFLOW, current, target, changes, "why")
 
 
@@ -115,10 +116,10 @@ def test_a_missing_image_pull_secret_is_a_warning_not_a_stop():
 def test_declarative_templates_are_checked_except_what_the_release_carries():
     manifest = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
                 "spec": {"template": template(serviceAccountName="web-sa", volumes=[{"configMap": {"name": "gone"}}])}}
-    target = Release(1, Status.SUCCEEDED, [ReleaseWorkload(WEB, None)], "declarative",
+    target = Release(1, Status.SUCCEEDED, [ReleaseWorkload(WEB, None)], Source.DECLARATIVE,
                      manifests=[{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "web-sa"}},
                                 manifest], secret="harness.release.r.1")
-    current = Release(2, Status.FAILED, [ReleaseWorkload(WEB, None)], "declarative", secret="harness.release.r.2")
+    current = Release(2, Status.FAILED, [ReleaseWorkload(WEB, None)], Source.DECLARATIVE, secret="harness.release.r.2")
     plan = Plan("r", NS, Mode.ROLLING, Match.WORKFLOW, current, target,
                 [WorkloadChange(WEB, 2, None, None, ("web:2",), ("web:1",), None)], "why",
                 reapply=[ReapplyObject("ServiceAccount", "web-sa", "v1"),

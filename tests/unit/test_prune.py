@@ -148,7 +148,7 @@ def test_an_object_already_gone_is_not_listed_and_a_rerun_changes_nothing():
 
 def test_prune_needs_declarative_releases():
     model = pruning_model()
-    legacy = Release(1, Status.SUCCEEDED, [], "configmap/release-x")
+    legacy = Release(1, Status.SUCCEEDED, [], Source.LEGACY, store="configmap/release-x")
     model.releases = [model.releases[0], legacy]
     found, notes = prune.decide(model, model.releases[0], legacy, True)
     assert found == [] and "not a declarative release" in notes[0]
@@ -205,7 +205,7 @@ def test_the_stage_objects_are_the_failed_releases_hpas_and_pdbs_of_its_color():
         ("Deployment", "shop-green"), ("HorizontalPodAutoscaler", "shop-hpa-green"),
         ("PodDisruptionBudget", "shop-pdb-green"), ("HorizontalPodAutoscaler", "shop-hpa-blue"),
         ("ConfigMap", "config-green"))] + [WorkloadRef("PodDisruptionBudget", "x-green", "elsewhere")]
-    release = Release(2, Status.FAILED, [], "configmap/release-bg", color="green", resources=refs)
+    release = Release(2, Status.FAILED, [], Source.LEGACY, store="configmap/release-bg", color="green", resources=refs)
     model = ReleaseModel("release-bg", NS, [release], {})
     assert names(bluegreen.stage_objects(model, release)) == [("HorizontalPodAutoscaler", "shop-hpa-green"),
                                                                ("PodDisruptionBudget", "shop-pdb-green")]
@@ -213,7 +213,7 @@ def test_the_stage_objects_are_the_failed_releases_hpas_and_pdbs_of_its_color():
 
 def test_a_deleted_workload_of_a_legacy_release_is_refused_naming_what_is_left():
     refs = [WorkloadRef("Deployment", name, NS) for name in ("api", "worker")]
-    releases = [Release(number, status, [ReleaseWorkload(ref, number) for ref in refs], "configmap/r")
+    releases = [Release(number, status, [ReleaseWorkload(ref, number) for ref in refs], Source.LEGACY, store="configmap/r")
                 for number, status in ((2, Status.FAILED), (1, Status.SUCCEEDED))]
     api = refs[0]
     kept = [Revision(api, n, (), "ReplicaSet", f"api-{n}", (f"r/api:{n}",)) for n in (1, 2)]

@@ -18,6 +18,7 @@ from kubectl_harness_rollback.model import (
     ReleaseModel,
     ReleaseWorkload,
     Revision,
+    Source,
     Status,
     WorkloadRef,
     WorkloadState,
@@ -190,9 +191,9 @@ def deployment(tag, namespace=None):
 
 def declarative_model(good_manifests, running="api:3"):
     identity = Identity(None, InfraMapping("svc", "infra", None, NS))
-    releases = [Release(3, Status.FAILED, [ReleaseWorkload(API, None)], "declarative", identity,
+    releases = [Release(3, Status.FAILED, [ReleaseWorkload(API, None)], Source.DECLARATIVE, identity,
                         manifests=[deployment(3)], secret="harness.release.r.3"),
-                Release(2, Status.SUCCEEDED, [ReleaseWorkload(API, None)], "declarative", identity,
+                Release(2, Status.SUCCEEDED, [ReleaseWorkload(API, None)], Source.DECLARATIVE, identity,
                         manifests=good_manifests, secret="harness.release.r.2")]
     state = WorkloadState(API, "7", 3, (running,), [])
     return ReleaseModel("r", NS, releases, {API: state})
@@ -285,8 +286,8 @@ def test_a_config_only_failure_is_a_change():
 
 def test_a_release_kept_in_history_reapplies_nothing():
     web = WorkloadRef("Deployment", "web", NS)
-    releases = [Release(2, Status.FAILED, [ReleaseWorkload(web, None)], "configmap/r"),
-                Release(1, Status.SUCCEEDED, [ReleaseWorkload(web, None)], "configmap/r")]
+    releases = [Release(2, Status.FAILED, [ReleaseWorkload(web, None)], Source.LEGACY, store="configmap/r"),
+                Release(1, Status.SUCCEEDED, [ReleaseWorkload(web, None)], Source.LEGACY, store="configmap/r")]
     revisions = [Revision(web, n, (), "ReplicaSet", f"web-{n}", (f"web:{n}",)) for n in (1, 2)]
     model = ReleaseModel("r", NS, releases, {web: WorkloadState(web, "1", 2, ("web:2",), revisions)})
     assert plan_view(plan(model, PlanOptions(to_revision=1)))["reapply"] == []

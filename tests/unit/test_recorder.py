@@ -5,6 +5,7 @@ from kubectl_harness_rollback.model import (
     Release,
     ReleaseModel,
     ReleaseWorkload,
+    Source,
     Status,
     WorkloadRef,
 )
@@ -29,14 +30,14 @@ def test_first_record_creates_release_1_in_harness_shape():
 
 
 def test_revisions_derived_without_a_history_do_not_number_the_release():
-    derived = [Release(7, None, [ReleaseWorkload(WEB, 7)], "revisions")]
+    derived = [Release(7, None, [ReleaseWorkload(WEB, 7)], Source.REVISIONS)]
     _, number, _ = recorded_history(None, model_with(derived, store=False), {WEB: 7}, Status.SUCCEEDED)
     assert number == 1
 
 
 def test_a_new_revision_goes_on_top_newest_first():
     existing = {"version": "v1", "releases": [{"number": 1, "status": "Succeeded", "extra": "kept"}]}
-    model = model_with([Release(1, Status.SUCCEEDED, [ReleaseWorkload(WEB, 1)], "configmap/rel")])
+    model = model_with([Release(1, Status.SUCCEEDED, [ReleaseWorkload(WEB, 1)], Source.LEGACY, store="configmap/rel")])
     doc, number, created = recorded_history(existing, model, {WEB: 2}, Status.FAILED)
     assert (number, created) == (2, True)
     assert [(r["number"], r["status"]) for r in doc["releases"]] == [(2, "Failed"), (1, "Succeeded")]
@@ -45,7 +46,7 @@ def test_a_new_revision_goes_on_top_newest_first():
 
 def test_the_same_revisions_update_the_newest_release_in_place():
     existing = {"version": "v1", "releases": [{"number": 4, "status": "InProgress"}]}
-    model = model_with([Release(4, Status.IN_PROGRESS, [ReleaseWorkload(WEB, 9)], "configmap/rel")])
+    model = model_with([Release(4, Status.IN_PROGRESS, [ReleaseWorkload(WEB, 9)], Source.LEGACY, store="configmap/rel")])
     doc, number, created = recorded_history(existing, model, {WEB: 9}, Status.SUCCEEDED)
     assert (number, created, doc["releases"][0]["status"]) == (4, False, "Succeeded")
 
