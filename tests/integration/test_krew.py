@@ -183,4 +183,4 @@ def test_runs_from_the_zip_when_the_cache_cannot_be_written(krew_home, tmp_path)
     done = krew_home.run("kubectl", "harness-rollback", "version",
                          env={"XDG_CACHE_HOME": str(blocked / "cache"), "PYTHONVERBOSE": "1"})
     assert done.stdout.startswith(f"kubectl-harness_rollback v{__version__} (python ")
-    assert re.search(r"^import 'kubectl_harness_rollback\.quick' # <zipimporter ", done.stderr, re.M)
+    assert re.search(r"^import 'kubectl_harness_rollback\.cli\.fast_path' # <zipimporter ", done.stderr, re.M)
