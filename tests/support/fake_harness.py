@@ -27,6 +27,10 @@ from dataclasses import dataclass, field
 import yaml
 from kubernetes.client import ApiClient
 
+from kubectl_harness_rollback import commands, executor
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.planner import PlanOptions
+from kubectl_harness_rollback.reader import Target
 from tests.support import harness
 from tests.support.fake_rest import FakeCluster
 from tests.support.harness import COLOR, RELEASE_NAME_LABEL, Identity, Release, release_history_yaml
@@ -229,6 +233,24 @@ class FakeBlueGreenDeployer:
             live["spec"]["selector"] = selector
             self.cluster.update(live)
 
+    def deploy_stage(self, color: str, image: str) -> Release:
+        """Harness's "Stage Deployment" step: recorded Succeeded with bgEnvironment stage, no swap."""
+        release = self.deploy(color, image, swap=False)
+        release.bg_environment = "stage"
+        write_history(self.cluster, self.release_name, self.releases, self.namespace, style="managedWorkload")
+        return release
+
+    def swap_step(self) -> None:
+        """Harness's "Swap Primary with Stage" step: swap, then toggle bgEnvironment of the latest
+        succeeded release of each color."""
+        self.swap()
+        for color in ("blue", "green"):
+            release = next((r for r in reversed(self.releases) if r.status == "Succeeded"
+                            and r.workloads[0][1].endswith(f"-{color}")), None)
+            if release is not None and release.bg_environment:
+                release.bg_environment = "primary" if release.bg_environment == "stage" else "stage"
+        write_history(self.cluster, self.release_name, self.releases, self.namespace, style="managedWorkload")
+
     def deploy(self, color: str, image: str, status: str = "Succeeded", swap: bool = True,
                identity: Identity = Identity()) -> Release:
         name = f"{self.name}-{color}"
@@ -264,3 +286,33 @@ def declarative_release(release_name: str, number: int, status: str, manifests: 
                         "harness.io/infra": identity.infra_id,
                         "harness.io/infra-key": f"{identity.service_id}-{identity.infra_id}"}},
         "data": {"release": base64.b64encode(release).decode()}}
+
+
+@dataclass
+class Ran:
+    """One `rollback` through the fake: its outcome (or error), its progress lines, its requests."""
+
+    outcome: object
+    error: Exception | None
+    progress: list[str]
+    requests: list
+
+    @property
+    def writes(self) -> list[str]:
+        """The writes sent, in order, as `PATCH deployments/web` (access reviews are not writes)."""
+        return [r.short for r in self.requests if r.is_write]
+
+
+def rollback(cluster: FakeCluster, target: str, plan: PlanOptions = PlanOptions(), **options) -> Ran:
+    """`rollback TARGET` as the CLI runs it (read, plan, carry out), on the fake's clock; the
+    requests of carrying out only (planning reads are left out)."""
+    kube = cluster.kube()
+    planned = commands.run_plan(kube, Target.parse(target), plan)
+    first, progress = len(cluster.requests), []
+    try:
+        outcome, error = executor.carry_out(kube, planned.model, planned.plan, executor.RollbackOptions(**options),
+                                            progress.append, clock=executor.Clock(cluster.clock.now,
+                                                                                  cluster.clock.monotonic)), None
+    except PluginError as exc:
+        outcome, error = getattr(exc, "outcome", None), exc
+    return Ran(outcome, error, progress, cluster.requests[first:])

@@ -114,6 +114,13 @@ class Request:
     def metadata_only(self) -> bool:
         return METADATA_ONLY in self.accept
 
+    @property
+    def short(self) -> str:
+        """`PATCH deployments/web`, `POST events`, with ` (dry run)`: what a test compares."""
+        route = _route(self.path)
+        what = self.path if route is None or route[0] == "discovery" else "/".join(filter(None, route[2:5:2]))
+        return f"{self.method} {what}" + (" (dry run)" if self.dry_run else "")
+
     def __str__(self) -> str:
         return f"{self.method} {self.path}" + (" (dry run)" if self.dry_run else "")
 
