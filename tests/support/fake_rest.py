@@ -36,7 +36,8 @@ What is simplified (the real control plane tests prove these semantics):
 - no admission, no validation, no defaulting, no subresources, no cascading of finalizers.
 
 Faults: `fail(when, status)` makes the requests `when(request)` selects fail with that status
-(once by default), e.g. `fail(nth_write(2), 500)`.
+(once by default), e.g. `fail(nth_write(2), 500)`; `before(when, action)` runs someone else's
+change just before such a request is served (a race lost).
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ class FakeCluster:
         self.changes: list[tuple[int, str, tuple, dict]] = []  # (resourceVersion, type, key, object)
         self.version = 100
         self.faults: list[_Fault] = []
+        self.reactions: list[list] = []
         self.lock = threading.RLock()
         for name in self.namespaces:
             self.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name},
@@ -259,6 +261,11 @@ class FakeCluster:
         """Answer `status` to the next `times` requests `when(request)` selects (recorded all the same)."""
         self.faults.append(_Fault(when, status, times, message))
 
+    def before(self, when: Callable[[Request], bool], action: Callable[["FakeCluster"], None], times: int = 1) -> None:
+        """Run `action(cluster)` just before the next `times` requests `when(request)` selects are
+        served: someone else's write racing the product's."""
+        self.reactions.append([when, action, times])
+
     def writes(self) -> list[Request]:
         """The recorded requests that ask to change something, in order (dry runs included)."""
         return [r for r in self.requests if r.is_write]
@@ -290,6 +297,10 @@ class FakeCluster:
             return _Answer(status, json.dumps(answer).encode())
 
     def _inject(self, request: Request) -> None:
+        for reaction in self.reactions:
+            if reaction[2] and reaction[0](request):
+                reaction[2] -= 1
+                reaction[1](self)
         for fault in self.faults:
             if fault.times and fault.when(request):
                 fault.times -= 1
