@@ -29,7 +29,7 @@ What the fake does as the API server does:
 
 What is simplified (the real control plane tests prove these semantics):
 - strategic merge patch is a merge patch; a list of objects or a `$patch`-style directive in
-  one raises NotImplementedError rather than being merged differently from the API server;
+  one raises Unfaithful (stopping the test) rather than being merged unlike the API server;
 - server-side apply merges the applied object into the live one (maps merged, lists replaced),
   never removes fields the manager applied before, never reports conflicts, and keeps one
   managedFields entry per manager (operation Apply, no fieldsV1 content);
@@ -153,6 +153,12 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self.wall += seconds
         self.mono += seconds
+
+
+class Unfaithful(BaseException):
+    """A request the fake cannot answer as the API server would. A BaseException, so that no
+    `except Exception` of the request layer or the product turns it into an API error: it stops
+    the test, which then belongs on the real control plane."""
 
 
 class ApiStatus(Exception):
@@ -546,7 +552,7 @@ def _refuse_strategic_lists(patch: object) -> None:
     if isinstance(patch, dict):
         for name, value in patch.items():
             if name.startswith("$") or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
-                raise NotImplementedError(f"the fake merges strategic patches as merge patches; {name!r} would "
+                raise Unfaithful(f"the fake merges strategic patches as merge patches; {name!r} would "
                                           "be merged by the API server's schema: test it on the real control plane")
             _refuse_strategic_lists(value)
 
@@ -606,7 +612,7 @@ def _field_selector(text: str) -> Callable[[dict], bool]:
         path = {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace"),
                 "type": ("type",)}.get(name)
         if path is None:
-            raise ApiStatus(400, "BadRequest", f'field label not supported by the fake: "{name}"')
+            raise Unfaithful(f'field selector "{name}" is not implemented by the fake')
         tests.append(lambda obj, p=path, v=value: _dig(obj, p) == v)
     return lambda obj: all(test(obj) for test in tests)
 
