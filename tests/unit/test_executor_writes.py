@@ -187,3 +187,34 @@ def test_canary_objects_are_deleted_before_the_stable_workload_is_restored():
     assert [d["metadata"]["name"] for d in cluster.all("Deployment")] == ["web"]
     assert not [rs for rs in cluster.all("ReplicaSet") if rs["metadata"]["name"].startswith("web-canary")]
     assert image_of(cluster, "web") == WEB.format(2)
+
+
+def test_a_missing_right_to_record_stops_the_rollback_before_any_write():
+    cluster = good_good_bad()
+    cluster.denied = {("patch", "configmaps")}
+    before = versions(cluster)
+
+    ran = rollback(cluster, RELEASE)
+
+    assert "cannot patch configmaps in namespace shop (needed to record the rollback" in str(ran.error)
+    assert ran.writes == []
+    assert versions(cluster) == before
+
+
+def test_a_deploy_saved_meanwhile_is_not_overwritten_by_the_bookkeeping():
+    cluster = FakeCluster(controllers=[deployment_controller])
+    deployer = FakeRollingDeployer(cluster)
+    for tag, status in ((1, "Succeeded"), (2, "Succeeded"), (3, "Failed")):
+        deployer.deploy(WEB.format(tag), status)
+    # A pipeline deploys web:4 and saves release 4 while the rollback waits for the controller.
+    cluster.before(lambda r: r.is_write and "/configmaps/" in r.path, lambda c: deployer.deploy(WEB.format(4)))
+
+    ran = rollback(cluster, RELEASE)
+
+    assert ran.error.exit_code == 5
+    assert "release 4 of release-infra-prod appeared in configmap/release-infra-prod while this rollback ran" in \
+        str(ran.error)
+    assert ran.writes == ["PATCH deployments/web", f"PATCH configmaps/{RELEASE}"]  # refused: 409, no Event
+    assert [n for n, _, _ in history(cluster)] == [4, 3, 2, 1]
+    assert history(cluster)[1] == (3, "Failed", "3")
+    assert cluster.all("Event") == []
