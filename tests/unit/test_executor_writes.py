@@ -218,3 +218,16 @@ def test_a_deploy_saved_meanwhile_is_not_overwritten_by_the_bookkeeping():
     assert [n for n, _, _ in history(cluster)] == [4, 3, 2, 1]
     assert history(cluster)[1] == (3, "Failed", "3")
     assert cluster.all("Event") == []
+
+
+def test_a_broken_watch_is_started_again_after_a_back_off_on_the_fake_clock():
+    cluster = good_good_bad()
+    cluster.fail(lambda r: bool(r.query.get("watch")), 503)
+    started = cluster.clock.monotonic()
+
+    ran = rollback(cluster, RELEASE)
+
+    assert ran.error is None
+    assert ran.writes == ["PATCH deployments/web", f"PATCH configmaps/{RELEASE}", "POST events"]
+    assert sum(1 for r in ran.requests if r.query.get("watch")) == 2
+    assert cluster.clock.monotonic() - started == pytest.approx(0.1)  # client-go's first back-off
