@@ -541,7 +541,8 @@ def _merge(live: object, patch: object, deletes: bool = True) -> object:
     merged = copy.deepcopy(live) if isinstance(live, dict) else {}
     for name, value in patch.items():
         if value is None:
-            merged.pop(name, None)
+            if deletes:
+                merged.pop(name, None)
         else:
             merged[name] = _merge(merged.get(name), value, deletes)
     return merged
