@@ -233,8 +233,8 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     # the scales: the rollback-to workloads up before the failed ones go to zero.
     restored = [] if plan.target.is_declarative else [c for c in changes if c.to_replicas is None]
     if plan.reapply:
-        wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run,
-                                model.live_objects, plan.reapply))
+        manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run, model.live_objects,
+                          plan.reapply, applied=lambda item: wrote([item]))
     scaled = [c for c in plan.workloads if c.to_replicas is not None] + plan.scale_down
     for change in restored + scaled:
         wrote(_write(kube, change, model, audit, options.dry_run, written))
