@@ -16,12 +16,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from kubectl_harness_rollback import commands, reader
+from kubectl_harness_rollback import commands, reader, status_watch
 from kubectl_harness_rollback import status as release_status
-from kubectl_harness_rollback import status_watch
 from kubectl_harness_rollback.cli.app import main
 from kubectl_harness_rollback.cluster import client
-from kubectl_harness_rollback.errors import ClusterUnreachable, Conflict, NotSteady
+from kubectl_harness_rollback.errors import ClusterUnreachable, Conflict
 from kubectl_harness_rollback.output import render
 
 GOLDEN = Path(__file__).parent / "golden"
