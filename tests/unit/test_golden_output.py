@@ -9,6 +9,7 @@ between them and the terminal. `KHR_UPDATE_GOLDEN=1` rewrites the files (then re
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -150,7 +151,7 @@ def fake_cluster(tmp_path, monkeypatch):
                               for name in ("ctx-a", "ctx-b", "ctx-c", DOWN)).join(["contexts:\n", ""])
                       + "current-context: ctx-a\n")
     monkeypatch.setenv("KUBECONFIG", str(config))
-    monkeypatch.setattr(render, "datetime", _Now)
+    monkeypatch.setattr(sys.modules[render.age.__module__], "datetime", _Now)  # where ages are computed
 
     def connect(flags, env=None, read_yaml=None):
         if flags.context == DOWN:
