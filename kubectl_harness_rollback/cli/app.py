@@ -134,8 +134,9 @@ TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
 
 
 def across_contexts(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
-    """A command that runs in one cluster or many: its -o, the flags that choose the contexts
-    (README: Many clusters), the connection flags; the command gets `runner`, `output` and `ctx`."""
+    """A command that runs in one cluster or many: its -o (`formats`, the first the default), the
+    flags that choose the contexts (README: Many clusters) and the connection flags, declared once
+    for all such commands; the command gets `ctx` and `output`, and `_runner` says where it runs."""
     def decorate(command: Callable) -> Callable:
         command = connection_options(click.pass_context(command))
         for declarations, extra in reversed([
