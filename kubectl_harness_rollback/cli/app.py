@@ -133,6 +133,12 @@ def _selection_options(command: Callable) -> Callable:
 TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
 
 
+def output_option(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
+    """-o/--output: one of `formats`, the first the default."""
+    return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True,
+                        help=help)
+
+
 def across_contexts(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
     """A command that runs in one cluster or many: its -o (`formats`, the first the default), the
     flags that choose the contexts (README: Many clusters) and the connection flags, declared once
@@ -140,8 +146,6 @@ def across_contexts(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Calla
     def decorate(command: Callable) -> Callable:
         command = connection_options(click.pass_context(command))
         for declarations, extra in reversed([
-            (("-o", "--output"), {"type": click.Choice(list(formats)), "default": formats[0],
-                                  "show_default": True, "help": help}),
             (("--contexts",), {"metavar": "NAMES", "multiple": True, "shell_complete": complete_context_list,
                                "help": "Run in these kubeconfig contexts, in parallel: a comma list, repeatable; "
                                        "shell globs such as 'prod-*' match context names."}),
@@ -153,7 +157,7 @@ def across_contexts(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Calla
                                 "help": "With --contexts: start no other context after the first one fails."}),
         ]):
             command = click.option(*declarations, **extra)(command)
-        return command
+        return output_option(*formats, help=help)(command)
     return decorate
 
 
@@ -430,8 +434,7 @@ def _offline_namespace(ctx: click.Context) -> str:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True,
               help="Also print the ClusterRole that `list -A` needs (the output is then a List).")
-@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
-              help="Output format of the manifest.")
+@output_option("yaml", "json", help="Output format of the manifest.")
 @connection_options
 @click.pass_context
 def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
