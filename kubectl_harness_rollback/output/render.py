@@ -30,29 +30,17 @@ def structured(data: object, output: str) -> str:
 
 
 def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None, contexts: bool = False) -> str:
-    """`list`; `contexts`: a CONTEXT column first, from each row's `context` (many clusters)."""
-    return columns.table(columns.LIST, _rows(rows, contexts, lambda row: [row]),
-                         Shape(many=contexts, all_namespaces=all_namespaces, now=now))
+    """`list`; `contexts`: a CONTEXT column first, from each row's `context`, and a row with an
+    `error` for a context that failed (fleet.render.flat_rows)."""
+    table_rows = [Row(context=row["context"], error=row["error"]) if contexts and "error" in row
+                  else Row(row, row["context"] if contexts else "") for row in rows]
+    return columns.table(columns.LIST, table_rows, Shape(many=contexts, all_namespaces=all_namespaces, now=now))
 
 
-def _rows(rows: list[dict], contexts: bool, items_of) -> list[Row]:
-    """Table rows of view rows; many clusters: each row carries its `context`, a failed one its `error`."""
-    if not contexts:
-        return [Row(item) for row in rows for item in items_of(row)]
-    table_rows = []
-    for row in rows:
-        if "error" in row:
-            table_rows.append(Row(context=row["context"], error=row["error"]))
-        else:
-            table_rows += [Row(item, row["context"]) for item in items_of(row)]
-    return table_rows
-
-
-def history_table(rows: list[dict], wide: bool, now: datetime | None = None, contexts: bool = False) -> str:
-    """`history`: a row per release and workload, newest first; `contexts`: a CONTEXT column first,
-    from each row's `context` (many clusters)."""
-    return columns.table(columns.HISTORY, _rows(rows, contexts, lambda row: columns.history_items([row])),
-                         Shape(many=contexts, wide=wide, colored=any(row.get("color") for row in rows), now=now))
+def history_table(rows: list[dict], wide: bool, now: datetime | None = None) -> str:
+    """`history`: a row per release and workload, newest first."""
+    return columns.table(columns.HISTORY, [Row(item) for item in columns.history_items(rows)],
+                         Shape(wide=wide, colored=any(row.get("color") for row in rows), now=now))
 
 
 def _release_line(summary: dict | None) -> str:
