@@ -15,12 +15,12 @@ from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
 from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.harness_names import HISTORY_KEY, LABEL_RELEASE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE
+from kubectl_harness_rollback.harness_names import HISTORY_KEY
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
+from kubectl_harness_rollback.records import declarative
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.strategies import bluegreen, canary
 
-DECLARATIVE_SELECTOR = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={{name}}"
 # Kinds whose objects can be a release's workloads, in the order they are listed.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
@@ -153,7 +153,7 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
     history, history_kind, notes = _read_history(kube, namespace, release_name)
     secrets = _secrets_or_note(notes, namespace, kube.list, SECRETS, namespace,
-                               label_selector=DECLARATIVE_SELECTOR.format(name=release_name)) or []
+                               label_selector=declarative.selector(release_name)) or []
     found = _release_workloads(kube, namespace, release_name)
     if history is None and not secrets and not found:
         ensure_namespace(kube, namespace)
