@@ -27,7 +27,7 @@ from kubectl_harness_rollback.model import (
     Status,
     WorkloadRef,
 )
-from kubectl_harness_rollback.records.store import ClusterObjects, Edit, Plan, Read, Right
+from kubectl_harness_rollback.records.store import ClusterObjects, Edit, Plan, Right
 
 
 def identity_from_annotations(annotations: dict[str, str], namespace: str) -> Identity | None:
@@ -45,8 +45,8 @@ class Revisions:
     source = Source.REVISIONS
     fallback = True
 
-    def reads(self, release_name: str) -> list[Read]:
-        return []
+    def read(self, fetch, release_name: str, objects: ClusterObjects) -> None:
+        """The workloads and their revisions are read for every release name: nothing more."""
 
     def releases(self, objects: ClusterObjects, model: ReleaseModel) -> list[Release]:
         by_number: dict[int, Release] = {}

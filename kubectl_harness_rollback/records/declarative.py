@@ -224,8 +224,8 @@ class ReleaseSecrets:
     source = Source.DECLARATIVE
     fallback = False
 
-    def reads(self, release_name: str) -> list[Read]:
-        return [Read("list", "Secret", label_selector=selector(release_name))]
+    def read(self, fetch, release_name: str, objects: ClusterObjects) -> None:
+        objects.release_secrets = fetch(Read("list", "Secret", label_selector=selector(release_name))) or []
 
     def releases(self, objects: ClusterObjects, model: ReleaseModel) -> list[Release]:
         """A Secret of another type that carries the labels is no release (a note names it, never

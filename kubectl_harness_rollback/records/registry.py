@@ -9,18 +9,13 @@ from __future__ import annotations
 
 from kubectl_harness_rollback.model import Release, ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.records import annotations, declarative, legacy
-from kubectl_harness_rollback.records.store import ClusterObjects, Edit, Plan, Read, ReleaseStore, Right
+from kubectl_harness_rollback.records.store import ClusterObjects, Edit, Plan, ReleaseStore, Right
 
 STORES: tuple[ReleaseStore, ...] = (
     legacy.STORE,  # the legacy history ConfigMap or Secret
     declarative.STORE,  # declarative release Secrets, one per release
     annotations.STORE,  # Kubernetes' own revisions, with the identity annotations
 )
-
-
-def reads(release_name: str) -> list[Read]:
-    """Every request that reads a release name's records, store by store."""
-    return [read for store in STORES for read in store.reads(release_name)]
 
 
 def releases(objects: ClusterObjects, model: ReleaseModel) -> list[Release]:

@@ -10,7 +10,7 @@ whether any is still to be made, so the three cannot disagree. Pure: no request 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from kubectl_harness_rollback.model import Release, ReleaseModel, Source, WorkloadRef, WorkloadState
 
@@ -35,6 +35,11 @@ class ClusterObjects:
     workloads: list[WorkloadState] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what reading noticed (e.g. a name clash)
     decoded_history: tuple[dict, bool] | None = None  # `history` already decoded (doc, compressed): not again
+    found: dict[str, object] = field(default_factory=dict)  # what any other store read, by its name
+
+    def found_any(self) -> bool:
+        """Whether any store found a record of the release."""
+        return self.history is not None or bool(self.release_secrets) or any(self.found.values())
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,11 @@ class ReleaseStore(Protocol):
     # Read only when no store before it found a release (Kubernetes' own revisions).
     fallback: bool
 
-    def reads(self, release_name: str) -> list[Read]:
-        """The requests that read this store for one release name, in the order they are made."""
+    def read(self, fetch: Callable[[Read], dict | list[dict] | None], release_name: str,
+             objects: ClusterObjects) -> None:
+        """Read this store's objects of one release name into `objects`, each request through
+        `fetch` (the reader's: a get answers the object or None, a list the objects; None where
+        the objects may not be read, which the reader has noted)."""
 
     def releases(self, objects: ClusterObjects, model: ReleaseModel) -> list[Release]:
         """The releases this store records. May add notes to `model`, and keep on it what its edits
