@@ -62,14 +62,15 @@ def sent_as_requests(requests) -> list[str]:
     return shown
 
 
-def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> None:
+def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> list[dict]:
+    """Plan once, list the dry run's writes, carry out the real run; assert they agree. The list."""
     kube = cluster.kube()
     first = len(cluster.requests)
     try:
         planned = commands.run_plan(kube, Target(release_name=release_name), PlanOptions())
     except PluginError:  # a history no rollback can be planned from: neither run writes anything
         assert sent_as_requests(cluster.requests[first:]) == []
-        return
+        return []
     dry = commands.run_rollback(kube, planned, executor.RollbackOptions(DryRun.CLIENT), lambda _: None)
     assert sent_as_requests(cluster.requests[first:]) == []
     listed = dry.view.get("wouldWrite") or []
@@ -79,8 +80,6 @@ def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> None:
                                  lambda _: None, clock=executor.Clock(cluster.clock.now, cluster.clock.monotonic))
     sent = cluster.requests[first:]
     assert sent_as_requests(sent) == listed_as_requests(listed)
-    event(f"{len(sent_as_requests(sent))} writes" + (", records" if any(
-        i["action"] in ("historyUpdated", "labelled") for i in listed) else ""))
 
     if planned.plan.target is not None and planned.plan.has_changes:
         revisions = {} if planned.plan.traffic is not None else outcome.new_revisions
@@ -90,6 +89,13 @@ def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> None:
         assert [(r.short, r.body) for r in record_writes] == [
             (f"PATCH {PLURALS[e.kind]}/{e.name}", e.patch) for e in edits]
         assert [item for item in outcome.recorded if item["action"] != "eventRecorded"] == [e.item for e in edits]
+    return listed
+
+
+def described(listed: list[dict]) -> None:
+    """How many writes an example made, for --hypothesis-show-statistics."""
+    event(f"{len(listed_as_requests(listed))} writes" + (", records" if any(
+        i["action"] in ("historyUpdated", "labelled") for i in listed) else ""))
 
 
 @EXAMPLES
@@ -101,7 +107,7 @@ def test_rolling_legacy_history(earlier, last, store, compressed):
     deployer = FakeRollingDeployer(cluster, store=store, compressed=compressed)
     for number, status in enumerate(statuses, start=1):
         deployer.deploy(f"registry.example/web:{number}", status)
-    dry_run_then_real_run(cluster, deployer.release_name)
+    described(dry_run_then_real_run(cluster, deployer.release_name))
 
 
 @EXAMPLES
@@ -119,7 +125,7 @@ def test_a_declarative_release_on_top_of_a_legacy_history(statuses, declarative_
     cluster.settle()
     manifest = deployment("web", deployer.release_name, image, release_number=number)
     cluster.put(declarative_release(deployer.release_name, number, declarative_status, [manifest]))
-    dry_run_then_real_run(cluster, deployer.release_name)
+    described(dry_run_then_real_run(cluster, deployer.release_name))
 
 
 @EXAMPLES
@@ -131,4 +137,4 @@ def test_blue_green_swaps(earlier, last):
     deployer.create_services(primary_color="blue", stage_color="green")  # the first deploy swaps to green
     for number, status in enumerate(statuses, start=1):
         deployer.deploy("green" if number % 2 else "blue", f"registry.example/shop:{number}", status)
-    dry_run_then_real_run(cluster, deployer.release_name)
+    described(dry_run_then_real_run(cluster, deployer.release_name))
