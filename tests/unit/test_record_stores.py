@@ -17,14 +17,20 @@ WEB = WorkloadRef("Deployment", "web", NS)
 
 
 def test_the_stores_in_precedence_order():
-    assert registry.STORES == (legacy.STORE, declarative.STORE, annotations.STORE)
-    assert [store.fallback for store in registry.STORES] == [False, False, True]
+    """Harness's own formats first, the legacy history before the release Secrets; Kubernetes'
+    revisions last, and only as the fallback."""
+    assert registry.STORES[:2] == (legacy.STORE, declarative.STORE)
+    assert registry.STORES[-1] is annotations.STORE
+    assert [store.fallback for store in registry.STORES] == [False] * (len(registry.STORES) - 1) + [True]
 
 
 def record_reads(cluster: FakeCluster, release_name: str) -> list[str]:
     first = len(cluster.requests)
     read_release(cluster.kube(), NS, Target(release_name=release_name))
-    return [r.short for r in cluster.requests[first:] if r.short.split(" ")[1].startswith(("configmaps", "secrets"))]
+    """The requests for Harness's records: the history named like the release, its release Secrets."""
+    named = (f"configmaps/{release_name}", f"secrets/{release_name}")
+    return [r.short for r in cluster.requests[first:] if r.short.split(" ")[1] in named
+            or (r.short == "GET secrets" and r.query.get("labelSelector", "").startswith("owner=harness"))]
 
 
 def test_each_store_reads_what_it_keeps_and_no_more():
@@ -121,7 +127,7 @@ def test_the_reads_are_data_the_reader_makes():
         return None
 
     objects = ClusterObjects("r", NS)
-    for store in registry.STORES:
+    for store in (legacy.STORE, declarative.STORE, annotations.STORE):
         store.read(fetch, "r", objects)
     assert asked == [Read("get", "Secret", "r"), Read("get", "ConfigMap", "r"),
                      Read("list", "Secret", label_selector="owner=harness,release=r")]
