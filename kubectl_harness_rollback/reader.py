@@ -2,8 +2,8 @@
 
 Requests for a release name: what each record store reads (records/registry.py: GET the history
 Secret, then, if it holds none, the ConfigMap; one list of declarative release Secrets); one list
-per workload kind; one list of revisions per workload
-that belongs to the release. The number of revisions never adds a request. Reading never writes.
+per workload kind; one list of revisions per workload that belongs to the release. The number of
+revisions never adds a request. Reading never writes.
 """
 
 from __future__ import annotations
