@@ -23,6 +23,7 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
+from unittest import mock
 
 import yaml
 from kubernetes.client import ApiClient
@@ -304,15 +305,16 @@ class Ran:
 
 
 def rollback(cluster: FakeCluster, target: str, plan: PlanOptions = PlanOptions(), **options) -> Ran:
-    """`rollback TARGET` as the CLI runs it (read, plan, carry out), on the fake's clock; the
-    requests of carrying out only (planning reads are left out)."""
+    """`rollback TARGET` as the CLI runs it (read, plan, carry out), on the fake's clock (a
+    time.sleep only moves it on); the requests of carrying out only (planning reads left out)."""
     kube = cluster.kube()
     planned = commands.run_plan(kube, Target.parse(target), plan)
     first, progress = len(cluster.requests), []
-    try:
-        outcome, error = executor.carry_out(kube, planned.model, planned.plan, executor.RollbackOptions(**options),
-                                            progress.append, clock=executor.Clock(cluster.clock.now,
-                                                                                  cluster.clock.monotonic)), None
-    except PluginError as exc:
-        outcome, error = getattr(exc, "outcome", None), exc
+    with mock.patch("time.sleep", cluster.clock.advance):
+        try:
+            outcome, error = executor.carry_out(
+                kube, planned.model, planned.plan, executor.RollbackOptions(**options), progress.append,
+                clock=executor.Clock(cluster.clock.now, cluster.clock.monotonic)), None
+        except PluginError as exc:
+            outcome, error = getattr(exc, "outcome", None), exc
     return Ran(outcome, error, progress, cluster.requests[first:])

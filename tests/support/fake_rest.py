@@ -29,14 +29,15 @@ What the fake does as the API server does:
 
 What is simplified (the real control plane tests prove these semantics):
 - strategic merge patch is a merge patch; a list of objects or a `$patch`-style directive in
-  one raises NotImplementedError rather than being merged differently from the API server;
+  one raises Unfaithful (stopping the test) rather than being merged unlike the API server;
 - server-side apply merges the applied object into the live one (maps merged, lists replaced),
   never removes fields the manager applied before, never reports conflicts, and keeps one
   managedFields entry per manager (operation Apply, no fieldsV1 content);
 - no admission, no validation, no defaulting, no subresources, no cascading of finalizers.
 
 Faults: `fail(when, status)` makes the requests `when(request)` selects fail with that status
-(once by default), e.g. `fail(nth_write(2), 500)`.
+(once by default), e.g. `fail(nth_write(2), 500)`; `before(when, action)` runs someone else's
+change just before such a request is served (a race lost).
 """
 
 from __future__ import annotations
@@ -154,6 +155,12 @@ class FakeClock:
         self.mono += seconds
 
 
+class Unfaithful(BaseException):
+    """A request the fake cannot answer as the API server would. A BaseException, so that no
+    `except Exception` of the request layer or the product turns it into an API error: it stops
+    the test, which then belongs on the real control plane."""
+
+
 class ApiStatus(Exception):
     """An error answer of the fake API server (a Status body)."""
 
@@ -214,6 +221,7 @@ class FakeCluster:
         self.changes: list[tuple[int, str, tuple, dict]] = []  # (resourceVersion, type, key, object)
         self.version = 100
         self.faults: list[_Fault] = []
+        self.reactions: list[list] = []
         self.lock = threading.RLock()
         for name in self.namespaces:
             self.put({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name},
@@ -259,6 +267,11 @@ class FakeCluster:
         """Answer `status` to the next `times` requests `when(request)` selects (recorded all the same)."""
         self.faults.append(_Fault(when, status, times, message))
 
+    def before(self, when: Callable[[Request], bool], action: Callable[["FakeCluster"], None], times: int = 1) -> None:
+        """Run `action(cluster)` just before the next `times` requests `when(request)` selects are
+        served: someone else's write racing the product's."""
+        self.reactions.append([when, action, times])
+
     def writes(self) -> list[Request]:
         """The recorded requests that ask to change something, in order (dry runs included)."""
         return [r for r in self.requests if r.is_write]
@@ -290,6 +303,10 @@ class FakeCluster:
             return _Answer(status, json.dumps(answer).encode())
 
     def _inject(self, request: Request) -> None:
+        for reaction in self.reactions:
+            if reaction[2] and reaction[0](request):
+                reaction[2] -= 1
+                reaction[1](self)
         for fault in self.faults:
             if fault.times and fault.when(request):
                 fault.times -= 1
@@ -524,7 +541,8 @@ def _merge(live: object, patch: object, deletes: bool = True) -> object:
     merged = copy.deepcopy(live) if isinstance(live, dict) else {}
     for name, value in patch.items():
         if value is None:
-            merged.pop(name, None)
+            if deletes:
+                merged.pop(name, None)
         else:
             merged[name] = _merge(merged.get(name), value, deletes)
     return merged
@@ -535,7 +553,7 @@ def _refuse_strategic_lists(patch: object) -> None:
     if isinstance(patch, dict):
         for name, value in patch.items():
             if name.startswith("$") or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
-                raise NotImplementedError(f"the fake merges strategic patches as merge patches; {name!r} would "
+                raise Unfaithful(f"the fake merges strategic patches as merge patches; {name!r} would "
                                           "be merged by the API server's schema: test it on the real control plane")
             _refuse_strategic_lists(value)
 
@@ -595,7 +613,7 @@ def _field_selector(text: str) -> Callable[[dict], bool]:
         path = {"metadata.name": ("metadata", "name"), "metadata.namespace": ("metadata", "namespace"),
                 "type": ("type",)}.get(name)
         if path is None:
-            raise ApiStatus(400, "BadRequest", f'field label not supported by the fake: "{name}"')
+            raise Unfaithful(f'field selector "{name}" is not implemented by the fake')
         tests.append(lambda obj, p=path, v=value: _dig(obj, p) == v)
     return lambda obj: all(test(obj) for test in tests)
 
