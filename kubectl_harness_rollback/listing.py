@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_harness_rollback import digits, live_release, views
+from kubectl_harness_rollback import live_release, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
@@ -22,17 +22,14 @@ from kubectl_harness_rollback.cluster.rest import (
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import (
     HISTORY_KEY,
-    LABEL_RELEASE,
-    LABEL_RELEASE_NUMBER,
-    LABEL_STATUS,
     LAST_ROLLBACK_ANNOTATION,
     RELEASE_SECRET_TYPE,
     SECRET_OWNER_LABEL,
     SECRET_OWNER_VALUE,
 )
 from kubectl_harness_rollback.reader import ensure_namespace
-from kubectl_harness_rollback.records import history_codec
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
+from kubectl_harness_rollback.records import declarative, history_codec
+from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 
 # Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
 READERS = 4
@@ -76,18 +73,10 @@ def _latest_from_history(kind: str, obj: dict, decoded: Decoded) -> tuple[int | 
     return releases[0].number, releases[0].status.value if releases[0].status else None
 
 
-def _labelled_release(secret: dict) -> str | None:
-    """The release a Secret's labels name (`owner=harness`, `release`), whatever its type."""
-    labels = secret["metadata"].get("labels") or {}
-    if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE:
-        return None
-    return labels.get(LABEL_RELEASE)
-
-
 def declarative_release_of(secret: dict) -> str | None:
     """The release a Harness declarative release Secret belongs to (its `release` label), or None
-    for any other Secret: one of another type is none, as for Harness (assemble.is_release_secret)."""
-    return _labelled_release(secret) if is_release_secret(secret) else None
+    for any other Secret: one of another type is none, as for Harness."""
+    return declarative.release_of(secret)
 
 
 def with_release_types(secrets: list[dict], typed: list[dict]) -> list[dict]:
@@ -123,13 +112,12 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
         meta, release = secret["metadata"], declarative_release_of(secret)
         if release is None:
             continue
-        labels = meta.get("labels") or {}
         entry = row(meta["namespace"], release)
-        number = digits.natural(labels.get(LABEL_RELEASE_NUMBER))
+        number, status = declarative.number_and_status(secret)
         if number is None:
             continue
         if entry["source"] in ("annotations", "declarative") and (entry["latest"] or 0) < number:
-            entry["latest"], entry["status"], entry["source"] = number, labels.get(LABEL_STATUS), "declarative"
+            entry["latest"], entry["status"], entry["source"] = number, status, "declarative"
     for entry in rows.values():
         entry["workloads"].sort()
     return [rows[key] for key in sorted(rows)]
@@ -289,7 +277,7 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
         warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
                         "shown")
         secrets = []
-    if any(_labelled_release(secret) for secret in secrets):
+    if any(declarative.labelled_release(secret) for secret in secrets):
         # Metadata carries no `type`: one more list, of the release type only, tells the releases
         # from other Secrets that carry their labels (Harness selects them by that type too).
         secrets = with_release_types(secrets, kube.list(SECRETS, namespace, metadata_only=True,
