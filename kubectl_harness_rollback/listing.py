@@ -1,7 +1,8 @@
 """`list`: every release name in a namespace or all, from one list per kind.
 
 `list`: every release name in a namespace (or all), from one list per kind, joined in memory;
-then one GET per object named like a release (its history)."""
+then the objects named like a release (the histories): a few by name, many by one list of their
+namespace, so that the requests grow with the namespaces, not with the releases."""
 
 from __future__ import annotations
 
@@ -34,8 +35,18 @@ from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, is_release_secret, release_name_of
 
-# Histories read at once by `list` (each a GET); the connection pool keeps at least this many.
+# Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
+# keeps at least this many.
 READERS = 4
+# A namespace's objects needed in full are read by name up to this many: a read by name downloads
+# nothing else, and costs a request as a list does. Beyond, one list of the namespace reads them all.
+BY_NAME_UP_TO = 4
+# How many objects a namespace's list may hold per object it is read for: more, and they are read
+# by name (a namespace of many unrelated ConfigMaps is not downloaded for a few histories).
+CONFIGMAPS_PER_HISTORY = 4
+# Secrets: a namespace is listed whole only when every Secret in it is wanted, so a Secret that is
+# not a release history (Helm's releases, certificates) is never downloaded.
+SECRETS_PER_HISTORY = 1
 
 
 # Each history object decoded, once per command: {(kind, namespace, name): (doc, compressed) or the error}.
@@ -151,22 +162,47 @@ def _key(obj: dict) -> tuple[str, str]:
     return obj["metadata"]["namespace"], obj["metadata"]["name"]
 
 
-def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]]) -> list[dict]:
-    """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full
-    (one request each, a few at a time). Read as a list by name, so the `list` right `list` needs
-    anyway suffices."""
-    def read_one(obj: dict) -> list[dict]:
-        meta = obj["metadata"]
-        return kube.list(resource, meta["namespace"], field_selector=f"metadata.name={meta['name']}")
+def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
+               ) -> tuple[list[str], list[tuple[str, str]]]:
+    """(namespaces to list whole, (namespace, name) to read by name) that read each of `listed`
+    (metadata) which is `wanted`. A namespace is listed whole when it holds more than
+    BY_NAME_UP_TO wanted objects and at most `per_object` objects for each (0: never). Pure."""
+    chosen: dict[str, list[str]] = {}
+    held: dict[str, int] = {}
+    for obj in listed:
+        namespace, name = _key(obj)
+        held[namespace] = held.get(namespace, 0) + 1
+        if (namespace, name) in wanted:
+            chosen.setdefault(namespace, []).append(name)
+    whole = sorted(namespace for namespace, names in chosen.items()
+                   if len(names) > BY_NAME_UP_TO and held[namespace] <= per_object * len(names))
+    listed_whole = set(whole)
+    by_name = [(namespace, name) for namespace, names in chosen.items() if namespace not in listed_whole
+               for name in names]
+    return whole, by_name
 
-    chosen = [obj for obj in listed if _key(obj) in wanted]
-    if len(chosen) < 2:
-        found = [read_one(obj) for obj in chosen]
+
+def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
+                  ) -> list[dict]:
+    """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full,
+    a few requests at a time (plan_reads: by name, or by one list of its namespace). Read by name
+    as a list with a field selector, so the `list` right `list` needs anyway suffices."""
+    whole, by_name = plan_reads(listed, wanted, per_object)
+
+    def read(step: tuple[str, str | None]) -> list[dict]:
+        namespace, name = step
+        if name is None:  # only what is wanted is kept: another object's data is never looked at
+            return [obj for obj in kube.list(resource, namespace) if _key(obj) in wanted]
+        return kube.list(resource, namespace, field_selector=f"metadata.name={name}")
+
+    steps = [(namespace, None) for namespace in whole] + by_name
+    if len(steps) < 2:
+        found = [read(step) for step in steps]
     else:
         with ThreadPoolExecutor(max_workers=READERS) as pool:
-            found = list(pool.map(read_one, chosen))
-    read = {_key(o): o for objects in found for o in objects}
-    return [read.get(_key(o), o) for o in listed]
+            found = list(pool.map(read, steps))
+    read_objects = {_key(o): o for objects in found for o in objects}
+    return [read_objects.get(_key(o), o) for o in listed]
 
 
 def bare_replica_sets(replica_sets: list[dict]) -> set[tuple[str, str]]:
@@ -296,8 +332,8 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
                                                         label_selector=f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE}",
                                                         field_selector=f"type={RELEASE_SECRET_TYPE}"))
     candidates = history_candidates(workloads, secrets)
-    config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates)
-    secrets = _read_in_full(kube, SECRETS, secrets, candidates)
+    config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates, CONFIGMAPS_PER_HISTORY)
+    secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
     decoded = decode_histories(config_maps, secrets)
     rows = catalog(workloads, config_maps, secrets, decoded)
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
