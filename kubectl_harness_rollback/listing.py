@@ -217,18 +217,28 @@ def current_revisions_to_read(workloads: list[tuple[str, dict]], replica_sets: l
     needs: the current one of a Deployment whose last rollback its revision numbers alone do not
     confirm (live_release.still_restored then compares images). Few: rolled-back Deployments only. Pure."""
     deployment = adapters.adapter_for("Deployment")
-    by_namespace: dict[str, list[dict]] = {}
-    for rs in replica_sets:
-        by_namespace.setdefault(rs["metadata"]["namespace"], []).append(rs)
+    by_owner = children_by_controller(replica_sets)
     wanted = set()
     for kind, obj in workloads:
         if kind != "Deployment" or LAST_ROLLBACK_ANNOTATION not in (obj["metadata"].get("annotations") or {}):
             continue
-        state = deployment.state(obj, by_namespace.get(obj["metadata"]["namespace"], []))
+        state = deployment.state(obj, by_owner.get(obj["metadata"].get("uid"), []))
         current = live_release.revision_needing_images(state)
         if current is not None:
             wanted.add(_key(current.raw))
     return wanted
+
+
+def children_by_controller(children: list[dict]) -> dict[str, list[dict]]:
+    """Each child under the UID of its controller (its owner reference marked controller): a
+    workload's state is built from its own children, not by testing every child of its namespace
+    (500 Deployments of 10 revisions in 20 namespaces: 125,000 tests). Pure."""
+    by_owner: dict[str, list[dict]] = {}
+    for child in children:
+        for ref in child["metadata"].get("ownerReferences") or []:
+            if ref.get("controller") and ref.get("uid"):
+                by_owner.setdefault(ref["uid"], []).append(child)
+    return by_owner
 
 
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
@@ -247,15 +257,13 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
         release = declarative_release_of(secret)
         if release is not None:
             declarative.setdefault((secret["metadata"]["namespace"], release), []).append(secret)
-    by_namespace: dict[str, list[dict]] = {}
-    for child in children or []:
-        by_namespace.setdefault(child["metadata"]["namespace"], []).append(child)
+    by_owner = children_by_controller(children or [])
     states: dict[tuple[str, str], list] = {}
     for kind, obj in workloads:
         namespace, name = obj["metadata"]["namespace"], release_name_of(obj)
         if name and children is not None:
             states.setdefault((namespace, name), []).append(
-                adapters.adapter_for(kind).state(obj, by_namespace.get(namespace, [])))
+                adapters.adapter_for(kind).state(obj, by_owner.get(obj["metadata"].get("uid"), [])))
     for row in rows:
         key = (row["namespace"], row["release"])
         row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": []})
