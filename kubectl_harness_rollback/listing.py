@@ -286,9 +286,21 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                     "live": views.live_view(now)})
 
 
-def _listed_or_none(kube, resource, namespace: str | None, metadata_only: bool = False) -> list[dict] | None:
+# ReplicaSets are a cluster's most numerous objects (10 a Deployment): they are listed as metadata
+# this many a page, each without its managedFields (most of its metadata, and never looked at
+# here), so that only one page is held whole.
+REPLICA_SET_PAGE = 1000
+
+
+def without_managed_fields(obj: dict) -> dict:
+    """The object without metadata.managedFields (in place: it is a fresh item of a list)."""
+    obj.get("metadata", {}).pop("managedFields", None)
+    return obj
+
+
+def _listed_or_none(kube, resource, namespace: str | None, metadata_only: bool = False, **paging) -> list[dict] | None:
     try:
-        return kube.list(resource, namespace, metadata_only=metadata_only)
+        return kube.list(resource, namespace, metadata_only=metadata_only, **paging)
     except Forbidden:
         return None
 
@@ -321,7 +333,8 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     workloads = [(kind, obj) for kind, resource in (("Deployment", DEPLOYMENTS), ("StatefulSet", STATEFULSETS),
                                                     ("DaemonSet", DAEMONSETS))
                  for obj in kube.list(resource, namespace)]
-    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True)
+    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
+                                   trim=without_managed_fields)
     if replica_sets:
         bare = bare_replica_sets(replica_sets)
         replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)

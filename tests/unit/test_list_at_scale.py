@@ -169,3 +169,22 @@ def test_plan_reads(per_namespace, held, per_object, whole):
     namespaces, by_name = listing.plan_reads(listed, wanted, per_object)
     assert (namespaces, sorted(by_name)) == (
         (["ns"], []) if whole else ([], sorted(("ns", f"o{n}") for n in range(per_namespace))))
+
+
+def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
+    """The ReplicaSets' metadata is most of `list -A`'s memory: each page is trimmed as it arrives."""
+    pages = [{"metadata": {"continue": "next"}, "items": [
+                 {"metadata": {"name": "a", "namespace": "ns", "managedFields": [{"manager": "kcm"}]}}]},
+             {"metadata": {"resourceVersion": "9"}, "items": [
+                 {"metadata": {"name": "b", "namespace": "ns", "managedFields": [{"manager": "kcm"}]}}]}]
+    sent = []
+
+    def transport(method, url, body, headers, timeout, stream):
+        sent.append(parse_qs(urlsplit(url).query))
+        return SimpleNamespace(status=200, data=json.dumps(pages.pop(0)).encode())
+
+    kube = Rest("https://127.0.0.1:1", transport)
+    listed = listing._listed_or_none(kube, listing.REPLICASETS, None, metadata_only=True,
+                                     page_size=listing.REPLICA_SET_PAGE, trim=listing.without_managed_fields)
+    assert listed == [{"metadata": {"name": "a", "namespace": "ns"}}, {"metadata": {"name": "b", "namespace": "ns"}}]
+    assert [query["limit"] for query in sent] == [[str(listing.REPLICA_SET_PAGE)]] * 2
