@@ -323,10 +323,10 @@ def main() -> None:
     finally:
         core.delete_namespace(namespace)
     load = f"{load:.1f} to {os.getloadavg()[0]:.1f}"
-    heading = (f"{time.strftime('%d %b %Y', time.gmtime())}, medians of {options.runs} runs, load average {load} "
+    heading = (f"{time.strftime('%d %b %Y', time.gmtime())}, medians of {options.runs} runs, load average {load}\n"
                f"(2 cores shared: request counts are exact, times noisy); kubectl "
                f"{_kubectl('version', '--client').splitlines()[0].split(':')[-1].strip()}, Python "
-               f"{'.'.join(map(str, sys.version_info[:2]))}; plugin `{_shown_plugin(options.plugin)}`:\n")
+               f"{'.'.join(map(str, sys.version_info[:2]))};\nplugin `{_shown_plugin(options.plugin)}`:\n")
     table = bench.table()
     print(f"\n{heading}\n{table}", end="")
     if options.write_readme:
