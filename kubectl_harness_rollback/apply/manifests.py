@@ -33,7 +33,7 @@ from kubectl_harness_rollback.errors import Conflict
 
 FIELD_MANAGER = last_applied.CSA_MANAGER
 # A controller's status write moves an object's resourceVersion without changing what was
-# planned (see executor.STATUS_ONLY_RETRIES): the write is sent again this many times at most.
+# planned (see execution.STATUS_ONLY_RETRIES): the write is sent again this many times at most.
 STATUS_ONLY_RETRIES = 3
 
 

@@ -7,9 +7,10 @@ missing 4 required positional arguments`: the message was rebuilt with type(erro
 import pytest
 
 from kubectl_harness_rollback import outcome as items
+from kubectl_harness_rollback.apply.object_diff import only_status_moved
 from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback.errors import ClusterUnreachable, Conflict, CorruptHistory, PluginError
-from kubectl_harness_rollback.executor import _after_first_write, only_status_moved
+from kubectl_harness_rollback.executor import _after_first_write
 from kubectl_harness_rollback.model import WorkloadRef
 from kubectl_harness_rollback.outcome import Outcome
 

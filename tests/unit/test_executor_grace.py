@@ -3,21 +3,21 @@
 import time
 from types import SimpleNamespace
 
-from kubectl_harness_rollback import executor
+from kubectl_harness_rollback import execution
 
 
 def test_requests_inside_the_grace_get_time_after_the_deadline_passed():
     kube = SimpleNamespace(deadline=time.monotonic() - 1)  # --timeout ran out during the wait
-    with executor._grace(kube):
-        assert kube.deadline >= time.monotonic() + executor.GRACE_SECONDS - 1
+    with execution.grace(kube):
+        assert kube.deadline >= time.monotonic() + execution.GRACE_SECONDS - 1
     assert kube.deadline < time.monotonic()  # the wait's deadline again afterwards
 
 
 def test_a_later_deadline_is_kept_and_no_deadline_stays_none():
     later = time.monotonic() + 600
     kube = SimpleNamespace(deadline=later)
-    with executor._grace(kube):
+    with execution.grace(kube):
         assert kube.deadline == later
     unbounded = SimpleNamespace(deadline=None)
-    with executor._grace(unbounded):
+    with execution.grace(unbounded):
         assert unbounded.deadline is None

@@ -1,10 +1,10 @@
-"""A 409 caused by a controller's status write is not someone else's change (executor.only_status_moved)."""
+"""A 409 caused by a controller's status write is not someone else's change (apply/object_diff.only_status_moved)."""
 
 import copy
 
 import pytest
 
-from kubectl_harness_rollback.executor import only_status_moved
+from kubectl_harness_rollback.apply.object_diff import only_status_moved
 
 READ = {"metadata": {"name": "web", "uid": "u1", "generation": 4, "resourceVersion": "100",
                      "labels": {"app": "web"}, "annotations": {"deployment.kubernetes.io/revision": "3"},

@@ -1,0 +1,89 @@
+"""What every way of carrying out a plan shares: its options, the clock, the wait, the grace after the deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from kubectl_harness_rollback.dryrun import DryRun
+from kubectl_harness_rollback.errors import PluginError
+from kubectl_harness_rollback.model import WorkloadRef
+from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.workloads import waiting
+
+
+@dataclass(frozen=True)
+class RollbackOptions:
+    dry_run: DryRun = DryRun.NONE
+    wait: bool = True
+    timeout: float = 300.0
+    scale_down_stage: bool = False
+    # time.monotonic() by which the whole rollback ends (the CLI starts it before reading, so
+    # --timeout bounds the whole command); None: `timeout` from the start of carry_out.
+    deadline: float | None = None
+    # Roll back a workload Argo CD or Flux reconciles all the same (README: "Other owners").
+    ignore_owner: bool = False
+
+
+@dataclass
+class Clock:
+    """The outside world's time, injected so tests can pass their own."""
+
+    now: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic  # the wait's deadline (waits watch: nothing sleeps here)
+
+
+# A controller writes its workloads' status all the time (a ReplicaSet counting pods that stop, a
+# Deployment's conditions): that moves the resourceVersion a write is guarded by without changing
+# anything the plan was made from. After a 409, a workload whose spec, labels, annotations, owners
+# and generation are still as read is written again with its new version, this many times at most.
+STATUS_ONLY_RETRIES = 3
+
+
+def reread(kube, adapter, ref: WorkloadRef) -> dict | None:
+    try:
+        return adapter.read(kube, ref.namespace, ref.name)
+    except PluginError:
+        return None  # gone or unreadable: the conflict stands
+
+
+def poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
+          clock: Clock, progress: Callable[[str], None], meanwhile: str = waiting.WRITTEN_STILL_ROLLING,
+          start: dict[WorkloadRef, dict] | None = None) -> dict[WorkloadRef, dict]:
+    """Watch each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
+    ending with `meanwhile`: where that leaves the user); from `start`'s versions where given."""
+    return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile, start)
+
+
+def rollout_status_of(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
+    """The `until` of poll for a restore: each workload's rollout status, told which ReplicaSet or
+    ControllerRevision its template came back from (a progress-deadline condition the controller
+    still keeps for the rolled-back-from ReplicaSet is not this rollout's failure)."""
+    restored = {(c.ref.kind, c.ref.namespace, c.ref.name): c.source.object_name
+                for c in plan.workloads if c.source is not None}
+
+    def until(adapter, obj: dict) -> tuple[bool, str]:
+        meta = obj.get("metadata") or {}
+        return adapter.rollout_status(obj, restored.get((adapter.kind, meta.get("namespace"), meta.get("name"))))
+    return until
+
+
+# Once the workloads are written, recording it (or undoing a scale-up) must not be cut short by a
+# --timeout that ran out meanwhile: a history left InProgress is worse than a command that ends a
+# few seconds late. Each request stays bounded by --request-timeout.
+GRACE_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def grace(kube) -> Iterator[None]:
+    """Give the requests inside at least GRACE_SECONDS, whatever is left of the command's deadline."""
+    saved = getattr(kube, "deadline", None)
+    if saved is not None:
+        kube.deadline = max(saved, time.monotonic() + GRACE_SECONDS)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            kube.deadline = saved
