@@ -1,8 +1,9 @@
-"""The kubeconfig's common forms read without the kubernetes client: token, token file, basic
-auth, client certificate and key, CA, insecure-skip-tls-verify, tls-server-name, proxy-url.
+"""The kubeconfig's common credential and TLS forms, read without the kubernetes client.
 
-What the client's KubeConfigLoader makes of them, field by field (kube_config.py: FileOrData,
-_load_cluster_info, _load_authentication), so a command on a common kubeconfig never imports it.
+Token, token file, basic auth, client certificate and key, CA, insecure-skip-tls-verify,
+tls-server-name and proxy-url: what the client's KubeConfigLoader makes of them, field by field
+(kube_config.py: FileOrData, _load_cluster_info, _load_authentication), so that a command on a
+common kubeconfig never imports the client.
 An exec credential plugin, or a kubeconfig the loader would refuse in its own words, goes to
 the loader (client.py); `settings` says which by returning None.
 """
