@@ -71,6 +71,72 @@ def median_of(runs: int, argv_or_steps, env: dict, before=None) -> tuple[float, 
     return statistics.median(times), max(peaks)
 
 
+def _interpreter(executable: str) -> list[str]:
+    """How to run `executable` under -X importtime: its shebang's interpreter (a console script,
+    the zipapp), else the executable itself."""
+    with open(executable, "rb") as handle:
+        first = handle.readline().decode(errors="replace").strip()
+    if first.startswith("#!"):
+        return first[2:].split() + [executable]
+    return [executable]
+
+
+def import_group(module: str) -> str:
+    """The top-level module an import is charged to: the package (click, yaml, ssl), or for the
+    plugin its subpackage or top module (kubectl_harness_rollback.cluster)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "kubectl_harness_rollback" else parts[0]
+
+
+def import_profile(argv: list[str], env: dict, runs: int = 5) -> dict[str, float]:
+    """Milliseconds of import per top-level module a command loads (`python -X importtime`,
+    self times summed per group, the median of `runs` runs); "total" is their sum."""
+    command = _interpreter(argv[0])
+    command = command[:1] + ["-X", "importtime"] + command[1:] + argv[1:]
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        groups: dict[str, float] = {}
+        for line in done.stderr.splitlines():
+            if line.startswith("import time:") and "|" in line and "self [us]" not in line:
+                own, _, name = line[len("import time:"):].split("|")
+                groups[import_group(name.strip())] = groups.get(import_group(name.strip()), 0) + int(own) / 1000
+        groups["total"] = sum(groups.values())
+        for name, ms in groups.items():
+            samples.setdefault(name, []).append(ms)
+    return {name: statistics.median(values + [0.0] * (runs - len(values))) for name, values in samples.items()}
+
+
+def print_import_profiles(profiles: dict[str, dict[str, float]], top: int = 12) -> None:
+    """One line per command: its import total, then its heaviest top-level modules."""
+    print("\nimport time per top-level module (python -X importtime, self times summed, median ms):")
+    for name, groups in profiles.items():
+        heaviest = sorted(((ms, group) for group, ms in groups.items() if group != "total"), reverse=True)[:top]
+        print(f"- `{name}`: {groups['total']:.1f} ms: " + ", ".join(f"{group} {ms:.1f}" for ms, group in heaviest))
+
+
+def startup_rows(row, plugin: list[str], completer: list[str], namespace: str, release: str, env: dict,
+                 runs: int) -> dict[str, dict[str, float]]:
+    """The start-up rows (`status`, completion against kubectl's of a Deployment name), and the
+    import profile of each read and completion."""
+    from kubectl_harness_rollback.cluster.rest import NAMESPACES
+    from kubectl_harness_rollback.reader import Target, read_release
+
+    ns = ["-n", namespace]
+    row(f"status {release}", plugin + ["status", release] + ns, ["kubectl", "rollout", "status", "deploy/web"] + ns,
+        requests_of(lambda kube: read_release(kube, namespace, Target(release_name=release))))
+    row("completion of a release (kubectl: get deploy '')", completer + ["plan"] + ns + [""],
+        ["kubectl", "__complete", "get", "deploy"] + ns + [""])
+    row("completion of a namespace", completer + ["plan", "-n", "khr-b"],
+        ["kubectl", "__complete", "get", "deploy"] + ns + [""],
+        requests_of(lambda kube: kube.list(NAMESPACES, metadata_only=True)))
+    commands = {"plan": plugin + ["plan", release] + ns, "history": plugin + ["history", release] + ns,
+                "status": plugin + ["status", release] + ns, "list -n": plugin + ["list"] + ns,
+                "completion of a release": completer + ["plan"] + ns + [""],
+                "completion of a namespace": completer + ["plan", "-n", "khr-b"]}
+    return {name: import_profile(argv, env, min(runs, 5)) for name, argv in commands.items()}
+
+
 def requests_of(work) -> int:
     from kubectl_harness_rollback.cluster.client import connect
     from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
@@ -196,6 +262,7 @@ def main() -> None:
         row("completion of a release", completer + ["plan"] + ns + ["rel"],
             ["kubectl", "__complete", "rollout", "history"] + ns + ["deploy/"],
             requests_of(lambda kube: read_catalog(kube, namespace, live=False)))  # as completion.py reads
+        profiles = startup_rows(row, plugin, completer, namespace, release, env, options.runs)
         counter = {"n": 3}
 
         def fail_again():
@@ -211,6 +278,7 @@ def main() -> None:
                 requests_of(lambda kube: read_catalog(kube, None)))
     finally:
         core.delete_namespace(namespace)
+    print_import_profiles(profiles)
     print(f"\nplugin: {options.plugin}; medians of {options.runs} runs; kubectl {_kubectl('version', '--client')}")
     print("| command | plugin | kubectl's counterpart | ratio | plugin peak RSS | plugin requests |")
     print("|---|---|---|---|---|---|")

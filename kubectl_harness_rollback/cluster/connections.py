@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import select
+import socket
 import threading
 from urllib.parse import unquote, urlsplit
 
@@ -31,7 +32,17 @@ class _TLSConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         super().connect()  # TCP, and the proxy's CONNECT tunnel when set_tunnel was called
         name = self._server_name or self._tunnel_host or self.host
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=name)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=_ascii(name))
+
+
+def _ascii(host: str) -> str | bytes:
+    """An ASCII host name as bytes: socket and ssl then skip the IDNA codec, whose import
+    (stringprep, unicodedata) costs more than the request."""
+    return host.encode("ascii") if host.isascii() else host
+
+
+def _create_connection(address, *args, **kwargs):
+    return socket.create_connection((_ascii(address[0]), address[1]), *args, **kwargs)
 
 
 class Connections:
@@ -58,8 +69,10 @@ class Connections:
             connection = _TLSConnection(host, port, connect_timeout, self._context, self._server_name)
             if self._proxy is not None:
                 connection.set_tunnel(*self._address, headers=self._tunnel_headers)
-            return connection
-        return http.client.HTTPConnection(host, port, timeout=connect_timeout)
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+        connection._create_connection = _create_connection
+        return connection
 
     def _take(self) -> http.client.HTTPConnection | None:
         with self._lock:
