@@ -1,7 +1,8 @@
 """A few seconds' memory of completion candidates, per context, so a second TAB sends no request.
 
 kubectl keeps API discovery under ~/.kube/cache for the same reason. Entries live in
-${XDG_CACHE_HOME:-~/.cache}/kubectl-harness-rollback/completion/, one 0600 file per cluster,
+${XDG_CACHE_HOME:-~/.cache}/kubectl-harness-rollback-completion/ (kubectl-harness-rollback/ holds
+the krew zipapp's extracted copies, and nothing else), one 0600 file per cluster,
 user, namespace and kind of candidate (named by a hash: the file holds no credential), and are
 used for TTL seconds. Only shell completion reads them (cli/completion.py): every command reads
 the cluster itself, so a stale entry can at worst offer a name that is gone, or miss a new one
@@ -23,7 +24,7 @@ def directory(env: Mapping[str, str]) -> str:
     base = env.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):  # unset, empty or relative: the XDG default
         base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "kubectl-harness-rollback", "completion")
+    return os.path.join(base, "kubectl-harness-rollback-completion")
 
 
 def key(what: str, identity: object) -> str:
