@@ -59,15 +59,16 @@ def complete_release_names(ctx: click.Context, param: click.Parameter, incomplet
 
 
 def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
-    from kubectl_harness_rollback import listing
-    from kubectl_harness_rollback.cluster import client
-
     kinds = [] if "/" in incomplete else kind_prefixes(incomplete)
     try:
         if "/" in incomplete:
+            from kubectl_harness_rollback.cluster import client
+
             return _workloads(client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT)), incomplete)
 
         def releases(kube) -> list[tuple[str, str]]:
+            from kubectl_harness_rollback import listing  # what reading needs, on a miss only
+
             rows, _ = listing.read_catalog(kube, kube.namespace, live=False)  # names and statuses only
             return [(row["release"], _release_help(row)) for row in rows]
 
