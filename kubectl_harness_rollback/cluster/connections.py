@@ -128,12 +128,18 @@ class _Answer:
         self._pool, self._response = pool, response
 
     def read1(self, size: int = 65536) -> bytes:
+        response = self._response
         try:
-            data = self._response.read1(size)
+            # http.client's read1 never closes an answer whose length it has counted down to 0.
+            data = response.read1(size) if response.length != 0 else b""
         except http.client.HTTPException as exc:
             self.close()
             raise ConnectionError(f"connection broken: {exc.__class__.__name__}") from None
         if not data:
+            if response.length:  # the server closed the connection before the whole body
+                self.close()
+                raise ConnectionError(f"connection broken: IncompleteRead ({response.length} bytes left)")
+            response.close()
             self.release_conn()
         return data
 
