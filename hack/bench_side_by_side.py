@@ -8,9 +8,11 @@ README_BEGIN and README_END, with the date, the machine's load and the command t
 Prints, per row, the median wall time of N runs (10 by default) of the plugin and of kubectl,
 their ratio, the plugin's peak resident memory, and the API requests the plugin's library makes
 for the same work (counted in process). Rows: `--help` and `version` (against `kubectl version
---client`), `plan`, `history`, `list -n`, completion of a release name and of a namespace,
-`rollback` to steady, the import time of what a read loads, and `list -A` on the scale fixture: 500 Deployments with 10 revisions each (5,000 ReplicaSets)
-over 20 namespaces, each a release with a history ConfigMap, plus 2,000 unrelated 50 KB Secrets.
+--client`), `plan`, `history`, `status`, `list -n`, completion of a release name (against
+kubectl's of `rollout history deploy/` and of `get deploy`) and of a namespace, the import time of
+what a read loads (and, printed before the table, each command's import time by top-level module),
+`rollback` to steady, and `list -A` on the scale fixture: 500 Deployments with 10 revisions each
+(5,000 ReplicaSets) over 20 namespaces, each a release with a history ConfigMap, plus 2,000 unrelated 50 KB Secrets.
 The fixture is created once (a few minutes) and reused. Figures, not assertions.
 """
 
@@ -79,6 +81,50 @@ def median_of(runs: int, argv_or_steps, env: dict, before=None) -> tuple[float, 
         times.append(total)
         peaks.append(peak)
     return statistics.median(times), max(peaks)
+
+
+def _interpreter(executable: str) -> list[str]:
+    """How to run `executable` under -X importtime: its shebang's interpreter (a console script,
+    the zipapp), else the executable itself."""
+    with open(executable, "rb") as handle:
+        first = handle.readline().decode(errors="replace").strip()
+    if first.startswith("#!"):
+        return first[2:].split() + [executable]
+    return [executable]
+
+
+def import_group(module: str) -> str:
+    """The top-level module an import is charged to: the package (click, yaml, ssl), or for the
+    plugin its subpackage or top module (kubectl_harness_rollback.cluster)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "kubectl_harness_rollback" else parts[0]
+
+
+def import_profile(argv: list[str], env: dict, runs: int = 5) -> dict[str, float]:
+    """Milliseconds of import per top-level module a command loads (`python -X importtime`,
+    self times summed per group, the median of `runs` runs); "total" is their sum."""
+    command = _interpreter(argv[0])
+    command = command[:1] + ["-X", "importtime"] + command[1:] + argv[1:]
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        groups: dict[str, float] = {}
+        for line in done.stderr.splitlines():
+            if line.startswith("import time:") and "|" in line and "self [us]" not in line:
+                own, _, name = line[len("import time:"):].split("|")
+                groups[import_group(name.strip())] = groups.get(import_group(name.strip()), 0) + int(own) / 1000
+        groups["total"] = sum(groups.values())
+        for name, ms in groups.items():
+            samples.setdefault(name, []).append(ms)
+    return {name: statistics.median(values + [0.0] * (runs - len(values))) for name, values in samples.items()}
+
+
+def print_import_profiles(profiles: dict[str, dict[str, float]], top: int = 12) -> None:
+    """One line per command: its import total, then its heaviest top-level modules."""
+    print("\nimport time per top-level module (python -X importtime, self times summed, median ms):")
+    for name, groups in profiles.items():
+        heaviest = sorted(((ms, group) for group, ms in groups.items() if group != "total"), reverse=True)[:top]
+        print(f"- `{name}`: {groups['total']:.1f} ms: " + ", ".join(f"{group} {ms:.1f}" for ms, group in heaviest))
 
 
 def requests_of(work) -> int:
@@ -172,6 +218,7 @@ class Bench:
         self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         self.deployer = HarnessRollingDeployer(apps, core, namespace)
         self.rows: list[tuple[str, float, float | None, int, int | None]] = []
+        self.profiles: dict[str, dict[str, float]] = {}
 
     def row(self, name, ours, theirs, requests=None, before=None):
         """Median of the plugin's runs and of kubectl's counterpart's (None: it has none)."""
@@ -238,6 +285,29 @@ class Bench:
             totals.append(seconds)
             peak = max(peak, kib)
         self.add("import time of a read", statistics.median(totals), None, peak, None)
+
+    def status(self) -> None:
+        from kubectl_harness_rollback.reader import Target, read_release
+
+        release, ns, namespace = self.deployer.release_name, ["-n", self.namespace], self.namespace
+        self.row(f"status {release}", self.plugin + ["status", release] + ns,
+                 ["kubectl", "rollout", "status", "deploy/web"] + ns,
+                 requests_of(lambda kube: read_release(kube, namespace, Target(release_name=release))))
+
+    def release_completion_against_a_deployment_name(self) -> None:
+        ns = ["-n", self.namespace]
+        self.row("completion of a release (kubectl: get deploy '')", self.completer + ["plan"] + ns + [""],
+                 ["kubectl", "__complete", "get", "deploy"] + ns + [""])
+
+    def import_profiles(self) -> None:
+        """Per command, the import time of each top-level module it loads (printed before the table)."""
+        release, ns = self.deployer.release_name, ["-n", self.namespace]
+        commands = {"plan": self.plugin + ["plan", release] + ns, "history": self.plugin + ["history", release] + ns,
+                    "status": self.plugin + ["status", release] + ns, "list -n": self.plugin + ["list"] + ns,
+                    "completion of a release": self.completer + ["plan"] + ns + [""],
+                    "completion of a namespace": self.completer + ["plan", "-n", "khr-b"]}
+        self.profiles = {name: import_profile(argv, self.env, min(self.options.runs, 5))
+                         for name, argv in commands.items()}
 
     def rollback(self) -> None:
         release, ns = self.deployer.release_name, ["-n", self.namespace]
@@ -314,9 +384,12 @@ def main() -> None:
         bench.prepare()
         bench.start_up()
         bench.reads()
+        bench.status()
         bench.release_completion()
+        bench.release_completion_against_a_deployment_name()
         bench.namespace_completion()
         bench.import_time()
+        bench.import_profiles()
         bench.rollback()
         if not options.skip_scale:
             bench.list_all_at_scale()
@@ -327,6 +400,7 @@ def main() -> None:
                f"(2 cores shared: request counts are exact, times noisy); kubectl "
                f"{_kubectl('version', '--client').splitlines()[0].split(':')[-1].strip()}, Python "
                f"{'.'.join(map(str, sys.version_info[:2]))};\nplugin `{_shown_plugin(options.plugin)}`:\n")
+    print_import_profiles(bench.profiles)
     table = bench.table()
     print(f"\n{heading}\n{table}", end="")
     if options.write_readme:

@@ -26,6 +26,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.fixture(autouse=True)
+def own_cache_directory(tmp_path_factory, monkeypatch):
+    """Each test its own XDG cache (completion remembers candidates there for a few seconds), for
+    itself and the plugin processes it starts: no test sees what another one completed."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under CI an integration test that skipped (for whatever reason) counts as failed."""

@@ -59,19 +59,64 @@ def complete_release_names(ctx: click.Context, param: click.Parameter, incomplet
 
 
 def _targets(ctx: click.Context, incomplete: str) -> list[CompletionItem]:
-    from kubectl_harness_rollback import listing
-    from kubectl_harness_rollback.cluster import client
-
     kinds = [] if "/" in incomplete else kind_prefixes(incomplete)
     try:
-        kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
         if "/" in incomplete:
-            return _workloads(kube, incomplete)
-        rows, _ = listing.read_catalog(kube, kube.namespace, live=False)  # names and statuses only
+            from kubectl_harness_rollback.cluster import client
+
+            return _workloads(client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT)), incomplete)
+
+        def releases(kube) -> list[tuple[str, str]]:
+            from kubectl_harness_rollback import listing  # what reading needs, on a miss only
+
+            rows, _ = listing.read_catalog(kube, kube.namespace, live=False)  # names and statuses only
+            return [(row["release"], _release_help(row)) for row in rows]
+
+        candidates = _remembered(ctx, "releases", incomplete, releases)
     except Exception:
         return kinds
-    return [CompletionItem(row["release"], help=_release_help(row))
-            for row in rows if row["release"].startswith(incomplete)] + kinds
+    return [CompletionItem(value, help=help_) for value, help_ in candidates if value.startswith(incomplete)] + kinds
+
+
+def _remembered(ctx: click.Context, what: str, incomplete: str, read) -> list[tuple[str, str]]:
+    """`read(kube)`'s candidates (value, description), from an entry of completion_cache a few
+    seconds old when it has one for `incomplete`; else read now, and remembered. With -v 6 the
+    requests are what was asked for: no entry is used."""
+    import os
+
+    from kubectl_harness_rollback.cli import completion_cache
+    from kubectl_harness_rollback.cluster import client, kubeconfig
+    from kubectl_harness_rollback.cluster.rest import REQUEST_LOG_LEVEL
+
+    flags = flags_on_the_line(ctx, REQUEST_TIMEOUT)
+    folder = name = None
+    if flags.verbosity < REQUEST_LOG_LEVEL:
+        try:
+            resolved = kubeconfig.load(flags, os.environ, os.path.expanduser("~"), client._read_yaml_file)
+        except Exception:
+            resolved = None  # no kubeconfig (in a pod, say): connect() says what to do
+        if resolved is not None:
+            folder = completion_cache.directory(os.environ)
+            name = completion_cache.key(what, _identity(resolved, flags, what))
+            found = completion_cache.load(folder, name)
+            if found is not None and any(value.startswith(incomplete) for value, _ in found):
+                return found
+    candidates = read(client.connect(flags))
+    if name is not None:
+        completion_cache.store(folder, name, candidates)
+    return candidates
+
+
+def _identity(resolved, flags, what: str) -> list:
+    """Whom completion asks, and where: the context's cluster and user entries (the server, the
+    credentials), the impersonation, and for releases the namespace."""
+    from kubectl_harness_rollback.cluster import kubeconfig
+
+    context = (kubeconfig.named(resolved.config, "contexts", resolved.context) or {}).get("context") or {}
+    return [kubeconfig.named(resolved.config, "clusters", str(context.get("cluster", ""))),
+            kubeconfig.named(resolved.config, "users", str(context.get("user", ""))),
+            flags.impersonate, list(flags.impersonate_groups),
+            resolved.namespace if what == "releases" else None]
 
 
 def kind_prefixes(incomplete: str) -> list[CompletionItem]:
@@ -91,11 +136,12 @@ def complete_namespaces(ctx: click.Context, param: click.Parameter, incomplete: 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from kubectl_harness_rollback.cluster import client
             from kubectl_harness_rollback.cluster.rest import NAMESPACES
 
-            kube = client.connect(flags_on_the_line(ctx, REQUEST_TIMEOUT))
-            names = sorted(obj["metadata"]["name"] for obj in kube.list(NAMESPACES, metadata_only=True))
+            def namespaces(kube) -> list[tuple[str, str]]:
+                return [(obj["metadata"]["name"], "") for obj in kube.list(NAMESPACES, metadata_only=True)]
+
+            names = sorted(value for value, _ in _remembered(ctx, "namespaces", incomplete, namespaces))
     except Exception:
         return []
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]

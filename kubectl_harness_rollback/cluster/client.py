@@ -7,7 +7,6 @@ configuration and the REST client's connection pool are loaded (see _lean_kubern
 
 from __future__ import annotations
 
-import base64
 import functools
 import importlib
 import importlib.util
@@ -19,7 +18,7 @@ from typing import Callable, Mapping
 
 import yaml
 
-from kubectl_harness_rollback.cluster import header_values, kubeconfig
+from kubectl_harness_rollback.cluster import credentials, header_values, kubeconfig
 from kubectl_harness_rollback.cluster.pool import data_to_private_files, pool_for, private_directory, private_file
 from kubectl_harness_rollback.cluster.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
 from kubectl_harness_rollback.cluster.rest import request_timeouts as _request_timeouts
@@ -27,6 +26,8 @@ from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 
 USER_AGENT = "kubectl-harness_rollback"
+# LibYAML's parser when PyYAML was built with it: the same documents, read several times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def request_timeouts(request_timeout: float | None) -> tuple[float, float | None]:
@@ -137,7 +138,7 @@ def _import_loader():
 def _read_yaml_file(path: str) -> dict | None:
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle) or {}
+            return yaml.load(handle, Loader=_YAML_LOADER) or {}
     except FileNotFoundError:
         return None
     except yaml.YAMLError as exc:
@@ -146,23 +147,6 @@ def _read_yaml_file(path: str) -> dict | None:
         raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: it is not UTF-8 text") from None
     except OSError as exc:  # a directory, no permission
         raise ConfigError(f"kubeconfig file '{shown(path)}' cannot be read: {exc.strerror}") from None
-
-
-def _transport(pool_manager):
-    """Send one request over the REST client's pool (TLS and proxies as the kubeconfig says)."""
-    import urllib3
-
-    def send(method, url, body, headers, timeout, stream):
-        header_dict = urllib3.HTTPHeaderDict()
-        for key, value in headers:
-            header_dict.add(key, value)
-        # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.). The body
-        # is left unread: the request layer reads it within the request's timeout.
-        return pool_manager.request(method, url, body=body, headers=header_dict, preload_content=False,
-                                    timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]), retries=0,
-                                    redirect=False)
-
-    return send
 
 
 def _auth_headers(configuration):
@@ -192,46 +176,62 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     """Build a client from kubeconfig and flags exactly as kubectl would. `read_yaml`: how the
     kubeconfig files are read (many clusters parse them once for all their contexts)."""
     env = os.environ if env is None else env
-    _lean_kubernetes()
-    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
-    from kubernetes.client.configuration import Configuration
-
-    configuration = Configuration()
     try:
         resolved = kubeconfig.load(flags, env, os.path.expanduser("~"), read_yaml or _read_yaml_file)
     except ConfigError:
         # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
         if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:
             raise
+        _lean_kubernetes()
+        _import_loader()
+        from kubernetes.client.configuration import Configuration
         from kubernetes.config.incluster_config import load_incluster_config
 
+        configuration = Configuration()
         load_incluster_config(client_configuration=configuration)
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
-        pool = pool_for(configuration)
+        host, transport, auth_headers = configuration.host, pool_for(configuration), _auth_headers(configuration)
     else:
-        from kubernetes.config.config_exception import ConfigException
-
         with private_directory() as scratch:
             data_to_private_files(resolved, scratch)
-            try:
-                loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context,
-                                         temp_file_path=scratch)
-                loader.load_and_set(configuration)
-            except ConfigException as exc:
-                raise ConfigError(f"kubeconfig context '{shown(resolved.context)}' cannot be used: "
-                                  f"{shown(exc)}") from None
-            configuration.proxy = kubeconfig.proxy_url(resolved) or getattr(configuration, "proxy", None)
-            pool = pool_for(configuration)
+            common = credentials.settings(resolved, env)
+            if common is not None:
+                settings, credential_headers = common
+                host, transport = settings.host, pool_for(settings)
+                auth_headers = credential_headers.copy
+            else:
+                configuration = _client_configuration(resolved, scratch)
+                host, transport = configuration.host, pool_for(configuration)
+                auth_headers = _auth_headers(configuration)
     headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:
         # The API server reads every Impersonate-Group header as one group.
         headers += [("Impersonate-User", flags.impersonate)] + [("Impersonate-Group", g) for g in
                                                                  flags.impersonate_groups]
-    rest_args = {"host": configuration.host, "transport": _transport(pool),
-                 "auth_headers": _auth_headers(configuration), "headers": headers,
+    rest_args = {"host": host, "transport": transport, "auth_headers": auth_headers, "headers": headers,
                  "timeouts": request_timeouts(flags.request_timeout), "verbosity": flags.verbosity}
     return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
+
+
+def _client_configuration(resolved: kubeconfig.ResolvedConfig, scratch: str):
+    """The kubernetes client's Configuration for a kubeconfig that needs its loader (an exec
+    credential plugin), its certificate and key files in `scratch`."""
+    _lean_kubernetes()
+    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
+    from kubernetes.client.configuration import Configuration
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = Configuration()
+    try:
+        loader = _loader_class()(config_dict=resolved.config, active_context=resolved.context,
+                                 temp_file_path=scratch)
+        loader.load_and_set(configuration)
+    except ConfigException as exc:
+        raise ConfigError(f"kubeconfig context '{shown(resolved.context)}' cannot be used: "
+                          f"{shown(exc)}") from None
+    configuration.proxy = kubeconfig.proxy_url(resolved) or getattr(configuration, "proxy", None)
+    return configuration
 
 
 @functools.lru_cache(maxsize=None)
@@ -259,36 +259,23 @@ def _load_auth_provider_token(self):
 
 
 def _load_user_token(self):
-    """`token`, else the content of `tokenFile` with surrounding white space trimmed, as client-go
-    reads it (transport/token_source.go: strings.TrimSpace); either must be sendable as a header."""
-    if self._user.safe_get("token"):
-        token, where = str(self._user["token"]), "token"
-    elif self._user.safe_get("tokenFile"):
-        path = os.path.join(self._get_base_path(self._user.path), self._user["tokenFile"])
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                token = handle.read().strip()
-        except OSError as exc:
-            raise ConfigError(f'failed to read token file "{shown(path)}": {exc.strerror}') from None
-        if not token:
-            raise ConfigError(f'read empty token from file "{shown(path)}"')
-        where = f'token file "{shown(path)}"'
-    else:
+    """credentials.user_token, with the loader's paths (relative to its base path)."""
+    user = dict(self._user.value)
+    if not user.get("token") and user.get("tokenFile"):
+        user["tokenFile"] = os.path.join(self._get_base_path(self._user.path), self._user["tokenFile"])
+    token = credentials.user_token(user)
+    if token is None:
         return None
-    wrong = header_values.problem(f"the kubeconfig user's {where}", token, secret=True)
-    if wrong:
-        raise ConfigError(wrong)
-    self.token = f"Bearer {token}"
+    self.token = token
     return True
 
 
 def _load_user_pass_token(self):
-    """Basic authentication encoded as UTF-8, as Go does (the client's Latin-1 fails on others)."""
-    if "username" in self._user and "password" in self._user:
-        pair = f"{self._user['username']}:{self._user['password']}".encode()
-        self.token = "Basic " + base64.b64encode(pair).decode("ascii")
-        return True
-    return None
+    token = credentials.basic_auth(self._user.value)
+    if token is None:
+        return None
+    self.token = token
+    return True
 
 
 def _load_from_exec_plugin(self):

@@ -19,7 +19,9 @@ import os
 import shutil
 import tempfile
 import warnings
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+from urllib.parse import urlsplit
 
 from kubectl_harness_rollback.cluster import kubeconfig
 from kubectl_harness_rollback.display import shown
@@ -74,16 +76,80 @@ def data_to_private_files(resolved: kubeconfig.ResolvedConfig, directory: str) -
 SOCKS_SCHEMES = ("socks4", "socks4a", "socks5", "socks5h")
 
 
+@dataclass
+class Settings:
+    """What the connection needs of the kubeconfig, named as the kubernetes client's Configuration
+    names it (either may be given to pool_for)."""
+
+    host: str = "http://localhost"
+    verify_ssl: bool = True
+    ssl_ca_cert: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    tls_server_name: str | None = None
+    proxy: str | None = None
+    no_proxy: str | None = None
+    proxy_headers: dict | None = None
+    assert_hostname: bool | None = None
+
+
+def environment_proxies(host: str, env: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(proxy, no_proxy) for `host` from the environment, as urllib's getproxies reads it (the
+    kubernetes client's rule): `<scheme>_proxy`, else `all_proxy`; a lower-case name wins."""
+    found: dict[str, str] = {}
+    for name, value in env.items():
+        if value and name.lower().endswith("_proxy"):
+            found[name.lower()[:-6]] = value
+    if "REQUEST_METHOD" in env:  # a CGI script: HTTP_PROXY may come from a request's Proxy header
+        found.pop("http", None)
+    for name, value in env.items():
+        if name.endswith("_proxy"):
+            if value:
+                found[name.lower()[:-6]] = value
+            else:
+                found.pop(name.lower()[:-6], None)
+    scheme = host.split("://", 1)[0].lower()
+    return found.get(scheme) or found.get("all"), found.get("no")
+
+
+def bypasses_proxy(url: str, no_proxy: str) -> bool:
+    """Whether NO_PROXY's rules exempt `url`: a host, a domain suffix, host:port, an IP or a
+    CIDR, or `*` (the kubernetes client's should_bypass_proxies)."""
+    import ipaddress
+
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return True
+    host, host_and_port = parts.hostname.lower(), parts.netloc.lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in (entry.strip().lower() for entry in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+        entry = entry.lstrip(".")
+        if host == entry or host.endswith("." + entry) or host_and_port == entry:
+            return True
+    return False
+
+
 def _proxy(configuration) -> str | None:
     """The proxy to use for the API server, if any; a SOCKS proxy only when PySocks is installed."""
     proxy = getattr(configuration, "proxy", None)
     if not proxy:
         return None
     no_proxy = getattr(configuration, "no_proxy", None)
-    if no_proxy:
-        bypass = getattr(importlib.import_module("kubernetes.client.rest"), "should_bypass_proxies", None)
-        if bypass is not None and bypass(configuration.host, no_proxy):
-            return None
+    if no_proxy and bypasses_proxy(configuration.host, no_proxy):
+        return None
     scheme = str(proxy).split("://", 1)[0].lower() if "://" in str(proxy) else ""
     if scheme in SOCKS_SCHEMES and importlib.util.find_spec("socks") is None:
         raise ConfigError(f"proxy {_proxy_address(proxy)}: a {scheme} proxy needs the optional PySocks package "
@@ -105,10 +171,11 @@ def _ssl_context(configuration):
     files written for them can be removed as soon as it is built."""
     import ssl
 
-    from urllib3.util.ssl_ import create_urllib3_context
-
     verify = bool(configuration.verify_ssl)
-    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED if verify else ssl.CERT_NONE)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = verify and getattr(configuration, "assert_hostname", None) is not False
+    context.verify_mode = ssl.CERT_REQUIRED if verify else ssl.CERT_NONE
     try:
         if verify and configuration.ssl_ca_cert:
             context.load_verify_locations(cafile=configuration.ssl_ca_cert)
@@ -132,28 +199,51 @@ def _ssl_reason(exc: Exception) -> str:
 
 
 def pool_for(configuration):
-    """The connection pool: TLS, client certificate and proxy as the kubeconfig says (what the
-    client's RESTClientObject builds, but holding the keys in memory rather than in files)."""
+    """The transport to the API server: TLS, client certificate and proxy as the kubeconfig says,
+    with the keys held in memory. The standard library's http.client carries it, but through an
+    https or SOCKS proxy, which urllib3 reaches."""
+    from kubectl_harness_rollback.cluster.connections import Connections
+
+    https = configuration.host.startswith("https")
+    context = _ssl_context(configuration) if https else None
+    proxy = _proxy(configuration)
+    if proxy is None or proxy.split("://", 1)[0].lower() == "http":
+        return Connections(configuration.host, context, getattr(configuration, "tls_server_name", None), proxy)
+    return _urllib3_transport(configuration, context, proxy)
+
+
+def _urllib3_transport(configuration, context, proxy: str):
+    """urllib3's pool through an https or SOCKS proxy (what the client's RESTClientObject builds,
+    but with the keys in memory)."""
     import urllib3
 
     verify = bool(configuration.verify_ssl)
-    args = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE", "retries": 0,
-            "maxsize": getattr(configuration, "connection_pool_maxsize", None) or 4}
-    if configuration.host.startswith("https"):
-        args["ssl_context"] = _ssl_context(configuration)
+    args = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE", "retries": 0, "maxsize": 4}
+    if context is not None:
+        args["ssl_context"] = context
         if getattr(configuration, "tls_server_name", None):
             args["server_hostname"] = configuration.tls_server_name
         if getattr(configuration, "assert_hostname", None) is not None:
             args["assert_hostname"] = configuration.assert_hostname
     if not verify:
         # kubectl says nothing about --insecure-skip-tls-verify on each request; urllib3 would warn
-        # on every one of them (56 lines for a `list -A`).
+        # on every one of them.
         warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
-    proxy = _proxy(configuration)
-    if proxy is None:
-        return urllib3.PoolManager(**args)
     if proxy.split("://", 1)[0].lower() in SOCKS_SCHEMES:
         from urllib3.contrib.socks import SOCKSProxyManager
 
-        return SOCKSProxyManager(proxy, **args)
-    return urllib3.ProxyManager(proxy, proxy_headers=getattr(configuration, "proxy_headers", None), **args)
+        manager = SOCKSProxyManager(proxy, **args)
+    else:
+        manager = urllib3.ProxyManager(proxy, proxy_headers=getattr(configuration, "proxy_headers", None), **args)
+
+    def send(method, url, body, headers, timeout, stream):
+        header_dict = urllib3.HTTPHeaderDict()
+        for key, value in headers:
+            header_dict.add(key, value)
+        # kubectl does not retry a refused connection; neither do we (fail fast at 3 a.m.). The body
+        # is left unread: the request layer reads it within the request's timeout.
+        return manager.request(method, url, body=body, headers=header_dict, preload_content=False,
+                               timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]), retries=0,
+                               redirect=False)
+
+    return send
