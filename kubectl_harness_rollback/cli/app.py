@@ -418,11 +418,18 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     changes = Changes(kube)
     try:
         view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch,
-                                    changed=changes.wait)
+                                    changed=changes.wait, explain=_explainer(kube))
     finally:
         changes.close()
     if not view["steady"]:
         raise release_status.not_steady(view)
+
+
+def _explainer(kube):
+    """`status`'s why-not-steady: the pods' reasons, a logs hint, the next command (diagnosis.py)."""
+    from kubectl_harness_rollback import diagnosis
+
+    return lambda model, view: diagnosis.explain_status(kube, model, view)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -17,6 +17,7 @@ from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.outcome import history_changes as _history_changes
 from kubectl_harness_rollback.outcome import item_ref as _ref
 from kubectl_harness_rollback.outcome import outcome_item_text
+from kubectl_harness_rollback.workloads import pod_reasons
 
 NONE = "<none>"
 
@@ -294,4 +295,18 @@ def status_text(view: dict, now: datetime | None = None) -> str:
         lines += ["", _table(headers, rows).rstrip()]
     lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
+    lines += _why_not_steady(view)
     return "\n".join(lines) + "\n"
+
+
+def _why_not_steady(view: dict) -> list[str]:
+    """The pods' reasons, a logs hint and the next command (diagnosis.explain_status), when there."""
+    lines = []
+    for row in view["workloads"]:
+        workload = f"{row['kind'].lower()}/{row['name']}"
+        if row.get("pods") is not None:
+            lines.append(f"Pods:      {_text(workload)}: {pod_reasons.summary(row['pods'])}")
+        if row.get("logs"):
+            lines.append(f"Logs:      {_text(row['logs'])}")
+    lines += [f"Next:      {_text(command)}" for command in view.get("next") or []]
+    return ([""] if lines else []) + lines
