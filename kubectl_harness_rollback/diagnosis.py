@@ -119,8 +119,9 @@ def _deadline_exceeded(obj: dict, revision: Revision | None) -> bool:
 
 
 def explain_status(kube, model, view: dict) -> None:
-    """Adds to a `status` view that is not steady: `pods` (pod_reasons.reasons) and `logs` on each
-    workload that is not steady, and `next`, the command to run next."""
+    """Adds to a `status` view that is not steady: `pods` (pod_reasons.reasons), `logs` and `gaveUp`
+    (the controller's progress deadline passed) on each workload that is not steady, and `next`,
+    the command to run next."""
     gave_up = False
     for row in view["workloads"]:
         if row["steady"]:
@@ -130,7 +131,8 @@ def explain_status(kube, model, view: dict) -> None:
         if state is None:
             continue
         current = state.revision(state.current_revision) if state.current_revision is not None else None
-        gave_up = gave_up or (ref.kind == "Deployment" and _deadline_exceeded(state.raw, current))
+        row["gaveUp"] = ref.kind == "Deployment" and _deadline_exceeded(state.raw, current)
+        gave_up = gave_up or row["gaveUp"]
         row["pods"] = state_reasons(kube, state)
         row["logs"] = logs_command(ref, row["pods"])
     view["next"] = next_commands(view["release"], view["namespace"], gave_up)

@@ -287,7 +287,7 @@ def status_text(view: dict, now: datetime | None = None) -> str:
     colored = any(row.get("color") for row in view["workloads"])
     rows = [[f"{row['kind'].lower()}/{row['name']}"] + ([_text(row.get("color"))] if colored else [])
             + [_text(row["release"]), _text(row["revision"]), _text(", ".join(row["images"])),
-               age(row["since"], now), "yes" if row["steady"] else "no", row["message"]]
+               age(row["since"], now), "yes" if row["steady"] else "no", _rollout_cell(row)]
             for row in view["workloads"]]
     headers = ["WORKLOAD"] + (["COLOR"] if colored else []) + ["RELEASE", "REVISION", "IMAGES", "SINCE", "STEADY",
                                                                "ROLLOUT"]
@@ -297,6 +297,11 @@ def status_text(view: dict, now: datetime | None = None) -> str:
     lines += [f"Note: {note}" for note in view["notes"]]
     lines += _why_not_steady(view)
     return "\n".join(lines) + "\n"
+
+
+def _rollout_cell(row: dict) -> str:
+    # The controller's sentence ends the command as its error line; the table names the condition.
+    return "gave up: ProgressDeadlineExceeded" if row.get("gaveUp") else row["message"]
 
 
 def _why_not_steady(view: dict) -> list[str]:
