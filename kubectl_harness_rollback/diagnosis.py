@@ -10,7 +10,7 @@ the reasons are left out, never the command's answer.
 from __future__ import annotations
 
 from kubectl_harness_rollback.cluster.rest import EVENTS, PODS
-from kubectl_harness_rollback.errors import NotSteady, PluginError, RolloutFailed, reworded
+from kubectl_harness_rollback.errors import NoEligibleRelease, NotSteady, PluginError, RolloutFailed, reworded
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads import pod_reasons
 
@@ -136,3 +136,10 @@ def explain_status(kube, model, view: dict) -> None:
         row["pods"] = state_reasons(kube, state)
         row["logs"] = logs_command(ref, row["pods"])
     view["next"] = next_commands(view["release"], view["namespace"], gave_up)
+
+
+def no_eligible(plan) -> NoEligibleRelease:
+    """Exit 3, naming where to look next: the releases there are, and how to choose one."""
+    where = f"{plan.release_name} -n {plan.namespace}"
+    return NoEligibleRelease(f"{plan.reason}; next: kubectl harness-rollback history {where} (then: "
+                             f"kubectl harness-rollback plan {where} --to-release N)")

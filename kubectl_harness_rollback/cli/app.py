@@ -32,7 +32,7 @@ from kubectl_harness_rollback.cli.connection_flags import collect as _collect_co
 from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
 from kubectl_harness_rollback.cli.durations import parse_duration
 from kubectl_harness_rollback.display import shown_lines
-from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
 from kubectl_harness_rollback.modes import Match, Mode
 
@@ -298,7 +298,7 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
 
     preflight.check_reapply_scope(planned.plan)  # what `rollback` would refuse: exit 1, as it would
     if not planned.eligible:
-        raise NoEligibleRelease(planned.plan.reason)
+        raise _no_eligible(planned.plan)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -357,7 +357,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     if not planned.eligible:
         if output != "table":
             click.echo(render.structured({"plan": planned.view, "outcome": None}, output), nl=False)
-        raise NoEligibleRelease(planned.plan.reason)
+        raise _no_eligible(planned.plan)
 
     def progress(line: str) -> None:
         # A dry run lists its writes once, on stdout, in the conditional (render.would_text).
@@ -429,6 +429,12 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
         changes.close()
     if not view["steady"]:
         raise release_status.not_steady(view)
+
+
+def _no_eligible(plan) -> PluginError:
+    from kubectl_harness_rollback import diagnosis
+
+    return diagnosis.no_eligible(plan)
 
 
 def diff_module():
