@@ -463,8 +463,10 @@ def _echo_diff(lines: list[str]) -> None:
 @connection_options
 @click.pass_context
 def diff(ctx: click.Context, target: str, from_release: int, to_release: int, **given: Any) -> None:
-    """Show what changes from release A to release B of TARGET: a unified diff of the pod
-    templates their revisions keep (legacy releases) or of their stored manifests (declarative).
+    """Compare releases A and B of TARGET: a unified diff.
+
+    It compares the pod templates the releases' revisions keep (legacy releases) or their stored
+    manifests (declarative releases).
 
     Secret values are never shown. Coloured on a terminal, unless NO_COLOR is set.
 

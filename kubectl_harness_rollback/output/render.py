@@ -284,6 +284,7 @@ def status_text(view: dict, now: datetime | None = None) -> str:
                      f"release {_text(primary['release'])}")
     if view["lastRollback"]:
         lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    lines += _why_not_steady(view)
     colored = any(row.get("color") for row in view["workloads"])
     rows = [[f"{row['kind'].lower()}/{row['name']}"] + ([_text(row.get("color"))] if colored else [])
             + [_text(row["release"]), _text(row["revision"]), _text(", ".join(row["images"])),
@@ -295,7 +296,6 @@ def status_text(view: dict, now: datetime | None = None) -> str:
         lines += ["", _table(headers, rows).rstrip()]
     lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
-    lines += _why_not_steady(view)
     return "\n".join(lines) + "\n"
 
 
@@ -305,7 +305,8 @@ def _rollout_cell(row: dict) -> str:
 
 
 def _why_not_steady(view: dict) -> list[str]:
-    """The pods' reasons, a logs hint and the next command (diagnosis.explain_status), when there."""
+    """The pods' reasons, a logs hint and the next command (diagnosis.explain_status), when there:
+    in the header, above the table, so that the table stays the last thing printed."""
     lines = []
     for row in view["workloads"]:
         workload = f"{row['kind'].lower()}/{row['name']}"
@@ -314,4 +315,4 @@ def _why_not_steady(view: dict) -> list[str]:
         if row.get("logs"):
             lines.append(f"Logs:      {_text(row['logs'])}")
     lines += [f"Next:      {_text(command)}" for command in view.get("next") or []]
-    return ([""] if lines else []) + lines
+    return lines

@@ -36,9 +36,12 @@ def test_a_rollback_to_a_crash_looping_release_says_why_and_what_next(apps, core
     assert "exceeded its progress deadline" not in after.stdout, after.stdout
     assert after.stderr.count("exceeded its progress deadline") == 1, after.stderr
     assert "gave up: ProgressDeadlineExceeded" in after.stdout
+    # Why, and what next: in the header, above the table.
     [pods] = [line for line in after.stdout.splitlines() if line.startswith("Pods:")]
     assert "deployment/web: " in pods and "× CrashLoopBackOff" in pods and "last exit 1 (Error)" in pods, pods
     assert f"Logs:      kubectl logs -n {namespace} web-" in after.stdout
+    assert after.stdout.index("Next:") < after.stdout.index("WORKLOAD")
+    assert after.stderr.splitlines()[-1].startswith("error: release release-infra-prod is not steady")
     view = json.loads(plugin("status", RELEASE, "-n", namespace, "-o", "json", check_exit=4).stdout)
     [web] = view["workloads"]
     assert web["pods"]["reasons"][0]["reason"] == "CrashLoopBackOff" and web["pods"]["restarts"] > 0
@@ -63,4 +66,4 @@ def test_a_steady_release_reads_no_pods_or_events(apps, core, namespace, plugin)
     deployer.deploy_version("1")
     done = plugin("status", RELEASE, "-n", namespace, "-v", "6", check_exit=0)
     assert "/pods" not in done.stderr and "/events" not in done.stderr
-    assert "Pods:" not in done.stdout and "Next:" not in done.stdout
+    assert "Pods:" not in done.stdout + done.stderr and "Next:" not in done.stdout + done.stderr
