@@ -155,3 +155,33 @@ def test_the_last_applied_note_is_grammatical():
     model.workloads[WEB].annotations["kubectl.kubernetes.io/last-applied-configuration"] = "{}"
     [note] = [n for n in plan(model, PlanOptions()).notes if "last-applied" in n]
     assert note.startswith("deployment/web keeps kubectl's last-applied-configuration, which still describes")
+
+
+class Terminal:
+    def __init__(self, tty):
+        self.tty, self.written = tty, []
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.written.append(text.decode() if isinstance(text, bytes) else text)
+
+    def flush(self):
+        pass
+
+
+def test_colour_on_a_terminal_unless_no_color_and_never_on_a_pipe(monkeypatch):
+    from kubectl_harness_rollback.cli import app
+
+    lines = ["--- live/x", "+++ release-1/x", "@@ -1 +1 @@", "-a: 1", "+a: 2"]
+    for tty, no_color, coloured in ((True, None, True), (True, "1", False), (False, None, False)):
+        terminal = Terminal(tty)
+        monkeypatch.setattr(app.sys, "stdout", terminal)
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        monkeypatch.setenv("TERM", "xterm")
+        if no_color:
+            monkeypatch.setenv("NO_COLOR", no_color)
+        app._echo_diff(lines)
+        assert ("\x1b[31m-a: 1\x1b[0m" in "".join(terminal.written)) is coloured
+        assert "-a: 1" in "".join(terminal.written)
