@@ -93,10 +93,9 @@ def explain_exit_4(kube, error: PluginError, release: str, namespace: str,
         message = message.split("; ", 1)[0] + "; the controller gave up on the rollout (progress deadline exceeded)"
     elif not gave_up:
         message += "; the controller is still rolling out"
+    advice = ["more time will not help: roll back further or fix the release"] if gave_up else []
     next_step = next_commands(release, namespace, gave_up)
-    if gave_up:
-        message += "; look at the pods' reasons, then roll back further or fix the release"
-    return reworded(error, "; ".join([message] + why) + "; next: " + " or ".join(next_step))
+    return reworded(error, "; ".join([message] + why + advice) + "; next: " + " or ".join(next_step))
 
 
 def _read(kube, ref: WorkloadRef) -> dict | None:

@@ -91,10 +91,10 @@ def test_exit_4_when_the_controller_gave_up_advises_no_longer_timeout():
     error = diagnosis.explain_exit_4(kube, timed_out, "release-x", "shop", {WEB: (None, RS)})
     assert isinstance(error, NotSteady) and error.exit_code == 4
     assert str(error) == ("deployment/web not steady within the timeout; the controller gave up on the rollout "
-                          "(progress deadline exceeded); look at the pods' reasons, then roll back further or fix "
-                          "the release; deployment/web: 1 of 1 pods not ready: 1× CrashLoopBackOff; 3 restarts, "
-                          "last exit 1 (Error); logs: kubectl logs -n shop web-2-x --previous; next: kubectl "
-                          "harness-rollback plan release-x -n shop")
+                          "(progress deadline exceeded); deployment/web: 1 of 1 pods not ready: 1× CrashLoopBackOff; "
+                          "3 restarts, last exit 1 (Error); logs: kubectl logs -n shop web-2-x --previous; more time "
+                          "will not help: roll back further or fix the release; next: kubectl harness-rollback plan "
+                          "release-x -n shop")
     gave_up = diagnosis.explain_exit_4(kube, RolloutFailed('deployment "web" exceeded its progress deadline'),
                                        "release-x", "shop", {WEB: (DEPLOYMENT, RS)})
     assert "longer --timeout" not in str(gave_up) and str(gave_up).endswith("plan release-x -n shop")
