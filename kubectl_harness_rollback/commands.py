@@ -59,11 +59,6 @@ def run_list(kube, all_namespaces: bool) -> ListResult:
     return ListResult(rows, warnings, namespace)
 
 
-def run_history(kube, target) -> list[dict]:
-    """`history`: TARGET's releases, newest first (views.history_view)."""
-    return read_history(kube, target)[0]
-
-
 def read_history(kube, target) -> tuple[list[dict], list[str]]:
     """`history`'s rows, and what reading noticed (model notes, e.g. an ignored Secret)."""
     from kubectl_harness_rollback.reader import read_release

@@ -126,8 +126,8 @@ def explain_status(kube, model, view: dict) -> None:
         if row["steady"]:
             continue
         ref = WorkloadRef(row["kind"], row["name"], view["namespace"])
-        state = model.workloads.get(ref)
-        if state is None:
+        state = (getattr(model, "workloads", None) or {}).get(ref)
+        if state is None:  # not read (a view built elsewhere): the next command all the same
             continue
         current = state.revision(state.current_revision) if state.current_revision is not None else None
         row["gaveUp"] = ref.kind == "Deployment" and _deadline_exceeded(state.raw, current)
@@ -137,8 +137,8 @@ def explain_status(kube, model, view: dict) -> None:
     view["next"] = next_commands(view["release"], view["namespace"], gave_up)
 
 
-def no_eligible(plan) -> NoEligibleRelease:
+def no_eligible(reason: str, release: str, namespace: str) -> NoEligibleRelease:
     """Exit 3, naming where to look next: the releases there are, and how to choose one."""
-    where = f"{plan.release_name} -n {plan.namespace}"
-    return NoEligibleRelease(f"{plan.reason}; next: kubectl harness-rollback history {where} (then: "
+    where = f"{release} -n {namespace}"
+    return NoEligibleRelease(f"{reason}; next: kubectl harness-rollback history {where} (then: "
                              f"kubectl harness-rollback plan {where} --to-release N)")

@@ -40,7 +40,7 @@ from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
 from kubectl_harness_rollback.outcome import Outcome, outcome_item_text
 from kubectl_harness_rollback.planner import Plan, WorkloadChange, manifest_of
-from kubectl_harness_rollback.records import bookkeeping
+from kubectl_harness_rollback.records import bookkeeping, registry
 from kubectl_harness_rollback.strategies import canary
 from kubectl_harness_rollback.strategies import traffic as _traffic
 from kubectl_harness_rollback.workloads import owners, waiting
@@ -233,8 +233,8 @@ def _restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     # the scales: the rollback-to workloads up before the failed ones go to zero.
     restored = [] if plan.target.is_declarative else [c for c in changes if c.to_replicas is None]
     if plan.reapply:
-        wrote(manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run,
-                                model.live_objects, plan.reapply))
+        manifests.reapply(kube, plan.target.manifests, model.namespace, options.dry_run, model.live_objects,
+                          plan.reapply, applied=lambda item: wrote([item]))
     scaled = [c for c in plan.workloads if c.to_replicas is not None] + plan.scale_down
     for change in restored + scaled:
         wrote(_write(kube, change, model, audit, options.dry_run, written))
@@ -362,12 +362,10 @@ def _record_swap(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, dry_ru
     with _grace(kube):
         overtaken.check(kube, model, plan, {}, history=False)
         try:
-            if model.history_store is not None:
-                outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, {}, dry_run)])
+            bookkeeping.send(kube, registry.edits(model, plan, {}), dry_run, "the rollback was done", outcome.recorded)
         except Conflict:
             overtaken.check(kube, model, plan, {})
             raise
-        outcome.recorded += bookkeeping.label_declarative_environments(kube, model, plan, dry_run)
 
 
 def _carry_out_traffic(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
@@ -460,9 +458,7 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
 
 def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],
                 at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int]) -> None:
-    if model.history_store is not None:
-        outcome.recorded += filter(None, [bookkeeping.write_legacy_history(kube, model, plan, revisions, dry_run)])
-    outcome.recorded += filter(None, [bookkeeping.mark_declarative_failed(kube, model, plan, dry_run)])
+    bookkeeping.send(kube, registry.edits(model, plan, revisions), dry_run, "the rollback was done", outcome.recorded)
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)
         new = outcome.new_revisions.get(ref)

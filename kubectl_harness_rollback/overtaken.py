@@ -17,15 +17,12 @@ from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, SECRETS
 from kubectl_harness_rollback.errors import Conflict, CorruptHistory
 from kubectl_harness_rollback.harness_names import (
-    LABEL_RELEASE,
     LABEL_RELEASE_NUMBER,
     RELEASE_SECRET_TYPE,
-    SECRET_OWNER_LABEL,
-    SECRET_OWNER_VALUE,
 )
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.planner import Plan
-from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.workloads.common import template_images
 
 _NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only: a label is anyone's to write
@@ -60,7 +57,7 @@ def newest_declarative(kube, model: ReleaseModel) -> tuple[int, str] | None:
     now (their labels: metadata only); None when there is none or they may not be listed."""
     if not any(r.is_legacy or r.is_declarative for r in model.releases):
         return None  # judged by its own revisions (no release records): no deploy records releases here
-    selector = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={model.release_name}"
+    selector = declarative.selector(model.release_name)
     try:
         # Only Secrets of the release type are releases (a metadata list carries no type: ask the server).
         listed = kube.list(SECRETS, model.namespace, label_selector=selector,

@@ -17,6 +17,7 @@ from kubectl_harness_rollback.cluster.rest import SELF_SUBJECT_ACCESS_REVIEWS
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.planner import Plan
+from kubectl_harness_rollback.records import registry
 
 # API group and resource of each kind a rollback writes.
 RESOURCES = {
@@ -70,11 +71,8 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
         if plan.traffic.scale_up_to:
             need("patch", plan.traffic.back_workload.kind, f"to scale {plan.traffic.back_workload} up")
             need("get", plan.traffic.back_workload.kind, f"to wait for {plan.traffic.back_workload}")
-    if model.history_store is not None:
-        need("patch", model.history_store.kind, f"to record the rollback in {model.history_store.kind.lower()}/"
-                                                f"{model.history_store.name}")
-    if any(r.is_declarative for r in (plan.current, plan.target) if r is not None):
-        need("patch", "Secret", "to record the rollback on the release Secrets")
+    for right in registry.rights(model, plan):  # each record format's edits
+        need(right.verb, right.kind, right.why)
     rights.append(("create", "", "events", "to leave the RolledBack Event"))
     return rights
 

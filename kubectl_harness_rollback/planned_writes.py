@@ -8,12 +8,8 @@ patch, so `rollback --dry-run -o json` and a real run can be compared item by it
 from __future__ import annotations
 
 from kubectl_harness_rollback import outcome
-from kubectl_harness_rollback.harness_names import (
-    LABEL_BG_ENVIRONMENT,
-    LABEL_STATUS,
-    LAST_ROLLBACK_ANNOTATION,
-)
-from kubectl_harness_rollback.model import Status
+from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback.records import registry
 
 ANNOTATED = "annotated"  # the last-rollback annotation, written with the workload's or Service's patch
 
@@ -24,7 +20,8 @@ def annotated(kind: str, name: str) -> dict:
 
 def would_write(model, plan, scale_down_stage: bool = False, has_revisions=lambda kind: True) -> list[dict]:
     """The writes, in the order the rollback makes them: workloads and Services first, then the
-    records (history write-back, release Secret labels, Events). Empty when nothing changes."""
+    records (history write-back, release Secret labels: records/registry.py's edits), Events.
+    Empty when nothing changes."""
     if plan.target is None or not plan.has_changes:
         return []
     if plan.traffic is not None:
@@ -61,22 +58,11 @@ def _traffic_writes(model, plan, scale_down_stage: bool) -> list[dict]:
         items += [outcome.deleted(ref, STAGE_WHY) for ref in traffic.stage_objects]
     if scale_down_stage and traffic.failed_workload is not None:
         items.append(outcome.scaled(traffic.failed_workload, 0))
-    store = model.history_store
-    changes = [{"release": r.number, "bgEnvironment": env} for r, env in traffic.environments if r.is_legacy]
-    if store is not None and changes:
-        items.append(outcome.history_updated(store.kind, store.name, changes))
-    items += [outcome.labelled("Secret", r.secret, {LABEL_BG_ENVIRONMENT: env})
-              for r, env in traffic.environments if r.is_declarative]
+    items += _records(model, plan)
     items.append(outcome.event("Service", traffic.primary.name))
     return items
 
 
 def _records(model, plan) -> list[dict]:
-    items = []
-    store, current = model.history_store, plan.current
-    if store is not None and (current.is_legacy or plan.target.is_legacy):
-        changes = [{"release": current.number, "status": Status.FAILED.value}] if current.is_legacy else []
-        items.append(outcome.history_updated(store.kind, store.name, changes))
-    if current.is_declarative and current.status != Status.FAILED:
-        items.append(outcome.labelled("Secret", current.secret, {LABEL_STATUS: Status.FAILED.value}))
-    return items
+    """The record writes: the very edits the bookkeeping step sends, planned before any write."""
+    return [edit.item for edit in registry.edits(model, plan, None)]

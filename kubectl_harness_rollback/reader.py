@@ -1,8 +1,9 @@
 """Read one release name from the cluster: a fixed number of requests, joined in memory.
 
-Requests for a release name: GET the history Secret, then (if absent) the ConfigMap; one list of
-declarative release Secrets; one list per workload kind; one list of revisions per workload
-that belongs to the release. The number of revisions never adds a request. Reading never writes.
+Requests for a release name: what each record store reads (records/registry.py: GET the history
+Secret, then, if it holds none, the ConfigMap; one list of declarative release Secrets); one list
+per workload kind; one list of revisions per workload that belongs to the release. The number of
+revisions never adds a request. Reading never writes.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
 from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.harness_names import HISTORY_KEY, LABEL_RELEASE, SECRET_OWNER_LABEL, SECRET_OWNER_VALUE
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.records import legacy, registry
+from kubectl_harness_rollback.records.assemble import assemble, release_name_of
+from kubectl_harness_rollback.records.store import ClusterObjects, Read
 from kubectl_harness_rollback.strategies import bluegreen, canary
 
-DECLARATIVE_SELECTOR = f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={{name}}"
 # Kinds whose objects can be a release's workloads, in the order they are listed.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
@@ -92,19 +93,29 @@ def _secrets_or_note(notes: list[str], namespace: str, method, *args, **kwargs):
     return None
 
 
-def _read_history(kube, namespace: str, release_name: str) -> tuple[dict | None, str | None, list[str]]:
-    """(object, kind, notes). Harness looks for a Secret first, then a ConfigMap, named exactly the
-    release name; a Secret without a non-empty releaseHistory is not the history (Harness then
-    reads the ConfigMap and warns about the clash)."""
-    notes = []
-    secret = _secrets_or_note(notes, namespace, kube.get_or_none, SECRETS, release_name, namespace)
-    if secret is not None:
-        if (secret.get("data") or {}).get(HISTORY_KEY):
-            return secret, "Secret", notes
-        notes.append(f"secret/{release_name} is named like the release but holds no {HISTORY_KEY}: it is not the "
-                     f"release history (Harness reads the ConfigMap {release_name} instead, as this plugin does)")
-    config_map = kube.get_or_none(CONFIGMAPS, release_name, namespace)
-    return (config_map, "ConfigMap", notes) if config_map is not None else (None, None, notes)
+def _fetcher(kube, namespace: str, notes: list[str]):
+    """The one request a record store asks for (store.Read): a get (None when absent) or a list.
+    The stores decide what to read; this is where it is read."""
+    def fetch(read: Read):
+        selectors = {key: value for key, value in (("label_selector", read.label_selector),
+                                                   ("field_selector", read.field_selector)) if value is not None}
+        if read.kind == "Secret" and read.verb == "get":
+            return _secrets_or_note(notes, namespace, kube.get_or_none, SECRETS, read.name, namespace)
+        if read.kind == "Secret":
+            return _secrets_or_note(notes, namespace, kube.list, SECRETS, namespace, **selectors)
+        if read.kind == "ConfigMap" and read.verb == "get":
+            return kube.get_or_none(CONFIGMAPS, read.name, namespace)
+        if read.kind == "ConfigMap":
+            return kube.list(CONFIGMAPS, namespace, **selectors)
+        raise ValueError(f"a record store asked to read {read.kind}, which the reader does not read")
+    return fetch
+
+
+def _read_records(kube, objects: ClusterObjects, stores=registry.STORES) -> None:
+    """Each record store reads what it keeps into `objects`, in precedence order."""
+    fetch = _fetcher(kube, objects.namespace, objects.notes)
+    for store in stores:
+        store.read(fetch, objects.release_name, objects)
 
 
 def _release_workloads(kube, namespace: str, release_name: str) -> list[tuple[object, dict]]:
@@ -146,22 +157,22 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
     if release_name is None:
         release_name, own = _read_workload_target(kube, namespace, target)
         if own and name_unlabelled:
-            history, history_kind, notes = _read_history(kube, namespace, name_unlabelled)
-            return assemble(ClusterObjects(name_unlabelled, namespace, history, history_kind,
-                                           workloads=_states(kube, namespace, own), notes=notes))
+            objects = ClusterObjects(name_unlabelled, namespace)
+            _read_records(kube, objects, [legacy.STORE])  # the history it is to be recorded in
+            objects.workloads = _states(kube, namespace, own)
+            return assemble(objects)
         if own:
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
-    history, history_kind, notes = _read_history(kube, namespace, release_name)
-    secrets = _secrets_or_note(notes, namespace, kube.list, SECRETS, namespace,
-                               label_selector=DECLARATIVE_SELECTOR.format(name=release_name)) or []
+    objects = ClusterObjects(release_name, namespace)
+    _read_records(kube, objects)
     found = _release_workloads(kube, namespace, release_name)
-    if history is None and not secrets and not found:
+    if not objects.found_any() and not found:
         ensure_namespace(kube, namespace)
         raise NotFound(f"release '{release_name}' not found in namespace {namespace}: no release history, no "
                        f"release Secrets and no workload labelled harness.io/release-name={release_name} "
                        f"(see 'kubectl harness-rollback list -n {namespace}')")
     states = _states(kube, namespace, found)
-    objects = ClusterObjects(release_name, namespace, history, history_kind, secrets, states, notes)
+    objects.workloads = states
     model = assemble(objects)
     if canary.companions(model):
         model.canary_objects = canary.read_versions(kube, model)

@@ -20,9 +20,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, CONTROLLERREVISIONS, REPLICASETS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError, reworded
-from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
-from kubectl_harness_rollback.records import bookkeeping, history_codec
-from kubectl_harness_rollback.records.assemble import (
+from kubectl_harness_rollback.harness_names import (
     CLUSTER_NAME,
     INFRA_ID,
     RELEASE_NAME_LABEL,
@@ -31,6 +29,8 @@ from kubectl_harness_rollback.records.assemble import (
     SERVICE_ID,
     WORKFLOW_ID,
 )
+from kubectl_harness_rollback.model import ReleaseModel, Status, WorkloadRef
+from kubectl_harness_rollback.records import bookkeeping, history_codec
 from kubectl_harness_rollback.workloads import waiting
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Callable
 
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.apply import last_applied
@@ -89,11 +90,13 @@ def _body(document: dict, namespace: str) -> dict:
 
 
 def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun,
-            live: dict[tuple, dict | None] | None = None, only: list[ReapplyObject] | None = None) -> list[dict]:
+            live: dict[tuple, dict | None] | None = None, only: list[ReapplyObject] | None = None,
+            applied: Callable[[dict], None] | None = None) -> list[dict]:
     """Apply the release's objects (`only` those, when given) into `namespace` so that each ends
     as `kubectl apply` leaves it; `live` is each object as read when planning (its version
     guards the writes). Returns what was applied as outcome items: kind/name only, never
-    content (a release holds Secrets)."""
+    content (a release holds Secrets). `applied` hears of each object as soon as it is applied,
+    so that a failure half-way can say which objects were already changed."""
     objects = reapply_scope(documents, namespace)  # raises before any write
     chosen = [(obj, doc) for obj, doc in zip(objects, documents) if only is None or obj in only]
     resources = _resolve(kube, [obj for obj, _ in chosen])
@@ -103,10 +106,14 @@ def reapply(kube, documents: list[dict], namespace: str, dry_run: DryRun,
     for obj, document in chosen:
         kube.patch(resources[obj], obj.name, namespace, _body(document, namespace), "apply", dry_run=True,
                    field_manager=FIELD_MANAGER, force=True)
-    if dry_run is not DryRun.SERVER:
-        for obj, document in chosen:
+    done = []
+    for obj, document in chosen:
+        if dry_run is not DryRun.SERVER:
             _apply(kube, resources[obj], obj.name, namespace, _body(document, namespace), live.get(key(obj)))
-    return [outcome.reapplied(obj.kind, obj.name) for obj, _ in chosen]
+        done.append(outcome.reapplied(obj.kind, obj.name))
+        if applied is not None:
+            applied(done[-1])
+    return done
 
 
 def _apply(kube, resource: Resource, name: str, namespace: str, body: dict, read: dict | None) -> None:

@@ -131,29 +131,45 @@ def _selection_options(command: Callable) -> Callable:
     return command
 
 
-def fleet_options(command: Callable) -> Callable:
-    """The flags that run a command in many contexts (README: Many clusters)."""
-    for declarations, extra in reversed([
-        (("--contexts",), {"metavar": "NAMES", "multiple": True, "shell_complete": complete_context_list,
-                           "help": "Run in these kubeconfig contexts, in parallel: a comma list, repeatable; "
-                                   "shell globs such as 'prod-*' match context names."}),
-        (("--all-contexts",), {"is_flag": True, "help": "Run in every context of the kubeconfig, in parallel."}),
-        (("--max-parallel",), {"type": Count(min=1), "metavar": "N",
-                               "help": f"With --contexts: at most N contexts at once "
-                                       f"(default {DEFAULT_MAX_PARALLEL})."}),
-        (("--fail-fast",), {"is_flag": True,
-                            "help": "With --contexts: start no other context after the first one fails."}),
-    ]):
-        command = click.option(*declarations, **extra)(command)
-    return command
+TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
 
 
-def _fleet(ctx: click.Context, given: dict[str, Any]):
-    """The contexts to run in (fleet_commands.chosen), or None for one cluster."""
+def output_option(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
+    """-o/--output: one of `formats`, the first the default."""
+    return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True,
+                        help=help)
+
+
+def across_contexts(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
+    """A command that runs in one cluster or many: its -o (`formats`, the first the default), the
+    flags that choose the contexts (README: Many clusters) and the connection flags, declared once
+    for all such commands; the command gets `ctx` and `output`, and `_runner` says where it runs."""
+    def decorate(command: Callable) -> Callable:
+        command = connection_options(click.pass_context(command))
+        for declarations, extra in reversed([
+            (("--contexts",), {"metavar": "NAMES", "multiple": True, "shell_complete": complete_context_list,
+                               "help": "Run in these kubeconfig contexts, in parallel: a comma list, repeatable; "
+                                       "shell globs such as 'prod-*' match context names."}),
+            (("--all-contexts",), {"is_flag": True, "help": "Run in every context of the kubeconfig, in parallel."}),
+            (("--max-parallel",), {"type": Count(min=1), "metavar": "N",
+                                   "help": f"With --contexts: at most N contexts at once "
+                                           f"(default {DEFAULT_MAX_PARALLEL})."}),
+            (("--fail-fast",), {"is_flag": True,
+                                "help": "With --contexts: start no other context after the first one fails."}),
+        ]):
+            command = click.option(*declarations, **extra)(command)
+        return output_option(*formats, help=help)(command)
+    return decorate
+
+
+def _runner(ctx: click.Context, given: dict[str, Any]):
+    """Where the command runs (fleet.commands.chosen): the contexts of --contexts/--all-contexts, or
+    the one cluster of the connection flags. Called after the options are validated."""
     from kubectl_harness_rollback.fleet.commands import chosen
 
     return chosen(connection_flags(ctx), *(given.pop(key) for key in
-                                           ("contexts", "all_contexts", "max_parallel", "fail_fast")))
+                                           ("contexts", "all_contexts", "max_parallel", "fail_fast")),
+                  connect_one=lambda: cluster(ctx))
 
 
 SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode", "prune")
@@ -182,11 +198,7 @@ def _target(text: str):
 
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
-              help="Output format: a table for people, json or yaml for scripts.")
-@fleet_options
-@connection_options
-@click.pass_context
+@across_contexts("table", "json", "yaml")
 def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
     """List the release names found in the cluster.
 
@@ -200,33 +212,15 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
       kubectl harness-rollback list --contexts 'prod-*' -n shop
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands
-    from kubectl_harness_rollback.fleet import commands as fleet_commands
-    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.fleet import commands as run_in
 
-    contexts = _fleet(ctx, given)
-    if contexts:
-        return fleet_commands.list_releases(connection_flags(ctx), contexts, click.echo, all_namespaces, output)
-
-    result = commands.run_list(cluster(ctx), all_namespaces)
-    for warning in result.warnings:
-        click.echo(shown_lines(f"warning: {warning}"), err=True)
-    if output != "table":
-        click.echo(render.structured(result.rows, output), nl=False)
-    elif not result.rows:
-        where = "any namespace" if all_namespaces else f"namespace {result.namespace}"
-        click.echo(f"No releases found in {where}.", err=True)
-    else:
-        click.echo(render.list_table(result.rows, all_namespaces), nl=False)
+    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
-@click.option("-o", "--output", type=click.Choice(["table", "wide", "json", "yaml"]), default="table",
-              show_default=True, help="Output format: wide adds images and identities; json or yaml for scripts.")
-@fleet_options
-@connection_options
-@click.pass_context
+@across_contexts("table", "wide", "json", "yaml",
+                 help="Output format: wide adds images and identities; json or yaml for scripts.")
 def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     """Show the releases of TARGET, newest first.
 
@@ -240,32 +234,17 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
       kubectl harness-rollback history release-infra-prod --all-contexts
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands
-    from kubectl_harness_rollback.fleet import commands as fleet_commands
-    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.fleet import commands as run_in
 
     parsed = _target(target)
-    contexts = _fleet(ctx, given)
-    if contexts:
-        return fleet_commands.history(connection_flags(ctx), contexts, click.echo, parsed, output)
-    rows, notes = commands.read_history(cluster(ctx), parsed)
-    for note in notes:
-        click.echo(f"note: {note}", err=True)
-    if output in ("json", "yaml"):
-        click.echo(render.structured(rows, output), nl=False)
-    else:
-        click.echo(render.history_table(rows, wide=output == "wide"), nl=False)
+    run_in.history(_runner(ctx, given), click.echo, parsed, output)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
-              help="Output format: a table for people, json or yaml for scripts.")
 @click.option("--diff", "show_diff", is_flag=True, help="Also print a unified diff of every object the rollback changes.")
-@fleet_options
-@connection_options
-@click.pass_context
+@across_contexts("table", "json", "yaml")
 def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, **given: Any) -> None:
     """Show what a rollback of TARGET would do, and why; change nothing.
 
@@ -280,25 +259,14 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands
-    from kubectl_harness_rollback.fleet import commands as fleet_commands
-    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.fleet import commands as run_in
 
     options, parsed = _plan_options(selection), _target(target)
-    contexts = _fleet(ctx, given)
-    _check_diff(show_diff, output, contexts)
-    if contexts:
-        return fleet_commands.plan(connection_flags(ctx), contexts, click.echo, parsed, options, output)
-    planned = commands.run_plan(cluster(ctx), parsed, options)
-    click.echo(render.structured(planned.view, output) if output != "table"
-               else shown_lines(render.plan_text(planned.view)), nl=False)
-    if show_diff:
-        _echo_diff(diff_module().plan_diff(planned.model, planned.plan))
-    from kubectl_harness_rollback import preflight
-
-    preflight.check_reapply_scope(planned.plan)  # what `rollback` would refuse: exit 1, as it would
-    if not planned.eligible:
-        raise _no_eligible(planned.plan)
+    runner = _runner(ctx, given)
+    _check_diff(show_diff, output, runner.many)
+    run_in.plan(runner, click.echo, parsed, options, output,
+                show=(lambda planned: _echo_diff(diff_module().plan_diff(planned.model, planned.plan)))
+                if show_diff else None)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -315,11 +283,7 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
 @click.option("--ignore-owner", is_flag=True,
               help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
                    "would put the failed version back).")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
-              help="Output format: a table for people, json or yaml for scripts.")
-@fleet_options
-@connection_options
-@click.pass_context
+@across_contexts("table", "json", "yaml")
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
              ignore_owner: bool, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
@@ -336,43 +300,16 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import RollbackOptions
-    from kubectl_harness_rollback.fleet import commands as fleet_commands
-    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.fleet import commands as run_in
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
-    contexts = _fleet(ctx, given)
+    runner = _runner(ctx, given)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
-    if contexts:
-        return fleet_commands.rollback(connection_flags(ctx), contexts, click.echo, parsed, options, RollbackOptions(
-            mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
-    kube = cluster(ctx)
-    deadline = time.monotonic() + seconds
-    planned = commands.run_plan(kube, parsed, options, deadline)
-    if output == "table":
-        click.echo(shown_lines(render.plan_text(planned.view)), nl=False)
-    if not planned.eligible:
-        if output != "table":
-            click.echo(render.structured({"plan": planned.view, "outcome": None}, output), nl=False)
-        raise _no_eligible(planned.plan)
-
-    def progress(line: str) -> None:
-        # A dry run lists its writes once, on stdout, in the conditional (render.would_text).
-        if mode is DryRun.NONE:
-            click.echo(shown_lines(line), err=True)
-
-    result = commands.run_rollback(kube, planned, RollbackOptions(mode, wait, seconds, scale_down_stage, deadline,
-                                                                  ignore_owner=ignore_owner),
-                                   progress, lambda line: click.echo(f"warning: {line}", err=True))
-    # After the first write (a timeout, someone else's change, an error), what was done is still
-    # printed in the requested format — a pipeline parsing -o json needs it most then.
-    click.echo(render.structured({"plan": planned.view, "outcome": result.view}, output) if output != "table"
-               else shown_lines(render.outcome_text(result.view)), nl=False)
-    if result.error is not None:
-        raise result.error
+    run_in.rollback(runner, click.echo, parsed, options, RollbackOptions(
+        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -381,11 +318,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
-@click.option("-o", "--output", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True,
-              help="Output format: a table for people, json or yaml for scripts.")
-@fleet_options
-@connection_options
-@click.pass_context
+@across_contexts("table", "json", "yaml")
 def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
@@ -400,41 +333,14 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
       kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback import status as release_status
-    from kubectl_harness_rollback.fleet import commands as fleet_commands
-    from kubectl_harness_rollback.output import render
-    from kubectl_harness_rollback.reader import Target, read_release
-    from kubectl_harness_rollback.status_watch import Changes
+    from kubectl_harness_rollback.fleet import commands as run_in
 
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
-    parsed = Target.parse(target)  # validate before any request
-    contexts = _fleet(ctx, given)
-    if contexts:
-        if watch:
-            raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-        return fleet_commands.status(connection_flags(ctx), contexts, click.echo, parsed, seconds, output)
-    kube = cluster(ctx)
-
-    def show(view: dict) -> None:
-        if watch and output == "yaml":
-            click.echo("---")  # one YAML document per change
-        click.echo(render.structured(view, output) if output != "table" else shown_lines(render.status_text(view)),
-                   nl=False)
-
-    changes = Changes(kube)
-    try:
-        view = release_status.watch(lambda: read_release(kube, kube.namespace, parsed), seconds, show, every=watch,
-                                    changed=changes.wait, explain=_explainer(kube))
-    finally:
-        changes.close()
-    if not view["steady"]:
-        raise release_status.not_steady(view)
-
-
-def _no_eligible(plan) -> PluginError:
-    from kubectl_harness_rollback import diagnosis
-
-    return diagnosis.no_eligible(plan)
+    parsed = _target(target)
+    runner = _runner(ctx, given)
+    if watch and runner.many:
+        raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
+    run_in.status(runner, click.echo, parsed, seconds, watch, output)
 
 
 def diff_module():
@@ -443,10 +349,10 @@ def diff_module():
     return diff
 
 
-def _check_diff(show_diff: bool, output: str, contexts) -> None:
+def _check_diff(show_diff: bool, output: str, many: bool) -> None:
     if show_diff and output != "table":
         raise UsageError("--diff prints text for people: it cannot be used with -o " + output)
-    if show_diff and contexts:
+    if show_diff and many:
         raise UsageError("--diff shows one context: it cannot be used with --contexts or --all-contexts")
 
 
@@ -488,13 +394,6 @@ def diff(ctx: click.Context, target: str, from_release: int, to_release: int, **
                               f"(its releases: {known}; see 'kubectl harness-rollback history {target} -n "
                               f"{model.namespace}')")
     _echo_diff(diff_module().releases_diff(model, by_number[from_release], by_number[to_release]))
-
-
-def _explainer(kube):
-    """`status`'s why-not-steady: the pods' reasons, a logs hint, the next command (diagnosis.py)."""
-    from kubectl_harness_rollback import diagnosis
-
-    return lambda model, view: diagnosis.explain_status(kube, model, view)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -595,8 +494,7 @@ def _offline_namespace(ctx: click.Context) -> str:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True,
               help="Also print the ClusterRole that `list -A` needs (the output is then a List).")
-@click.option("-o", "--output", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
-              help="Output format of the manifest.")
+@output_option("yaml", "json", help="Output format of the manifest.")
 @connection_options
 @click.pass_context
 def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:

@@ -16,7 +16,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode
 
 from kubectl_harness_rollback.cluster import apierrors, header_values
@@ -237,17 +237,21 @@ class Rest:
             return None
 
     def list_with_version(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
-                          field_selector: str | None = None, metadata_only: bool = False) -> tuple[list[dict], str]:
+                          field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
+                          trim: Callable[[dict], dict] | None = None) -> tuple[list[dict], str]:
         """(every item, the list's resourceVersion), following `continue` tokens page by page.
-        `namespace` None lists every namespace. `metadata_only`: PartialObjectMetadata, no data."""
+        `namespace` None lists every namespace. `metadata_only`: PartialObjectMetadata, no data.
+        `trim` shrinks each item as its page arrives, so that a large list is held trimmed and only
+        one page (`page_size` items) is held whole."""
         items: list[dict] = []
         token = None
         while True:
             query = {"labelSelector": label_selector, "fieldSelector": field_selector,
-                     "limit": METADATA_PAGE_SIZE if metadata_only else PAGE_SIZE, "continue": token}
+                     "limit": page_size or (METADATA_PAGE_SIZE if metadata_only else PAGE_SIZE), "continue": token}
             page = self._json("GET", resource.path(namespace), "list", resource, namespace, query=query,
                               accept=METADATA_ONLY if metadata_only else "application/json")
-            items.extend(page.get("items") or [])
+            # Popped: the page's untrimmed items are not kept while the next page is read.
+            items.extend(map(trim or _same, page.pop("items", None) or []))
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 version = (page.get("metadata") or {}).get("resourceVersion", "")
@@ -255,8 +259,10 @@ class Rest:
                 return items, version
 
     def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
-             field_selector: str | None = None, metadata_only: bool = False) -> list[dict]:
-        return self.list_with_version(resource, namespace, label_selector, field_selector, metadata_only)[0]
+             field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
+             trim: Callable[[dict], dict] | None = None) -> list[dict]:
+        return self.list_with_version(resource, namespace, label_selector, field_selector, metadata_only, page_size,
+                                      trim)[0]
 
     def patch(self, resource: Resource, name: str, namespace: str | None, body: Any, patch_type: str = "strategic",
               dry_run: bool = False, field_manager: str | None = None, force: bool | None = None) -> dict:
@@ -316,6 +322,10 @@ class Rest:
             # reused for the next request, so it is closed, not returned to the pool.
             response.close()
             response.release_conn()
+
+
+def _same(item: dict) -> dict:
+    return item
 
 
 def _check_headers(headers: list[tuple[str, str]], credentials: dict[str, str]) -> None:

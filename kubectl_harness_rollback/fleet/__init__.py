@@ -1,1 +1,1 @@
-"""Many clusters: `--contexts`/`--all-contexts`, each command run per context, one table."""
+"""Many clusters, and one as a fleet of one: `--contexts`/`--all-contexts`, each command run per context, one table."""

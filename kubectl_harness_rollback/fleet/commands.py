@@ -1,123 +1,98 @@
-"""list, status, history, plan and rollback run per context, through commands.py.
+"""list, status, history, plan and rollback, in one cluster or many: the same jobs, one table.
 
-`--contexts`/`--all-contexts` on list, status, history, plan and rollback: each command run per
-context (fleet_run) through the same commands.py calls as in one cluster, its results rendered with
-a CONTEXT column (fleet_render), the worst exit code raised (fleet.FleetFailed).
+Each command runs the same job per context (fleet.run: a `One` cluster in this thread, or a
+`Fleet` of contexts in parallel) through the same commands.py calls, and prints the same column
+tables (output/columns.py); how one cluster and many say the rest differs in voices.py alone.
 
 Without click: cli/app.py parses the flags and passes `echo(text, err)` in, as it passes its output.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import os
 from typing import Any, Callable
 
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
-from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
+from kubectl_harness_rollback.fleet.voices import voice
 
 Echo = Callable[..., None]  # echo(text, err=False, nl=True): cli/app.py's click.echo
 
+
 def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool, max_parallel: int | None,
-           fail_fast: bool):
-    """The contexts to run in (a fleet.run.Fleet; None: one cluster, as without these flags), from
-    the kubeconfig's files alone: an unknown name is a usage error before any request."""
+           fail_fast: bool, connect_one: Callable[[], Any]):
+    """Where to run (fleet.run.Fleet, or One: the cluster `connect_one()` reaches, as without these
+    flags), from the kubeconfig's files alone: an unknown name is a usage error before any request."""
+    from kubectl_harness_rollback.fleet.run import Fleet, One
+
     if not contexts and not all_contexts:
         if max_parallel is not None or fail_fast:
             raise UsageError("--max-parallel and --fail-fast need --contexts or --all-contexts")
-        return None
+        return One(connect_one, flags.context or "")
     from kubectl_harness_rollback.cluster import kubeconfig
     from kubectl_harness_rollback.cluster.client import _read_yaml_file
-    from kubectl_harness_rollback.fleet.run import Fleet
 
     if flags.context:
         raise UsageError("--context names one context, --contexts/--all-contexts several: give one of them")
     known = kubeconfig.context_names(flags, os.environ, os.path.expanduser("~"), _read_yaml_file)
     names = fleet.expand(contexts, all_contexts, known)
-    return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast)
+    return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast, flags)
 
 
-def _connector(flags: ConnectionFlags, fl) -> Callable[[str], Any]:
-    """connect(context): each context its own connection, with the same flags (-n included),
-    interrupted with the run (its `cancel`). The kubeconfig files are parsed once for all
-    contexts (kubeconfig.load copies what it changes)."""
-    from kubectl_harness_rollback.cluster.client import _read_yaml_file, connect, import_client
-
-    import_client()
-    read_yaml = functools.lru_cache(maxsize=None)(_read_yaml_file)
-
-    def connected(name: str):
-        kube = connect(dataclasses.replace(flags, context=name), read_yaml=read_yaml)
-        kube.cancel = fl.interrupted
-        return kube
-    return connected
-
-
-def _finish(runs) -> None:
-    from kubectl_harness_rollback.fleet.run import exit_code
-
-    if exit_code(runs) != 0:
-        raise fleet.FleetFailed({run.context: run.exit_code for run in runs})
-
-
-def _errors_to_stderr(runs, echo: Echo) -> None:
-    """With -o json|yaml, the failed contexts are in the data; people still get a line each."""
-    for run in runs:
-        if run.message:
-            echo(f"error: [{run.context}] {run.message}", err=True)
-
-
-def list_releases(flags: ConnectionFlags, fl, echo: Echo, all_namespaces: bool, output: str) -> None:
+def list_releases(fl, echo: Echo, all_namespaces: bool, output: str) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.output import columns
 
-    connect = _connector(flags, fl)
+    say = voice(fl, echo, output)
+    connect = fl.connector()
     runs = fl.run(lambda name: commands.run_list(connect(name), all_namespaces))
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
-            echo(f"warning: [{run.context}] {warning}", err=True)
-    if output != "table":
-        echo(render.structured(fleet_render.entries(runs, lambda result: {"releases": result.rows}), output),
-             nl=False)
-        _errors_to_stderr(runs, echo)
+            say.warning(run, warning)
+    if say.structured:
+        say.data(runs, lambda result: result.rows, "releases")
     else:
-        rows = fleet_render.flat_rows(runs, lambda result: result.rows)
+        rows = fleet_render.rows(runs, lambda result: result.rows)
         if rows:
-            echo(render.list_table(rows, all_namespaces, contexts=True), nl=False)
+            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, all_namespaces=all_namespaces)),
+                 nl=False)
         else:
-            echo(f"No releases found in {len(runs)} contexts.", err=True)
-    _finish(runs)
+            say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None)
+    say.finish(runs)
 
 
-def history(flags: ConnectionFlags, fl, echo: Echo, target, output: str) -> None:
+def history(fl, echo: Echo, target, output: str) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import render
+    from kubectl_harness_rollback.output import columns
 
-    connect = _connector(flags, fl)
-    runs = fl.run(lambda name: commands.run_history(connect(name), target))
-    if output in ("json", "yaml"):
-        echo(render.structured(fleet_render.entries(runs, lambda rows: {"releases": rows}), output), nl=False)
-        _errors_to_stderr(runs, echo)
+    say = voice(fl, echo, output)
+    connect = fl.connector()
+    runs = fl.run(lambda name: commands.read_history(connect(name), target))  # (rows, notes)
+    for run in runs:
+        if run.value is not None:
+            say.notes(run, run.value[1])
+    if say.structured:
+        say.data(runs, lambda value: value[0], "releases")
     else:
-        rows = fleet_render.flat_rows(runs, lambda rows: rows)
-        echo(render.history_table(rows, wide=output == "wide", contexts=True), nl=False)
-    _finish(runs)
+        colored = any(row.get("color") for run in runs if run.value is not None for row in run.value[0])
+        echo(columns.table(columns.HISTORY, fleet_render.rows(runs, lambda value: columns.history_items(value[0])),
+                           columns.Shape(many=fl.many, wide=output == "wide", colored=colored)), nl=False)
+    say.finish(runs)
 
 
-def status(flags: ConnectionFlags, fl, echo: Echo, target, seconds: float | None, output: str) -> None:
-    """Each context read once (or until steady within --timeout), in parallel."""
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str) -> None:
+    """Each context read once (or until steady within --timeout, or --watch in one cluster)."""
+    from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
-    from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import render
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
 
-    connect = _connector(flags, fl)
+    say = voice(fl, echo, output)
+    connect = fl.connector()
 
     def job(name: str) -> dict:
         kube = connect(name)
@@ -125,17 +100,14 @@ def status(flags: ConnectionFlags, fl, echo: Echo, target, seconds: float | None
         fl.wake_on_interrupt(changes.woken)
         try:
             return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
-                                        lambda view: None, every=False, changed=changes.wait)
+                                        lambda view: say.status(view, watch), every=watch, changed=changes.wait,
+                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view))
         finally:
             changes.close()
 
     runs = fl.run(job, error_of=lambda view: None if view["steady"] else release_status.not_steady(view))
-    if output != "table":
-        echo(render.structured(fleet_render.entries(runs, lambda view: {"status": view}), output), nl=False)
-        _errors_to_stderr(runs, echo)
-    else:
-        echo(fleet_render.status_table(runs), nl=False)
-    _finish(runs)
+    say.status_table(runs)
+    say.finish(runs)
 
 
 def _not_eligible(planned) -> PluginError | None:
@@ -146,68 +118,76 @@ def _not_eligible(planned) -> PluginError | None:
         preflight.check_reapply_scope(planned.plan)
     except PluginError as refused:
         return refused
-    return None if planned.eligible else NoEligibleRelease(planned.plan.reason)
+    return _no_release(planned)
 
 
-def plan(flags: ConnectionFlags, fl, echo: Echo, target, options, output: str) -> None:
+def _no_release(planned) -> PluginError | None:
+    from kubectl_harness_rollback import diagnosis
+
+    return None if planned.eligible else diagnosis.no_eligible(planned.plan.reason, planned.view["release"],
+                                                                 planned.view["namespace"])
+
+
+def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = None) -> None:
+    """`show(planned)`: what one cluster prints after its plan (plan --diff)."""
     from kubectl_harness_rollback import commands
-    from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import render
 
-    connect = _connector(flags, fl)
+    say = voice(fl, echo, output)
+    connect = fl.connector()
     runs = fl.run(lambda name: commands.run_plan(connect(name), target, options), error_of=_not_eligible)
-    if output != "table":
-        echo(render.structured(fleet_render.entries(runs, lambda planned: {"plan": planned.view}), output),
-             nl=False)
-        _errors_to_stderr(runs, echo)
+    if say.structured:
+        say.data(runs, lambda planned: planned.view, "plan")
     else:
-        echo(fleet_render.plan_table(runs), nl=False)
-    _finish(runs)
+        say.plan(runs)
+        if show is not None and not fl.many and runs[0].value is not None:
+            show(runs[0].value)
+    say.finish(runs)
 
 
-def rollback(flags: ConnectionFlags, fl, echo: Echo, target, options, rollback_options, output: str) -> None:
-    """The combined plan, then each context's single-cluster rollback (commands.run_rollback, with
-    its checks, bookkeeping and guarded writes), then the summary. `rollback_options`:
-    executor.RollbackOptions, whose deadline bounds every context."""
+def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> None:
+    """The plan, then each context's rollback (commands.run_rollback, with its checks, bookkeeping
+    and guarded writes), then the summary. `rollback_options`: executor.RollbackOptions, whose
+    deadline bounds every context."""
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import render
 
-    connect = _connector(flags, fl)
+    say = voice(fl, echo, output)
+    connect = fl.connector()
     kubes: dict[str, Any] = {}
 
     def plan_job(name: str):
         kubes[name] = connect(name)
         return commands.run_plan(kubes[name], target, options, rollback_options.deadline)
 
-    plans = fl.run(plan_job, error_of=_not_eligible)
+    # Across contexts a release the safety filter refuses is an error of its plan; in one cluster
+    # the rollback's own checks refuse it.
+    plans = fl.run(plan_job, error_of=_not_eligible if fl.many else _no_release)
     planned = {run.context: run.value for run in plans if run.value is not None}
-    if output == "table":
-        echo(fleet_render.plan_table(plans), nl=False)
+    if not say.structured:
+        say.plan(plans)
 
     def rollback_job(name: str):
         def progress(line: str) -> None:
             if rollback_options.dry_run is DryRun.NONE:  # a dry run lists its writes once, at its end
-                fl.say(name, line, lambda text: echo(text, err=True))
+                say.progress(name, line)
 
-        result = commands.run_rollback(kubes[name], planned[name], rollback_options, progress)
-        if output == "table":
-            with fl.output_lock:
-                for line in render.outcome_text(result.view).splitlines():
-                    if line:
-                        echo(f"[{name}] {line}")
+        result = commands.run_rollback(kubes[name], planned[name], rollback_options, progress,
+                                       say.rollback_warnings(name))
+        # After the first write (a timeout, someone else's change, an error), what was done is
+        # still printed in the requested format: a pipeline parsing -o json needs it most then.
+        if not say.structured:
+            say.outcome(name, result.view)
         return result
 
     ready = [run.context for run in plans if run.value is not None and run.error is None]
-    if output == "table" and ready:
-        echo("")
+    if not say.structured:
+        say.rolling_back(ready)
     rolled = {run.context: run for run in fl.run(rollback_job, error_of=lambda result: result.error, contexts=ready,
                                                    writes=True)}
     runs = [rolled.get(run.context, run) for run in plans]
-    if output != "table":
-        echo(render.structured(fleet_render.entries(runs, fleet_render.rollback_shape), output), nl=False)
-        _errors_to_stderr(runs, echo)
+    if say.structured:
+        say.data(runs, fleet_render.rollback_shape, None)
     else:
-        echo("\n" + fleet_render.summary_table(runs, planned), nl=False)
-    _finish(runs)
+        say.summary(runs, planned)
+    say.finish(runs)

@@ -10,8 +10,9 @@ from typing import Callable, Sequence
 
 from kubectl_harness_rollback.commands import RollbackResult
 from kubectl_harness_rollback.errors import NoEligibleRelease
-from kubectl_harness_rollback.output import render
-from kubectl_harness_rollback.output.render import NONE, _table, _text, error_cells
+from kubectl_harness_rollback.output import columns
+from kubectl_harness_rollback.output.cells import NONE
+from kubectl_harness_rollback.output.columns import Row, Shape
 
 
 def entries(runs: Sequence, shape: Callable[[object], dict]) -> list[dict]:
@@ -46,70 +47,25 @@ def flat_rows(runs: Sequence, rows_of: Callable[[object], list[dict]]) -> list[d
     return rows
 
 
-def _release_cell(summary: dict | None) -> str:
-    if summary is None:
-        return NONE
-    number = "a revision no release records" if summary["number"] is None else str(summary["number"])
-    return f"{number} ({_text(summary['status'])})"
-
-
-def _workloads_cell(view: dict) -> str:
-    moves = [f"{w['kind'].lower()}/{w['name']} {_text(w['fromRevision'])}→{_text(w['toRevision'])}"
-             for w in view["workloads"] if not w.get("unchanged")]
-    moves += [f"service/{s['name']} {s['fromColor']}→{s['toColor']}" for s in view.get("services") or []
-              if s["fromColor"] != s["toColor"]]
-    return ", ".join(moves) or NONE
-
-
-def action(view: dict) -> str:
-    """What the plan of one context does, in two or three words."""
-    if not view["eligible"]:
-        return "nothing to roll back to"
-    return "roll back" if view["changes"] else "nothing to do"
-
-
-def _why(reason: str) -> str:
-    """The planner's reason up to its advice (the single-cluster plan prints it whole)."""
-    return reason.split("; ")[0]
-
-
-PLAN_HEADERS = ["CONTEXT", "NAMESPACE", "RELEASE", "CURRENT", "ROLLBACK TO", "ACTION", "CHANGES", "WHY"]
+def rows(runs: Sequence, items_of: Callable[[object], list]) -> list[Row]:
+    """The table rows of every context: the items of its result, or one row with its error."""
+    table_rows: list[Row] = []
+    for run in runs:
+        if run.value is None:
+            table_rows.append(Row(context=run.context, error=failure_text(run)))
+        else:
+            table_rows += [Row(item, run.context) for item in items_of(run.value)]
+    return table_rows
 
 
 def plan_table(runs: Sequence) -> str:
     """The combined plan: a row per context (plan across contexts, and the start of rollback)."""
-    rows = []
-    for run in runs:
-        view = run.value.view if run.value is not None else None
-        if view is None:
-            rows.append(error_cells(run.context, failure_text(run), len(PLAN_HEADERS)))
-            continue
-        rows.append([run.context, view["namespace"], view["release"], _release_cell(view["current"]),
-                     _release_cell(view["target"]), action(view), _workloads_cell(view), _why(view["reason"])])
-    return _table(PLAN_HEADERS, rows)
-
-
-STATUS_HEADERS = ["CONTEXT", "NAMESPACE", "WORKLOAD", "RELEASE", "REVISION", "IMAGES", "SINCE", "STEADY", "ROLLOUT"]
+    return columns.table(columns.PLAN, rows(runs, lambda planned: [planned.view]), Shape(many=True))
 
 
 def status_table(runs: Sequence, now=None) -> str:
     """`status` across contexts: a row per context and workload."""
-    rows = []
-    for run in runs:
-        view = run.value
-        if view is None:
-            rows.append(error_cells(run.context, failure_text(run), len(STATUS_HEADERS)))
-            continue
-        for w in view["workloads"]:
-            rows.append([run.context, view["namespace"], f"{w['kind'].lower()}/{w['name']}", _text(w["release"]),
-                         _text(w["revision"]), _text(", ".join(w["images"])), render.age(w["since"], now),
-                         "yes" if w["steady"] else "no", w["message"]])
-        if not view["workloads"]:
-            rows.append([run.context, view["namespace"], NONE, "", "", "", "", "yes", "; ".join(view["notes"])])
-    return _table(STATUS_HEADERS, rows)
-
-
-SUMMARY_HEADERS = ["CONTEXT", "RELEASE", "FROM → TO", "RESULT", "EXIT CODE"]
+    return columns.table(columns.STATUS, rows(runs, columns.status_items), Shape(many=True, now=now))
 
 
 def rollback_shape(value) -> dict:
@@ -138,11 +94,8 @@ def result_text(run) -> str:
 
 def summary_table(runs: Sequence, plans: dict) -> str:
     """The end of `rollback` across contexts. `plans`: each context's Planned (None: it failed)."""
-    rows = []
-    for run in runs:
+    def item(run) -> tuple:
         planned = plans.get(run.context)
-        view = planned.view if planned is not None else None
-        release = view["release"] if view else NONE
-        moved = f"{_release_cell(view['current'])} → {_release_cell(view['target'])}" if view else NONE
-        rows.append([run.context, release, moved, result_text(run), str(run.exit_code)])
-    return _table(SUMMARY_HEADERS, rows)
+        return result_text(run), run.exit_code, planned.view if planned is not None else None
+
+    return columns.table(columns.ROLLBACK_SUMMARY, [Row(item(run), run.context) for run in runs], Shape(many=True))

@@ -1,9 +1,10 @@
-"""One command run in many contexts at once: --max-parallel threads, --fail-fast.
+"""One command run in many contexts at once (--max-parallel threads, --fail-fast), or in one.
 
 Running one single-cluster command in many contexts at once: at most --max-parallel threads,
 each context with its own connection (nothing shared but the output lock), one context's error
 never stopping the others, --fail-fast starting nothing new after a failure, and Ctrl-C reaching
-every context as it reaches one cluster's command.
+every context as it reaches one cluster's command. A single cluster is a fleet of one (`One`): the
+same jobs, run in this thread, so that an error and Ctrl-C reach the command as they happen.
 """
 
 from __future__ import annotations
@@ -48,14 +49,36 @@ class Fleet:
     --fail-fast and is shared by every phase (rollback's plan, then its writes); `interrupted` by
     Ctrl-C, and every connection made for the run carries it as its `cancel` (rest.py)."""
 
-    def __init__(self, contexts: Sequence[str], max_parallel: int = DEFAULT_MAX_PARALLEL, fail_fast: bool = False):
+    many = True
+
+    def __init__(self, contexts: Sequence[str], max_parallel: int = DEFAULT_MAX_PARALLEL, fail_fast: bool = False,
+                 flags=None):
         self.contexts = list(contexts)
+        self.flags = flags  # cluster.kubeconfig.ConnectionFlags: each context connects with them (-n included)
         self.max_parallel = max(1, max_parallel)
         self.fail_fast = fail_fast
         self.stop = threading.Event()
         self.interrupted = threading.Event()
         self.output_lock = threading.Lock()
         self._wake_on_interrupt: list[threading.Event] = []
+
+    def connector(self) -> Callable[[str], Any]:
+        """connect(context): each context its own connection, with the same flags (-n included),
+        interrupted with the run (its `cancel`). The kubeconfig files are parsed once for all
+        contexts (kubeconfig.load copies what it changes)."""
+        import dataclasses
+        import functools
+
+        from kubectl_harness_rollback.cluster.client import _read_yaml_file, connect, import_client
+
+        import_client()  # here, before the threads import at once
+        read_yaml = functools.lru_cache(maxsize=None)(_read_yaml_file)
+
+        def connected(name: str):
+            kube = connect(dataclasses.replace(self.flags, context=name), read_yaml=read_yaml)
+            kube.cancel = self.interrupted
+            return kube
+        return connected
 
     def wake_on_interrupt(self, event: threading.Event) -> None:
         """`event` is set on Ctrl-C: a context waiting on it (status --timeout) looks up at once."""
@@ -142,6 +165,38 @@ class Fleet:
         """One output line of a context, prefixed `[context] `, never interleaved with another's."""
         with self.output_lock:
             echo(f"[{context}] {line}")
+
+
+class One:
+    """One cluster, as a fleet of one: the context --context names (or the kubeconfig's), reached as
+    the command line says (`connect()`). Its job runs in this thread: an error is raised where it
+    happens and Ctrl-C reaches the command itself, as before any thread existed; only an error the
+    job's result ends with (`error_of`) becomes its run's error."""
+
+    many = False
+
+    def __init__(self, connect: Callable[[], Any], context: str = ""):
+        self.contexts = [context]
+        self._connect = connect
+        self.output_lock = threading.Lock()
+
+    def connector(self) -> Callable[[str], Any]:
+        return lambda name: self._connect()
+
+    def wake_on_interrupt(self, event: threading.Event) -> None:
+        """Ctrl-C interrupts this thread's wait itself."""
+
+    def run(self, job: Callable[[str], Any], error_of: Callable[[Any], PluginError | None] = lambda value: None,
+            contexts: Sequence[str] | None = None, writes: bool = False) -> list[ContextRun]:
+        runs = []
+        for name in self.contexts if contexts is None else contexts:
+            value = job(name)
+            error = error_of(value)
+            runs.append(ContextRun(name, value, error, error.exit_code if error is not None else 0))
+        return runs
+
+    def say(self, context: str, line: str, echo: Callable[[str], None]) -> None:
+        echo(line)
 
 
 def _wait(finished: Sequence[threading.Event]) -> None:

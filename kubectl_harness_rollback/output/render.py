@@ -1,32 +1,26 @@
 """All output is text made here: data for stdout, from the views' plain dicts.
 
-Tables look like kubectl's: upper-case headers, no borders, columns three spaces apart. No color
-is ever written, so NO_COLOR and pipes need no special case.
+Tables are built from the column tables (columns.py) in kubectl's look (cells.py). No color is
+ever written, so NO_COLOR and pipes need no special case.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 
-import tabulate as tabulate_module
 import yaml
-from tabulate import DataRow, TableFormat, tabulate
 
-from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.outcome import history_changes as _history_changes
 from kubectl_harness_rollback.outcome import item_ref as _ref
 from kubectl_harness_rollback.outcome import outcome_item_text
+from kubectl_harness_rollback.output import columns
+from kubectl_harness_rollback.output.cells import NONE, rolled_back_text
+from kubectl_harness_rollback.output.cells import age as age  # `render.age`: the fleet's tables and tests use it
+from kubectl_harness_rollback.output.cells import table as _table
+from kubectl_harness_rollback.output.cells import text as _text
+from kubectl_harness_rollback.output.columns import Row, Shape
 from kubectl_harness_rollback.workloads import pod_reasons
-
-NONE = "<none>"
-
-# kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
-KUBECTL_TABLE = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
-                            headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
-                            padding=0, with_header_hide=None)
-# tabulate widens every column by two spaces beyond its header unless told otherwise.
-tabulate_module.MIN_PADDING = 0
 
 
 def structured(data: object, output: str) -> str:
@@ -36,119 +30,18 @@ def structured(data: object, output: str) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
-def _table(headers: list[str], rows: list[list[object]]) -> str:
-    if not rows:
-        return ""
-    # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
-    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
-    text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
-    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
-
-
-def _text(value: object) -> str:
-    return NONE if value in (None, "", [], ()) else str(value)
-
-
-def age(timestamp: str | None, now: datetime | None = None) -> str:
-    """kubectl's AGE (HumanDuration) of an RFC 3339 time: 45s, 7m30s, 25m, 5h10m, 3d4h, 40d."""
-    if not timestamp:
-        return NONE
-    try:
-        then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
-        return NONE
-    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if seconds < 120:
-        return f"{seconds}s"
-    if minutes < 10:
-        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
-    if hours < 3:
-        return f"{minutes}m"
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if days < 8:
-        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
-    return f"{days}d"
-
-
-def rolled_back_text(record: dict | None) -> str:
-    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
-    if not record:
-        return ""
-    moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
-    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
-
-
-def _live_text(row: dict) -> str:
-    """list's LIVE: the release(s) the workloads run now, and the rollback that put it there."""
-    numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
-    note = rolled_back_text(row.get("lastRollback"))
-    return f"{numbers} ({note})" if note else numbers
-
-
 def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None, contexts: bool = False) -> str:
-    """`list`; `contexts`: a CONTEXT column first, from each row's `context` (many clusters)."""
-    headers = (["CONTEXT"] if contexts else []) + (["NAMESPACE"] if all_namespaces else []) + [
-        "RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
-    table = []
-    for row in rows:
-        if contexts and "error" in row:
-            table.append(error_cells(row["context"], row["error"], len(headers)))
-            continue
-        cells = [row["release"], _text(row["latest"]), _text(row["status"]),
-                 ",".join(row["workloads"]) or NONE, row["source"], _live_text(row), age(row.get("liveSince"), now)]
-        table.append(([row["context"]] if contexts else []) + ([row["namespace"]] if all_namespaces else []) + cells)
-    return _table(headers, table)
+    """`list`; `contexts`: a CONTEXT column first, from each row's `context`, and a row with an
+    `error` for a context that failed (fleet.render.flat_rows)."""
+    table_rows = [Row(context=row["context"], error=row["error"]) if contexts and "error" in row
+                  else Row(row, row["context"] if contexts else "") for row in rows]
+    return columns.table(columns.LIST, table_rows, Shape(many=contexts, all_namespaces=all_namespaces, now=now))
 
 
-def error_cells(context: str, text: str, width: int) -> list[str]:
-    """The row of a context that failed (many clusters): its name, and its one-line error last."""
-    return [context] + [""] * (width - 2) + [text]
-
-
-def _revision_text(workload: dict) -> str:
-    revision, now = workload["revision"], workload["currentRevision"]
-    if revision is None:
-        return NONE
-    if now is not None and now != revision:
-        return f"{revision} (now {now})"  # renumbered by an earlier rollback
-    return str(revision) if now is not None else f"{revision} (gone)"
-
-
-def history_table(rows: list[dict], wide: bool, now: datetime | None = None, contexts: bool = False) -> str:
-    """`history`: a row per release and workload, newest first; `contexts`: a CONTEXT column first,
-    from each row's `context` (many clusters)."""
-    colored = any(row.get("color") for row in rows)
-    headers = (["CONTEXT"] if contexts else []) + ["RELEASE", "STATUS", "WORKLOAD", "REVISION", "WORKFLOW"] + (
-        ["COLOR"] if colored else [])
-    if wide:
-        headers += ["IMAGES", "SERVICE", "INFRA", "CLUSTER", "SOURCE"]
-    headers += ["AGE", "LIVE"]
-    table = []
-    for row in rows:
-        if contexts and "error" in row:
-            table.append(error_cells(row["context"], row["error"], len(headers)))
-            continue
-        infra = row["infraMapping"] or {}
-        for workload in row["workloads"] or [{"kind": "", "name": "", "revision": None, "currentRevision": None,
-                                               "images": []}]:
-            name = f"{workload['kind'].lower()}/{workload['name']}" if workload["kind"] else NONE
-            cells = [row["number"], _text(row["status"]), name, _revision_text(workload), _text(row["workflowId"])]
-            if colored:
-                cells.append(_text(row.get("color")))
-            if wide:
-                cells += [_text(",".join(workload["images"])), _text(infra.get("serviceId")),
-                          _text(infra.get("infraId")), _text(infra.get("clusterName")), row["source"]]
-            # LIVE: "*" where the workload runs this release's revision now (as kubectl marks the
-            # current context), with the rollback that put it there.
-            marker = "*" if workload.get("live") else ""
-            note = rolled_back_text(row.get("rolledBack")) if marker else ""
-            cells += [age(row.get("updated"), now), f"{marker} ({note})" if note else marker]
-            table.append(([row["context"]] if contexts else []) + cells)
-    return _table(headers, table)
+def history_table(rows: list[dict], wide: bool, now: datetime | None = None) -> str:
+    """`history`: a row per release and workload, newest first."""
+    return columns.table(columns.HISTORY, [Row(item) for item in columns.history_items(rows)],
+                         Shape(wide=wide, colored=any(row.get("color") for row in rows), now=now))
 
 
 def _release_line(summary: dict | None) -> str:
@@ -285,23 +178,13 @@ def status_text(view: dict, now: datetime | None = None) -> str:
     if view["lastRollback"]:
         lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
     lines += _why_not_steady(view)
-    colored = any(row.get("color") for row in view["workloads"])
-    rows = [[f"{row['kind'].lower()}/{row['name']}"] + ([_text(row.get("color"))] if colored else [])
-            + [_text(row["release"]), _text(row["revision"]), _text(", ".join(row["images"])),
-               age(row["since"], now), "yes" if row["steady"] else "no", _rollout_cell(row)]
-            for row in view["workloads"]]
-    headers = ["WORKLOAD"] + (["COLOR"] if colored else []) + ["RELEASE", "REVISION", "IMAGES", "SINCE", "STEADY",
-                                                               "ROLLOUT"]
-    if rows:
-        lines += ["", _table(headers, rows).rstrip()]
+    if view["workloads"]:
+        shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now)
+        lines += ["", columns.table(columns.STATUS, [Row(item) for item in columns.status_items(view)],
+                                    shape).rstrip()]
     lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
     return "\n".join(lines) + "\n"
-
-
-def _rollout_cell(row: dict) -> str:
-    # The controller's sentence ends the command as its error line; the table names the condition.
-    return "gave up: ProgressDeadlineExceeded" if row.get("gaveUp") else row["message"]
 
 
 def _why_not_steady(view: dict) -> list[str]:

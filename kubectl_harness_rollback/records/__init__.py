@@ -1,4 +1,4 @@
 """The records Harness keeps of its releases, and what a rollback writes into them.
 
-The records Harness keeps of its releases: legacy histories, declarative release Secrets, and
-what a rollback writes into them. Adding a record format starts here."""
+One store per record format (legacy.py, declarative.py, annotations.py), each implementing
+store.ReleaseStore; registry.py lists them in precedence order. Adding a record format starts there."""

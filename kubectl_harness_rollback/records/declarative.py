@@ -5,6 +5,9 @@ labels which release it is and how it ended, in its annotations who deployed it,
 `data.release` (gzip of multi-document YAML) every resource of the release. A declarative release
 is restored by re-applying those manifests, so its workloads carry no revision.
 
+As a ReleaseStore: read by one list (by label and type), parsed Secret by Secret, and a
+rollback labels the very Secret a release was read from (status Failed, or bg-environment).
+
 Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in a message.
 """
 
@@ -12,19 +15,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import digits
+from kubectl_harness_rollback import digits, outcome
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
 from kubectl_harness_rollback.harness_names import (
     LABEL_BG_ENVIRONMENT,
     LABEL_COLOR,
+    LABEL_RELEASE,
     LABEL_RELEASE_NUMBER,
     LABEL_STATUS,
     RELEASE_KEY,
+    RELEASE_SECRET_TYPE,
     SECRET_NAME_PREFIX,
+    SECRET_OWNER_LABEL,
+    SECRET_OWNER_VALUE,
 )
 from kubectl_harness_rollback.harness_names import SERVICE_ID as ANNOTATION_SERVICE
-from kubectl_harness_rollback.model import Identity, InfraMapping, Release, ReleaseWorkload, Source, Status, WorkloadRef
+from kubectl_harness_rollback.model import (
+    Identity,
+    InfraMapping,
+    Release,
+    ReleaseModel,
+    ReleaseWorkload,
+    Source,
+    Status,
+    WorkloadRef,
+)
 from kubectl_harness_rollback.records.history_codec import (
     GZIP_MAGIC,
     MAX_COMPRESSED_BYTES,
@@ -34,6 +50,7 @@ from kubectl_harness_rollback.records.history_codec import (
     unbase64,
     utf8,
 )
+from kubectl_harness_rollback.records.store import ClusterObjects, Edit, Plan, Read, Right
 from kubectl_harness_rollback.workloads.common import template_images
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
@@ -160,3 +177,95 @@ def _path(document: object, *keys: str) -> object:
             return None
         document = document.get(key)
     return document
+
+
+def selector(release_name: str) -> str:
+    """The label selector of a release's Secrets (K8sReleaseHandlerImpl.getReleaseHistory)."""
+    return f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE},{LABEL_RELEASE}={release_name}"
+
+
+def is_release_secret(secret: dict) -> bool:
+    """Harness reads only Secrets of its release type, whatever other Secrets carry its labels
+    (K8sReleaseHandlerImpl.getReleaseHistory selects `type=harness.io/release/v2`)."""
+    return secret.get("type") == RELEASE_SECRET_TYPE
+
+
+def labelled_release(secret: dict) -> str | None:
+    """The release a Secret's labels name (`owner=harness`, `release`), whatever its type."""
+    labels = secret["metadata"].get("labels") or {}
+    if labels.get(SECRET_OWNER_LABEL) != SECRET_OWNER_VALUE:
+        return None
+    return labels.get(LABEL_RELEASE)
+
+
+def release_of(secret: dict) -> str | None:
+    """The release a declarative release Secret belongs to (its `release` label), or None for any
+    other Secret: one of another type is none, as for Harness."""
+    return labelled_release(secret) if is_release_secret(secret) else None
+
+
+def number_and_status(secret: dict) -> tuple[int | None, str | None]:
+    """(release number, status) as a release Secret's labels say, without reading its data: what
+    `list` shows. The number is None when the label is not one."""
+    labels = secret["metadata"].get("labels") or {}
+    return digits.natural(labels.get(LABEL_RELEASE_NUMBER)), labels.get(LABEL_STATUS)
+
+
+def _labelled(model: ReleaseModel, release: Release, labels: dict[str, str]) -> Edit:
+    """Label the very Secret the release was read from: a name rebuilt from the number could be
+    another Secret, or none."""
+    return Edit("Secret", release.secret, model.namespace, {"metadata": {"labels": labels}},
+                outcome.labelled("Secret", release.secret, labels))
+
+
+class ReleaseSecrets:
+    """Declarative release Secrets: releases the legacy history does not record continue it."""
+
+    source = Source.DECLARATIVE
+    fallback = False
+
+    def read(self, fetch, release_name: str, objects: ClusterObjects) -> None:
+        objects.release_secrets = fetch(Read("list", "Secret", label_selector=selector(release_name))) or []
+
+    def releases(self, objects: ClusterObjects, model: ReleaseModel) -> list[Release]:
+        """A Secret of another type that carries the labels is no release (a note names it, never
+        its content); two Secrets saying they are the same release are refused: which one is the
+        truth would depend on the API's list order."""
+        releases: list[Release] = []
+        read_from: dict[int, str] = {}
+        for secret in sorted(objects.release_secrets, key=lambda s: s["metadata"]["name"]):
+            meta = secret["metadata"]
+            if not is_release_secret(secret):
+                model.notes.append(
+                    f"secret/{meta['name']} carries the labels of a release of {objects.release_name} but is not of "
+                    f"type {RELEASE_SECRET_TYPE}: it is not a release, and is ignored (as Harness ignores it)")
+                continue
+            parsed = parse_release_secret(meta["name"], objects.namespace, meta.get("labels") or {},
+                                          meta.get("annotations") or {}, secret.get("data") or {})
+            number = parsed.release.number
+            if number in read_from:
+                raise CorruptHistory(
+                    f"declarative release secret/{read_from[number]} and secret/{meta['name']} in namespace "
+                    f"{objects.namespace} both say they are release {number} of {objects.release_name}; nothing "
+                    "was changed: delete the one that is not the release",
+                    reason=f"two release Secrets say they are release {number}")
+            read_from[number] = meta["name"]
+            parsed.release.manifests = parsed.manifests
+            releases.append(parsed.release)
+        return releases
+
+    def edits(self, model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef, int] | None) -> list[Edit]:
+        if plan.traffic is not None:  # blue/green swap bookkeeping: the harness.io/bg-environment label
+            return [_labelled(model, release, {LABEL_BG_ENVIRONMENT: environment})
+                    for release, environment in plan.traffic.environments if release.is_declarative]
+        if not plan.current.is_declarative or plan.current.status == Status.FAILED:
+            return []
+        return [_labelled(model, plan.current, {LABEL_STATUS: Status.FAILED.value})]
+
+    def rights(self, model: ReleaseModel, plan: Plan) -> list[Right]:
+        if any(r.is_declarative for r in (plan.current, plan.target) if r is not None):
+            return [Right("patch", "Secret", "to record the rollback on the release Secrets")]
+        return []
+
+
+STORE = ReleaseSecrets()

@@ -131,3 +131,22 @@ def test_status_watch_is_started_again_after_a_cut_connection(monkeypatch):
     follower._watch(DEPLOYMENTS, "shop", "10")
     assert kube.watched_from == ["10", "11"] and slept == [waiting.RETRY_FIRST_SECONDS]
     assert follower.woken.is_set() and not follower.polling
+
+
+def test_the_wait_ends_on_the_event_that_makes_it_steady_watched_from_the_write(clock):
+    """From the version the write answered: no read first, no sleep, and nothing waited for after
+    the event that makes the workload steady (a watch that would go on delivering is left)."""
+    delivered = []
+
+    class Watching(Kube):
+        def watch(self, resource, namespace, version, field_selector, seconds):
+            self.watched_from.append(version)
+            for n, done in ((8, False), (9, True), (10, True)):
+                delivered.append(n)
+                yield "MODIFIED", deployment(str(n), observed=done)
+
+    kube = Watching(0, clock)
+    done = waiting.wait_for(kube, [WEB], observed, deadline=60.0, progress=lambda line: None,
+                            monotonic=clock.monotonic, start={WEB: deployment("7")})
+    assert done[WEB]["metadata"]["resourceVersion"] == "9"
+    assert (kube.gets, kube.watched_from, clock.slept, delivered) == (0, ["7"], [], [8, 9])

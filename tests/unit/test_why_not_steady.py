@@ -120,9 +120,7 @@ def test_a_left_over_deadline_of_the_rolled_back_from_replica_set_is_not_giving_
 
 
 def test_exit_3_names_the_next_command():
-    class Plan:
-        release_name, namespace, reason = "release-x", "shop", "release 1 failed and there is nothing to roll back to"
-    error = diagnosis.no_eligible(Plan())
+    error = diagnosis.no_eligible("release 1 failed and there is nothing to roll back to", "release-x", "shop")
     assert isinstance(error, NoEligibleRelease) and error.exit_code == 3
     assert str(error) == ("release 1 failed and there is nothing to roll back to; next: kubectl harness-rollback "
                           "history release-x -n shop (then: kubectl harness-rollback plan release-x -n shop "

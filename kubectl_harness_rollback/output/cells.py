@@ -1,0 +1,83 @@
+"""How a value is written in a table cell (<none>, ages, rollbacks), and kubectl's table look.
+
+Tables look like kubectl's: upper-case headers, no borders, columns three spaces apart. No color
+is ever written, so NO_COLOR and pipes need no special case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import tabulate as tabulate_module
+from tabulate import DataRow, TableFormat, tabulate
+
+from kubectl_harness_rollback.display import shown_lines
+
+NONE = "<none>"
+
+# kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
+KUBECTL_TABLE = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
+                            headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
+                            padding=0, with_header_hide=None)
+# tabulate widens every column by two spaces beyond its header unless told otherwise.
+tabulate_module.MIN_PADDING = 0
+
+
+def table(headers: list[str], rows: list[list[object]]) -> str:
+    """Headers and rows as kubectl prints them; "" when there is no row."""
+    if not rows:
+        return ""
+    # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
+    rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
+    text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def text(value: object) -> str:
+    return NONE if value in (None, "", [], ()) else str(value)
+
+
+def age(timestamp: str | None, now: datetime | None = None) -> str:
+    """kubectl's AGE (HumanDuration) of an RFC 3339 time: 45s, 7m30s, 25m, 5h10m, 3d4h, 40d."""
+    if not timestamp:
+        return NONE
+    try:
+        then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return NONE
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if seconds < 120:
+        return f"{seconds}s"
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if hours < 3:
+        return f"{minutes}m"
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if days < 8:
+        return f"{days}d{hours % 24}h" if hours % 24 else f"{days}d"
+    return f"{days}d"
+
+
+def rolled_back_text(record: dict | None) -> str:
+    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
+    if not record:
+        return ""
+    moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
+    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+
+
+def release_cell(summary: dict | None) -> str:
+    """A release in a table cell: "3 (Failed)" (views.release_summary)."""
+    if summary is None:
+        return NONE
+    number = "a revision no release records" if summary["number"] is None else str(summary["number"])
+    return f"{number} ({text(summary['status'])})"
+
+
+def workload_ref(item: dict) -> str:
+    """"deployment/web", from a view's kind and name."""
+    return f"{item['kind'].lower()}/{item['name']}"

@@ -1,0 +1,215 @@
+"""The column tables: for each command, its columns (header, cell, when shown), one or many clusters.
+
+One table per command, shared by one cluster and many: across contexts the same columns get a
+CONTEXT column first, and a context that failed is one row carrying its one-line error (`table`).
+Adding a column to a command is one line in its tuple below. Pure: plain dicts in, text out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable, Sequence
+
+from kubectl_harness_rollback.output.cells import NONE, age, release_cell, rolled_back_text, text, workload_ref
+from kubectl_harness_rollback.output.cells import table as _kubectl_table
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What decides which columns are shown and how their cells read."""
+
+    many: bool = False  # across contexts: a CONTEXT column first, a failed context as an error row
+    wide: bool = False  # -o wide
+    all_namespaces: bool = False  # -A
+    colored: bool = False  # some row has a blue/green color
+    now: datetime | None = None  # for ages (None: the clock's)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    cell: Callable[[Any, Shape], object]  # the cell of one item (a row of the command's view)
+    when: Callable[[Shape], bool] = lambda shape: True
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a table: an item of a context's view, or the one-line error of a context."""
+
+    item: Any = None
+    context: str = ""
+    error: str | None = None
+
+
+def wide(shape: Shape) -> bool:
+    return shape.wide
+
+
+def all_namespaces(shape: Shape) -> bool:
+    return shape.all_namespaces
+
+
+def colored(shape: Shape) -> bool:
+    return shape.colored
+
+
+def many(shape: Shape) -> bool:
+    return shape.many
+
+
+def colored_in_one(shape: Shape) -> bool:
+    return shape.colored and not shape.many
+
+
+def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
+    """The rows under the columns `shape` shows; many clusters: CONTEXT first, and error rows."""
+    shown = [column for column in columns if column.when(shape)]
+    headers = (["CONTEXT"] if shape.many else []) + [column.header for column in shown]
+    cells = []
+    for row in rows:
+        if row.error is not None:
+            cells.append([row.context] + [""] * (len(headers) - 2) + [row.error])
+        else:
+            cells.append(([row.context] if shape.many else []) + [column.cell(row.item, shape) for column in shown])
+    return _kubectl_table(headers, cells)
+
+
+# ---- list: one item per release name (listing.read_catalog's rows) ----------------------------------
+
+def _live_text(row: dict) -> str:
+    """list's LIVE: the release(s) the workloads run now, and the rollback that put it there."""
+    numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
+    note = rolled_back_text(row.get("lastRollback"))
+    return f"{numbers} ({note})" if note else numbers
+
+
+LIST = (
+    Column("NAMESPACE", lambda row, _: row["namespace"], when=all_namespaces),
+    Column("RELEASE", lambda row, _: row["release"]),
+    Column("LATEST", lambda row, _: text(row["latest"])),
+    Column("STATUS", lambda row, _: text(row["status"])),
+    Column("WORKLOADS", lambda row, _: ",".join(row["workloads"]) or NONE),
+    Column("SOURCE", lambda row, _: row["source"]),
+    Column("LIVE", lambda row, _: _live_text(row)),
+    Column("SINCE", lambda row, shape: age(row.get("liveSince"), shape.now)),
+)
+
+
+# ---- history: one item per release and workload (views.history_view), newest first ---------------
+
+NO_WORKLOAD = {"kind": "", "name": "", "revision": None, "currentRevision": None, "images": []}
+
+
+def history_items(rows: list[dict]) -> list[tuple[dict, dict]]:
+    """(release, workload) pairs: a release without workloads still gets its line."""
+    return [(row, workload) for row in rows for workload in row["workloads"] or [NO_WORKLOAD]]
+
+
+def _revision_text(workload: dict) -> str:
+    revision, now = workload["revision"], workload["currentRevision"]
+    if revision is None:
+        return NONE
+    if now is not None and now != revision:
+        return f"{revision} (now {now})"  # renumbered by an earlier rollback
+    return str(revision) if now is not None else f"{revision} (gone)"
+
+
+def _live_marker(row: dict, workload: dict) -> str:
+    """LIVE: "*" where the workload runs this release's revision now (as kubectl marks the current
+    context), with the rollback that put it there."""
+    marker = "*" if workload.get("live") else ""
+    note = rolled_back_text(row.get("rolledBack")) if marker else ""
+    return f"{marker} ({note})" if note else marker
+
+
+def _infra(row: dict, key: str) -> str:
+    return text((row["infraMapping"] or {}).get(key))
+
+
+HISTORY = (
+    Column("RELEASE", lambda item, _: item[0]["number"]),
+    Column("STATUS", lambda item, _: text(item[0]["status"])),
+    Column("WORKLOAD", lambda item, _: workload_ref(item[1]) if item[1]["kind"] else NONE),
+    Column("REVISION", lambda item, _: _revision_text(item[1])),
+    Column("WORKFLOW", lambda item, _: text(item[0]["workflowId"])),
+    Column("COLOR", lambda item, _: text(item[0].get("color")), when=colored),
+    Column("IMAGES", lambda item, _: text(",".join(item[1]["images"])), when=wide),
+    Column("SERVICE", lambda item, _: _infra(item[0], "serviceId"), when=wide),
+    Column("INFRA", lambda item, _: _infra(item[0], "infraId"), when=wide),
+    Column("CLUSTER", lambda item, _: _infra(item[0], "clusterName"), when=wide),
+    Column("SOURCE", lambda item, _: item[0]["source"], when=wide),
+    Column("AGE", lambda item, shape: age(item[0].get("updated"), shape.now)),
+    Column("LIVE", lambda item, _: _live_marker(*item)),
+)
+
+
+# ---- status: one item per workload (status.status_view); across contexts, one for none -----------
+
+def status_items(view: dict) -> list[tuple[dict, dict | None]]:
+    """(view, workload) pairs; (view, None) when nothing is deployed (a row across contexts)."""
+    return [(view, workload) for workload in view["workloads"]] or [(view, None)]
+
+
+def _workload(cell: Callable[[dict, Shape], object], nothing: object = "") -> Callable[[tuple, Shape], object]:
+    """A status cell of the workload; `nothing` on the line of a view without workloads."""
+    return lambda item, shape: nothing if item[1] is None else cell(item[1], shape)
+
+
+STATUS = (
+    Column("NAMESPACE", lambda item, _: item[0]["namespace"], when=many),  # one cluster: in the heading
+    Column("WORKLOAD", _workload(lambda w, _: workload_ref(w), NONE)),
+    Column("COLOR", _workload(lambda w, _: text(w.get("color"))), when=colored_in_one),
+    Column("RELEASE", _workload(lambda w, _: text(w["release"]))),
+    Column("REVISION", _workload(lambda w, _: text(w["revision"]))),
+    Column("IMAGES", _workload(lambda w, _: text(", ".join(w["images"])))),
+    Column("SINCE", _workload(lambda w, shape: age(w["since"], shape.now))),
+    Column("STEADY", _workload(lambda w, _: "yes" if w["steady"] else "no", "yes")),
+    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1])),
+)
+
+
+def _rollout(workload: dict) -> str:
+    # A rollout the controller gave up on (diagnosis.py): the controller's sentence ends the command
+    # as its error line, so the table names the condition.
+    return "gave up: ProgressDeadlineExceeded" if workload.get("gaveUp") else workload["message"]
+
+
+# ---- plan across contexts: one item per context (views.plan_view) ---------------------------------
+
+def action(view: dict) -> str:
+    """What the plan of one context does, in two or three words."""
+    if not view["eligible"]:
+        return "nothing to roll back to"
+    return "roll back" if view["changes"] else "nothing to do"
+
+
+def _changes(view: dict) -> str:
+    moves = [f"{workload_ref(w)} {text(w['fromRevision'])}→{text(w['toRevision'])}"
+             for w in view["workloads"] if not w.get("unchanged")]
+    moves += [f"service/{s['name']} {s['fromColor']}→{s['toColor']}" for s in view.get("services") or []
+              if s["fromColor"] != s["toColor"]]
+    return ", ".join(moves) or NONE
+
+
+PLAN = (
+    Column("NAMESPACE", lambda view, _: view["namespace"]),
+    Column("RELEASE", lambda view, _: view["release"]),
+    Column("CURRENT", lambda view, _: release_cell(view["current"])),
+    Column("ROLLBACK TO", lambda view, _: release_cell(view["target"])),
+    Column("ACTION", lambda view, _: action(view)),
+    Column("CHANGES", lambda view, _: _changes(view)),
+    # The planner's reason up to its advice (one cluster's plan prints it whole).
+    Column("WHY", lambda view, _: view["reason"].split("; ")[0]),
+)
+
+
+# ---- rollback's summary across contexts: one item per context, (result text, exit code, plan view) --
+
+ROLLBACK_SUMMARY = (
+    Column("RELEASE", lambda item, _: item[2]["release"] if item[2] else NONE),
+    Column("FROM → TO", lambda item, _: f"{release_cell(item[2]['current'])} → {release_cell(item[2]['target'])}"
+           if item[2] else NONE),
+    Column("RESULT", lambda item, _: item[0]),
+    Column("EXIT CODE", lambda item, _: str(item[1])),
+)

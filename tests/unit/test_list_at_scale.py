@@ -1,0 +1,190 @@
+"""`list -A` over a fleet of releases: the requests grow with the namespaces that hold releases, not
+with the releases; a namespace's unrelated objects are not downloaded for a few histories; no
+Secret that is not a history is ever read. Over the request layer, with a transport that answers
+from objects in memory as the API server does (selectors, metadata-only lists)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from kubectl_harness_rollback import listing
+from kubectl_harness_rollback.cluster.rest import METADATA_ONLY, Rest
+from kubectl_harness_rollback.records.history_codec import encode_history
+
+
+def history(release: str, namespace: str, workload: str, kind: str) -> dict:
+    doc = {"version": "v1", "releases": [
+        {"number": n, "status": "Failed" if n == 2 else "Succeeded", "managedWorkloads": [
+            {"workload": {"kind": "Deployment", "name": workload, "namespace": namespace}, "revision": str(n)}]}
+        for n in (2, 1)]}
+    return {"metadata": {"name": release, "namespace": namespace, "resourceVersion": "1"},
+            "data": encode_history(doc, kind, False)}
+
+
+def deployment(name: str, namespace: str, release: str) -> dict:
+    return {"metadata": {"name": name, "namespace": namespace, "uid": f"{namespace}-{name}",
+                         "labels": {"harness.io/release-name": release},
+                         "annotations": {"deployment.kubernetes.io/revision": "2"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": name, "image": f"{name}:2"}]}}}}
+
+
+def replica_set(deployment_name: str, namespace: str, revision: int) -> dict:
+    return {"metadata": {"name": f"{deployment_name}-{revision}", "namespace": namespace,
+                         "uid": f"{namespace}-{deployment_name}-{revision}",
+                         "creationTimestamp": f"2026-01-0{revision}T00:00:00Z",
+                         "labels": {"app": deployment_name},
+                         "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+                         "ownerReferences": [{"kind": "Deployment", "name": deployment_name, "controller": True,
+                                              "uid": f"{namespace}-{deployment_name}"}]},
+            "spec": {"template": {"metadata": {"labels": {"app": deployment_name}},
+                                  "spec": {"containers": [{"name": deployment_name,
+                                                           "image": f"{deployment_name}:{revision}"}]}}}}
+
+
+class Cluster:
+    """Objects by plural, answered as lists (labelSelector ignored: none of these carry Harness's
+    secret labels), filtered by a metadata.name field selector, stripped to metadata when asked."""
+
+    def __init__(self):
+        self.objects: dict[str, list[dict]] = {}
+        self.sent = []
+
+    def add(self, plural: str, obj: dict) -> None:
+        self.objects.setdefault(plural, []).append(obj)
+
+    def __call__(self, method, url, body, headers, timeout, stream):
+        parts, query = urlsplit(url).path.split("/"), parse_qs(urlsplit(url).query)
+        accept = dict(headers)["Accept"]
+        self.sent.append((method, urlsplit(url).path, query, accept))
+        namespace = parts[parts.index("namespaces") + 1] if "namespaces" in parts else None
+        items = [o for o in self.objects.get(parts[-1], []) if namespace in (None, o["metadata"]["namespace"])]
+        for selector in query.get("fieldSelector", []):
+            key, _, value = selector.partition("=")
+            assert key == "metadata.name", selector
+            items = [o for o in items if o["metadata"]["name"] == value]
+        if accept == METADATA_ONLY:
+            items = [{"metadata": o["metadata"]} for o in items]
+        page = {"metadata": {"resourceVersion": "9"}, "items": items}
+        return SimpleNamespace(status=200, data=json.dumps(page).encode())
+
+    def data_reads(self, plural: str) -> list[tuple[str, dict]]:
+        """(path, query) of each request for `plural` that downloads data (not metadata only)."""
+        return [(path, query) for _, path, query, accept in self.sent
+                if path.endswith("/" + plural) and accept != METADATA_ONLY]
+
+
+def fleet(namespaces: int, releases_each: int, unrelated_config_maps: int = 1, store: str = "configmaps",
+          unrelated_secrets: int = 3) -> Cluster:
+    cluster = Cluster()
+    for n in range(namespaces):
+        namespace = f"team-{n}"
+        for r in range(releases_each):
+            name, release = f"app-{r}", f"rel-{n}-{r}"
+            cluster.add("deployments", deployment(name, namespace, release))
+            for revision in (1, 2):
+                cluster.add("replicasets", replica_set(name, namespace, revision))
+            cluster.add(store, history(release, namespace, name, "ConfigMap" if store == "configmaps" else "Secret"))
+        for u in range(unrelated_config_maps):  # kube-root-ca.crt, an app's settings
+            cluster.add("configmaps", {"metadata": {"name": f"settings-{u}", "namespace": namespace},
+                                       "data": {"big": "x" * 100}})
+        for u in range(unrelated_secrets):  # Helm's releases, certificates: never downloaded
+            cluster.add("secrets", {"metadata": {"name": f"sh.helm.release.v1.x.v{u}", "namespace": namespace},
+                                    "type": "helm.sh/release.v1", "data": {"release": "c2VjcmV0"}})
+    return cluster
+
+
+def list_all(cluster: Cluster, namespace: str | None = None) -> list[dict]:
+    rows, warnings = listing.read_catalog(Rest("https://127.0.0.1:1", cluster), namespace)
+    assert warnings == []
+    return rows
+
+
+def test_list_all_makes_as_many_requests_for_twice_the_releases():
+    counts = {}
+    for releases_each in (10, 20):
+        cluster = fleet(namespaces=5, releases_each=releases_each)
+        rows = list_all(cluster)
+        assert len(rows) == 5 * releases_each
+        assert {(r["latest"], r["status"], tuple(r["liveReleases"])) for r in rows} == {(2, "Failed", (2,))}
+        counts[releases_each] = len(cluster.sent)
+    # The lists of each kind (7), then one list of each namespace's ConfigMaps.
+    assert counts == {10: 7 + 5, 20: 7 + 5}
+
+
+def test_the_same_rows_as_reading_each_history_by_name(monkeypatch):
+    cluster = fleet(namespaces=3, releases_each=8)
+    batched = list_all(cluster)
+    monkeypatch.setattr(listing, "BY_NAME_UP_TO", 10_000)
+    one_by_one = fleet(namespaces=3, releases_each=8)
+    assert list_all(one_by_one) == batched
+    assert len(one_by_one.sent) == 7 + 3 * 8
+
+
+def test_a_few_histories_are_read_by_name():
+    cluster = fleet(namespaces=1, releases_each=3)
+    list_all(cluster, "team-0")
+    assert [query["fieldSelector"] for _, query in cluster.data_reads("configmaps")] == [
+        ["metadata.name=rel-0-0"], ["metadata.name=rel-0-1"], ["metadata.name=rel-0-2"]]
+
+
+def test_a_namespace_of_many_unrelated_config_maps_is_not_downloaded_for_its_histories():
+    cluster = fleet(namespaces=2, releases_each=6, unrelated_config_maps=30)
+    list_all(cluster)
+    reads = cluster.data_reads("configmaps")
+    assert len(reads) == 2 * 6 and all("fieldSelector" in query for _, query in reads)
+
+
+def test_no_secret_that_is_not_a_history_is_downloaded():
+    # Histories kept in Secrets, next to Helm's: each is read by name.
+    cluster = fleet(namespaces=2, releases_each=6, store="secrets")
+    rows = list_all(cluster)
+    assert {r["source"] for r in rows} == {f"secret/rel-{n}-{r}" for n in range(2) for r in range(6)}
+    reads = cluster.data_reads("secrets")
+    assert len(reads) == 2 * 6 and all(query["fieldSelector"][0].startswith("metadata.name=rel-") for _, query in reads)
+    # A namespace holding nothing but histories is listed whole: there is nothing else to download.
+    cluster = fleet(namespaces=2, releases_each=6, store="secrets", unrelated_secrets=0)
+    list_all(cluster)
+    assert sorted(path for path, _ in cluster.data_reads("secrets")) == [
+        "/api/v1/namespaces/team-0/secrets", "/api/v1/namespaces/team-1/secrets"]
+
+
+@pytest.mark.parametrize("per_namespace, held, per_object, whole", [
+    (4, 4, 4, False),    # a few: by name
+    (5, 5, 4, True),     # more than a few, nothing else in the namespace: one list
+    (5, 20, 4, True),    # four objects per history at most
+    (5, 21, 4, False),   # more: by name
+    (5, 5, 0, False),    # never (ReplicaSets)
+    (6, 6, 1, True),     # Secrets: only when every one is wanted
+    (6, 7, 1, False),
+])
+def test_plan_reads(per_namespace, held, per_object, whole):
+    listed = [{"metadata": {"name": f"o{n}", "namespace": "ns"}} for n in range(held)]
+    wanted = {("ns", f"o{n}") for n in range(per_namespace)} | {("elsewhere", "o0")}
+    namespaces, by_name = listing.plan_reads(listed, wanted, per_object)
+    assert (namespaces, sorted(by_name)) == (
+        (["ns"], []) if whole else ([], sorted(("ns", f"o{n}") for n in range(per_namespace))))
+
+
+def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
+    """The ReplicaSets' metadata is most of `list -A`'s memory: each page is trimmed as it arrives."""
+    pages = [{"metadata": {"continue": "next"}, "items": [
+                 {"metadata": {"name": "a", "namespace": "ns", "managedFields": [{"manager": "kcm"}]}}]},
+             {"metadata": {"resourceVersion": "9"}, "items": [
+                 {"metadata": {"name": "b", "namespace": "ns", "managedFields": [{"manager": "kcm"}]}}]}]
+    sent = []
+
+    def transport(method, url, body, headers, timeout, stream):
+        sent.append(parse_qs(urlsplit(url).query))
+        return SimpleNamespace(status=200, data=json.dumps(pages.pop(0)).encode())
+
+    kube = Rest("https://127.0.0.1:1", transport)
+    listed = listing._listed_or_none(kube, listing.REPLICASETS, None, metadata_only=True,
+                                     page_size=listing.REPLICA_SET_PAGE, trim=listing.without_managed_fields)
+    assert listed == [{"metadata": {"name": "a", "namespace": "ns"}}, {"metadata": {"name": "b", "namespace": "ns"}}]
+    assert [query["limit"] for query in sent] == [[str(listing.REPLICA_SET_PAGE)]] * 2
