@@ -116,6 +116,7 @@ def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None
         if getattr(exc, "outcome", None) is None:
             raise
         result.outcome, result.error = exc.outcome, exc
+        result.error = _explained(kube, planned, result.error)
     would = None
     if options.dry_run is not DryRun.NONE:
         from kubectl_harness_rollback import planned_writes
@@ -125,6 +126,22 @@ def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None
                                      lambda kind: adapters.adapter_for(kind).has_revisions)
     result.view = outcome_view(planned.plan, result.outcome, options.dry_run.value, would)
     return result
+
+
+def _explained(kube, planned: Planned, error: PluginError) -> PluginError:
+    """Exit 4 of a restore says why (the pods' reasons) and what to run next (diagnosis.py)."""
+    from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
+
+    if not isinstance(error, (NotSteady, RolloutFailed)) or getattr(planned.plan, "traffic", None) is not None:
+        return error
+    from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.executor import _grace
+
+    restored = {c.ref: (None, c.source) for c in getattr(planned.plan, "workloads", []) if c.source is not None}
+    if not restored:
+        return error  # nothing restored, nothing to explain
+    with _grace(kube):  # the --timeout that ended the wait must not cut the reasons short
+        return diagnosis.explain_exit_4(kube, error, planned.view["release"], planned.view["namespace"], restored)
 
 
 def run_record(kube, target, request, release_name: str | None, timeout: float, dry_run):

@@ -605,8 +605,9 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     stale = [str(c.ref) for c in result.workloads if not c.unchanged and c.source is not None
              and last_applied.ANNOTATION in model.workloads[c.ref].annotations]
     if stale:
-        notes.append(f"{', '.join(stale)} keep kubectl's last-applied-configuration, which still describes the "
-                     "failed release: a later `kubectl apply` diffs against it (apply the good manifest to refresh it)")
+        notes.append(f"{', '.join(stale)} {'keeps' if len(stale) == 1 else 'keep'} kubectl's "
+                     "last-applied-configuration, which still describes the failed release: a later `kubectl apply` "
+                     "diffs against it (apply the good manifest to refresh it)")
     result.prune, pruning_notes = prune.decide(model, current, target, options.prune)
     notes += pruning_notes
     left = sorted({w.ref for w in current.workloads} - {w.ref for w in target.workloads} - set(canaries))

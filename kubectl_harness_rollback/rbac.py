@@ -47,6 +47,10 @@ def _needs() -> dict[tuple[str, str], set[str]]:
     need("", "namespaces", "get")
     need("", "services", "list", "patch")  # blue/green: find the Services, swap their selectors back
     need("", "events", "create")  # the RolledBack Event
+    # Why a release is not steady (diagnosis.py): the pods of its current revision and the Warning
+    # Events of what creates them, listed only when it is not steady.
+    need("", "pods", "list")
+    need("", "events", "list")
     for group, resource in (("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
                             ("", "configmaps"), ("", "secrets")):
         # canary.py: a failed canary's `-canary` HPA, PDB, ConfigMaps and Secrets, read for the

@@ -81,10 +81,13 @@ def not_steady(view: dict) -> NotSteady:
 
 
 def watch(read: Callable[[], ReleaseModel], timeout: float | None, show: Callable[[dict], None], every: bool,
-          changed: Callable[[ReleaseModel, float | None], None], clock: Callable[[], float] = time.monotonic) -> dict:
+          changed: Callable[[ReleaseModel, float | None], None], clock: Callable[[], float] = time.monotonic,
+          explain: Callable[[ReleaseModel, dict], None] | None = None) -> dict:
     """Read the release until it is steady or `timeout` seconds pass (None: until steady), again
     each time `changed(model, seconds)` returns (a change to what it shows, or `seconds` passed).
-    `show` gets the view each time it changes (`every`), else once at the end. Returns the last view."""
+    `show` gets the view each time it changes (`every`), else once at the end. Returns the last view.
+    `explain(model, view)` adds why a release that ends not steady is not (diagnosis.py), before
+    the view is shown once at the end."""
     deadline = None if timeout is None else clock() + timeout
     last = None
     while True:
@@ -97,5 +100,7 @@ def watch(read: Callable[[], ReleaseModel], timeout: float | None, show: Callabl
             break
         changed(model, None if deadline is None else max(0.0, deadline - clock()))
     if not every:
+        if explain is not None and not view["steady"]:
+            explain(model, view)
         show(view)
     return view

@@ -299,3 +299,10 @@ def only_status_moved(read: dict, now: dict, replicas_may_move: bool = False) ->
         return (spec, generation, meta.get("uid"), meta.get("labels"), meta.get("annotations"),
                 meta.get("ownerReferences"), meta.get("deletionTimestamp"))
     return "spec" in read and planned_from(read) == planned_from(now)
+
+
+# The comparison's own rules, for the diff shown to people (output/diff.py): the same template
+# normalisation and the same list matching, so the diff and the field paths never disagree.
+comparable_template = _without_hash
+list_key = _list_key
+key_of = _key_of

@@ -9,6 +9,7 @@ answer instantly, so the client is imported the first time a command asks for th
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any, Callable
@@ -242,8 +243,9 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
+@click.option("--diff", "show_diff", is_flag=True, help="Also print a unified diff of every object the rollback changes.")
 @across_contexts("table", "json", "yaml")
-def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, **given: Any) -> None:
     """Show what a rollback of TARGET would do, and why; change nothing.
 
     Exits 3 when there is no release to roll back to.
@@ -253,13 +255,18 @@ def plan(ctx: click.Context, target: str, output: str, **given: Any) -> None:
       kubectl harness-rollback plan release-infra-prod -n shop
       kubectl harness-rollback plan deployment/web --match infra -o json
       kubectl harness-rollback plan release-infra-prod --contexts 'prod-*'
+      kubectl harness-rollback plan release-infra-prod --to-release 1 --diff
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
     options, parsed = _plan_options(selection), _target(target)
-    run_in.plan(_runner(ctx, given), click.echo, parsed, options, output)
+    runner = _runner(ctx, given)
+    _check_diff(show_diff, output, runner.many)
+    run_in.plan(runner, click.echo, parsed, options, output,
+                show=(lambda planned: _echo_diff(diff_module().plan_diff(planned.model, planned.plan)))
+                if show_diff else None)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -334,6 +341,59 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     if watch and runner.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
     run_in.status(runner, click.echo, parsed, seconds, watch, output)
+
+
+def diff_module():
+    from kubectl_harness_rollback.output import diff
+
+    return diff
+
+
+def _check_diff(show_diff: bool, output: str, many: bool) -> None:
+    if show_diff and output != "table":
+        raise UsageError("--diff prints text for people: it cannot be used with -o " + output)
+    if show_diff and many:
+        raise UsageError("--diff shows one context: it cannot be used with --contexts or --all-contexts")
+
+
+def _echo_diff(lines: list[str]) -> None:
+    """A diff on stdout: coloured on a terminal unless NO_COLOR is set (no-color.org), plain otherwise."""
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    click.echo(diff_module().colored(lines, color) if lines else "No differences.\n", nl=False, color=color)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("target", shell_complete=complete_release_names)
+@click.argument("from_release", metavar="A", type=Count(min=1))
+@click.argument("to_release", metavar="B", type=Count(min=1))
+@connection_options
+@click.pass_context
+def diff(ctx: click.Context, target: str, from_release: int, to_release: int, **given: Any) -> None:
+    """Compare releases A and B of TARGET: a unified diff.
+
+    It compares the pod templates the releases' revisions keep (legacy releases) or their stored
+    manifests (declarative releases).
+
+    Secret values are never shown. Coloured on a terminal, unless NO_COLOR is set.
+
+    \b
+    Examples:
+      kubectl harness-rollback diff release-infra-prod 2 3 -n shop
+    """
+    _collect_connection(ctx, given)
+    from kubectl_harness_rollback.reader import Target, read_release
+
+    parsed = Target.parse(target)
+    kube = cluster(ctx)
+    model = read_release(kube, kube.namespace, parsed)
+    by_number = {release.number: release for release in model.releases}
+    for number in (from_release, to_release):
+        if number not in by_number:
+            known = ", ".join(str(n) for n in sorted(n for n in by_number if n is not None)) or "none"
+            raise PluginError(f"release {number} of {model.release_name} not found in namespace {model.namespace} "
+                              f"(its releases: {known}; see 'kubectl harness-rollback history {target} -n "
+                              f"{model.namespace}')")
+    _echo_diff(diff_module().releases_diff(model, by_number[from_release], by_number[to_release]))
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

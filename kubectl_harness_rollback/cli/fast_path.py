@@ -53,6 +53,7 @@ Global options:
 
 Commands:
   completion  Print the shell completion script for bash, zsh or fish.
+  diff        Compare releases A and B of TARGET: a unified diff.
   history     Show the releases of TARGET, newest first.
   list        List the release names found in the cluster.
   plan        Show what a rollback of TARGET would do, and why; change...

@@ -13,7 +13,7 @@ import os
 from typing import Any, Callable
 
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
-from kubectl_harness_rollback.errors import NoEligibleRelease, PluginError, UsageError
+from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
 from kubectl_harness_rollback.fleet.voices import voice
@@ -86,6 +86,7 @@ def history(fl, echo: Echo, target, output: str) -> None:
 
 def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str) -> None:
     """Each context read once (or until steady within --timeout, or --watch in one cluster)."""
+    from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
@@ -99,7 +100,8 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         fl.wake_on_interrupt(changes.woken)
         try:
             return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
-                                        lambda view: say.status(view, watch), every=watch, changed=changes.wait)
+                                        lambda view: say.status(view, watch), every=watch, changed=changes.wait,
+                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view))
         finally:
             changes.close()
 
@@ -120,10 +122,14 @@ def _not_eligible(planned) -> PluginError | None:
 
 
 def _no_release(planned) -> PluginError | None:
-    return None if planned.eligible else NoEligibleRelease(planned.plan.reason)
+    from kubectl_harness_rollback import diagnosis
+
+    return None if planned.eligible else diagnosis.no_eligible(planned.plan.reason, planned.view["release"],
+                                                                 planned.view["namespace"])
 
 
-def plan(fl, echo: Echo, target, options, output: str) -> None:
+def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = None) -> None:
+    """`show(planned)`: what one cluster prints after its plan (plan --diff)."""
     from kubectl_harness_rollback import commands
 
     say = voice(fl, echo, output)
@@ -133,6 +139,8 @@ def plan(fl, echo: Echo, target, options, output: str) -> None:
         say.data(runs, lambda planned: planned.view, "plan")
     else:
         say.plan(runs)
+        if show is not None and not fl.many and runs[0].value is not None:
+            show(runs[0].value)
     say.finish(runs)
 
 

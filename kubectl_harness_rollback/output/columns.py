@@ -165,8 +165,14 @@ STATUS = (
     Column("IMAGES", _workload(lambda w, _: text(", ".join(w["images"])))),
     Column("SINCE", _workload(lambda w, shape: age(w["since"], shape.now))),
     Column("STEADY", _workload(lambda w, _: "yes" if w["steady"] else "no", "yes")),
-    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else item[1]["message"]),
+    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1])),
 )
+
+
+def _rollout(workload: dict) -> str:
+    # A rollout the controller gave up on (diagnosis.py): the controller's sentence ends the command
+    # as its error line, so the table names the condition.
+    return "gave up: ProgressDeadlineExceeded" if workload.get("gaveUp") else workload["message"]
 
 
 # ---- plan across contexts: one item per context (views.plan_view) ---------------------------------

@@ -20,6 +20,7 @@ from kubectl_harness_rollback.output.cells import age as age  # `render.age`: th
 from kubectl_harness_rollback.output.cells import table as _table
 from kubectl_harness_rollback.output.cells import text as _text
 from kubectl_harness_rollback.output.columns import Row, Shape
+from kubectl_harness_rollback.workloads import pod_reasons
 
 
 def structured(data: object, output: str) -> str:
@@ -176,6 +177,7 @@ def status_text(view: dict, now: datetime | None = None) -> str:
                      f"release {_text(primary['release'])}")
     if view["lastRollback"]:
         lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    lines += _why_not_steady(view)
     if view["workloads"]:
         shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now)
         lines += ["", columns.table(columns.STATUS, [Row(item) for item in columns.status_items(view)],
@@ -183,3 +185,17 @@ def status_text(view: dict, now: datetime | None = None) -> str:
     lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def _why_not_steady(view: dict) -> list[str]:
+    """The pods' reasons, a logs hint and the next command (diagnosis.explain_status), when there:
+    in the header, above the table, so that the table stays the last thing printed."""
+    lines = []
+    for row in view["workloads"]:
+        workload = f"{row['kind'].lower()}/{row['name']}"
+        if row.get("pods") is not None:
+            lines.append(f"Pods:      {_text(workload)}: {pod_reasons.summary(row['pods'])}")
+        if row.get("logs"):
+            lines.append(f"Logs:      {_text(row['logs'])}")
+    lines += [f"Next:      {_text(command)}" for command in view.get("next") or []]
+    return lines
