@@ -135,12 +135,12 @@ def _explained(kube, planned: Planned, error: PluginError) -> PluginError:
     if not isinstance(error, (NotSteady, RolloutFailed)) or getattr(planned.plan, "traffic", None) is not None:
         return error
     from kubectl_harness_rollback import diagnosis
-    from kubectl_harness_rollback.executor import _grace
+    from kubectl_harness_rollback.execution import grace
 
     restored = {c.ref: (None, c.source) for c in getattr(planned.plan, "workloads", []) if c.source is not None}
     if not restored:
         return error  # nothing restored, nothing to explain
-    with _grace(kube):  # the --timeout that ended the wait must not cut the reasons short
+    with grace(kube):  # the --timeout that ended the wait must not cut the reasons short
         return diagnosis.explain_exit_4(kube, error, planned.view["release"], planned.view["namespace"], restored)
 
 
