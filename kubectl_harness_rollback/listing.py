@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_harness_rollback import live_release, views
+from kubectl_harness_rollback import kinds, live_release, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
@@ -54,7 +54,7 @@ def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
     """Decode every object that holds a release history, once: `list` shows the latest release and
     what is live from the same decoding. An unreadable one is kept as its error. Pure."""
     decoded: Decoded = {}
-    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):
+    for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):
         for obj in objects:
             if not (obj.get("data") or {}).get(HISTORY_KEY):
                 continue
@@ -111,7 +111,7 @@ def catalog(workloads: list[tuple[str, dict]], config_maps: list[dict], secrets:
         name = release_name_of(obj)
         if name:
             row(obj["metadata"]["namespace"], name)["workloads"].append(f"{kind.lower()}/{obj['metadata']['name']}")
-    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):
+    for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):
         for obj in objects:
             meta = obj["metadata"]
             if not (obj.get("data") or {}).get(HISTORY_KEY):
@@ -204,11 +204,11 @@ def current_revisions_to_read(workloads: list[tuple[str, dict]], replica_sets: l
     """(namespace, name) of the ReplicaSets, listed as metadata, whose pod template the LIVE column
     needs: the current one of a Deployment whose last rollback its revision numbers alone do not
     confirm (live_release.still_restored then compares images). Few: rolled-back Deployments only. Pure."""
-    deployment = adapters.adapter_for("Deployment")
+    deployment = adapters.adapter_for(kinds.DEPLOYMENT.name)
     by_owner = children_by_controller(replica_sets)
     wanted = set()
     for kind, obj in workloads:
-        if kind != "Deployment" or LAST_ROLLBACK_ANNOTATION not in (obj["metadata"].get("annotations") or {}):
+        if kind != kinds.DEPLOYMENT.name or LAST_ROLLBACK_ANNOTATION not in (obj["metadata"].get("annotations") or {}):
             continue
         state = deployment.state(obj, by_owner.get(obj["metadata"].get("uid"), []))
         current = live_release.revision_needing_images(state)
@@ -236,7 +236,7 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
     they could not be read, and nothing is said about what is live. `decoded`: decode_histories'."""
     decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     histories: dict[tuple[str, str], tuple[dict, str]] = {}
-    for kind, objects in (("ConfigMap", config_maps), ("Secret", secrets)):  # a Secret wins, as in Harness
+    for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):  # a Secret wins, as in Harness
         for obj in objects:
             if (obj.get("data") or {}).get(HISTORY_KEY):
                 histories[(obj["metadata"]["namespace"], obj["metadata"]["name"])] = (obj, kind)
@@ -318,15 +318,16 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     Deployment's old ReplicaSets are never downloaded. `live` False: without what is live
     (completion), which spares listing the ControllerRevisions and reading current ReplicaSets."""
     warnings: list[str] = []
-    workloads = [(kind, obj) for kind, resource in (("Deployment", DEPLOYMENTS), ("StatefulSet", STATEFULSETS),
-                                                    ("DaemonSet", DAEMONSETS))
+    workloads = [(kind, obj) for kind, resource in ((kinds.DEPLOYMENT.name, DEPLOYMENTS),
+                                                    (kinds.STATEFUL_SET.name, STATEFULSETS),
+                                                    (kinds.DAEMON_SET.name, DAEMONSETS))
                  for obj in kube.list(resource, namespace)]
     replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
                                    trim=without_managed_fields)
     if replica_sets:
         bare = bare_replica_sets(replica_sets)
         replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
-        workloads += [("ReplicaSet", rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
+        workloads += [(kinds.REPLICA_SET.name, rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
     config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
     try:
         secrets = kube.list(SECRETS, namespace, metadata_only=True)

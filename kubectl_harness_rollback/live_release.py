@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import digits
+from kubectl_harness_rollback import digits, kinds
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, Revision, WorkloadRef, WorkloadState
 
@@ -103,7 +103,7 @@ def _runs(state: WorkloadState, release: Release) -> tuple[bool, bool]:
             continue
         if release.is_declarative:
             return _manifest_images(release, state.ref) == state.images and bool(state.images), False
-        if state.ref.kind == "ReplicaSet":
+        if state.ref.kind == kinds.REPLICA_SET.name:
             return bool(state.replicas), True
         if item.revision is None or state.current_revision is None:
             continue
@@ -164,7 +164,7 @@ def release_updated(model: ReleaseModel, release: Release) -> str | None:
             continue
         revision = state.revision(item.revision) if item.revision is not None else None
         created = _created(revision.raw) if revision is not None else None
-        if created is None and state.ref.kind == "ReplicaSet":
+        if created is None and state.ref.kind == kinds.REPLICA_SET.name:
             created = _created(state.raw)
         if created:
             times.append(created)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from kubectl_harness_rollback import kinds
+
 
 class Status(str, Enum):
     IN_PROGRESS = "InProgress"
@@ -31,7 +33,7 @@ class Status(str, Enum):
 
 # The kinds a rollback can restore. Harness also records custom workloads (CRDs annotated
 # harness.io/managed-workload) and OpenShift DeploymentConfigs: those are refused by name.
-RESTORABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+RESTORABLE_KINDS = kinds.WORKLOAD_NAMES
 
 
 @dataclass(frozen=True, order=True)

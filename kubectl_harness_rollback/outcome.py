@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.model import WorkloadRef
 
 # The writes
@@ -60,7 +61,7 @@ def reapplied(kind: str, name: str) -> dict:
 
 
 def routed(service: str, color: str, from_color: str) -> dict:
-    return _item(ROUTED, "Service", service, color=color, fromColor=from_color)
+    return _item(ROUTED, kinds.SERVICE.name, service, color=color, fromColor=from_color)
 
 
 def history_updated(kind: str, name: str, changes: list[dict]) -> dict:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, SECRETS
+from kubectl_harness_rollback.cluster.rest import SECRETS, Resource
 from kubectl_harness_rollback.errors import Conflict, CorruptHistory
 from kubectl_harness_rollback.harness_names import (
     LABEL_RELEASE_NUMBER,
@@ -39,7 +40,7 @@ def newest_in_history(kube, model: ReleaseModel) -> tuple[int, str] | None:
     store = model.history_store
     if store is None:
         return None
-    resource = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS}[store.kind]
+    resource = Resource.of(kinds.BY_NAME[store.kind])
     now = kube.get_or_none(resource, store.name, store.namespace)
     if now is None or (now.get("metadata") or {}).get("resourceVersion") == store.resource_version:
         return None

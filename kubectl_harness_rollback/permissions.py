@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
 from kubectl_harness_rollback.cluster.apierrors import ApiError
 from kubectl_harness_rollback.cluster.rest import SELF_SUBJECT_ACCESS_REVIEWS
@@ -18,16 +19,6 @@ from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.planner import Plan
 from kubectl_harness_rollback.records import registry
-
-# API group and resource of each kind a rollback writes.
-RESOURCES = {
-    "Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"),
-    "DaemonSet": ("apps", "daemonsets"), "ReplicaSet": ("apps", "replicasets"),
-    "ControllerRevision": ("apps", "controllerrevisions"),
-    "ConfigMap": ("", "configmaps"), "Secret": ("", "secrets"), "Service": ("", "services"),
-    "HorizontalPodAutoscaler": ("autoscaling", "horizontalpodautoscalers"),
-    "PodDisruptionBudget": ("policy", "poddisruptionbudgets"), "Ingress": ("networking.k8s.io", "ingresses"),
-}
 
 
 class MissingPermission(PluginError):
@@ -40,7 +31,7 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
     rights: list[tuple[str, str, str, str]] = []
 
     def need(verb: str, kind: str, why: str) -> None:
-        group, resource = RESOURCES[kind]
+        group, resource = kinds.BY_NAME[kind].group, kinds.BY_NAME[kind].plural
         if not any(r[:3] == (verb, group, resource) for r in rights):
             rights.append((verb, group, resource, why))
 
@@ -67,13 +58,13 @@ def needed(model: ReleaseModel, plan: Plan) -> list[tuple[str, str, str, str]]:
             need("patch", change.ref.kind, f"to restore {change.ref}")
             need("get", change.ref.kind, f"to wait for {change.ref}")
     if plan.traffic is not None and plan.traffic.swaps:
-        need("patch", "Service", "to swap the Services' selectors back")
+        need("patch", kinds.SERVICE.name, "to swap the Services' selectors back")
         if plan.traffic.scale_up_to:
             need("patch", plan.traffic.back_workload.kind, f"to scale {plan.traffic.back_workload} up")
             need("get", plan.traffic.back_workload.kind, f"to wait for {plan.traffic.back_workload}")
     for right in registry.rights(model, plan):  # each record format's edits
         need(right.verb, right.kind, right.why)
-    rights.append(("create", "", "events", "to leave the RolledBack Event"))
+    rights.append(("create", kinds.EVENT.group, kinds.EVENT.plural, "to leave the RolledBack Event"))
     return rights
 
 
@@ -83,7 +74,7 @@ def needed_to_record(model: ReleaseModel) -> list[tuple[str, str, str, str]]:
     rights: list[tuple[str, str, str, str]] = []
 
     def need(verb: str, kind: str, why: str) -> None:
-        group, resource = RESOURCES[kind]
+        group, resource = kinds.BY_NAME[kind].group, kinds.BY_NAME[kind].plural
         if not any(r[:3] == (verb, group, resource) for r in rights):
             rights.append((verb, group, resource, why))
 
@@ -91,7 +82,7 @@ def needed_to_record(model: ReleaseModel) -> list[tuple[str, str, str, str]]:
         need("get", ref.kind, f"to wait until the controller observed {ref}")
     store = model.history_store
     if store is None:
-        need("create", "ConfigMap", f"to create the release history configmap/{model.release_name}")
+        need("create", kinds.CONFIG_MAP.name, f"to create the release history configmap/{model.release_name}")
     else:
         need("patch", store.kind, f"to record the release in {store.kind.lower()}/{store.name}")
     for ref, state in sorted(model.workloads.items()):
@@ -115,7 +106,7 @@ def check_rights(kube, namespace: str, rights: list[tuple[str, str, str, str]], 
     `command` names who needs them in the message ("a rollback")."""
     def review(right: tuple[str, str, str, str]) -> dict | None:
         verb, group, resource, _ = right
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        body = {"apiVersion": kinds.SELF_SUBJECT_ACCESS_REVIEW.api_version, "kind": kinds.SELF_SUBJECT_ACCESS_REVIEW.name,
                 "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "group": group,
                                                 "resource": resource}}}
         try:

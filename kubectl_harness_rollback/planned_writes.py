@@ -7,7 +7,7 @@ patch, so `rollback --dry-run -o json` and a real run can be compared item by it
 
 from __future__ import annotations
 
-from kubectl_harness_rollback import outcome
+from kubectl_harness_rollback import kinds, outcome
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.records import registry
 
@@ -51,7 +51,7 @@ def _traffic_writes(model, plan, scale_down_stage: bool) -> list[dict]:
     for position, swap in enumerate(traffic.swaps):
         items.append(outcome.routed(swap.name, swap.to_color, swap.from_color))
         if position == 0:
-            items.append(annotated("Service", swap.name))
+            items.append(annotated(kinds.SERVICE.name, swap.name))
     if scale_down_stage:
         from kubectl_harness_rollback.strategies.traffic import STAGE_WHY
 
@@ -59,7 +59,7 @@ def _traffic_writes(model, plan, scale_down_stage: bool) -> list[dict]:
     if scale_down_stage and traffic.failed_workload is not None:
         items.append(outcome.scaled(traffic.failed_workload, 0))
     items += _records(model, plan)
-    items.append(outcome.event("Service", traffic.primary.name))
+    items.append(outcome.event(kinds.SERVICE.name, traffic.primary.name))
     return items
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied, object_diff, prune
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -335,7 +336,7 @@ def _object_differences(model: ReleaseModel, obj: ReapplyObject, manifest: dict)
     key = (obj.group, obj.kind, obj.name)
     if key not in live:
         return ["not compared (it could not be read): re-applied"]
-    hide = obj.kind == "Secret"
+    hide = obj.kind == kinds.SECRET.name
     return [d.text(hide_values=hide) for d in object_diff.apply_differences(manifest, live[key], model.namespace)]
 
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply.reapply_scope import refusal_error
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
-    CONFIGMAPS,
     NAMESPACES,
-    PERSISTENTVOLUMECLAIMS,
-    PRIORITYCLASSES,
-    SECRETS,
-    SERVICEACCOUNTS,
+    Resource,
 )
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
@@ -39,11 +36,11 @@ class GoingAway(PluginError):
 
 
 # kind -> resource of what a restored template may reference.
-REFERENCED = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS, "ServiceAccount": SERVICEACCOUNTS,
-              "PriorityClass": PRIORITYCLASSES, "PersistentVolumeClaim": PERSISTENTVOLUMECLAIMS}
+REFERENCED = {kind.name: Resource.of(kind) for kind in (kinds.CONFIG_MAP, kinds.SECRET, kinds.SERVICE_ACCOUNT,
+                                                        kinds.PRIORITY_CLASS, kinds.PERSISTENT_VOLUME_CLAIM)}
 # Kinds the rollback checked before these were: a denied read of them stops it, as it always did.
 # For the others, a denied read is a warning (a Role from before them may not grant it).
-REQUIRED_READS = ("ConfigMap", "Secret")
+REQUIRED_READS = (kinds.CONFIG_MAP.name, kinds.SECRET.name)
 
 
 def check_reapply_scope(plan: Plan) -> None:
@@ -142,15 +139,15 @@ def check_references(kube, namespace: str, plan: Plan, warn: Callable[[str], Non
             if (kind, name) not in carried:
                 needed.setdefault(kind, {}).setdefault(name, workload)
         for name in image_pull_secrets(template):
-            if ("Secret", name) not in carried:
+            if (kinds.SECRET.name, name) not in carried:
                 pulls.setdefault(name, workload)
     if pulls:
-        needed.setdefault("Secret", {})
+        needed.setdefault(kinds.SECRET.name, {})
     for kind in REFERENCED:
         names = needed.get(kind)
         if names is None:
             continue
-        wanted = set(names) | (set(pulls) if kind == "Secret" else set())
+        wanted = set(names) | (set(pulls) if kind == kinds.SECRET.name else set())
         try:
             there = _existing(kube, REFERENCED[kind], wanted, namespace)
         except Forbidden:
@@ -161,11 +158,11 @@ def check_references(kube, namespace: str, plan: Plan, warn: Callable[[str], Non
             continue
         for name, workload in sorted(names.items()):
             if name not in there:
-                where = "in the cluster" if kind == "PriorityClass" else f"in namespace {namespace}"
+                where = f"in namespace {namespace}" if REFERENCED[kind].namespaced else "in the cluster"
                 raise MissingReference(
                     f"{kind.lower()}/{name} needed by the template restored to {workload} no longer exists {where}; "
                     "nothing was changed (recreate it, or choose another release with --to-release)")
-        if kind == "Secret":
+        if kind == kinds.SECRET.name:
             for name, workload in sorted(pulls.items()):
                 if name not in there:
                     warn(f"image pull secret/{name} of the template restored to {workload} does not exist in "

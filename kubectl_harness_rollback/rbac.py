@@ -12,56 +12,56 @@ reapply_scope.REAPPLIED_KINDS (a custom resource) needs `create` and `patch` on 
 
 from __future__ import annotations
 
-from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
+from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED
+from kubectl_harness_rollback.kinds import Kind
 
 ROLE_NAME = "kubectl-harness-rollback"
 LIST_CLUSTER_ROLE_NAME = "kubectl-harness-rollback-list"
-RBAC_API_VERSION = "rbac.authorization.k8s.io/v1"
+RBAC_API_VERSION = kinds.ROLE.api_version
 VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "delete")
-WORKLOAD_RESOURCES = ("deployments", "statefulsets", "daemonsets", "replicasets")
 
 
 def _needs() -> dict[tuple[str, str], set[str]]:
     """(API group, resource) -> verbs that `record`, `history`, `plan` and `rollback` use in a namespace."""
     needs: dict[tuple[str, str], set[str]] = {}
 
-    def need(group: str, resource: str, *verbs: str) -> None:
-        needs.setdefault((group, resource), set()).update(verbs)
+    def need(kind: Kind, *verbs: str) -> None:
+        needs.setdefault((kind.group, kind.plural), set()).update(verbs)
 
-    for resource in WORKLOAD_RESOURCES:
+    for kind in kinds.WORKLOADS:
         # reader: one list per kind; rollback/record: read and watch while waiting (waiting.py), patch
         # to restore, scale, and annotate; delete a failed canary's workload (canary.py: whichever kind).
-        need("apps", resource, "get", "list", "watch", "patch", "delete")
-    need("apps", "controllerrevisions", "list", "patch")  # StatefulSet/DaemonSet revisions; record annotates one
+        need(kind, "get", "list", "watch", "patch", "delete")
+    need(kinds.CONTROLLER_REVISION, "list", "patch")  # StatefulSet/DaemonSet revisions; record annotates one
     # status --watch follows the revisions and blue/green Services it shows (status_watch.py); without
     # the right it reads the release again every second.
-    need("apps", "controllerrevisions", "watch")
-    need("", "services", "watch")
-    need("", "secrets", "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
-    need("", "configmaps", "get", "create", "patch")  # history ConfigMap (record creates it); preflight
+    need(kinds.CONTROLLER_REVISION, "watch")
+    need(kinds.SERVICE, "watch")
+    need(kinds.SECRET, "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
+    need(kinds.CONFIG_MAP, "get", "create", "patch")  # history ConfigMap (record creates it); preflight
     # preflight: what the restored template references exists (a GET for one name, else one list),
     # and the namespace is not Terminating (a Role grants `get` on its own namespace).
-    need("", "configmaps", "list")
-    need("", "serviceaccounts", "get", "list")
-    need("", "persistentvolumeclaims", "get", "list")
-    need("", "namespaces", "get")
-    need("", "services", "list", "patch")  # blue/green: find the Services, swap their selectors back
-    need("", "events", "create")  # the RolledBack Event
+    need(kinds.CONFIG_MAP, "list")
+    need(kinds.SERVICE_ACCOUNT, "get", "list")
+    need(kinds.PERSISTENT_VOLUME_CLAIM, "get", "list")
+    need(kinds.NAMESPACE, "get")
+    need(kinds.SERVICE, "list", "patch")  # blue/green: find the Services, swap their selectors back
+    need(kinds.EVENT, "create")  # the RolledBack Event
     # Why a release is not steady (diagnosis.py): the pods of its current revision and the Warning
     # Events of what creates them, listed only when it is not steady.
-    need("", "pods", "list")
-    need("", "events", "list")
-    for group, resource in (("autoscaling", "horizontalpodautoscalers"), ("policy", "poddisruptionbudgets"),
-                            ("", "configmaps"), ("", "secrets")):
+    need(kinds.POD, "list")
+    need(kinds.EVENT, "list")
+    for kind in (kinds.HORIZONTAL_POD_AUTOSCALER, kinds.POD_DISRUPTION_BUDGET, kinds.CONFIG_MAP, kinds.SECRET):
         # canary.py: a failed canary's `-canary` HPA, PDB, ConfigMaps and Secrets, read for the
         # resourceVersion that guards their delete.
-        need(group, resource, "get", "delete")
-    for (group, _kind), resource in REAPPLIED_KINDS.items():
+        need(kind, "get", "delete")
+    for kind in REAPPLIED:
         # Declarative rollback: each object is read to compare it with the release's manifest; the
         # apply is a PATCH, and where the object is gone the API server asks for `create` too.
         # --prune (prune.py) reads what the failed release applied, for the UID that guards its
         # delete, and deletes it. A kind outside this list is refused by the rights check first.
-        need(group, resource, "get", "create", "patch", "delete")
+        need(kind, "get", "create", "patch", "delete")
     return needs
 
 
@@ -78,7 +78,7 @@ def _rules(needs: dict[tuple[str, str], set[str]]) -> list[dict]:
 
 def role(namespace: str) -> dict:
     """The Role for `record`, `history`, `plan` and `rollback` in `namespace`."""
-    return {"apiVersion": RBAC_API_VERSION, "kind": "Role",
+    return {"apiVersion": RBAC_API_VERSION, "kind": kinds.ROLE.name,
             "metadata": {"name": ROLE_NAME, "namespace": namespace},
             "rules": _rules(_needs())}
 
@@ -87,10 +87,10 @@ def list_cluster_role() -> dict:
     """The ClusterRole for `list -A`: one list per kind across every namespace, ReplicaSets and
     ControllerRevisions included for what is live (Secrets may be left out: `list` then warns and
     shows the releases it can see)."""
-    needs = {("apps", resource): {"list"} for resource in ("deployments", "statefulsets", "daemonsets",
-                                                           "replicasets", "controllerrevisions")}
-    needs.update({("", "configmaps"): {"list"}, ("", "secrets"): {"list"}})
-    return {"apiVersion": RBAC_API_VERSION, "kind": "ClusterRole",
+    listed = {*kinds.WORKLOADS, *(kind.revisions for kind in kinds.WORKLOADS if kind.revisions), kinds.CONFIG_MAP,
+              kinds.SECRET}
+    needs = {(kind.group, kind.plural): {"list"} for kind in listed}
+    return {"apiVersion": RBAC_API_VERSION, "kind": kinds.CLUSTER_ROLE.name,
             "metadata": {"name": LIST_CLUSTER_ROLE_NAME}, "rules": _rules(needs)}
 
 

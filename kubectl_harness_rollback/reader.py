@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
@@ -23,7 +24,7 @@ from kubectl_harness_rollback.records.store import ClusterObjects, Read
 from kubectl_harness_rollback.strategies import bluegreen, canary
 
 # Kinds whose objects can be a release's workloads, in the order they are listed.
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+WORKLOAD_KINDS = kinds.WORKLOAD_NAMES
 
 
 class NotFound(PluginError):
@@ -99,13 +100,13 @@ def _fetcher(kube, namespace: str, notes: list[str]):
     def fetch(read: Read):
         selectors = {key: value for key, value in (("label_selector", read.label_selector),
                                                    ("field_selector", read.field_selector)) if value is not None}
-        if read.kind == "Secret" and read.verb == "get":
+        if read.kind == kinds.SECRET.name and read.verb == "get":
             return _secrets_or_note(notes, namespace, kube.get_or_none, SECRETS, read.name, namespace)
-        if read.kind == "Secret":
+        if read.kind == kinds.SECRET.name:
             return _secrets_or_note(notes, namespace, kube.list, SECRETS, namespace, **selectors)
-        if read.kind == "ConfigMap" and read.verb == "get":
+        if read.kind == kinds.CONFIG_MAP.name and read.verb == "get":
             return kube.get_or_none(CONFIGMAPS, read.name, namespace)
-        if read.kind == "ConfigMap":
+        if read.kind == kinds.CONFIG_MAP.name:
             return kube.list(CONFIGMAPS, namespace, **selectors)
         raise ValueError(f"a record store asked to read {read.kind}, which the reader does not read")
     return fetch

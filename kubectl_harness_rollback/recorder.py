@@ -15,9 +15,9 @@ import copy
 import time
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import permissions
+from kubectl_harness_rollback import kinds, permissions
 from kubectl_harness_rollback import workloads as adapters
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, CONTROLLERREVISIONS, REPLICASETS
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, Resource
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError, reworded
 from kubectl_harness_rollback.harness_names import (
@@ -92,8 +92,8 @@ def write(kube, model: ReleaseModel, doc: dict, created: bool, dry_run: DryRun) 
     """Create the history ConfigMap, or write it back where and how it was read."""
     store = model.history_store
     if store is None:
-        data = history_codec.encode_history(doc, "ConfigMap", True)
-        body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+        data = history_codec.encode_history(doc, kinds.CONFIG_MAP.name, True)
+        body = {"apiVersion": kinds.CONFIG_MAP.api_version, "kind": kinds.CONFIG_MAP.name, "data": data,
                 "metadata": {"name": model.release_name, "namespace": model.namespace,
                              "labels": {"app.kubernetes.io/managed-by": "kubectl-harness_rollback"}}}
         kube.create(CONFIGMAPS, model.namespace, body, dry_run=dry_run is DryRun.SERVER)
@@ -113,7 +113,7 @@ def annotate(kube, model: ReleaseModel, annotations: dict[str, str], dry_run: Dr
         done.append(str(ref))
         current = state.revision(state.current_revision) if state.current_revision is not None else None
         if current is not None:
-            resource = {"ReplicaSet": REPLICASETS, "ControllerRevision": CONTROLLERREVISIONS}[current.object_kind]
+            resource = Resource.of(kinds.BY_NAME[current.object_kind])
             kube.patch(resource, current.object_name, ref.namespace, {"metadata": {"annotations": annotations}},
                        "strategic", dry_run=dry_run is DryRun.SERVER)
     return done

@@ -12,8 +12,8 @@ import dataclasses
 import json
 from typing import Callable
 
+from kubectl_harness_rollback import kinds, overtaken
 from kubectl_harness_rollback import outcome as outcome_items
-from kubectl_harness_rollback import overtaken
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apply import manifests, prune_live
 from kubectl_harness_rollback.apply.object_diff import apply_differences, only_status_moved, template_differences
@@ -225,6 +225,7 @@ def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: d
                    f"{ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")
                    + f", images {', '.join(change.to_images)}")
-        bookkeeping.record_event(kube, model.namespace, ref.name, ref.kind, "apps/v1", obj["metadata"]["uid"],
+        bookkeeping.record_event(kube, model.namespace, ref.name, ref.kind, kinds.BY_NAME[ref.kind].api_version,
+                                 obj["metadata"]["uid"],
                                  message, at, dry_run)
         outcome.recorded.append(outcome_items.event(ref.kind, ref.name))

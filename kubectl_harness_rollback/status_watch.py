@@ -16,24 +16,23 @@ from __future__ import annotations
 import threading
 import time
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster.apierrors import Forbidden, Gone
-from kubectl_harness_rollback.cluster.rest import CONTROLLERREVISIONS, REPLICASETS, SERVICES, Resource
+from kubectl_harness_rollback.cluster.rest import SERVICES, Resource
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.records.assemble import release_name_of
 from kubectl_harness_rollback.workloads.waiting import POLL_SECONDS, WATCH_SECONDS, retry_delay, transient
 
-# Where each kind keeps its revisions.
 # Breaks in a row after which a watch gives up and the waiter reads again every second instead.
 MAX_WATCH_RETRIES = 8
-_REVISIONS = {"Deployment": REPLICASETS, "StatefulSet": CONTROLLERREVISIONS, "DaemonSet": CONTROLLERREVISIONS}
 
 
 def collections(model: ReleaseModel) -> list[Resource]:
     """The resource types that hold what `status` shows of `model`."""
-    kinds = sorted({ref.kind for ref in model.workloads})
-    found = [Resource("apps", "v1", kind.lower() + "s") for kind in kinds]
-    found += [_REVISIONS[kind] for kind in kinds if kind in _REVISIONS]
+    shown = [kinds.BY_NAME[name] for name in sorted({ref.kind for ref in model.workloads})]
+    found = [Resource.of(kind) for kind in shown]
+    found += [Resource.of(kind.revisions) for kind in shown if kind.revisions is not None]
     found += [SERVICES] if model.services else []
     return sorted(set(found), key=lambda resource: resource.plural)
 
@@ -66,8 +65,8 @@ class Changes:
     def _follow(self, model: ReleaseModel) -> None:
         """Watch what the view of `model` shows, from the versions it was read at."""
         self.release = model.release_name
-        self.names = frozenset({(ref.kind.lower() + "s", ref.name) for ref in model.workloads}
-                               | {("services", service.name) for service in model.services})
+        self.names = frozenset({(kinds.BY_NAME[ref.kind].plural, ref.name) for ref in model.workloads}
+                               | {(kinds.SERVICE.plural, service.name) for service in model.services})
         self.uids = frozenset(state.raw["metadata"].get("uid") for state in model.workloads.values()
                               if state.raw)
         for resource in collections(model):
@@ -121,4 +120,4 @@ class Changes:
             return True
         if any(owner.get("uid") in self.uids for owner in meta.get("ownerReferences") or []):
             return True
-        return plural != "services" and release_name_of(obj) == self.release
+        return plural != kinds.SERVICE.plural and release_name_of(obj) == self.release

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kubectl_harness_rollback import kinds, overtaken
 from kubectl_harness_rollback import outcome as outcome_items
-from kubectl_harness_rollback import overtaken
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict, NotSteady, RolloutFailed
 from kubectl_harness_rollback.execution import Clock, RollbackOptions, grace, poll
@@ -87,7 +87,8 @@ def swap_back(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     message = (f"Rolled back {plan.release_name} from release {plan.current.number} to release "
                f"{plan.target.number}: service/{traffic.primary.name} routes {traffic.back_color} again")
     with grace(kube):
-        bookkeeping.record_event(kube, model.namespace, traffic.primary.name, "Service", "v1", traffic.primary.uid,
+        bookkeeping.record_event(kube, model.namespace, traffic.primary.name, kinds.SERVICE.name, kinds.SERVICE.api_version,
+                                 traffic.primary.uid,
                                  message, at, options.dry_run)
-    outcome.recorded.append(outcome_items.event("Service", traffic.primary.name))
+    outcome.recorded.append(outcome_items.event(kinds.SERVICE.name, traffic.primary.name))
     outcome.steady = True

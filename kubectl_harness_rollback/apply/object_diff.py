@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied
 
 HASH_LABEL = "pod-template-hash"
@@ -208,7 +209,7 @@ def apply_differences(manifest: dict, live: dict | None, namespace: str) -> list
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != last_applied.ANNOTATION}
     meta["annotations"] = annotations
     wanted["metadata"] = meta
-    if wanted.get("kind") == "Secret" and isinstance(wanted.get("stringData"), dict):
+    if wanted.get("kind") == kinds.SECRET.name and isinstance(wanted.get("stringData"), dict):
         # The API server stores stringData into data, base64-encoded.
         data = dict(wanted.get("data") or {})
         data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in wanted.pop("stringData").items()})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied
 from kubectl_harness_rollback.apply.reapply_scope import CLUSTER_SCOPED_KINDS, RBAC_GROUP
 from kubectl_harness_rollback.harness_names import RELEASE_NAME_LABEL
@@ -28,15 +29,16 @@ from kubectl_harness_rollback.model import Release, ReleaseModel
 SKIP_PRUNING = "harness.io/skipPruning"  # HarnessAnnotations.skipPruning
 # KubernetesResourceComparer.KindOrder: the order Harness creates kinds in; it deletes backwards,
 # so workloads go before the ConfigMaps and Secrets they use. Unknown kinds come last on creation.
-CREATION_ORDER = (
-    "Namespace", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "Secret", "ConfigMap", "StorageClass",
-    "PersistentVolume", "PersistentVolumeClaim", "ServiceAccount", "CustomResourceDefinition", "ClusterRole",
-    "ClusterRoleBinding", "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicationController",
-    "ReplicaSet", "Deployment", "DeploymentConfig", "StatefulSet", "Job", "CronJob", "Ingress", "APIService",
-)
+CREATION_ORDER = tuple(kind.name for kind in (
+    kinds.NAMESPACE, kinds.RESOURCE_QUOTA, kinds.LIMIT_RANGE, kinds.POD_SECURITY_POLICY, kinds.SECRET, kinds.CONFIG_MAP,
+    kinds.STORAGE_CLASS, kinds.PERSISTENT_VOLUME, kinds.PERSISTENT_VOLUME_CLAIM, kinds.SERVICE_ACCOUNT,
+    kinds.CUSTOM_RESOURCE_DEFINITION, kinds.CLUSTER_ROLE, kinds.CLUSTER_ROLE_BINDING, kinds.ROLE, kinds.ROLE_BINDING,
+    kinds.SERVICE, kinds.DAEMON_SET, kinds.POD, kinds.REPLICATION_CONTROLLER, kinds.REPLICA_SET, kinds.DEPLOYMENT,
+    kinds.DEPLOYMENT_CONFIG, kinds.STATEFUL_SET, kinds.JOB, kinds.CRON_JOB, kinds.INGRESS, kinds.API_SERVICE,
+))
 # Kinds whose object only people write: their resourceVersion guards the delete too. Others have a
 # status that controllers rewrite all the time, and only their UID proves it is the object read.
-NO_STATUS_KINDS = ("ConfigMap", "Secret", "ServiceAccount")
+NO_STATUS_KINDS = (kinds.CONFIG_MAP.name, kinds.SECRET.name, kinds.SERVICE_ACCOUNT.name)
 
 
 @dataclass(frozen=True)

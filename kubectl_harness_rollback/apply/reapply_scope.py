@@ -25,42 +25,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.errors import PluginError
 
 # (API group, kind) -> resource (the plural RBAC names it by), for the namespaced kinds a Harness
 # release commonly carries: `rbac` grants re-applying them, and the permission review asks for
 # them by these names. Any other namespaced kind (a custom resource) is re-applied too; discovery
 # names its plural when it is applied. A kind listed here is re-applied only from its own group.
-REAPPLIED_KINDS: dict[tuple[str, str], str] = {
-    ("apps", "Deployment"): "deployments",
-    ("apps", "StatefulSet"): "statefulsets",
-    ("apps", "DaemonSet"): "daemonsets",
-    ("apps", "ReplicaSet"): "replicasets",
-    ("", "Service"): "services",
-    ("", "ConfigMap"): "configmaps",
-    ("", "Secret"): "secrets",
-    ("", "ServiceAccount"): "serviceaccounts",
-    ("", "PersistentVolumeClaim"): "persistentvolumeclaims",
-    ("batch", "Job"): "jobs",
-    ("batch", "CronJob"): "cronjobs",
-    ("autoscaling", "HorizontalPodAutoscaler"): "horizontalpodautoscalers",
-    ("policy", "PodDisruptionBudget"): "poddisruptionbudgets",
-    ("networking.k8s.io", "Ingress"): "ingresses",
-    ("networking.k8s.io", "NetworkPolicy"): "networkpolicies",
-}
+REAPPLIED: tuple[kinds.Kind, ...] = (
+    *kinds.WORKLOADS, kinds.SERVICE, kinds.CONFIG_MAP, kinds.SECRET, kinds.SERVICE_ACCOUNT,
+    kinds.PERSISTENT_VOLUME_CLAIM, kinds.JOB, kinds.CRON_JOB, kinds.HORIZONTAL_POD_AUTOSCALER,
+    kinds.POD_DISRUPTION_BUDGET, kinds.INGRESS, kinds.NETWORK_POLICY,
+)
+REAPPLIED_KINDS: dict[tuple[str, str], str] = {(kind.group, kind.name): kind.plural for kind in REAPPLIED}
 
-RBAC_GROUP = "rbac.authorization.k8s.io"
+RBAC_GROUP = kinds.RBAC_GROUP
 # The cluster mints a ServiceAccount's token into a Secret of this type.
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 # Well-known cluster-scoped kinds, refused here already (so that `plan` shows them); any other
 # cluster-scoped kind is refused when the API server's discovery says so, before any write.
-CLUSTER_SCOPED_KINDS = frozenset({
-    "Namespace", "CustomResourceDefinition", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding", "APIService", "PersistentVolume", "StorageClass", "PriorityClass",
-    "RuntimeClass", "IngressClass", "Node", "CSIDriver", "VolumeAttachment", "FlowSchema",
-    "PriorityLevelConfiguration", "CertificateSigningRequest", "PodSecurityPolicy",
-})
+# (RBAC's own cluster-scoped kinds are refused as RBAC.)
+CLUSTER_SCOPED_KINDS = frozenset(kind.name for kind in kinds.CLUSTER_SCOPED if kind.group != RBAC_GROUP)
 # ingress-nginx runs the value of `nginx.ingress.kubernetes.io/<anything>-snippet` as its own
 # configuration (CVE-2021-25742, CVE-2023-5044): whoever writes one reads every Secret the
 # controller can.
@@ -162,12 +147,12 @@ def rule_of(manifest: object, namespace: str) -> tuple[str, str] | None:
     if own not in (None, "") and own != namespace:  # empty is the request's namespace, as for kubectl
         return RULE_OTHER_NAMESPACE, (f"its metadata.namespace is {_safe(str(own))!r}, not the release's namespace "
                                       f"{namespace}: a rollback re-applies only into the release's namespace")
-    if kind == "Secret" and manifest.get("type") == TOKEN_SECRET_TYPE:
+    if kind == kinds.SECRET.name and manifest.get("type") == TOKEN_SECRET_TYPE:
         return RULE_TOKEN_SECRET, f"a Secret of type {TOKEN_SECRET_TYPE} makes the cluster mint a ServiceAccount token"
-    if kind == "Service" and _mapping(manifest.get("spec")).get("externalIPs"):
+    if kind == kinds.SERVICE.name and _mapping(manifest.get("spec")).get("externalIPs"):
         return RULE_EXTERNAL_IPS, ("a Service with spec.externalIPs can intercept traffic to those addresses from "
                                    "every pod of the cluster (CVE-2020-8554)")
-    if kind == "Ingress":
+    if kind == kinds.INGRESS.name:
         snippets = sorted(str(key) for key in _mapping(meta.get("annotations")) if str(key).endswith(SNIPPET_SUFFIX))
         if snippets:
             return RULE_SNIPPET, (f"its annotation {_safe(snippets[0], 100)} injects configuration into the ingress "

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster import apierrors, header_values
 from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, PluginError
 
@@ -50,25 +51,30 @@ class Resource:
         where = f"/namespaces/{quote(namespace, safe='')}" if namespace and self.namespaced else ""
         return f"{root}{where}/{self.plural}" + (f"/{quote(name, safe='')}" if name else "")
 
+    @classmethod
+    def of(cls, kind: kinds.Kind) -> Resource:
+        """The resource the table maps `kind` to."""
+        return cls(kind.group, kind.version, kind.plural, kind.namespaced)
 
-NAMESPACES = Resource("", "v1", "namespaces", namespaced=False)
-CONFIGMAPS = Resource("", "v1", "configmaps")
-SECRETS = Resource("", "v1", "secrets")
-SERVICES = Resource("", "v1", "services")
-EVENTS = Resource("", "v1", "events")
-PODS = Resource("", "v1", "pods")
-SERVICEACCOUNTS = Resource("", "v1", "serviceaccounts")
-PERSISTENTVOLUMECLAIMS = Resource("", "v1", "persistentvolumeclaims")
-PRIORITYCLASSES = Resource("scheduling.k8s.io", "v1", "priorityclasses", namespaced=False)
-DEPLOYMENTS = Resource("apps", "v1", "deployments")
-STATEFULSETS = Resource("apps", "v1", "statefulsets")
-DAEMONSETS = Resource("apps", "v1", "daemonsets")
-REPLICASETS = Resource("apps", "v1", "replicasets")
-CONTROLLERREVISIONS = Resource("apps", "v1", "controllerrevisions")
-HORIZONTALPODAUTOSCALERS = Resource("autoscaling", "v2", "horizontalpodautoscalers")
-PODDISRUPTIONBUDGETS = Resource("policy", "v1", "poddisruptionbudgets")
-SELF_SUBJECT_ACCESS_REVIEWS = Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", namespaced=False)
-SELF_SUBJECT_REVIEWS = Resource("authentication.k8s.io", "v1", "selfsubjectreviews", namespaced=False)
+
+NAMESPACES = Resource.of(kinds.NAMESPACE)
+CONFIGMAPS = Resource.of(kinds.CONFIG_MAP)
+SECRETS = Resource.of(kinds.SECRET)
+SERVICES = Resource.of(kinds.SERVICE)
+EVENTS = Resource.of(kinds.EVENT)
+PODS = Resource.of(kinds.POD)
+SERVICEACCOUNTS = Resource.of(kinds.SERVICE_ACCOUNT)
+PERSISTENTVOLUMECLAIMS = Resource.of(kinds.PERSISTENT_VOLUME_CLAIM)
+PRIORITYCLASSES = Resource.of(kinds.PRIORITY_CLASS)
+DEPLOYMENTS = Resource.of(kinds.DEPLOYMENT)
+STATEFULSETS = Resource.of(kinds.STATEFUL_SET)
+DAEMONSETS = Resource.of(kinds.DAEMON_SET)
+REPLICASETS = Resource.of(kinds.REPLICA_SET)
+CONTROLLERREVISIONS = Resource.of(kinds.CONTROLLER_REVISION)
+HORIZONTALPODAUTOSCALERS = Resource.of(kinds.HORIZONTAL_POD_AUTOSCALER)
+PODDISRUPTIONBUDGETS = Resource.of(kinds.POD_DISRUPTION_BUDGET)
+SELF_SUBJECT_ACCESS_REVIEWS = Resource.of(kinds.SELF_SUBJECT_ACCESS_REVIEW)
+SELF_SUBJECT_REVIEWS = Resource.of(kinds.SELF_SUBJECT_REVIEW)
 
 
 def request_timeouts(request_timeout: float | None, default: float) -> tuple[float, float | None]:

@@ -16,6 +16,7 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, EVENTS, SECRETS, SELF_SUBJECT_REVIEWS
 from kubectl_harness_rollback.dryrun import DryRun
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # the plan's type only: records sit below the planner
     from kubectl_harness_rollback.planner import Plan
 
 COMPONENT = "kubectl-harness_rollback"
-RESOURCES = {"ConfigMap": CONFIGMAPS, "Secret": SECRETS}  # the kinds records are kept in
+RESOURCES = {kinds.CONFIG_MAP.name: CONFIGMAPS, kinds.SECRET.name: SECRETS}  # the kinds records are kept in
 
 
 def now_iso(clock) -> str:
@@ -52,7 +53,7 @@ def whoami(kube) -> str:
     """The authenticated user, as the API server sees it (SelfSubjectReview), else the context."""
     try:
         review = kube.create(SELF_SUBJECT_REVIEWS, None,
-                             {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+                             {"apiVersion": kinds.SELF_SUBJECT_REVIEW.api_version, "kind": kinds.SELF_SUBJECT_REVIEW.name})
         return ((review.get("status") or {}).get("userInfo") or {}).get("username") or kube.context
     except apierrors.ApiError:
         return kube.context
@@ -102,7 +103,7 @@ def record_event(kube, namespace: str, name: str, kind: str, api_version: str, u
                  dry_run: DryRun) -> None:
     """A Normal event on the object, visible in `kubectl describe` and `kubectl get events`."""
     body = {
-        "apiVersion": "v1", "kind": "Event",
+        "apiVersion": kinds.EVENT.api_version, "kind": kinds.EVENT.name,
         "metadata": {"generateName": f"{name}.", "namespace": namespace},
         "involvedObject": {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace,
                            "uid": uid},

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import digits, outcome
+from kubectl_harness_rollback import digits, kinds, outcome
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
 from kubectl_harness_rollback.harness_names import (
@@ -53,7 +53,7 @@ from kubectl_harness_rollback.records.history_codec import (
 from kubectl_harness_rollback.records.store import ClusterObjects, Edit, Plan, Read, Right
 from kubectl_harness_rollback.workloads.common import template_images
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+WORKLOAD_KINDS = kinds.WORKLOAD_NAMES
 
 
 @dataclass
@@ -214,8 +214,8 @@ def number_and_status(secret: dict) -> tuple[int | None, str | None]:
 def _labelled(model: ReleaseModel, release: Release, labels: dict[str, str]) -> Edit:
     """Label the very Secret the release was read from: a name rebuilt from the number could be
     another Secret, or none."""
-    return Edit("Secret", release.secret, model.namespace, {"metadata": {"labels": labels}},
-                outcome.labelled("Secret", release.secret, labels))
+    return Edit(kinds.SECRET.name, release.secret, model.namespace, {"metadata": {"labels": labels}},
+                outcome.labelled(kinds.SECRET.name, release.secret, labels))
 
 
 class ReleaseSecrets:
@@ -225,7 +225,7 @@ class ReleaseSecrets:
     fallback = False
 
     def read(self, fetch, release_name: str, objects: ClusterObjects) -> None:
-        objects.release_secrets = fetch(Read("list", "Secret", label_selector=selector(release_name))) or []
+        objects.release_secrets = fetch(Read("list", kinds.SECRET.name, label_selector=selector(release_name))) or []
 
     def releases(self, objects: ClusterObjects, model: ReleaseModel) -> list[Release]:
         """A Secret of another type that carries the labels is no release (a note names it, never
@@ -264,7 +264,7 @@ class ReleaseSecrets:
 
     def rights(self, model: ReleaseModel, plan: Plan) -> list[Right]:
         if any(r.is_declarative for r in (plan.current, plan.target) if r is not None):
-            return [Right("patch", "Secret", "to record the rollback on the release Secrets")]
+            return [Right("patch", kinds.SECRET.name, "to record the rollback on the release Secrets")]
         return []
 
 

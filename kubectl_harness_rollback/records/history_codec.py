@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from kubectl_harness_rollback import digits
+from kubectl_harness_rollback import digits, kinds
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import COMPRESSED_KEY, HISTORY_KEY
 from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
@@ -252,7 +252,7 @@ def decode_history(kind: str, name: str, namespace: str, data: dict[str, str] | 
     source = _Source(f"{_kind(kind).lower()}/{name}", namespace)
     data = data or {}
     try:
-        if _kind(kind) == "Secret":
+        if _kind(kind) == kinds.SECRET.name:
             raw, compressed = _secret_bytes(data)
         else:
             raw, compressed = _configmap_bytes(data)
@@ -263,7 +263,7 @@ def decode_history(kind: str, name: str, namespace: str, data: dict[str, str] | 
 
 
 def _kind(kind: str) -> str:
-    for known in ("ConfigMap", "Secret"):
+    for known in (kinds.CONFIG_MAP.name, kinds.SECRET.name):
         if kind.lower() == known.lower():
             return known
     raise ValueError(f"a release history is a ConfigMap or a Secret, not {kind!r}")
@@ -410,7 +410,7 @@ def _workloads(item: dict, number: int, where: _Source, namespace: str) -> list[
 
 # A kind recorded in another case (`kind: deployment`) is still that workload: the API's spelling
 # is what the cluster's objects are matched by.
-_API_KINDS = {kind.lower(): kind for kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")}
+_API_KINDS = {kind.lower(): kind for kind in kinds.WORKLOAD_NAMES}
 
 
 def _workload_ref(value: object, field: str, number: int, where: _Source, namespace: str) -> WorkloadRef:
@@ -468,7 +468,7 @@ def encode_history(doc: dict, kind: str, compressed: bool) -> dict[str, str]:
     """The `.data` to write back, in the encoding decode_history reported (the inverse of it)."""
     text = yaml.safe_dump(doc, sort_keys=False)  # keeps key order and fields this plugin ignores
     raw = text.encode("utf-8")
-    if _kind(kind) == "ConfigMap":
+    if _kind(kind) == kinds.CONFIG_MAP.name:
         if not compressed:
             return {HISTORY_KEY: text}
         return {HISTORY_KEY: _base64(_gzip(raw)), COMPRESSED_KEY: CONFIGMAP_COMPRESSED_FLAG}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 
-from kubectl_harness_rollback import outcome
+from kubectl_harness_rollback import kinds, outcome
 from kubectl_harness_rollback.harness_names import HISTORY_KEY
 from kubectl_harness_rollback.model import HistoryStore, Release, ReleaseModel, Source, Status, WorkloadRef
 from kubectl_harness_rollback.records import history_codec
@@ -75,17 +75,17 @@ class LegacyHistory:
     def read(self, fetch, release_name: str, objects: ClusterObjects) -> None:
         """A Secret without a non-empty releaseHistory is not the history: Harness then reads the
         ConfigMap and warns about the clash."""
-        secret = fetch(Read("get", "Secret", release_name))
+        secret = fetch(Read("get", kinds.SECRET.name, release_name))
         if secret is not None:
             if (secret.get("data") or {}).get(HISTORY_KEY):
-                objects.history, objects.history_kind = secret, "Secret"
+                objects.history, objects.history_kind = secret, kinds.SECRET.name
                 return
             objects.notes.append(f"secret/{release_name} is named like the release but holds no {HISTORY_KEY}: it "
                                  f"is not the release history (Harness reads the ConfigMap {release_name} instead, "
                                  "as this plugin does)")
-        config_map = fetch(Read("get", "ConfigMap", release_name))
+        config_map = fetch(Read("get", kinds.CONFIG_MAP.name, release_name))
         if config_map is not None:
-            objects.history, objects.history_kind = config_map, "ConfigMap"
+            objects.history, objects.history_kind = config_map, kinds.CONFIG_MAP.name
 
     def releases(self, objects: ClusterObjects, model: ReleaseModel) -> list[Release]:
         if objects.history is None:

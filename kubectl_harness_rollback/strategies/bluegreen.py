@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import COLOR_LABEL, PRIMARY_SERVICE_ANNOTATION, STAGE_SERVICE_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, Status, WorkloadRef, WorkloadState
@@ -50,7 +51,7 @@ class TrafficPlan:
 
 # Harness's stage scale down (K8sBlueGreenStageScaleDownRequestHandler, Kind.BG_STAGE_DELETE_WORKLOAD_KINDS):
 # what of the stage release it deletes rather than scales.
-STAGE_DELETE_KINDS = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
+STAGE_DELETE_KINDS = (kinds.HORIZONTAL_POD_AUTOSCALER.name, kinds.POD_DISRUPTION_BUDGET.name)
 
 
 def stage_objects(model: ReleaseModel, release: Release | None) -> list[WorkloadRef]:

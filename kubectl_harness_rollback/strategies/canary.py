@@ -9,20 +9,20 @@ the deletes and deletes each only if it is still the object that was read.
 
 from __future__ import annotations
 
-from kubectl_harness_rollback import outcome
+from kubectl_harness_rollback import kinds, outcome
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster import apierrors
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SECRETS
+from kubectl_harness_rollback.cluster.rest import Resource
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 from kubectl_harness_rollback.harness_names import CANARY_SUFFIX
 from kubectl_harness_rollback.model import RESTORABLE_KINDS, ReleaseModel, WorkloadRef
 
 # What besides workloads a canary leaves behind, and where it lives in the API.
-RESOURCES = {"HorizontalPodAutoscaler": HORIZONTALPODAUTOSCALERS, "PodDisruptionBudget": PODDISRUPTIONBUDGETS,
-             "ConfigMap": CONFIGMAPS, "Secret": SECRETS}
+RESOURCES = {kind.name: Resource.of(kind) for kind in (kinds.HORIZONTAL_POD_AUTOSCALER, kinds.POD_DISRUPTION_BUDGET,
+                                                       kinds.CONFIG_MAP, kinds.SECRET)}
 COMPANION_KINDS = tuple(RESOURCES)
-STATUS_CHURN = ("HorizontalPodAutoscaler", "PodDisruptionBudget")
+STATUS_CHURN = (kinds.HORIZONTAL_POD_AUTOSCALER.name, kinds.POD_DISRUPTION_BUDGET.name)
 
 
 def companions(model: ReleaseModel) -> list[WorkloadRef]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from kubectl_harness_rollback import outcome
+from kubectl_harness_rollback import kinds, outcome
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import ApiError, NotFound
 from kubectl_harness_rollback.cluster.apierrors import Conflict as ApiConflict
-from kubectl_harness_rollback.cluster.rest import HORIZONTALPODAUTOSCALERS, PODDISRUPTIONBUDGETS, SERVICES
+from kubectl_harness_rollback.cluster.rest import SERVICES, Resource
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel, WorkloadRef
@@ -88,7 +88,7 @@ def _undo_first(kube, model: ReleaseModel, first: ServiceSwap, written: dict, se
     progress(f"service/{first.name}: switched back to {first.from_color}")
 
 
-STAGE_RESOURCES = {"HorizontalPodAutoscaler": HORIZONTALPODAUTOSCALERS, "PodDisruptionBudget": PODDISRUPTIONBUDGETS}
+STAGE_RESOURCES = {kind.name: Resource.of(kind) for kind in (kinds.HORIZONTAL_POD_AUTOSCALER, kinds.POD_DISRUPTION_BUDGET)}
 DIRECT_APPLY = "harness.io/direct-apply"  # HarnessAnnotations.directApply
 STAGE_WHY = "the stage color's, --scale-down-stage"
 

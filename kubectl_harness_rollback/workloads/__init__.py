@@ -2,32 +2,27 @@
 
 Each adapter module implements every member of `base.WorkloadAdapter` (the reads, the pure
 state, `restore` — the patch that carries out a planned change —, the writes and the waiting).
-Adding a kind is one module, one line below, one test file (tests/unit/test_workloads_<kind>.py).
+Adding a kind is one line in kinds.py (with `restored_by`), its module here named after the kind
+(`workloads/<kind>.py`, declaring `KIND` from the table) and one test file
+(tests/unit/test_workloads_<kind>.py).
 """
 
 from __future__ import annotations
 
+import importlib
+
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.errors import Conflict, UsageError
-from kubectl_harness_rollback.workloads import daemonset, deployment, replicaset, statefulset
 from kubectl_harness_rollback.workloads.base import WorkloadAdapter
 
+# The adapter of each workload kind of the table is the module named after the kind.
 ADAPTERS: dict[str, WorkloadAdapter] = {
-    module.kind: module for module in (deployment, statefulset, daemonset, replicaset)
+    kind.name: importlib.import_module(f"{__name__}.{kind.singular}") for kind in kinds.WORKLOADS
 }
 
-# What kubectl accepts for these kinds, case-insensitively: the singular and plural resource
-# names and the short name, alone or qualified by their group (`deployments.apps`) or by version
-# and group (`deployment.v1.apps`). Anything else (`deployment.example.com`) is another resource.
-_RESOURCE_NAMES = {
-    "Deployment": ("deployment", "deployments", "deploy"),
-    "StatefulSet": ("statefulset", "statefulsets", "sts"),
-    "DaemonSet": ("daemonset", "daemonsets", "ds"),
-    "ReplicaSet": ("replicaset", "replicasets", "rs"),
-}
-KIND_ALIASES = {
-    name + qualifier: kind
-    for kind, names in _RESOURCE_NAMES.items() for name in names for qualifier in ("", ".apps", ".v1.apps")
-}
+# What kubectl accepts for these kinds, case-insensitively (kinds.Kind.aliases). Anything else
+# (`deployment.example.com`) is another resource.
+KIND_ALIASES = {alias: kind.name for kind in kinds.WORKLOADS for alias in kind.aliases}
 
 
 def canonical_kind(text: str) -> str:
@@ -35,8 +30,11 @@ def canonical_kind(text: str) -> str:
     kind = KIND_ALIASES.get(text.lower())
     if kind is None:
         supported = ", ".join(sorted({k.lower() for k in ADAPTERS}))
+        table = [kinds.BY_NAME[name] for name in ADAPTERS]
+        short = ", ".join(name for kind in table for name in kind.short_names)
+        groups = " or ".join(dict.fromkeys(f".{k.group} or .{k.version}.{k.group}" for k in table if k.group))
         raise UsageError(f"unsupported workload kind {text!r}: use one of {supported} "
-                         "(or deploy, sts, ds, rs; optionally with .apps or .v1.apps)")
+                         f"(or {short}; optionally with {groups})")
     return kind
 
 

@@ -1,17 +1,16 @@
-"""The apps/v1 requests a workload adapter makes, over the request layer (the I/O edge of workloads/)."""
+"""The requests a workload adapter makes, over the request layer (the I/O edge of workloads/)."""
 
 from __future__ import annotations
 
 from kubectl_harness_rollback.cluster import rest
+from kubectl_harness_rollback.kinds import Kind
 
 
 class NamespacedCalls:
-    """The apps/v1 calls an adapter makes, over the request layer, returning plain dicts.
-    `resource` is the kind in snake case ("stateful_set", ...)."""
+    """The calls an adapter makes on the resource of its kind, over the request layer, returning plain dicts."""
 
-    def __init__(self, resource: str):
-        self.resource = resource  # e.g. "stateful_set"
-        self.api = rest.Resource("apps", "v1", resource.replace("_", "") + "s")
+    def __init__(self, kind: Kind):
+        self.api = rest.Resource.of(kind)
 
     def list(self, kube, namespace: str) -> list[dict]:
         return kube.list(self.api, namespace)

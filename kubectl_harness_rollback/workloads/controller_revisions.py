@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from kubectl_harness_rollback import digits
+from kubectl_harness_rollback import digits, kinds
 from kubectl_harness_rollback.cluster.rest import CONTROLLERREVISIONS
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.common import (
@@ -33,7 +33,7 @@ def _revision(ref: WorkloadRef, controller_revision: dict) -> Revision:
         workload=ref,
         number=digits.natural(controller_revision.get("revision")) or 0,  # an int64 in the API
         previous_numbers=(),
-        object_kind="ControllerRevision",
+        object_kind=kinds.CONTROLLER_REVISION.name,
         object_name=controller_revision["metadata"]["name"],
         images=template_images(template),
         annotations=annotations(controller_revision),

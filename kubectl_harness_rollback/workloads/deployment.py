@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
-from kubectl_harness_rollback import digits
+from kubectl_harness_rollback import digits, kinds
 from kubectl_harness_rollback.cluster.rest import REPLICASETS
 from kubectl_harness_rollback.errors import RolloutFailed
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
@@ -24,10 +24,11 @@ REVISION = "deployment.kubernetes.io/revision"
 REVISION_HISTORY = "deployment.kubernetes.io/revision-history"
 DEFAULT_REVISION_HISTORY_LIMIT = 10
 
-kind = "Deployment"
-has_revisions = True
+KIND = kinds.DEPLOYMENT
+kind = KIND.name
+has_revisions = KIND.revisions is not None
 
-_api = NamespacedCalls("deployment")
+_api = NamespacedCalls(KIND)
 read, patch, delete = _api.read, _api.patch, _api.delete
 list_workloads = _api.list
 
@@ -50,7 +51,7 @@ def _revision(ref: WorkloadRef, replica_set: dict) -> Revision | None:
         workload=ref,
         number=number,
         previous_numbers=previous,
-        object_kind="ReplicaSet",
+        object_kind=kinds.REPLICA_SET.name,
         object_name=replica_set["metadata"]["name"],
         images=template_images(spec.get("template")),
         annotations=notes,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.model import WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads.calls import NamespacedCalls
 from kubectl_harness_rollback.workloads.common import annotations, labels, template_images
 
-kind = "ReplicaSet"
+KIND = kinds.REPLICA_SET
+kind = KIND.name
 # No revisions of its own: each release names its own ReplicaSet, and a rollback scales them.
-has_revisions = False
+has_revisions = KIND.revisions is not None
 
-_api = NamespacedCalls("replica_set")
+_api = NamespacedCalls(KIND)
 read, patch, delete = _api.read, _api.patch, _api.delete
 
 

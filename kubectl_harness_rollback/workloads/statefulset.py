@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.model import WorkloadState
 from kubectl_harness_rollback.workloads import controller_revisions
 from kubectl_harness_rollback.workloads.calls import NamespacedCalls
 
-kind = "StatefulSet"
+KIND = kinds.STATEFUL_SET
+kind = KIND.name
 
-_api = NamespacedCalls("stateful_set")
+_api = NamespacedCalls(KIND)
 read, patch, delete = _api.read, _api.patch, _api.delete
 list_workloads = _api.list
 list_children = controller_revisions.list_children
-has_revisions = True
+has_revisions = KIND.revisions is not None
 restore = controller_revisions.restore
 observed = controller_revisions.observed
 

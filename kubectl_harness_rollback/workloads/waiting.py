@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterator
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import ApiError, Forbidden, Gone
 from kubectl_harness_rollback.cluster.rest import Resource
@@ -56,7 +57,7 @@ def _versions(kube, ref: WorkloadRef, deadline: float, monotonic: Callable[[], f
     version of it the API server reports, until the deadline. A watch that breaks (a proxy cuts
     it, the API server restarts) is started again from the last version seen, after a back-off."""
     adapter = adapters.adapter_for(ref.kind)
-    resource = Resource("apps", "v1", ref.kind.lower() + "s")
+    resource = Resource.of(kinds.BY_NAME[ref.kind])
     sleep = sleep or time.sleep  # looked up now: a test's clock replaces it
     version, may_watch, failures = None, True, 0
     if start is not None and (start.get("metadata") or {}).get("resourceVersion"):
