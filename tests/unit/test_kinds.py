@@ -75,7 +75,9 @@ def test_what_kubectl_accepts_for_a_workload_kind():
 
 
 def test_every_workload_kind_of_the_table_has_its_adapter_declaring_it():
-    assert tuple(workloads.ADAPTERS) == kinds.WORKLOAD_NAMES == ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+    assert tuple(workloads.ADAPTERS) == kinds.WORKLOAD_NAMES
+    # Those keeping revisions first: the order they are read and named in.
+    assert kinds.WORKLOAD_NAMES[:4] == ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
     for kind in kinds.WORKLOADS:
         adapter = importlib.import_module(f"kubectl_harness_rollback.workloads.{kind.singular}")
         assert workloads.adapter_for(kind.name) is adapter and adapter.KIND is kind
