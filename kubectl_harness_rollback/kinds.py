@@ -130,7 +130,8 @@ POD_SECURITY_POLICY = _cluster("PodSecurityPolicy", "policy", "v1beta1", "podsec
 
 TABLE: tuple[Kind, ...] = tuple(value for value in dict(globals()).values() if isinstance(value, Kind))
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in TABLE}
-# The kinds a rollback restores, in the order they are read and named: one adapter each in workloads/.
+# The kinds a rollback restores, one adapter each in workloads/, in the order they are read and named:
+# those keeping revisions first, then those restored by scale, each group in the table's order.
 WORKLOADS: tuple[Kind, ...] = tuple(sorted((k for k in TABLE if k.restored_by), key=lambda k: k.revisions is None))
 WORKLOAD_NAMES: tuple[str, ...] = tuple(kind.name for kind in WORKLOADS)
 # Kinds the API server answers a create of but keeps no object of.
