@@ -9,13 +9,14 @@ the reasons are left out, never the command's answer.
 
 from __future__ import annotations
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster.rest import EVENTS, PODS
 from kubectl_harness_rollback.errors import NoEligibleRelease, NotSteady, PluginError, RolloutFailed, reworded
 from kubectl_harness_rollback.model import Revision, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.workloads import pod_reasons
 
-HASH_LABELS = {"Deployment": "pod-template-hash", "StatefulSet": "controller-revision-hash",
-               "DaemonSet": "controller-revision-hash"}
+HASH_LABELS = {kinds.DEPLOYMENT.name: "pod-template-hash", kinds.STATEFUL_SET.name: "controller-revision-hash",
+               kinds.DAEMON_SET.name: "controller-revision-hash"}
 
 
 def _selector(workload: dict, ref: WorkloadRef, revision: Revision | None) -> str | None:
@@ -26,7 +27,7 @@ def _selector(workload: dict, ref: WorkloadRef, revision: Revision | None) -> st
     if hash_label and revision is not None:
         revision_labels = ((revision.raw.get("metadata") or {}).get("labels") or {})
         # A StatefulSet's pods name their ControllerRevision; a DaemonSet's carry its hash label.
-        value = revision_labels.get(hash_label) or (revision.object_name if ref.kind == "StatefulSet" else None)
+        value = revision_labels.get(hash_label) or (revision.object_name if ref.kind == kinds.STATEFUL_SET.name else None)
         if value:
             labels[hash_label] = value
     return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
@@ -36,7 +37,7 @@ def read_reasons(kube, ref: WorkloadRef, workload: dict, revision: Revision | No
     """pod_reasons.reasons() for the pods of `revision` of the workload (its current one), or None
     when they cannot be read."""
     selector = _selector(workload, ref, revision)
-    creator = (("ReplicaSet", revision.object_name) if ref.kind == "Deployment" and revision is not None
+    creator = ((kinds.REPLICA_SET.name, revision.object_name) if ref.kind == kinds.DEPLOYMENT.name and revision is not None
                else (ref.kind, ref.name))
     try:
         pods = kube.list(PODS, ref.namespace, label_selector=selector) if selector else []
@@ -82,7 +83,7 @@ def explain_exit_4(kube, error: PluginError, release: str, namespace: str,
         obj = obj or _read(kube, ref)
         if obj is None:
             continue
-        if ref.kind == "Deployment" and _deadline_exceeded(obj, revision):
+        if ref.kind == kinds.DEPLOYMENT.name and _deadline_exceeded(obj, revision):
             gave_up = True
         view = read_reasons(kube, ref, obj, revision)
         if view is not None and (view["pods"] - view["ready"] or view["events"]):
@@ -130,7 +131,7 @@ def explain_status(kube, model, view: dict) -> None:
         if state is None:  # not read (a view built elsewhere): the next command all the same
             continue
         current = state.revision(state.current_revision) if state.current_revision is not None else None
-        row["gaveUp"] = ref.kind == "Deployment" and _deadline_exceeded(state.raw, current)
+        row["gaveUp"] = ref.kind == kinds.DEPLOYMENT.name and _deadline_exceeded(state.raw, current)
         gave_up = gave_up or row["gaveUp"]
         row["pods"] = state_reasons(kube, state)
         row["logs"] = logs_command(ref, row["pods"])

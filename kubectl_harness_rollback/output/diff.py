@@ -16,6 +16,7 @@ import difflib
 
 import yaml
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied, object_diff
 from kubectl_harness_rollback.apply.reapply_scope import split_scope
 from kubectl_harness_rollback.display import shown
@@ -133,7 +134,7 @@ def plan_diff(model: ReleaseModel, plan) -> list[str]:
             if not object_diff.apply_differences(manifest, now, model.namespace):
                 continue
             before, after = applied_pair(manifest, now, model.namespace)
-            lines += unified(str(obj), "live", label, before, after, secret=obj.kind == "Secret")
+            lines += unified(str(obj), "live", label, before, after, secret=obj.kind == kinds.SECRET.name)
         return lines
     for change in plan.workloads:
         if change.unchanged or change.source is None:
@@ -148,7 +149,7 @@ def release_documents(model: ReleaseModel, release: Release) -> dict[str, tuple[
     """{object name: (what the release stores for it, whether it is a Secret)}: a legacy release's
     pod templates (from the revisions it recorded), a declarative release's manifests."""
     if release.is_declarative:
-        return {str(obj): (applied_pair(manifest, None, model.namespace)[1], obj.kind == "Secret")
+        return {str(obj): (applied_pair(manifest, None, model.namespace)[1], obj.kind == kinds.SECRET.name)
                 for obj, manifest in split_scope(release.manifests, model.namespace)[0]}
     out = {}
     for workload in release.workloads:
