@@ -14,7 +14,9 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from tests.support import cluster
+from tests.support import cluster, profiles
+
+profiles.load()
 
 # Tests in these folders need the real control plane.
 CLUSTER_TEST_DIRS = ("/integration/", "/adversarial/")
