@@ -14,7 +14,9 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from tests.support import cluster
+from tests.support import cluster, profiles
+
+profiles.load()
 
 # Tests in these folders need the real control plane.
 CLUSTER_TEST_DIRS = ("/integration/", "/adversarial/")
@@ -105,7 +107,23 @@ def failure_stages(api_client):
 
 @pytest.fixture
 def plugin(test_cluster):
-    """Run the installed console script against the test cluster: plugin("history", "x", "-n", ns)."""
+    """Run the plugin against the test cluster: plugin("history", "x", "-n", ns). In this process,
+    through the console script's entry point (tests/support/run_plugin.py); the console script
+    as a process is what plugin_process runs."""
+    from tests.support.run_plugin import run_plugin
+
+    def run(*args, check_exit=None, env=None):
+        done = run_plugin(list(args), {**test_cluster.env(), **(env or {})})
+        if check_exit is not None:
+            assert done.returncode == check_exit, f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        return done
+
+    return run
+
+
+@pytest.fixture
+def plugin_process(test_cluster):
+    """Run the installed console script as a process against the test cluster, as plugin() does."""
     import shutil
     import subprocess
 

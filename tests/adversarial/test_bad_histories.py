@@ -17,6 +17,7 @@ from kubernetes import client as k8s
 
 from tests.adversarial.state import changed, versions
 from tests.adversarial.test_interrupted import good_good_bad
+from tests.support.profiles import examples
 
 RELEASE = "release-infra-prod"
 
@@ -133,7 +134,7 @@ def over_generated_histories(apps, core, namespace, check) -> None:
     valid = core.read_namespaced_config_map(RELEASE, namespace).data
     plain = gzip.decompress(base64.b64decode(valid["releaseHistory"])).decode()
 
-    @settings(max_examples=int(__import__("os").environ.get("KHR_ADVERSARIAL_EXAMPLES", "25")), deadline=None,
+    @settings(max_examples=examples(dev=25, ci=25, env="KHR_ADVERSARIAL_EXAMPLES"), deadline=None,
               derandomize=True, suppress_health_check=list(HealthCheck))
     @given(corrupt_histories(plain))
     def one(data):

@@ -9,9 +9,18 @@ A missing right is found before the first write (SelfSubjectAccessReviews), so a
 left half-done by RBAC. A server that dies half-way still can: blue/green (the swap written, its
 bookkeeping not) and a declarative release (re-applied, not yet marked Failed) are finished by the
 next run, as Harness would have left them.
+
+The matrix is built from the declared rights (rbac.role) and sampled on the cluster: one rollback
+with the whole Role, through a relay that sees every request, tells which rights this release's
+rollback uses (requests made, SelfSubjectAccessReviews asked). Each of those is taken away in a
+cluster run of its own. A right that no request needed and no review asked about cannot change
+the run (RBAC authorizes request by request): that the run with the whole Role got along without
+it is the proof, and its case checks that run's outcome instead of deploying again.
 """
 
 import json
+import uuid
+from dataclasses import dataclass
 
 import pytest
 from kubernetes import client as k8s
@@ -21,7 +30,9 @@ from tests.adversarial.state import changed, versions
 from tests.adversarial.test_interrupted import cut_short, good_good_bad, history, image
 from tests.integration.test_rbac import pipeline_account
 from tests.support.harness import HarnessBlueGreenDeployer
-from tests.support.relay import dies_at
+from tests.support.relay import RELAY, Relay, dies_at
+from tests.support.rights import rights_used
+from tests.support.run_plugin import run_plugin
 
 RELEASE = "release-infra-prod"
 RIGHTS = sorted({(resource, verb) for rule in role("x")["rules"] for resource in rule["resources"]
@@ -46,8 +57,59 @@ def give_back(api_client, namespace):
                                                                    role(namespace))
 
 
+@dataclass
+class WholeRoleRun:
+    """The rollback of the matrix's release as the pipeline's account with the whole Role."""
+    used: set[tuple[str, str]]  # (resource, verb) its requests needed or its reviews asked about
+    done: object  # the plugin's CompletedProcess
+    image: str  # the Deployment's image afterwards
+    history: list[tuple[int, str, int]]
+
+
+@pytest.fixture(scope="module")
+def whole_role_run(api_client, test_cluster, tmp_path_factory):
+    core, apps = k8s.CoreV1Api(api_client), k8s.AppsV1Api(api_client)
+    namespace = f"khr-rbac-matrix-whole-role-{uuid.uuid4().hex[:5]}"
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=namespace)))
+
+    def plugin(*args, check_exit=None, kubeconfig=test_cluster.kubeconfig):
+        done = run_plugin(list(args), {**test_cluster.env(), "KUBECONFIG": kubeconfig})
+        assert check_exit is None or done.returncode == check_exit, done.stderr
+        return done
+
+    try:
+        good_good_bad(apps, core, namespace)
+        account = pipeline_account(api_client, namespace, plugin)
+        seen: list[tuple[str, str, bytes]] = []
+        relay = Relay(test_cluster.kubeconfig, lambda method, path: RELAY, with_query=True, seen=seen)
+        try:
+            through = relay.kubeconfig(tmp_path_factory.mktemp("whole-role") / "kubeconfig", namespace)
+            done = plugin("rollback", RELEASE, "-n", namespace, "--as", account, "--timeout", "60s",
+                          kubeconfig=through)
+        finally:
+            relay.close()
+        yield WholeRoleRun(rights_used(seen), done, image(apps, namespace), history(plugin, namespace))
+    finally:
+        core.delete_namespace(namespace)
+
+
+def test_the_rollback_uses_only_rights_the_role_declares(whole_role_run):
+    assert whole_role_run.done.returncode == 0, whole_role_run.done.stderr
+    assert whole_role_run.used <= set(RIGHTS), sorted(whole_role_run.used - set(RIGHTS))
+
+
 @pytest.mark.parametrize("resource, verb", RIGHTS, ids=[f"{v} {r}" for r, v in RIGHTS])
-def test_one_right_missing_never_makes_it_worse(api_client, apps, core, namespace, plugin, resource, verb):
+def test_one_right_missing_never_makes_it_worse(api_client, apps, core, request, plugin, resource, verb,
+                                                whole_role_run):
+    if (resource, verb) not in whole_role_run.used:
+        done = whole_role_run.done
+        assert "Traceback" not in done.stderr
+        assert done.returncode == 0, done.stderr
+        print(f"without {verb} {resource}: not needed here (never requested nor reviewed)")
+        assert whole_role_run.image == "registry.example/web:2"
+        assert whole_role_run.history[:2] == [(3, "Failed", 3), (2, "Succeeded", 4)]
+        return
+    namespace = request.getfixturevalue("namespace")
     good_good_bad(apps, core, namespace)
     account = pipeline_account(api_client, namespace, plugin)
     without(api_client, namespace, {(resource, verb)})

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.support.harness import wait_for_rollout, write_declarative_release
+from tests.support.profiles import examples
 
 RELEASE = "release-infra-prod"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -226,7 +227,7 @@ def manifests_of(release):
 
 # Each example deploys twice into two namespaces: a few locally, more with KHR_TWIN_EXAMPLES; no
 # shrinking (minutes on a real cluster): the failing example is printed whole.
-@settings(max_examples=int(__import__("os").environ.get("KHR_TWIN_EXAMPLES", "6")), deadline=None,
+@settings(max_examples=examples(dev=6, ci=6, env="KHR_TWIN_EXAMPLES"), deadline=None,
           derandomize=True, phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 @given(good=releases(), failed=releases())
 def test_any_failed_release_is_undone_as_kubectl_apply_undoes_it(test_cluster, apps, core, plugin, good, failed):

@@ -90,7 +90,9 @@ class FakeApi:
                 context.load_verify_locations(cafile=tls.ca)
                 context.verify_mode = ssl.CERT_REQUIRED
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # serve_forever looks for shutdown() every poll_interval (0.5 s by default): every test
+        # that leaves a server would wait that long.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     @property
     def url(self) -> str:

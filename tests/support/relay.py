@@ -24,8 +24,10 @@ TRICKLE_SECONDS = 0.05  # between two bytes of a trickled answer: well within an
 class Relay:
     """`before(method, path)` is called for every request and answers RELAY, DROP, TRICKLE or CUT."""
 
-    def __init__(self, kubeconfig: str, before: Callable[[str, str], str], with_query: bool = False):
-        """`with_query`: `before` sees the query string too (a watch is `?watch=1...`)."""
+    def __init__(self, kubeconfig: str, before: Callable[[str, str], str], with_query: bool = False,
+                 seen: list[tuple[str, str, bytes]] | None = None):
+        """`with_query`: `before` sees the query string too (a watch is `?watch=1...`). `seen`: a
+        list that gets every request's (method, path with query, body), in order."""
         import urllib3
         from kubernetes import client as k8s
         from kubernetes import config as k8s_config
@@ -41,6 +43,8 @@ class Relay:
 
             def relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if seen is not None:
+                    seen.append((self.command, self.path, body))
                 what = before(self.command, self.path if with_query else self.path.split("?")[0])
                 if what == DROP:
                     self.close_connection = True  # as a dead server: the connection ends, no answer
@@ -84,7 +88,8 @@ class Relay:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for serve_forever's next poll: 0.5 s by default.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self.thread.start()
 
     @property

@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kubectl_harness_rollback.errors import CorruptHistory
@@ -214,7 +214,6 @@ def test_corrupt_secrets_are_one_line_errors(case):
 
 # -- properties ---------------------------------------------------------------------------------
 
-@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(st.text(max_size=100), st.binary(max_size=200).map(b64),
               st.binary(max_size=200).map(lambda raw: b64(gzip.compress(raw)))),
@@ -235,7 +234,6 @@ workload_documents = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(workload_documents, max_size=5), st.integers(0, 10**6), st.sampled_from(list(Status)))
 def test_property_every_workload_is_found_once(documents, number, status):
     text = yaml.safe_dump_all(documents)

@@ -7,34 +7,28 @@ run must end with exit 0 or a code of the README's table, at most one `error:` l
 failure), no "unexpected", no traceback, no Python warning, and no request at all when it is a
 usage error (exit 2).
 
-Profiles: `khr-flag-fuzz` runs a few hundred examples locally; under CI=true `khr-flag-fuzz-ci` runs
-more (each example is one in-process run, a few milliseconds to a few tens of them).
-KHR_FLAG_FUZZ_EXAMPLES overrides both.
+Examples: a hundred locally, 1200 under CI=true (tests/support/profiles.py; each example is one
+in-process run, a few milliseconds to a few tens of them). KHR_FLAG_FUZZ_EXAMPLES overrides both.
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import click
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubectl_harness_rollback.cli import app as cli
 from tests.support.fake_api import FakeApi, empty_cluster
+from tests.support.profiles import examples
 
 DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 129, 130, 143}
 PYTHON_WARNING = re.compile(r"\b[A-Z]\w*Warning\b|warnings\.warn|Traceback|unexpected ", re.IGNORECASE)
 
-settings.register_profile("khr-flag-fuzz", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("khr-flag-fuzz-ci", max_examples=1200, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-PROFILE = settings.get_profile("khr-flag-fuzz-ci" if os.environ.get("CI") == "true" else "khr-flag-fuzz")
-if os.environ.get("KHR_FLAG_FUZZ_EXAMPLES"):
-    PROFILE = settings(PROFILE, max_examples=int(os.environ["KHR_FLAG_FUZZ_EXAMPLES"]))
+# About 30 ms an example (one in-process run): a hundred locally, 1200 under CI.
+PROFILE = settings(max_examples=examples(dev=100, ci=1200, env="KHR_FLAG_FUZZ_EXAMPLES"))
 
 # The value classes. No NUL: a command line cannot carry one.
 NEWLINES = ["a\nb", "web\r\n", "\n", "x\rX-Injected: 1", "tab\there", "\x1b[31mred"]

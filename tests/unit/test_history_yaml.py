@@ -6,10 +6,11 @@ import pathlib
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubectl_harness_rollback.records import history_codec, history_yaml
+from tests.support.profiles import examples
 
 FIXTURES = sorted((pathlib.Path(__file__).parent.parent / "fixtures" / "harness").glob("*.yaml"))
 MAX_NODES = history_codec.MAX_YAML_NODES
@@ -135,7 +136,8 @@ def rendered(draw):
     return start + "\n".join(lines(doc, 0)) + "\n"
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# About 10 ms an example: a thousand under CI.
+@settings(max_examples=examples(dev=100, ci=1000))
 @given(rendered())
 def test_generated_histories_read_as_pyyaml_reads_them(text):
     same_or_declined(text)
@@ -156,7 +158,6 @@ fragments = st.sampled_from(["a: ", "b:", "- ", "- c: ", "1", "'x'", "a", "b", "
                              "\\", "%", "@", "`", "true", "null", "~", "="])
 
 
-@settings(max_examples=2000, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 6), st.lists(fragments, max_size=6).map("".join)), max_size=8))
 def test_yaml_like_text_is_read_as_pyyaml_reads_it_or_declined(lines):
     same_or_declined("".join(" " * indent + content + "\n" for indent, content in lines))
@@ -186,7 +187,8 @@ subset_lines = st.tuples(st.integers(0, 6), st.sampled_from(["", "- ", "-   ", "
                          st.sampled_from(["", "1", "x", "'1'", "[]", "{}", "~", "Failed", "a b"]))
 
 
-@settings(max_examples=3000, deadline=None)
+# About 1.5 ms an example: five thousand under CI.
+@settings(max_examples=examples(dev=100, ci=5000))
 @given(st.lists(subset_lines, min_size=1, max_size=10))
 def test_the_subset_at_any_indentation_is_read_as_pyyaml_reads_it_or_declined(lines):
     same_or_declined("".join(" " * indent + (dash + key + value).rstrip(" ") + "\n"
