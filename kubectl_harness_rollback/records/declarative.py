@@ -41,7 +41,7 @@ from kubectl_harness_rollback.model import (
     Status,
     WorkloadRef,
 )
-from kubectl_harness_rollback.records.history_codec import (
+from kubectl_harness_rollback.records.bounded import (
     GZIP_MAGIC,
     MAX_COMPRESSED_BYTES,
     check_text_bounds,

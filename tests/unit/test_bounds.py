@@ -119,11 +119,9 @@ from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.listing import catalog
 from kubectl_harness_rollback.model import Revision, Status, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.planner import PlanOptions, plan
-from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback.records import bounded
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
 from kubectl_harness_rollback.records.history_codec import (
-    MAX_RELEASES,
-    check_yaml_bounds,
     decode_history,
     releases_from_history,
 )
@@ -166,17 +164,17 @@ def test_a_small_gzip_of_countless_releases_is_refused_before_it_is_built(kind):
     error = refused(kind, text)
     print(f"\n{kind}: 4M empty releases ({len(text) >> 20} MiB inflated) refused in "
           f"{time.perf_counter() - started:.3f}s")  # a benchmark note, not asserted
-    assert error.reason == f"releaseHistory has more than {MAX_RELEASES} releases"
+    assert error.reason == f"releaseHistory has more than {bounded.MAX_RELEASES} releases"
     assert str(error) == (f"release history {kind.lower()}/release-x in namespace {NS} is corrupt: "
-                          f"releaseHistory has more than {MAX_RELEASES} releases; fix or delete the object")
+                          f"releaseHistory has more than {bounded.MAX_RELEASES} releases; fix or delete the object")
 
 
 def test_exactly_the_cap_of_releases_is_not_refused():
-    doc, _ = decode_history("ConfigMap", "release-x", NS, stored("ConfigMap", many_empty_releases(MAX_RELEASES)))
-    assert len(doc["releases"]) == MAX_RELEASES
+    doc, _ = decode_history("ConfigMap", "release-x", NS, stored("ConfigMap", many_empty_releases(bounded.MAX_RELEASES)))
+    assert len(doc["releases"]) == bounded.MAX_RELEASES
     doc, _ = decode_history("ConfigMap", "release-x", NS, stored("ConfigMap", "releases: [" + ", ".join(
-        f"{{number: {n}, status: Succeeded}}" for n in range(1, MAX_RELEASES + 1)) + "]"))
-    assert len(doc["releases"]) == MAX_RELEASES
+        f"{{number: {n}, status: Succeeded}}" for n in range(1, bounded.MAX_RELEASES + 1)) + "]"))
+    assert len(doc["releases"]) == bounded.MAX_RELEASES
 
 
 def test_billion_laughs_is_refused():
@@ -196,18 +194,18 @@ def test_nesting_past_the_depth_bound_is_refused():
 
 
 def test_releases_given_by_an_alias_are_counted_after_loading():
-    text = "items: &many [" + "{}, " * (MAX_RELEASES + 1) + "]\nreleases: *many\n"
-    assert refused("ConfigMap", text).reason == f"releaseHistory has more than {MAX_RELEASES} releases"
+    text = "items: &many [" + "{}, " * (bounded.MAX_RELEASES + 1) + "]\nreleases: *many\n"
+    assert refused("ConfigMap", text).reason == f"releaseHistory has more than {bounded.MAX_RELEASES} releases"
 
 
 def test_check_yaml_bounds_counts_aliases_as_what_they_stand_for():
-    check_yaml_bounds("a: &x [1, 2, 3]\nb: *x\n", max_nodes=11)  # {} 1, a 1, [1, 2, 3] 4, b 1, *x 4
+    bounded.check_yaml_bounds("a: &x [1, 2, 3]\nb: *x\n", max_nodes=11)  # {} 1, a 1, [1, 2, 3] 4, b 1, *x 4
     with pytest.raises(ValueError, match="more than 11 YAML nodes"):
-        check_yaml_bounds("a: &x [1, 2, 3]\nb: *x\nc: *x\n", max_nodes=11)
+        bounded.check_yaml_bounds("a: &x [1, 2, 3]\nb: *x\nc: *x\n", max_nodes=11)
     with pytest.raises(ValueError, match="more than 2 releases"):
-        check_yaml_bounds("releases: [{}, {}, {}]", max_releases=2)
-    check_yaml_bounds("releases: [{}, {}]\nother: [1, 2, 3, 4]", max_releases=2)  # only `releases` counts
-    check_yaml_bounds("x: {releases: [1, 2, 3]}", max_releases=2)  # only the top-level one
+        bounded.check_yaml_bounds("releases: [{}, {}, {}]", max_releases=2)
+    bounded.check_yaml_bounds("releases: [{}, {}]\nother: [1, 2, 3, 4]", max_releases=2)  # only `releases` counts
+    bounded.check_yaml_bounds("x: {releases: [1, 2, 3]}", max_releases=2)  # only the top-level one
 
 
 def test_a_normal_history_still_decodes_with_an_anchor_or_two():
@@ -221,7 +219,7 @@ def test_a_normal_history_still_decodes_with_an_anchor_or_two():
 
 def test_yaml_is_loaded_with_libyaml_when_pyyaml_has_it():
     expected = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
-    assert history_codec._SAFE_LOADER is expected
+    assert bounded._SAFE_LOADER is expected
 
 
 # -- C6. a workload kind recorded in lower case ---------------------------------------------------
@@ -270,7 +268,7 @@ def test_list_gives_an_unreadable_history_its_reason_and_keeps_the_other_rows():
     assert rows.pop("c-status") == (None, "<unreadable history: release 1 has an unknown status (expected one of "
                                           + ", ".join(s.value for s in Status) + ")>")  # the value is not quoted
     assert rows == {
-        "a-bomb": (None, f"<unreadable history: releaseHistory has more than {MAX_RELEASES} releases>"),
+        "a-bomb": (None, f"<unreadable history: releaseHistory has more than {bounded.MAX_RELEASES} releases>"),
         "b-good": (3, "Failed"),
         "d-laughs": (None, "<unreadable history: releaseHistory has more than 1000000 YAML nodes "
                            "(an alias counts as what it stands for)>"),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
+from kubectl_harness_rollback.records import bounded
 from kubectl_harness_rollback.records.history_codec import (
     decode_history,
     encode_history,
@@ -640,7 +641,7 @@ def test_property_odd_documents_raise_only_corrupt_history(releases):
 def test_a_gzip_bomb_is_refused_without_inflating_it():
     import gzip as gzip_module
 
-    from kubectl_harness_rollback.records.history_codec import gunzip
+    from kubectl_harness_rollback.records.bounded import gunzip
 
     bomb = gzip_module.compress(b"\0" * (3 * 1024 * 1024))
     assert gunzip(bomb, limit=4 * 1024 * 1024) == b"\0" * (3 * 1024 * 1024)
@@ -651,7 +652,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it():
 def test_concatenated_gzip_members_are_read_whole():
     import gzip as gzip_module
 
-    from kubectl_harness_rollback.records.history_codec import gunzip
+    from kubectl_harness_rollback.records.bounded import gunzip
 
     assert gunzip(gzip_module.compress(b"version: v1\n") + gzip_module.compress(b"releases: []\n")) == \
         b"version: v1\nreleases: []\n"
@@ -669,7 +670,7 @@ def test_a_gzip_of_millions_of_lines_is_refused_while_it_inflates():
     packed = gzip_module.compress(b"a\n" * 16_000_000, compresslevel=1)
     data = {"releaseHistory": base64_module.b64encode(packed).decode(), "isReleaseHistoryCompressed": "true"}
     began = time.monotonic()
-    with pytest.raises(CorruptHistory, match=f"more than {history_codec.MAX_LINES} lines"):
+    with pytest.raises(CorruptHistory, match=f"more than {bounded.MAX_LINES} lines"):
         history_codec.decode_history("ConfigMap", "x", NS, data)
     assert time.monotonic() - began < 1.0
 
@@ -679,13 +680,13 @@ def test_plain_text_and_compressed_size_are_bounded_too():
 
     from kubectl_harness_rollback.records import history_codec
 
-    lines = "a\n" * history_codec.MAX_LINES
+    lines = "a\n" * bounded.MAX_LINES
     with pytest.raises(CorruptHistory, match="more than .* lines"):
         history_codec.decode_history("ConfigMap", "x", NS, {"releaseHistory": lines})
     with pytest.raises(CorruptHistory, match="more than .* lines"):
         history_codec.decode_history("Secret", "x", NS,
                                      {"releaseHistory": base64_module.b64encode(lines.encode()).decode()})
-    huge = base64_module.b64encode(b"\x1f\x8b" + b"\0" * (history_codec.MAX_COMPRESSED_BYTES + 3)).decode()
+    huge = base64_module.b64encode(b"\x1f\x8b" + b"\0" * (bounded.MAX_COMPRESSED_BYTES + 3)).decode()
     with pytest.raises(CorruptHistory, match="larger than 2 MiB"):
         history_codec.decode_history("ConfigMap", "x", NS, {"releaseHistory": huge,
                                                             "isReleaseHistoryCompressed": "true"})
@@ -694,7 +695,7 @@ def test_plain_text_and_compressed_size_are_bounded_too():
 def test_a_truncated_gzip_is_still_not_valid_gzip():
     import gzip as gzip_module
 
-    from kubectl_harness_rollback.records.history_codec import gunzip
+    from kubectl_harness_rollback.records.bounded import gunzip
 
     packed = gzip_module.compress(b"version: v1\nreleases: []\n" * 100)
     for cut in (len(packed) // 2, len(packed) - 4, 11):

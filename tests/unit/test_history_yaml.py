@@ -9,11 +9,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback.records import history_codec, history_yaml
+from kubectl_harness_rollback.records import bounded, history_yaml
 from tests.support.profiles import examples
 
 FIXTURES = sorted((pathlib.Path(__file__).parent.parent / "fixtures" / "harness").glob("*.yaml"))
-MAX_NODES = history_codec.MAX_YAML_NODES
+MAX_NODES = bounded.MAX_YAML_NODES
 
 
 def typed(value):
@@ -33,7 +33,7 @@ def safe_load(text):
 
 
 def read(text):
-    return history_yaml.read(text, max_nodes=MAX_NODES, max_releases=history_codec.MAX_RELEASES)
+    return history_yaml.read(text, max_nodes=MAX_NODES, max_releases=bounded.MAX_RELEASES)
 
 
 def same_or_declined(text) -> bool:
