@@ -128,6 +128,11 @@ def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None
     return result
 
 
+# How long the reads that explain an exit 4 (the workload, its pods, its events) may take after the
+# --timeout ran out: ample for an API server that answers, and a bounded cost when it does not.
+EXPLAIN_SECONDS = 1.5
+
+
 def _explained(kube, planned: Planned, error: PluginError) -> PluginError:
     """Exit 4 of a restore says why (the pods' reasons) and what to run next (diagnosis.py)."""
     from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
@@ -140,7 +145,9 @@ def _explained(kube, planned: Planned, error: PluginError) -> PluginError:
     restored = {c.ref: (None, c.source) for c in getattr(planned.plan, "workloads", []) if c.source is not None}
     if not restored:
         return error  # nothing restored, nothing to explain
-    with grace(kube):  # the --timeout that ended the wait must not cut the reasons short
+    # The --timeout that ended the wait must not cut the reasons short, but they are only words:
+    # an API server that does not answer gets EXPLAIN_SECONDS, not the grace a record gets.
+    with grace(kube, EXPLAIN_SECONDS):
         return diagnosis.explain_exit_4(kube, error, planned.view["release"], planned.view["namespace"], restored)
 
 

@@ -77,11 +77,11 @@ GRACE_SECONDS = 10.0
 
 
 @contextlib.contextmanager
-def grace(kube) -> Iterator[None]:
-    """Give the requests inside at least GRACE_SECONDS, whatever is left of the command's deadline."""
+def grace(kube, seconds: float = GRACE_SECONDS) -> Iterator[None]:
+    """Give the requests inside at least `seconds`, whatever is left of the command's deadline."""
     saved = getattr(kube, "deadline", None)
     if saved is not None:
-        kube.deadline = max(saved, time.monotonic() + GRACE_SECONDS)
+        kube.deadline = max(saved, time.monotonic() + seconds)
     try:
         yield
     finally:
