@@ -35,13 +35,6 @@ class Clock:
     monotonic: Callable[[], float] = time.monotonic  # the wait's deadline (waits watch: nothing sleeps here)
 
 
-# A controller writes its workloads' status all the time (a ReplicaSet counting pods that stop, a
-# Deployment's conditions): that moves the resourceVersion a write is guarded by without changing
-# anything the plan was made from. After a 409, a workload whose spec, labels, annotations, owners
-# and generation are still as read is written again with its new version, this many times at most.
-STATUS_ONLY_RETRIES = 3
-
-
 def reread(kube, adapter, ref: WorkloadRef) -> dict | None:
     try:
         return adapter.read(kube, ref.namespace, ref.name)

@@ -29,10 +29,7 @@ from kubectl_harness_rollback.errors import (
     RolloutFailed,
     reworded,
 )
-from kubectl_harness_rollback.execution import GRACE_SECONDS as GRACE_SECONDS
-from kubectl_harness_rollback.execution import STATUS_ONLY_RETRIES as STATUS_ONLY_RETRIES
-from kubectl_harness_rollback.execution import Clock as Clock
-from kubectl_harness_rollback.execution import RollbackOptions as RollbackOptions
+from kubectl_harness_rollback.execution import Clock, RollbackOptions
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.outcome import Outcome, outcome_item_text
 from kubectl_harness_rollback.planner import Plan

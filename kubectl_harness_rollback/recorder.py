@@ -20,6 +20,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, Resource
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError, reworded
+from kubectl_harness_rollback.execution import GRACE_SECONDS
 from kubectl_harness_rollback.harness_names import (
     CLUSTER_NAME,
     INFRA_ID,
@@ -153,11 +154,6 @@ def check_release_name(name: str, given_by: str) -> None:
                          "to choose one")
 
 
-# Once the controller has observed the deploy, reading the revisions and writing the record are not
-# cut short by a --timeout the wait used up: each request is still bounded by --request-timeout.
-GRACE_SECONDS = 10.0
-
-
 def record(kube, target, request: RecordRequest, default_name: str, timeout: float, dry_run: DryRun,
            clock=time.monotonic) -> Recorded:
     """Record the deploy step that just ran against TARGET, within `timeout` seconds (reads and the
@@ -174,7 +170,9 @@ def record(kube, target, request: RecordRequest, default_name: str, timeout: flo
     if dry_run is not DryRun.CLIENT:
         permissions.check_rights(kube, model.namespace, permissions.needed_to_record(model), "record")
     wait_observed(kube, sorted(model.workloads), max(deadline - clock(), 0), clock)
-    kube.deadline = max(deadline, clock() + GRACE_SECONDS)  # observed: what follows is not cut short
+    # Observed: reading the revisions and writing the record are not cut short by a --timeout the
+    # wait used up (each request is still bounded by --request-timeout).
+    kube.deadline = max(deadline, clock() + GRACE_SECONDS)
     model = read_release(kube, kube.namespace, target, name_unlabelled=default_name)
     revisions = current_revisions(model)
     stored = model.history_store.document if model.history_store is not None else None

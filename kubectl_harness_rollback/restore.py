@@ -16,11 +16,15 @@ from kubectl_harness_rollback import kinds, overtaken
 from kubectl_harness_rollback import outcome as outcome_items
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.apply import manifests, prune_live
-from kubectl_harness_rollback.apply.object_diff import apply_differences, only_status_moved, template_differences
+from kubectl_harness_rollback.apply.object_diff import (
+    STATUS_ONLY_RETRIES,
+    apply_differences,
+    only_status_moved,
+    template_differences,
+)
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import ChangedDuringWait, Conflict, NotSteady
 from kubectl_harness_rollback.execution import (
-    STATUS_ONLY_RETRIES,
     Clock,
     RollbackOptions,
     grace,

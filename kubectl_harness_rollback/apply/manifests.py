@@ -24,7 +24,7 @@ from typing import Callable
 
 from kubectl_harness_rollback import outcome
 from kubectl_harness_rollback.apply import last_applied
-from kubectl_harness_rollback.apply.object_diff import SERVER_METADATA, only_status_moved
+from kubectl_harness_rollback.apply.object_diff import SERVER_METADATA, STATUS_ONLY_RETRIES, only_status_moved
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, reapply_scope, split_scope
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import Resource
@@ -32,9 +32,6 @@ from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
 
 FIELD_MANAGER = last_applied.CSA_MANAGER
-# A controller's status write moves an object's resourceVersion without changing what was
-# planned (see execution.STATUS_ONLY_RETRIES): the write is sent again this many times at most.
-STATUS_ONLY_RETRIES = 3
 
 
 def key(obj: ReapplyObject) -> tuple[str, str, str]:

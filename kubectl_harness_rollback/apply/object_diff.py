@@ -287,6 +287,13 @@ def template_differences(live: dict, restored: dict, path: str = "spec.template"
     return out
 
 
+# A controller writes its workloads' status all the time (a ReplicaSet counting pods that stop, a
+# Deployment's conditions): that moves the resourceVersion a write is guarded by without changing
+# anything the plan was made from. After a 409, an object whose spec, labels, annotations, owners
+# and generation are still as read (only_status_moved) is written again with its new version, this many times at most.
+STATUS_ONLY_RETRIES = 3
+
+
 def only_status_moved(read: dict, now: dict, replicas_may_move: bool = False) -> bool:
     """Whether `now` differs from the object `read` only where controllers write (status,
     managedFields, resourceVersion): nothing a rollback restores or was planned from. With
