@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import WorkloadRef
-from kubectl_harness_rollback.planner import Plan
 from kubectl_harness_rollback.workloads import waiting
 
 
@@ -35,32 +33,12 @@ class Clock:
     monotonic: Callable[[], float] = time.monotonic  # the wait's deadline (waits watch: nothing sleeps here)
 
 
-def reread(kube, adapter, ref: WorkloadRef) -> dict | None:
-    try:
-        return adapter.read(kube, ref.namespace, ref.name)
-    except PluginError:
-        return None  # gone or unreadable: the conflict stands
-
-
 def poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
           clock: Clock, progress: Callable[[str], None], meanwhile: str = waiting.WRITTEN_STILL_ROLLING,
           start: dict[WorkloadRef, dict] | None = None) -> dict[WorkloadRef, dict]:
     """Watch each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
     ending with `meanwhile`: where that leaves the user); from `start`'s versions where given."""
     return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile, start)
-
-
-def rollout_status_of(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
-    """The `until` of poll for a restore: each workload's rollout status, told which ReplicaSet or
-    ControllerRevision its template came back from (a progress-deadline condition the controller
-    still keeps for the rolled-back-from ReplicaSet is not this rollout's failure)."""
-    restored = {(c.ref.kind, c.ref.namespace, c.ref.name): c.source.object_name
-                for c in plan.workloads if c.source is not None}
-
-    def until(adapter, obj: dict) -> tuple[bool, str]:
-        meta = obj.get("metadata") or {}
-        return adapter.rollout_status(obj, restored.get((adapter.kind, meta.get("namespace"), meta.get("name"))))
-    return until
 
 
 # Once the workloads are written, recording it (or undoing a scale-up) must not be cut short by a

@@ -23,14 +23,12 @@ from kubectl_harness_rollback.apply.object_diff import (
     template_differences,
 )
 from kubectl_harness_rollback.dryrun import DryRun
-from kubectl_harness_rollback.errors import ChangedDuringWait, Conflict, NotSteady
+from kubectl_harness_rollback.errors import ChangedDuringWait, Conflict, NotSteady, PluginError
 from kubectl_harness_rollback.execution import (
     Clock,
     RollbackOptions,
     grace,
     poll,
-    reread,
-    rollout_status_of,
 )
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import ReleaseModel, UnrecordedRevision, WorkloadRef
@@ -55,7 +53,7 @@ def _write(kube, change: WorkloadChange, model: ReleaseModel, audit: dict[str, s
             written[change.ref] = adapters.patch_guarded(kube, change.ref, body, dry_run.api_kwargs())
             break
         except Conflict:
-            now = reread(kube, adapter, change.ref) if attempt < STATUS_ONLY_RETRIES else None
+            now = _reread(kube, adapter, change.ref) if attempt < STATUS_ONLY_RETRIES else None
             # A restored template leaves spec.replicas as it is now: an autoscaler's (HPA, KEDA) scale
             # in between changes nothing the restore was planned from. A planned scale it does.
             if now is None or not only_status_moved(state.raw, now, replicas_may_move=change.to_replicas is None):
@@ -109,7 +107,7 @@ def restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pro
             outcome.new_revisions[ref] = number
     _record(kube, model, plan, outcome, seen, at, options.dry_run)
     if options.wait:
-        steady = poll(kube, refs, rollout_status_of(plan), deadline, clock, progress, start=seen)
+        steady = poll(kube, refs, _rollout_status_of(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
         outcome.steady = True
 
@@ -183,7 +181,7 @@ def converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
     refs = [c.ref for c in plan.workloads if c.ref in model.workloads and model.workloads[c.ref].has_revisions]
     if options.wait and refs and options.dry_run is not DryRun.SERVER:
         progress("already rolled back: waiting until every workload is steady")
-        poll(kube, refs, rollout_status_of(plan), options.deadline, clock, progress)
+        poll(kube, refs, _rollout_status_of(plan), options.deadline, clock, progress)
         outcome.steady = True
 
 
@@ -233,3 +231,23 @@ def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: d
                                  obj["metadata"]["uid"],
                                  message, at, dry_run)
         outcome.recorded.append(outcome_items.event(ref.kind, ref.name))
+
+
+def _reread(kube, adapter, ref: WorkloadRef) -> dict | None:
+    try:
+        return adapter.read(kube, ref.namespace, ref.name)
+    except PluginError:
+        return None  # gone or unreadable: the conflict stands
+
+
+def _rollout_status_of(plan: Plan) -> Callable[[object, dict], tuple[bool, str]]:
+    """The `until` of execution.poll for a restore: each workload's rollout status, told which ReplicaSet or
+    ControllerRevision its template came back from (a progress-deadline condition the controller
+    still keeps for the rolled-back-from ReplicaSet is not this rollout's failure)."""
+    restored = {(c.ref.kind, c.ref.namespace, c.ref.name): c.source.object_name
+                for c in plan.workloads if c.source is not None}
+
+    def until(adapter, obj: dict) -> tuple[bool, str]:
+        meta = obj.get("metadata") or {}
+        return adapter.rollout_status(obj, restored.get((adapter.kind, meta.get("namespace"), meta.get("name"))))
+    return until
