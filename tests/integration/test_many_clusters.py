@@ -19,6 +19,9 @@ from tests.adversarial.test_paused_api_server import api_server_pid
 from tests.support.fleet import fleet_kubeconfig
 from tests.support.harness import HarnessRollingDeployer
 
+# One worker: it starts the two extra clusters for the session of the worker.
+pytestmark = pytest.mark.xdist_group("many-clusters")
+
 RELEASE = "release-infra-prod"
 CONTEXTS = ["fleet-a", "fleet-b", "fleet-c"]
 PAUSE_SECONDS = 7  # a stall, not an outage (the test clusters' controllers elect no leader: they carry on)
