@@ -19,6 +19,11 @@ from tests.support import cluster, profiles
 
 profiles.load()
 
+# The processes the tests start (the plugin, kubectl's plugin runner, import probes) keep compiled
+# bytecode as a user's machine does: this machine's PYTHONDONTWRITEBYTECODE=1 would make each of
+# them compile every module it imports from source again.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 # Tests in these folders need the real control plane.
 CLUSTER_TEST_DIRS = ("/integration/", "/adversarial/")
 

@@ -83,8 +83,10 @@ def start() -> TestCluster:
 
 
 def stop(cluster: TestCluster) -> None:
-    # A worker of pytest-xdist leaves it up: the other workers may still be using it.
-    if cluster.started_here and not os.environ.get("KHR_KEEP_CLUSTER") and not os.environ.get("PYTEST_XDIST_WORKER"):
+    # A worker of pytest-xdist leaves the session's cluster up: the other workers may still be using
+    # it. The extra clusters (named) serve the tests of one worker (their xdist_group).
+    shared = cluster.name is None and os.environ.get("PYTEST_XDIST_WORKER")
+    if cluster.started_here and not os.environ.get("KHR_KEEP_CLUSTER") and not shared:
         _local("down", name=cluster.name)
 
 
