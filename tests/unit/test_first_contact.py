@@ -106,3 +106,50 @@ def test_an_unknown_workload_suggests_a_listed_one():
     kube = _Kube({"web": "release-prod"})
     with pytest.raises(reader.NotFound, match=r"^deployment/webb not found in namespace shop; did you mean web\?$"):
         reader.read_release(kube, "shop", reader.Target(kind="Deployment", name="webb"))
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+def test_completion_descriptions_are_whole(capsys):
+    from kubectl_harness_rollback.cli.app import kubectl_complete_main
+
+    kubectl_complete_main(["p"])
+    assert capsys.readouterr().out == "plan\tShow what a rollback of TARGET would do, and why; change nothing.\n:4\n"
+    kubectl_complete_main(["help", "re"])
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "record\tRecord a deploy step as a Harness release, for pipelines that are not Harness.")
+
+
+@pytest.mark.parametrize("argv", [[], ["help"], ["--help"]])
+def test_the_bare_command_and_help_print_the_root_help_and_exit_0(argv):
+    import os
+    import subprocess
+    import sys
+
+    from kubectl_harness_rollback.cli import fast_path
+
+    for width in ("100", "60"):  # the quick answer, and click's own on a narrow terminal
+        done = subprocess.run([sys.executable, "-m", "kubectl_harness_rollback", *argv], capture_output=True,
+                              text=True, timeout=60, env={**os.environ, "COLUMNS": width})
+        assert (done.returncode, done.stderr) == (0, ""), done
+        assert done.stdout.startswith("Usage: kubectl harness-rollback [OPTIONS] COMMAND")
+        assert "On call, a release is failing:" in done.stdout and done.stdout.count("\n") > 30
+        assert done.stdout.endswith(fast_path.HELP.splitlines()[-1] + "\n")
+        if width == "100":
+            assert done.stdout == fast_path.HELP
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["plan", "r", "--to-revision", "-1"], "invalid value for '--to-revision': -1 is less than 0"),
+    (["plan", "r", "--to-release", "0"], "invalid value for '--to-release': 0 is less than 1"),
+    (["history", "r", "-v", "-1"], "invalid value for '-v' / '--v': -1 is less than 0"),
+    (["history", "r", "--contexts", "a", "--max-parallel", "0"], "invalid value for '--max-parallel': 0 is less than 1"),
+])
+def test_a_number_below_its_minimum_names_the_minimum(capsys, argv, message):
+    from kubectl_harness_rollback.cli.app import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == ""
+    assert err.startswith(f"error: {message} (see 'kubectl harness-rollback ") and "range" not in err
