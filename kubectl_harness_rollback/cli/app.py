@@ -81,16 +81,9 @@ ALSO_KNOWN_AS = {"undo": "rollback", "revert": "rollback", "ls": "list", "get": 
 
 
 class _Group(click.Group):
-    """The root command: bare, it prints its help (as `kubectl` does: exit 0); a mistyped command
-    gets a did-you-mean."""
+    """The root command (bare, `cli` prints its help); a mistyped command gets a did-you-mean."""
 
     command_class = _Command
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args and not ctx.resilient_parsing:
-            click.echo(ctx.get_help())
-            ctx.exit(0)
-        return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
@@ -120,7 +113,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS, invoke_without_command=True,
+             subcommand_metavar="COMMAND [ARGS]...")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Print the plugin's version (as the version command) and exit.")
 @connection_options
@@ -154,6 +148,9 @@ def cli(ctx: click.Context, **given: Any) -> None:
       kubectl harness-rollback status release-infra-prod -n shop --contexts 'prod-*'
     """
     _collect_connection(ctx, given)
+    if ctx.invoked_subcommand is None:  # `kubectl harness-rollback [-n NS]`: its help, as bare kubectl
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -153,3 +153,16 @@ def test_a_number_below_its_minimum_names_the_minimum(capsys, argv, message):
     out, err = capsys.readouterr()
     assert exited.value.code == 2 and out == ""
     assert err.startswith(f"error: {message} (see 'kubectl harness-rollback ") and "range" not in err
+
+
+def test_connection_flags_alone_print_the_help_as_bare_kubectl_does(capsys):
+    from kubectl_harness_rollback.cli.app import main
+
+    outputs = []
+    for argv in ([], ["-n", "shop", "--context", "prod"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        out, err = capsys.readouterr()
+        assert (exited.value.code, err) == (0, "")
+        outputs.append(out)
+    assert outputs[0] == outputs[1] and outputs[0].startswith("Usage: kubectl harness-rollback [OPTIONS] COMMAND [ARGS]")
