@@ -167,11 +167,16 @@ def version(ctx: click.Context, **given: Any) -> None:
     click.echo(version_line())
 
 
+def _complete_command_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """`help COMMAND` candidates: the commands, with their descriptions, as after the plugin's name."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(name, help=command.get_short_help_str())
+            for name, command in sorted(cli.commands.items()) if name.startswith(incomplete)]
+
+
 @cli.command(name="help", context_settings=CONTEXT_SETTINGS)
-@click.argument("command_name", metavar="[COMMAND]", required=False,
-                shell_complete=lambda ctx, param, incomplete: [
-                    click.shell_completion.CompletionItem(name, help=command.get_short_help_str())
-                    for name, command in sorted(cli.commands.items()) if name.startswith(incomplete)])
+@click.argument("command_name", metavar="[COMMAND]", required=False, shell_complete=_complete_command_names)
 @connection_options
 @click.pass_context
 def help_command(ctx: click.Context, command_name: str | None, **given: Any) -> None:

@@ -59,8 +59,11 @@ OPTIONS_POINTER = ('Use "kubectl harness-rollback options" for a list of global 
 def format_grouped_options(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
     """kubectl's help layout: the command's own flags under "Options"; the connection flags, the
     same for every command, are listed once, by the `options` command (format_global_options)."""
-    own = [record for param in command.get_params(ctx) if param.name not in CONNECTION_FIELDS
-           for record in [param.get_help_record(ctx) if isinstance(param, click.Option) else None] if record]
+    own = []
+    for param in command.get_params(ctx):
+        record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+        if record is not None and param.name not in CONNECTION_FIELDS:
+            own.append(record)
     if own:
         with formatter.section("Options"):
             formatter.write_dl(own)
