@@ -242,6 +242,9 @@ CASES = {
         ["rollback", "r", "--dry-run=maybe"],
     ],
     "help": [[name, "--help"] for name in ("list", "history", "plan", "rollback", "status")],
+    # What a first run meets: the bare command (help, exit 0, as a bare `kubectl`), `help`, the
+    # global options listed once, and mistyped commands.
+    "first_contact": [[], ["help", "plan"], ["options"], ["stauts", "r"], ["help", "rolback"]],
 }
 
 
