@@ -35,7 +35,7 @@ from kubectl_harness_rollback.model import (
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.records.assemble import release_name_of
 from kubectl_harness_rollback.records.declarative import images_of
-from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 from kubectl_harness_rollback.workloads import owners
 
@@ -577,6 +577,8 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
+        if result.traffic.swapped_back is not None:
+            result.reason = swap_record.already_done(result.traffic.swapped_back)
         if options.prune:
             # Harness prunes a blue/green release in its stage deploy (K8sBGBaseHandler.pruneForBg), never
             # when it swaps back.
