@@ -272,6 +272,11 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             return None, f"release {current.number} is the only one; there is no previous revision", False
         return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
     if current.status == Status.SUCCEEDED and options.from_release is None:
+        swapped = bluegreen.swap_back_in_effect(model) if bluegreen.is_blue_green(model) else None
+        if swapped is not None:
+            # A blue/green rollback leaves the release Succeeded, as Harness's swap does: the
+            # primary Service's record says it was rolled back.
+            return None, swap_record.already_done(swapped), True
         _check_runs_recorded(model, current)
         # Harness: "Latest release was successful. Skipping rollback" — unless the forward step
         # handed over this release number because a later step of its pipeline failed.

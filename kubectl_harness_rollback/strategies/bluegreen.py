@@ -184,6 +184,18 @@ def swapped_back(primary: ServiceState, current: Release) -> swap_record.SwapBac
     return record
 
 
+def swap_back_in_effect(model: ReleaseModel) -> swap_record.SwapBack | None:
+    """The swap-back of the latest release, while nothing has moved since; None when there is none
+    or the Services cannot be told apart."""
+    if model.current is None or not model.services:
+        return None
+    try:
+        primary, _ = find_services(model)
+    except BlueGreenError:
+        return None
+    return swapped_back(primary, model.current)
+
+
 def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: list[str]) -> TrafficPlan:
     """How traffic returns to the rollback-to release's color. Raises on missing pieces."""
     primary, stage = find_services(model)
