@@ -150,3 +150,22 @@ def test_list_reads_services_only_in_namespaces_with_a_blue_green_workload():
     colored = {"metadata": {"namespace": "a"}, "spec": {"template": {"metadata": {"labels": {"harness.io/color": "blue"}}}}}
     plain = {"metadata": {"namespace": "b"}, "spec": {"template": {"metadata": {"labels": {"app": "x"}}}}}
     assert listing.blue_green_namespaces([("Deployment", colored), ("Deployment", plain)]) == {"a"}
+
+
+def test_list_sends_one_more_request_only_where_a_workload_is_blue_green():
+    from kubectl_harness_rollback.cluster.rest import Rest
+    from tests.unit.test_list_at_scale import fleet
+
+    counts = {}
+    for blue_green in (False, True):
+        cluster = fleet(namespaces=3, releases_each=4)
+        if blue_green:
+            deployment = cluster.objects["deployments"][0]
+            deployment["spec"]["template"]["metadata"]["labels"]["harness.io/color"] = "blue"
+            cluster.add("services", service_dict("web", "blue", annotation(release="rel-0-0", fromRelease=2),
+                                                 namespace="team-0"))
+        rows, warnings = listing.read_catalog(Rest("https://127.0.0.1:1", cluster), None)
+        assert warnings == []
+        counts[blue_green] = len(cluster.sent)
+        assert [row["release"] for row in rows if row["swapBack"]] == (["rel-0-0"] if blue_green else [])
+    assert counts[True] == counts[False] + 1  # one list of Services, across every namespace
