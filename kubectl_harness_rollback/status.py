@@ -43,7 +43,7 @@ def _primary(model: ReleaseModel, by_color: dict[str, dict]) -> tuple[dict | Non
         return None, str(exc), None
     color = primary.selector.get(bluegreen.COLOR)
     serving = by_color.get(color) or {}
-    swapped = bluegreen.swapped_back(primary, model.current) if model.current is not None else None
+    swapped = bluegreen.swapped_back(model, primary, model.current) if model.current is not None else None
     return ({"service": primary.name, "stage": stage.name, "color": color, "release": serving.get("release")}, None,
             swapped.view() if swapped is not None else None)
 

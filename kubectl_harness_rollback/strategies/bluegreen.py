@@ -176,12 +176,12 @@ def _workload_of_color(model: ReleaseModel, color: str, releases: list[Release])
     return next((s for s in model.workloads.values() if workload_color(s) == color), None)
 
 
-def swapped_back(primary: ServiceState, current: Release) -> swap_record.SwapBack | None:
+def swapped_back(model: ReleaseModel, primary: ServiceState, current: Release) -> swap_record.SwapBack | None:
     """The swap-back the primary Service records, if it swapped `current` out and nothing moved since."""
     record = swap_record.read(primary.name, primary.annotations)
-    if record is None or not swap_record.in_effect(record, primary.selector.get(COLOR), current.number):
+    if record is None or record.release_name not in (None, model.release_name):
         return None
-    return record
+    return record if swap_record.in_effect(record, primary.selector.get(COLOR), current.number) else None
 
 
 def swap_back_in_effect(model: ReleaseModel) -> swap_record.SwapBack | None:
@@ -193,7 +193,7 @@ def swap_back_in_effect(model: ReleaseModel) -> swap_record.SwapBack | None:
         primary, _ = find_services(model)
     except BlueGreenError:
         return None
-    return swapped_back(primary, model.current)
+    return swapped_back(model, primary, model.current)
 
 
 def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: list[str]) -> TrafficPlan:
@@ -203,7 +203,7 @@ def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: 
     primary_color, stage_color = primary.selector[COLOR], stage.selector[COLOR]
     failed = _workload_of_color(model, failed_color, [current]) if failed_color else None
     if failed_color != primary_color:
-        done = swapped_back(primary, current)
+        done = swapped_back(model, primary, current)
         if done is None:
             notes.append(f"traffic never moved: service/{primary.name} routes {primary_color} and the failed "
                          f"release deployed {failed_color or 'no known color'}; nothing to swap")

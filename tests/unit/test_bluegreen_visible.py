@@ -169,3 +169,9 @@ def test_list_sends_one_more_request_only_where_a_workload_is_blue_green():
         counts[blue_green] = len(cluster.sent)
         assert [row["release"] for row in rows if row["swapBack"]] == (["rel-0-0"] if blue_green else [])
     assert counts[True] == counts[False] + 1  # one list of Services, across every namespace
+
+
+def test_a_record_of_another_release_on_the_same_service_is_not_this_ones():
+    other = model(record=annotation(release="someone-else"))
+    assert status.status_view(other)["swapBack"] is None
+    assert "already rolled back" not in plan(other, PlanOptions(from_release=2)).reason
