@@ -18,6 +18,7 @@ from kubectl_harness_rollback.cluster.rest import (
     DEPLOYMENTS,
     REPLICASETS,
     SECRETS,
+    SERVICES,
     STATEFULSETS,
 )
 from kubectl_harness_rollback.errors import PluginError
@@ -31,6 +32,7 @@ from kubectl_harness_rollback.harness_names import (
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 
 # Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
 # keeps at least this many.
@@ -274,6 +276,36 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                     "live": views.live_view(now)})
 
 
+def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
+    """The namespaces holding a blue/green workload (its pods or selector carry harness.io/color):
+    only there can a Service record a swap-back. Pure."""
+    found = set()
+    for _, obj in workloads:
+        spec = obj.get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        if labels.get(bluegreen.COLOR) in bluegreen.COLORS or selector.get(bluegreen.COLOR) in bluegreen.COLORS:
+            found.add(obj["metadata"]["namespace"])
+    return found
+
+
+def add_swap_backs(rows: list[dict], services: list[dict]) -> None:
+    """Add to each row `swapBack`: the swap-back its primary Service records while it is still in
+    effect (the row's latest release is the one swapped out and primary still routes the color it
+    restored), else None. Pure."""
+    found: dict[tuple[str, str], dict] = {}
+    for service in services:
+        meta = service["metadata"]
+        record = swap_record.read(meta["name"], meta.get("annotations"))
+        if record is None or record.release_name is None:
+            continue
+        color = ((service.get("spec") or {}).get("selector") or {}).get(bluegreen.COLOR)
+        found[(meta["namespace"], record.release_name)] = (record, color)
+    for row in rows:
+        record, color = found.get((row["namespace"], row["release"]), (None, None))
+        row["swapBack"] = record.view() if record and swap_record.in_effect(record, color, row["latest"]) else None
+
+
 # ReplicaSets are a cluster's most numerous objects (10 a Deployment): they are listed as metadata
 # this many a page, each without its managedFields (most of its metadata, and never looked at
 # here), so that only one page is held whole.
@@ -349,6 +381,13 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
         add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
                  secrets, decoded)
+    bg_namespaces = blue_green_namespaces(workloads) if rows and live else set()
+    # Blue/green only: one list of Services, where a swap-back is recorded (swap_record.py).
+    services = _listed_or_none(kube, SERVICES, namespace) if bg_namespaces else []
+    if services is None:
+        warnings.append(f"cannot list services in {namespace or 'all namespaces'}: blue/green swap-backs are not "
+                        "shown")
+    add_swap_backs(rows, [s for s in services or [] if s["metadata"]["namespace"] in bg_namespaces])
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

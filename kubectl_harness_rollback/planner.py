@@ -35,7 +35,7 @@ from kubectl_harness_rollback.model import (
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.records.assemble import release_name_of
 from kubectl_harness_rollback.records.declarative import images_of
-from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 from kubectl_harness_rollback.workloads import owners
 
@@ -272,6 +272,11 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             return None, f"release {current.number} is the only one; there is no previous revision", False
         return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
     if current.status == Status.SUCCEEDED and options.from_release is None:
+        swapped = bluegreen.swap_back_in_effect(model) if bluegreen.is_blue_green(model) else None
+        if swapped is not None:
+            # A blue/green rollback leaves the release Succeeded, as Harness's swap does: the
+            # primary Service's record says it was rolled back.
+            return None, swap_record.already_done(swapped), True
         _check_runs_recorded(model, current)
         # Harness: "Latest release was successful. Skipping rollback" — unless the forward step
         # handed over this release number because a later step of its pipeline failed.
@@ -577,6 +582,8 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
+        if result.traffic.swapped_back is not None:
+            result.reason = swap_record.already_done(result.traffic.swapped_back)
         if options.prune:
             # Harness prunes a blue/green release in its stage deploy (K8sBGBaseHandler.pruneForBg), never
             # when it swaps back.

@@ -32,21 +32,24 @@ def steadiness(state: WorkloadState) -> tuple[bool, str]:
         return False, str(exc)
 
 
-def _primary(model: ReleaseModel, by_color: dict[str, dict]) -> tuple[dict | None, str | None]:
-    """({service, color, release} of the primary Service, or None; a note when it cannot be told)."""
+def _primary(model: ReleaseModel, by_color: dict[str, dict]) -> tuple[dict | None, str | None, dict | None]:
+    """({service, color, release} of the primary Service, or None; a note when it cannot be told;
+    the swap-back it records while that is still in effect)."""
     if not bluegreen.is_blue_green(model):
-        return None, None
+        return None, None, None
     try:
         primary, stage = bluegreen.find_services(model)
     except bluegreen.BlueGreenError as exc:
-        return None, str(exc)
+        return None, str(exc), None
     color = primary.selector.get(bluegreen.COLOR)
     serving = by_color.get(color) or {}
-    return {"service": primary.name, "stage": stage.name, "color": color, "release": serving.get("release")}, None
+    swapped = bluegreen.swapped_back(model, primary, model.current) if model.current is not None else None
+    return ({"service": primary.name, "stage": stage.name, "color": color, "release": serving.get("release")}, None,
+            swapped.view() if swapped is not None else None)
 
 
 def status_view(model: ReleaseModel) -> dict:
-    """`status -o json`: {release, namespace, steady, workloads: [...], primary, lastRollback, notes}."""
+    """`status -o json`: {release, namespace, steady, workloads: [...], primary, lastRollback, swapBack, notes}."""
     now = live_release.live_workloads(model)
     rows, by_color = [], {}
     for row, view in zip(now, views.live_view(now)):
@@ -57,7 +60,7 @@ def status_view(model: ReleaseModel) -> dict:
         if color:
             by_color[color] = view
         rows.append(view)
-    primary, note = _primary(model, by_color)
+    primary, note, swap_back = _primary(model, by_color)
     if not rows:  # nothing runs: steady, trivially, and said so rather than shown as an empty table
         note = f"no workload of release {model.release_name} exists in namespace {model.namespace}"
     record = live_release.latest_rollback(now)
@@ -68,6 +71,8 @@ def status_view(model: ReleaseModel) -> dict:
         "workloads": rows,
         **({"primary": primary} if primary is not None else {}),
         "lastRollback": record.view() if record else None,
+        # Blue/green: the swap-back of the latest release, while nothing has moved since.
+        **({"swapBack": swap_back} if primary is not None else {}),
         "owners": views.owners_view(owners.owned_workloads(model.workloads.values())),
         "notes": ([note] if note else []) + list(model.notes),
     }

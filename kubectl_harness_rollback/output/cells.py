@@ -70,6 +70,14 @@ def rolled_back_text(record: dict | None) -> str:
     return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
 
 
+def swapped_back_text(record: dict) -> str:
+    """"swapped back by alice at 2026-01-02T03:04:05Z, 3 → 2 (service/shop: green → blue)" (a swapBack view)."""
+    moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
+    colors = f"{record.get('fromColor') or '?'} → {record.get('toColor') or '?'}"
+    return (f"swapped back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved} "
+            f"(service/{record.get('service')}: {colors})")
+
+
 def release_cell(summary: dict | None) -> str:
     """A release in a table cell: "3 (Failed)" (views.release_summary)."""
     if summary is None:

@@ -127,6 +127,15 @@ def _infra(row: dict, key: str) -> str:
     return text((row["infraMapping"] or {}).get(key))
 
 
+def _role(row: dict, shape: Shape) -> str:
+    """PRIMARY/STAGE: what the release runs as, and the swap-back that took it out of primary."""
+    swapped = row.get("swappedBack")
+    if not swapped:
+        return text(row.get("role"))
+    return (f"{text(row.get('role'))} (swapped back by {swapped.get('by') or 'someone'} "
+            f"{age(swapped.get('at'), shape.now)} ago)")
+
+
 HISTORY = (
     Column("RELEASE", lambda item, _: item[0]["number"]),
     Column("STATUS", lambda item, _: text(item[0]["status"])),
@@ -134,6 +143,7 @@ HISTORY = (
     Column("REVISION", lambda item, _: _revision_text(item[1])),
     Column("WORKFLOW", lambda item, _: text(item[0]["workflowId"])),
     Column("COLOR", lambda item, _: text(item[0].get("color")), when=colored),
+    Column("PRIMARY/STAGE", lambda item, shape: _role(item[0], shape), when=colored),
     Column("IMAGES", lambda item, _: text(",".join(item[1]["images"])), when=wide),
     Column("SERVICE", lambda item, _: _infra(item[0], "serviceId"), when=wide),
     Column("INFRA", lambda item, _: _infra(item[0], "infraId"), when=wide),

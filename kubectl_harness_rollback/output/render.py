@@ -15,7 +15,7 @@ from kubectl_harness_rollback.outcome import history_changes as _history_changes
 from kubectl_harness_rollback.outcome import item_ref as _ref
 from kubectl_harness_rollback.outcome import outcome_item_text
 from kubectl_harness_rollback.output import columns
-from kubectl_harness_rollback.output.cells import NONE, rolled_back_text
+from kubectl_harness_rollback.output.cells import NONE, rolled_back_text, swapped_back_text
 from kubectl_harness_rollback.output.cells import age as age  # `render.age`: the fleet's tables and tests use it
 from kubectl_harness_rollback.output.cells import table as _table
 from kubectl_harness_rollback.output.cells import text as _text
@@ -177,6 +177,8 @@ def status_text(view: dict, now: datetime | None = None) -> str:
                      f"release {_text(primary['release'])}")
     if view["lastRollback"]:
         lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    if view.get("swapBack"):
+        lines.append(f"Rollback:  {swapped_back_text(view['swapBack'])}")
     lines += _why_not_steady(view)
     if view["workloads"]:
         shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now)

@@ -46,6 +46,11 @@ def audit_annotations(plan: Plan, user: str, at: str) -> dict[str, str]:
         "revisions": {str(w.ref): {"from": w.from_revision, "to": w.to_revision, "images": list(w.to_images)}
                       for w in plan.workloads},
     }
+    traffic = plan.traffic
+    if traffic is not None and traffic.swaps:
+        # Written on the primary Service with its selector: the colors make it the swap-back's own
+        # record (strategies/swap_record.py reads it back).
+        record["fromColor"], record["toColor"] = traffic.swaps[0].from_color, traffic.swaps[0].to_color
     return {LAST_ROLLBACK_ANNOTATION: json.dumps(record, separators=(",", ":"), sort_keys=True)}
 
 

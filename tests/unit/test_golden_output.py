@@ -39,6 +39,11 @@ class _Now(datetime):
 
 # ---- fixed results, per context -------------------------------------------------------------------
 
+# A blue/green rollback: the primary Service swapped back (strategies/swap_record.py).
+SWAPPED_BACK = {"service": "web", "by": "alice", "at": "2026-01-02T11:50:00Z", "fromRelease": 3, "toRelease": 2,
+                "fromColor": "blue", "toColor": "green"}
+
+
 def _list_rows(context: str) -> list[dict]:
     if context == "ctx-b":
         return []
@@ -71,7 +76,8 @@ def _history(context: str) -> list[dict]:
          "source": "revisions", "updated": None, "live": False},
     ]
     if context == "ctx-b":
-        rows[0] = {**rows[0], "bgEnvironment": "primary", "color": "blue"}
+        rows[0] = {**rows[0], "bgEnvironment": "primary", "color": "blue", "role": "stage",
+                   "swappedBack": SWAPPED_BACK}
     return rows
 
 
@@ -135,9 +141,9 @@ def _status_view(context: str) -> dict:
                   'Waiting for deployment "web-green" rollout to finish: 1 of 2 updated replicas are available...'}]
     view = {"release": "release-infra-prod", "namespace": "shop", "steady": steady, "liveReleases": [2],
             "workloads": workloads, "primary": {"service": "web", "stage": "web-stage", "color": "green", "release": 2},
-            "lastRollback": ROLLED_BACK, "owners": [], "notes": ["a note"]}
+            "lastRollback": ROLLED_BACK, "swapBack": SWAPPED_BACK, "owners": [], "notes": ["a note"]}
     if context == "ctx-c":  # nothing deployed
-        view.update(liveReleases=[], workloads=[], primary=None, lastRollback=None,
+        view.update(liveReleases=[], workloads=[], primary=None, lastRollback=None, swapBack=None,
                     notes=["no workload of release-infra-prod found"])
     return view
 
