@@ -123,9 +123,10 @@ def _not_eligible(planned) -> PluginError | None:
 
 def _no_release(planned) -> PluginError | None:
     from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.planner import way_back
 
     return None if planned.eligible else diagnosis.no_eligible(planned.plan.reason, planned.view["release"],
-                                                                 planned.view["namespace"])
+                                                                 planned.view["namespace"], way_back(planned.plan))
 
 
 def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = None) -> None:

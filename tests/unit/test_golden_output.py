@@ -108,7 +108,7 @@ def _plan_view(context: str) -> dict:
 def _planned(context: str) -> commands.Planned:
     view = _plan_view(context)
     plan = SimpleNamespace(eligible=view["eligible"], has_changes=view["changes"], reason=view["reason"],
-                           refused=[], target=None)
+                           refused=[], target=None, current=None, passed_over=[])
     return commands.Planned(model=None, plan=plan, view=view)
 
 
