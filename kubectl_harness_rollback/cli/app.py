@@ -323,8 +323,8 @@ def _ask(question: str) -> bool:
     try:
         return click.confirm(question, default=False, err=True)
     except click.exceptions.Abort as exc:
+        click.echo("", err=True)  # the answer's line was not ended
         if isinstance(exc.__context__, EOFError):
-            click.echo("", err=True)
             return False
         raise
 

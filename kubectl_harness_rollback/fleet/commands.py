@@ -184,7 +184,7 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str, con
         return result
 
     ready = [run.context for run in plans if run.value is not None and run.error is None]
-    if fl.many and rollback_options.dry_run is DryRun.NONE:
+    if fl.many and rollback_options.dry_run is DryRun.NONE and not fl.stop.is_set():  # --fail-fast: none starts
         # With -o json|yaml the plan is data for later: the question needs it in view, on stderr.
         show = (lambda: echo(fleet_render.plan_table(plans), err=True, nl=False)) if say.structured else None
         asking.confirm(consent or asking.Consent(), plans, ready, show)

@@ -49,9 +49,10 @@ def _contexts(count: int) -> str:
 
 
 def question(plans: Sequence, asked: Sequence[str], ready: Sequence[str]) -> str:
-    """The y/N question after the combined plan."""
+    """The y/N question after the combined plan; it counts the contexts that would be written."""
+    writing = [run.context for run in plans if run.context in ready and run.value.view["changes"]]
     return (f"The latest release succeeded in {_contexts(len(asked))} and would be rolled back there "
-            f"({_moves(plans, asked)}). Roll back in {_contexts(len(ready))}?")
+            f"({_moves(plans, asked)}). Roll back in {_contexts(len(writing))}?")
 
 
 def confirm(consent: Consent, plans: Sequence, ready: Sequence[str],
