@@ -123,11 +123,19 @@ def test_answer_no_on_a_terminal_writes_in_no_context(terminal, rollbacks, capsy
     assert err == QUESTION + "error: not confirmed: nothing was written in any context\n"
 
 
-def test_end_of_input_is_no(terminal, rollbacks, capsys):
-    terminal(b"\x04")  # Ctrl-D
+@pytest.mark.parametrize("typed", [b"\x04", b"\n", b"no\n"], ids=["Ctrl-D", "Enter", "no"])
+def test_end_of_input_and_the_default_are_no(terminal, rollbacks, capsys, typed):
+    terminal(typed)
     code, _, err = _run(TO_RELEASE_2, capsys)
     assert (code, rollbacks) == (1, [])
     assert err.endswith("error: not confirmed: nothing was written in any context\n")
+
+
+def test_another_answer_is_asked_again(terminal, rollbacks, capsys):
+    terminal(b"maybe\nyes\n")
+    code, _, err = _run(TO_RELEASE_2, capsys)
+    assert err.startswith(QUESTION + "Error: invalid input\n" + QUESTION)
+    assert rollbacks == ["ctx-a", "ctx-b", "ctx-c"]
 
 
 def test_answer_yes_rolls_back_every_context_that_was_planned(terminal, rollbacks, capsys):
