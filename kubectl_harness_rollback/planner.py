@@ -124,6 +124,8 @@ class Plan:
     owners: list[tuple[WorkloadRef, owners.Owner]] = field(default_factory=list)
     # --prune: deleted before the re-apply, in this order (prune.PruneObject).
     prune: list = field(default_factory=list)
+    # The succeeded releases the identity rule passed over, newest first (way_back).
+    passed_over: list[Release] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -257,9 +259,10 @@ def _check_runs_recorded(model: ReleaseModel, current: Release) -> None:
             f"{_rollback_hint(model, current.number)}; to run release {current.number}, deploy it again")
 
 
-def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
-                    notes: list[str]) -> tuple[Release | None, str, bool]:
-    """(rollback-to, why, eligible) when the user did not name a release or revision."""
+def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions, notes: list[str],
+                    skipped: list[Release]) -> tuple[Release | None, str, bool]:
+    """(rollback-to, why, eligible) when the user did not name a release or revision; `skipped`
+    gets the succeeded releases another identity deployed that it passed over."""
     older = [r for r in model.releases if r.number < current.number]
     if all(r.status is None for r in model.releases):
         done = _rolled_back_already(model)
@@ -288,13 +291,9 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
     wanted = _identity_text(current.identity, options.match)
     if options.workflow_id and current.identity is not None:
         wanted = _identity_text(Identity(options.workflow_id, current.identity.infra), options.match)
-    skipped: list[int] = []
-
     def note_skipped() -> None:
         if skipped:
-            notes.append("succeeded releases deployed by another identity were passed over: "
-                         + ", ".join(map(str, skipped))
-                         + ("" if options.match == Match.INFRA else " (--match infra would consider them)"))
+            notes.append(_passed_over_note(current, skipped, options.match))
 
     for release in older:
         if release.status != Status.SUCCEEDED:
@@ -307,10 +306,44 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             how = "infrastructure mapping" if options.match == Match.INFRA else "workflow and infrastructure mapping"
             return release, (f"release {release.number} is the newest succeeded release before "
                              f"{current.number} with the same {how} ({wanted})"), True
-        skipped.append(release.number)
+        skipped.append(release)
     note_skipped()
     return None, (f"no succeeded release before release {current.number} deployed by {wanted}; "
                   "nothing to roll back to"), False
+
+
+def _by_mapping(current: Release, skipped: list[Release], match: Match) -> tuple[list[int], list[int]]:
+    """The passed-over releases (newest first) that `--match infra` would consider (another workflow on
+    the same infrastructure mapping) and those only `--to-release N` reaches (another mapping)."""
+    same = [r.number for r in skipped
+            if match != Match.INFRA and identity_matches(current.identity, r.identity, Match.INFRA)]
+    return same, [r.number for r in skipped if r.number not in same]
+
+
+def _passed_over_note(current: Release, skipped: list[Release], match: Match) -> str:
+    """Which succeeded releases the identity rule passed over, and which option reaches each: `--match
+    infra` only helps where the mapping is the same."""
+    same, other = _by_mapping(current, skipped, match)
+    parts = []
+    if same:
+        parts.append(f"{', '.join(map(str, same))} (another workflow on the same infrastructure mapping: "
+                     f"--match infra would consider {'it' if len(same) == 1 else 'them'})")
+    if other:
+        parts.append(f"{', '.join(map(str, other))} (another infrastructure mapping: only --to-release "
+                     f"{other[0]} rolls back to {'it' if len(other) == 1 else 'one of them'})")
+    return "succeeded releases deployed by another identity were passed over: " + "; ".join(parts)
+
+
+def way_back(plan: Plan) -> str:
+    """The options that would give a plan with nothing to roll back to the newest succeeded release
+    its identity rule passed over ("" when none was): `--match infra` where only the workflow
+    differs, else `--to-release N`."""
+    if plan.eligible or plan.current is None or not plan.passed_over:
+        return ""
+    same, other = _by_mapping(plan.current, plan.passed_over, plan.match)
+    if same and (not other or same[0] > other[0]):
+        return "--match infra"
+    return f"--to-release {other[0]}" if other else ""
 
 
 def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | None, str]:
@@ -574,7 +607,8 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
             notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
         result.reason = f"release {target.number}, as asked"
     else:
-        target, result.reason, result.eligible = _choose_default(model, current, options, notes)
+        target, result.reason, result.eligible = _choose_default(model, current, options, notes,
+                                                                 result.passed_over)
     result.target = target
     if target is None:
         return result

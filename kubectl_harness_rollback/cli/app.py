@@ -396,9 +396,12 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
 @click.option("--ignore-owner", is_flag=True,
               help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
                    "would put the failed version back).")
+@click.option("-y", "--yes", is_flag=True,
+              help="Across contexts: roll back a release that succeeded without asking first (needed off a "
+                   "terminal).")
 @across_contexts("table", "json", "yaml")
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
-             ignore_owner: bool, output: str, **given: Any) -> None:
+             ignore_owner: bool, yes: bool, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
 
     The rollback-to release is the one `plan` shows. Every check runs before the first
@@ -410,19 +413,33 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback deployment/web --dry-run=client
       kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
       kubectl harness-rollback rollback release-infra-prod --all-contexts
+      kubectl harness-rollback rollback release-infra-prod --contexts 'prod-*' --to-release 2 --yes
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import RollbackOptions
     from kubectl_harness_rollback.fleet import commands as run_in
+    from kubectl_harness_rollback.fleet.consent import Consent
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
     runner = _runner(ctx, given)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     run_in.rollback(runner, click.echo, parsed, options, RollbackOptions(
-        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
+        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output,
+        Consent(yes, sys.stdin.isatty(), _ask))
+
+
+def _ask(question: str) -> bool:
+    """y/N on stderr; end of input (Ctrl-D) is no."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.exceptions.Abort as exc:
+        click.echo("", err=True)  # the answer's line was not ended
+        if isinstance(exc.__context__, EOFError):
+            return False
+        raise
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

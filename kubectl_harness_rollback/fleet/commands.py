@@ -123,9 +123,10 @@ def _not_eligible(planned) -> PluginError | None:
 
 def _no_release(planned) -> PluginError | None:
     from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.planner import way_back
 
     return None if planned.eligible else diagnosis.no_eligible(planned.plan.reason, planned.view["release"],
-                                                                 planned.view["namespace"])
+                                                                 planned.view["namespace"], way_back(planned.plan))
 
 
 def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = None) -> None:
@@ -144,12 +145,14 @@ def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = N
     say.finish(runs)
 
 
-def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> None:
+def rollback(fl, echo: Echo, target, options, rollback_options, output: str, consent=None) -> None:
     """The plan, then each context's rollback (commands.run_rollback, with its checks, bookkeeping
     and guarded writes), then the summary. `rollback_options`: executor.RollbackOptions, whose
-    deadline bounds every context."""
+    deadline bounds every context. `consent` (fleet.consent.Consent): across contexts, a run that
+    rolls back a succeeded release asks first, or needs --yes."""
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.fleet import consent as asking
     from kubectl_harness_rollback.fleet import render as fleet_render
 
     say = voice(fl, echo, output)
@@ -181,6 +184,10 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
         return result
 
     ready = [run.context for run in plans if run.value is not None and run.error is None]
+    if fl.many and rollback_options.dry_run is DryRun.NONE and not fl.stop.is_set():  # --fail-fast: none starts
+        # With -o json|yaml the plan is data for later: the question needs it in view, on stderr.
+        show = (lambda: echo(fleet_render.plan_table(plans), err=True, nl=False)) if say.structured else None
+        asking.confirm(consent or asking.Consent(), plans, ready, show)
     if not say.structured:
         say.rolling_back(ready)
     rolled = {run.context: run for run in fl.run(rollback_job, error_of=lambda result: result.error, contexts=ready,

@@ -191,7 +191,17 @@ def action(view: dict) -> str:
     """What the plan of one context does, in two or three words."""
     if not view["eligible"]:
         return "nothing to roll back to"
-    return "roll back" if view["changes"] else "nothing to do"
+    if view["changes"]:
+        return "roll back"
+    return "already rolled back" if view.get("lastRollback") else "nothing to do"
+
+
+def _why(view: dict) -> str:
+    """The planner's reason up to its advice (one cluster's plan prints it whole); who rolled back
+    and when, where that is why nothing is to be done."""
+    if not view["changes"] and view["eligible"] and view.get("lastRollback"):
+        return rolled_back_text(view["lastRollback"])
+    return view["reason"].split("; ")[0]
 
 
 def _changes(view: dict) -> str:
@@ -209,8 +219,7 @@ PLAN = (
     Column("ROLLBACK TO", lambda view, _: release_cell(view["target"])),
     Column("ACTION", lambda view, _: action(view)),
     Column("CHANGES", lambda view, _: _changes(view)),
-    # The planner's reason up to its advice (one cluster's plan prints it whole).
-    Column("WHY", lambda view, _: view["reason"].split("; ")[0]),
+    Column("WHY", lambda view, _: _why(view)),
 )
 
 

@@ -70,7 +70,9 @@ def plan_text(view: dict) -> str:
             if w.get("differences") and not w.get("unchanged") and w.get("source"):
                 lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
-            lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+            done = rolled_back_text(view.get("lastRollback"))
+            lines += ["", "Nothing to change: every workload already runs the rollback-to revision"
+                      + (f" (already {done})." if done else ".")]
     if view.get("reapply"):
         lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (as kubectl apply):"]
         for item in view["reapply"]:
