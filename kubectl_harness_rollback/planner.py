@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback import kinds, roll_forward
 from kubectl_harness_rollback.apply import last_applied, object_diff, prune
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -124,6 +124,10 @@ class Plan:
     owners: list[tuple[WorkloadRef, owners.Owner]] = field(default_factory=list)
     # --prune: deleted before the re-apply, in this order (prune.PruneObject).
     prune: list = field(default_factory=list)
+    # Returning to the newest release after a rollback (roll_forward.py): `current` is the release
+    # live now, nothing is marked Failed, and the target is recorded again as `new_release`.
+    rolls_forward: bool = False
+    new_release: int | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -565,9 +569,21 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
             known = ", ".join(str(r.number) for r in model.releases)
             raise UnknownRelease(f"release {options.to_release} is not in the history of {model.release_name} "
                                  f"(releases: {known})")
-        if target.status == Status.FAILED:
+        if options.from_release is None and roll_forward.returns_to_latest(model, target):
+            if mode is Mode.BLUE_GREEN or target.is_declarative:
+                raise UsageError(
+                    f"release {target.number} is the newest release of {model.release_name}: rolling forward to it "
+                    f"is recorded only for rolling releases kept in a legacy release history, and release "
+                    f"{target.number} is {'blue/green' if mode is Mode.BLUE_GREEN else 'declarative'}; nothing was "
+                    "changed: deploy it again with its pipeline")
+            current = result.current = roll_forward.live(model) or current
+            result.rolls_forward, result.new_release = True, roll_forward.new_release_number(model)
+            result.reason = roll_forward.reason(target, current, result.new_release)
+        elif target.status == Status.FAILED:
             notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
-        result.reason = f"release {target.number}, as asked"
+            result.reason = f"release {target.number}, as asked"
+        else:
+            result.reason = f"release {target.number}, as asked"
     else:
         target, result.reason, result.eligible = _choose_default(model, current, options, notes)
     result.target = target
@@ -615,4 +631,7 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     for ref in [] if current.is_declarative and target.is_declarative else left:  # prune.decide noted them
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
                      "it is left as it is")
+    if result.rolls_forward and not roll_forward.needs_record(model, result.has_changes):
+        result.reason = roll_forward.already_there(model, target)
+        result.target, result.rolls_forward, result.new_release = None, False, None
     return result

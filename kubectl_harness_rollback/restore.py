@@ -223,7 +223,10 @@ def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: d
         new = outcome.new_revisions.get(ref)
         to = (f"revision {change.to_revision}" if isinstance(plan.target, UnrecordedRevision)
               else f"release {plan.target.number}")
-        message = (f"Rolled back {plan.release_name} from release {plan.current.number} to {to}: "
+        if plan.rolls_forward:
+            to += f" (recorded as release {plan.new_release})" if plan.new_release is not None else ""
+        moved = "Rolled forward" if plan.rolls_forward else "Rolled back"
+        message = (f"{moved} {plan.release_name} from release {plan.current.number} to {to}: "
                    f"{ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")
                    + f", images {', '.join(change.to_images)}")
