@@ -32,8 +32,7 @@ class LastRollback:
 
     @property
     def text(self) -> str:
-        """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" ("rolled forward ..., 1 → 3 (release 2
-        again)" for a roll forward recorded as release 3)."""
+        """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (rolled_back_text)."""
         return rolled_back_text(self.view())
 
     def view(self) -> dict:
@@ -52,13 +51,12 @@ class LiveWorkload:
 
 
 def rolled_back_text(record: dict, unknown: str = "?") -> str:
-    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2", or for a roll forward recorded as
-    release 3: "rolled forward by alice at ..., 1 → 3 (release 2 again)" (from LastRollback.view)."""
+    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2", or for a roll forward to release 2
+    recorded as release 3: "rolled forward to release 2 by alice at ..., 1 → 3" (from LastRollback.view)."""
     moved = " → ".join(unknown if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
     forward = record.get("rolledForwardTo")
-    verb = "rolled back" if forward is None else "rolled forward"
-    again = f" (release {forward} again)" if forward is not None and forward != record.get("toRelease") else ""
-    return f"{verb} by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}{again}"
+    verb = "rolled back" if forward is None else f"rolled forward to release {forward}"
+    return f"{verb} by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
 
 
 def last_rollback(state: WorkloadState) -> LastRollback | None:
