@@ -569,13 +569,14 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
             known = ", ".join(str(r.number) for r in model.releases)
             raise UnknownRelease(f"release {options.to_release} is not in the history of {model.release_name} "
                                  f"(releases: {known})")
-        if options.from_release is None and roll_forward.returns_to_latest(model, target):
-            if mode is Mode.BLUE_GREEN or target.is_declarative:
-                raise UsageError(
+        # Blue/green goes back and forth by swapping Services, and its bookkeeping marks nothing Failed.
+        if options.from_release is None and mode is not Mode.BLUE_GREEN and roll_forward.returns_to_latest(
+                model, target):
+            if target.is_declarative:
+                raise roll_forward.NotRecordable(
                     f"release {target.number} is the newest release of {model.release_name}: rolling forward to it "
-                    f"is recorded only for rolling releases kept in a legacy release history, and release "
-                    f"{target.number} is {'blue/green' if mode is Mode.BLUE_GREEN else 'declarative'}; nothing was "
-                    "changed: deploy it again with its pipeline")
+                    f"is recorded only for releases kept in a legacy release history, and release {target.number} "
+                    "is declarative (a release Secret); nothing was changed: deploy it again with its pipeline")
             current = result.current = roll_forward.live(model) or current
             result.rolls_forward, result.new_release = True, roll_forward.new_release_number(model)
             result.reason = roll_forward.reason(target, current, result.new_release)

@@ -15,8 +15,14 @@ release 3 already running release 2's revisions.
 from __future__ import annotations
 
 from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import Release, ReleaseModel, Status
 from kubectl_harness_rollback.outcome import roll_forward_description
+
+
+class NotRecordable(PluginError):
+    """A roll forward to a newest release kept in a declarative release Secret, where no new release is
+    recorded: refused before any write (exit 1)."""
 
 
 def _same_revisions(model: ReleaseModel, one: Release, other: Release) -> bool:

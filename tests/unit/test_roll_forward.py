@@ -8,8 +8,9 @@ import json
 
 import pytest
 
+from kubectl_harness_rollback import commands, planned_writes
 from kubectl_harness_rollback import model as m
-from kubectl_harness_rollback.errors import UsageError
+from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import (
     HistoryStore,
@@ -21,8 +22,11 @@ from kubectl_harness_rollback.model import (
     WorkloadRef,
     WorkloadState,
 )
+from kubectl_harness_rollback.outcome import outcome_item_text
 from kubectl_harness_rollback.planner import PlanOptions, plan
+from kubectl_harness_rollback.reader import Target
 from kubectl_harness_rollback.records import history_codec
+from kubectl_harness_rollback.roll_forward import NotRecordable
 from tests.support.fake_harness import (
     FakeRollingDeployer,
     deployment_controller,
@@ -30,7 +34,7 @@ from tests.support.fake_harness import (
     read_history,
     rollback,
 )
-from tests.support.fake_rest import FakeCluster
+from tests.support.fake_rest import FakeCluster, nth_write
 from tests.support.harness import Release
 
 RELEASE = "release-infra-prod"
@@ -182,7 +186,7 @@ def test_a_roll_forward_without_a_legacy_history_records_no_release():
 
 def test_a_declarative_newest_release_is_refused_with_the_way_out():
     declarative = model([(1, S, 1), (2, F, 2)], [(1, ()), (2, ())], 1, source=Source.DECLARATIVE)
-    with pytest.raises(UsageError, match="rolling forward to it is recorded only for rolling releases kept in a legacy "
+    with pytest.raises(NotRecordable, match="rolling forward to it is recorded only for releases kept in a legacy "
                                          "release history, and release 2 is declarative"):
         plan(declarative, PlanOptions(to_release=2))
 
@@ -199,3 +203,48 @@ def test_the_history_document_gets_the_new_release_first():
 
     assert [(r["number"], r["status"], r["managedWorkloads"][0]["revision"]) for r in doc["releases"]] == [
         (3, "Succeeded", "4"), (2, "Failed", "2"), (1, "Succeeded", "3")]
+
+
+def test_a_roll_forward_cut_short_before_its_record_is_finished_by_the_same_command():
+    cluster = good_bad_rolled_back()
+    cluster.fail(nth_write(2), 500)  # the history write
+
+    ran = rollback(cluster, RELEASE, PlanOptions(to_release=2))
+
+    assert ran.error is not None and ran.writes == ["PATCH deployments/web", f"PATCH configmaps/{RELEASE}"]
+    assert image_of(cluster, "web") == WEB.format(2)
+    assert history(cluster) == [(2, "Failed", "2"), (1, "Succeeded", "3")]
+
+    again = rollback(cluster, RELEASE, PlanOptions(to_release=2))
+
+    assert again.error is None
+    assert again.writes == [f"PATCH configmaps/{RELEASE}", "POST events"]
+    assert "did not record it yet: recording it now" in again.progress[0]
+    assert history(cluster) == [(3, "Succeeded", "4"), (2, "Failed", "2"), (1, "Succeeded", "3")]
+    assert rollback(cluster, RELEASE).writes == []  # and a plain rollback does not flip back
+
+
+def test_the_dry_run_lists_the_new_release_and_writes_nothing():
+    cluster = good_bad_rolled_back()
+    before = {key: obj["metadata"]["resourceVersion"] for key, obj in cluster.objects.items()}
+
+    dry = rollback(cluster, RELEASE, PlanOptions(to_release=2), dry_run=DryRun.CLIENT)
+
+    assert dry.error is None and dry.writes == []
+    assert {key: obj["metadata"]["resourceVersion"] for key, obj in cluster.objects.items()} == before
+    planned = commands.run_plan(cluster.kube(), Target.parse(RELEASE), PlanOptions(to_release=2))
+    written = [outcome_item_text(item) for item in planned_writes.would_write(planned.model, planned.plan)
+               if item["action"] == "historyUpdated"]
+    assert f"configmap/{RELEASE}: release 3 recorded Succeeded (Rollback to 2)" in written
+
+
+def test_a_roll_forward_is_undone_with_from_release():
+    """The way back the `no failed release found` message names: release 3 Failed, release 1 back."""
+    cluster = good_bad_rolled_back()
+    rollback(cluster, RELEASE, PlanOptions(to_release=2))
+
+    back = rollback(cluster, RELEASE, PlanOptions(from_release=3))
+
+    assert back.error is None
+    assert image_of(cluster, "web") == WEB.format(1)
+    assert history(cluster) == [(3, "Failed", "4"), (2, "Failed", "2"), (1, "Succeeded", "5")]
