@@ -77,8 +77,9 @@ def new_release_number(model: ReleaseModel) -> int | None:
 def reason(target: Release, superseded: Release | None, new_number: int | None) -> str:
     """Why: a roll forward, what is recorded and what is not."""
     runs = f"release {superseded.number} runs now" if superseded is not None else "another release runs now"
-    recorded = (f"recorded as release {new_number}, Succeeded, \"{roll_forward_description(target.number)}\" (as helm rollback "
-                f"records it); release {target.number} keeps its status and nothing is marked Failed"
+    described = roll_forward_description(target.number)
+    recorded = (f"recorded as release {new_number}, Succeeded, \"{described}\" (as helm rollback records it); "
+                f"release {target.number} keeps its status and nothing is marked Failed"
                 if new_number is not None else "nothing is marked Failed")
     return f"release {target.number}, as asked: rolling forward to the newest release ({runs}); {recorded}"
 

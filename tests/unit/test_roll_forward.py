@@ -23,6 +23,7 @@ from kubectl_harness_rollback.model import (
     WorkloadState,
 )
 from kubectl_harness_rollback.outcome import outcome_item_text
+from kubectl_harness_rollback.output.cells import rolled_back_text
 from kubectl_harness_rollback.planner import PlanOptions, plan
 from kubectl_harness_rollback.reader import Target
 from kubectl_harness_rollback.records import history_codec
@@ -248,3 +249,31 @@ def test_a_roll_forward_is_undone_with_from_release():
     assert back.error is None
     assert image_of(cluster, "web") == WEB.format(1)
     assert history(cluster) == [(3, "Failed", "4"), (2, "Failed", "2"), (1, "Succeeded", "5")]
+
+
+@pytest.mark.parametrize("record, text", [
+    ({"by": "alice", "at": "T", "fromRelease": 3, "toRelease": 2}, "rolled back by alice at T, 3 → 2"),
+    ({"by": "alice", "at": "T", "fromRelease": 1, "toRelease": 3, "rolledForwardTo": 2},
+     "rolled forward to release 2 by alice at T, 1 → 3"),
+    ({"by": None, "at": None, "fromRelease": 1, "toRelease": None, "rolledForwardTo": 2},
+     "rolled forward to release 2 by someone at an unknown time, 1 → <none>"),
+])
+def test_the_last_rollback_in_words(record, text):
+    """status's "Rollback:" line, and history's and list's LIVE notes."""
+    assert rolled_back_text(record) == text
+
+
+def test_a_failed_newest_release_that_still_runs_is_recorded_again_without_a_workload_write():
+    """Never rolled back, and good after all: the record alone, Succeeded, and no "2 → 2" anywhere."""
+    cluster = FakeCluster(controllers=[deployment_controller])
+    deployer = FakeRollingDeployer(cluster)
+    deployer.deploy(WEB.format(1))
+    deployer.deploy(WEB.format(2), status="Failed")
+
+    ran = rollback(cluster, RELEASE, PlanOptions(to_release=2))
+
+    assert ran.error is None and ran.writes == [f"PATCH configmaps/{RELEASE}", "POST events"]
+    assert history(cluster) == [(3, "Succeeded", "2"), (2, "Failed", "2"), (1, "Succeeded", "1")]
+    event = next(r for r in ran.requests if r.short == "POST events")
+    assert event.body["message"].startswith(f"Rolled forward {RELEASE} to release 2 (recorded as release 3): ")
+    assert rollback(cluster, RELEASE).writes == []
