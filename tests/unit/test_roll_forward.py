@@ -176,6 +176,15 @@ def test_the_roll_forward_decision(name, history, revisions, current, to_release
         assert "nothing is marked Failed" in result.reason
 
 
+def test_to_revision_of_the_newest_release_rolls_forward_too():
+    """`--to-revision 2` names release 2's revision: the same move, recorded the same way."""
+    result = plan(model([(1, S, 3), (2, F, 2)], [(2, ()), (3, (1,))], 3, annotation=ROLLED_BACK),
+                  PlanOptions(to_revision=2))
+    assert (result.current.number, result.target.number, result.rolls_forward, result.new_release) == (1, 2, True, 3)
+    after = plan(model([(1, S, 3), (2, F, 2), (3, S, 4)], [(3, (1,)), (4, (2,))], 4), PlanOptions(to_revision=4))
+    assert after.target is None and "already runs" in after.reason
+
+
 def test_a_roll_forward_without_a_legacy_history_records_no_release():
     """Releases read from the revisions alone (no history): the restored revision is the record."""
     revisions_only = model([(1, None, 3), (2, None, 2)], [(2, ()), (3, (1,))], 3, source=Source.ANNOTATIONS,
