@@ -574,10 +574,9 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
                                  f"(releases: {known})")
         if _rolls_forward(model, options, mode, target):
             current = _plan_roll_forward(model, result, target)
-        elif target.status == Status.FAILED:
-            notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
-            result.reason = f"release {target.number}, as asked"
         else:
+            if target.status == Status.FAILED:
+                notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
             result.reason = f"release {target.number}, as asked"
     else:
         target, result.reason, result.eligible = _choose_default(model, current, options, notes)
