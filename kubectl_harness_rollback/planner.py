@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback import kinds, roll_forward
 from kubectl_harness_rollback.apply import last_applied, object_diff, prune
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -126,6 +126,10 @@ class Plan:
     prune: list = field(default_factory=list)
     # The succeeded releases the identity rule passed over, newest first (way_back).
     passed_over: list[Release] = field(default_factory=list)
+    # Returning to the newest release after a rollback (roll_forward.py): `current` is the release
+    # live now, nothing is marked Failed, and the target is recorded again as `new_release`.
+    rolls_forward: bool = False
+    new_release: int | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -596,6 +600,9 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
         result.target = target
         result.workloads = [_change(model, ref, options.to_revision, None, notes)]
         _plan_scales(model, result, mark_changed=False)
+        if _rolls_forward(model, options, mode, target):
+            _plan_roll_forward(model, result, target)
+            _finish_roll_forward(model, result, target)
         return result
     if options.to_release is not None:
         target = next((r for r in model.releases if r.number == options.to_release), None)
@@ -603,9 +610,12 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
             known = ", ".join(str(r.number) for r in model.releases)
             raise UnknownRelease(f"release {options.to_release} is not in the history of {model.release_name} "
                                  f"(releases: {known})")
-        if target.status == Status.FAILED:
-            notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
-        result.reason = f"release {target.number}, as asked"
+        if _rolls_forward(model, options, mode, target):
+            current = _plan_roll_forward(model, result, target)
+        else:
+            if target.status == Status.FAILED:
+                notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
+            result.reason = f"release {target.number}, as asked"
     else:
         target, result.reason, result.eligible = _choose_default(model, current, options, notes,
                                                                  result.passed_over)
@@ -656,4 +666,33 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     for ref in [] if current.is_declarative and target.is_declarative else left:  # prune.decide noted them
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
                      "it is left as it is")
+    _finish_roll_forward(model, result, target)
     return result
+
+
+def _rolls_forward(model: ReleaseModel, options: PlanOptions, mode: Mode, target: Release) -> bool:
+    """Whether the release asked for returns to the newest release (roll_forward.py). Blue/green goes
+    back and forth by swapping Services, and its bookkeeping marks nothing Failed either way."""
+    return (options.from_release is None and mode is not Mode.BLUE_GREEN
+            and roll_forward.returns_to_latest(model, target))
+
+
+def _plan_roll_forward(model: ReleaseModel, result: Plan, target: Release) -> Release:
+    """Make `result` a roll forward to `target`; the release live now (what it supersedes) becomes
+    its current release, and is returned."""
+    if target.is_declarative:
+        raise roll_forward.NotRecordable(
+            f"release {target.number} is the newest release of {model.release_name}: rolling forward to it is "
+            f"recorded only for releases kept in a legacy release history, and release {target.number} is "
+            "declarative (a release Secret); nothing was changed: deploy it again with its pipeline")
+    result.current = roll_forward.live(model) or result.current
+    result.rolls_forward, result.new_release = True, roll_forward.new_release_number(model)
+    result.reason = roll_forward.reason(target, result.current, result.new_release)
+    return result.current
+
+
+def _finish_roll_forward(model: ReleaseModel, result: Plan, target: Release | None) -> None:
+    """A roll forward with nothing to restore and nothing to record is "nothing to do"."""
+    if result.rolls_forward and not roll_forward.needs_record(model, result.has_changes):
+        result.reason = roll_forward.already_there(model, target)
+        result.target, result.rolls_forward, result.new_release = None, False, None

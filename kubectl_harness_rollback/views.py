@@ -109,6 +109,10 @@ def plan_view(plan: Plan) -> dict:
         "eligible": plan.eligible,
         "changes": plan.has_changes,
         "reason": plan.reason,
+        # Returning to the newest release after a rollback: `current` is the release live now, and
+        # `newRelease` the number the target is recorded again under (null without a legacy history).
+        "rollForward": plan.rolls_forward,
+        "newRelease": plan.new_release,
         "workloads": [
             {"kind": w.ref.kind, "name": w.ref.name, "fromRevision": w.from_revision, "toRevision": w.to_revision,
              "recordedRevision": w.recorded_revision, "fromImages": list(w.from_images),

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import tabulate as tabulate_module
 from tabulate import DataRow, TableFormat, tabulate
 
+from kubectl_harness_rollback import live_release
 from kubectl_harness_rollback.display import shown_lines
 
 NONE = "<none>"
@@ -66,8 +67,7 @@ def rolled_back_text(record: dict | None) -> str:
     """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
     if not record:
         return ""
-    moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
-    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+    return live_release.rolled_back_text(record, unknown=NONE)
 
 
 def swapped_back_text(record: dict) -> str:
