@@ -1,0 +1,193 @@
+"""Live progress on a terminal: the one place that redraws in place (output/live.py makes the frames).
+
+Used only where the stream is a terminal and TERM is set and not `dumb`; everywhere else the
+commands print the plain lines they always printed. A frame is redrawn when what it shows changes
+and once a second (its clocks tick) by a thread that only writes; every request stays in the
+command's own thread. The last frame stays on the screen when the command ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from typing import Callable
+
+from kubectl_harness_rollback.display import shown_lines
+from kubectl_harness_rollback.model import WorkloadRef
+from kubectl_harness_rollback.output import live as frames
+
+TICK_SECONDS = 1.0
+# A workload's pods are read again at most this often while it is waited for (2 lists each).
+REASONS_EVERY_SECONDS = 2.0
+
+
+def is_live(stream) -> bool:
+    """A terminal that understands cursor movement: not a pipe, a file, or TERM=dumb (Emacs' shell)."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+    return bool(tty) and os.environ.get("TERM", "") not in ("", "dumb")
+
+
+class Screen:
+    """A frame at the bottom of `stream`, redrawn in place; lines said above it stay."""
+
+    def __init__(self, stream, frame: Callable[[], list[str]]):
+        self.stream, self.frame = stream, frame
+        self.lock = threading.RLock()
+        self.drawn = 0
+        self.ticking: threading.Event | None = None
+
+    def _width(self) -> int:
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            return shutil.get_terminal_size().columns
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def draw(self) -> None:
+        with self.lock:
+            lines = frames.fit(self.frame(), self._width())
+            self._write(frames.redraw(self.drawn, lines))
+            self.drawn = len(lines)
+
+    def say(self, text: str) -> None:
+        """Whole lines printed above the frame."""
+        with self.lock:
+            lines = frames.fit(self.frame(), self._width()) if self.drawn else []
+            self._write(frames.above(self.drawn, text, lines))
+            self.drawn = len(lines)
+
+    def tick(self) -> None:
+        """Redraw once a second (the clocks move) until `still()`."""
+        with self.lock:
+            if self.ticking is not None:
+                return
+            self.ticking = stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(TICK_SECONDS):
+                self.draw()
+        threading.Thread(target=run, daemon=True, name="live frame").start()
+
+    def still(self) -> None:
+        with self.lock:
+            if self.ticking is not None:
+                self.ticking.set()
+                self.ticking = None
+
+    def close(self, last: list[str] | None = None) -> None:
+        """Stop ticking; the last frame (or `last`, whole: it is never redrawn, so it may wrap) stays."""
+        self.still()
+        with self.lock:
+            if last is not None:
+                self._write(frames.redraw(self.drawn, last))
+                self.drawn = 0
+            elif self.drawn:
+                self.draw()
+
+
+class LiveWait:
+    """A rollback's progress on a terminal: the plain lines above, a line per workload waited for.
+
+    A callable of one line, as every `progress` is, plus the hooks execution.poll calls when
+    they are there (`started`, `seen`, `ended`). `reasons(ref, obj)` reads the pods' reasons
+    (diagnosis.read_reasons) in the command's thread."""
+
+    def __init__(self, stream, deadline: float, timeout: float,
+                 reasons: Callable[[WorkloadRef, dict], dict | None] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.began = deadline - timeout
+        self.deadline, self.reasons, self.monotonic = deadline, reasons, monotonic
+        self.rows: dict[WorkloadRef, frames.WorkloadLine] = {}
+        self.read_at: dict[WorkloadRef, float] = {}
+        self.waiting = False
+        self.screen = Screen(stream, self.frame)
+
+    def frame(self) -> list[str]:
+        now = self.monotonic()
+        remaining = self.deadline - now if self.waiting else None
+        return frames.wait_frame(list(self.rows.values()), now - self.began, remaining)
+
+    def __call__(self, line: str) -> None:
+        self.screen.say(shown_lines(line))
+
+    def started(self, refs: list[WorkloadRef]) -> None:
+        with self.screen.lock:
+            for ref in refs:
+                row = self.rows.get(ref)
+                self.rows[ref] = frames.WorkloadLine(str(ref)) if row is None else \
+                    frames.WorkloadLine(row.workload, row.ready, row.desired, row.updated, row.state, row.reason)
+            self.waiting = True
+        self.screen.draw()
+        self.screen.tick()
+
+    def seen(self, ref: WorkloadRef, obj: dict, finished: bool, message: str) -> None:
+        """A version of `ref` the wait saw: `finished` by the wait's own test, `message` its words."""
+        now = self.monotonic()
+        reason = self.rows[ref].reason if ref in self.rows else None
+        if finished:
+            reason = None
+        elif self.reasons is not None and now - self.read_at.get(ref, -REASONS_EVERY_SECONDS) >= REASONS_EVERY_SECONDS:
+            self.read_at[ref] = now
+            reason = frames.top_reason(self.reasons(ref, obj))
+        if message:
+            state = "rolled out" if finished else "rolling out"
+        else:  # the wait for the controller to observe the write, which has no words of its own
+            state = "observed" if finished else "waiting for the controller"
+        ready, desired, updated = frames.replicas(obj)
+        with self.screen.lock:
+            self.rows[ref] = frames.WorkloadLine(str(ref), ready, desired, updated, state, reason,
+                                                 took=now - self.began if finished else None)
+        self.screen.draw()
+
+    def ended(self, error: BaseException | None) -> None:
+        """The wait is over: what did not finish says why, and the clocks stop."""
+        now = self.monotonic()
+        with self.screen.lock:
+            self.waiting = False
+            for ref, row in list(self.rows.items()):
+                if row.took is None:
+                    state = "not steady in time" if error is not None else row.state
+                    if error is not None and "progress deadline" in str(error):
+                        state = "gave up (progress deadline)"
+                    self.rows[ref] = frames.WorkloadLine(row.workload, row.ready, row.desired, row.updated, state,
+                                                         row.reason, took=now - self.began)
+        self.screen.still()
+        self.screen.draw()
+
+    def close(self) -> None:
+        self.screen.close()
+
+
+class LiveStatus:
+    """`status --watch` on a terminal: its block redrawn in place, with how long it has watched."""
+
+    def __init__(self, stream, render: Callable[[dict], str], timeout: float | None,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.render, self.monotonic = render, monotonic
+        self.began = monotonic()
+        self.deadline = None if timeout is None else self.began + timeout
+        self.block: str | None = None
+        self.screen = Screen(stream, self.frame)
+
+    def frame(self) -> list[str]:
+        now = self.monotonic()
+        remaining = None if self.deadline is None else self.deadline - now
+        return frames.status_frame(self.block or "", now - self.began, remaining)
+
+    def show(self, view: dict) -> None:
+        with self.screen.lock:
+            self.block = self.render(view)
+        self.screen.draw()
+        self.screen.tick()
+
+    def close(self) -> None:
+        """The last block stays, whole, as a pipe would have it last."""
+        self.screen.close(self.block.rstrip("\n").split("\n") if self.block is not None else None)
