@@ -15,6 +15,7 @@ import time
 from typing import Callable
 
 from kubectl_harness_rollback.display import shown_lines
+from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
 from kubectl_harness_rollback.model import WorkloadRef
 from kubectl_harness_rollback.output import live as frames
 
@@ -154,9 +155,7 @@ class LiveWait:
             self.waiting = False
             for ref, row in list(self.rows.items()):
                 if row.took is None:
-                    state = "not steady in time" if error is not None else row.state
-                    if error is not None and "progress deadline" in str(error):
-                        state = "gave up (progress deadline)"
+                    state = row.state if error is None else _stopped(error)
                     self.rows[ref] = frames.WorkloadLine(row.workload, row.ready, row.desired, row.updated, state,
                                                          row.reason, took=now - self.began)
         self.screen.still()
@@ -164,6 +163,15 @@ class LiveWait:
 
     def close(self) -> None:
         self.screen.close()
+
+
+def _stopped(error: BaseException) -> str:
+    """A workload's last state when the wait for it ended in `error`."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(error, RolloutFailed):
+        return "gave up (progress deadline)"
+    return "not steady in time" if isinstance(error, NotSteady) else "stopped"
 
 
 class LiveStatus:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kubectl_harness_rollback import views
+from kubectl_harness_rollback.errors import NotSteady, RolloutFailed
 from kubectl_harness_rollback.fleet import live as live_screen
 from kubectl_harness_rollback.model import WorkloadRef
 from kubectl_harness_rollback.output import live as frames
@@ -80,7 +81,7 @@ def _wait_script(monkeypatch) -> tuple[str, str]:
     progress.seen(DB, {"metadata": {"name": "db"}, "spec": {"replicas": 2},
                        "status": {"readyReplicas": 1, "updatedReplicas": 1}}, False, "waiting for 1 pod")
     clock.now += 290
-    progress.ended(RuntimeError("statefulset/db not steady within the timeout"))
+    progress.ended(NotSteady("statefulset/db not steady within the timeout"))
     progress.close()
     assert read == [WEB, DB], "the pods are read at most every REASONS_EVERY_SECONDS, and not once rolled out"
     written = stream.getvalue()
@@ -139,6 +140,22 @@ def test_status_watch_leaves_its_last_block_whole(monkeypatch):
     watching.close()
     assert shown_before == "Release: r\nSTEADY  yes, a lon…\n\nWatching:  5s elap…\n"
     assert Terminal().feed(stream.getvalue()).screen() == "Release: r\nSTEADY  yes, a long line past twenty columns\n"
+
+
+@pytest.mark.parametrize("error, state", [
+    (NotSteady("x"), "not steady in time"), (RolloutFailed('deployment "web" exceeded its progress deadline'),
+                                            "gave up (progress deadline)"),
+    (KeyboardInterrupt(), "interrupted"), (ValueError("x"), "stopped")])
+def test_a_wait_cut_short_says_how_on_each_line_still_waiting(monkeypatch, error, state):
+    monkeypatch.setattr(live_screen, "TICK_SECONDS", 3600)
+    clock, stream = FakeClock(), io.StringIO()
+    progress = live_screen.LiveWait(stream, deadline=clock.now + 60, timeout=60, monotonic=clock)
+    progress.started([WEB])
+    progress.seen(WEB, _deployment(1, 3), False, "Waiting")
+    clock.now += 7
+    progress.ended(error)
+    progress.close()
+    assert Terminal().feed(stream.getvalue()).screen() == f"deployment/web   1/3 ready   {state}   took 7s\n"
 
 
 @pytest.mark.parametrize("term, tty, live", [("xterm-256color", True, True), ("dumb", True, False),
