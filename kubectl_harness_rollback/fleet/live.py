@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 import time
+from dataclasses import replace
 from typing import Callable
 
 from kubectl_harness_rollback.display import shown_lines
@@ -36,8 +37,10 @@ def is_live(stream) -> bool:
 class Screen:
     """A frame at the bottom of `stream`, redrawn in place; lines said above it stay."""
 
-    def __init__(self, stream, frame: Callable[[], list[str]]):
-        self.stream, self.frame = stream, frame
+    def __init__(self, stream, frame: Callable[[], list[str]], refresh: Callable[[], None] | None = None):
+        """`frame()`: the lines to show; `refresh()`, called by the clock's thread before each
+        tick's redraw, may read what the frame shows (it holds no lock meanwhile)."""
+        self.stream, self.frame, self.refresh = stream, frame, refresh
         self.lock = threading.RLock()
         self.drawn = 0
         self.ticking: threading.Event | None = None
@@ -74,7 +77,14 @@ class Screen:
 
         def run() -> None:
             while not stop.wait(TICK_SECONDS):
-                self.draw()
+                if self.refresh is not None:
+                    try:
+                        self.refresh()
+                    except Exception:  # noqa: BLE001 - a failed read leaves the reason out, never the rollback
+                        pass
+                with self.lock:  # once still() returns, this thread draws no more
+                    if not stop.is_set():
+                        self.draw()
         threading.Thread(target=run, daemon=True, name="live frame").start()
 
     def still(self) -> None:
@@ -99,7 +109,9 @@ class LiveWait:
 
     A callable of one line, as every `progress` is, plus the hooks execution.poll calls when
     they are there (`started`, `seen`, `ended`). `reasons(ref, obj)` reads the pods' reasons
-    (diagnosis.read_reasons) in the command's thread."""
+    (diagnosis.read_reasons); the frame's own thread reads them (`refresh`), every
+    REASONS_EVERY_SECONDS, so that a pod that crash-loops is seen while the workload itself does
+    not change, and the wait is never held up by a read."""
 
     def __init__(self, stream, deadline: float, timeout: float,
                  reasons: Callable[[WorkloadRef, dict], dict | None] | None = None,
@@ -107,9 +119,10 @@ class LiveWait:
         self.began = deadline - timeout
         self.deadline, self.reasons, self.monotonic = deadline, reasons, monotonic
         self.rows: dict[WorkloadRef, frames.WorkloadLine] = {}
+        self.objects: dict[WorkloadRef, dict] = {}  # the last version seen of each
         self.read_at: dict[WorkloadRef, float] = {}
         self.waiting = False
-        self.screen = Screen(stream, self.frame)
+        self.screen = Screen(stream, self.frame, self.refresh)
 
     def frame(self) -> list[str]:
         now = self.monotonic()
@@ -123,8 +136,7 @@ class LiveWait:
         with self.screen.lock:
             for ref in refs:
                 row = self.rows.get(ref)
-                self.rows[ref] = frames.WorkloadLine(str(ref)) if row is None else \
-                    frames.WorkloadLine(row.workload, row.ready, row.desired, row.updated, row.state, row.reason)
+                self.rows[ref] = frames.WorkloadLine(str(ref)) if row is None else replace(row, took=None)
             self.waiting = True
         self.screen.draw()
         self.screen.tick()
@@ -132,21 +144,35 @@ class LiveWait:
     def seen(self, ref: WorkloadRef, obj: dict, finished: bool, message: str) -> None:
         """A version of `ref` the wait saw: `finished` by the wait's own test, `message` its words."""
         now = self.monotonic()
-        reason = self.rows[ref].reason if ref in self.rows else None
-        if finished:
-            reason = None
-        elif self.reasons is not None and now - self.read_at.get(ref, -REASONS_EVERY_SECONDS) >= REASONS_EVERY_SECONDS:
-            self.read_at[ref] = now
-            reason = frames.top_reason(self.reasons(ref, obj))
         if message:
             state = "rolled out" if finished else "rolling out"
         else:  # the wait for the controller to observe the write, which has no words of its own
             state = "observed" if finished else "waiting for the controller"
         ready, desired, updated = frames.replicas(obj)
         with self.screen.lock:
+            reason = None if finished or ref not in self.rows else self.rows[ref].reason
+            self.objects[ref] = obj
             self.rows[ref] = frames.WorkloadLine(str(ref), ready, desired, updated, state, reason,
                                                  took=now - self.began if finished else None)
         self.screen.draw()
+
+    def refresh(self) -> None:
+        """Read the pods' reasons of each workload still waited for, when due (at most every
+        REASONS_EVERY_SECONDS); the screen stays free to redraw during the reads."""
+        if self.reasons is None:
+            return
+        now = self.monotonic()
+        with self.screen.lock:
+            due = [(ref, self.objects[ref]) for ref, row in self.rows.items()
+                   if row.took is None and ref in self.objects
+                   and now - self.read_at.get(ref, now - REASONS_EVERY_SECONDS) >= REASONS_EVERY_SECONDS]
+        for ref, obj in due:
+            self.read_at[ref] = now
+            reason = frames.top_reason(self.reasons(ref, obj))
+            with self.screen.lock:
+                row = self.rows.get(ref)
+                if row is not None and row.took is None:
+                    self.rows[ref] = replace(row, reason=reason)
 
     def ended(self, error: BaseException | None) -> None:
         """The wait is over: what did not finish says why, and the clocks stop."""
@@ -156,8 +182,7 @@ class LiveWait:
             for ref, row in list(self.rows.items()):
                 if row.took is None:
                     state = row.state if error is None else _stopped(error)
-                    self.rows[ref] = frames.WorkloadLine(row.workload, row.ready, row.desired, row.updated, state,
-                                                         row.reason, took=now - self.began)
+                    self.rows[ref] = replace(row, state=state, took=now - self.began)
         self.screen.still()
         self.screen.draw()
 

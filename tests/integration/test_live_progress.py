@@ -66,6 +66,8 @@ def test_a_slow_rollback_on_a_terminal_redraws_a_line_per_workload(apps, core, n
     assert code == 0, written
     assert CURSOR_UP.search(written), "nothing was redrawn"
     assert "rolling out" in written and "elapsed" in written and "left" in written
+    # While the restored pods start (Ready 5s after), their reason is shown; gone once rolled out.
+    assert "1× Running, not ready" in written, written
     # What stays on the screen: the final state, once; not kubectl's lines, one per change.
     assert "Waiting for deployment" not in screen, screen
     [line] = [line for line in screen.splitlines() if line.startswith("deployment/web ") and " ready " in line]

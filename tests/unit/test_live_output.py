@@ -72,14 +72,18 @@ def _wait_script(monkeypatch) -> tuple[str, str]:
     progress.started([WEB, DB])
     clock.now += 3
     progress.seen(WEB, _deployment(0, 1), False, "Waiting for deployment \"web\" rollout to finish")
+    progress.refresh()  # what the clock's thread does each second before it redraws
     progress("a line said during the wait")
     clock.now += 1  # within REASONS_EVERY_SECONDS: the pods are not read again
     progress.seen(WEB, _deployment(1, 3), False, "Waiting for deployment \"web\" rollout to finish")
+    progress.refresh()
     clock.now += 10
     progress.seen(WEB, _deployment(3, 3), True, "deployment \"web\" successfully rolled out")
     clock.now += 2
     progress.seen(DB, {"metadata": {"name": "db"}, "spec": {"replicas": 2},
                        "status": {"readyReplicas": 1, "updatedReplicas": 1}}, False, "waiting for 1 pod")
+    progress.refresh()
+    progress.screen.draw()
     clock.now += 290
     progress.ended(NotSteady("statefulset/db not steady within the timeout"))
     progress.close()
