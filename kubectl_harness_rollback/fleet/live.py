@@ -80,7 +80,7 @@ class Screen:
                 if self.refresh is not None:
                     try:
                         self.refresh()
-                    except Exception:  # noqa: BLE001 - a failed read leaves the reason out, never the rollback
+                    except Exception:  # a failed read leaves the reason out, never the rollback
                         pass
                 with self.lock:  # once still() returns, this thread draws no more
                     if not stop.is_set():
