@@ -87,17 +87,21 @@ def not_steady(view: dict) -> NotSteady:
 
 def watch(read: Callable[[], ReleaseModel], timeout: float | None, show: Callable[[dict], None], every: bool,
           changed: Callable[[ReleaseModel, float | None], None], clock: Callable[[], float] = time.monotonic,
-          explain: Callable[[ReleaseModel, dict], None] | None = None) -> dict:
+          explain: Callable[[ReleaseModel, dict], None] | None = None,
+          extend: Callable[[ReleaseModel, dict], None] | None = None) -> dict:
     """Read the release until it is steady or `timeout` seconds pass (None: until steady), again
     each time `changed(model, seconds)` returns (a change to what it shows, or `seconds` passed).
     `show` gets the view each time it changes (`every`), else once at the end. Returns the last view.
     `explain(model, view)` adds why a release that ends not steady is not (diagnosis.py), before
-    the view is shown once at the end."""
+    the view is shown once at the end. `extend(model, view)` adds to each view before it is
+    compared and shown (the timeline)."""
     deadline = None if timeout is None else clock() + timeout
     last = None
     while True:
         model = read()
         view = status_view(model)
+        if extend is not None:
+            extend(model, view)
         if every and view != last:
             show(view)
         last = view

@@ -330,11 +330,21 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
     run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output)
 
 
+TIMELINE_HELP = "One line per release, newest first, the live one and the last rollback marked."
+
+
+def _check_timeline(timeline: bool, output: str, many: bool) -> None:
+    """--timeline is text for one context; the data has its fields already (history -o json)."""
+    if timeline and (output not in ("table", "wide") or many):
+        raise UsageError("--timeline is text for one context; for data use history -o json")
+
+
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
+@click.option("--timeline", is_flag=True, help=TIMELINE_HELP + " Printed instead of the table.")
 @across_contexts("table", "wide", "json", "yaml",
                  help="Output format: wide adds images and identities; json or yaml for scripts.")
-def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+def history(ctx: click.Context, target: str, output: str, timeline: bool = False, **given: Any) -> None:
     """Show the releases of TARGET, newest first.
 
     TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
@@ -345,12 +355,15 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
       kubectl harness-rollback history release-infra-prod -n shop
       kubectl harness-rollback history deployment/web -n shop -o wide
       kubectl harness-rollback history release-infra-prod --all-contexts
+      kubectl harness-rollback history release-infra-prod --timeline
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
     parsed = _target(target)
-    run_in.history(_runner(ctx, given), click.echo, parsed, output)
+    runner = _runner(ctx, given)
+    _check_timeline(timeline, output, runner.many)
+    run_in.history(runner, click.echo, parsed, output, timeline=timeline)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -444,12 +457,15 @@ def _ask(question: str) -> bool:
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
-@click.option("-w", "--watch", is_flag=True, help="Print the status each time it changes, until it is steady.")
+@click.option("-w", "--watch", is_flag=True,
+              help="Print the status each time it changes, until it is steady (on a terminal: redrawn in place).")
+@click.option("--timeline", is_flag=True, help=TIMELINE_HELP + " Printed under the status.")
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
 @across_contexts("table", "json", "yaml")
-def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
+def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, timeline: bool = False,
+           **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
     For blue/green, also which release the primary Service routes to; and the last rollback
@@ -470,7 +486,8 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     runner = _runner(ctx, given)
     if watch and runner.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-    run_in.status(runner, click.echo, parsed, seconds, watch, output)
+    _check_timeline(timeline, output, runner.many)
+    run_in.status(runner, click.echo, parsed, seconds, watch, output, timeline=timeline)
 
 
 def diff_module():

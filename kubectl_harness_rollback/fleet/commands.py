@@ -64,7 +64,7 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str) -> None:
     say.finish(runs)
 
 
-def history(fl, echo: Echo, target, output: str) -> None:
+def history(fl, echo: Echo, target, output: str, timeline: bool = False) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns
@@ -77,6 +77,10 @@ def history(fl, echo: Echo, target, output: str) -> None:
             say.notes(run, run.value[1])
     if say.structured:
         say.data(runs, lambda value: value[0], "releases")
+    elif timeline and runs[0].value is not None:
+        from kubectl_harness_rollback.output.timeline import timeline_text
+
+        echo(timeline_text(runs[0].value[0]), nl=False)
     else:
         colored = any(row.get("color") for run in runs if run.value is not None for row in run.value[0])
         echo(columns.table(columns.HISTORY, fleet_render.rows(runs, lambda value: columns.history_items(value[0])),
@@ -84,15 +88,27 @@ def history(fl, echo: Echo, target, output: str) -> None:
     say.finish(runs)
 
 
-def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str) -> None:
-    """Each context read once (or until steady within --timeout, or --watch in one cluster)."""
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, timeline: bool = False) -> None:
+    """Each context read once (or until steady within --timeout, or --watch in one cluster).
+    `timeline`: the release timeline under the text (one context)."""
+    import sys
+
     from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.fleet import live
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
+    from kubectl_harness_rollback.views import history_view
 
     say = voice(fl, echo, output)
     connect = fl.connector()
+    # --watch on a terminal: the block redrawn in place; on a pipe, every block in turn.
+    screen = (live.LiveStatus(sys.stdout, say.status_text, seconds)
+              if watch and not fl.many and not say.structured and live.is_live(sys.stdout) else None)
+
+    def add_timeline(model, view: dict) -> None:
+        if timeline:
+            view["timeline"] = history_view(model)
 
     def job(name: str) -> dict:
         kube = connect(name)
@@ -100,10 +116,14 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         fl.wake_on_interrupt(changes.woken)
         try:
             return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
-                                        lambda view: say.status(view, watch), every=watch, changed=changes.wait,
-                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view))
+                                        screen.show if screen else lambda view: say.status(view, watch),
+                                        every=watch, changed=changes.wait,
+                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view),
+                                        extend=add_timeline)
         finally:
             changes.close()
+            if screen is not None:
+                screen.close()
 
     runs = fl.run(job, error_of=lambda view: None if view["steady"] else release_status.not_steady(view))
     say.status_table(runs)
@@ -175,8 +195,13 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str, con
             if rollback_options.dry_run is DryRun.NONE:  # a dry run lists its writes once, at its end
                 say.progress(name, line)
 
-        result = commands.run_rollback(kubes[name], planned[name], rollback_options, progress,
-                                       say.rollback_warnings(name))
+        shown = _live_wait(fl, kubes[name], planned[name], rollback_options) or progress
+        try:
+            result = commands.run_rollback(kubes[name], planned[name], rollback_options, shown,
+                                           say.rollback_warnings(name))
+        finally:
+            if shown is not progress:
+                shown.close()
         # After the first write (a timeout, someone else's change, an error), what was done is
         # still printed in the requested format: a pipeline parsing -o json needs it most then.
         if not say.structured:
@@ -198,3 +223,21 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str, con
     else:
         say.summary(runs, planned)
     say.finish(runs)
+
+
+def _live_wait(fl, kube, planned, rollback_options):
+    """A rollback's wait drawn live on a terminal (fleet/live.py), or None: one context, a real
+    run, stderr a terminal."""
+    import sys
+
+    from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.fleet import live
+
+    if fl.many or rollback_options.dry_run is not DryRun.NONE or rollback_options.deadline is None \
+            or not live.is_live(sys.stderr):
+        return None
+    # The pods worth a reason are those of the revision restored (a Deployment's ReplicaSet).
+    sources = {change.ref: change.source for change in planned.plan.workloads}
+    return live.LiveWait(sys.stderr, rollback_options.deadline, rollback_options.timeout,
+                         lambda ref, obj: diagnosis.read_reasons(kube, ref, obj, sources.get(ref)))
