@@ -134,6 +134,11 @@ BY_NAME: dict[str, Kind] = {kind.name: kind for kind in TABLE}
 # those keeping revisions first, then those restored by scale, each group in the table's order.
 WORKLOADS: tuple[Kind, ...] = tuple(sorted((k for k in TABLE if k.restored_by), key=lambda k: k.revisions is None))
 WORKLOAD_NAMES: tuple[str, ...] = tuple(kind.name for kind in WORKLOADS)
+# The kinds that hold the workloads' revisions (a Deployment's ReplicaSets, ControllerRevisions).
+REVISION_KINDS: tuple[Kind, ...] = tuple(dict.fromkeys(kind.revisions for kind in WORKLOADS if kind.revisions))
+# The workload kinds whose every object may be a release's workload, which `list` lists whole; a
+# workload kind that also holds another's revisions (ReplicaSet) is a release's only when bare.
+RELEASE_WORKLOADS: tuple[Kind, ...] = tuple(kind for kind in WORKLOADS if kind not in REVISION_KINDS)
 # Kinds the API server answers a create of but keeps no object of.
 REVIEWS: tuple[Kind, ...] = (SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_REVIEW)
 # The kinds whose objects live outside any namespace.

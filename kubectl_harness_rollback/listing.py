@@ -14,12 +14,10 @@ from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
     CONFIGMAPS,
     CONTROLLERREVISIONS,
-    DAEMONSETS,
-    DEPLOYMENTS,
     REPLICASETS,
     SECRETS,
     SERVICES,
-    STATEFULSETS,
+    Resource,
 )
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import (
@@ -350,10 +348,8 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     Deployment's old ReplicaSets are never downloaded. `live` False: without what is live
     (completion), which spares listing the ControllerRevisions and reading current ReplicaSets."""
     warnings: list[str] = []
-    workloads = [(kind, obj) for kind, resource in ((kinds.DEPLOYMENT.name, DEPLOYMENTS),
-                                                    (kinds.STATEFUL_SET.name, STATEFULSETS),
-                                                    (kinds.DAEMON_SET.name, DAEMONSETS))
-                 for obj in kube.list(resource, namespace)]
+    workloads = [(kind.name, obj) for kind in kinds.RELEASE_WORKLOADS
+                 for obj in kube.list(Resource.of(kind), namespace)]
     replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
                                    trim=without_managed_fields)
     if replica_sets:

@@ -53,6 +53,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import jsonpatch
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster.client import Kube
 
 # The API server's own facts: (group, version, plural, Kind, namespaced).
@@ -78,6 +79,10 @@ SERVED = [
     ("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False),
     ("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False),
 ]
+# Every workload kind the plugin rolls back is served too: its facts are the kinds table's, which
+# tests/integration/test_kinds_discovery.py holds to a real API server's discovery.
+SERVED += [(k.group, k.version, k.plural, k.name, k.namespaced) for k in kinds.WORKLOADS
+           if (k.group, k.plural) not in {(g, p) for g, _, p, _, _ in SERVED}]
 _BY_PLURAL = {(g, p): (g, v, p, k, n) for g, v, p, k, n in SERVED}
 _BY_KIND = {(g, k): (g, v, p, k, n) for g, v, p, k, n in SERVED}
 REVIEWS = {"selfsubjectaccessreviews", "selfsubjectreviews"}

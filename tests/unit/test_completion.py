@@ -6,7 +6,7 @@ No cluster: where candidates come from the cluster, the connection and the reads
 import pytest
 from click.shell_completion import CompletionItem
 
-from kubectl_harness_rollback import listing
+from kubectl_harness_rollback import kinds, listing
 from kubectl_harness_rollback.cli import completion
 from kubectl_harness_rollback.cli.app import cli, kubectl_complete_main, main
 from kubectl_harness_rollback.cluster import client
@@ -111,7 +111,8 @@ def test_kind_slash_name_offers_workloads(capsys, cluster, typed, expected):
     assert complete(capsys, "rollback", typed) == (expected, ":4")
 
 
-KINDS = ["daemonset/", "deployment/", "replicaset/", "statefulset/"]
+# Every workload kind of the kinds table, by its kind name.
+KINDS = sorted(f"{kind.singular}/" for kind in kinds.WORKLOADS)
 
 
 def test_a_cluster_error_gives_no_candidates_and_no_traceback(capsys, monkeypatch):

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from kubectl_harness_rollback import listing
+from kubectl_harness_rollback import kinds, listing
 from kubectl_harness_rollback.cluster.rest import METADATA_ONLY, Rest
 from kubectl_harness_rollback.records.history_codec import encode_history
 
@@ -99,6 +99,11 @@ def fleet(namespaces: int, releases_each: int, unrelated_config_maps: int = 1, s
     return cluster
 
 
+# One list per kind: each release workload kind of the kinds table (7 requests with its 3), the
+# ReplicaSets, the ControllerRevisions, the ConfigMaps and the Secrets.
+KIND_LISTS = len(kinds.RELEASE_WORKLOADS) + 4
+
+
 def list_all(cluster: Cluster, namespace: str | None = None) -> list[dict]:
     rows, warnings = listing.read_catalog(Rest("https://127.0.0.1:1", cluster), namespace)
     assert warnings == []
@@ -113,8 +118,8 @@ def test_list_all_makes_as_many_requests_for_twice_the_releases():
         assert len(rows) == 5 * releases_each
         assert {(r["latest"], r["status"], tuple(r["liveReleases"])) for r in rows} == {(2, "Failed", (2,))}
         counts[releases_each] = len(cluster.sent)
-    # The lists of each kind (7), then one list of each namespace's ConfigMaps.
-    assert counts == {10: 7 + 5, 20: 7 + 5}
+    # The lists of each kind, then one list of each namespace's ConfigMaps.
+    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
 
 
 def test_the_same_rows_as_reading_each_history_by_name(monkeypatch):
@@ -123,7 +128,7 @@ def test_the_same_rows_as_reading_each_history_by_name(monkeypatch):
     monkeypatch.setattr(listing, "BY_NAME_UP_TO", 10_000)
     one_by_one = fleet(namespaces=3, releases_each=8)
     assert list_all(one_by_one) == batched
-    assert len(one_by_one.sent) == 7 + 3 * 8
+    assert len(one_by_one.sent) == KIND_LISTS + 3 * 8
 
 
 def test_a_few_histories_are_read_by_name():

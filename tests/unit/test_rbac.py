@@ -7,10 +7,12 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from kubectl_harness_rollback import kinds, listing
 from kubectl_harness_rollback.apply.reapply_scope import REAPPLIED_KINDS
 from kubectl_harness_rollback.cli.app import cli
 from kubectl_harness_rollback.cluster import rest
 from kubectl_harness_rollback.rbac import list_cluster_role, manifest, role
+from tests.support.fake_rest import FakeCluster
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kubectl_harness_rollback"
 
@@ -19,8 +21,26 @@ def rule(group, resources, verbs):
     return {"apiGroups": [group], "resources": resources, "verbs": verbs}
 
 
+def workload_resources(kinds_=kinds.WORKLOADS):
+    return {(kind.group, kind.plural) for kind in kinds_}
+
+
+def without_workloads(manifest_dict):
+    """The manifest's rules with the workload kinds' resources left out (rules left empty dropped)."""
+    plurals = {plural for _, plural in workload_resources()}
+    rules = [{**r, "resources": [x for x in r["resources"] if x not in plurals]} for r in manifest_dict["rules"]]
+    return {**manifest_dict, "rules": [r for r in rules if r["resources"]]}
+
+
+# Every workload kind of the table: read and listed, watched while waiting, patched to restore,
+# created by a declarative re-apply, deleted (a failed canary's, --prune).
+WORKLOAD_VERBS = ("get", "list", "watch", "create", "patch", "delete")
+
+
 def test_role_is_exactly_what_record_and_rollback_call():
-    assert role("shop") == {
+    assert {t for t in granted(role("shop")) if t[:2] in workload_resources()} == {
+        (group, plural, verb) for group, plural in workload_resources() for verb in WORKLOAD_VERBS}
+    assert without_workloads(role("shop")) == {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "kubectl-harness-rollback", "namespace": "shop"},
         "rules": [
@@ -30,8 +50,6 @@ def test_role_is_exactly_what_record_and_rollback_call():
                  ["get", "list", "create", "patch", "delete"]),
             rule("", ["pods"], ["list"]),
             rule("", ["events"], ["list", "create"]),
-            rule("apps", ["daemonsets", "deployments", "replicasets", "statefulsets"],
-                 ["get", "list", "watch", "create", "patch", "delete"]),
             rule("apps", ["controllerrevisions"], ["list", "watch", "patch"]),
             rule("autoscaling", ["horizontalpodautoscalers"], ["get", "create", "patch", "delete"]),
             rule("batch", ["cronjobs", "jobs"], ["get", "create", "patch", "delete"]),
@@ -42,12 +60,13 @@ def test_role_is_exactly_what_record_and_rollback_call():
 
 
 def test_cluster_role_for_list_all_namespaces_only_lists():
-    assert list_cluster_role() == {
+    assert {t for t in granted(list_cluster_role()) if t[:2] in workload_resources()} == {
+        (group, plural, "list") for group, plural in workload_resources()}
+    assert without_workloads(list_cluster_role()) == {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "kubectl-harness-rollback-list"},
         "rules": [rule("", ["configmaps", "secrets", "services"], ["list"]),
-                  rule("apps", ["controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"],
-                       ["list"])],
+                  rule("apps", ["controllerrevisions"], ["list"])],
     }
     assert manifest("shop", all_namespaces=True) == {"apiVersion": "v1", "kind": "List",
                                                      "items": [role("shop"), list_cluster_role()]}
@@ -64,19 +83,21 @@ VERBS = {"get": "get", "get_or_none": "get", "list": "list", "watch": "watch", "
 # Every request goes through the request layer: kube.VERB(RESOURCE, ...), or a helper handed
 # kube.VERB and RESOURCE (reader._secrets_or_note).
 CALL = re.compile(r"\bkube\.(get_or_none|get|list|watch|patch|create|delete)\b[(,]\s*([A-Za-z_][\w.\[\]]*)")
-# Calls whose resource is a variable: what it can be, file by file (a new one fails the scan).
+WORKLOADS = {rest.Resource.of(kind) for kind in kinds.WORKLOADS}
+REVISIONS = {rest.Resource.of(kind) for kind in kinds.REVISION_KINDS}
+# Calls whose resource is a variable: what it can be, file by file (a new one fails the scan): the
+# request layer's names, or resources derived from the kinds table.
 INDIRECT = {
     ("bookkeeping.py", "resource"): {"CONFIGMAPS", "SECRETS"},
     ("overtaken.py", "resource"): {"CONFIGMAPS", "SECRETS"},
-    ("recorder.py", "resource"): {"REPLICASETS", "CONTROLLERREVISIONS"},
+    ("recorder.py", "resource"): REVISIONS,
     ("canary.py", "RESOURCES[ref.kind]"): {"HORIZONTALPODAUTOSCALERS", "PODDISRUPTIONBUDGETS", "CONFIGMAPS",
                                            "SECRETS"},
     ("preflight.py", "resource"): {"CONFIGMAPS", "SECRETS", "SERVICEACCOUNTS", "PERSISTENTVOLUMECLAIMS",
                                    "PRIORITYCLASSES"},
-    ("calls.py", "self.api"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
-    ("waiting.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS"},
-    ("status_watch.py", "resource"): {"DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS", "CONTROLLERREVISIONS",
-                                 "SERVICES"},
+    ("calls.py", "self.api"): WORKLOADS,
+    ("waiting.py", "resource"): WORKLOADS,
+    ("status_watch.py", "resource"): WORKLOADS | REVISIONS | {"SERVICES"},
     ("manifests.py", "resource"): set(),  # read and apply of REAPPLIED_KINDS, added below
     ("manifests.py", "resources[obj]"): set(),
     ("listing.py", "resource"): set(),  # `list`: the ClusterRole, below
@@ -96,7 +117,7 @@ def calls(exclude=()) -> set[tuple[str, str, str]]:
         for verb, argument in CALL.findall(path.read_text()):
             names = INDIRECT[(path.name, argument)] if (path.name, argument) in INDIRECT else {argument}
             for name in names - NOT_GRANTED:
-                resource = getattr(rest, name)
+                resource = getattr(rest, name) if isinstance(name, str) else name
                 found.add((resource.group, resource.plural, VERBS[verb]))
     return found
 
@@ -116,11 +137,27 @@ def test_every_namespaced_call_of_the_package_is_granted():
 
 
 def test_every_all_namespaces_list_is_granted_by_the_cluster_role():
+    # `list` lists the release workloads of the kinds table, and what listing.py names of the request layer.
     source = (PACKAGE / "listing.py").read_text()
-    needed = {(getattr(rest, name).group, getattr(rest, name).plural, "list")
-              for name in re.findall(r"\b(CONFIGMAPS|SECRETS|SERVICES|DEPLOYMENTS|STATEFULSETS|DAEMONSETS|REPLICASETS|CONTROLLERREVISIONS)\b", source)}
+    named = {getattr(rest, name) for name in re.findall(r"\b([A-Z][A-Z_]+)\b", source)
+             if isinstance(getattr(rest, name, None), rest.Resource)}
+    needed = {(resource.group, resource.plural, "list")
+              for resource in named | {rest.Resource.of(kind) for kind in kinds.RELEASE_WORKLOADS}}
     assert {verb for verb, _ in CALL.findall(source)} == {"list"}  # histories too are read by a list
     assert needed == granted(list_cluster_role())
+
+
+def test_list_all_namespaces_lists_every_release_workload_kind_of_the_table():
+    cluster = FakeCluster()
+    listing.read_catalog(cluster.kube(), None)
+    listed = {r.path for r in cluster.requests if r.method == "GET"}
+    assert {rest.Resource.of(kind).path() for kind in kinds.RELEASE_WORKLOADS} <= listed
+    assert {(g, p, "list") for g, p in (_group_plural(path) for path in listed)} <= granted(list_cluster_role())
+
+
+def _group_plural(path):
+    parts = path.strip("/").split("/")  # api/v1/configmaps, apis/apps/v1/deployments
+    return ("", parts[2]) if parts[0] == "api" else (parts[1], parts[3])
 
 
 def test_rbac_command_prints_yaml_by_default_and_json_when_asked():

@@ -2,6 +2,7 @@
 
 import pytest
 
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply.reapply_scope import (
     REAPPLIED_KINDS,
     OutsideReapplyScope,
@@ -115,8 +116,7 @@ def test_refused(manifest, words):
 
 def test_every_known_kind_is_namespaced_and_grants_nothing():
     assert all(group != "rbac.authorization.k8s.io" for group, _ in REAPPLIED_KINDS)
-    assert {kind for _, kind in REAPPLIED_KINDS} == {
-        "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Service", "ConfigMap", "Secret",
+    assert {kind for _, kind in REAPPLIED_KINDS} == {*kinds.WORKLOAD_NAMES, "Service", "ConfigMap", "Secret",
         "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "ServiceAccount", "PersistentVolumeClaim",
         "Job", "CronJob", "NetworkPolicy"}
 
