@@ -76,13 +76,26 @@ class ReleaseWorkload:
     revision: int | None
 
 
-class Source(str, Enum):
-    """Where a release was read."""
+class Source(str):
+    """Where a release was read: the name of the record format (records/registry.py) that read it.
 
-    LEGACY = "legacy"  # the legacy release history ConfigMap or Secret (Release.store names it)
-    DECLARATIVE = "declarative"  # its own declarative release Secret
-    ANNOTATIONS = "annotations"  # the identity annotations `record` (or a pipeline) left on a revision
-    REVISIONS = "revisions"  # no record at all: Kubernetes' own revisions
+    A value, not a closed set: each store declares its own (`source = Source("legacy")`), so a new
+    format needs no change here. The planner asks about the formats below by name."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        return str(self)  # a plain str, as `-o yaml` represents it
+
+    def __repr__(self) -> str:
+        return f"Source({str(self)!r})"
+
+
+Source.LEGACY = Source("legacy")  # the legacy release history ConfigMap or Secret (Release.store names it)
+Source.DECLARATIVE = Source("declarative")  # its own declarative release Secret
+Source.ANNOTATIONS = Source("annotations")  # the identity annotations `record` (or a pipeline) left on a revision
+Source.REVISIONS = Source("revisions")  # no record at all: Kubernetes' own revisions
 
 
 @dataclass
@@ -109,12 +122,12 @@ class Release:
     @property
     def is_declarative(self) -> bool:
         """Kept in a release Secret of its own (its status is that Secret's `status` label)."""
-        return self.source is Source.DECLARATIVE
+        return self.source == Source.DECLARATIVE
 
     @property
     def is_legacy(self) -> bool:
         """Kept in the legacy release history ConfigMap or Secret."""
-        return self.source is Source.LEGACY
+        return self.source == Source.LEGACY
 
     @property
     def where(self) -> str:
