@@ -86,7 +86,7 @@ class Right:
 class ReleaseStore(Protocol):
     """A record format. Stores are registered in precedence order (records/registry.py)."""
 
-    source: Source
+    source: Source  # the name its releases carry (Release.source), declared by the store: Source("legacy")
     # Read only when no store before it found a release (Kubernetes' own revisions).
     fallback: bool
 
