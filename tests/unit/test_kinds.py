@@ -86,7 +86,7 @@ def test_every_workload_kind_of_the_table_has_its_adapter_declaring_it():
         assert (kind.restored_by == kinds.SCALE) == (kind.revisions is None)
 
 
-@pytest.mark.parametrize("name", ["DEPLOYMENTS", "STATEFULSETS", "DAEMONSETS", "REPLICASETS", "CONTROLLERREVISIONS",
+@pytest.mark.parametrize("name", ["DEPLOYMENTS", "REPLICASETS", "CONTROLLERREVISIONS",
                                   "CONFIGMAPS", "SECRETS", "SERVICES", "EVENTS", "NAMESPACES", "SERVICEACCOUNTS",
                                   "PERSISTENTVOLUMECLAIMS", "PRIORITYCLASSES", "HORIZONTALPODAUTOSCALERS",
                                   "PODDISRUPTIONBUDGETS", "SELF_SUBJECT_ACCESS_REVIEWS", "SELF_SUBJECT_REVIEWS"])
