@@ -7,8 +7,9 @@ namespace, so that the requests grow with the namespaces, not with the releases.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
-from kubectl_harness_rollback import kinds, live_release, views
+from kubectl_harness_rollback import kinds, live_release, status, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
@@ -230,10 +231,13 @@ def children_by_controller(children: list[dict]) -> dict[str, list[dict]]:
 
 
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
-             config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None) -> None:
-    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), joining the
-    workloads with their ReplicaSets and ControllerRevisions in memory. Pure. `children` None:
-    they could not be read, and nothing is said about what is live. `decoded`: decode_histories'."""
+             config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None,
+             now_time: datetime | None = None) -> None:
+    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), whether it is
+    steady and what it needs (steady, action: action.py), joining the workloads with their
+    ReplicaSets and ControllerRevisions in memory. Pure but for the clock when `now_time` is None.
+    `children` None: they could not be read, and nothing is said about what is live (steady and
+    action None). `decoded`: decode_histories'."""
     decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     histories: dict[tuple[str, str], tuple[dict, str]] = {}
     for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):  # a Secret wins, as in Harness
@@ -254,7 +258,8 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                 adapters.adapter_for(kind).state(obj, by_owner.get(obj["metadata"].get("uid"), [])))
     for row in rows:
         key = (row["namespace"], row["release"])
-        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": []})
+        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": [], "steady": None,
+                    "action": None})
         if children is None:
             continue
         history, history_kind = histories.get(key, (None, None))
@@ -268,10 +273,13 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
             continue  # the row already says the history is unreadable
         now = live_release.live_workloads(model)
         record = live_release.latest_rollback(now)
+        ready = {ref: status.readiness(state) for ref, state in model.workloads.items()}
         row.update({"liveReleases": live_release.live_numbers(now),
                     "liveSince": max((r.since for r in now if r.since), default=None),
                     "lastRollback": record.view() if record else None,
-                    "live": views.live_view(now)})
+                    "live": views.live_view(now),
+                    "steady": all(steady for steady, _, _ in ready.values()),
+                    "action": status.release_action(model, now, ready, now_time)})
 
 
 # ReplicaSets are a cluster's most numerous objects (10 a Deployment): they are listed as metadata

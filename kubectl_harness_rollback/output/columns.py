@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
-from kubectl_harness_rollback.output.cells import NONE, age, release_cell, rolled_back_text, text, workload_ref
+from kubectl_harness_rollback.output.cells import (
+    NONE,
+    action_text,
+    age,
+    release_cell,
+    rolled_back_text,
+    steady_text,
+    text,
+    workload_ref,
+)
 from kubectl_harness_rollback.output.cells import table as _kubectl_table
 
 
@@ -77,10 +86,11 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
 
 # ---- list: one item per release name (listing.read_catalog's rows) ----------------------------------
 
-def _live_text(row: dict) -> str:
-    """list's LIVE: the release(s) the workloads run now, and the rollback that put it there."""
+def _live_text(row: dict, shape: Shape) -> str:
+    """list's LIVE: the release(s) the workloads run now; -o wide: and the rollback that put it there
+    (ACTION says who and when in short)."""
     numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
-    note = rolled_back_text(row.get("lastRollback"))
+    note = rolled_back_text(row.get("lastRollback")) if shape.wide else ""
     return f"{numbers} ({note})" if note else numbers
 
 
@@ -89,10 +99,12 @@ LIST = (
     Column("RELEASE", lambda row, _: row["release"]),
     Column("LATEST", lambda row, _: text(row["latest"])),
     Column("STATUS", lambda row, _: text(row["status"])),
-    Column("WORKLOADS", lambda row, _: ",".join(row["workloads"]) or NONE),
-    Column("SOURCE", lambda row, _: row["source"]),
-    Column("LIVE", lambda row, _: _live_text(row)),
+    Column("WORKLOADS", lambda row, _: ",".join(row["workloads"]) or NONE, when=wide),
+    Column("SOURCE", lambda row, _: row["source"], when=wide),
+    Column("LIVE", _live_text),
     Column("SINCE", lambda row, shape: age(row.get("liveSince"), shape.now)),
+    Column("STEADY", lambda row, _: steady_text(row.get("steady"))),
+    Column("ACTION", lambda row, shape: action_text(row.get("action"), row.get("lastRollback"), shape.now)),
 )
 
 
@@ -165,7 +177,11 @@ STATUS = (
     Column("IMAGES", _workload(lambda w, _: text(", ".join(w["images"])))),
     Column("SINCE", _workload(lambda w, shape: age(w["since"], shape.now))),
     Column("STEADY", _workload(lambda w, _: "yes" if w["steady"] else "no", "yes")),
-    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1])),
+    # The release's ACTION: one cluster says it above the table.
+    Column("ACTION", lambda item, shape: action_text(item[0].get("action"), item[0].get("lastRollback"), shape.now),
+           when=many),
+    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1]),
+           when=wide),
 )
 
 
