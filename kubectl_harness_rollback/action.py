@@ -1,4 +1,4 @@
-"""What a release needs from the on-call admin now: needs rollback, rolled back, deploying or ok. Pure.
+"""What a release needs from the on-call admin now: needs rollback, rolled back, deploying, investigate or ok. Pure.
 
 `list`, `status` and `status -A` show the same decision, made here from what the cluster says of
 the release: its latest record, which releases the workloads run, whether they are steady, whether

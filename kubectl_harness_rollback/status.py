@@ -22,15 +22,9 @@ from kubectl_harness_rollback.strategies import bluegreen
 from kubectl_harness_rollback.workloads import owners
 
 
-def steadiness(state: WorkloadState) -> tuple[bool, str]:
-    """(steady, the controller's words) for one workload. A rollout the controller gave up on
-    (progress deadline exceeded) is not steady, and says so."""
-    steady, message, _ = readiness(state)
-    return steady, message
-
-
 def readiness(state: WorkloadState) -> tuple[bool, str, bool]:
-    """(steady, the controller's words, whether the controller gave up) for one workload."""
+    """(steady, the controller's words, whether the controller gave up) for one workload. A rollout
+    the controller gave up on (progress deadline exceeded) is not steady, and says so."""
     current = state.revision(state.current_revision) if state.current_revision is not None else None
     try:
         # The condition of a ReplicaSet the workload no longer runs is not about this rollout.
