@@ -19,6 +19,7 @@ from kubectl_harness_rollback.cluster.rest import (
     DEPLOYMENTS,
     REPLICASETS,
     SECRETS,
+    SERVICES,
     STATEFULSETS,
 )
 from kubectl_harness_rollback.errors import PluginError
@@ -32,6 +33,7 @@ from kubectl_harness_rollback.harness_names import (
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.strategies import bluegreen
 
 # Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
 # keeps at least this many.
@@ -230,14 +232,40 @@ def children_by_controller(children: list[dict]) -> dict[str, list[dict]]:
     return by_owner
 
 
+def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
+    """The namespaces where a release's workload has a blue/green color (harness.io/color on it or
+    its pods, or a `-blue`/`-green` name): only there does ACTION need the Services. Pure."""
+    found = set()
+    for _, obj in workloads:
+        meta = obj["metadata"]
+        pods = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+        colors = ((meta.get("labels") or {}).get(bluegreen.COLOR), (pods.get("labels") or {}).get(bluegreen.COLOR),
+                  meta["name"].rsplit("-", 1)[-1])
+        if release_name_of(obj) and any(color in bluegreen.COLORS for color in colors):
+            found.add(meta["namespace"])
+    return found
+
+
+def _services(kube, namespaces: set[str]) -> dict[str, list[dict]]:
+    """Each namespace's Services, one list each (blue/green namespaces only: few); a namespace
+    whose Services cannot be listed is left out, and ACTION goes by the workloads there."""
+    found = {}
+    for namespace in sorted(namespaces):
+        listed = _listed_or_none(kube, SERVICES, namespace)
+        if listed is not None:
+            found[namespace] = listed
+    return found
+
+
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
              config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None,
-             now_time: datetime | None = None) -> None:
+             now_time: datetime | None = None, services: dict[str, list[dict]] | None = None) -> None:
     """Add to each row what is live (liveReleases, liveSince, lastRollback, live), whether it is
     steady and what it needs (steady, action: action.py), joining the workloads with their
     ReplicaSets and ControllerRevisions in memory. Pure but for the clock when `now_time` is None.
     `children` None: they could not be read, and nothing is said about what is live (steady and
-    action None). `decoded`: decode_histories'."""
+    action None). `decoded`: decode_histories'. `services`: each blue/green namespace's Services,
+    whose primary says what is live for ACTION."""
     decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     histories: dict[tuple[str, str], tuple[dict, str]] = {}
     for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):  # a Secret wins, as in Harness
@@ -274,12 +302,15 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
         now = live_release.live_workloads(model)
         record = live_release.latest_rollback(now)
         ready = {ref: status.readiness(state) for ref, state in model.workloads.items()}
+        if row["namespace"] in (services or {}) and bluegreen.is_blue_green(model):
+            model.services = bluegreen.release_services(services[row["namespace"]], row["namespace"],
+                                                        list(model.workloads.values()))
         row.update({"liveReleases": live_release.live_numbers(now),
                     "liveSince": max((r.since for r in now if r.since), default=None),
                     "lastRollback": record.view() if record else None,
                     "live": views.live_view(now),
                     "steady": all(steady for steady, _, _ in ready.values()),
-                    "action": status.release_action(model, now, ready, now_time)})
+                    "action": status.release_action(model, now, ready, now_time, status.primary_route(model, now))})
 
 
 # ReplicaSets are a cluster's most numerous objects (10 a Deployment): they are listed as metadata
@@ -356,7 +387,7 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     rows = catalog(workloads, config_maps, secrets, decoded)
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
         add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
-                 secrets, decoded)
+                 secrets, decoded, services=_services(kube, blue_green_namespaces(workloads)))
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

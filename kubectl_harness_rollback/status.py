@@ -44,16 +44,25 @@ def _last_change(state: WorkloadState, since: str | None) -> str | None:
     return since
 
 
-def release_action(model: ReleaseModel, now_live: list, ready: dict, now: datetime | None) -> str | None:
+def release_action(model: ReleaseModel, now_live: list, ready: dict, now: datetime | None,
+                   primary: dict | None = None) -> str | None:
     """The ACTION of the release (action.decide): `now_live` is live_release.live_workloads(model),
-    `ready` each workload's readiness(). Pure but for the clock when `now` is None."""
+    `ready` each workload's readiness(). Pure but for the clock when `now` is None. Blue/green with
+    its `primary` ({color, release}: the primary Service) known: what the primary routes is live,
+    and its color's workloads decide steadiness (the stage color keeps the release swapped away)."""
     latest = model.releases[0] if model.releases else None
+    live = tuple(live_release.live_numbers(now_live))
+    if primary is not None and primary.get("release") is not None:
+        live = (primary["release"],)
+        ready = {ref: r for ref, r in ready.items() if bluegreen.workload_color(model.workloads[ref])
+                 in (primary["color"], None)}
+        now_live = [row for row in now_live if row.ref in ready]
     record = live_release.latest_rollback(now_live)
     changes = [_last_change(model.workloads[row.ref], row.since) for row in now_live]
     state = action.ReleaseState(
         latest=latest.number if latest else None,
         status=latest.status.value if latest is not None and latest.status else None,
-        live=tuple(live_release.live_numbers(now_live)),
+        live=live,
         steady=all(steady for steady, _, _ in ready.values()),
         gave_up=any(gave_up for _, _, gave_up in ready.values()),
         last_rollback=record.view() if record else None,
@@ -72,6 +81,16 @@ def _primary(model: ReleaseModel, by_color: dict[str, dict]) -> tuple[dict | Non
     color = primary.selector.get(bluegreen.COLOR)
     serving = by_color.get(color) or {}
     return {"service": primary.name, "stage": stage.name, "color": color, "release": serving.get("release")}, None
+
+
+def primary_route(model: ReleaseModel, now_live: list) -> dict | None:
+    """Blue/green: {service, stage, color, release} of the primary Service (model.services), or None."""
+    by_color = {}
+    for row in now_live:
+        color = bluegreen.workload_color(model.workloads[row.ref])
+        if color:
+            by_color[color] = {"release": row.release}
+    return _primary(model, by_color)[0] if model.services else None
 
 
 def status_view(model: ReleaseModel, now_time: datetime | None = None) -> dict:
@@ -95,7 +114,7 @@ def status_view(model: ReleaseModel, now_time: datetime | None = None) -> dict:
     return {
         "release": model.release_name, "namespace": model.namespace,
         "steady": all(row["steady"] for row in rows),
-        "action": release_action(model, now, ready, now_time),
+        "action": release_action(model, now, ready, now_time, primary),
         "liveReleases": live_release.live_numbers(now),
         "workloads": rows,
         **({"primary": primary} if primary is not None else {}),

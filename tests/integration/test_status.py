@@ -122,10 +122,14 @@ def test_blue_green_status_says_which_release_primary_routes(apps, core, namespa
     assert [(w["name"], w["color"], w["release"]) for w in before["workloads"]] == [
         ("shop-blue", "blue", 1), ("shop-green", "green", 2)]
     assert before["liveReleases"] == [2, 1]
+    assert before["action"] == "needs rollback"  # the primary routes the failed release
 
     plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", check_exit=0)
     after = status()
     assert after["primary"] == {"service": "shop", "stage": "shop-stage", "color": "blue", "release": 1}
+    # The failed color still runs, as stage: what the primary routes decides (the swap-back's who
+    # and when is on the Services, not the workloads).
+    assert after["action"] == "ok"
     text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
     assert "Primary:   service/shop routes blue: release 1\n" in text
 

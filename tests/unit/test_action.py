@@ -133,3 +133,48 @@ def test_a_deployment_that_gave_up_is_not_deploying():
     # No progress for long (the Progressing condition's last update, else the revision's creation).
     stale = {**moving, "conditions": [{**moving["conditions"][0], "lastUpdateTime": LONG_AGO}]}
     assert status.status_view(_model(3, releases, status_=stale), NOW)["action"] == NEEDS_ROLLBACK
+
+
+def _blue_green(primary_color: str, green_steady: bool):
+    from kubectl_harness_rollback.model import (
+        Release,
+        ReleaseModel,
+        ReleaseWorkload,
+        Revision,
+        ServiceState,
+        Source,
+        Status,
+        WorkloadRef,
+        WorkloadState,
+    )
+
+    def deployment(color: str, image: str, steady: bool) -> WorkloadState:
+        ref = WorkloadRef("Deployment", f"web-{color}", "shop")
+        raw = {"metadata": {"name": ref.name, "namespace": "shop", "generation": 1},
+               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web", "harness.io/color": color}}},
+               "status": {"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2,
+                          "availableReplicas": 2 if steady else 0}}
+        revision = Revision(ref, 1, (), "ReplicaSet", f"{ref.name}-1", (image,),
+                            raw={"metadata": {"name": f"{ref.name}-1", "creationTimestamp": LONG_AGO}})
+        return WorkloadState(ref, "1", 1, (image,), [revision], labels={"harness.io/color": color}, raw=raw)
+
+    blue, green = deployment("blue", "web:1", True), deployment("green", "web:2", green_steady)
+    releases = [Release(2, Status.FAILED, [ReleaseWorkload(green.ref, 1)], Source.LEGACY, store="configmap/r"),
+                Release(1, Status.SUCCEEDED, [ReleaseWorkload(blue.ref, 1)], Source.LEGACY, store="configmap/r")]
+    stage_color = "blue" if primary_color == "green" else "green"
+    services = [ServiceState("web", "shop", {"app": "web", "harness.io/color": primary_color},
+                             {"harness.io/primary-service": "true"}, "1"),
+                ServiceState("web-stage", "shop", {"app": "web", "harness.io/color": stage_color},
+                             {"harness.io/stage-service": "true"}, "1")]
+    return ReleaseModel("r", "shop", releases, {blue.ref: blue, green.ref: green}, services=services)
+
+
+def test_blue_green_what_the_primary_routes_is_live():
+    """Both colors keep running: the failed release's color is live only while the primary
+    Service routes it, and a crash-looping stage color left behind a swap-back needs no rollback."""
+    from kubectl_harness_rollback import status
+
+    before = status.status_view(_blue_green("green", green_steady=False), NOW)
+    assert (before["liveReleases"], before["steady"], before["action"]) == ([2, 1], False, NEEDS_ROLLBACK)
+    swapped_back = status.status_view(_blue_green("blue", green_steady=False), NOW)
+    assert (swapped_back["steady"], swapped_back["action"]) == (False, OK)
