@@ -124,12 +124,19 @@ def test_blue_green_status_says_which_release_primary_routes(apps, core, namespa
     assert before["liveReleases"] == [2, 1]
     assert before["action"] == "needs rollback"  # the primary routes the failed release
 
+    def listed_action():
+        rows = json.loads(plugin("list", "-n", namespace, "-o", "json", check_exit=0).stdout)
+        return [(row["release"], row["action"]) for row in rows]
+
+    assert listed_action() == [("release-bg", "needs rollback")]
+
     plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", check_exit=0)
     after = status()
     assert after["primary"] == {"service": "shop", "stage": "shop-stage", "color": "blue", "release": 1}
     # The failed color still runs, as stage: what the primary routes decides (the swap-back's who
     # and when is on the Services, not the workloads).
     assert after["action"] == "ok"
+    assert listed_action() == [("release-bg", "ok")]  # list reads the Services too
     text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
     assert "Primary:   service/shop routes blue: release 1\n" in text
 
