@@ -7,6 +7,7 @@ Adding a column to a command is one line in its tuple below. Pure: plain dicts i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
@@ -75,13 +76,22 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
     """The rows under the columns `shape` shows; many clusters: CONTEXT first, and error rows."""
     shown = [column for column in columns if column.when(shape)]
     headers = (["CONTEXT"] if shape.many else []) + [column.header for column in shown]
-    cells = []
+    cells, errors = [], {}
     for row in rows:
         if row.error is not None:
-            cells.append([row.context] + [""] * (len(headers) - 2) + [row.error])
+            errors[len(cells)] = row.error
+            cells.append([row.context] + [""] * (len(headers) - 1))
         else:
             cells.append(([row.context] if shape.many else []) + [column.cell(row.item, shape) for column in shown])
-    return _kubectl_table(headers, cells)
+    text = _kubectl_table(headers, cells)
+    if not errors:
+        return text
+    # A context's error follows its name, under the second column, and widens no column.
+    lines = text.splitlines()
+    start = re.search(r"\S {3,}(?=\S)", lines[0]).end()
+    for index, error in errors.items():
+        lines[index + 1] = lines[index + 1].ljust(start) + error
+    return "\n".join(lines) + "\n"
 
 
 # ---- list: one item per release name (listing.read_catalog's rows) ----------------------------------
