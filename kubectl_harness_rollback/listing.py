@@ -33,7 +33,7 @@ from kubectl_harness_rollback.harness_names import (
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
-from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 
 # Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
 # keeps at least this many.
@@ -232,31 +232,6 @@ def children_by_controller(children: list[dict]) -> dict[str, list[dict]]:
     return by_owner
 
 
-def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
-    """The namespaces where a release's workload has a blue/green color (harness.io/color on it or
-    its pods, or a `-blue`/`-green` name): only there does ACTION need the Services. Pure."""
-    found = set()
-    for _, obj in workloads:
-        meta = obj["metadata"]
-        pods = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
-        colors = ((meta.get("labels") or {}).get(bluegreen.COLOR), (pods.get("labels") or {}).get(bluegreen.COLOR),
-                  meta["name"].rsplit("-", 1)[-1])
-        if release_name_of(obj) and any(color in bluegreen.COLORS for color in colors):
-            found.add(meta["namespace"])
-    return found
-
-
-def _services(kube, namespaces: set[str]) -> dict[str, list[dict]]:
-    """Each namespace's Services, one list each (blue/green namespaces only: few); a namespace
-    whose Services cannot be listed is left out, and ACTION goes by the workloads there."""
-    found = {}
-    for namespace in sorted(namespaces):
-        listed = _listed_or_none(kube, SERVICES, namespace)
-        if listed is not None:
-            found[namespace] = listed
-    return found
-
-
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
              config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None,
              now_time: datetime | None = None, services: dict[str, list[dict]] | None = None) -> None:
@@ -310,7 +285,44 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                     "lastRollback": record.view() if record else None,
                     "live": views.live_view(now),
                     "steady": all(steady for steady, _, _ in ready.values()),
-                    "action": status.release_action(model, now, ready, now_time, status.primary_route(model, now))})
+                    "action": status.release_action(model, now, ready, now_time, *status.primary_route(model, now))})
+
+
+def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
+    """The namespaces holding a blue/green workload (its pods or selector carry harness.io/color):
+    only there can a Service record a swap-back. Pure."""
+    found = set()
+    for _, obj in workloads:
+        spec = obj.get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        if labels.get(bluegreen.COLOR) in bluegreen.COLORS or selector.get(bluegreen.COLOR) in bluegreen.COLORS:
+            found.add(obj["metadata"]["namespace"])
+    return found
+
+
+def _by_namespace(services: list[dict]) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for service in services:
+        found.setdefault(service["metadata"]["namespace"], []).append(service)
+    return found
+
+
+def add_swap_backs(rows: list[dict], services: list[dict]) -> None:
+    """Add to each row `swapBack`: the swap-back its primary Service records while it is still in
+    effect (the row's latest release is the one swapped out and primary still routes the color it
+    restored), else None. Pure."""
+    found: dict[tuple[str, str], dict] = {}
+    for service in services:
+        meta = service["metadata"]
+        record = swap_record.read(meta["name"], meta.get("annotations"))
+        if record is None or record.release_name is None:
+            continue
+        color = ((service.get("spec") or {}).get("selector") or {}).get(bluegreen.COLOR)
+        found[(meta["namespace"], record.release_name)] = (record, color)
+    for row in rows:
+        record, color = found.get((row["namespace"], row["release"]), (None, None))
+        row["swapBack"] = record.view() if record and swap_record.in_effect(record, color, row["latest"]) else None
 
 
 # ReplicaSets are a cluster's most numerous objects (10 a Deployment): they are listed as metadata
@@ -385,9 +397,18 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
     decoded = decode_histories(config_maps, secrets)
     rows = catalog(workloads, config_maps, secrets, decoded)
+    bg_namespaces = blue_green_namespaces(workloads) if rows and live else set()
+    # Blue/green only: one list of Services, which say the color primary routes (ACTION) and
+    # record a swap-back (swap_record.py).
+    listed = _listed_or_none(kube, SERVICES, namespace) if bg_namespaces else []
+    if listed is None:
+        warnings.append(f"cannot list services in {namespace or 'all namespaces'}: blue/green swap-backs are not "
+                        "shown")
+    services = [s for s in listed or [] if s["metadata"]["namespace"] in bg_namespaces]
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
         add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
-                 secrets, decoded, services=_services(kube, blue_green_namespaces(workloads)))
+                 secrets, decoded, services=_by_namespace(services))
+    add_swap_backs(rows, services)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -45,10 +45,10 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady:
     _releases(fl, echo, all_namespaces, output, not_steady, error_of=lambda result: None)
 
 
-def check_releases_status(watch: bool, timeout: str | None) -> None:
+def check_releases_status(watch: bool, timeout: str | None, timeline: bool = False) -> None:
     """`status` without TARGET looks once at every release; following one is for TARGET."""
-    if watch or timeout is not None:
-        raise UsageError("--watch and --timeout follow one release: give its name as TARGET")
+    if watch or timeout is not None or timeline:
+        raise UsageError("--watch, --timeout and --timeline follow one release: give its name as TARGET")
 
 
 def check_release_status(all_namespaces: bool, not_steady: bool) -> None:
@@ -99,7 +99,7 @@ def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: boo
     say.finish(runs)
 
 
-def history(fl, echo: Echo, target, output: str) -> None:
+def history(fl, echo: Echo, target, output: str, timeline: bool = False) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns
@@ -112,6 +112,10 @@ def history(fl, echo: Echo, target, output: str) -> None:
             say.notes(run, run.value[1])
     if say.structured:
         say.data(runs, lambda value: value[0], "releases")
+    elif timeline and runs[0].value is not None:
+        from kubectl_harness_rollback.output.timeline import timeline_text
+
+        echo(timeline_text(runs[0].value[0]), nl=False)
     else:
         colored = any(row.get("color") for run in runs if run.value is not None for row in run.value[0])
         echo(columns.table(columns.HISTORY, fleet_render.rows(runs, lambda value: columns.history_items(value[0])),
@@ -119,15 +123,27 @@ def history(fl, echo: Echo, target, output: str) -> None:
     say.finish(runs)
 
 
-def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str) -> None:
-    """Each context read once (or until steady within --timeout, or --watch in one cluster)."""
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, timeline: bool = False) -> None:
+    """Each context read once (or until steady within --timeout, or --watch in one cluster).
+    `timeline`: the release timeline under the text (one context)."""
+    import sys
+
     from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.fleet import live
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
+    from kubectl_harness_rollback.views import history_view
 
     say = voice(fl, echo, output)
     connect = fl.connector()
+    # --watch on a terminal: the block redrawn in place; on a pipe, every block in turn.
+    screen = (live.LiveStatus(sys.stdout, say.status_text, seconds)
+              if watch and not fl.many and not say.structured and live.is_live(sys.stdout) else None)
+
+    def add_timeline(model, view: dict) -> None:
+        if timeline:
+            view["timeline"] = history_view(model)
 
     def job(name: str) -> dict:
         kube = connect(name)
@@ -135,10 +151,14 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         fl.wake_on_interrupt(changes.woken)
         try:
             return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
-                                        lambda view: say.status(view, watch), every=watch, changed=changes.wait,
-                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view))
+                                        screen.show if screen else lambda view: say.status(view, watch),
+                                        every=watch, changed=changes.wait,
+                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view),
+                                        extend=add_timeline)
         finally:
             changes.close()
+            if screen is not None:
+                screen.close()
 
     runs = fl.run(job, error_of=lambda view: None if view["steady"] else release_status.not_steady(view))
     say.status_table(runs)
@@ -158,9 +178,10 @@ def _not_eligible(planned) -> PluginError | None:
 
 def _no_release(planned) -> PluginError | None:
     from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.planner import way_back
 
     return None if planned.eligible else diagnosis.no_eligible(planned.plan.reason, planned.view["release"],
-                                                                 planned.view["namespace"])
+                                                                 planned.view["namespace"], way_back(planned.plan))
 
 
 def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = None) -> None:
@@ -179,12 +200,14 @@ def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = N
     say.finish(runs)
 
 
-def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> None:
+def rollback(fl, echo: Echo, target, options, rollback_options, output: str, consent=None) -> None:
     """The plan, then each context's rollback (commands.run_rollback, with its checks, bookkeeping
     and guarded writes), then the summary. `rollback_options`: executor.RollbackOptions, whose
-    deadline bounds every context."""
+    deadline bounds every context. `consent` (fleet.consent.Consent): across contexts, a run that
+    rolls back a succeeded release asks first, or needs --yes."""
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.fleet import consent as asking
     from kubectl_harness_rollback.fleet import render as fleet_render
 
     say = voice(fl, echo, output)
@@ -207,8 +230,13 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
             if rollback_options.dry_run is DryRun.NONE:  # a dry run lists its writes once, at its end
                 say.progress(name, line)
 
-        result = commands.run_rollback(kubes[name], planned[name], rollback_options, progress,
-                                       say.rollback_warnings(name))
+        shown = _live_wait(fl, kubes[name], planned[name], rollback_options) or progress
+        try:
+            result = commands.run_rollback(kubes[name], planned[name], rollback_options, shown,
+                                           say.rollback_warnings(name))
+        finally:
+            if shown is not progress:
+                shown.close()
         # After the first write (a timeout, someone else's change, an error), what was done is
         # still printed in the requested format: a pipeline parsing -o json needs it most then.
         if not say.structured:
@@ -216,6 +244,10 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
         return result
 
     ready = [run.context for run in plans if run.value is not None and run.error is None]
+    if fl.many and rollback_options.dry_run is DryRun.NONE and not fl.stop.is_set():  # --fail-fast: none starts
+        # With -o json|yaml the plan is data for later: the question needs it in view, on stderr.
+        show = (lambda: echo(fleet_render.plan_table(plans), err=True, nl=False)) if say.structured else None
+        asking.confirm(consent or asking.Consent(), plans, ready, show)
     if not say.structured:
         say.rolling_back(ready)
     rolled = {run.context: run for run in fl.run(rollback_job, error_of=lambda result: result.error, contexts=ready,
@@ -226,3 +258,21 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
     else:
         say.summary(runs, planned)
     say.finish(runs)
+
+
+def _live_wait(fl, kube, planned, rollback_options):
+    """A rollback's wait drawn live on a terminal (fleet/live.py), or None: one context, a real
+    run, stderr a terminal."""
+    import sys
+
+    from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.fleet import live
+
+    if fl.many or rollback_options.dry_run is not DryRun.NONE or rollback_options.deadline is None \
+            or not live.is_live(sys.stderr):
+        return None
+    # The pods worth a reason are those of the revision restored (a Deployment's ReplicaSet).
+    sources = {change.ref: change.source for change in planned.plan.workloads}
+    return live.LiveWait(sys.stderr, rollback_options.deadline, rollback_options.timeout,
+                         lambda ref, obj: diagnosis.read_reasons(kube, ref, obj, sources.get(ref)))

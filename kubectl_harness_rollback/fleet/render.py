@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 from kubectl_harness_rollback.commands import RollbackResult
 from kubectl_harness_rollback.errors import NoEligibleRelease
 from kubectl_harness_rollback.output import columns
-from kubectl_harness_rollback.output.cells import NONE
+from kubectl_harness_rollback.output.cells import NONE, rolled_back_text
 from kubectl_harness_rollback.output.columns import Row, Shape
 
 
@@ -77,7 +77,8 @@ def rollback_shape(value) -> dict:
 
 
 def result_text(run) -> str:
-    """A context's result in the summary: what its rollback came to."""
+    """A context's result in the summary: what its rollback came to (already rolled back: by whom
+    and when)."""
     if run.exit_code == NoEligibleRelease.exit_code and not isinstance(run.value, RollbackResult):
         return "nothing to roll back to"
     if run.message:
@@ -86,7 +87,8 @@ def result_text(run) -> str:
         return NONE
     view = run.value.view
     if view["nothingToDo"]:
-        return "nothing to do"
+        record = run.value.planned.view.get("lastRollback")
+        return f"nothing to do: already {rolled_back_text(record)}" if record else "nothing to do"
     if view["dryRun"] != "none":
         return f"dry run ({view['dryRun']}): {len(view.get('wouldWrite') or [])} writes"
     return "rolled back" + (", steady" if view["steady"] else "")

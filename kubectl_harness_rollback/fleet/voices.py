@@ -45,8 +45,17 @@ class OneVoice:
         """Each view as it comes (--watch: every change; else the last, once)."""
         if watch and self.output == "yaml":
             self.echo("---")  # one YAML document per change
-        self.echo(render.structured(view, self.output) if self.structured
-                  else shown_lines(render.status_text(view, wide=self.output == "wide")), nl=False)
+        self.echo(render.structured(view, self.output) if self.structured else self.status_text(view), nl=False)
+
+    def status_text(self, view: dict) -> str:
+        """`status` as text (-o wide: the rollout's words too), and the release timeline under it
+        where asked for (--timeline)."""
+        text = shown_lines(render.status_text(view, wide=self.output == "wide"))
+        if view.get("timeline") is not None:
+            from kubectl_harness_rollback.output.timeline import timeline_text
+
+            text += "\n" + timeline_text(view["timeline"])
+        return text
 
     def status_table(self, runs: Sequence) -> None:
         """Shown as it came (status)."""

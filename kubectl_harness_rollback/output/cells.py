@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import tabulate as tabulate_module
 from tabulate import DataRow, TableFormat, tabulate
 
+from kubectl_harness_rollback import live_release
 from kubectl_harness_rollback.action import ROLLED_BACK
 from kubectl_harness_rollback.display import shown_lines
 
@@ -67,8 +68,15 @@ def rolled_back_text(record: dict | None) -> str:
     """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
     if not record:
         return ""
+    return live_release.rolled_back_text(record, unknown=NONE)
+
+
+def swapped_back_text(record: dict) -> str:
+    """"swapped back by alice at 2026-01-02T03:04:05Z, 3 → 2 (service/shop: green → blue)" (a swapBack view)."""
     moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
-    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+    colors = f"{record.get('fromColor') or '?'} → {record.get('toColor') or '?'}"
+    return (f"swapped back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved} "
+            f"(service/{record.get('service')}: {colors})")
 
 
 UNKNOWN = "<unknown>"

@@ -19,6 +19,7 @@ from kubectl_harness_rollback.output.cells import (
     release_cell,
     rolled_back_text,
     steady_text,
+    swapped_back_text,
     text,
     workload_ref,
 )
@@ -100,8 +101,16 @@ def _live_text(row: dict, shape: Shape) -> str:
     """list's LIVE: the release(s) the workloads run now; -o wide: and the rollback that put it there
     (ACTION says who and when in short)."""
     numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
-    note = rolled_back_text(row.get("lastRollback")) if shape.wide else ""
+    if not shape.wide:
+        return numbers
+    note = rolled_back_text(row.get("lastRollback")) or (swapped_back_text(row["swapBack"]) if row.get("swapBack")
+                                                         else "")
     return f"{numbers} ({note})" if note else numbers
+
+
+def _rollback_of(row: dict) -> dict | None:
+    """Who rolled back and when: on the workloads, or for blue/green on the primary Service."""
+    return row.get("lastRollback") or row.get("swapBack")
 
 
 LIST = (
@@ -114,7 +123,7 @@ LIST = (
     Column("LIVE", _live_text),
     Column("SINCE", lambda row, shape: age(row.get("liveSince"), shape.now)),
     Column("STEADY", lambda row, _: steady_text(row.get("steady"))),
-    Column("ACTION", lambda row, shape: action_text(row.get("action"), row.get("lastRollback"), shape.now)),
+    Column("ACTION", lambda row, shape: action_text(row.get("action"), _rollback_of(row), shape.now)),
 )
 
 
@@ -149,6 +158,15 @@ def _infra(row: dict, key: str) -> str:
     return text((row["infraMapping"] or {}).get(key))
 
 
+def _role(row: dict, shape: Shape) -> str:
+    """PRIMARY/STAGE: what the release runs as, and the swap-back that took it out of primary."""
+    swapped = row.get("swappedBack")
+    if not swapped:
+        return text(row.get("role"))
+    return (f"{text(row.get('role'))} (swapped back by {swapped.get('by') or 'someone'} "
+            f"{age(swapped.get('at'), shape.now)} ago)")
+
+
 HISTORY = (
     Column("RELEASE", lambda item, _: item[0]["number"]),
     Column("STATUS", lambda item, _: text(item[0]["status"])),
@@ -156,6 +174,7 @@ HISTORY = (
     Column("REVISION", lambda item, _: _revision_text(item[1])),
     Column("WORKFLOW", lambda item, _: text(item[0]["workflowId"])),
     Column("COLOR", lambda item, _: text(item[0].get("color")), when=colored),
+    Column("PRIMARY/STAGE", lambda item, shape: _role(item[0], shape), when=colored),
     Column("IMAGES", lambda item, _: text(",".join(item[1]["images"])), when=wide),
     Column("SERVICE", lambda item, _: _infra(item[0], "serviceId"), when=wide),
     Column("INFRA", lambda item, _: _infra(item[0], "infraId"), when=wide),
@@ -188,7 +207,7 @@ STATUS = (
     Column("SINCE", _workload(lambda w, shape: age(w["since"], shape.now))),
     Column("STEADY", _workload(lambda w, _: "yes" if w["steady"] else "no", "yes")),
     # The release's ACTION: one cluster says it above the table.
-    Column("ACTION", lambda item, shape: action_text(item[0].get("action"), item[0].get("lastRollback"), shape.now),
+    Column("ACTION", lambda item, shape: action_text(item[0].get("action"), _rollback_of(item[0]), shape.now),
            when=many),
     Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1]),
            when=wide),
@@ -207,7 +226,17 @@ def action(view: dict) -> str:
     """What the plan of one context does, in two or three words."""
     if not view["eligible"]:
         return "nothing to roll back to"
-    return "roll back" if view["changes"] else "nothing to do"
+    if view["changes"]:
+        return "roll back"
+    return "already rolled back" if view.get("lastRollback") else "nothing to do"
+
+
+def _why(view: dict) -> str:
+    """The planner's reason up to its advice (one cluster's plan prints it whole); who rolled back
+    and when, where that is why nothing is to be done."""
+    if not view["changes"] and view["eligible"] and view.get("lastRollback"):
+        return rolled_back_text(view["lastRollback"])
+    return view["reason"].split("; ")[0]
 
 
 def _changes(view: dict) -> str:
@@ -225,8 +254,7 @@ PLAN = (
     Column("ROLLBACK TO", lambda view, _: release_cell(view["target"])),
     Column("ACTION", lambda view, _: action(view)),
     Column("CHANGES", lambda view, _: _changes(view)),
-    # The planner's reason up to its advice (one cluster's plan prints it whole).
-    Column("WHY", lambda view, _: view["reason"].split("; ")[0]),
+    Column("WHY", lambda view, _: _why(view)),
 )
 
 

@@ -15,7 +15,7 @@ from kubectl_harness_rollback.outcome import history_changes as _history_changes
 from kubectl_harness_rollback.outcome import item_ref as _ref
 from kubectl_harness_rollback.outcome import outcome_item_text
 from kubectl_harness_rollback.output import columns
-from kubectl_harness_rollback.output.cells import NONE, action_text, rolled_back_text
+from kubectl_harness_rollback.output.cells import NONE, action_text, rolled_back_text, swapped_back_text
 from kubectl_harness_rollback.output.cells import age as age  # `render.age`: the fleet's tables and tests use it
 from kubectl_harness_rollback.output.cells import table as _table
 from kubectl_harness_rollback.output.cells import text as _text
@@ -72,7 +72,9 @@ def plan_text(view: dict) -> str:
             if w.get("differences") and not w.get("unchanged") and w.get("source"):
                 lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
-            lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+            done = rolled_back_text(view.get("lastRollback"))
+            lines += ["", "Nothing to change: every workload already runs the rollback-to revision"
+                      + (f" (already {done})." if done else ".")]
     if view.get("reapply"):
         lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (as kubectl apply):"]
         for item in view["reapply"]:
@@ -180,8 +182,10 @@ def status_text(view: dict, now: datetime | None = None, wide: bool = False) -> 
                      f"release {_text(primary['release'])}")
     if view["lastRollback"]:
         lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    if view.get("swapBack"):
+        lines.append(f"Rollback:  {swapped_back_text(view['swapBack'])}")
     if "action" in view:
-        lines.append(f"Action:    {action_text(view['action'], view['lastRollback'], now)}")
+        lines.append(f"Action:    {action_text(view['action'], view['lastRollback'] or view.get('swapBack'), now)}")
     lines += _why_not_steady(view)
     if view["workloads"]:
         shape = Shape(colored=any(row.get("color") for row in view["workloads"]), wide=wide, now=now)

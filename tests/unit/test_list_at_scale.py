@@ -209,14 +209,3 @@ def test_status_of_every_release_reads_as_list_reads():
         assert str(not_steady.value).startswith(f"{5 * releases_each} releases are not steady: team-0/rel-0-0, ")
         counts[releases_each] = len(cluster.sent)
     assert counts == {10: 7 + 5, 20: 7 + 5}  # as test_list_all_makes_as_many_requests_for_twice_the_releases
-
-
-def test_services_are_listed_only_where_a_release_has_blue_green_workloads():
-    plain = deployment("web", "team-0", "rel-0")
-    labelled = deployment("web", "team-1", "rel-1")
-    labelled["spec"]["template"]["metadata"]["labels"]["harness.io/color"] = "blue"
-    named = deployment("shop-green", "team-2", "rel-2")
-    unreleased = deployment("other-blue", "team-3", "rel-3")
-    unreleased["metadata"]["labels"] = {}
-    workloads = [("Deployment", obj) for obj in (plain, labelled, named, unreleased)]
-    assert listing.blue_green_namespaces(workloads) == {"team-1", "team-2"}
