@@ -133,10 +133,12 @@ def test_blue_green_status_says_which_release_primary_routes(apps, core, namespa
     plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", check_exit=0)
     after = status()
     assert after["primary"] == {"service": "shop", "stage": "shop-stage", "color": "blue", "release": 1}
-    # The failed color still runs, as stage: what the primary routes decides (the swap-back's who
-    # and when is on the Services, not the workloads).
-    assert after["action"] == "ok"
-    assert listed_action() == [("release-bg", "ok")]  # list reads the Services too
+    # The failed color still runs, as stage: what the primary routes decides, and the swap-back the
+    # primary Service records is the rollback (who and when).
+    assert after["action"] == "rolled back" and after["swapBack"]["by"]
+    assert listed_action() == [("release-bg", "rolled back")]  # list reads the Services too
+    text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
+    assert re.search(rf"^Action:    rolled back by {re.escape(after['swapBack']['by'])} \S+ ago$", text, re.M), text
     text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
     assert "Primary:   service/shop routes blue: release 1\n" in text
 
