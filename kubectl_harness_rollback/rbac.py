@@ -89,7 +89,7 @@ def list_cluster_role() -> dict:
     Services may be left out: `list` then warns and shows what it can see)."""
     # What listing.py lists, and no more: the kinds `list` shows.
     listed = (kinds.DEPLOYMENT, kinds.STATEFUL_SET, kinds.DAEMON_SET, kinds.REPLICA_SET, kinds.CONTROLLER_REVISION,
-              kinds.CONFIG_MAP, kinds.SECRET, kinds.SERVICE)  # Services: blue/green namespaces' ACTION
+              kinds.CONFIG_MAP, kinds.SECRET, kinds.SERVICE)
     needs = {(kind.group, kind.plural): {"list"} for kind in listed}
     return {"apiVersion": RBAC_API_VERSION, "kind": kinds.CLUSTER_ROLE.name,
             "metadata": {"name": LIST_CLUSTER_ROLE_NAME}, "rules": _rules(needs)}
