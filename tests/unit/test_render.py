@@ -138,3 +138,15 @@ def test_status_text():
 def test_structured_json_keeps_view_order():
     assert render.structured({"b": 1, "a": [1]}, "json") == '{\n  "b": 1,\n  "a": [\n    1\n  ]\n}\n'
     assert render.structured({"b": 1, "a": None}, "yaml") == "b: 1\na: null\n"
+
+
+def test_list_table_names_who_swapped_a_blue_green_release_back():
+    swapped = {"service": "web", "by": "bob", "at": "2026-01-02T11:50:00Z", "fromRelease": 3, "toRelease": 2,
+               "fromColor": "green", "toColor": "blue"}
+    rows = [{"namespace": "shop", "release": "bg", "latest": 3, "status": "Failed", "workloads": ["deployment/web-blue"],
+             "source": "configmap/bg", "liveReleases": [3, 2], "liveSince": None, "lastRollback": None,
+             "swapBack": swapped, "steady": True, "action": "rolled back"}]
+    assert render.list_table(rows, all_namespaces=False, now=NOW).splitlines()[1] == (
+        "bg        3        Failed   3,2    <none>   yes      rolled back by bob 10m ago")
+    assert " 3,2 (swapped back by bob at 2026-01-02T11:50:00Z, 3 → 2 (service/web: green → blue)) " in \
+        render.list_table(rows, all_namespaces=False, now=NOW, wide=True)
