@@ -193,14 +193,4 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
 
 def _release_services(kube, namespace: str, states) -> list[ServiceState]:
     """Blue/green: the Services whose selector, color aside, matches the release's pods (one list)."""
-    listed = kube.list(SERVICES, namespace)
-    pod_labels = [((state.raw.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
-                  for state in states]
-    services = []
-    for service in listed:
-        selector = (service.get("spec") or {}).get("selector") or {}
-        meta = service["metadata"]
-        if bluegreen.belongs(selector, pod_labels):
-            services.append(ServiceState(meta["name"], namespace, dict(selector), dict(meta.get("annotations") or {}),
-                                         meta.get("resourceVersion", ""), meta.get("uid", "")))
-    return services
+    return bluegreen.release_services(kube.list(SERVICES, namespace), namespace, states)

@@ -115,6 +115,18 @@ def namespace(api_client, request):
 
 
 @pytest.fixture(scope="module")
+def module_namespace(api_client, request):
+    """A namespace shared by the tests of one module, which only read what it holds (their
+    module's fixtures deploy it once); deleted after the module."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.module.__name__.rsplit(".", 1)[-1].lower()).strip("-")[:40].strip("-")
+    name = f"khr-{slug}-{uuid.uuid4().hex[:5]}"
+    core = k8s.CoreV1Api(api_client)
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
 def failure_stages(api_client):
     """For modules whose pods must fail like real ones (tests/support/pod_behavior.py): fail every
     test of the module at once, with the fix, on a cluster without the failure stages."""

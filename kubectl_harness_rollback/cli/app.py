@@ -309,10 +309,16 @@ def _target(text: str):
     return Target.parse(text)
 
 
+NOT_STEADY = click.option("--not-steady", is_flag=True,
+                          help="Show only the releases whose workloads are not steady (or cannot be told).")
+WIDE_TABLE = "Output format: wide adds the workloads, the record and the rollout's words; json or yaml for scripts."
+
+
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
-@across_contexts("table", "json", "yaml")
-def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
+@NOT_STEADY
+@across_contexts("table", "wide", "json", "yaml", help=WIDE_TABLE)
+def list_releases(ctx: click.Context, all_namespaces: bool, not_steady: bool, output: str, **given: Any) -> None:
     """List the release names found in the cluster.
 
     A release is found through its release history (ConfigMap or Secret), its declarative
@@ -323,11 +329,12 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
       kubectl harness-rollback list -n shop
       kubectl harness-rollback list -A -o json
       kubectl harness-rollback list --contexts 'prod-*' -n shop
+      kubectl harness-rollback list -A --not-steady
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output)
+    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady)
 
 
 TIMELINE_HELP = "One line per release, newest first, the live one and the last rollback marked."
@@ -456,20 +463,24 @@ def _ask(question: str) -> bool:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("target", shell_complete=complete_release_names)
+@click.argument("target", required=False, shell_complete=complete_release_names)
 @click.option("-w", "--watch", is_flag=True,
               help="Print the status each time it changes, until it is steady (on a terminal: redrawn in place).")
 @click.option("--timeline", is_flag=True, help=TIMELINE_HELP + " Printed under the status.")
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
-@across_contexts("table", "json", "yaml")
-def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, timeline: bool = False,
-           **given: Any) -> None:
+@click.option("-A", "--all-namespaces", is_flag=True, help="Without TARGET: every release of every namespace.")
+@NOT_STEADY
+@across_contexts("table", "wide", "json", "yaml", help=WIDE_TABLE)
+def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | None, all_namespaces: bool,
+           not_steady: bool, output: str, timeline: bool = False, **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
     For blue/green, also which release the primary Service routes to; and the last rollback
     (who, when, from which release to which). Exits 0 when steady, 4 when not (within --timeout).
+    Without TARGET, one row per release of the namespace (-A: of every namespace), with what
+    each needs (ACTION); exits 4 when any is not steady.
 
     \b
     Examples:
@@ -477,10 +488,16 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
       kubectl harness-rollback status deployment/web --timeout 5m
       kubectl harness-rollback status release-infra-prod --watch -o json
       kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
+      kubectl harness-rollback status -A --not-steady
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
+    if target is None:  # one row per release, as `list` reads them
+        run_in.check_releases_status(watch, timeout, timeline)
+        run_in.status_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady)
+        return
+    run_in.check_release_status(all_namespaces, not_steady)
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
     parsed = _target(target)
     runner = _runner(ctx, given)

@@ -41,14 +41,48 @@ def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool
     return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast, flags)
 
 
-def list_releases(fl, echo: Echo, all_namespaces: bool, output: str) -> None:
-    from kubectl_harness_rollback import commands
+def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False) -> None:
+    _releases(fl, echo, all_namespaces, output, not_steady, error_of=lambda result: None)
+
+
+def check_releases_status(watch: bool, timeout: str | None, timeline: bool = False) -> None:
+    """`status` without TARGET looks once at every release; following one is for TARGET."""
+    if watch or timeout is not None or timeline:
+        raise UsageError("--watch, --timeout and --timeline follow one release: give its name as TARGET")
+
+
+def check_release_status(all_namespaces: bool, not_steady: bool) -> None:
+    """`status TARGET` is about one release, in the namespace of -n."""
+    if all_namespaces:
+        raise UsageError("-A shows every release: give no TARGET with it, or -n NAMESPACE TARGET")
+    if not_steady:
+        raise UsageError("--not-steady filters the releases of `status` without TARGET; with TARGET, "
+                         "status exits 4 when it is not steady")
+
+
+def status_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False) -> None:
+    """`status` without TARGET: one row per release, read as `list` reads them (a fixed number of
+    lists, not a read per release); exit 4 when any is not steady."""
+    from kubectl_harness_rollback import status as release_status
+
+    _releases(fl, echo, all_namespaces, output, not_steady, error_of=release_status.releases_not_steady)
+
+
+def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool, error_of) -> None:
+    from kubectl_harness_rollback import action, commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns
 
     say = voice(fl, echo, output)
     connect = fl.connector()
-    runs = fl.run(lambda name: commands.run_list(connect(name), all_namespaces))
+
+    def job(name: str):
+        result = commands.run_list(connect(name), all_namespaces)
+        if not_steady:
+            result.rows = action.not_steady_only(result.rows)
+        return result
+
+    runs = fl.run(job, error_of=error_of)
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
             say.warning(run, warning)
@@ -57,10 +91,11 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str) -> None:
     else:
         rows = fleet_render.rows(runs, lambda result: result.rows)
         if rows:
-            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, all_namespaces=all_namespaces)),
-                 nl=False)
+            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, wide=output == "wide",
+                                                                 all_namespaces=all_namespaces)), nl=False)
         else:
-            say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None)
+            say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None,
+                               "releases that are not steady" if not_steady else "releases")
     say.finish(runs)
 
 

@@ -128,6 +128,21 @@ def belongs(service_selector: dict[str, str], workload_labels: list[dict[str, st
     return bool(rest) and any(all(labels.get(k) == v for k, v in rest.items()) for labels in workload_labels)
 
 
+def release_services(listed: list[dict], namespace: str, states) -> list[ServiceState]:
+    """The Services of `listed` (a namespace's, as the API returns them) that route the release
+    whose workloads are `states`: their selector, color aside, matches the release's pods."""
+    pod_labels = [((state.raw.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+                  for state in states]
+    services = []
+    for service in listed:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        meta = service["metadata"]
+        if belongs(selector, pod_labels):
+            services.append(ServiceState(meta["name"], namespace, dict(selector), dict(meta.get("annotations") or {}),
+                                         meta.get("resourceVersion", ""), meta.get("uid", "")))
+    return services
+
+
 def _is(service: ServiceState, annotation: str) -> bool:
     return str(service.annotations.get(annotation, "")).lower() == "true"
 

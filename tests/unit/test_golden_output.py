@@ -49,13 +49,20 @@ def _list_rows(context: str) -> list[dict]:
         return []
     rows = [{"namespace": "shop", "release": "release-infra-prod", "latest": 3, "status": "Failed",
              "workloads": ["deployment/web", "statefulset/db"], "source": "configmap/release-infra-prod",
-             "liveReleases": [2], "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2}},
+             "liveReleases": [2], "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2},
+             "steady": True, "action": "rolled back"},
+            {"namespace": "shop", "release": "release-pay", "latest": 7, "status": "Failed",
+             "workloads": ["deployment/pay"], "source": "secret/harness.release.release-pay.v7",
+             "liveReleases": [7], "liveSince": "2026-01-02T11:40:00Z", "lastRollback": None,
+             "steady": False, "action": "needs rollback"},
             {"namespace": "shop", "release": "s", "latest": None, "status": None, "workloads": [],
-             "source": "annotations", "liveReleases": [], "liveSince": None, "lastRollback": None}]
+             "source": "annotations", "liveReleases": [], "liveSince": None, "lastRollback": None,
+             "steady": True, "action": "ok"}]
     if context == "ctx-a":
-        rows.append({"namespace": "web", "release": "release-web", "latest": 12, "status": "Succeeded",
+        rows.append({"namespace": "web", "release": "release-web", "latest": 12, "status": "InProgress",
                      "workloads": ["daemonset/agent"], "source": "secret/harness.release.release-web.v12",
-                     "liveReleases": [11, 12], "liveSince": "2025-12-20T00:00:00Z", "lastRollback": None})
+                     "liveReleases": [11, 12], "liveSince": "2026-01-02T11:58:00Z", "lastRollback": None,
+                     "steady": False, "action": "deploying"})
     return rows
 
 
@@ -142,11 +149,12 @@ def _status_view(context: str) -> dict:
                   "since": "2026-01-02T11:55:00Z", "color": "green", "lastRollback": ROLLED_BACK, "steady": steady,
                   "message": "successfully rolled out" if steady else
                   'Waiting for deployment "web-green" rollout to finish: 1 of 2 updated replicas are available...'}]
-    view = {"release": "release-infra-prod", "namespace": "shop", "steady": steady, "liveReleases": [2],
+    view = {"release": "release-infra-prod", "namespace": "shop", "steady": steady, "action": "rolled back",
+            "liveReleases": [2],
             "workloads": workloads, "primary": {"service": "web", "stage": "web-stage", "color": "green", "release": 2},
             "lastRollback": ROLLED_BACK, "swapBack": SWAPPED_BACK, "owners": [], "notes": ["a note"]}
     if context == "ctx-c":  # nothing deployed
-        view.update(liveReleases=[], workloads=[], primary=None, lastRollback=None, swapBack=None,
+        view.update(action="ok", liveReleases=[], workloads=[], primary=None, lastRollback=None, swapBack=None,
                     notes=["no workload of release-infra-prod found"])
     return view
 
@@ -221,6 +229,8 @@ CASES = {
         ["list", "-A", "--contexts", "ctx-a,ctx-b"], ["list"] + FLEET, ["list", "-o", "json"] + FLEET,
         ["list", "-o", "yaml", "--contexts", "ctx-b"], ["list", "--contexts", "ctx-b"],
         ["list", "--contexts", "ctx-a", "--context", "ctx-b"],
+        ["list", "-o", "wide"], ["list", "-A", "--not-steady"], ["list", "--not-steady", "-o", "json"],
+        ["list", "--not-steady", "--contexts", "ctx-b,ctx-c"],
     ],
     "history": [
         ["history", "r"], ["history", "r", "-o", "wide"], ["history", "r", "-o", "json"],
@@ -242,6 +252,10 @@ CASES = {
         ["status", "r", "--context", "ctx-b", "-o", "json"],
         ["status", "r"] + FLEET, ["status", "r", "-o", "json"] + FLEET, ["status", "r", "-o", "yaml", "--all-contexts"],
         ["status", "r", "--watch"] + FLEET, ["status", "r", "--timeout", "soon"],
+        ["status", "r", "-o", "wide"], ["status", "r", "-o", "wide"] + FLEET,
+        ["status", "-A"], ["status", "-A", "-o", "wide"], ["status", "-A", "--not-steady", "-o", "json"],
+        ["status", "--context", "ctx-c"], ["status", "-A"] + FLEET, ["status", "--contexts", "ctx-b"],
+        ["status", "-A", "r"], ["status", "r", "--not-steady"], ["status", "-A", "--watch"],
     ],
     "rollback": [
         ["rollback", "r"], ["rollback", "r", "-o", "json"], ["rollback", "r", "-o", "yaml", "--context", "ctx-b"],
