@@ -213,4 +213,5 @@ def test_status_of_every_release_reads_as_list_reads():
         assert {(row["steady"], row["action"]) for row in rows} == {(False, "needs rollback")}
         assert str(not_steady.value).startswith(f"{5 * releases_each} releases are not steady: team-0/rel-0-0, ")
         counts[releases_each] = len(cluster.sent)
-    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}  # as test_list_all_makes_as_many_requests_for_twice_the_releases
+    # as test_list_all_makes_as_many_requests_for_twice_the_releases
+    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
