@@ -3,6 +3,8 @@ edits a plan implies and which rights they need, as data."""
 
 from __future__ import annotations
 
+import yaml
+
 from kubectl_harness_rollback.model import Release, ReleaseModel, ReleaseWorkload, Source, Status, WorkloadRef
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.planner import Plan
@@ -133,3 +135,13 @@ def test_the_reads_are_data_the_reader_makes():
                      Read("list", "Secret", label_selector="owner=harness,release=r")]
     assert not objects.found_any()
 
+
+
+def test_a_store_names_its_own_source_and_it_shows_as_plain_text():
+    """A new format declares its Source (no member added to model.py); -o yaml and json show it as text."""
+    assert {store.source for store in registry.STORES} == {"legacy", "declarative", "revisions"}
+    release = Release(1, Status.SUCCEEDED, [ReleaseWorkload(WEB, 1)], Source("example-format"))
+    assert (release.where, type(release.where), release.is_legacy, release.is_declarative) == (
+        "example-format", str, False, False)
+    assert yaml.safe_dump({"source": release.where}) == "source: example-format\n"
+    assert Release(1, None, [], Source("legacy")).is_legacy
