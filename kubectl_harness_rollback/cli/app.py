@@ -132,6 +132,8 @@ def _selection_options(command: Callable) -> Callable:
 
 
 TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
+NAMES_OR_DATA = "Output format: a table for people; name (kubectl's TYPE/NAME, one a line), json or yaml for scripts."
+NO_HEADERS = click.option("--no-headers", is_flag=True, help="Print the table's rows without its header row.")
 
 
 def output_option(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
@@ -198,8 +200,9 @@ def _target(text: str):
 
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
-@across_contexts("table", "json", "yaml")
-def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
+@NO_HEADERS
+@across_contexts("table", "name", "json", "yaml", help=NAMES_OR_DATA)
+def list_releases(ctx: click.Context, all_namespaces: bool, output: str, no_headers: bool, **given: Any) -> None:
     """List the release names found in the cluster.
 
     A release is found through its release history (ConfigMap or Secret), its declarative
@@ -210,18 +213,21 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, **given
       kubectl harness-rollback list -n shop
       kubectl harness-rollback list -A -o json
       kubectl harness-rollback list --contexts 'prod-*' -n shop
+      kubectl harness-rollback list -o name | xargs -n1 kubectl harness-rollback status
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output)
+    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, no_headers)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
-@across_contexts("table", "wide", "json", "yaml",
-                 help="Output format: wide adds images and identities; json or yaml for scripts.")
-def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
+@NO_HEADERS
+@across_contexts("table", "wide", "name", "json", "yaml",
+                 help="Output format: wide adds images and identities; name prints the release numbers; json or "
+                      "yaml for scripts.")
+def history(ctx: click.Context, target: str, output: str, no_headers: bool, **given: Any) -> None:
     """Show the releases of TARGET, newest first.
 
     TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
@@ -237,14 +243,16 @@ def history(ctx: click.Context, target: str, output: str, **given: Any) -> None:
     from kubectl_harness_rollback.fleet import commands as run_in
 
     parsed = _target(target)
-    run_in.history(_runner(ctx, given), click.echo, parsed, output)
+    run_in.history(_runner(ctx, given), click.echo, parsed, output, no_headers)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
 @click.option("--diff", "show_diff", is_flag=True, help="Also print a unified diff of every object the rollback changes.")
-@across_contexts("table", "json", "yaml")
+@across_contexts("table", "name", "json", "yaml",
+                 help="Output format: a table for people; name (each object the rollback would write, as "
+                      "TYPE/NAME), json or yaml for scripts.")
 def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, **given: Any) -> None:
     """Show what a rollback of TARGET would do, and why; change nothing.
 
@@ -318,8 +326,12 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
-@across_contexts("table", "json", "yaml")
-def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, output: str, **given: Any) -> None:
+@click.option("--no-headers", is_flag=True, help="Print the workloads' rows alone, without the heading or header row.")
+@across_contexts("table", "name", "json", "yaml",
+                 help="Output format: a table for people; name (the workloads, as TYPE/NAME), json or yaml for "
+                      "scripts.")
+def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, no_headers: bool, output: str,
+           **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
     For blue/green, also which release the primary Service routes to; and the last rollback
@@ -340,7 +352,7 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, ou
     runner = _runner(ctx, given)
     if watch and runner.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-    run_in.status(runner, click.echo, parsed, seconds, watch, output)
+    run_in.status(runner, click.echo, parsed, seconds, watch, output, no_headers)
 
 
 def diff_module():

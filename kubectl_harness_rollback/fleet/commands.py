@@ -41,10 +41,17 @@ def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool
     return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast, flags)
 
 
-def list_releases(fl, echo: Echo, all_namespaces: bool, output: str) -> None:
+def _echo_names(echo: Echo, runs, names_of: Callable[[Any], list[str]]) -> None:
+    """-o name: the names of every context's result, in the contexts' order (output/names.py)."""
+    from kubectl_harness_rollback.output import names
+
+    echo(names.text([name for run in runs if run.value is not None for name in names_of(run.value)]), nl=False)
+
+
+def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, no_headers: bool = False) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import columns
+    from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
@@ -52,22 +59,24 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str) -> None:
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
             say.warning(run, warning)
+    rows = fleet_render.rows(runs, lambda result: result.rows)
     if say.structured:
         say.data(runs, lambda result: result.rows, "releases")
+    elif output == "name" and rows:
+        _echo_names(echo, runs, lambda result: names.releases(result.rows))
     else:
-        rows = fleet_render.rows(runs, lambda result: result.rows)
         if rows:
-            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, all_namespaces=all_namespaces)),
-                 nl=False)
+            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, all_namespaces=all_namespaces,
+                                                                 headers=not no_headers)), nl=False)
         else:
             say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None)
     say.finish(runs)
 
 
-def history(fl, echo: Echo, target, output: str) -> None:
+def history(fl, echo: Echo, target, output: str, no_headers: bool = False) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import columns
+    from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
@@ -77,21 +86,24 @@ def history(fl, echo: Echo, target, output: str) -> None:
             say.notes(run, run.value[1])
     if say.structured:
         say.data(runs, lambda value: value[0], "releases")
+    elif output == "name":
+        _echo_names(echo, runs, lambda value: names.release_numbers(value[0]))
     else:
         colored = any(row.get("color") for run in runs if run.value is not None for row in run.value[0])
         echo(columns.table(columns.HISTORY, fleet_render.rows(runs, lambda value: columns.history_items(value[0])),
-                           columns.Shape(many=fl.many, wide=output == "wide", colored=colored)), nl=False)
+                           columns.Shape(many=fl.many, wide=output == "wide", colored=colored,
+                                         headers=not no_headers)), nl=False)
     say.finish(runs)
 
 
-def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str) -> None:
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, no_headers: bool = False) -> None:
     """Each context read once (or until steady within --timeout, or --watch in one cluster)."""
     from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
 
-    say = voice(fl, echo, output)
+    say = voice(fl, echo, output, no_headers)
     connect = fl.connector()
 
     def job(name: str) -> dict:
@@ -137,6 +149,10 @@ def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = N
     runs = fl.run(lambda name: commands.run_plan(connect(name), target, options), error_of=_not_eligible)
     if say.structured:
         say.data(runs, lambda planned: planned.view, "plan")
+    elif output == "name":
+        from kubectl_harness_rollback.output import names
+
+        _echo_names(echo, runs, lambda planned: names.changed_objects(planned.view))
     else:
         say.plan(runs)
         if show is not None and not fl.many and runs[0].value is not None:

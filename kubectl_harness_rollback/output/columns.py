@@ -24,6 +24,7 @@ class Shape:
     all_namespaces: bool = False  # -A
     colored: bool = False  # some row has a blue/green color
     now: datetime | None = None  # for ages (None: the clock's)
+    headers: bool = True  # False: --no-headers, the rows alone
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
             cells.append([row.context] + [""] * (len(headers) - 2) + [row.error])
         else:
             cells.append(([row.context] if shape.many else []) + [column.cell(row.item, shape) for column in shown])
-    return _kubectl_table(headers, cells)
+    return _kubectl_table(headers, cells, shape.headers)
 
 
 # ---- list: one item per release name (listing.read_catalog's rows) ----------------------------------

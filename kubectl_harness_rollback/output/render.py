@@ -187,6 +187,13 @@ def status_text(view: dict, now: datetime | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def status_rows(view: dict, now: datetime | None = None) -> str:
+    """`status --no-headers`: the workloads' rows of status_text alone, without header row or heading."""
+    shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now, headers=False)
+    return columns.table(columns.STATUS, [Row(item) for item in columns.status_items(view)], shape) \
+        if view["workloads"] else ""
+
+
 def _why_not_steady(view: dict) -> list[str]:
     """The pods' reasons, a logs hint and the next command (diagnosis.explain_status), when there:
     in the header, above the table, so that the table stays the last thing printed."""

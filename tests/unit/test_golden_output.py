@@ -242,6 +242,17 @@ CASES = {
         ["rollback", "r", "--dry-run=maybe"],
     ],
     "help": [[name, "--help"] for name in ("list", "history", "plan", "rollback", "status")],
+    # kubectl's conventions for scripts: -o name (TYPE/NAME, one a line) and --no-headers.
+    "names": [
+        ["list", "-o", "name"], ["list", "-A", "--no-headers"], ["list", "-o", "name"] + FLEET,
+        ["list", "--no-headers"] + FLEET, ["list", "-n", "empty", "-o", "name"],
+        ["history", "release/r", "-o", "name"], ["history", "r", "--no-headers"],
+        ["history", "r", "-o", "wide", "--no-headers"], ["history", "r", "-o", "name"] + FLEET,
+        ["status", "r", "-o", "name"], ["status", "r", "--no-headers"], ["status", "r", "--no-headers"] + FLEET,
+        ["status", "r", "-o", "name"] + FLEET,
+        ["plan", "r", "-o", "name"], ["plan", "r", "-o", "name", "--context", "ctx-c"],
+        ["plan", "r", "-o", "name", "--context", "ctx-b"], ["plan", "r", "-o", "name", "--diff"],
+    ],
 }
 
 
