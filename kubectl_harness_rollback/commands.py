@@ -50,12 +50,13 @@ class RollbackResult:
     error: PluginError | None = field(default=None)
 
 
-def run_list(kube, all_namespaces: bool) -> ListResult:
-    """`list`: the release names of the namespace (or of every namespace)."""
+def run_list(kube, all_namespaces: bool, selector=None) -> ListResult:
+    """`list`: the release names of the namespace (or of every namespace); `selector`
+    (label_selector.Selector): of the workloads it selects only."""
     from kubectl_harness_rollback.listing import read_catalog
 
     namespace = None if all_namespaces else kube.namespace
-    rows, warnings = read_catalog(kube, namespace)
+    rows, warnings = read_catalog(kube, namespace, selector=selector)
     return ListResult(rows, warnings, namespace)
 
 

@@ -136,6 +136,18 @@ NAMES_OR_DATA = "Output format: a table for people; name (kubectl's TYPE/NAME, o
 NO_HEADERS = click.option("--no-headers", is_flag=True, help="Print the table's rows without its header row.")
 
 
+def selector_option(help: str) -> Callable[[Callable], Callable]:
+    """-l/--selector: a label selector, parsed (label_selector.parse) before any request."""
+    return click.option("-l", "--selector", metavar="SELECTOR", help=help + " (=, ==, !=, in, notin, !key; "
+                        "e.g. -l app=web,tier!=cache).")
+
+
+def _selector(text: str | None):
+    from kubectl_harness_rollback.label_selector import parse
+
+    return parse(text) if text is not None else None
+
+
 def output_option(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
     """-o/--output: one of `formats`, the first the default."""
     return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True,
@@ -200,9 +212,11 @@ def _target(text: str):
 
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
+@selector_option("Only the releases with a workload whose labels match")
 @NO_HEADERS
 @across_contexts("table", "name", "json", "yaml", help=NAMES_OR_DATA)
-def list_releases(ctx: click.Context, all_namespaces: bool, output: str, no_headers: bool, **given: Any) -> None:
+def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None, output: str, no_headers: bool,
+                  **given: Any) -> None:
     """List the release names found in the cluster.
 
     A release is found through its release history (ConfigMap or Secret), its declarative
@@ -214,11 +228,13 @@ def list_releases(ctx: click.Context, all_namespaces: bool, output: str, no_head
       kubectl harness-rollback list -A -o json
       kubectl harness-rollback list --contexts 'prod-*' -n shop
       kubectl harness-rollback list -o name | xargs -n1 kubectl harness-rollback status
+      kubectl harness-rollback list -A -l team=payments
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, no_headers)
+    chosen = _selector(selector)
+    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, no_headers, chosen)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -326,12 +342,13 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
+@selector_option("Only the release's workloads whose labels match")
 @click.option("--no-headers", is_flag=True, help="Print the workloads' rows alone, without the heading or header row.")
 @across_contexts("table", "name", "json", "yaml",
                  help="Output format: a table for people; name (the workloads, as TYPE/NAME), json or yaml for "
                       "scripts.")
-def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, no_headers: bool, output: str,
-           **given: Any) -> None:
+def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, selector: str | None,
+           no_headers: bool, output: str, **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
     For blue/green, also which release the primary Service routes to; and the last rollback
@@ -341,6 +358,7 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, no
     Examples:
       kubectl harness-rollback status release-infra-prod -n shop
       kubectl harness-rollback status deployment/web --timeout 5m
+      kubectl harness-rollback status release-infra-prod -l app=web --no-headers
       kubectl harness-rollback status release-infra-prod --watch -o json
       kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
     """
@@ -348,11 +366,11 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, no
     from kubectl_harness_rollback.fleet import commands as run_in
 
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
-    parsed = _target(target)
+    parsed, chosen = _target(target), _selector(selector)
     runner = _runner(ctx, given)
     if watch and runner.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-    run_in.status(runner, click.echo, parsed, seconds, watch, output, no_headers)
+    run_in.status(runner, click.echo, parsed, seconds, watch, output, no_headers, chosen)
 
 
 def diff_module():

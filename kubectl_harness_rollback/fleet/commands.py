@@ -48,14 +48,15 @@ def _echo_names(echo: Echo, runs, names_of: Callable[[Any], list[str]]) -> None:
     echo(names.text([name for run in runs if run.value is not None for name in names_of(run.value)]), nl=False)
 
 
-def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, no_headers: bool = False) -> None:
+def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, no_headers: bool = False,
+                  selector=None) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
-    runs = fl.run(lambda name: commands.run_list(connect(name), all_namespaces))
+    runs = fl.run(lambda name: commands.run_list(connect(name), all_namespaces, selector))
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
             say.warning(run, warning)
@@ -96,10 +97,13 @@ def history(fl, echo: Echo, target, output: str, no_headers: bool = False) -> No
     say.finish(runs)
 
 
-def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, no_headers: bool = False) -> None:
-    """Each context read once (or until steady within --timeout, or --watch in one cluster)."""
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, no_headers: bool = False,
+           selector=None) -> None:
+    """Each context read once (or until steady within --timeout, or --watch in one cluster);
+    `selector` (label_selector.Selector): of the release's workloads, those it selects."""
     from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.label_selector import select_workloads
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
 
@@ -111,7 +115,8 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         changes = Changes(kube)
         fl.wake_on_interrupt(changes.woken)
         try:
-            return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
+            return release_status.watch(lambda: select_workloads(read_release(kube, kube.namespace, target), selector),
+                                        seconds,
                                         lambda view: say.status(view, watch), every=watch, changed=changes.wait,
                                         explain=lambda model, view: diagnosis.explain_status(kube, model, view))
         finally:

@@ -161,7 +161,7 @@ def fake_cluster(tmp_path, monkeypatch):
     monkeypatch.setattr(client, "connect", connect)
     monkeypatch.setattr(client, "import_client", lambda: None)
 
-    def run_list(kube, all_namespaces):
+    def run_list(kube, all_namespaces, selector=None):
         rows = _list_rows(kube.context)
         if not all_namespaces:
             rows = [row for row in rows if row["namespace"] == kube.namespace]
@@ -252,6 +252,9 @@ CASES = {
         ["status", "r", "-o", "name"] + FLEET,
         ["plan", "r", "-o", "name"], ["plan", "r", "-o", "name", "--context", "ctx-c"],
         ["plan", "r", "-o", "name", "--context", "ctx-b"], ["plan", "r", "-o", "name", "--diff"],
+        # -l/--selector: checked before any request (exit 2, one line).
+        ["list", "-l", "app=web,tier in (a,b)", "-o", "name"], ["list", "-l", "app=web tier=a"],
+        ["status", "r", "-l", "tier in (web"], ["status", "r", "--selector", "x>y"],
     ],
 }
 
