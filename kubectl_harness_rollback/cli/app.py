@@ -133,6 +133,7 @@ def _selection_options(command: Callable) -> Callable:
 
 TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
 NAMES_OR_DATA = "Output format: a table for people; name (kubectl's TYPE/NAME, one a line), json or yaml for scripts."
+MAX_RELEASES = 256  # helm history --max's default
 NO_HEADERS = click.option("--no-headers", is_flag=True, help="Print the table's rows without its header row.")
 
 
@@ -239,11 +240,13 @@ def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
+@click.option("--max", "max_releases", type=Count(min=1), default=MAX_RELEASES, show_default=True, metavar="N",
+              help="Show at most the newest N releases (as helm history --max).")
 @NO_HEADERS
 @across_contexts("table", "wide", "name", "json", "yaml",
                  help="Output format: wide adds images and identities; name prints the release numbers; json or "
                       "yaml for scripts.")
-def history(ctx: click.Context, target: str, output: str, no_headers: bool, **given: Any) -> None:
+def history(ctx: click.Context, target: str, max_releases: int, output: str, no_headers: bool, **given: Any) -> None:
     """Show the releases of TARGET, newest first.
 
     TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
@@ -254,12 +257,13 @@ def history(ctx: click.Context, target: str, output: str, no_headers: bool, **gi
       kubectl harness-rollback history release-infra-prod -n shop
       kubectl harness-rollback history deployment/web -n shop -o wide
       kubectl harness-rollback history release-infra-prod --all-contexts
+      kubectl harness-rollback history release-infra-prod --max 5
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
     parsed = _target(target)
-    run_in.history(_runner(ctx, given), click.echo, parsed, output, no_headers)
+    run_in.history(_runner(ctx, given), click.echo, parsed, output, no_headers, max_releases)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

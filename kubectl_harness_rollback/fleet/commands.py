@@ -74,14 +74,14 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, no_headers:
     say.finish(runs)
 
 
-def history(fl, echo: Echo, target, output: str, no_headers: bool = False) -> None:
+def history(fl, echo: Echo, target, output: str, no_headers: bool = False, max_releases: int | None = None) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
-    runs = fl.run(lambda name: commands.read_history(connect(name), target))  # (rows, notes)
+    runs = fl.run(lambda name: commands.read_history(connect(name), target, max_releases))  # (rows, notes)
     for run in runs:
         if run.value is not None:
             say.notes(run, run.value[1])

@@ -168,8 +168,12 @@ def fake_cluster(tmp_path, monkeypatch):
         warnings = ["cannot list secrets in namespace web: forbidden"] if kube.context == "ctx-a" else []
         return commands.ListResult(rows, warnings, None if all_namespaces else kube.namespace)
 
-    def read_history(kube, target):
-        return _history(kube.context), ["ignored secret/x: not a release"]
+    def read_history(kube, target, max_releases=None):
+        rows = _history(kube.context)
+        notes = ["ignored secret/x: not a release"]
+        if max_releases is not None and len(rows) > max_releases:
+            notes.append(f"showing the newest {max_releases} of {len(rows)} releases (--max N shows more)")
+        return rows[:max_releases], notes
 
     def run_plan(kube, target, options, deadline=None):
         return _planned(kube.context)
@@ -255,6 +259,9 @@ CASES = {
         # -l/--selector: checked before any request (exit 2, one line).
         ["list", "-l", "app=web,tier in (a,b)", "-o", "name"], ["list", "-l", "app=web tier=a"],
         ["status", "r", "-l", "tier in (web"], ["status", "r", "--selector", "x>y"],
+        # history --max N: the newest N releases (Helm's default, 256, passed when not given).
+        ["history", "r", "--max", "1"], ["history", "r", "--max", "2", "-o", "name"], ["history", "r", "--max", "0"],
+        ["history", "r", "--max", "many"],
     ],
 }
 
