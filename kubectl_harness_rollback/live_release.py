@@ -28,6 +28,7 @@ class LastRollback:
     from_release: int | None
     to_release: int | None
     restored: dict  # the annotation's entry for this workload: {from, to, images}
+    reason: str | None = None  # rollback --reason
 
     @property
     def text(self) -> str:
@@ -36,7 +37,8 @@ class LastRollback:
         return f"rolled back by {self.by or 'someone'} at {self.at or 'an unknown time'}{moved}"
 
     def view(self) -> dict:
-        return {"by": self.by, "at": self.at, "fromRelease": self.from_release, "toRelease": self.to_release}
+        view = {"by": self.by, "at": self.at, "fromRelease": self.from_release, "toRelease": self.to_release}
+        return {**view, "reason": self.reason} if self.reason else view
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def last_rollback(state: WorkloadState) -> LastRollback | None:
     # JSON numbers only (not "3", not true): through the one number reader all the same.
     numbers = [digits.natural(value) if isinstance(value, int) else None
                for value in (record.get("fromRelease"), record.get("toRelease"))]
-    return LastRollback(_text(record.get("by")), _text(record.get("at")), numbers[0], numbers[1], restored)
+    return LastRollback(_text(record.get("by")), _text(record.get("at")), numbers[0], numbers[1], restored,
+                        _text(record.get("reason")))
 
 
 def _text(value: object) -> str | None:

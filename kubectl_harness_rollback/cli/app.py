@@ -311,9 +311,12 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
 @click.option("--ignore-owner", is_flag=True,
               help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
                    "would put the failed version back).")
+@click.option("--reason", metavar="TEXT",
+              help="Why: kept in the audit annotation, the Event and kubectl's change-cause (kubectl rollout "
+                   "history shows it).")
 @across_contexts("table", "json", "yaml")
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
-             ignore_owner: bool, output: str, **given: Any) -> None:
+             ignore_owner: bool, reason: str | None, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
 
     The rollback-to release is the one `plan` shows. Every check runs before the first
@@ -325,6 +328,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback deployment/web --dry-run=client
       kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
       kubectl harness-rollback rollback release-infra-prod --all-contexts
+      kubectl harness-rollback rollback release-infra-prod --reason "INC-123: 5xx after 3.2.0"
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
@@ -334,10 +338,24 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
+    why = _reason(reason)
     runner = _runner(ctx, given)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     run_in.rollback(runner, click.echo, parsed, options, RollbackOptions(
-        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output)
+        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner, reason=why),
+        output)
+
+
+REASON_LIMIT = 512  # characters: an Event's message and an annotation stay readable in one line
+
+
+def _reason(text: str | None) -> str | None:
+    """--reason, checked before any request: one line of printable text."""
+    if text is None:
+        return None
+    if not text.strip() or len(text) > REASON_LIMIT or not text.isprintable():
+        raise UsageError(f"--reason must be one line of printable text, 1 to {REASON_LIMIT} characters")
+    return text.strip()
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -68,7 +68,8 @@ def rolled_back_text(record: dict | None) -> str:
     if not record:
         return ""
     moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
-    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+    reason = f": {record['reason']}" if record.get("reason") else ""
+    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}{reason}"
 
 
 def release_cell(summary: dict | None) -> str:

@@ -1,7 +1,9 @@
 """kubectl's conventions on the real control plane: `-l` selects as the API server does, `-o name`
-names what TARGET takes back."""
+names what TARGET takes back, `rollback --reason` reaches kubectl's CHANGE-CAUSE, the audit record
+and the Event."""
 
 import json
+import subprocess
 
 from tests.support.harness import HarnessRollingDeployer, Identity, deployment_body, wait_for_rollout
 
@@ -44,3 +46,32 @@ def test_selector_on_list_and_status(apps, core, namespace, plugin):
     assert "-l team=nobody selects none of the release's 2 workloads" in text
     bad = plugin("list", "-n", namespace, "-l", "team=a b", check_exit=2)
     assert bad.stderr.startswith("error: -l 'team=a b' is not a label selector")
+
+
+def test_rollback_reason_and_change_cause_in_rollout_history(apps, core, namespace, plugin, test_cluster):
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("nginx:1")
+    deployer.deploy("nginx:2")
+    deployer.deploy("nginx:3", status="Failed")
+    reason = "INC-42: 5xx after nginx:3"
+
+    plugin("rollback", "release-infra-prod", "-n", namespace, "--reason", reason, "--timeout", "2m", check_exit=0)
+
+    # kubectl's CHANGE-CAUSE of the new revision (release 2's ReplicaSet, renumbered 4): the
+    # Deployment controller copied it from the Deployment onto the restored ReplicaSet.
+    shown = subprocess.run(["kubectl", "rollout", "history", "deployment/web", "-n", namespace], capture_output=True,
+                           text=True, check=True, env=test_cluster.env()).stdout.splitlines()
+    rows = {line.split(None, 1)[0]: line.split(None, 1)[1].strip() for line in shown[2:] if line.strip()}
+    assert rows["4"].startswith("kubectl harness-rollback: release-infra-prod rolled back from release 3 to "
+                                "release 2 by ")
+    assert rows["4"].endswith(f": {reason}")
+    assert rows["3"] == "<none>"
+    # The audit record and the Event say it too; status and history show it.
+    view = json.loads(plugin("status", "release-infra-prod", "-n", namespace, "-o", "json", check_exit=0).stdout)
+    assert view["lastRollback"]["reason"] == reason
+    assert f"3 → 2: {reason}" in plugin("status", "release-infra-prod", "-n", namespace, check_exit=0).stdout
+    events = core.list_namespaced_event(namespace, field_selector="reason=RolledBack").items
+    assert [event.message.endswith(f"; reason: {reason}") for event in events] == [True]
+    # A --reason that is not one line is refused before any request.
+    bad = plugin("rollback", "release-infra-prod", "-n", namespace, "--reason", "a\nb", check_exit=2)
+    assert bad.stderr.startswith("error: --reason must be one line of printable text")
