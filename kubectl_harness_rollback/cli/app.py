@@ -149,9 +149,33 @@ def _selector(text: str | None):
     return parse(text) if text is not None else None
 
 
+class OutputFormat(click.Choice):
+    """-o: one of the formats, or (where json is one) kubectl's jsonpath=TEMPLATE, whose template is
+    checked here, before any request."""
+
+    def __init__(self, formats: list[str]):
+        super().__init__(formats)
+        self.jsonpath = "json" in formats
+
+    def get_metavar(self, *args, **kwargs) -> str:
+        shown = super().get_metavar(*args, **kwargs)
+        return shown[:-1] + "|jsonpath=TEMPLATE]" if self.jsonpath and shown.endswith("]") else shown
+
+    def convert(self, value, param, ctx):
+        if self.jsonpath and isinstance(value, str) and value.startswith("jsonpath="):
+            from kubectl_harness_rollback.output import jsonpath_template
+
+            try:
+                jsonpath_template.parse(value[len("jsonpath="):])
+            except UsageError as exc:
+                raise click.UsageError(str(exc), ctx=ctx) from None
+            return value
+        return super().convert(value, param, ctx)
+
+
 def output_option(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
-    """-o/--output: one of `formats`, the first the default."""
-    return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True,
+    """-o/--output: one of `formats`, the first the default (and jsonpath=TEMPLATE with json)."""
+    return click.option("-o", "--output", type=OutputFormat(list(formats)), default=formats[0], show_default=True,
                         help=help)
 
 

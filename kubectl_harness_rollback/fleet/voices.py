@@ -22,7 +22,7 @@ class OneVoice:
 
     def __init__(self, fl, echo: Callable[..., None], output: str, no_headers: bool = False):
         self.fl, self.echo, self.output, self.headers = fl, echo, output, not no_headers
-        self.structured = output in ("json", "yaml")
+        self.structured = render.is_structured(output)
 
     def data(self, runs: Sequence, shape: Callable[[object], object], key: str | None) -> None:
         self.echo(render.structured(shape(runs[0].value), self.output), nl=False)
@@ -81,7 +81,7 @@ class ManyVoice:
 
     def __init__(self, fl, echo: Callable[..., None], output: str, no_headers: bool = False):
         self.fl, self.echo, self.output, self.headers = fl, echo, output, not no_headers
-        self.structured = output in ("json", "yaml")
+        self.structured = render.is_structured(output)
 
     def data(self, runs: Sequence, shape: Callable[[object], object], key: str | None) -> None:
         wrapped = (lambda value: {key: shape(value)}) if key else shape

@@ -262,6 +262,14 @@ CASES = {
         # history --max N: the newest N releases (Helm's default, 256, passed when not given).
         ["history", "r", "--max", "1"], ["history", "r", "--max", "2", "-o", "name"], ["history", "r", "--max", "0"],
         ["history", "r", "--max", "many"],
+        # -o jsonpath=TEMPLATE: the -o json data through kubectl's template (a list seen as a List).
+        ["list", "-o", "jsonpath={.items[*].release}"],
+        ["list", "-o", r'jsonpath={range .items[*]}{.release}{"\t"}{.latest}{"\t"}{.lastRollback.by}{"\n"}{end}'],
+        ["history", "r", "-o", "jsonpath={.items[?(@.live==true)].number}"],
+        ["status", "r", "-o", "jsonpath={.workloads[0].images}"],
+        ["plan", "r", "-o", "jsonpath={.target.number}"],
+        ["list", "-o", "jsonpath={range .items[*]}{.context}={.exitCode}{' '}{end}"] + FLEET,
+        ["list", "-o", "jsonpath={range .items[*]}"], ["status", "r", "-o", "jsonpath={.workloads[}"],
     ],
 }
 
