@@ -576,8 +576,9 @@ def _offline_namespace(ctx: click.Context) -> str:
 def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
     """Print the least Role a pipeline needs to record and roll back in a namespace.
 
-    The Role (named kubectl-harness-rollback) grants what `record`, `history`, `plan` and
-    `rollback` call in the namespace, and nothing else. Never contacts the cluster.
+    The Role (named kubectl-harness-rollback) grants what every command calls in the namespace
+    (list, status, history, plan, diff, rollback, record), and nothing else. Never contacts the
+    cluster.
 
     \b
     Examples:
