@@ -100,7 +100,16 @@ def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) 
 
         model.live_objects = read_live(kube, decided.target.manifests, model.namespace, model.notes)
         decided = plan(model, options)
-    return Planned(model, decided, plan_view(decided))
+    return Planned(model, decided, {**plan_view(decided), "lastRollback": _last_rollback(model)})
+
+
+def _last_rollback(model: ReleaseModel) -> dict | None:
+    """The rollback still in effect on the release's workloads (who, when, from which release to
+    which): a plan with nothing to do says it was rolled back already."""
+    from kubectl_harness_rollback import live_release
+
+    record = live_release.latest_rollback(live_release.live_workloads(model))
+    return record.view() if record is not None else None
 
 
 def run_rollback(kube, planned: Planned, options, progress: Callable[[str], None],

@@ -138,8 +138,12 @@ def explain_status(kube, model, view: dict) -> None:
     view["next"] = next_commands(view["release"], view["namespace"], gave_up)
 
 
-def no_eligible(reason: str, release: str, namespace: str) -> NoEligibleRelease:
-    """Exit 3, naming where to look next: the releases there are, and how to choose one."""
+def no_eligible(reason: str, release: str, namespace: str, way_back: str = "") -> NoEligibleRelease:
+    """Exit 3, naming where to look next: the plan with `way_back` (planner.way_back: the options
+    that reach a succeeded release the identity rule passed over), else the releases there are,
+    and how to choose one."""
     where = f"{release} -n {namespace}"
+    if way_back:
+        return NoEligibleRelease(f"{reason}; next: kubectl harness-rollback plan {where} {way_back}")
     return NoEligibleRelease(f"{reason}; next: kubectl harness-rollback history {where} (then: "
                              f"kubectl harness-rollback plan {where} --to-release N)")

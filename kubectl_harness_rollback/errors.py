@@ -77,6 +77,12 @@ class Interrupted(PluginError):
     exit_code = 130
 
 
+class NotConfirmed(PluginError):
+    """The person asked to confirm a rollback across contexts answered no; nothing was written."""
+
+    exit_code = 1
+
+
 def reworded(error: PluginError, message: str) -> PluginError:
     """A copy of `error` (same type, exit code and attributes) with another message. Not
     type(error)(message): ApiError and CorruptHistory take more than a message."""

@@ -38,8 +38,19 @@ def poll(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bo
           clock: Clock, progress: Callable[[str], None], meanwhile: str = waiting.WRITTEN_STILL_ROLLING,
           start: dict[WorkloadRef, dict] | None = None) -> dict[WorkloadRef, dict]:
     """Watch each workload until `until(adapter, obj)` says done or the deadline passes (NotSteady,
-    ending with `meanwhile`: where that leaves the user); from `start`'s versions where given."""
-    return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile, start)
+    ending with `meanwhile`: where that leaves the user); from `start`'s versions where given.
+    A `progress` that draws the wait live (fleet/live.py) has `started`, `seen` and `ended`."""
+    live = progress if callable(getattr(progress, "seen", None)) else None
+    if live is None:
+        return waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile, start)
+    live.started(refs)
+    try:
+        done = waiting.wait_for(kube, refs, until, deadline, progress, clock.monotonic, meanwhile, start, live.seen)
+    except BaseException as error:
+        live.ended(error)
+        raise
+    live.ended(None)
+    return done
 
 
 # Once the workloads are written, recording it (or undoing a scale-up) must not be cut short by a

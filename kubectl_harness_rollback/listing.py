@@ -7,8 +7,9 @@ namespace, so that the requests grow with the namespaces, not with the releases.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
-from kubectl_harness_rollback import kinds, live_release, views
+from kubectl_harness_rollback import kinds, live_release, status, views
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
@@ -18,6 +19,7 @@ from kubectl_harness_rollback.cluster.rest import (
     DEPLOYMENTS,
     REPLICASETS,
     SECRETS,
+    SERVICES,
     STATEFULSETS,
 )
 from kubectl_harness_rollback.errors import PluginError
@@ -31,6 +33,7 @@ from kubectl_harness_rollback.harness_names import (
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 
 # Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
 # keeps at least this many.
@@ -230,10 +233,14 @@ def children_by_controller(children: list[dict]) -> dict[str, list[dict]]:
 
 
 def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list[dict] | None,
-             config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None) -> None:
-    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), joining the
-    workloads with their ReplicaSets and ControllerRevisions in memory. Pure. `children` None:
-    they could not be read, and nothing is said about what is live. `decoded`: decode_histories'."""
+             config_maps: list[dict], secrets: list[dict], decoded: Decoded | None = None,
+             now_time: datetime | None = None, services: dict[str, list[dict]] | None = None) -> None:
+    """Add to each row what is live (liveReleases, liveSince, lastRollback, live), whether it is
+    steady and what it needs (steady, action: action.py), joining the workloads with their
+    ReplicaSets and ControllerRevisions in memory. Pure but for the clock when `now_time` is None.
+    `children` None: they could not be read, and nothing is said about what is live (steady and
+    action None). `decoded`: decode_histories'. `services`: each blue/green namespace's Services,
+    whose primary says what is live for ACTION."""
     decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     histories: dict[tuple[str, str], tuple[dict, str]] = {}
     for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):  # a Secret wins, as in Harness
@@ -254,7 +261,8 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
                 adapters.adapter_for(kind).state(obj, by_owner.get(obj["metadata"].get("uid"), [])))
     for row in rows:
         key = (row["namespace"], row["release"])
-        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": []})
+        row.update({"liveReleases": [], "liveSince": None, "lastRollback": None, "live": [], "steady": None,
+                    "action": None})
         if children is None:
             continue
         history, history_kind = histories.get(key, (None, None))
@@ -268,10 +276,53 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
             continue  # the row already says the history is unreadable
         now = live_release.live_workloads(model)
         record = live_release.latest_rollback(now)
+        ready = {ref: status.readiness(state) for ref, state in model.workloads.items()}
+        if row["namespace"] in (services or {}) and bluegreen.is_blue_green(model):
+            model.services = bluegreen.release_services(services[row["namespace"]], row["namespace"],
+                                                        list(model.workloads.values()))
         row.update({"liveReleases": live_release.live_numbers(now),
                     "liveSince": max((r.since for r in now if r.since), default=None),
                     "lastRollback": record.view() if record else None,
-                    "live": views.live_view(now)})
+                    "live": views.live_view(now),
+                    "steady": all(steady for steady, _, _ in ready.values()),
+                    "action": status.release_action(model, now, ready, now_time, *status.primary_route(model, now))})
+
+
+def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
+    """The namespaces holding a blue/green workload (its pods or selector carry harness.io/color):
+    only there can a Service record a swap-back. Pure."""
+    found = set()
+    for _, obj in workloads:
+        spec = obj.get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        selector = (spec.get("selector") or {}).get("matchLabels") or {}
+        if labels.get(bluegreen.COLOR) in bluegreen.COLORS or selector.get(bluegreen.COLOR) in bluegreen.COLORS:
+            found.add(obj["metadata"]["namespace"])
+    return found
+
+
+def _by_namespace(services: list[dict]) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for service in services:
+        found.setdefault(service["metadata"]["namespace"], []).append(service)
+    return found
+
+
+def add_swap_backs(rows: list[dict], services: list[dict]) -> None:
+    """Add to each row `swapBack`: the swap-back its primary Service records while it is still in
+    effect (the row's latest release is the one swapped out and primary still routes the color it
+    restored), else None. Pure."""
+    found: dict[tuple[str, str], dict] = {}
+    for service in services:
+        meta = service["metadata"]
+        record = swap_record.read(meta["name"], meta.get("annotations"))
+        if record is None or record.release_name is None:
+            continue
+        color = ((service.get("spec") or {}).get("selector") or {}).get(bluegreen.COLOR)
+        found[(meta["namespace"], record.release_name)] = (record, color)
+    for row in rows:
+        record, color = found.get((row["namespace"], row["release"]), (None, None))
+        row["swapBack"] = record.view() if record and swap_record.in_effect(record, color, row["latest"]) else None
 
 
 # ReplicaSets are a cluster's most numerous objects (10 a Deployment): they are listed as metadata
@@ -356,9 +407,18 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
     rows = catalog(workloads, config_maps, secrets, decoded)
     if selector is not None:
         rows = [row for row in rows if row["workloads"]]
+    bg_namespaces = blue_green_namespaces(workloads) if rows and live else set()
+    # Blue/green only: one list of Services, which say the color primary routes (ACTION) and
+    # record a swap-back (swap_record.py).
+    listed = _listed_or_none(kube, SERVICES, namespace) if bg_namespaces else []
+    if listed is None:
+        warnings.append(f"cannot list services in {namespace or 'all namespaces'}: blue/green swap-backs are not "
+                        "shown")
+    services = [s for s in listed or [] if s["metadata"]["namespace"] in bg_namespaces]
     if rows and live:  # what is live: the revisions each workload runs, one list per kind
         add_live(rows, workloads, _revisions(kube, namespace, workloads, replica_sets, warnings), config_maps,
-                 secrets, decoded)
+                 secrets, decoded, services=_by_namespace(services))
+    add_swap_backs(rows, services)
     if not rows and namespace is not None:
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -28,17 +28,18 @@ class LastRollback:
     from_release: int | None
     to_release: int | None
     restored: dict  # the annotation's entry for this workload: {from, to, images}
+    rolled_forward_to: int | None = None  # a roll forward: the release it returned to (to_release records it)
     reason: str | None = None  # rollback --reason
 
     @property
     def text(self) -> str:
-        """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2"."""
-        moved = f", {_number(self.from_release)} → {_number(self.to_release)}"
-        return f"rolled back by {self.by or 'someone'} at {self.at or 'an unknown time'}{moved}"
+        """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (rolled_back_text)."""
+        return rolled_back_text(self.view())
 
     def view(self) -> dict:
-        view = {"by": self.by, "at": self.at, "fromRelease": self.from_release, "toRelease": self.to_release}
-        return {**view, "reason": self.reason} if self.reason else view
+        return {"by": self.by, "at": self.at, "fromRelease": self.from_release, "toRelease": self.to_release,
+                **({"rolledForwardTo": self.rolled_forward_to} if self.rolled_forward_to is not None else {}),
+                **({"reason": self.reason} if self.reason else {})}
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,14 @@ class LiveWorkload:
     last_rollback: LastRollback | None  # set only while the workload still runs what it restored
 
 
-def _number(value: object) -> str:
-    return "?" if value is None else str(value)
+def rolled_back_text(record: dict, unknown: str = "?") -> str:
+    """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2", or for a roll forward to release 2
+    recorded as release 3: "rolled forward to release 2 by alice at ..., 1 → 3" (from LastRollback.view)."""
+    moved = " → ".join(unknown if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
+    forward = record.get("rolledForwardTo")
+    verb = "rolled back" if forward is None else f"rolled forward to release {forward}"
+    reason = f": {record['reason']}" if record.get("reason") else ""  # rollback --reason
+    return f"{verb} by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}{reason}"
 
 
 def last_rollback(state: WorkloadState) -> LastRollback | None:
@@ -66,9 +73,9 @@ def last_rollback(state: WorkloadState) -> LastRollback | None:
         return None
     # JSON numbers only (not "3", not true): through the one number reader all the same.
     numbers = [digits.natural(value) if isinstance(value, int) else None
-               for value in (record.get("fromRelease"), record.get("toRelease"))]
+               for value in (record.get("fromRelease"), record.get("toRelease"), record.get("rolledForwardTo"))]
     return LastRollback(_text(record.get("by")), _text(record.get("at")), numbers[0], numbers[1], restored,
-                        _text(record.get("reason")))
+                        numbers[2], _text(record.get("reason")))
 
 
 def _text(value: object) -> str | None:

@@ -65,8 +65,14 @@ def routed(service: str, color: str, from_color: str) -> dict:
 
 
 def history_updated(kind: str, name: str, changes: list[dict]) -> dict:
-    """`changes`: {release, status} | {release, kind, name, revision} | {release, bgEnvironment}."""
+    """`changes`: {release, status} | {release, status, description} (a release recorded anew, by a
+    roll forward) | {release, kind, name, revision} | {release, bgEnvironment}."""
     return _item(HISTORY_UPDATED, kind, name, changes=changes)
+
+
+def roll_forward_description(number: int) -> str:
+    """What a roll forward to release `number` records, in helm rollback's words."""
+    return f"Rollback to {number}"
 
 
 def labelled(kind: str, name: str, labels: dict[str, str]) -> dict:
@@ -89,6 +95,8 @@ def history_changes(changes: list[dict]) -> list[str]:
     for position, change in enumerate(changes):
         if "bgEnvironment" in change:
             parts.append(f"release {change['release']} bgEnvironment {change['bgEnvironment']}")
+        elif "description" in change:
+            parts.append(f"release {change['release']} recorded {change['status']} ({change['description']})")
         elif "status" in change:
             parts.append(f"release {change['release']} marked {change['status']}")
         else:

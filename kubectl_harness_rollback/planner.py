@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback import kinds, roll_forward
 from kubectl_harness_rollback.apply import last_applied, object_diff, prune
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -35,7 +35,7 @@ from kubectl_harness_rollback.model import (
 from kubectl_harness_rollback.modes import Match, Mode
 from kubectl_harness_rollback.records.assemble import release_name_of
 from kubectl_harness_rollback.records.declarative import images_of
-from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 from kubectl_harness_rollback.workloads import owners
 
@@ -124,6 +124,12 @@ class Plan:
     owners: list[tuple[WorkloadRef, owners.Owner]] = field(default_factory=list)
     # --prune: deleted before the re-apply, in this order (prune.PruneObject).
     prune: list = field(default_factory=list)
+    # The succeeded releases the identity rule passed over, newest first (way_back).
+    passed_over: list[Release] = field(default_factory=list)
+    # Returning to the newest release after a rollback (roll_forward.py): `current` is the release
+    # live now, nothing is marked Failed, and the target is recorded again as `new_release`.
+    rolls_forward: bool = False
+    new_release: int | None = None
 
     @property
     def has_changes(self) -> bool:
@@ -257,9 +263,10 @@ def _check_runs_recorded(model: ReleaseModel, current: Release) -> None:
             f"{_rollback_hint(model, current.number)}; to run release {current.number}, deploy it again")
 
 
-def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
-                    notes: list[str]) -> tuple[Release | None, str, bool]:
-    """(rollback-to, why, eligible) when the user did not name a release or revision."""
+def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions, notes: list[str],
+                    skipped: list[Release]) -> tuple[Release | None, str, bool]:
+    """(rollback-to, why, eligible) when the user did not name a release or revision; `skipped`
+    gets the succeeded releases another identity deployed that it passed over."""
     older = [r for r in model.releases if r.number < current.number]
     if all(r.status is None for r in model.releases):
         done = _rolled_back_already(model)
@@ -272,6 +279,11 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             return None, f"release {current.number} is the only one; there is no previous revision", False
         return older[0], f"previous revision (release {older[0].number}); no status is recorded", True
     if current.status == Status.SUCCEEDED and options.from_release is None:
+        swapped = bluegreen.swap_back_in_effect(model) if bluegreen.is_blue_green(model) else None
+        if swapped is not None:
+            # A blue/green rollback leaves the release Succeeded, as Harness's swap does: the
+            # primary Service's record says it was rolled back.
+            return None, swap_record.already_done(swapped), True
         _check_runs_recorded(model, current)
         # Harness: "Latest release was successful. Skipping rollback" — unless the forward step
         # handed over this release number because a later step of its pipeline failed.
@@ -283,13 +295,9 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
     wanted = _identity_text(current.identity, options.match)
     if options.workflow_id and current.identity is not None:
         wanted = _identity_text(Identity(options.workflow_id, current.identity.infra), options.match)
-    skipped: list[int] = []
-
     def note_skipped() -> None:
         if skipped:
-            notes.append("succeeded releases deployed by another identity were passed over: "
-                         + ", ".join(map(str, skipped))
-                         + ("" if options.match == Match.INFRA else " (--match infra would consider them)"))
+            notes.append(_passed_over_note(current, skipped, options.match))
 
     for release in older:
         if release.status != Status.SUCCEEDED:
@@ -302,10 +310,44 @@ def _choose_default(model: ReleaseModel, current: Release, options: PlanOptions,
             how = "infrastructure mapping" if options.match == Match.INFRA else "workflow and infrastructure mapping"
             return release, (f"release {release.number} is the newest succeeded release before "
                              f"{current.number} with the same {how} ({wanted})"), True
-        skipped.append(release.number)
+        skipped.append(release)
     note_skipped()
     return None, (f"no succeeded release before release {current.number} deployed by {wanted}; "
                   "nothing to roll back to"), False
+
+
+def _by_mapping(current: Release, skipped: list[Release], match: Match) -> tuple[list[int], list[int]]:
+    """The passed-over releases (newest first) that `--match infra` would consider (another workflow on
+    the same infrastructure mapping) and those only `--to-release N` reaches (another mapping)."""
+    same = [r.number for r in skipped
+            if match != Match.INFRA and identity_matches(current.identity, r.identity, Match.INFRA)]
+    return same, [r.number for r in skipped if r.number not in same]
+
+
+def _passed_over_note(current: Release, skipped: list[Release], match: Match) -> str:
+    """Which succeeded releases the identity rule passed over, and which option reaches each: `--match
+    infra` only helps where the mapping is the same."""
+    same, other = _by_mapping(current, skipped, match)
+    parts = []
+    if same:
+        parts.append(f"{', '.join(map(str, same))} (another workflow on the same infrastructure mapping: "
+                     f"--match infra would consider {'it' if len(same) == 1 else 'them'})")
+    if other:
+        parts.append(f"{', '.join(map(str, other))} (another infrastructure mapping: only --to-release "
+                     f"{other[0]} rolls back to {'it' if len(other) == 1 else 'one of them'})")
+    return "succeeded releases deployed by another identity were passed over: " + "; ".join(parts)
+
+
+def way_back(plan: Plan) -> str:
+    """The options that would give a plan with nothing to roll back to the newest succeeded release
+    its identity rule passed over ("" when none was): `--match infra` where only the workflow
+    differs, else `--to-release N`."""
+    if plan.eligible or plan.current is None or not plan.passed_over:
+        return ""
+    same, other = _by_mapping(plan.current, plan.passed_over, plan.match)
+    if same and (not other or same[0] > other[0]):
+        return "--match infra"
+    return f"--to-release {other[0]}" if other else ""
 
 
 def _choose_by_revision(model: ReleaseModel, revision: int) -> tuple[Release | None, str]:
@@ -558,6 +600,9 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
         result.target = target
         result.workloads = [_change(model, ref, options.to_revision, None, notes)]
         _plan_scales(model, result, mark_changed=False)
+        if _rolls_forward(model, options, mode, target):
+            _plan_roll_forward(model, result, target)
+            _finish_roll_forward(model, result, target)
         return result
     if options.to_release is not None:
         target = next((r for r in model.releases if r.number == options.to_release), None)
@@ -565,11 +610,15 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
             known = ", ".join(str(r.number) for r in model.releases)
             raise UnknownRelease(f"release {options.to_release} is not in the history of {model.release_name} "
                                  f"(releases: {known})")
-        if target.status == Status.FAILED:
-            notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
-        result.reason = f"release {target.number}, as asked"
+        if _rolls_forward(model, options, mode, target):
+            current = _plan_roll_forward(model, result, target)
+        else:
+            if target.status == Status.FAILED:
+                notes.append(f"release {target.number} failed; rolling back to it because --to-release asked for it")
+            result.reason = f"release {target.number}, as asked"
     else:
-        target, result.reason, result.eligible = _choose_default(model, current, options, notes)
+        target, result.reason, result.eligible = _choose_default(model, current, options, notes,
+                                                                 result.passed_over)
     result.target = target
     if target is None:
         return result
@@ -577,6 +626,8 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     if mode is Mode.BLUE_GREEN:
         # Traffic goes back by swapping Service selectors; no template is restored.
         result.traffic = bluegreen.traffic_plan(model, current, target, notes)
+        if result.traffic.swapped_back is not None:
+            result.reason = swap_record.already_done(result.traffic.swapped_back)
         if options.prune:
             # Harness prunes a blue/green release in its stage deploy (K8sBGBaseHandler.pruneForBg), never
             # when it swaps back.
@@ -615,4 +666,33 @@ def _decide(model: ReleaseModel, options: PlanOptions) -> Plan:
     for ref in [] if current.is_declarative and target.is_declarative else left:  # prune.decide noted them
         notes.append(f"{ref} was deployed by release {current.number} but not by release {target.number}; "
                      "it is left as it is")
+    _finish_roll_forward(model, result, target)
     return result
+
+
+def _rolls_forward(model: ReleaseModel, options: PlanOptions, mode: Mode, target: Release) -> bool:
+    """Whether the release asked for returns to the newest release (roll_forward.py). Blue/green goes
+    back and forth by swapping Services, and its bookkeeping marks nothing Failed either way."""
+    return (options.from_release is None and mode is not Mode.BLUE_GREEN
+            and roll_forward.returns_to_latest(model, target))
+
+
+def _plan_roll_forward(model: ReleaseModel, result: Plan, target: Release) -> Release:
+    """Make `result` a roll forward to `target`; the release live now (what it supersedes) becomes
+    its current release, and is returned."""
+    if target.is_declarative:
+        raise roll_forward.NotRecordable(
+            f"release {target.number} is the newest release of {model.release_name}: rolling forward to it is "
+            f"recorded only for releases kept in a legacy release history, and release {target.number} is "
+            "declarative (a release Secret); nothing was changed: deploy it again with its pipeline")
+    result.current = roll_forward.live(model) or result.current
+    result.rolls_forward, result.new_release = True, roll_forward.new_release_number(model)
+    result.reason = roll_forward.reason(target, result.current, result.new_release)
+    return result.current
+
+
+def _finish_roll_forward(model: ReleaseModel, result: Plan, target: Release | None) -> None:
+    """A roll forward with nothing to restore and nothing to record is "nothing to do"."""
+    if result.rolls_forward and not roll_forward.needs_record(model, result.has_changes):
+        result.reason = roll_forward.already_there(model, target)
+        result.target, result.rolls_forward, result.new_release = None, False, None

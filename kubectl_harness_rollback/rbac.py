@@ -86,11 +86,11 @@ def role(namespace: str) -> dict:
 
 def list_cluster_role() -> dict:
     """The ClusterRole for `list -A`: one list per kind across every namespace, ReplicaSets and
-    ControllerRevisions included for what is live (Secrets may be left out: `list` then warns and
-    shows the releases it can see)."""
+    ControllerRevisions included for what is live, Services for blue/green swap-backs (Secrets and
+    Services may be left out: `list` then warns and shows what it can see)."""
     # What listing.py lists, and no more: the kinds `list` shows.
     listed = (kinds.DEPLOYMENT, kinds.STATEFUL_SET, kinds.DAEMON_SET, kinds.REPLICA_SET, kinds.CONTROLLER_REVISION,
-              kinds.CONFIG_MAP, kinds.SECRET)
+              kinds.CONFIG_MAP, kinds.SECRET, kinds.SERVICE)
     needs = {(kind.group, kind.plural): {"list"} for kind in listed}
     return {"apiVersion": RBAC_API_VERSION, "kind": kinds.CLUSTER_ROLE.name,
             "metadata": {"name": LIST_CLUSTER_ROLE_NAME}, "rules": _rules(needs)}

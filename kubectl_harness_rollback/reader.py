@@ -16,6 +16,7 @@ from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
+from kubectl_harness_rollback.did_you_mean import suggestion
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
 from kubectl_harness_rollback.records import legacy, registry
@@ -124,13 +125,19 @@ def _read_records(kube, objects: ClusterObjects, stores=registry.STORES) -> None
         store.read(fetch, objects.release_name, objects)
 
 
-def _release_workloads(kube, namespace: str, release_name: str) -> list[tuple[object, dict]]:
+def _release_workloads(kube, namespace: str, release_name: str,
+                       others: set[str] | None = None) -> list[tuple[object, dict]]:
+    """The workloads labelled `release_name`; the other release names their lists hold go into
+    `others` (what a not-found error suggests, at no extra request)."""
     found = []
     for kind in WORKLOAD_KINDS:
         adapter = adapters.adapter_for(kind)
         for obj in adapter.list_workloads(kube, namespace):
-            if release_name_of(obj) == release_name:
+            labelled = release_name_of(obj)
+            if labelled == release_name:
                 found.append((adapter, obj))
+            elif labelled and others is not None:
+                others.add(labelled)
     return found
 
 
@@ -148,7 +155,8 @@ def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, li
     obj = next((w for w in workloads if w["metadata"]["name"] == target.name), None)
     if obj is None:
         ensure_namespace(kube, namespace)
-        raise NotFound(f"{target.kind.lower()}/{target.name} not found in namespace {namespace}")
+        alike = suggestion(target.name, (w["metadata"]["name"] for w in workloads))
+        raise NotFound(f"{target.kind.lower()}/{target.name} not found in namespace {namespace}{alike}")
     release_name = release_name_of(obj)
     return release_name or f"{target.kind.lower()}/{target.name}", ([] if release_name else [(adapter, obj)])
 
@@ -171,12 +179,13 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
             return assemble(ClusterObjects(release_name, namespace, workloads=_states(kube, namespace, own)))
     objects = ClusterObjects(release_name, namespace)
     _read_records(kube, objects)
-    found = _release_workloads(kube, namespace, release_name)
+    others: set[str] = set()
+    found = _release_workloads(kube, namespace, release_name, others)
     if not objects.found_any() and not found:
         ensure_namespace(kube, namespace)
-        raise NotFound(f"release '{release_name}' not found in namespace {namespace}: no release history, no "
-                       f"release Secrets and no workload labelled harness.io/release-name={release_name} "
-                       f"(see 'kubectl harness-rollback list -n {namespace}')")
+        raise NotFound(f"release '{release_name}' not found in namespace {namespace}{suggestion(release_name, others)}"
+                       f" (no release history, no release Secrets and no workload labelled "
+                       f"harness.io/release-name={release_name}; see 'kubectl harness-rollback list -n {namespace}')")
     states = _states(kube, namespace, found)
     objects.workloads = states
     model = assemble(objects)
@@ -189,14 +198,4 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
 
 def _release_services(kube, namespace: str, states) -> list[ServiceState]:
     """Blue/green: the Services whose selector, color aside, matches the release's pods (one list)."""
-    listed = kube.list(SERVICES, namespace)
-    pod_labels = [((state.raw.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
-                  for state in states]
-    services = []
-    for service in listed:
-        selector = (service.get("spec") or {}).get("selector") or {}
-        meta = service["metadata"]
-        if bluegreen.belongs(selector, pod_labels):
-            services.append(ServiceState(meta["name"], namespace, dict(selector), dict(meta.get("annotations") or {}),
-                                         meta.get("resourceVersion", ""), meta.get("uid", "")))
-    return services
+    return bluegreen.release_services(kube.list(SERVICES, namespace), namespace, states)

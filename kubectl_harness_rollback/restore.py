@@ -228,7 +228,12 @@ def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: d
         new = outcome.new_revisions.get(ref)
         to = (f"revision {change.to_revision}" if isinstance(plan.target, UnrecordedRevision)
               else f"release {plan.target.number}")
-        message = (f"Rolled back {plan.release_name} from release {plan.current.number} to {to}: "
+        moved = f"Rolled back {plan.release_name} from release {plan.current.number} to {to}"
+        if plan.rolls_forward:  # never "from release 2 to release 2": the release live before, if another
+            origin = "" if plan.current.number == plan.target.number else f" from release {plan.current.number}"
+            recorded = f" (recorded as release {plan.new_release})" if plan.new_release is not None else ""
+            moved = f"Rolled forward {plan.release_name}{origin} to {to}{recorded}"
+        message = (f"{moved}: "
                    f"{ref} revision {change.from_revision} -> {change.to_revision}"
                    + (f" (now {new})" if new is not None and new != change.to_revision else "")
                    + f", images {', '.join(change.to_images)}")

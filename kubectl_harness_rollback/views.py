@@ -9,7 +9,7 @@ from __future__ import annotations
 from kubectl_harness_rollback import live_release
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
 from kubectl_harness_rollback.planner import Plan
-from kubectl_harness_rollback.strategies import bluegreen
+from kubectl_harness_rollback.strategies import bluegreen, swap_record
 from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
 
 
@@ -34,6 +34,7 @@ def history_view(model: ReleaseModel, limit: int | None = None) -> list[dict]:
     the newest `limit` of them (`--max`)."""
     rows = []
     now_live = {row.ref: row for row in live_release.live_workloads(model)}
+    roles, swapped = _blue_green_roles(model, now_live) if bluegreen.is_blue_green(model) else ({}, None)
     for release in model.releases[:limit]:
         workflow_id, infra = _identity(release.identity)
         workloads = []
@@ -58,8 +59,31 @@ def history_view(model: ReleaseModel, limit: int | None = None) -> list[dict]:
         color = bluegreen.release_color(model, release)
         if release.bg_environment or color:
             row["bgEnvironment"], row["color"] = release.bg_environment, color
+            row["role"] = roles.get(release.number) or release.bg_environment
+            if swapped is not None and swapped.from_release == release.number:
+                row["swappedBack"] = swapped.view()
         rows.append(row)
     return rows
+
+
+def _blue_green_roles(model: ReleaseModel, now_live: dict) -> tuple[dict[int, str], swap_record.SwapBack | None]:
+    """({release: primary | stage} for each release a color's workload runs now, from what the
+    Services route; the last swap-back the primary Service records). A release no workload runs
+    is left to its recorded bgEnvironment (Harness's last word on it)."""
+    try:
+        primary, stage = bluegreen.find_services(model)
+    except bluegreen.BlueGreenError:
+        return {}, None
+    routes = {primary.selector[bluegreen.COLOR]: "primary", stage.selector[bluegreen.COLOR]: "stage"}
+    roles: dict[int, str] = {}
+    for ref, row in sorted(now_live.items()):
+        color = bluegreen.workload_color(model.workloads[ref])
+        if row.release is not None and color in routes:
+            roles.setdefault(row.release, routes[color])
+    record = swap_record.read(primary.name, primary.annotations)
+    if record is not None and record.release_name not in (None, model.release_name):
+        record = None
+    return roles, record
 
 
 def _live_on(now_live: dict, ref, release: Release) -> bool:
@@ -86,6 +110,10 @@ def plan_view(plan: Plan) -> dict:
         "eligible": plan.eligible,
         "changes": plan.has_changes,
         "reason": plan.reason,
+        # Returning to the newest release after a rollback: `current` is the release live now, and
+        # `newRelease` the number the target is recorded again under (null without a legacy history).
+        "rollForward": plan.rolls_forward,
+        "newRelease": plan.new_release,
         "workloads": [
             {"kind": w.ref.kind, "name": w.ref.name, "fromRevision": w.from_revision, "toRevision": w.to_revision,
              "recordedRevision": w.recorded_revision, "fromImages": list(w.from_images),

@@ -8,6 +8,7 @@ fails with the reason (CI must not pass without them). To run only the unit test
 
 import os
 import re
+import tempfile
 import uuid
 
 import pytest
@@ -17,6 +18,11 @@ from kubernetes import config as k8s_config
 from tests.support import cluster, profiles
 
 profiles.load()
+
+# The processes the tests start (the plugin, kubectl's plugin runner, import probes) keep compiled
+# bytecode as a user's machine does: this machine's PYTHONDONTWRITEBYTECODE=1 would make each of
+# them compile every module it imports from source again.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # Tests in these folders need the real control plane.
 CLUSTER_TEST_DIRS = ("/integration/", "/adversarial/")
@@ -44,6 +50,20 @@ def pytest_runtest_makereport(item, call):
             and item.get_closest_marker("integration"):
         report.outcome = "failed"
         report.longrepr = f"integration test skipped under CI, which is not allowed: {report.longrepr}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under pytest-xdist, an integration test holds the cluster shared with the other workers' tests,
+    or alone if it is marked `exclusive` (it stops a process of the control plane). The hook wraps
+    the whole test, its module's fixtures included, which its first and last tests set up and tear down."""
+    workerinput = getattr(item.config, "workerinput", None)
+    if workerinput is None or not item.get_closest_marker("integration"):
+        yield
+        return
+    lock_dir = os.path.join(tempfile.gettempdir(), f"khr-tests-{workerinput['testrunuid']}")
+    with cluster.sharing(lock_dir, exclusive=item.get_closest_marker("exclusive") is not None):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +107,18 @@ def apps(api_client):
 def namespace(api_client, request):
     """A namespace of this test's own, deleted afterwards."""
     slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40].strip("-")
+    name = f"khr-{slug}-{uuid.uuid4().hex[:5]}"
+    core = k8s.CoreV1Api(api_client)
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    yield name
+    core.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def module_namespace(api_client, request):
+    """A namespace shared by the tests of one module, which only read what it holds (their
+    module's fixtures deploy it once); deleted after the module."""
+    slug = re.sub(r"[^a-z0-9]+", "-", request.module.__name__.rsplit(".", 1)[-1].lower()).strip("-")[:40].strip("-")
     name = f"khr-{slug}-{uuid.uuid4().hex[:5]}"
     core = k8s.CoreV1Api(api_client)
     core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))

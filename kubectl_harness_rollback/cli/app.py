@@ -27,10 +27,17 @@ from kubectl_harness_rollback.cli.completion import (
     complete_namespaces,
     complete_release_names,
 )
-from kubectl_harness_rollback.cli.connection_flags import Count, connection_flags, format_grouped_options
+from kubectl_harness_rollback.cli.connection_flags import (
+    Count,
+    connection_flags,
+    format_global_options,
+    format_grouped_options,
+    format_pointers,
+)
 from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
 from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
 from kubectl_harness_rollback.cli.durations import parse_duration
+from kubectl_harness_rollback.did_you_mean import suggestion
 from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
@@ -50,9 +57,17 @@ def cluster(ctx: click.Context):
 class _Command(click.Command):
     """A command whose own usage errors (UsageError, from validating its options and TARGET
     before any request) are reported as click's are: one line with the command's --help; its
-    help lists its own flags first and the connection flags under "Global options"."""
+    help lists its own flags, and ends pointing at `options` for the connection flags."""
 
     format_options = format_grouped_options
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        format_pointers(formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The help's first paragraph, whole: in the list of commands and in completion
+        descriptions (click cuts it at `limit` characters: "change...")."""
+        return " ".join(click.unstyle(self.help or "").split("\n\n")[0].split())
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -61,12 +76,35 @@ class _Command(click.Command):
             raise click.UsageError(str(exc), ctx=ctx) from None
 
 
+# Words other tools use for a command: `kubectl rollout undo`, `helm ls`, `kubectl get`.
+ALSO_KNOWN_AS = {"undo": "rollback", "revert": "rollback", "ls": "list", "get": "list"}
+
+
 class _Group(click.Group):
+    """The root command (bare, `cli` prints its help); a mistyped command gets a did-you-mean."""
+
     command_class = _Command
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if self.get_command(ctx, name) is None and not ctx.resilient_parsing and not name.startswith("-"):
+            raise click.UsageError(f"no such command '{name}'{unknown_command_hint(self, name)}", ctx)
+        return super().resolve_command(ctx, args)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         format_grouped_options(self, ctx, formatter)
         self.format_commands(ctx, formatter)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        format_pointers(formatter, f'Use "{ctx.command_path} <command> --help" for more information about a '
+                                   "given command.")
+
+
+def unknown_command_hint(group: click.Group, name: str) -> str:
+    """"; did you mean X?" for a mistyped command name, or ""."""
+    if name in ALSO_KNOWN_AS:
+        return f"; did you mean {ALSO_KNOWN_AS[name]}?"
+    return suggestion(name, group.commands)
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -75,7 +113,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit()
 
 
-@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS, invoke_without_command=True,
+             subcommand_metavar="COMMAND [ARGS]...")
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Print the plugin's version (as the version command) and exit.")
 @connection_options
@@ -87,11 +126,31 @@ def cli(ctx: click.Context, **given: Any) -> None:
     from the cluster alone; decides the release to roll back to; restores it.
 
     \b
+    On call, a release is failing:
+      # 1. Is it steady? Which release does each workload run, and why not?
+      kubectl harness-rollback status release-infra-prod -n shop
+      # 2. What would a rollback do, and why? (changes nothing)
+      kubectl harness-rollback plan release-infra-prod -n shop
+      # 3. Roll back, wait until steady, and record it as Harness does
+      kubectl harness-rollback rollback release-infra-prod -n shop
+      # 4. Steady again? Who rolled back, and when
+      kubectl harness-rollback status release-infra-prod -n shop
+
+    \b
     Examples:
-      kubectl harness-rollback version
-      kubectl harness-rollback --context prod -n shop version
+      # Every release name in every namespace
+      kubectl harness-rollback list -A
+      # The releases of a workload's release, newest first
+      kubectl harness-rollback history deployment/web -n shop
+      # What a rollback would send, without sending it
+      kubectl harness-rollback rollback release-infra-prod -n shop --dry-run=client
+      # The same release in several clusters at once
+      kubectl harness-rollback status release-infra-prod -n shop --contexts 'prod-*'
     """
     _collect_connection(ctx, given)
+    if ctx.invoked_subcommand is None:  # `kubectl harness-rollback [-n NS]`: its help, as bare kubectl
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -106,6 +165,60 @@ def version(ctx: click.Context, **given: Any) -> None:
     """
     _collect_connection(ctx, given)
     click.echo(version_line())
+
+
+def _complete_command_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """`help COMMAND` candidates: the commands, with their descriptions, as after the plugin's name."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(name, help=command.get_short_help_str())
+            for name, command in sorted(cli.commands.items()) if name.startswith(incomplete)]
+
+
+@cli.command(name="help", context_settings=CONTEXT_SETTINGS)
+@click.argument("command_name", metavar="[COMMAND]", required=False, shell_complete=_complete_command_names)
+@connection_options
+@click.pass_context
+def help_command(ctx: click.Context, command_name: str | None, **given: Any) -> None:
+    """Print the help of COMMAND, or of the plugin.
+
+    \b
+    Examples:
+      kubectl harness-rollback help
+      kubectl harness-rollback help rollback
+    """
+    _collect_connection(ctx, given)
+    root = ctx.parent or ctx
+    if command_name is None:
+        click.echo(root.get_help())
+        return
+    command = cli.get_command(root, command_name)
+    if command is None:
+        # The root's --help lists the commands: the error points there.
+        raise click.UsageError(f"no such command '{command_name}'{unknown_command_hint(cli, command_name)}", root)
+    with click.Context(command, info_name=command_name, parent=root) as asked:
+        click.echo(asked.get_help())
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@connection_options
+@click.pass_context
+def options(ctx: click.Context, **given: Any) -> None:
+    """Print the global command-line options, which every command accepts.
+
+    They choose the cluster, the namespace and the identity, as kubectl's own options do, and
+    may stand before or after the command's name.
+
+    \b
+    Examples:
+      kubectl harness-rollback options
+      kubectl harness-rollback --context prod -n shop status release-infra-prod
+      kubectl harness-rollback status release-infra-prod --context prod -n shop
+    """
+    _collect_connection(ctx, given)
+    formatter = ctx.make_formatter()
+    format_global_options(cli, ctx.parent or ctx, formatter)
+    click.echo(formatter.getvalue(), nl=False)
 
 
 def _selection_options(command: Callable) -> Callable:
@@ -132,7 +245,6 @@ def _selection_options(command: Callable) -> Callable:
 
 
 TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
-NAMES_OR_DATA = "Output format: a table for people; name (kubectl's TYPE/NAME, one a line), json or yaml for scripts."
 MAX_RELEASES = 256  # helm history --max's default
 NO_HEADERS = click.option("--no-headers", is_flag=True, help="Print the table's rows without its header row.")
 
@@ -235,13 +347,21 @@ def _target(text: str):
     return Target.parse(text)
 
 
+NOT_STEADY = click.option("--not-steady", is_flag=True,
+                          help="Show only the releases whose workloads are not steady (or cannot be told).")
+WIDE_TABLE = "Output format: wide adds the workloads, the record and the rollout's words; json or yaml for scripts."
+WIDE_NAMES_OR_DATA = ("Output format: wide adds the workloads, the record and the rollout's words; name (kubectl's "
+                      "TYPE/NAME, one a line), json or yaml for scripts.")
+
+
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
 @selector_option("Only the releases with a workload whose labels match")
+@NOT_STEADY
 @NO_HEADERS
-@across_contexts("table", "name", "json", "yaml", help=NAMES_OR_DATA)
-def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None, output: str, no_headers: bool,
-                  **given: Any) -> None:
+@across_contexts("table", "wide", "name", "json", "yaml", help=WIDE_NAMES_OR_DATA)
+def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None, not_steady: bool, output: str,
+                  no_headers: bool, **given: Any) -> None:
     """List the release names found in the cluster.
 
     A release is found through its release history (ConfigMap or Secret), its declarative
@@ -252,6 +372,7 @@ def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None
       kubectl harness-rollback list -n shop
       kubectl harness-rollback list -A -o json
       kubectl harness-rollback list --contexts 'prod-*' -n shop
+      kubectl harness-rollback list -A --not-steady
       kubectl harness-rollback list -o name | xargs -n1 kubectl harness-rollback status
       kubectl harness-rollback list -A -l team=payments
     """
@@ -259,18 +380,29 @@ def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None
     from kubectl_harness_rollback.fleet import commands as run_in
 
     chosen = _selector(selector)
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, no_headers, chosen)
+    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
+
+
+TIMELINE_HELP = "One line per release, newest first, the live one and the last rollback marked."
+
+
+def _check_timeline(timeline: bool, output: str, many: bool) -> None:
+    """--timeline is text for one context; the data has its fields already (history -o json)."""
+    if timeline and (output not in ("table", "wide") or many):
+        raise UsageError("--timeline is text for one context; for data use history -o json")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
+@click.option("--timeline", is_flag=True, help=TIMELINE_HELP + " Printed instead of the table.")
 @click.option("--max", "max_releases", type=Count(min=1), default=MAX_RELEASES, show_default=True, metavar="N",
               help="Show at most the newest N releases (as helm history --max).")
 @NO_HEADERS
 @across_contexts("table", "wide", "name", "json", "yaml",
                  help="Output format: wide adds images and identities; name prints the release numbers; json or "
                       "yaml for scripts.")
-def history(ctx: click.Context, target: str, max_releases: int, output: str, no_headers: bool, **given: Any) -> None:
+def history(ctx: click.Context, target: str, max_releases: int, output: str, no_headers: bool, timeline: bool = False,
+            **given: Any) -> None:
     """Show the releases of TARGET, newest first.
 
     TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
@@ -281,13 +413,17 @@ def history(ctx: click.Context, target: str, max_releases: int, output: str, no_
       kubectl harness-rollback history release-infra-prod -n shop
       kubectl harness-rollback history deployment/web -n shop -o wide
       kubectl harness-rollback history release-infra-prod --all-contexts
+      kubectl harness-rollback history release-infra-prod --timeline
       kubectl harness-rollback history release-infra-prod --max 5
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
     parsed = _target(target)
-    run_in.history(_runner(ctx, given), click.echo, parsed, output, no_headers, max_releases)
+    runner = _runner(ctx, given)
+    _check_timeline(timeline, output, runner.many)
+    run_in.history(runner, click.echo, parsed, output, timeline=timeline, no_headers=no_headers,
+                   max_releases=max_releases)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -335,12 +471,15 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
 @click.option("--ignore-owner", is_flag=True,
               help="Roll back a workload Argo CD or Flux manages all the same (refused otherwise: its next sync "
                    "would put the failed version back).")
+@click.option("-y", "--yes", is_flag=True,
+              help="Across contexts: roll back a release that succeeded without asking first (needed off a "
+                   "terminal).")
 @click.option("--reason", metavar="TEXT",
               help="Why: kept in the audit annotation, the Event and kubectl's change-cause (kubectl rollout "
                    "history shows it).")
 @across_contexts("table", "json", "yaml")
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
-             ignore_owner: bool, reason: str | None, output: str, **given: Any) -> None:
+             ignore_owner: bool, yes: bool, reason: str | None, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
 
     The rollback-to release is the one `plan` shows. Every check runs before the first
@@ -352,6 +491,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback deployment/web --dry-run=client
       kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
       kubectl harness-rollback rollback release-infra-prod --all-contexts
+      kubectl harness-rollback rollback release-infra-prod --contexts 'prod-*' --to-release 2 --yes
       kubectl harness-rollback rollback release-infra-prod --reason "INC-123: 5xx after 3.2.0"
     """
     selection = {key: given.pop(key) for key in SELECTION}
@@ -359,6 +499,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     from kubectl_harness_rollback.dryrun import DryRun
     from kubectl_harness_rollback.executor import RollbackOptions
     from kubectl_harness_rollback.fleet import commands as run_in
+    from kubectl_harness_rollback.fleet.consent import Consent
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
@@ -367,7 +508,18 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     run_in.rollback(runner, click.echo, parsed, options, RollbackOptions(
         mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner, reason=why),
-        output)
+        output, Consent(yes, sys.stdin.isatty(), _ask))
+
+
+def _ask(question: str) -> bool:
+    """y/N on stderr; end of input (Ctrl-D) is no."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.exceptions.Abort as exc:
+        click.echo("", err=True)  # the answer's line was not ended
+        if isinstance(exc.__context__, EOFError):
+            return False
+        raise
 
 
 REASON_LIMIT = 512  # characters: an Event's message and an annotation stay readable in one line
@@ -383,22 +535,27 @@ def _reason(text: str | None) -> str | None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("target", shell_complete=complete_release_names)
-@click.option("-w", "--watch", is_flag=True, help="Print the status each time it changes, until it is steady.")
+@click.argument("target", required=False, shell_complete=complete_release_names)
+@click.option("-w", "--watch", is_flag=True,
+              help="Print the status each time it changes, until it is steady (on a terminal: redrawn in place).")
+@click.option("--timeline", is_flag=True, help=TIMELINE_HELP + " Printed under the status.")
 @click.option("--timeout", metavar="DURATION",
               help="Wait up to this long for steady state (exit 4 when it passes); default: look once, or with "
                    "--watch wait until steady.")
-@selector_option("Only the release's workloads whose labels match")
-@click.option("--no-headers", is_flag=True, help="Print the workloads' rows alone, without the heading or header row.")
-@across_contexts("table", "name", "json", "yaml",
-                 help="Output format: a table for people; name (the workloads, as TYPE/NAME), json or yaml for "
-                      "scripts.")
-def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, selector: str | None,
-           no_headers: bool, output: str, **given: Any) -> None:
+@click.option("-A", "--all-namespaces", is_flag=True, help="Without TARGET: every release of every namespace.")
+@NOT_STEADY
+@selector_option("With TARGET, only its workloads whose labels match; without, the releases with such a workload")
+@click.option("--no-headers", is_flag=True, help="Print the rows alone, without the heading or header row.")
+@across_contexts("table", "wide", "name", "json", "yaml", help=WIDE_NAMES_OR_DATA)
+def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | None, all_namespaces: bool,
+           not_steady: bool, selector: str | None, no_headers: bool, output: str, timeline: bool = False,
+           **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
     For blue/green, also which release the primary Service routes to; and the last rollback
     (who, when, from which release to which). Exits 0 when steady, 4 when not (within --timeout).
+    Without TARGET, one row per release of the namespace (-A: of every namespace), with what
+    each needs (ACTION); exits 4 when any is not steady.
 
     \b
     Examples:
@@ -407,16 +564,25 @@ def status(ctx: click.Context, target: str, watch: bool, timeout: str | None, se
       kubectl harness-rollback status release-infra-prod -l app=web --no-headers
       kubectl harness-rollback status release-infra-prod --watch -o json
       kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
+      kubectl harness-rollback status -A --not-steady
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
+    chosen = _selector(selector)
+    if target is None:  # one row per release, as `list` reads them
+        run_in.check_releases_status(watch, timeout, timeline)
+        run_in.status_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
+        return
+    run_in.check_release_status(all_namespaces, not_steady)
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
-    parsed, chosen = _target(target), _selector(selector)
+    parsed = _target(target)
     runner = _runner(ctx, given)
     if watch and runner.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-    run_in.status(runner, click.echo, parsed, seconds, watch, output, no_headers, chosen)
+    _check_timeline(timeline, output, runner.many)
+    run_in.status(runner, click.echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
+                  selector=chosen)
 
 
 def diff_module():

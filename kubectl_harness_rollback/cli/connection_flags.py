@@ -52,18 +52,38 @@ CONNECTION_OPTIONS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
 CONNECTION_FIELDS = frozenset(field_name for _, field_name, _ in CONNECTION_OPTIONS)
 
 
+OPTIONS_POINTER = ('Use "kubectl harness-rollback options" for a list of global command-line options '
+                   "(applies to all commands).")
+
+
 def format_grouped_options(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-    """kubectl's help layout: the command's own flags under "Options", then the connection
-    flags, the same for every command, under "Global options"."""
-    own, shared = [], []
+    """kubectl's help layout: the command's own flags under "Options"; the connection flags, the
+    same for every command, are listed once, by the `options` command (format_global_options)."""
+    own = []
     for param in command.get_params(ctx):
         record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
-        if record is not None:
-            (shared if param.name in CONNECTION_FIELDS else own).append(record)
-    for heading, records in (("Options", own), ("Global options", shared)):
-        if records:
-            with formatter.section(heading):
-                formatter.write_dl(records)
+        if record is not None and param.name not in CONNECTION_FIELDS:
+            own.append(record)
+    if own:
+        with formatter.section("Options"):
+            formatter.write_dl(own)
+
+
+def format_global_options(command: click.Command, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    """The connection flags `command` declares, as `kubectl options` lists kubectl's."""
+    formatter.write_text("The following options can be passed to any command, before or after its name:")
+    formatter.write_paragraph()
+    with formatter.indentation():
+        formatter.write_dl([param.get_help_record(ctx) for param in command.get_params(ctx)
+                            if param.name in CONNECTION_FIELDS and isinstance(param, click.Option)])
+
+
+def format_pointers(formatter: click.HelpFormatter, more: str | None = None) -> None:
+    """The closing lines of a help, unwrapped as kubectl's: `more` (if any), then where the global
+    options are."""
+    formatter.write_paragraph()
+    for line in ([more] if more else []) + [OPTIONS_POINTER]:
+        formatter.write(line + "\n")
 
 
 def connection_options(completers: dict[str, Callable]) -> Callable[[Callable], Callable]:

@@ -1,7 +1,8 @@
-"""The console script's entry point: `version` and `--help` without importing click.
+"""The console script's entry point: `version` and the top-level help without importing click.
 
-The console script's entry point: `version` and the top-level `--help` answered before click,
-the command tree and the kubernetes package are imported, so that asking the plugin what it is
+The console script's entry point: `version` and the top-level help (`--help`, `help`, or the
+bare command, which prints it and exits 0 as a bare `kubectl` does) answered before click, the
+command tree and the kubernetes package are imported, so that asking the plugin what it is
 costs what `kubectl version --client` costs. Everything else goes to cli.main.
 
 HELP is click's own top-level help at the usual width (tests/unit/test_cli.py checks that it still
@@ -23,45 +24,51 @@ Usage: kubectl harness-rollback [OPTIONS] COMMAND [ARGS]...
   Kubernetes keeps, from the cluster alone; decides the release to roll back to;
   restores it.
 
+  On call, a release is failing:
+    # 1. Is it steady? Which release does each workload run, and why not?
+    kubectl harness-rollback status release-infra-prod -n shop
+    # 2. What would a rollback do, and why? (changes nothing)
+    kubectl harness-rollback plan release-infra-prod -n shop
+    # 3. Roll back, wait until steady, and record it as Harness does
+    kubectl harness-rollback rollback release-infra-prod -n shop
+    # 4. Steady again? Who rolled back, and when
+    kubectl harness-rollback status release-infra-prod -n shop
+
   Examples:
-    kubectl harness-rollback version
-    kubectl harness-rollback --context prod -n shop version
+    # Every release name in every namespace
+    kubectl harness-rollback list -A
+    # The releases of a workload's release, newest first
+    kubectl harness-rollback history deployment/web -n shop
+    # What a rollback would send, without sending it
+    kubectl harness-rollback rollback release-infra-prod -n shop --dry-run=client
+    # The same release in several clusters at once
+    kubectl harness-rollback status release-infra-prod -n shop --contexts 'prod-*'
 
 Options:
   --version   Print the plugin's version (as the version command) and exit.
   -h, --help  Show this message and exit.
 
-Global options:
-  --kubeconfig PATH             Path to the kubeconfig file (else KUBECONFIG,
-                                else ~/.kube/config).
-  --context NAME                The kubeconfig context to use.
-  --cluster NAME                The kubeconfig cluster to use.
-  --user NAME                   The kubeconfig user to use.
-  -n, --namespace NS            The namespace (else the context's, else
-                                default).
-  -s, --server URL              The address of the API server.
-  --token TOKEN                 Bearer token for the API server.
-  --certificate-authority PATH  A CA certificate file.
-  --insecure-skip-tls-verify    Do not verify the server's certificate.
-  --as USER                     Username to impersonate.
-  --as-group GROUP              Group to impersonate (repeatable).
-  -v, --v N                     Log level, as kubectl's: 6 and above log each
-                                request (method, path, status, milliseconds) on
-                                stderr.
-  --request-timeout DURATION    Timeout of one API request, e.g. 1m (default
-                                30s; 0: none).
-
 Commands:
   completion  Print the shell completion script for bash, zsh or fish.
   diff        Compare releases A and B of TARGET: a unified diff.
+  help        Print the help of COMMAND, or of the plugin.
   history     Show the releases of TARGET, newest first.
   list        List the release names found in the cluster.
-  plan        Show what a rollback of TARGET would do, and why; change...
-  rbac        Print the least Role a pipeline needs to record and roll back...
-  record      Record a deploy step as a Harness release, for pipelines that...
-  rollback    Roll TARGET back to the last release that worked, wait, and...
-  status      Show whether TARGET is steady, which release each workload...
+  options     Print the global command-line options, which every command
+              accepts.
+  plan        Show what a rollback of TARGET would do, and why; change nothing.
+  rbac        Print the least Role a pipeline needs to record and roll back in a
+              namespace.
+  record      Record a deploy step as a Harness release, for pipelines that are
+              not Harness.
+  rollback    Roll TARGET back to the last release that worked, wait, and record
+              it.
+  status      Show whether TARGET is steady, which release each workload runs
+              and since when.
   version     Print the plugin's version (never contacts the cluster).
+
+Use "kubectl harness-rollback <command> --help" for more information about a given command.
+Use "kubectl harness-rollback options" for a list of global command-line options (applies to all commands).
 """
 
 
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         if args in (["version"], ["--version"]):
             sys.stdout.write(version_line() + "\n")
             return
-        if args in (["--help"], ["-h"]) and _columns() >= 80:
+        if args in ([], ["--help"], ["-h"], ["help"]) and _columns() >= 80:
             sys.stdout.write(HELP)
             return
     from kubectl_harness_rollback.cli.app import main as full

@@ -43,8 +43,9 @@ def _where(namespace: str | None) -> str:
 
 
 def from_status(status: dict, verb: str, resource: str, namespace: str | None = None,
-                name: str | None = None, code: int | None = None) -> ApiError:
-    """The typed error for an API Status object (an error response's body, or a watch's ERROR)."""
+                name: str | None = None, code: int | None = None, acting_as: str | None = None) -> ApiError:
+    """The typed error for an API Status object (an error response's body, or a watch's ERROR);
+    `acting_as`: the user impersonated with --as, if any (the advice differs)."""
     code = code or status.get("code") or 0
     server = status.get("message") or f"{code} {status.get('reason') or ''}".strip()
     what = f"{resource}/{name}" if name else resource
@@ -53,8 +54,8 @@ def from_status(status: dict, verb: str, resource: str, namespace: str | None = 
                         "--token", code, server, verb, resource, namespace, name)
     if code == 403:
         # The server's message names the user, e.g. 'deployments.apps is forbidden: User "x" cannot list ...'.
-        return Forbidden(f"forbidden: cannot {verb} {resource} {_where(namespace)} ({server}); ask for that "
-                         "permission or use --as", code, server, verb, resource, namespace, name)
+        return Forbidden(_forbidden(server, verb, resource, namespace, acting_as), code, server, verb, resource,
+                         namespace, name)
     if code == 404:
         return NotFound(f"{what} not found {_where(namespace)} ({server})", code, server, verb, resource, namespace,
                         name)
@@ -68,8 +69,18 @@ def from_status(status: dict, verb: str, resource: str, namespace: str | None = 
                     verb, resource, namespace, name)
 
 
+def _forbidden(server: str, verb: str, resource: str, namespace: str | None, acting_as: str | None) -> str:
+    """A 403 in one line; what to do depends on whether --as was given, and on whom the server refused."""
+    if acting_as is not None and "cannot impersonate" in server:  # the user itself may not act as another
+        return (f"forbidden: cannot impersonate {acting_as} (--as) ({server}); ask for the right to impersonate, "
+                "or run without --as")
+    advice = (f"ask for that permission for {acting_as} (--as), or run as a user who has it" if acting_as
+              else "ask for that permission or use --as")
+    return f"forbidden: cannot {verb} {resource} {_where(namespace)} ({server}); {advice}"
+
+
 def from_response(code: int, body: bytes | str | None, verb: str, resource: str, namespace: str | None = None,
-                  name: str | None = None) -> ApiError:
+                  name: str | None = None, acting_as: str | None = None) -> ApiError:
     """The typed error for an HTTP error response of the request layer."""
     try:
         status = json.loads(body or b"{}")
@@ -77,7 +88,7 @@ def from_response(code: int, body: bytes | str | None, verb: str, resource: str,
         status = {}
     if not isinstance(status, dict):
         status = {}
-    return from_status(status, verb, resource, namespace, name, code)
+    return from_status(status, verb, resource, namespace, name, code, acting_as)
 
 
 def translate(exc: Exception) -> PluginError:

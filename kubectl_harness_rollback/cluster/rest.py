@@ -159,6 +159,11 @@ class Rest:
         # -v 6 and above: one line per request (kubectl's request log), never a body or a header.
         self.log = (log or _stderr_line) if verbosity >= REQUEST_LOG_LEVEL else None
 
+    @property
+    def acting_as(self) -> str | None:
+        """The user impersonated (--as), named in the advice of a 403."""
+        return next((value for header, value in self.headers if header == "Impersonate-User"), None)
+
     # -- the one place a request is sent --------------------------------------------------------
 
     def _ends(self, started: float, stream: bool) -> float | None:
@@ -224,7 +229,7 @@ class Rest:
         if self.log:
             self.log(request_log_line(method, url, status, time.monotonic() - started))
         if status >= 400:
-            raise apierrors.from_response(status, data, verb, resource.plural, namespace, name)
+            raise apierrors.from_response(status, data, verb, resource.plural, namespace, name, self.acting_as)
         return response if stream else _Answer(status, data)
 
     def _json(self, *args, **kwargs) -> dict:
@@ -317,7 +322,8 @@ class Rest:
                         event = json.loads(line)
                         kind, obj = event.get("type"), event.get("object") or {}
                         if kind == "ERROR":
-                            raise apierrors.from_status(obj, "watch", resource.plural, namespace)
+                            raise apierrors.from_status(obj, "watch", resource.plural, namespace,
+                                                        acting_as=self.acting_as)
                         yield kind, obj
         except Exception as exc:
             if isinstance(exc, apierrors.PluginError):

@@ -48,15 +48,54 @@ def _echo_names(echo: Echo, runs, names_of: Callable[[Any], list[str]]) -> None:
     echo(names.text([name for run in runs if run.value is not None for name in names_of(run.value)]), nl=False)
 
 
-def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, no_headers: bool = False,
-                  selector=None) -> None:
-    from kubectl_harness_rollback import commands
+def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False,
+                  no_headers: bool = False, selector=None) -> None:
+    _releases(fl, echo, all_namespaces, output, not_steady, error_of=lambda result: None, no_headers=no_headers,
+              selector=selector)
+
+
+def check_releases_status(watch: bool, timeout: str | None, timeline: bool = False) -> None:
+    """`status` without TARGET looks once at every release; following one is for TARGET."""
+    if watch or timeout is not None or timeline:
+        raise UsageError("--watch, --timeout and --timeline follow one release: give its name as TARGET")
+
+
+def check_release_status(all_namespaces: bool, not_steady: bool) -> None:
+    """`status TARGET` is about one release, in the namespace of -n."""
+    if all_namespaces:
+        raise UsageError("-A shows every release: give no TARGET with it, or -n NAMESPACE TARGET")
+    if not_steady:
+        raise UsageError("--not-steady filters the releases of `status` without TARGET; with TARGET, "
+                         "status exits 4 when it is not steady")
+
+
+def status_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False,
+                    no_headers: bool = False, selector=None) -> None:
+    """`status` without TARGET: one row per release, read as `list` reads them (a fixed number of
+    lists, not a read per release); exit 4 when any is not steady."""
+    from kubectl_harness_rollback import status as release_status
+
+    _releases(fl, echo, all_namespaces, output, not_steady, error_of=release_status.releases_not_steady,
+              no_headers=no_headers, selector=selector)
+
+
+def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool, error_of,
+              no_headers: bool = False, selector=None) -> None:
+    """`selector` (label_selector.Selector): the releases with a workload it selects."""
+    from kubectl_harness_rollback import action, commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
-    runs = fl.run(lambda name: commands.run_list(connect(name), all_namespaces, selector))
+
+    def job(name: str):
+        result = commands.run_list(connect(name), all_namespaces, selector)
+        if not_steady:
+            result.rows = action.not_steady_only(result.rows)
+        return result
+
+    runs = fl.run(job, error_of=error_of)
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
             say.warning(run, warning)
@@ -67,14 +106,17 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, no_headers:
         _echo_names(echo, runs, lambda result: names.releases(result.rows))
     else:
         if rows:
-            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, all_namespaces=all_namespaces,
+            echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, wide=output == "wide",
+                                                                 all_namespaces=all_namespaces,
                                                                  headers=not no_headers)), nl=False)
         else:
-            say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None)
+            say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None,
+                               "releases that are not steady" if not_steady else "releases")
     say.finish(runs)
 
 
-def history(fl, echo: Echo, target, output: str, no_headers: bool = False, max_releases: int | None = None) -> None:
+def history(fl, echo: Echo, target, output: str, timeline: bool = False, no_headers: bool = False,
+            max_releases: int | None = None) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
     from kubectl_harness_rollback.output import columns, names
@@ -89,6 +131,10 @@ def history(fl, echo: Echo, target, output: str, no_headers: bool = False, max_r
         say.data(runs, lambda value: value[0], "releases")
     elif output == "name":
         _echo_names(echo, runs, lambda value: names.release_numbers(value[0]))
+    elif timeline and runs[0].value is not None:
+        from kubectl_harness_rollback.output.timeline import timeline_text
+
+        echo(timeline_text(runs[0].value[0]), nl=False)
     else:
         colored = any(row.get("color") for run in runs if run.value is not None for row in run.value[0])
         echo(columns.table(columns.HISTORY, fleet_render.rows(runs, lambda value: columns.history_items(value[0])),
@@ -97,18 +143,31 @@ def history(fl, echo: Echo, target, output: str, no_headers: bool = False, max_r
     say.finish(runs)
 
 
-def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, no_headers: bool = False,
-           selector=None) -> None:
-    """Each context read once (or until steady within --timeout, or --watch in one cluster);
-    `selector` (label_selector.Selector): of the release's workloads, those it selects."""
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, timeline: bool = False,
+           no_headers: bool = False, selector=None) -> None:
+    """Each context read once (or until steady within --timeout, or --watch in one cluster).
+    `timeline`: the release timeline under the text (one context). `selector`
+    (label_selector.Selector): of the release's workloads, those it selects."""
+    import sys
+
     from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
+    from kubectl_harness_rollback.fleet import live
     from kubectl_harness_rollback.label_selector import select_workloads
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
+    from kubectl_harness_rollback.views import history_view
 
     say = voice(fl, echo, output, no_headers)
     connect = fl.connector()
+    # --watch on a terminal: the block redrawn in place; on a pipe, every block in turn.
+    screen = (live.LiveStatus(sys.stdout, say.status_text, seconds)
+              if watch and not fl.many and not say.structured and output not in ("name",) and not no_headers
+              and live.is_live(sys.stdout) else None)
+
+    def add_timeline(model, view: dict) -> None:
+        if timeline:
+            view["timeline"] = history_view(model)
 
     def job(name: str) -> dict:
         kube = connect(name)
@@ -116,11 +175,14 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         fl.wake_on_interrupt(changes.woken)
         try:
             return release_status.watch(lambda: select_workloads(read_release(kube, kube.namespace, target), selector),
-                                        seconds,
-                                        lambda view: say.status(view, watch), every=watch, changed=changes.wait,
-                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view))
+                                        seconds, screen.show if screen else lambda view: say.status(view, watch),
+                                        every=watch, changed=changes.wait,
+                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view),
+                                        extend=add_timeline)
         finally:
             changes.close()
+            if screen is not None:
+                screen.close()
 
     runs = fl.run(job, error_of=lambda view: None if view["steady"] else release_status.not_steady(view))
     say.status_table(runs)
@@ -140,9 +202,10 @@ def _not_eligible(planned) -> PluginError | None:
 
 def _no_release(planned) -> PluginError | None:
     from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.planner import way_back
 
     return None if planned.eligible else diagnosis.no_eligible(planned.plan.reason, planned.view["release"],
-                                                                 planned.view["namespace"])
+                                                                 planned.view["namespace"], way_back(planned.plan))
 
 
 def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = None) -> None:
@@ -165,12 +228,14 @@ def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = N
     say.finish(runs)
 
 
-def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> None:
+def rollback(fl, echo: Echo, target, options, rollback_options, output: str, consent=None) -> None:
     """The plan, then each context's rollback (commands.run_rollback, with its checks, bookkeeping
     and guarded writes), then the summary. `rollback_options`: executor.RollbackOptions, whose
-    deadline bounds every context."""
+    deadline bounds every context. `consent` (fleet.consent.Consent): across contexts, a run that
+    rolls back a succeeded release asks first, or needs --yes."""
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.fleet import consent as asking
     from kubectl_harness_rollback.fleet import render as fleet_render
 
     say = voice(fl, echo, output)
@@ -193,8 +258,13 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
             if rollback_options.dry_run is DryRun.NONE:  # a dry run lists its writes once, at its end
                 say.progress(name, line)
 
-        result = commands.run_rollback(kubes[name], planned[name], rollback_options, progress,
-                                       say.rollback_warnings(name))
+        shown = _live_wait(fl, kubes[name], planned[name], rollback_options) or progress
+        try:
+            result = commands.run_rollback(kubes[name], planned[name], rollback_options, shown,
+                                           say.rollback_warnings(name))
+        finally:
+            if shown is not progress:
+                shown.close()
         # After the first write (a timeout, someone else's change, an error), what was done is
         # still printed in the requested format: a pipeline parsing -o json needs it most then.
         if not say.structured:
@@ -202,6 +272,10 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
         return result
 
     ready = [run.context for run in plans if run.value is not None and run.error is None]
+    if fl.many and rollback_options.dry_run is DryRun.NONE and not fl.stop.is_set():  # --fail-fast: none starts
+        # With -o json|yaml the plan is data for later: the question needs it in view, on stderr.
+        show = (lambda: echo(fleet_render.plan_table(plans), err=True, nl=False)) if say.structured else None
+        asking.confirm(consent or asking.Consent(), plans, ready, show)
     if not say.structured:
         say.rolling_back(ready)
     rolled = {run.context: run for run in fl.run(rollback_job, error_of=lambda result: result.error, contexts=ready,
@@ -212,3 +286,21 @@ def rollback(fl, echo: Echo, target, options, rollback_options, output: str) -> 
     else:
         say.summary(runs, planned)
     say.finish(runs)
+
+
+def _live_wait(fl, kube, planned, rollback_options):
+    """A rollback's wait drawn live on a terminal (fleet/live.py), or None: one context, a real
+    run, stderr a terminal."""
+    import sys
+
+    from kubectl_harness_rollback import diagnosis
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.fleet import live
+
+    if fl.many or rollback_options.dry_run is not DryRun.NONE or rollback_options.deadline is None \
+            or not live.is_live(sys.stderr):
+        return None
+    # The pods worth a reason are those of the revision restored (a Deployment's ReplicaSet).
+    sources = {change.ref: change.source for change in planned.plan.workloads}
+    return live.LiveWait(sys.stderr, rollback_options.deadline, rollback_options.timeout,
+                         lambda ref, obj: diagnosis.read_reasons(kube, ref, obj, sources.get(ref)))

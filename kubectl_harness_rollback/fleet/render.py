@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 from kubectl_harness_rollback.commands import RollbackResult
 from kubectl_harness_rollback.errors import NoEligibleRelease
 from kubectl_harness_rollback.output import columns
-from kubectl_harness_rollback.output.cells import NONE
+from kubectl_harness_rollback.output.cells import NONE, rolled_back_text
 from kubectl_harness_rollback.output.columns import Row, Shape
 
 
@@ -63,9 +63,10 @@ def plan_table(runs: Sequence) -> str:
     return columns.table(columns.PLAN, rows(runs, lambda planned: [planned.view]), Shape(many=True))
 
 
-def status_table(runs: Sequence, now=None, headers: bool = True) -> str:
+def status_table(runs: Sequence, now=None, wide: bool = False, headers: bool = True) -> str:
     """`status` across contexts: a row per context and workload."""
-    return columns.table(columns.STATUS, rows(runs, columns.status_items), Shape(many=True, now=now, headers=headers))
+    return columns.table(columns.STATUS, rows(runs, columns.status_items),
+                         Shape(many=True, wide=wide, now=now, headers=headers))
 
 
 def rollback_shape(value) -> dict:
@@ -77,7 +78,8 @@ def rollback_shape(value) -> dict:
 
 
 def result_text(run) -> str:
-    """A context's result in the summary: what its rollback came to."""
+    """A context's result in the summary: what its rollback came to (already rolled back: by whom
+    and when)."""
     if run.exit_code == NoEligibleRelease.exit_code and not isinstance(run.value, RollbackResult):
         return "nothing to roll back to"
     if run.message:
@@ -86,7 +88,8 @@ def result_text(run) -> str:
         return NONE
     view = run.value.view
     if view["nothingToDo"]:
-        return "nothing to do"
+        record = run.value.planned.view.get("lastRollback")
+        return f"nothing to do: already {rolled_back_text(record)}" if record else "nothing to do"
     if view["dryRun"] != "none":
         return f"dry run ({view['dryRun']}): {len(view.get('wouldWrite') or [])} writes"
     return "rolled back" + (", steady" if view["steady"] else "")

@@ -34,9 +34,9 @@ class OneVoice:
         for note in notes:
             self.echo(f"note: {note}", err=True)
 
-    def nothing_listed(self, runs: Sequence, namespace: str | None) -> None:
+    def nothing_listed(self, runs: Sequence, namespace: str | None, what: str = "releases") -> None:
         where = "any namespace" if namespace is None else f"namespace {namespace}"
-        self.echo(f"No releases found in {where}.", err=True)
+        self.echo(f"No {what} found in {where}.", err=True)
 
     def plan(self, runs: Sequence) -> None:
         self.echo(shown_lines(render.plan_text(runs[0].value.view)), nl=False)
@@ -48,10 +48,19 @@ class OneVoice:
         if self.output == "name":
             self.echo(names.text(names.workloads(view)), nl=False)
         elif not self.headers:  # the heading lines are headers too: the workloads' rows alone
-            self.echo(render.status_rows(view), nl=False)
+            self.echo(render.status_rows(view, wide=self.output == "wide"), nl=False)
         else:
-            self.echo(render.structured(view, self.output) if self.structured
-                      else shown_lines(render.status_text(view)), nl=False)
+            self.echo(render.structured(view, self.output) if self.structured else self.status_text(view), nl=False)
+
+    def status_text(self, view: dict) -> str:
+        """`status` as text (-o wide: the rollout's words too), and the release timeline under it
+        where asked for (--timeline)."""
+        text = shown_lines(render.status_text(view, wide=self.output == "wide"))
+        if view.get("timeline") is not None:
+            from kubectl_harness_rollback.output.timeline import timeline_text
+
+            text += "\n" + timeline_text(view["timeline"])
+        return text
 
     def status_table(self, runs: Sequence) -> None:
         """Shown as it came (status)."""
@@ -93,8 +102,8 @@ class ManyVoice:
     def notes(self, run, notes: list[str]) -> None:
         """Not said across contexts."""
 
-    def nothing_listed(self, runs: Sequence, namespace: str | None) -> None:
-        self.echo(f"No releases found in {len(runs)} contexts.", err=True)
+    def nothing_listed(self, runs: Sequence, namespace: str | None, what: str = "releases") -> None:
+        self.echo(f"No {what} found in {len(runs)} contexts.", err=True)
 
     def plan(self, runs: Sequence) -> None:
         self.echo(fleet_render.plan_table(runs), nl=False)
@@ -109,7 +118,7 @@ class ManyVoice:
             self.echo(names.text([name for run in runs if run.value is not None for name in names.workloads(run.value)]),
                       nl=False)
         else:
-            self.echo(fleet_render.status_table(runs, headers=self.headers), nl=False)
+            self.echo(fleet_render.status_table(runs, wide=self.output == "wide", headers=self.headers), nl=False)
 
     def progress(self, context: str, line: str) -> None:
         self.fl.say(context, line, lambda text: self.echo(text, err=True))

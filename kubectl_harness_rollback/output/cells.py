@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 import tabulate as tabulate_module
 from tabulate import DataRow, TableFormat, tabulate
 
+from kubectl_harness_rollback import live_release
+from kubectl_harness_rollback.action import ROLLED_BACK
 from kubectl_harness_rollback.display import shown_lines
 
 NONE = "<none>"
@@ -67,9 +69,34 @@ def rolled_back_text(record: dict | None) -> str:
     """"rolled back by alice at 2026-01-02T03:04:05Z, 3 → 2" (from a lastRollback/rolledBack view)."""
     if not record:
         return ""
+    return live_release.rolled_back_text(record, unknown=NONE)
+
+
+def swapped_back_text(record: dict) -> str:
+    """"swapped back by alice at 2026-01-02T03:04:05Z, 3 → 2 (service/shop: green → blue)" (a swapBack view)."""
     moved = " → ".join(NONE if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
-    reason = f": {record['reason']}" if record.get("reason") else ""
-    return f"rolled back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}{reason}"
+    colors = f"{record.get('fromColor') or '?'} → {record.get('toColor') or '?'}"
+    return (f"swapped back by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved} "
+            f"(service/{record.get('service')}: {colors})")
+
+
+UNKNOWN = "<unknown>"
+
+
+def steady_text(steady: bool | None) -> str:
+    """STEADY: yes, no, or <unknown> where the workloads' revisions could not be read."""
+    return UNKNOWN if steady is None else ("yes" if steady else "no")
+
+
+def action_text(action: str | None, record: dict | None, now: datetime | None = None) -> str:
+    """ACTION (action.py's words); "rolled back" says by whom and how long ago, from the
+    lastRollback view ("rolled back by alice 5m ago")."""
+    if action is None:
+        return UNKNOWN
+    if action != ROLLED_BACK or not record:
+        return action
+    when = f" {age(record['at'], now)} ago" if record.get("at") and age(record["at"], now) != NONE else ""
+    return f"rolled back by {record.get('by') or 'someone'}{when}"
 
 
 def release_cell(summary: dict | None) -> str:

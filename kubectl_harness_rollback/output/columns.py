@@ -7,11 +7,22 @@ Adding a column to a command is one line in its tuple below. Pure: plain dicts i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
-from kubectl_harness_rollback.output.cells import NONE, age, release_cell, rolled_back_text, text, workload_ref
+from kubectl_harness_rollback.output.cells import (
+    NONE,
+    action_text,
+    age,
+    release_cell,
+    rolled_back_text,
+    steady_text,
+    swapped_back_text,
+    text,
+    workload_ref,
+)
 from kubectl_harness_rollback.output.cells import table as _kubectl_table
 
 
@@ -67,22 +78,41 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
     """The rows under the columns `shape` shows; many clusters: CONTEXT first, and error rows."""
     shown = [column for column in columns if column.when(shape)]
     headers = (["CONTEXT"] if shape.many else []) + [column.header for column in shown]
-    cells = []
+    cells, errors = [], {}
     for row in rows:
         if row.error is not None:
-            cells.append([row.context] + [""] * (len(headers) - 2) + [row.error])
+            errors[len(cells)] = row.error
+            cells.append([row.context] + [""] * (len(headers) - 1))
         else:
             cells.append(([row.context] if shape.many else []) + [column.cell(row.item, shape) for column in shown])
-    return _kubectl_table(headers, cells, shape.headers)
+    text = _kubectl_table(headers, cells, shape.headers)
+    if not errors:
+        return text
+    # A context's error follows its name, under the second column, and widens no column.
+    lines = text.splitlines()
+    first = 1 if shape.headers else 0
+    start = re.search(r"\S {3,}(?=\S)", lines[0]).end()
+    for index, error in errors.items():
+        lines[index + first] = lines[index + first].ljust(start) + error
+    return "\n".join(lines) + "\n"
 
 
 # ---- list: one item per release name (listing.read_catalog's rows) ----------------------------------
 
-def _live_text(row: dict) -> str:
-    """list's LIVE: the release(s) the workloads run now, and the rollback that put it there."""
+def _live_text(row: dict, shape: Shape) -> str:
+    """list's LIVE: the release(s) the workloads run now; -o wide: and the rollback that put it there
+    (ACTION says who and when in short)."""
     numbers = ",".join(str(n) for n in row.get("liveReleases") or []) or NONE
-    note = rolled_back_text(row.get("lastRollback"))
+    if not shape.wide:
+        return numbers
+    note = rolled_back_text(row.get("lastRollback")) or (swapped_back_text(row["swapBack"]) if row.get("swapBack")
+                                                         else "")
     return f"{numbers} ({note})" if note else numbers
+
+
+def _rollback_of(row: dict) -> dict | None:
+    """Who rolled back and when: on the workloads, or for blue/green on the primary Service."""
+    return row.get("lastRollback") or row.get("swapBack")
 
 
 LIST = (
@@ -90,10 +120,12 @@ LIST = (
     Column("RELEASE", lambda row, _: row["release"]),
     Column("LATEST", lambda row, _: text(row["latest"])),
     Column("STATUS", lambda row, _: text(row["status"])),
-    Column("WORKLOADS", lambda row, _: ",".join(row["workloads"]) or NONE),
-    Column("SOURCE", lambda row, _: row["source"]),
-    Column("LIVE", lambda row, _: _live_text(row)),
+    Column("WORKLOADS", lambda row, _: ",".join(row["workloads"]) or NONE, when=wide),
+    Column("SOURCE", lambda row, _: row["source"], when=wide),
+    Column("LIVE", _live_text),
     Column("SINCE", lambda row, shape: age(row.get("liveSince"), shape.now)),
+    Column("STEADY", lambda row, _: steady_text(row.get("steady"))),
+    Column("ACTION", lambda row, shape: action_text(row.get("action"), _rollback_of(row), shape.now)),
 )
 
 
@@ -128,6 +160,15 @@ def _infra(row: dict, key: str) -> str:
     return text((row["infraMapping"] or {}).get(key))
 
 
+def _role(row: dict, shape: Shape) -> str:
+    """PRIMARY/STAGE: what the release runs as, and the swap-back that took it out of primary."""
+    swapped = row.get("swappedBack")
+    if not swapped:
+        return text(row.get("role"))
+    return (f"{text(row.get('role'))} (swapped back by {swapped.get('by') or 'someone'} "
+            f"{age(swapped.get('at'), shape.now)} ago)")
+
+
 HISTORY = (
     Column("RELEASE", lambda item, _: item[0]["number"]),
     Column("STATUS", lambda item, _: text(item[0]["status"])),
@@ -135,6 +176,7 @@ HISTORY = (
     Column("REVISION", lambda item, _: _revision_text(item[1])),
     Column("WORKFLOW", lambda item, _: text(item[0]["workflowId"])),
     Column("COLOR", lambda item, _: text(item[0].get("color")), when=colored),
+    Column("PRIMARY/STAGE", lambda item, shape: _role(item[0], shape), when=colored),
     Column("IMAGES", lambda item, _: text(",".join(item[1]["images"])), when=wide),
     Column("SERVICE", lambda item, _: _infra(item[0], "serviceId"), when=wide),
     Column("INFRA", lambda item, _: _infra(item[0], "infraId"), when=wide),
@@ -166,7 +208,11 @@ STATUS = (
     Column("IMAGES", _workload(lambda w, _: text(", ".join(w["images"])))),
     Column("SINCE", _workload(lambda w, shape: age(w["since"], shape.now))),
     Column("STEADY", _workload(lambda w, _: "yes" if w["steady"] else "no", "yes")),
-    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1])),
+    # The release's ACTION: one cluster says it above the table.
+    Column("ACTION", lambda item, shape: action_text(item[0].get("action"), _rollback_of(item[0]), shape.now),
+           when=many),
+    Column("ROLLOUT", lambda item, _: "; ".join(item[0]["notes"]) if item[1] is None else _rollout(item[1]),
+           when=wide),
 )
 
 
@@ -182,7 +228,17 @@ def action(view: dict) -> str:
     """What the plan of one context does, in two or three words."""
     if not view["eligible"]:
         return "nothing to roll back to"
-    return "roll back" if view["changes"] else "nothing to do"
+    if view["changes"]:
+        return "roll back"
+    return "already rolled back" if view.get("lastRollback") else "nothing to do"
+
+
+def _why(view: dict) -> str:
+    """The planner's reason up to its advice (one cluster's plan prints it whole); who rolled back
+    and when, where that is why nothing is to be done."""
+    if not view["changes"] and view["eligible"] and view.get("lastRollback"):
+        return rolled_back_text(view["lastRollback"])
+    return view["reason"].split("; ")[0]
 
 
 def _changes(view: dict) -> str:
@@ -200,8 +256,7 @@ PLAN = (
     Column("ROLLBACK TO", lambda view, _: release_cell(view["target"])),
     Column("ACTION", lambda view, _: action(view)),
     Column("CHANGES", lambda view, _: _changes(view)),
-    # The planner's reason up to its advice (one cluster's plan prints it whole).
-    Column("WHY", lambda view, _: view["reason"].split("; ")[0]),
+    Column("WHY", lambda view, _: _why(view)),
 )
 
 

@@ -15,7 +15,7 @@ from kubectl_harness_rollback.outcome import history_changes as _history_changes
 from kubectl_harness_rollback.outcome import item_ref as _ref
 from kubectl_harness_rollback.outcome import outcome_item_text
 from kubectl_harness_rollback.output import columns
-from kubectl_harness_rollback.output.cells import NONE, rolled_back_text
+from kubectl_harness_rollback.output.cells import NONE, action_text, rolled_back_text, swapped_back_text
 from kubectl_harness_rollback.output.cells import age as age  # `render.age`: the fleet's tables and tests use it
 from kubectl_harness_rollback.output.cells import table as _table
 from kubectl_harness_rollback.output.cells import text as _text
@@ -42,12 +42,14 @@ def structured(data: object, output: str) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 
-def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None, contexts: bool = False) -> str:
+def list_table(rows: list[dict], all_namespaces: bool, now: datetime | None = None, contexts: bool = False,
+               wide: bool = False) -> str:
     """`list`; `contexts`: a CONTEXT column first, from each row's `context`, and a row with an
-    `error` for a context that failed (fleet.render.flat_rows)."""
+    `error` for a context that failed (fleet.render.flat_rows); `wide`: -o wide."""
     table_rows = [Row(context=row["context"], error=row["error"]) if contexts and "error" in row
                   else Row(row, row["context"] if contexts else "") for row in rows]
-    return columns.table(columns.LIST, table_rows, Shape(many=contexts, all_namespaces=all_namespaces, now=now))
+    return columns.table(columns.LIST, table_rows, Shape(many=contexts, wide=wide, all_namespaces=all_namespaces,
+                                                                     now=now))
 
 
 def history_table(rows: list[dict], wide: bool, now: datetime | None = None) -> str:
@@ -82,7 +84,9 @@ def plan_text(view: dict) -> str:
             if w.get("differences") and not w.get("unchanged") and w.get("source"):
                 lines += [f"  {w['kind'].lower()}/{w['name']}:"] + [f"    {d}" for d in w["differences"]]
         if view["target"] is not None and not view["changes"]:
-            lines += ["", "Nothing to change: every workload already runs the rollback-to revision."]
+            done = rolled_back_text(view.get("lastRollback"))
+            lines += ["", "Nothing to change: every workload already runs the rollback-to revision"
+                      + (f" (already {done})." if done else ".")]
     if view.get("reapply"):
         lines += ["", f"Re-apply from release {view['target']['number']}'s stored manifest (as kubectl apply):"]
         for item in view["reapply"]:
@@ -178,8 +182,9 @@ def outcome_text(view: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_text(view: dict, now: datetime | None = None) -> str:
-    """`status` for people: what is live where, since when, whether it is steady, the last rollback."""
+def status_text(view: dict, now: datetime | None = None, wide: bool = False) -> str:
+    """`status` for people: what is live where, since when, whether it is steady, the last rollback,
+    what it needs (ACTION); `wide` (-o wide): the rollout's words on each workload."""
     live = ", ".join(str(n) for n in view["liveReleases"]) or "no recorded release"
     lines = [f"Release:   {view['release']} in namespace {view['namespace']}",
              f"Live:      release {live}" if view["liveReleases"] else f"Live:      {live}"]
@@ -189,9 +194,13 @@ def status_text(view: dict, now: datetime | None = None) -> str:
                      f"release {_text(primary['release'])}")
     if view["lastRollback"]:
         lines.append(f"Rollback:  {rolled_back_text(view['lastRollback'])}")
+    if view.get("swapBack"):
+        lines.append(f"Rollback:  {swapped_back_text(view['swapBack'])}")
+    if "action" in view:
+        lines.append(f"Action:    {action_text(view['action'], view['lastRollback'] or view.get('swapBack'), now)}")
     lines += _why_not_steady(view)
     if view["workloads"]:
-        shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now)
+        shape = Shape(colored=any(row.get("color") for row in view["workloads"]), wide=wide, now=now)
         lines += ["", columns.table(columns.STATUS, [Row(item) for item in columns.status_items(view)],
                                     shape).rstrip()]
     lines += owner_lines(view.get("owners") or [])
@@ -199,9 +208,9 @@ def status_text(view: dict, now: datetime | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def status_rows(view: dict, now: datetime | None = None) -> str:
+def status_rows(view: dict, now: datetime | None = None, wide: bool = False) -> str:
     """`status --no-headers`: the workloads' rows of status_text alone, without header row or heading."""
-    shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now, headers=False)
+    shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now, wide=wide, headers=False)
     return columns.table(columns.STATUS, [Row(item) for item in columns.status_items(view)], shape) \
         if view["workloads"] else ""
 

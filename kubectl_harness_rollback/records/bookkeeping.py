@@ -1,6 +1,7 @@
 """What a rollback records, as Harness does, plus an audit trail.
 
-- the current release becomes Failed;
+- the current release becomes Failed (a roll forward fails nothing: it records the release it
+  returns to again, as the newest, Succeeded: roll_forward.py);
 - the rollback-to release's stored revision becomes the number Kubernetes gave the restored
   ReplicaSet/ControllerRevision, so the next deploy-fail-rollback cycle still finds it;
 - the history is written back in the format and encoding it was read in (guarded by the
@@ -43,12 +44,19 @@ def audit_annotations(plan: Plan, user: str, at: str, reason: str | None = None)
     record = {
         "by": user, "at": at, "release": plan.release_name,
         "fromRelease": plan.current.number if plan.current else None,
-        "toRelease": plan.target.number if plan.target else None,
+        # A roll forward names the release it was recorded as, and the release it returned to.
+        "toRelease": plan.new_release or (plan.target.number if plan.target else None),
+        **({"rolledForwardTo": plan.target.number} if plan.rolls_forward and plan.target else {}),
         "revisions": {str(w.ref): {"from": w.from_revision, "to": w.to_revision, "images": list(w.to_images)}
                       for w in plan.workloads},
     }
     if reason:
         record["reason"] = reason
+    traffic = plan.traffic
+    if traffic is not None and traffic.swaps:
+        # Written on the primary Service with its selector: the colors make it the swap-back's own
+        # record (strategies/swap_record.py reads it back).
+        record["fromColor"], record["toColor"] = traffic.swaps[0].from_color, traffic.swaps[0].to_color
     return {LAST_ROLLBACK_ANNOTATION: json.dumps(record, separators=(",", ":"), sort_keys=True)}
 
 
@@ -105,7 +113,8 @@ def pending_records(model: ReleaseModel, plan: Plan, revisions: dict[WorkloadRef
     """The records a finished rollback to `plan.target` would have written and that do not say so
     yet — what a run interrupted between the workload writes and the history write left undone.
     Pure: rollback derives what is missing from the records themselves, so any later run finishes it."""
-    if plan.target is None or plan.current is None or plan.target.number == plan.current.number:
+    if plan.target is None or plan.current is None or (plan.target.number == plan.current.number
+                                                           and not plan.rolls_forward):
         return []
     return [edit.where for edit in registry.edits(model, plan, revisions)]
 

@@ -258,8 +258,8 @@ class ReleaseSecrets:
         if plan.traffic is not None:  # blue/green swap bookkeeping: the harness.io/bg-environment label
             return [_labelled(model, release, {LABEL_BG_ENVIRONMENT: environment})
                     for release, environment in plan.traffic.environments if release.is_declarative]
-        if not plan.current.is_declarative or plan.current.status == Status.FAILED:
-            return []
+        if plan.rolls_forward or not plan.current.is_declarative or plan.current.status == Status.FAILED:
+            return []  # a roll forward fails nothing
         return [_labelled(model, plan.current, {LABEL_STATUS: Status.FAILED.value})]
 
     def rights(self, model: ReleaseModel, plan: Plan) -> list[Right]:

@@ -11,6 +11,7 @@ write back; the `Release` objects are a read-only view of it.
 from __future__ import annotations
 
 import base64
+import copy
 import gzip
 from dataclasses import dataclass
 
@@ -346,6 +347,17 @@ def set_workload_revision(doc: dict, number: int, ref: WorkloadRef, revision: in
         item["managedWorkloadRevision"], updated = text, True
     if not updated:
         raise ValueError(f"release {number} in the release history has no workload {ref}")
+
+
+def add_release_copy(doc: dict, number: int, new_number: int, status: Status) -> None:
+    """Record release `number` again as release `new_number` with `status`, newest first (at index 0,
+    where Harness's createNewRelease puts a release and getLatestRelease reads it): a roll forward.
+    Its blue/green role is not copied (a roll forward is a rolling move)."""
+    item = copy.deepcopy(_find_release(doc, number))
+    item.pop("bgEnvironment", None)
+    item["number"] = new_number
+    doc["releases"].insert(0, item)
+    set_release_status(doc, new_number, status)
 
 
 def _find_release(doc: dict, number: int) -> dict:

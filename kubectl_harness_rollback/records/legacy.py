@@ -29,6 +29,14 @@ def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, 
             if release.is_legacy:
                 history_codec.set_bg_environment(doc, release.number, environment)
         return doc
+    if plan.new_release is not None:
+        # A roll forward fails nothing: the release it returns to is recorded again, Succeeded, as the
+        # newest (roll_forward.py), with the numbers the controller gave its revisions.
+        history_codec.add_release_copy(doc, plan.target.number, plan.new_release, Status.SUCCEEDED)
+        for ref, number in sorted(new_revisions.items()):
+            if number is not None and any(w.ref == ref for w in plan.target.workloads):
+                history_codec.set_workload_revision(doc, plan.new_release, ref, number)
+        return doc
     if plan.current.is_legacy:
         # Harness marks the release it rolled back from Failed, whatever it was recorded as.
         history_codec.set_release_status(doc, plan.current.number, Status.FAILED)
@@ -59,6 +67,11 @@ def _changes(plan: Plan, revisions: dict[WorkloadRef, int]) -> list[dict]:
     """What the write changes, for the outcome (the numbers the controller gave, once known)."""
     if plan.traffic is not None:
         return [{"release": r.number, "bgEnvironment": env} for r, env in plan.traffic.environments if r.is_legacy]
+    if plan.new_release is not None:
+        return [{"release": plan.new_release, "status": Status.SUCCEEDED.value,
+                 "description": outcome.roll_forward_description(plan.target.number)}] + [
+            {"release": plan.new_release, "kind": ref.kind, "name": ref.name, "revision": n}
+            for ref, n in sorted(revisions.items()) if n is not None]
     changes = [{"release": plan.current.number, "status": Status.FAILED.value}] if plan.current.is_legacy else []
     if plan.target.is_legacy:
         changes += [{"release": plan.target.number, "kind": ref.kind, "name": ref.name, "revision": n}

@@ -21,6 +21,8 @@ class Plan(Protocol):
     current: Release | None  # the release rolled back from
     target: Release | None  # the release rolled back to
     traffic: object | None  # blue/green: its `environments`, [(release, "primary" | "stage")]
+    rolls_forward: bool  # returning to the newest release: nothing is marked Failed
+    new_release: int | None  # a roll forward: the number the target is recorded again under
 
 
 @dataclass

@@ -12,6 +12,7 @@ from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import COLOR_LABEL, PRIMARY_SERVICE_ANNOTATION, STAGE_SERVICE_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, Status, WorkloadRef, WorkloadState
+from kubectl_harness_rollback.strategies import swap_record
 
 COLOR = COLOR_LABEL
 PRIMARY_ANNOTATION = PRIMARY_SERVICE_ANNOTATION
@@ -47,6 +48,8 @@ class TrafficPlan:
     environments: list[tuple[Release, str]] = field(default_factory=list)
     # --scale-down-stage: the failed color's HPAs and PDBs, deleted before its workload goes to zero.
     stage_objects: list[WorkloadRef] = field(default_factory=list)
+    # Traffic is back because a swap-back of this very release is still in effect: who and when.
+    swapped_back: swap_record.SwapBack | None = None
 
 
 # Harness's stage scale down (K8sBlueGreenStageScaleDownRequestHandler, Kind.BG_STAGE_DELETE_WORKLOAD_KINDS):
@@ -125,6 +128,21 @@ def belongs(service_selector: dict[str, str], workload_labels: list[dict[str, st
     return bool(rest) and any(all(labels.get(k) == v for k, v in rest.items()) for labels in workload_labels)
 
 
+def release_services(listed: list[dict], namespace: str, states) -> list[ServiceState]:
+    """The Services of `listed` (a namespace's, as the API returns them) that route the release
+    whose workloads are `states`: their selector, color aside, matches the release's pods."""
+    pod_labels = [((state.raw.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+                  for state in states]
+    services = []
+    for service in listed:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        meta = service["metadata"]
+        if belongs(selector, pod_labels):
+            services.append(ServiceState(meta["name"], namespace, dict(selector), dict(meta.get("annotations") or {}),
+                                         meta.get("resourceVersion", ""), meta.get("uid", "")))
+    return services
+
+
 def _is(service: ServiceState, annotation: str) -> bool:
     return str(service.annotations.get(annotation, "")).lower() == "true"
 
@@ -173,6 +191,26 @@ def _workload_of_color(model: ReleaseModel, color: str, releases: list[Release])
     return next((s for s in model.workloads.values() if workload_color(s) == color), None)
 
 
+def swapped_back(model: ReleaseModel, primary: ServiceState, current: Release) -> swap_record.SwapBack | None:
+    """The swap-back the primary Service records, if it swapped `current` out and nothing moved since."""
+    record = swap_record.read(primary.name, primary.annotations)
+    if record is None or record.release_name not in (None, model.release_name):
+        return None
+    return record if swap_record.in_effect(record, primary.selector.get(COLOR), current.number) else None
+
+
+def swap_back_in_effect(model: ReleaseModel) -> swap_record.SwapBack | None:
+    """The swap-back of the latest release, while nothing has moved since; None when there is none
+    or the Services cannot be told apart."""
+    if model.current is None or not model.services:
+        return None
+    try:
+        primary, _ = find_services(model)
+    except BlueGreenError:
+        return None
+    return swapped_back(model, primary, model.current)
+
+
 def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: list[str]) -> TrafficPlan:
     """How traffic returns to the rollback-to release's color. Raises on missing pieces."""
     primary, stage = find_services(model)
@@ -180,13 +218,16 @@ def traffic_plan(model: ReleaseModel, current: Release, target: Release, notes: 
     primary_color, stage_color = primary.selector[COLOR], stage.selector[COLOR]
     failed = _workload_of_color(model, failed_color, [current]) if failed_color else None
     if failed_color != primary_color:
-        notes.append(f"traffic never moved: service/{primary.name} routes {primary_color} and the failed release "
-                     f"deployed {failed_color or 'no known color'}; nothing to swap")
+        done = swapped_back(model, primary, current)
+        if done is None:
+            notes.append(f"traffic never moved: service/{primary.name} routes {primary_color} and the failed "
+                         f"release deployed {failed_color or 'no known color'}; nothing to swap")
         # Were the Services swapped back by a run that stopped before its bookkeeping, the
         # environments still say so: that run's records are finished (nothing otherwise).
         return TrafficPlan(primary, stage, failed_color, primary_color, [],
                            failed_workload=failed.ref if failed else None,
-                           environments=swap_environments(model, failed_color, primary_color) if failed_color else [])
+                           environments=swap_environments(model, failed_color, primary_color) if failed_color else [],
+                           swapped_back=done)
     target_color = release_color(model, target)
     if target_color and target_color != stage_color:
         raise BlueGreenError(f"release {target.number} deployed {target_color}, but service/{stage.name} routes "

@@ -103,9 +103,10 @@ def _versions(kube, ref: WorkloadRef, deadline: float, monotonic: Callable[[], f
 def wait_for(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tuple[bool, str]], deadline: float,
              progress: Callable[[str], None], monotonic: Callable[[], float] = time.monotonic,
              meanwhile: str = WRITTEN_STILL_ROLLING, start: dict[WorkloadRef, dict] | None = None,
-             ) -> dict[WorkloadRef, dict]:
+             seen: Callable[[WorkloadRef, dict, bool, str], None] | None = None) -> dict[WorkloadRef, dict]:
     """Watch each workload until `until(adapter, obj)` says done; NotSteady past the deadline,
-    ending with `meanwhile` (where that leaves the user). Progress lines are printed as they change.
+    ending with `meanwhile` (where that leaves the user). Progress lines are printed as they change;
+    with `seen` (a live display), each version goes to `seen(ref, obj, done, message)` instead.
     `start` has the versions of workloads already in hand (the write's answer, the last wait's):
     watched from there, they are not read first."""
     done = {}
@@ -113,7 +114,9 @@ def wait_for(kube, refs: list[WorkloadRef], until: Callable[[object, dict], tupl
         adapter, last = adapters.adapter_for(ref.kind), None
         for obj in _versions(kube, ref, deadline, monotonic, start=(start or {}).get(ref)):
             finished, message = until(adapter, obj)
-            if message and message != last:
+            if seen is not None:
+                seen(ref, obj, finished, message)
+            elif message and message != last:
                 progress(message)
                 last = message
             if finished:

@@ -66,6 +66,7 @@ def controller_manager_pid(test_cluster) -> int:
     return pids[0]
 
 
+@pytest.mark.exclusive  # it stops the controller manager that every other test relies on
 def test_exit_4_with_the_controller_stopped_means_recorded(apps, core, namespace, plugin, test_cluster):
     good_good_bad(apps, core, namespace)
     pid = controller_manager_pid(test_cluster)

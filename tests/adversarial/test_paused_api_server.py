@@ -15,6 +15,9 @@ import pytest
 
 from tests.adversarial.test_interrupted import block_pods, good_good_bad, history, image, start, wait_for_line
 
+# It stops the API server that every other test talks to.
+pytestmark = pytest.mark.exclusive
+
 RELEASE = "release-infra-prod"
 PAUSE_SECONDS = 7
 

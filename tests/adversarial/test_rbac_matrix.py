@@ -34,6 +34,9 @@ from tests.support.relay import RELAY, Relay, dies_at
 from tests.support.rights import rights_used
 from tests.support.run_plugin import run_plugin
 
+# One worker: the module's releases are deployed once.
+pytestmark = pytest.mark.xdist_group("rbac-matrix")
+
 RELEASE = "release-infra-prod"
 RIGHTS = sorted({(resource, verb) for rule in role("x")["rules"] for resource in rule["resources"]
                  for verb in rule["verbs"]})

@@ -65,6 +65,22 @@ def test_unknown_release(namespace, plugin):
     one_line_error(done, "release 'release-nope' not found", namespace)
 
 
+def test_a_mistyped_release_name_gets_a_did_you_mean_at_no_extra_request(apps, core, namespace, plugin):
+    HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
+    typo = plugin("history", "release-infra-prd", "-n", namespace, check_exit=1)
+    line = one_line_error(typo, "did you mean release-infra-prod?")
+    assert line.startswith(f"error: release 'release-infra-prd' not found in namespace {namespace}; did you mean "
+                           "release-infra-prod? (")
+    assert "did you mean" not in plugin("history", "zzz", "-n", namespace, check_exit=1).stderr
+
+    # The suggestion comes from what the read had listed anyway: as many requests as for a name
+    # nothing resembles (-v 6 logs each one).
+    def requests(name):
+        done = plugin("history", name, "-n", namespace, "-v", "6", check_exit=1)
+        return [line.split()[:2] for line in done.stderr.splitlines() if line.endswith(" milliseconds")]
+    assert len(requests("release-infra-prd")) == len(requests("zzz")) > 0
+
+
 def test_unknown_workload(namespace, plugin):
     done = plugin("plan", "deployment/nope", "-n", namespace, check_exit=1)
     one_line_error(done, "deployment/nope not found", namespace)
@@ -79,7 +95,8 @@ def test_forbidden_names_the_verb_and_resource(apps, core, namespace, plugin):
     HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
     done = plugin("history", "release-infra-prod", "-n", namespace, "--as", "nobody", check_exit=1)
     # Secrets unreadable is a note (a view-only user may still plan); the history ConfigMap is not.
-    one_line_error(done, "forbidden: cannot get configmaps", namespace)
+    line = one_line_error(done, "forbidden: cannot get configmaps", namespace, "for nobody (--as)")
+    assert "use --as" not in line  # --as was given
 
 
 def test_unsupported_kind_is_a_usage_error(namespace, plugin):

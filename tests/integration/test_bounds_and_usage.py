@@ -296,11 +296,21 @@ def test_usage_errors_are_one_line_exit_2_and_send_nothing(silent_server, tmp_pa
     assert done.stdout == ""
 
 
-@pytest.mark.parametrize("kind", ["deployment", "Deployments", "deploy", "deployment.apps", "deployments.apps",
-                                  "deployment.v1.apps", "DEPLOY"])
-def test_every_kind_spelling_kubectl_accepts_finds_the_deployment(apps, core, namespace, plugin, kind):
+@pytest.fixture(scope="module")
+def one_release(api_client, module_namespace):
+    """One release, deployed once for the tests that only read it."""
+    from kubernetes import client as k8s
+
     from tests.support.harness import HarnessRollingDeployer
 
-    HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
-    done = plugin("history", f"{kind}/web", "-n", namespace, "-o", "json", check_exit=0)
+    HarnessRollingDeployer(k8s.AppsV1Api(api_client), k8s.CoreV1Api(api_client), module_namespace).deploy(
+        "registry.example/web:1")
+    return module_namespace
+
+
+@pytest.mark.xdist_group("kind-spellings")  # one worker: the release is deployed once for them all
+@pytest.mark.parametrize("kind", ["deployment", "Deployments", "deploy", "deployment.apps", "deployments.apps",
+                                  "deployment.v1.apps", "DEPLOY"])
+def test_every_kind_spelling_kubectl_accepts_finds_the_deployment(one_release, plugin, kind):
+    done = plugin("history", f"{kind}/web", "-n", one_release, "-o", "json", check_exit=0)
     assert '"registry.example/web:1"' in done.stdout

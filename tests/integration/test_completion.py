@@ -9,8 +9,12 @@ import shutil
 import subprocess
 
 import pytest
+from kubernetes import client as k8s
 
 from tests.support.harness import HarnessRollingDeployer
+
+# One worker: the module's release is deployed once, for its tests.
+pytestmark = pytest.mark.xdist_group("completion")
 
 RELEASE = "release-infra-prod"
 
@@ -22,10 +26,12 @@ def complete_exe():
     return found
 
 
-@pytest.fixture
-def released(apps, core, namespace):
-    HarnessRollingDeployer(apps, core, namespace).deploy("registry.example/web:1")
-    return namespace
+@pytest.fixture(scope="module")
+def released(api_client, module_namespace):
+    """One release for the whole module: completion only reads it."""
+    HarnessRollingDeployer(k8s.AppsV1Api(api_client), k8s.CoreV1Api(api_client), module_namespace).deploy(
+        "registry.example/web:1")
+    return module_namespace
 
 
 def run(args, env, timeout=60):

@@ -47,6 +47,7 @@ def test_an_object_of_another_release_is_refused(api_client, apps, core, namespa
     apps.create_namespaced_deployment(namespace, deployment("api", 3))
     apps.create_namespaced_deployment(namespace, deployment("worker", 5, label="release-other"))
     wait_for_rollout(apps, namespace, "api")
+    wait_for_rollout(apps, namespace, "worker")  # its controllers' writes are over before `before` is read
     write_declarative_release(core, namespace, RELEASE, 1, "Succeeded",
                               [deployment("api", 1), deployment("worker", "evil", label=RELEASE)])
     write_declarative_release(core, namespace, RELEASE, 2, "Failed", [deployment("api", 3)])

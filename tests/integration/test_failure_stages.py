@@ -235,6 +235,13 @@ def test_bluegreen_scaled_up_color_that_never_becomes_ready_gets_no_traffic(apps
     # Harness scaled the idle color down after the swap; since then its template was changed.
     apps.patch_namespaced_deployment("shop-blue", namespace, {"spec": {"replicas": 0}})
     deployer.break_color("blue", "1", NEVER_READY)
+
+    def blue_rolled_out():
+        """the changed template of shop-blue (at zero replicas) rolled out"""
+        blue = apps.read_namespaced_deployment("shop-blue", namespace)
+        return blue.status.observed_generation == blue.metadata.generation and \
+            progressing(blue).reason == "NewReplicaSetAvailable"
+    eventually(blue_rolled_out)  # on a busy control plane the controller may not have got to it yet
     before = (deployer.selectors(), history(plugin, namespace, "release-bg"))
 
     done = plugin("rollback", "release-bg", "-n", namespace, "--timeout", "10s", check_exit=4)

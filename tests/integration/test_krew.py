@@ -27,6 +27,9 @@ from kubectl_harness_rollback import __version__
 from tests.support import krew as krew_support
 from tests.support.harness import HarnessRollingDeployer
 
+# One worker: the archive is built once, for the module.
+pytestmark = pytest.mark.xdist_group("krew")
+
 CLOSED_PORT_PROXY = "http://127.0.0.1:9"
 
 

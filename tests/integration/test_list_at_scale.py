@@ -6,6 +6,7 @@ from __future__ import annotations
 from kubectl_harness_rollback.cluster.client import connect
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 from kubectl_harness_rollback.listing import read_catalog
+from tests.support import request_log
 from tests.support.harness import HarnessRollingDeployer
 
 
@@ -26,10 +27,7 @@ def test_list_makes_as_many_requests_for_twice_the_releases(apps, core, namespac
         mine = [r for r in rows if r["namespace"] == namespace]
         assert [(r["release"], r["latest"], r["status"], r["liveReleases"]) for r in mine] == sorted(
             (f"rel-{n}", 2, "Failed", [2]) for n in range(made))
-        # About this namespace or the whole cluster, without a list's next pages (other tests'
-        # namespaces come and go; the scale fixture's ReplicaSets take several pages).
-        return [sent for sent in kube.requests if "continue=" not in sent.query and (
-            "/namespaces/" not in sent[1] or f"/namespaces/{namespace}/" in sent[1])]
+        return request_log.about(kube.requests, namespace)
 
     releases(6)
     few = {scope: requests(scope) for scope in (False, True)}

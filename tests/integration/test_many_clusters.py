@@ -19,6 +19,9 @@ from tests.adversarial.test_paused_api_server import api_server_pid
 from tests.support.fleet import fleet_kubeconfig
 from tests.support.harness import HarnessRollingDeployer
 
+# One worker: it starts the two extra clusters for the session of the worker.
+pytestmark = pytest.mark.xdist_group("many-clusters")
+
 RELEASE = "release-infra-prod"
 CONTEXTS = ["fleet-a", "fleet-b", "fleet-c"]
 PAUSE_SECONDS = 7  # a stall, not an outage (the test clusters' controllers elect no leader: they carry on)
@@ -200,3 +203,105 @@ def test_ctrl_c_interrupts_every_context_and_a_second_run_finishes(fleet, plugin
     plugin("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", check_exit=0)
     for name in ("fleet-a", "fleet-b"):
         assert history(plugin, three, name) == [(3, "Failed", 3), (2, "Succeeded", 4), (1, "Succeeded", 1)]
+
+
+def everything(clusters, namespace):
+    """{context: {(kind, name): resourceVersion}} of every object of the namespace a rollback could
+    touch, in every cluster: what an answer "n" must leave exactly as it was."""
+    seen = {}
+    for name, cluster in clusters.items():
+        objects = {}
+        for kind, listed in (("Deployment", cluster.apps.list_namespaced_deployment(namespace)),
+                             ("ReplicaSet", cluster.apps.list_namespaced_replica_set(namespace)),
+                             ("ConfigMap", cluster.core.list_namespaced_config_map(namespace)),
+                             ("Secret", cluster.core.list_namespaced_secret(namespace)),
+                             ("Event", cluster.core.list_namespaced_event(namespace)),
+                             ("Pod", cluster.core.list_namespaced_pod(namespace))):
+            objects.update({(kind, item.metadata.name): item.metadata.resource_version for item in listed.items})
+        seen[name] = objects
+    return seen
+
+
+def on_a_terminal(env, args, answer, timeout=60):
+    """Run the console script with stdin, stdout and stderr on a pseudo-terminal; type `answer`
+    once the y/N question shows; (exit code, everything the terminal showed)."""
+    import pty
+    import select
+    import shutil
+    import subprocess
+    import time
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen([shutil.which("kubectl-harness_rollback"), *args], stdin=slave, stdout=slave,
+                               stderr=slave, env={**env, "COLUMNS": "200"}, close_fds=True)
+    os.close(slave)
+    shown, answered, deadline = b"", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the process closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if not answered and b"[y/N]: " in shown:
+                os.write(master, answer)
+                answered = True
+        return process.wait(timeout=30), shown.decode().replace("\r\n", "\n")
+    finally:
+        process.kill() if process.poll() is None else None
+        os.close(master)
+
+
+def test_to_release_across_contexts_asks_before_rolling_back_the_release_that_succeeded(fleet, plugin, test_cluster):
+    clusters, namespace, three, _ = fleet
+    deploy(fleet)  # release 3 failed in fleet-a and fleet-b, succeeded in fleet-c
+    before = everything(clusters, namespace)
+
+    # A pipeline (no terminal) without --yes: one line, exit 2, nothing written anywhere.
+    piped = plugin("rollback", RELEASE, "--kubeconfig", three, "--all-contexts", "--to-release", "2")
+    assert piped.returncode == 2, piped.stderr
+    assert piped.stderr.splitlines() == [
+        "error: the latest release succeeded in 1 context and would be rolled back there (fleet-c: 3 → 2): confirm "
+        "with --yes (stdin is not a terminal to ask on); nothing was written "
+        "(see 'kubectl harness-rollback rollback --help')"]
+    assert everything(clusters, namespace) == before
+
+    # On a terminal: the combined plan, the question; "n" leaves every object of every context as it was.
+    env = {**test_cluster.env(), "KUBECONFIG": three}
+    code, shown = on_a_terminal(env, ["rollback", RELEASE, "--all-contexts", "--to-release", "2"], b"n\n")
+    assert code == 1, shown
+    plan_rows = rows(shown.split("\n\n")[0])
+    assert [row[:6] for row in plan_rows[1:4]] == [
+        ["fleet-a", namespace, RELEASE, "3 (Failed)", "2 (Succeeded)", "roll back"],
+        ["fleet-b", namespace, RELEASE, "3 (Failed)", "2 (Succeeded)", "roll back"],
+        ["fleet-c", namespace, RELEASE, "3 (Succeeded)", "2 (Succeeded)", "roll back"]]
+    assert ("The latest release succeeded in 1 context and would be rolled back there (fleet-c: 3 → 2). "
+            "Roll back in 3 contexts? [y/N]: n\nerror: not confirmed: nothing was written in any context") in shown
+    assert everything(clusters, namespace) == before
+
+    # "y": every context rolled back, the one that succeeded too.
+    code, shown = on_a_terminal(env, ["rollback", RELEASE, "--all-contexts", "--to-release", "2"], b"y\n")
+    assert code == 0, shown
+    assert [clusters[name].image(namespace) for name in CONTEXTS] == ["registry.example/web:2"] * 3
+
+    # Each context now says it was rolled back already, by whom and when.
+    again = rows(plugin("plan", RELEASE, "--kubeconfig", three, "--all-contexts", "--to-release", "2",
+                        check_exit=0).stdout)
+    for row, name in zip(again[1:], CONTEXTS):
+        assert row[0] == name and row[5] == "already rolled back", again
+        assert re.fullmatch(r"rolled back by \S+ at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ, 3 → 2", row[-1]), again
+
+
+def test_failed_releases_across_contexts_roll_back_on_a_terminal_without_a_question(fleet, test_cluster):
+    clusters, namespace, three, _ = fleet
+    deploy(fleet)
+    env = {**test_cluster.env(), "KUBECONFIG": three}
+    code, shown = on_a_terminal(env, ["rollback", RELEASE, "--all-contexts"], b"n\n", timeout=90)
+    assert code == 0, shown
+    assert "[y/N]" not in shown
+    assert [clusters[name].image(namespace) for name in CONTEXTS] == [
+        "registry.example/web:2", "registry.example/web:2", "registry.example/web:3"]

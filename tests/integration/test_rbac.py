@@ -194,8 +194,8 @@ def test_list_without_the_right_to_list_revisions_warns_once_and_leaves_live_emp
     assert done.stderr.strip().splitlines() == [
         f"warning: cannot list replicasets or controllerrevisions in {namespace}: the LIVE column is left empty"]
     header, row = done.stdout.splitlines()
-    assert header.split() == ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
-    assert row.split() == [RELEASE, "2", "Succeeded", "deployment/web", f"configmap/{RELEASE}", "<none>", "<none>"]
+    assert header.split() == ["RELEASE", "LATEST", "STATUS", "LIVE", "SINCE", "STEADY", "ACTION"]
+    assert row.split() == [RELEASE, "2", "Succeeded", "<none>", "<none>", "<unknown>", "<unknown>"]
     [listed] = json.loads(plugin("list", "-n", namespace, "--as", lister, "-o", "json", check_exit=0).stdout)
     assert listed["liveReleases"] == []
     # With the right, the same user sees what is live.

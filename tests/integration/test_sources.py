@@ -6,6 +6,7 @@ import time
 
 from kubernetes import client as k8s
 
+from tests.support import request_log
 from tests.support.harness import HarnessRollingDeployer, Identity, Release, write_declarative_release, write_history
 
 
@@ -174,11 +175,8 @@ def test_list_all_namespaces_reads_no_secret_that_is_not_a_release_history(apps,
         "fieldSelector=metadata.name%3Drelease-infra-prod&limit=500"]
     assert all(method == "GET" for method, _ in requests) and warnings == []
 
-    def here(log):  # requests not about other tests' namespaces
-        return [sent for sent in log if "/namespaces/" not in sent[1] or f"/namespaces/{namespace}/" in sent[1]]
-
     # More unrelated Secrets add no request.
     for n in range(13, 40):
         core.create_namespaced_secret(namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(
             name=f"sh.helm.release.v1.other.v{n}"), data={"release": "eA=="}))
-    assert len(here(read_all()[0])) == len(here(requests))
+    assert len(request_log.about(read_all()[0], namespace)) == len(request_log.about(requests, namespace))

@@ -6,6 +6,7 @@ one that becomes ready only after a delay, one that never does.
 """
 
 import json
+import re
 import time
 
 import pytest
@@ -33,6 +34,11 @@ def status_json(plugin, namespace, *args, check_exit):
     return json.loads(plugin("status", RELEASE, "-n", namespace, "-o", "json", *args, check_exit=check_exit).stdout)
 
 
+def but_since(table: str) -> list[list[str]]:
+    """The rows of a `list` table without SINCE (its fifth cell), which moves on with the clock."""
+    return [cells[:4] + cells[5:] for cells in (line.split() for line in table.splitlines())]
+
+
 def test_rolling_release_before_and_after_a_rollback(apps, core, namespace, plugin):
     deployer = BehaviorDeployer(apps, core, namespace)
     deployer.deploy_version("1")
@@ -43,9 +49,20 @@ def test_rolling_release_before_and_after_a_rollback(apps, core, namespace, plug
     assert "Live:      release 3\n" in stalled.stdout
     assert 'error: release release-infra-prod is not steady: deployment/web: deployment "web" exceeded its ' \
            "progress deadline" in stalled.stderr
-    table = plugin("list", "-n", namespace, check_exit=0).stdout.splitlines()
-    assert table[0].split() == ["RELEASE", "LATEST", "STATUS", "WORKLOADS", "SOURCE", "LIVE", "SINCE"]
-    assert table[1].split()[:6] == [RELEASE, "3", "Failed", "deployment/web", f"configmap/{RELEASE}", "3"]
+    listed = plugin("list", "-n", namespace, check_exit=0).stdout
+    table = listed.splitlines()
+    assert table[0].split() == ["RELEASE", "LATEST", "STATUS", "LIVE", "SINCE", "STEADY", "ACTION"]
+    assert table[1].split()[:4] == [RELEASE, "3", "Failed", "3"] and table[1].endswith(" no       needs rollback")
+    assert max(len(line) for line in table) <= 120
+    wide = plugin("list", "-n", namespace, "-o", "wide", check_exit=0).stdout.splitlines()
+    assert wide[1].split()[3:5] == ["deployment/web", f"configmap/{RELEASE}"]
+    # The failed release is not steady: --not-steady keeps it, and `status` of every release says so.
+    assert but_since(plugin("list", "-n", namespace, "--not-steady", check_exit=0).stdout) == but_since(listed)
+    assert but_since(plugin("status", "-n", namespace, check_exit=4).stdout) == but_since(listed)
+    every = json.loads(plugin("status", "-A", "--not-steady", "-o", "json", check_exit=4).stdout)
+    assert [(r["release"], r["steady"], r["action"]) for r in every if r["namespace"] == namespace] == [
+        (RELEASE, False, "needs rollback")]
+    assert status_json(plugin, namespace, check_exit=4)["action"] == "needs rollback"
 
     plugin("rollback", RELEASE, "-n", namespace, "--timeout", "2m", check_exit=0)
 
@@ -58,7 +75,10 @@ def test_rolling_release_before_and_after_a_rollback(apps, core, namespace, plug
     assert web["since"] == rollback["at"]
     text = plugin("status", RELEASE, "-n", namespace, check_exit=0).stdout
     assert f"Rollback:  rolled back by {rollback['by']} at {rollback['at']}, 3 → 2\n" in text
-    assert 'deployment "web" successfully rolled out' in text
+    assert re.search(rf"^Action:    rolled back by {re.escape(rollback['by'])} \S+ ago$", text, re.M)
+    assert view["action"] == "rolled back"
+    assert 'deployment "web" successfully rolled out' in plugin("status", RELEASE, "-n", namespace, "-o", "wide",
+                                                                check_exit=0).stdout
 
     history = json.loads(plugin("history", RELEASE, "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert [(r["number"], r["status"], r["live"]) for r in history] == [
@@ -75,8 +95,16 @@ def test_rolling_release_before_and_after_a_rollback(apps, core, namespace, plug
     [row] = json.loads(plugin("list", "-n", namespace, "-o", "json", check_exit=0).stdout)
     assert (row["latest"], row["status"], row["liveReleases"], row["lastRollback"]) == (3, "Failed", [2], rollback)
     assert [(w["name"], w["release"], w["revision"]) for w in row["live"]] == [("web", 2, 4)]
+    assert (row["steady"], row["action"]) == (True, "rolled back")
     listed = plugin("list", "-n", namespace, check_exit=0).stdout.splitlines()[1]
-    assert f" 2 (rolled back by {rollback['by']} at {rollback['at']}, 3 → 2) " in listed
+    assert listed.split()[:4] == [RELEASE, "3", "Failed", "2"]
+    assert re.search(rf" yes +rolled back by {re.escape(rollback['by'])} \S+ ago$", listed), listed
+    wide = plugin("list", "-n", namespace, "-o", "wide", check_exit=0).stdout.splitlines()[1]
+    assert f" 2 (rolled back by {rollback['by']} at {rollback['at']}, 3 → 2) " in wide
+    # Steady again: --not-steady leaves it out, and `status` of the namespace exits 0.
+    quiet = plugin("list", "-n", namespace, "--not-steady", check_exit=0)
+    assert quiet.stdout == "" and quiet.stderr == f"No releases that are not steady found in namespace {namespace}.\n"
+    assert but_since(plugin("status", "-n", namespace, check_exit=0).stdout)[1] == but_since(listed)[0]
 
 
 def test_blue_green_status_says_which_release_primary_routes(apps, core, namespace, plugin):
@@ -94,10 +122,23 @@ def test_blue_green_status_says_which_release_primary_routes(apps, core, namespa
     assert [(w["name"], w["color"], w["release"]) for w in before["workloads"]] == [
         ("shop-blue", "blue", 1), ("shop-green", "green", 2)]
     assert before["liveReleases"] == [2, 1]
+    assert before["action"] == "needs rollback"  # the primary routes the failed release
+
+    def listed_action():
+        rows = json.loads(plugin("list", "-n", namespace, "-o", "json", check_exit=0).stdout)
+        return [(row["release"], row["action"]) for row in rows]
+
+    assert listed_action() == [("release-bg", "needs rollback")]
 
     plugin("rollback", "release-bg", "-n", namespace, "--from-release", "2", check_exit=0)
     after = status()
     assert after["primary"] == {"service": "shop", "stage": "shop-stage", "color": "blue", "release": 1}
+    # The failed color still runs, as stage: what the primary routes decides, and the swap-back the
+    # primary Service records is the rollback (who and when).
+    assert after["action"] == "rolled back" and after["swapBack"]["by"]
+    assert listed_action() == [("release-bg", "rolled back")]  # list reads the Services too
+    text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
+    assert re.search(rf"^Action:    rolled back by {re.escape(after['swapBack']['by'])} \S+ ago$", text, re.M), text
     text = plugin("status", "release-bg", "-n", namespace, check_exit=0).stdout
     assert "Primary:   service/shop routes blue: release 1\n" in text
 

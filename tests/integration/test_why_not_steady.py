@@ -32,10 +32,11 @@ def test_a_rollback_to_a_crash_looping_release_says_why_and_what_next(apps, core
     assert error.endswith(f"next: kubectl harness-rollback plan {RELEASE} -n {namespace}"), error
 
     after = plugin("status", RELEASE, "-n", namespace, check_exit=4)
-    # The controller's sentence once, in the error line; the table names the condition.
+    # The controller's sentence once, in the error line; the wide table names the condition.
     assert "exceeded its progress deadline" not in after.stdout, after.stdout
     assert after.stderr.count("exceeded its progress deadline") == 1, after.stderr
-    assert "gave up: ProgressDeadlineExceeded" in after.stdout
+    wide = plugin("status", RELEASE, "-n", namespace, "-o", "wide", check_exit=4).stdout
+    assert "gave up: ProgressDeadlineExceeded" in wide and "exceeded its progress deadline" not in wide, wide
     # Why, and what next: in the header, above the table.
     [pods] = [line for line in after.stdout.splitlines() if line.startswith("Pods:")]
     assert "deployment/web: " in pods and "× CrashLoopBackOff" in pods and "last exit 1 (Error)" in pods, pods

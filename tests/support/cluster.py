@@ -6,9 +6,12 @@ kube-controller-manager and kube-scheduler, with KWOK standing in for kubelets.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shlex
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,19 +66,27 @@ def start() -> TestCluster:
         if not os.path.exists(given):
             raise ClusterUnavailable(f"KHR_TEST_KUBECONFIG={given} does not exist")
         return TestCluster(given, None, started_here=False)
-    already_up = subprocess.run([str(LOCAL_CLUSTER), "status"], capture_output=True, text=True).returncode == 0
-    if not already_up:
-        try:
-            _local("up", timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired as exc:
-            raise ClusterUnavailable(f"hack/local-cluster up did not finish in {START_TIMEOUT}s") from exc
+    # pytest-xdist's workers each start their session: one brings the cluster up, the others wait
+    # for it and reuse it. hack/test starts it before the workers and stops it after them.
+    name = os.environ.get("KHR_CLUSTER_NAME") or "khr"
+    with open(os.path.join(tempfile.gettempdir(), f"khr-test-cluster-{name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        already_up = subprocess.run([str(LOCAL_CLUSTER), "status"], capture_output=True, text=True).returncode == 0
+        if not already_up:
+            try:
+                _local("up", timeout=START_TIMEOUT)
+            except subprocess.TimeoutExpired as exc:
+                raise ClusterUnavailable(f"hack/local-cluster up did not finish in {START_TIMEOUT}s") from exc
     exports = _exports(_local("env"))
     bin_dir = _local("bin").strip()
     return TestCluster(exports["KUBECONFIG"], bin_dir, started_here=not already_up)
 
 
 def stop(cluster: TestCluster) -> None:
-    if cluster.started_here and not os.environ.get("KHR_KEEP_CLUSTER"):
+    # A worker of pytest-xdist leaves the session's cluster up: the other workers may still be using
+    # it. The extra clusters (named) serve the tests of one worker (their xdist_group).
+    shared = cluster.name is None and os.environ.get("PYTEST_XDIST_WORKER")
+    if cluster.started_here and not os.environ.get("KHR_KEEP_CLUSTER") and not shared:
         _local("down", name=cluster.name)
 
 
@@ -103,3 +114,26 @@ def start_extra() -> list[TestCluster]:
         exports = _exports(_local("env", name=name))
         started.append(TestCluster(exports["KUBECONFIG"], _local("bin", name=name).strip(), not already_up, name))
     return started
+
+
+# Tests that stop a process of the shared control plane (SIGSTOP of its API server or controller
+# manager) are marked `exclusive`: while one runs, no other test may talk to the cluster. The other
+# integration tests share it. Under pytest-xdist the workers agree through two lock files, a
+# readers-writer lock that prefers the writer: an exclusive test first takes the turnstile, so no
+# new test starts, then waits for the running ones to end.
+@contextmanager
+def sharing(lock_dir: str, exclusive: bool):
+    """Hold the cluster, shared or alone, across processes, for the block."""
+    os.makedirs(lock_dir, exist_ok=True)
+    with open(os.path.join(lock_dir, "turnstile"), "a") as turnstile, \
+            open(os.path.join(lock_dir, "cluster"), "a") as held:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        if not exclusive:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        fcntl.flock(held, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+            if exclusive:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)

@@ -34,7 +34,8 @@ def test_connection_flags_are_accepted_before_and_after_the_command():
     assert result.exit_code == 0
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["version"]] + [[name, "--help"] for name in all_commands()])
+@pytest.mark.parametrize("argv", [["--help"], ["version"], [], ["help"], ["help", "plan"], ["options"]]
+                         + [[name, "--help"] for name in all_commands()])
 def test_help_and_version_do_not_import_the_kubernetes_client(argv):
     probe = (
         "import sys\n"
@@ -115,7 +116,7 @@ def test_quick_answers_import_neither_click_nor_kubernetes():
 
     code = ("import sys\nfrom kubectl_harness_rollback.cli import fast_path\nfast_path.main(sys.argv[1:])\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'kubernetes', 'urllib3')))")
-    for args in (["version"], ["--help"]):
+    for args in (["version"], ["--help"], [], ["help"]):
         done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
                               env={"COLUMNS": "100", "PATH": "/usr/bin:/bin"})
         assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done
@@ -129,11 +130,20 @@ def test_version_flag_prints_the_version_line_as_the_command_does():
 
 
 @pytest.mark.parametrize("name", all_commands())
-def test_help_lists_the_commands_own_flags_first_and_the_connection_flags_once_under_global_options(name):
+def test_help_lists_the_commands_own_flags_and_points_at_options_for_the_connection_flags(name):
     text = CliRunner().invoke(cli, [name, "--help"], terminal_width=100).output
-    own, _, shared = text.partition("\nGlobal options:\n")
-    assert shared.count("--kubeconfig PATH") == 1 and "--request-timeout" in shared and "-v, --v N" in shared
-    assert "--kubeconfig" not in own and "--help" in own and "--help" not in shared
+    assert "--kubeconfig" not in text and "--request-timeout" not in text and "--help" in text
+    assert text.endswith('\nUse "kubectl harness-rollback options" for a list of global command-line options '
+                         "(applies to all commands).\n")
+
+
+def test_options_lists_every_connection_flag_once():
+    from kubectl_harness_rollback.cli.connection_flags import CONNECTION_OPTIONS
+
+    text = CliRunner().invoke(cli, ["options"], terminal_width=100).output
+    for declarations, _, _ in CONNECTION_OPTIONS:
+        assert text.count(f"  {', '.join(declarations)} ") == 1, declarations
+    assert "--help" not in text
 
 
 def test_every_flag_is_described_and_no_click_range_leaks():

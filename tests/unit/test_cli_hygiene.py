@@ -39,7 +39,9 @@ def no_cluster(monkeypatch):
      "error: invalid value for '--match': 'nope' is not one of 'workflow', 'infra' "
      "(see 'kubectl harness-rollback plan --help')\n"),
     (["history"], "error: missing argument 'TARGET' (see 'kubectl harness-rollback history --help')\n"),
-    (["undo"], "error: no such command 'undo' (see 'kubectl harness-rollback --help')\n"),
+    (["undo"], "error: no such command 'undo'; did you mean rollback? (see 'kubectl harness-rollback --help')\n"),
+    (["stauts"], "error: no such command 'stauts'; did you mean status? (see 'kubectl harness-rollback --help')\n"),
+    (["frobnicate"], "error: no such command 'frobnicate' (see 'kubectl harness-rollback --help')\n"),
     (["rollback", "r", "--to-release", "1", "--to-revision", "2"],
      "error: --to-release and --to-revision cannot be used together "
      "(see 'kubectl harness-rollback rollback --help')\n"),

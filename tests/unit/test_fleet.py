@@ -184,11 +184,11 @@ def test_a_context_error_row_in_the_list_table():
     runs[0].value = rows
     from kubectl_harness_rollback.output import render
 
-    table = render.list_table(fleet_render.flat_rows(runs, lambda value: value), False, contexts=True)
+    table = render.list_table(fleet_render.flat_rows(runs, lambda value: value), False, contexts=True, wide=True)
     assert table == (
-        "CONTEXT   RELEASE   LATEST   STATUS   WORKLOADS        SOURCE          LIVE   SINCE\n"
-        "a         web       3        Failed   deployment/web   configmap/web   3      <none>\n"
-        "b                                                                             error: down\n"
+        "CONTEXT   RELEASE   LATEST   STATUS   WORKLOADS        SOURCE          LIVE   SINCE    STEADY      ACTION\n"
+        "a         web       3        Failed   deployment/web   configmap/web   3      <none>   <unknown>   <unknown>\n"
+        "b         error: down\n"
     )
 
 
@@ -218,8 +218,8 @@ def test_the_combined_plan_has_a_row_per_context():
         "last succeeded release\n"
         "b         shop        web       3 (Succeeded)   <none>          nothing to do   <none>               "
         "no failed release found: the latest release 3 succeeded\n"
-        "c                                                                                                    "
-        "error: timed out\n"
+        # The error follows the context's name: it widens no column.
+        "c         error: timed out\n"
     )
 
 

@@ -39,18 +39,30 @@ class _Now(datetime):
 
 # ---- fixed results, per context -------------------------------------------------------------------
 
+# A blue/green rollback: the primary Service swapped back (strategies/swap_record.py).
+SWAPPED_BACK = {"service": "web", "by": "alice", "at": "2026-01-02T11:50:00Z", "fromRelease": 3, "toRelease": 2,
+                "fromColor": "blue", "toColor": "green"}
+
+
 def _list_rows(context: str) -> list[dict]:
     if context == "ctx-b":
         return []
     rows = [{"namespace": "shop", "release": "release-infra-prod", "latest": 3, "status": "Failed",
              "workloads": ["deployment/web", "statefulset/db"], "source": "configmap/release-infra-prod",
-             "liveReleases": [2], "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2}},
+             "liveReleases": [2], "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2},
+             "steady": True, "action": "rolled back"},
+            {"namespace": "shop", "release": "release-pay", "latest": 7, "status": "Failed",
+             "workloads": ["deployment/pay"], "source": "secret/harness.release.release-pay.v7",
+             "liveReleases": [7], "liveSince": "2026-01-02T11:40:00Z", "lastRollback": None,
+             "steady": False, "action": "needs rollback"},
             {"namespace": "shop", "release": "s", "latest": None, "status": None, "workloads": [],
-             "source": "annotations", "liveReleases": [], "liveSince": None, "lastRollback": None}]
+             "source": "annotations", "liveReleases": [], "liveSince": None, "lastRollback": None,
+             "steady": True, "action": "ok"}]
     if context == "ctx-a":
-        rows.append({"namespace": "web", "release": "release-web", "latest": 12, "status": "Succeeded",
+        rows.append({"namespace": "web", "release": "release-web", "latest": 12, "status": "InProgress",
                      "workloads": ["daemonset/agent"], "source": "secret/harness.release.release-web.v12",
-                     "liveReleases": [11, 12], "liveSince": "2025-12-20T00:00:00Z", "lastRollback": None})
+                     "liveReleases": [11, 12], "liveSince": "2026-01-02T11:58:00Z", "lastRollback": None,
+                     "steady": False, "action": "deploying"})
     return rows
 
 
@@ -71,7 +83,8 @@ def _history(context: str) -> list[dict]:
          "source": "revisions", "updated": None, "live": False},
     ]
     if context == "ctx-b":
-        rows[0] = {**rows[0], "bgEnvironment": "primary", "color": "blue"}
+        rows[0] = {**rows[0], "bgEnvironment": "primary", "color": "blue", "role": "stage",
+                   "swappedBack": SWAPPED_BACK}
     return rows
 
 
@@ -80,7 +93,7 @@ def _summary(number, status, workflow="w1"):
                                                            "workflowId": workflow}
 
 
-def _plan_view(context: str) -> dict:
+def _plan_view(context: str, to_release: int | None = None) -> dict:
     view = {"release": "release-infra-prod", "namespace": "shop", "mode": "rolling", "match": "workflow",
             "current": _summary(3, "Failed"), "target": _summary(2, "Succeeded"), "eligible": True, "changes": True,
             "reason": "the last release that succeeded with the same Workflow Id and Infrastructure Mapping; "
@@ -93,7 +106,9 @@ def _plan_view(context: str) -> dict:
                            "unchanged": True, "differences": []}],
             "reapply": [], "refused": [], "delete": [], "prune": [], "notes": ["a note about the history"],
             "owners": []}
-    if context == "ctx-b":  # nothing to roll back to
+    if context == "ctx-b" and to_release == 2:  # a succeeded release rolled back, as asked
+        view.update(current=_summary(3, "Succeeded"), reason="release 2, as asked", notes=[])
+    elif context == "ctx-b":  # nothing to roll back to
         view.update(current=_summary(3, "Succeeded"), target=None, eligible=False, changes=False,
                     reason="no failed release found: the latest release 3 succeeded; if a later deploy failed "
                            "before recording, pass --from-release", workloads=[], notes=[])
@@ -101,14 +116,15 @@ def _plan_view(context: str) -> dict:
         view.update(changes=False, workloads=[{**w, "fromRevision": w["toRevision"], "fromImages": w["toImages"],
                                                "unchanged": True} for w in view["workloads"]],
                     services=[{"name": "web", "role": "primary", "fromColor": "blue", "toColor": "green"},
-                              {"name": "web-stage", "role": "stage", "fromColor": "green", "toColor": "blue"}])
+                              {"name": "web-stage", "role": "stage", "fromColor": "green", "toColor": "blue"}],
+                    lastRollback={**ROLLED_BACK, "toRelease": 2})
     return view
 
 
-def _planned(context: str) -> commands.Planned:
-    view = _plan_view(context)
+def _planned(context: str, to_release: int | None = None) -> commands.Planned:
+    view = _plan_view(context, to_release)
     plan = SimpleNamespace(eligible=view["eligible"], has_changes=view["changes"], reason=view["reason"],
-                           refused=[], target=None)
+                           refused=[], target=None, current=None, passed_over=[])
     return commands.Planned(model=None, plan=plan, view=view)
 
 
@@ -133,11 +149,12 @@ def _status_view(context: str) -> dict:
                   "since": "2026-01-02T11:55:00Z", "color": "green", "lastRollback": ROLLED_BACK, "steady": steady,
                   "message": "successfully rolled out" if steady else
                   'Waiting for deployment "web-green" rollout to finish: 1 of 2 updated replicas are available...'}]
-    view = {"release": "release-infra-prod", "namespace": "shop", "steady": steady, "liveReleases": [2],
+    view = {"release": "release-infra-prod", "namespace": "shop", "steady": steady, "action": "rolled back",
+            "liveReleases": [2],
             "workloads": workloads, "primary": {"service": "web", "stage": "web-stage", "color": "green", "release": 2},
-            "lastRollback": ROLLED_BACK, "owners": [], "notes": ["a note"]}
+            "lastRollback": ROLLED_BACK, "swapBack": SWAPPED_BACK, "owners": [], "notes": ["a note"]}
     if context == "ctx-c":  # nothing deployed
-        view.update(liveReleases=[], workloads=[], primary=None, lastRollback=None,
+        view.update(action="ok", liveReleases=[], workloads=[], primary=None, lastRollback=None, swapBack=None,
                     notes=["no workload of release-infra-prod found"])
     return view
 
@@ -176,7 +193,7 @@ def fake_cluster(tmp_path, monkeypatch):
         return rows[:max_releases], notes
 
     def run_plan(kube, target, options, deadline=None):
-        return _planned(kube.context)
+        return _planned(kube.context, options.to_release)
 
     def run_rollback(kube, planned, options, progress, warn=None):
         if warn is not None:
@@ -216,6 +233,8 @@ CASES = {
         ["list", "-A", "--contexts", "ctx-a,ctx-b"], ["list"] + FLEET, ["list", "-o", "json"] + FLEET,
         ["list", "-o", "yaml", "--contexts", "ctx-b"], ["list", "--contexts", "ctx-b"],
         ["list", "--contexts", "ctx-a", "--context", "ctx-b"],
+        ["list", "-o", "wide"], ["list", "-A", "--not-steady"], ["list", "--not-steady", "-o", "json"],
+        ["list", "--not-steady", "--contexts", "ctx-b,ctx-c"],
     ],
     "history": [
         ["history", "r"], ["history", "r", "-o", "wide"], ["history", "r", "-o", "json"],
@@ -229,6 +248,7 @@ CASES = {
         ["plan", "r", "--context", "ctx-b", "-o", "json"], ["plan", "r", "--context", DOWN],
         ["plan", "r"] + FLEET, ["plan", "r", "-o", "json"] + FLEET, ["plan", "r", "-o", "yaml", "--contexts", "ctx-a"],
         ["plan", "r", "--to-release", "1", "--to-revision", "2"], ["plan", "r", "--contexts", "nowhere"],
+        ["plan", "r", "--to-release", "2"] + FLEET,
     ],
     "status": [
         ["status", "r"], ["status", "r", "-o", "json"], ["status", "r", "-o", "yaml", "--watch"],
@@ -236,6 +256,10 @@ CASES = {
         ["status", "r", "--context", "ctx-b", "-o", "json"],
         ["status", "r"] + FLEET, ["status", "r", "-o", "json"] + FLEET, ["status", "r", "-o", "yaml", "--all-contexts"],
         ["status", "r", "--watch"] + FLEET, ["status", "r", "--timeout", "soon"],
+        ["status", "r", "-o", "wide"], ["status", "r", "-o", "wide"] + FLEET,
+        ["status", "-A"], ["status", "-A", "-o", "wide"], ["status", "-A", "--not-steady", "-o", "json"],
+        ["status", "--context", "ctx-c"], ["status", "-A"] + FLEET, ["status", "--contexts", "ctx-b"],
+        ["status", "-A", "r"], ["status", "r", "--not-steady"], ["status", "-A", "--watch"],
     ],
     "rollback": [
         ["rollback", "r"], ["rollback", "r", "-o", "json"], ["rollback", "r", "-o", "yaml", "--context", "ctx-b"],
@@ -244,8 +268,15 @@ CASES = {
         ["rollback", "r"] + FLEET_ONE_AT_A_TIME, ["rollback", "r", "-o", "json"] + FLEET_ONE_AT_A_TIME,
         ["rollback", "r", "--dry-run"] + FLEET_ONE_AT_A_TIME, ["rollback", "r", "--timeout", "soon"],
         ["rollback", "r", "--dry-run=maybe"],
+        # A succeeded release rolled back in ctx-b: off a terminal, --yes or nothing is written.
+        ["rollback", "r", "--to-release", "2"] + FLEET, ["rollback", "r", "--to-release", "2", "-o", "json"] + FLEET,
+        ["rollback", "r", "--to-release", "2", "--yes"] + FLEET_ONE_AT_A_TIME,
+        ["rollback", "r", "--to-release", "2", "--dry-run"] + FLEET_ONE_AT_A_TIME,
     ],
     "help": [[name, "--help"] for name in ("list", "history", "plan", "rollback", "status")],
+    # What a first run meets: the bare command (help, exit 0, as a bare `kubectl`), `help`, the
+    # global options listed once, and mistyped commands.
+    "first_contact": [[], ["help", "plan"], ["options"], ["stauts", "r"], ["help", "rolback"]],
     # kubectl's conventions for scripts: -o name (TYPE/NAME, one a line) and --no-headers.
     "names": [
         ["list", "-o", "name"], ["list", "-A", "--no-headers"], ["list", "-o", "name"] + FLEET,
@@ -270,6 +301,8 @@ CASES = {
         ["plan", "r", "-o", "jsonpath={.target.number}"],
         ["list", "-o", "jsonpath={range .items[*]}{.context}={.exitCode}{' '}{end}"] + FLEET,
         ["list", "-o", "jsonpath={range .items[*]}"], ["status", "r", "-o", "jsonpath={.workloads[}"],
+        # status without TARGET: the releases, as list shows them.
+        ["status", "-o", "name"], ["status", "-A", "--no-headers", "-l", "app=web"],
     ],
 }
 

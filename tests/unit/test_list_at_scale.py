@@ -188,3 +188,24 @@ def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
                                      page_size=listing.REPLICA_SET_PAGE, trim=listing.without_managed_fields)
     assert listed == [{"metadata": {"name": "a", "namespace": "ns"}}, {"metadata": {"name": "b", "namespace": "ns"}}]
     assert [query["limit"] for query in sent] == [[str(listing.REPLICA_SET_PAGE)]] * 2
+
+
+def test_status_of_every_release_reads_as_list_reads():
+    """`status -A`: one row per release from the same lists as `list -A`, never a read per release;
+    each row says whether it is steady and what it needs (here: release 2 failed and is live)."""
+    from kubectl_harness_rollback.errors import NotSteady
+    from kubectl_harness_rollback.fleet import commands as run_in
+    from kubectl_harness_rollback.fleet.run import One
+
+    counts, printed = {}, []
+    for releases_each in (10, 20):
+        cluster = fleet(namespaces=5, releases_each=releases_each)
+        with pytest.raises(NotSteady) as not_steady:  # exit 4: not steady
+            run_in.status_releases(One(lambda: Rest("https://127.0.0.1:1", cluster)),
+                                   lambda text, err=False, nl=True: printed.append(text), True, "json")
+        rows = json.loads(printed[-1])
+        assert len(rows) == 5 * releases_each
+        assert {(row["steady"], row["action"]) for row in rows} == {(False, "needs rollback")}
+        assert str(not_steady.value).startswith(f"{5 * releases_each} releases are not steady: team-0/rel-0-0, ")
+        counts[releases_each] = len(cluster.sent)
+    assert counts == {10: 7 + 5, 20: 7 + 5}  # as test_list_all_makes_as_many_requests_for_twice_the_releases

@@ -15,7 +15,14 @@ from kubectl_harness_rollback.model import (
     WorkloadRef,
     WorkloadState,
 )
-from kubectl_harness_rollback.planner import PlanOptions, PrunedRevision, UnknownRelease, UnrestorableWorkload, plan
+from kubectl_harness_rollback.planner import (
+    PlanOptions,
+    PrunedRevision,
+    UnknownRelease,
+    UnrestorableWorkload,
+    plan,
+    way_back,
+)
 
 NS = "shop"
 WEB = WorkloadRef("Deployment", "web", NS)
@@ -93,6 +100,45 @@ def test_rollback_to(history, options, expected, eligible):
 def test_w1_w2_plan_names_the_passed_over_release():
     result = plan(model([(3, S, "w1", 3), (4, S, "w2", 4), (5, F, "w1", 5)]), PlanOptions())
     assert any("4" in note and "--match infra" in note for note in result.notes)
+
+
+PASSED = "succeeded releases deployed by another identity were passed over: "
+SAME_MAPPING = "(another workflow on the same infrastructure mapping: --match infra would consider it)"
+
+# (history, options, the note on passed-over releases, the way back when nothing is eligible)
+PASSED_OVER = {
+    "another workflow, same mapping: --match infra": (
+        [(4, S, "w2", 4), (5, F, "w1", 5)], {}, f"{PASSED}4 {SAME_MAPPING}", "--match infra"),
+    "another mapping: --match infra would not help, --to-release does": (
+        [(4, S, who("w1", OTHER_INFRA), 4), (5, F, "w1", 5)], {},
+        f"{PASSED}4 (another infrastructure mapping: only --to-release 4 rolls back to it)", "--to-release 4"),
+    "already matching by infra: only --to-release": (
+        [(4, S, who("w2", OTHER_INFRA), 4), (5, F, "w1", 5)], {"match": "infra"},
+        f"{PASSED}4 (another infrastructure mapping: only --to-release 4 rolls back to it)", "--to-release 4"),
+    "both kinds, the newest on another mapping": (
+        [(3, S, "w2", 3), (4, S, who("w2", OTHER_INFRA), 4), (5, F, "w1", 5)], {},
+        f"{PASSED}3 {SAME_MAPPING}; 4 (another infrastructure mapping: only --to-release 4 rolls back to it)",
+        "--to-release 4"),
+    "found one: the note, no way back needed": (
+        [(3, S, "w1", 3), (4, S, who("w1", OTHER_INFRA), 4), (5, F, "w1", 5)], {},
+        f"{PASSED}4 (another infrastructure mapping: only --to-release 4 rolls back to it)", ""),
+}
+
+
+@pytest.mark.parametrize("history, options, note, way", PASSED_OVER.values(), ids=PASSED_OVER.keys())
+def test_the_hint_on_passed_over_releases_names_the_option_that_reaches_them(history, options, note, way):
+    result = plan(model(history), PlanOptions(**options))
+    assert [n for n in result.notes if n.startswith(PASSED)] == [note]
+    assert way_back(result) == way
+
+
+def test_nothing_to_roll_back_to_names_the_plan_that_reaches_a_passed_over_release():
+    from kubectl_harness_rollback.diagnosis import no_eligible
+
+    result = plan(model([(4, S, who("w1", OTHER_INFRA), 4), (5, F, "w1", 5)]), PlanOptions())
+    error = no_eligible(result.reason, "release-x", NS, way_back(result))
+    assert str(error).endswith("; nothing to roll back to; next: kubectl harness-rollback plan release-x -n shop "
+                               "--to-release 4")
 
 
 def test_workload_change_shows_revisions_and_images():

@@ -45,7 +45,7 @@ def test_cluster_role_for_list_all_namespaces_only_lists():
     assert list_cluster_role() == {
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "kubectl-harness-rollback-list"},
-        "rules": [rule("", ["configmaps", "secrets"], ["list"]),
+        "rules": [rule("", ["configmaps", "secrets", "services"], ["list"]),
                   rule("apps", ["controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"],
                        ["list"])],
     }
@@ -118,7 +118,7 @@ def test_every_namespaced_call_of_the_package_is_granted():
 def test_every_all_namespaces_list_is_granted_by_the_cluster_role():
     source = (PACKAGE / "listing.py").read_text()
     needed = {(getattr(rest, name).group, getattr(rest, name).plural, "list")
-              for name in re.findall(r"\b(CONFIGMAPS|SECRETS|DEPLOYMENTS|STATEFULSETS|DAEMONSETS|REPLICASETS|CONTROLLERREVISIONS)\b", source)}
+              for name in re.findall(r"\b(CONFIGMAPS|SECRETS|SERVICES|DEPLOYMENTS|STATEFULSETS|DAEMONSETS|REPLICASETS|CONTROLLERREVISIONS)\b", source)}
     assert {verb for verb, _ in CALL.findall(source)} == {"list"}  # histories too are read by a list
     assert needed == granted(list_cluster_role())
 

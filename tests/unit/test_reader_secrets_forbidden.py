@@ -46,7 +46,7 @@ def FakeKube(secrets_forbidden=True, config_maps_forbidden=False) -> Rest:
 def no_workloads(monkeypatch):
     from kubectl_harness_rollback import reader
 
-    monkeypatch.setattr(reader, "_release_workloads", lambda kube, namespace, name: [])
+    monkeypatch.setattr(reader, "_release_workloads", lambda kube, namespace, name, others=None: [])
 
 
 def test_unreadable_secrets_become_one_note_and_the_config_map_history_is_read():

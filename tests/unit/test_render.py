@@ -81,21 +81,33 @@ def test_plan_text():
 def test_list_table_all_namespaces():
     rows = [{"namespace": "shop", "release": "r", "latest": 3, "status": "Failed",
              "workloads": ["deployment/web"], "source": "configmap/r", "liveReleases": [2],
-             "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2}},
+             "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2},
+             "steady": True, "action": "rolled back"},
             {"namespace": "shop", "release": "s", "latest": None, "status": None, "workloads": [],
-             "source": "annotations", "liveReleases": [], "liveSince": None, "lastRollback": None}]
+             "source": "annotations", "liveReleases": [], "liveSince": None, "lastRollback": None,
+             "steady": None, "action": None}]
     assert render.list_table(rows, all_namespaces=True, now=NOW) == (
-        "NAMESPACE   RELEASE   LATEST   STATUS   WORKLOADS        SOURCE        LIVE"
-        "                                                      SINCE\n"
-        "shop        r         3        Failed   deployment/web   configmap/r   2 (rolled back by alice at "
-        "2026-01-02T11:55:00Z, 3 → 2)   5m\n"
-        "shop        s         <none>   <none>   <none>           annotations   <none>"
-        "                                                    <none>\n"
+        "NAMESPACE   RELEASE   LATEST   STATUS   LIVE     SINCE    STEADY      ACTION\n"
+        "shop        r         3        Failed   2        5m       yes         rolled back by alice 5m ago\n"
+        "shop        s         <none>   <none>   <none>   <none>   <unknown>   <unknown>\n"
+    )
+
+
+def test_list_table_wide_adds_the_workloads_the_record_and_the_rollback():
+    rows = [{"namespace": "shop", "release": "r", "latest": 3, "status": "Failed",
+             "workloads": ["deployment/web"], "source": "configmap/r", "liveReleases": [2],
+             "liveSince": "2026-01-02T11:55:00Z", "lastRollback": {**ROLLED_BACK, "toRelease": 2},
+             "steady": True, "action": "rolled back"}]
+    assert render.list_table(rows, all_namespaces=False, now=NOW, wide=True) == (
+        "RELEASE   LATEST   STATUS   WORKLOADS        SOURCE        LIVE"
+        "                                                      SINCE   STEADY   ACTION\n"
+        "r         3        Failed   deployment/web   configmap/r   2 (rolled back by alice at "
+        "2026-01-02T11:55:00Z, 3 → 2)   5m      yes      rolled back by alice 5m ago\n"
     )
 
 
 def test_status_text():
-    view = {"release": "r", "namespace": "shop", "steady": False, "liveReleases": [2],
+    view = {"release": "r", "namespace": "shop", "steady": False, "action": "rolled back", "liveReleases": [2],
             "workloads": [{"kind": "Deployment", "name": "web-green", "release": 2, "revision": 4,
                            "images": ["web:2"], "since": "2026-01-02T11:55:00Z", "color": "green",
                            "lastRollback": None, "steady": False,
@@ -103,12 +115,19 @@ def test_status_text():
                                       "replicas are available..."}],
             "primary": {"service": "web", "stage": "web-stage", "color": "green", "release": 2},
             "lastRollback": ROLLED_BACK, "notes": ["a note"]}
-    assert render.status_text(view, NOW) == (
-        "Release:   r in namespace shop\n"
-        "Live:      release 2\n"
-        "Primary:   service/web routes green: release 2\n"
-        "Rollback:  rolled back by alice at 2026-01-02T11:55:00Z, 3 → 1\n"
-        "\n"
+    head = ("Release:   r in namespace shop\n"
+            "Live:      release 2\n"
+            "Primary:   service/web routes green: release 2\n"
+            "Rollback:  rolled back by alice at 2026-01-02T11:55:00Z, 3 → 1\n"
+            "Action:    rolled back by alice 5m ago\n"
+            "\n")
+    assert render.status_text(view, NOW) == head + (
+        "WORKLOAD               COLOR   RELEASE   REVISION   IMAGES   SINCE   STEADY\n"
+        "deployment/web-green   green   2         4          web:2    5m      no\n"
+        "Note: a note\n"
+    )
+    # -o wide: the rollout's words, which the exit-4 error line says too.
+    assert render.status_text(view, NOW, wide=True) == head + (
         "WORKLOAD               COLOR   RELEASE   REVISION   IMAGES   SINCE   STEADY   ROLLOUT\n"
         'deployment/web-green   green   2         4          web:2    5m      no       Waiting for deployment '
         '"web-green" rollout to finish: 1 of 2 updated replicas are available...\n'
@@ -119,3 +138,15 @@ def test_status_text():
 def test_structured_json_keeps_view_order():
     assert render.structured({"b": 1, "a": [1]}, "json") == '{\n  "b": 1,\n  "a": [\n    1\n  ]\n}\n'
     assert render.structured({"b": 1, "a": None}, "yaml") == "b: 1\na: null\n"
+
+
+def test_list_table_names_who_swapped_a_blue_green_release_back():
+    swapped = {"service": "web", "by": "bob", "at": "2026-01-02T11:50:00Z", "fromRelease": 3, "toRelease": 2,
+               "fromColor": "green", "toColor": "blue"}
+    rows = [{"namespace": "shop", "release": "bg", "latest": 3, "status": "Failed", "workloads": ["deployment/web-blue"],
+             "source": "configmap/bg", "liveReleases": [3, 2], "liveSince": None, "lastRollback": None,
+             "swapBack": swapped, "steady": True, "action": "rolled back"}]
+    assert render.list_table(rows, all_namespaces=False, now=NOW).splitlines()[1] == (
+        "bg        3        Failed   3,2    <none>   yes      rolled back by bob 10m ago")
+    assert " 3,2 (swapped back by bob at 2026-01-02T11:50:00Z, 3 → 2 (service/web: green → blue)) " in \
+        render.list_table(rows, all_namespaces=False, now=NOW, wide=True)
