@@ -50,22 +50,27 @@ class RollbackResult:
     error: PluginError | None = field(default=None)
 
 
-def run_list(kube, all_namespaces: bool) -> ListResult:
-    """`list`: the release names of the namespace (or of every namespace)."""
+def run_list(kube, all_namespaces: bool, selector=None) -> ListResult:
+    """`list`: the release names of the namespace (or of every namespace); `selector`
+    (label_selector.Selector): of the workloads it selects only."""
     from kubectl_harness_rollback.listing import read_catalog
 
     namespace = None if all_namespaces else kube.namespace
-    rows, warnings = read_catalog(kube, namespace)
+    rows, warnings = read_catalog(kube, namespace, selector=selector)
     return ListResult(rows, warnings, namespace)
 
 
-def read_history(kube, target) -> tuple[list[dict], list[str]]:
-    """`history`'s rows, and what reading noticed (model notes, e.g. an ignored Secret)."""
+def read_history(kube, target, max_releases: int | None = None) -> tuple[list[dict], list[str]]:
+    """`history`'s rows, the newest `max_releases` (Helm's `history --max`), and what reading
+    noticed (model notes, e.g. an ignored Secret; how many releases --max left out)."""
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.views import history_view
 
     model = read_release(kube, kube.namespace, target)
-    return history_view(model), list(model.notes)
+    notes = list(model.notes)
+    if max_releases is not None and len(model.releases) > max_releases:
+        notes.append(f"showing the newest {max_releases} of {len(model.releases)} releases (--max N shows more)")
+    return history_view(model, max_releases), notes
 
 
 def run_plan(kube, target, options: PlanOptions, deadline: float | None = None) -> Planned:

@@ -23,6 +23,7 @@ class RollbackOptions:
     deadline: float | None = None
     # Roll back a workload Argo CD or Flux reconciles all the same (README: "Other owners").
     ignore_owner: bool = False
+    reason: str | None = None  # --reason: why, in the audit annotation, the change-cause and the Event
 
 
 @dataclass

@@ -48,3 +48,6 @@ LABEL_BG_ENVIRONMENT = "harness.io/bg-environment"  # primary | stage
 # The audit record a rollback leaves on each workload it changes (JSON: by, at, release,
 # fromRelease, toRelease, revisions {"deployment/web": {from, to, images}}). A second run reads it.
 LAST_ROLLBACK_ANNOTATION = "harness.io/last-rollback"
+# kubectl's own record of why a workload changed (`--record`): the Deployment controller copies it
+# onto the ReplicaSet, where `kubectl rollout history` (CHANGE-CAUSE) and k9s read it.
+CHANGE_CAUSE_ANNOTATION = "kubernetes.io/change-cause"

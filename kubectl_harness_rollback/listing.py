@@ -357,7 +357,7 @@ def _revisions(kube, namespace: str | None, workloads: list[tuple[str, dict]], r
     return _read_in_full(kube, REPLICASETS, replica_sets, wanted) + revisions
 
 
-def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[dict], list[str]]:
+def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) -> tuple[list[dict], list[str]]:
     """(rows, warnings) for one namespace, or every namespace when `namespace` is None.
 
     Workloads are listed whole (their labels name the releases); ReplicaSets, ConfigMaps and
@@ -365,14 +365,21 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     (workloads of their own), the histories (named like a release), the few current ReplicaSets
     the LIVE column must compare. A cluster's other Secrets (Helm's releases, certificates) and a
     Deployment's old ReplicaSets are never downloaded. `live` False: without what is live
-    (completion), which spares listing the ControllerRevisions and reading current ReplicaSets."""
+    (completion), which spares listing the ControllerRevisions and reading current ReplicaSets.
+
+    `selector` (label_selector.Selector): only the releases with a workload whose labels match it,
+    what is live judged from those workloads alone. The API server selects the workloads; the bare
+    ReplicaSets are chosen in memory, since every ReplicaSet is listed anyway for what is live."""
     warnings: list[str] = []
+    label_selector = selector.text if selector is not None else None
     workloads = [(kind.name, obj) for kind in kinds.RELEASE_WORKLOADS
-                 for obj in kube.list(Resource.of(kind), namespace)]
+                 for obj in kube.list(Resource.of(kind), namespace, label_selector=label_selector)]
     replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
                                    trim=without_managed_fields)
     if replica_sets:
         bare = bare_replica_sets(replica_sets)
+        if selector is not None:
+            bare = {_key(rs) for rs in replica_sets if _key(rs) in bare and selector.matches_object(rs)}
         replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
         workloads += [(kinds.REPLICA_SET.name, rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
     config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
@@ -388,11 +395,14 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
         secrets = with_release_types(secrets, kube.list(SECRETS, namespace, metadata_only=True,
                                                         label_selector=f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE}",
                                                         field_selector=f"type={RELEASE_SECRET_TYPE}"))
-    candidates = history_candidates(workloads, secrets)
+    # With a selector, a release is found through its selected workloads alone.
+    candidates = history_candidates(workloads, secrets if selector is None else [])
     config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates, CONFIGMAPS_PER_HISTORY)
     secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
     decoded = decode_histories(config_maps, secrets)
     rows = catalog(workloads, config_maps, secrets, decoded)
+    if selector is not None:
+        rows = [row for row in rows if row["workloads"]]
     bg_namespaces = blue_green_namespaces(workloads) if rows and live else set()
     # Blue/green only: one list of Services, which say the color primary routes (ACTION) and
     # record a swap-back (swap_record.py).

@@ -29,6 +29,7 @@ class LastRollback:
     to_release: int | None
     restored: dict  # the annotation's entry for this workload: {from, to, images}
     rolled_forward_to: int | None = None  # a roll forward: the release it returned to (to_release records it)
+    reason: str | None = None  # rollback --reason
 
     @property
     def text(self) -> str:
@@ -37,7 +38,8 @@ class LastRollback:
 
     def view(self) -> dict:
         return {"by": self.by, "at": self.at, "fromRelease": self.from_release, "toRelease": self.to_release,
-                **({"rolledForwardTo": self.rolled_forward_to} if self.rolled_forward_to is not None else {})}
+                **({"rolledForwardTo": self.rolled_forward_to} if self.rolled_forward_to is not None else {}),
+                **({"reason": self.reason} if self.reason else {})}
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def rolled_back_text(record: dict, unknown: str = "?") -> str:
     moved = " → ".join(unknown if record.get(key) is None else str(record[key]) for key in ("fromRelease", "toRelease"))
     forward = record.get("rolledForwardTo")
     verb = "rolled back" if forward is None else f"rolled forward to release {forward}"
-    return f"{verb} by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}"
+    reason = f": {record['reason']}" if record.get("reason") else ""  # rollback --reason
+    return f"{verb} by {record.get('by') or 'someone'} at {record.get('at') or 'an unknown time'}, {moved}{reason}"
 
 
 def last_rollback(state: WorkloadState) -> LastRollback | None:
@@ -72,7 +75,7 @@ def last_rollback(state: WorkloadState) -> LastRollback | None:
     numbers = [digits.natural(value) if isinstance(value, int) else None
                for value in (record.get("fromRelease"), record.get("toRelease"), record.get("rolledForwardTo"))]
     return LastRollback(_text(record.get("by")), _text(record.get("at")), numbers[0], numbers[1], restored,
-                        numbers[2])
+                        numbers[2], _text(record.get("reason")))
 
 
 def _text(value: object) -> str | None:

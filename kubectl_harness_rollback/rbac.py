@@ -23,7 +23,8 @@ VERB_ORDER = ("get", "list", "watch", "create", "update", "patch", "delete")
 
 
 def _needs() -> dict[tuple[str, str], set[str]]:
-    """(API group, resource) -> verbs that `record`, `history`, `plan` and `rollback` use in a namespace."""
+    """(API group, resource) -> verbs that every command uses in a namespace: `list` (without -A),
+    `status`, `history`, `plan`, `diff`, `rollback` and `record`."""
     needs: dict[tuple[str, str], set[str]] = {}
 
     def need(kind: Kind, *verbs: str) -> None:
@@ -77,7 +78,7 @@ def _rules(needs: dict[tuple[str, str], set[str]]) -> list[dict]:
 
 
 def role(namespace: str) -> dict:
-    """The Role for `record`, `history`, `plan` and `rollback` in `namespace`."""
+    """The Role for every command in `namespace` (`list -A` needs list_cluster_role too)."""
     return {"apiVersion": RBAC_API_VERSION, "kind": kinds.ROLE.name,
             "metadata": {"name": ROLE_NAME, "namespace": namespace},
             "rules": _rules(_needs())}

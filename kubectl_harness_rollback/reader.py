@@ -41,6 +41,9 @@ def valid_release_name(text: str) -> bool:
     return isinstance(text, str) and len(text) <= 63 and _SUBDOMAIN.fullmatch(text) is not None
 
 
+RELEASE_PREFIX = "release/"  # TARGET may name a release as `list -o name` prints it: release/NAME
+
+
 @dataclass(frozen=True)
 class Target:
     """What the user named: a release (`release-x`) or a workload (`deployment/web`)."""
@@ -57,6 +60,8 @@ class Target:
         subdomain = _SUBDOMAIN
         if not text or text.strip() != text:
             raise UsageError("TARGET must be a release name or KIND/NAME, e.g. deployment/web")
+        if text.startswith(RELEASE_PREFIX):  # what `list -o name` prints
+            text = text[len(RELEASE_PREFIX):]
         if "/" in text:
             kind, _, name = text.partition("/")
             if not name or "/" in name:

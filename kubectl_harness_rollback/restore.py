@@ -70,7 +70,9 @@ def restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pro
     them, then wait — and check that what became steady is what was restored."""
     changes = [w for w in plan.workloads if not w.unchanged]
     at = bookkeeping.now_iso(clock.now)
-    audit = bookkeeping.audit_annotations(plan, user, at)
+    audit = bookkeeping.audit_annotations(plan, user, at, options.reason)
+    # A restored template also says why in kubectl's change-cause (`kubectl rollout history`, k9s).
+    restoring = {**audit, **bookkeeping.change_cause(plan, user, options.reason)}
     written: dict[WorkloadRef, dict] = {}
 
     def wrote(items: list[dict]) -> None:
@@ -89,7 +91,8 @@ def restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pro
                           plan.reapply, applied=lambda item: wrote([item]))
     scaled = [c for c in plan.workloads if c.to_replicas is not None] + plan.scale_down
     for change in restored + scaled:
-        wrote(_write(kube, change, model, audit, options.dry_run, written))
+        wrote(_write(kube, change, model, restoring if change.to_replicas is None else audit, options.dry_run,
+                     written))
     if options.dry_run is DryRun.SERVER:
         return
 
@@ -99,13 +102,13 @@ def restore(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pro
         seen = poll(kube, refs, lambda adapter, obj: (adapter.observed(obj), ""), deadline, clock, progress,
                      meanwhile=NOT_OBSERVED, start=written)
     except NotSteady:
-        _record_unobserved(kube, model, plan, outcome, refs, written, at, options.dry_run)
+        _record_unobserved(kube, model, plan, outcome, refs, written, at, options.dry_run, options.reason)
         raise
     for ref, obj in seen.items():
         number = adapters.adapter_for(ref.kind).current_revision(kube, ref.namespace, obj)
         if number is not None:
             outcome.new_revisions[ref] = number
-    _record(kube, model, plan, outcome, seen, at, options.dry_run)
+    _record(kube, model, plan, outcome, seen, at, options.dry_run, reason=options.reason)
     if options.wait:
         steady = poll(kube, refs, _rollout_status_of(plan), deadline, clock, progress, start=seen)
         _check_still_restored(kube, plan, outcome, steady)
@@ -131,14 +134,14 @@ NOT_OBSERVED = ("the controller has not observed the restored template yet; the 
 
 
 def _record_unobserved(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, refs: list[WorkloadRef],
-                       written: dict[WorkloadRef, dict], at: str, dry_run: DryRun) -> None:
+                       written: dict[WorkloadRef, dict], at: str, dry_run: DryRun, reason: str | None = None) -> None:
     """The controller did not observe the restored template within --timeout (stopped, or the API
     server stalled): record the rollback anyway, so that exit 4 always means "recorded". Only the
     renumbered revision is unknown yet; the history keeps the one it has, which the
     ReplicaSet's revision-history still finds, and the next run records the new number."""
     seen = {ref: written.get(ref) or model.workloads[ref].raw for ref in refs
             if written.get(ref) or (ref in model.workloads and model.workloads[ref].raw)}
-    _record(kube, model, plan, outcome, seen, at, dry_run, revisions={})
+    _record(kube, model, plan, outcome, seen, at, dry_run, revisions={}, reason=reason)
 
 
 def _check_still_restored(kube, plan: Plan, outcome: Outcome, steady: dict[WorkloadRef, dict]) -> None:
@@ -177,7 +180,8 @@ def converge(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions, pr
         # The run that restored the workloads left no Event either (it stopped before, or lost a
         # race for the history to this run): this one leaves the audit trail.
         seen = {c.ref: model.workloads[c.ref].raw for c in plan.workloads if c.ref in model.workloads}
-        _record(kube, model, plan, outcome, seen, bookkeeping.now_iso(clock.now), options.dry_run, revisions)
+        _record(kube, model, plan, outcome, seen, bookkeeping.now_iso(clock.now), options.dry_run, revisions,
+                options.reason)
     refs = [c.ref for c in plan.workloads if c.ref in model.workloads and model.workloads[c.ref].has_revisions]
     if options.wait and refs and options.dry_run is not DryRun.SERVER:
         progress("already rolled back: waiting until every workload is steady")
@@ -199,7 +203,8 @@ def _restored_by(model: ReleaseModel, plan: Plan) -> str:
 
 
 def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],
-            at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int] | None = None) -> None:
+            at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int] | None = None,
+            reason: str | None = None) -> None:
     """Harness's bookkeeping, each release in the store it lives in (legacy history and
     declarative release Secrets can both exist: the Secrets continue the legacy numbering), and
     an Event on each workload that was written."""
@@ -209,14 +214,14 @@ def _record(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[
         overtaken.check(kube, model, plan, seen, history=False)
         try:
             _record_now(kube, model, plan, outcome, seen, at, dry_run,
-                        outcome.new_revisions if revisions is None else revisions)
+                        outcome.new_revisions if revisions is None else revisions, reason)
         except Conflict:
             overtaken.check(kube, model, plan, {})
             raise
 
 
 def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: dict[WorkloadRef, dict],
-                at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int]) -> None:
+                at: str | None, dry_run: DryRun, revisions: dict[WorkloadRef, int], reason: str | None = None) -> None:
     bookkeeping.send(kube, registry.edits(model, plan, revisions), dry_run, "the rollback was done", outcome.recorded)
     for ref, obj in seen.items():
         change = next(c for c in plan.workloads if c.ref == ref)
@@ -234,7 +239,7 @@ def _record_now(kube, model: ReleaseModel, plan: Plan, outcome: Outcome, seen: d
                    + f", images {', '.join(change.to_images)}")
         bookkeeping.record_event(kube, model.namespace, ref.name, ref.kind, kinds.BY_NAME[ref.kind].api_version,
                                  obj["metadata"]["uid"],
-                                 message, at, dry_run)
+                                 bookkeeping.with_reason(message, reason), at, dry_run)
         outcome.recorded.append(outcome_items.event(ref.kind, ref.name))
 
 

@@ -45,7 +45,7 @@ def swap_back(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
                        progress: Callable[[str], None], clock: Clock, outcome: Outcome, user: str) -> None:
     """Blue/green: the color going back must be ready before any Service moves to it."""
     at = bookkeeping.now_iso(clock.now)
-    audit = bookkeeping.audit_annotations(plan, user, at)
+    audit = bookkeeping.audit_annotations(plan, user, at, options.reason)
     traffic = plan.traffic
     deadline = options.deadline
     scaled_up = None
@@ -89,6 +89,6 @@ def swap_back(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     with grace(kube):
         bookkeeping.record_event(kube, model.namespace, traffic.primary.name, kinds.SERVICE.name, kinds.SERVICE.api_version,
                                  traffic.primary.uid,
-                                 message, at, options.dry_run)
+                                 bookkeeping.with_reason(message, options.reason), at, options.dry_run)
     outcome.recorded.append(outcome_items.event(kinds.SERVICE.name, traffic.primary.name))
     outcome.steady = True

@@ -29,12 +29,13 @@ def release_summary(release: Release | None) -> dict | None:
             "workflowId": workflow_id}
 
 
-def history_view(model: ReleaseModel) -> list[dict]:
-    """`history -o json`: releases newest first, with revisions and images as the cluster has them."""
+def history_view(model: ReleaseModel, limit: int | None = None) -> list[dict]:
+    """`history -o json`: releases newest first, with revisions and images as the cluster has them;
+    the newest `limit` of them (`--max`)."""
     rows = []
     now_live = {row.ref: row for row in live_release.live_workloads(model)}
     roles, swapped = _blue_green_roles(model, now_live) if bluegreen.is_blue_green(model) else ({}, None)
-    for release in model.releases:
+    for release in model.releases[:limit]:
         workflow_id, infra = _identity(release.identity)
         workloads = []
         for item in release.workloads:

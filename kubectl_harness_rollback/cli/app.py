@@ -245,11 +245,49 @@ def _selection_options(command: Callable) -> Callable:
 
 
 TABLE_OR_DATA = "Output format: a table for people, json or yaml for scripts."
+MAX_RELEASES = 256  # helm history --max's default
+NO_HEADERS = click.option("--no-headers", is_flag=True, help="Print the table's rows without its header row.")
+
+
+def selector_option(help: str) -> Callable[[Callable], Callable]:
+    """-l/--selector: a label selector, parsed (label_selector.parse) before any request."""
+    return click.option("-l", "--selector", metavar="SELECTOR", help=help + " (=, ==, !=, in, notin, !key; "
+                        "e.g. -l app=web,tier!=cache).")
+
+
+def _selector(text: str | None):
+    from kubectl_harness_rollback.label_selector import parse
+
+    return parse(text) if text is not None else None
+
+
+class OutputFormat(click.Choice):
+    """-o: one of the formats, or (where json is one) kubectl's jsonpath=TEMPLATE, whose template is
+    checked here, before any request."""
+
+    def __init__(self, formats: list[str]):
+        super().__init__(formats)
+        self.jsonpath = "json" in formats
+
+    def get_metavar(self, *args, **kwargs) -> str:
+        shown = super().get_metavar(*args, **kwargs)
+        return shown[:-1] + "|jsonpath=TEMPLATE]" if self.jsonpath and shown.endswith("]") else shown
+
+    def convert(self, value, param, ctx):
+        if self.jsonpath and isinstance(value, str) and value.startswith("jsonpath="):
+            from kubectl_harness_rollback.output import jsonpath_template
+
+            try:
+                jsonpath_template.parse(value[len("jsonpath="):])
+            except UsageError as exc:
+                raise click.UsageError(str(exc), ctx=ctx) from None
+            return value
+        return super().convert(value, param, ctx)
 
 
 def output_option(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Callable], Callable]:
-    """-o/--output: one of `formats`, the first the default."""
-    return click.option("-o", "--output", type=click.Choice(list(formats)), default=formats[0], show_default=True,
+    """-o/--output: one of `formats`, the first the default (and jsonpath=TEMPLATE with json)."""
+    return click.option("-o", "--output", type=OutputFormat(list(formats)), default=formats[0], show_default=True,
                         help=help)
 
 
@@ -312,13 +350,18 @@ def _target(text: str):
 NOT_STEADY = click.option("--not-steady", is_flag=True,
                           help="Show only the releases whose workloads are not steady (or cannot be told).")
 WIDE_TABLE = "Output format: wide adds the workloads, the record and the rollout's words; json or yaml for scripts."
+WIDE_NAMES_OR_DATA = ("Output format: wide adds the workloads, the record and the rollout's words; name (kubectl's "
+                      "TYPE/NAME, one a line), json or yaml for scripts.")
 
 
 @cli.command(name="list", context_settings=CONTEXT_SETTINGS)
 @click.option("-A", "--all-namespaces", is_flag=True, help="List releases in every namespace.")
+@selector_option("Only the releases with a workload whose labels match")
 @NOT_STEADY
-@across_contexts("table", "wide", "json", "yaml", help=WIDE_TABLE)
-def list_releases(ctx: click.Context, all_namespaces: bool, not_steady: bool, output: str, **given: Any) -> None:
+@NO_HEADERS
+@across_contexts("table", "wide", "name", "json", "yaml", help=WIDE_NAMES_OR_DATA)
+def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None, not_steady: bool, output: str,
+                  no_headers: bool, **given: Any) -> None:
     """List the release names found in the cluster.
 
     A release is found through its release history (ConfigMap or Secret), its declarative
@@ -330,11 +373,14 @@ def list_releases(ctx: click.Context, all_namespaces: bool, not_steady: bool, ou
       kubectl harness-rollback list -A -o json
       kubectl harness-rollback list --contexts 'prod-*' -n shop
       kubectl harness-rollback list -A --not-steady
+      kubectl harness-rollback list -o name | xargs -n1 kubectl harness-rollback status
+      kubectl harness-rollback list -A -l team=payments
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady)
+    chosen = _selector(selector)
+    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
 
 
 TIMELINE_HELP = "One line per release, newest first, the live one and the last rollback marked."
@@ -349,9 +395,14 @@ def _check_timeline(timeline: bool, output: str, many: bool) -> None:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @click.option("--timeline", is_flag=True, help=TIMELINE_HELP + " Printed instead of the table.")
-@across_contexts("table", "wide", "json", "yaml",
-                 help="Output format: wide adds images and identities; json or yaml for scripts.")
-def history(ctx: click.Context, target: str, output: str, timeline: bool = False, **given: Any) -> None:
+@click.option("--max", "max_releases", type=Count(min=1), default=MAX_RELEASES, show_default=True, metavar="N",
+              help="Show at most the newest N releases (as helm history --max).")
+@NO_HEADERS
+@across_contexts("table", "wide", "name", "json", "yaml",
+                 help="Output format: wide adds images and identities; name prints the release numbers; json or "
+                      "yaml for scripts.")
+def history(ctx: click.Context, target: str, max_releases: int, output: str, no_headers: bool, timeline: bool = False,
+            **given: Any) -> None:
     """Show the releases of TARGET, newest first.
 
     TARGET is a release name, or KIND/NAME of a workload. `-o wide` adds the images of
@@ -363,6 +414,7 @@ def history(ctx: click.Context, target: str, output: str, timeline: bool = False
       kubectl harness-rollback history deployment/web -n shop -o wide
       kubectl harness-rollback history release-infra-prod --all-contexts
       kubectl harness-rollback history release-infra-prod --timeline
+      kubectl harness-rollback history release-infra-prod --max 5
     """
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
@@ -370,14 +422,17 @@ def history(ctx: click.Context, target: str, output: str, timeline: bool = False
     parsed = _target(target)
     runner = _runner(ctx, given)
     _check_timeline(timeline, output, runner.many)
-    run_in.history(runner, click.echo, parsed, output, timeline=timeline)
+    run_in.history(runner, click.echo, parsed, output, timeline=timeline, no_headers=no_headers,
+                   max_releases=max_releases)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", shell_complete=complete_release_names)
 @_selection_options
 @click.option("--diff", "show_diff", is_flag=True, help="Also print a unified diff of every object the rollback changes.")
-@across_contexts("table", "json", "yaml")
+@across_contexts("table", "name", "json", "yaml",
+                 help="Output format: a table for people; name (each object the rollback would write, as "
+                      "TYPE/NAME), json or yaml for scripts.")
 def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, **given: Any) -> None:
     """Show what a rollback of TARGET would do, and why; change nothing.
 
@@ -419,9 +474,12 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
 @click.option("-y", "--yes", is_flag=True,
               help="Across contexts: roll back a release that succeeded without asking first (needed off a "
                    "terminal).")
+@click.option("--reason", metavar="TEXT",
+              help="Why: kept in the audit annotation, the Event and kubectl's change-cause (kubectl rollout "
+                   "history shows it).")
 @across_contexts("table", "json", "yaml")
 def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout: str, scale_down_stage: bool,
-             ignore_owner: bool, yes: bool, output: str, **given: Any) -> None:
+             ignore_owner: bool, yes: bool, reason: str | None, output: str, **given: Any) -> None:
     """Roll TARGET back to the last release that worked, wait, and record it.
 
     The rollback-to release is the one `plan` shows. Every check runs before the first
@@ -434,6 +492,7 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback release-infra-prod --match infra --timeout 10m
       kubectl harness-rollback rollback release-infra-prod --all-contexts
       kubectl harness-rollback rollback release-infra-prod --contexts 'prod-*' --to-release 2 --yes
+      kubectl harness-rollback rollback release-infra-prod --reason "INC-123: 5xx after 3.2.0"
     """
     selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
@@ -444,11 +503,12 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
     options, parsed = _plan_options(selection), _target(target)
+    why = _reason(reason)
     runner = _runner(ctx, given)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
     run_in.rollback(runner, click.echo, parsed, options, RollbackOptions(
-        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner), output,
-        Consent(yes, sys.stdin.isatty(), _ask))
+        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner, reason=why),
+        output, Consent(yes, sys.stdin.isatty(), _ask))
 
 
 def _ask(question: str) -> bool:
@@ -462,6 +522,18 @@ def _ask(question: str) -> bool:
         raise
 
 
+REASON_LIMIT = 512  # characters: an Event's message and an annotation stay readable in one line
+
+
+def _reason(text: str | None) -> str | None:
+    """--reason, checked before any request: one line of printable text."""
+    if text is None:
+        return None
+    if not text.strip() or len(text) > REASON_LIMIT or not text.isprintable():
+        raise UsageError(f"--reason must be one line of printable text, 1 to {REASON_LIMIT} characters")
+    return text.strip()
+
+
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("target", required=False, shell_complete=complete_release_names)
 @click.option("-w", "--watch", is_flag=True,
@@ -472,9 +544,12 @@ def _ask(question: str) -> bool:
                    "--watch wait until steady.")
 @click.option("-A", "--all-namespaces", is_flag=True, help="Without TARGET: every release of every namespace.")
 @NOT_STEADY
-@across_contexts("table", "wide", "json", "yaml", help=WIDE_TABLE)
+@selector_option("With TARGET, only its workloads whose labels match; without, the releases with such a workload")
+@click.option("--no-headers", is_flag=True, help="Print the rows alone, without the heading or header row.")
+@across_contexts("table", "wide", "name", "json", "yaml", help=WIDE_NAMES_OR_DATA)
 def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | None, all_namespaces: bool,
-           not_steady: bool, output: str, timeline: bool = False, **given: Any) -> None:
+           not_steady: bool, selector: str | None, no_headers: bool, output: str, timeline: bool = False,
+           **given: Any) -> None:
     """Show whether TARGET is steady, which release each workload runs and since when.
 
     For blue/green, also which release the primary Service routes to; and the last rollback
@@ -486,6 +561,7 @@ def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | N
     Examples:
       kubectl harness-rollback status release-infra-prod -n shop
       kubectl harness-rollback status deployment/web --timeout 5m
+      kubectl harness-rollback status release-infra-prod -l app=web --no-headers
       kubectl harness-rollback status release-infra-prod --watch -o json
       kubectl harness-rollback status release-infra-prod --all-contexts --timeout 5m
       kubectl harness-rollback status -A --not-steady
@@ -493,9 +569,10 @@ def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | N
     _collect_connection(ctx, given)
     from kubectl_harness_rollback.fleet import commands as run_in
 
+    chosen = _selector(selector)
     if target is None:  # one row per release, as `list` reads them
         run_in.check_releases_status(watch, timeout, timeline)
-        run_in.status_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady)
+        run_in.status_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
         return
     run_in.check_release_status(all_namespaces, not_steady)
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
@@ -504,7 +581,8 @@ def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | N
     if watch and runner.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
     _check_timeline(timeline, output, runner.many)
-    run_in.status(runner, click.echo, parsed, seconds, watch, output, timeline=timeline)
+    run_in.status(runner, click.echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
+                  selector=chosen)
 
 
 def diff_module():
@@ -664,8 +742,9 @@ def _offline_namespace(ctx: click.Context) -> str:
 def rbac(ctx: click.Context, all_namespaces: bool, output: str, **given: Any) -> None:
     """Print the least Role a pipeline needs to record and roll back in a namespace.
 
-    The Role (named kubectl-harness-rollback) grants what `record`, `history`, `plan` and
-    `rollback` call in the namespace, and nothing else. Never contacts the cluster.
+    The Role (named kubectl-harness-rollback) grants what every command calls in the namespace
+    (list, status, history, plan, diff, rollback, record), and nothing else. Never contacts the
+    cluster.
 
     \b
     Examples:

@@ -41,8 +41,17 @@ def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool
     return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast, flags)
 
 
-def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False) -> None:
-    _releases(fl, echo, all_namespaces, output, not_steady, error_of=lambda result: None)
+def _echo_names(echo: Echo, runs, names_of: Callable[[Any], list[str]]) -> None:
+    """-o name: the names of every context's result, in the contexts' order (output/names.py)."""
+    from kubectl_harness_rollback.output import names
+
+    echo(names.text([name for run in runs if run.value is not None for name in names_of(run.value)]), nl=False)
+
+
+def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False,
+                  no_headers: bool = False, selector=None) -> None:
+    _releases(fl, echo, all_namespaces, output, not_steady, error_of=lambda result: None, no_headers=no_headers,
+              selector=selector)
 
 
 def check_releases_status(watch: bool, timeout: str | None, timeline: bool = False) -> None:
@@ -60,24 +69,28 @@ def check_release_status(all_namespaces: bool, not_steady: bool) -> None:
                          "status exits 4 when it is not steady")
 
 
-def status_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False) -> None:
+def status_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False,
+                    no_headers: bool = False, selector=None) -> None:
     """`status` without TARGET: one row per release, read as `list` reads them (a fixed number of
     lists, not a read per release); exit 4 when any is not steady."""
     from kubectl_harness_rollback import status as release_status
 
-    _releases(fl, echo, all_namespaces, output, not_steady, error_of=release_status.releases_not_steady)
+    _releases(fl, echo, all_namespaces, output, not_steady, error_of=release_status.releases_not_steady,
+              no_headers=no_headers, selector=selector)
 
 
-def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool, error_of) -> None:
+def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool, error_of,
+              no_headers: bool = False, selector=None) -> None:
+    """`selector` (label_selector.Selector): the releases with a workload it selects."""
     from kubectl_harness_rollback import action, commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import columns
+    from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
 
     def job(name: str):
-        result = commands.run_list(connect(name), all_namespaces)
+        result = commands.run_list(connect(name), all_namespaces, selector)
         if not_steady:
             result.rows = action.not_steady_only(result.rows)
         return result
@@ -86,32 +99,38 @@ def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: boo
     for run in runs:
         for warning in run.value.warnings if run.value is not None else []:
             say.warning(run, warning)
+    rows = fleet_render.rows(runs, lambda result: result.rows)
     if say.structured:
         say.data(runs, lambda result: result.rows, "releases")
+    elif output == "name" and rows:
+        _echo_names(echo, runs, lambda result: names.releases(result.rows))
     else:
-        rows = fleet_render.rows(runs, lambda result: result.rows)
         if rows:
             echo(columns.table(columns.LIST, rows, columns.Shape(many=fl.many, wide=output == "wide",
-                                                                 all_namespaces=all_namespaces)), nl=False)
+                                                                 all_namespaces=all_namespaces,
+                                                                 headers=not no_headers)), nl=False)
         else:
             say.nothing_listed(runs, runs[0].value.namespace if runs[0].value is not None else None,
                                "releases that are not steady" if not_steady else "releases")
     say.finish(runs)
 
 
-def history(fl, echo: Echo, target, output: str, timeline: bool = False) -> None:
+def history(fl, echo: Echo, target, output: str, timeline: bool = False, no_headers: bool = False,
+            max_releases: int | None = None) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import columns
+    from kubectl_harness_rollback.output import columns, names
 
     say = voice(fl, echo, output)
     connect = fl.connector()
-    runs = fl.run(lambda name: commands.read_history(connect(name), target))  # (rows, notes)
+    runs = fl.run(lambda name: commands.read_history(connect(name), target, max_releases))  # (rows, notes)
     for run in runs:
         if run.value is not None:
             say.notes(run, run.value[1])
     if say.structured:
         say.data(runs, lambda value: value[0], "releases")
+    elif output == "name":
+        _echo_names(echo, runs, lambda value: names.release_numbers(value[0]))
     elif timeline and runs[0].value is not None:
         from kubectl_harness_rollback.output.timeline import timeline_text
 
@@ -119,27 +138,32 @@ def history(fl, echo: Echo, target, output: str, timeline: bool = False) -> None
     else:
         colored = any(row.get("color") for run in runs if run.value is not None for row in run.value[0])
         echo(columns.table(columns.HISTORY, fleet_render.rows(runs, lambda value: columns.history_items(value[0])),
-                           columns.Shape(many=fl.many, wide=output == "wide", colored=colored)), nl=False)
+                           columns.Shape(many=fl.many, wide=output == "wide", colored=colored,
+                                         headers=not no_headers)), nl=False)
     say.finish(runs)
 
 
-def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, timeline: bool = False) -> None:
+def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: str, timeline: bool = False,
+           no_headers: bool = False, selector=None) -> None:
     """Each context read once (or until steady within --timeout, or --watch in one cluster).
-    `timeline`: the release timeline under the text (one context)."""
+    `timeline`: the release timeline under the text (one context). `selector`
+    (label_selector.Selector): of the release's workloads, those it selects."""
     import sys
 
     from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.fleet import live
+    from kubectl_harness_rollback.label_selector import select_workloads
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
     from kubectl_harness_rollback.views import history_view
 
-    say = voice(fl, echo, output)
+    say = voice(fl, echo, output, no_headers)
     connect = fl.connector()
     # --watch on a terminal: the block redrawn in place; on a pipe, every block in turn.
     screen = (live.LiveStatus(sys.stdout, say.status_text, seconds)
-              if watch and not fl.many and not say.structured and live.is_live(sys.stdout) else None)
+              if watch and not fl.many and not say.structured and output not in ("name",) and not no_headers
+              and live.is_live(sys.stdout) else None)
 
     def add_timeline(model, view: dict) -> None:
         if timeline:
@@ -150,8 +174,8 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         changes = Changes(kube)
         fl.wake_on_interrupt(changes.woken)
         try:
-            return release_status.watch(lambda: read_release(kube, kube.namespace, target), seconds,
-                                        screen.show if screen else lambda view: say.status(view, watch),
+            return release_status.watch(lambda: select_workloads(read_release(kube, kube.namespace, target), selector),
+                                        seconds, screen.show if screen else lambda view: say.status(view, watch),
                                         every=watch, changed=changes.wait,
                                         explain=lambda model, view: diagnosis.explain_status(kube, model, view),
                                         extend=add_timeline)
@@ -193,6 +217,10 @@ def plan(fl, echo: Echo, target, options, output: str, show: Callable | None = N
     runs = fl.run(lambda name: commands.run_plan(connect(name), target, options), error_of=_not_eligible)
     if say.structured:
         say.data(runs, lambda planned: planned.view, "plan")
+    elif output == "name":
+        from kubectl_harness_rollback.output import names
+
+        _echo_names(echo, runs, lambda planned: names.changed_objects(planned.view))
     else:
         say.plan(runs)
         if show is not None and not fl.many and runs[0].value is not None:

@@ -63,9 +63,10 @@ def plan_table(runs: Sequence) -> str:
     return columns.table(columns.PLAN, rows(runs, lambda planned: [planned.view]), Shape(many=True))
 
 
-def status_table(runs: Sequence, now=None, wide: bool = False) -> str:
+def status_table(runs: Sequence, now=None, wide: bool = False, headers: bool = True) -> str:
     """`status` across contexts: a row per context and workload."""
-    return columns.table(columns.STATUS, rows(runs, columns.status_items), Shape(many=True, wide=wide, now=now))
+    return columns.table(columns.STATUS, rows(runs, columns.status_items),
+                         Shape(many=True, wide=wide, now=now, headers=headers))
 
 
 def rollback_shape(value) -> dict:

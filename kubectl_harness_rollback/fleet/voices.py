@@ -14,15 +14,15 @@ from typing import Callable, Sequence
 from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet import render as fleet_render
-from kubectl_harness_rollback.output import render
+from kubectl_harness_rollback.output import names, render
 
 
 class OneVoice:
     """One cluster: the command's own output, its error raised for main() to print."""
 
-    def __init__(self, fl, echo: Callable[..., None], output: str):
-        self.fl, self.echo, self.output = fl, echo, output
-        self.structured = output in ("json", "yaml")
+    def __init__(self, fl, echo: Callable[..., None], output: str, no_headers: bool = False):
+        self.fl, self.echo, self.output, self.headers = fl, echo, output, not no_headers
+        self.structured = render.is_structured(output)
 
     def data(self, runs: Sequence, shape: Callable[[object], object], key: str | None) -> None:
         self.echo(render.structured(shape(runs[0].value), self.output), nl=False)
@@ -45,7 +45,12 @@ class OneVoice:
         """Each view as it comes (--watch: every change; else the last, once)."""
         if watch and self.output == "yaml":
             self.echo("---")  # one YAML document per change
-        self.echo(render.structured(view, self.output) if self.structured else self.status_text(view), nl=False)
+        if self.output == "name":
+            self.echo(names.text(names.workloads(view)), nl=False)
+        elif not self.headers:  # the heading lines are headers too: the workloads' rows alone
+            self.echo(render.status_rows(view, wide=self.output == "wide"), nl=False)
+        else:
+            self.echo(render.structured(view, self.output) if self.structured else self.status_text(view), nl=False)
 
     def status_text(self, view: dict) -> str:
         """`status` as text (-o wide: the rollout's words too), and the release timeline under it
@@ -83,9 +88,9 @@ class OneVoice:
 class ManyVoice:
     """Many clusters: a CONTEXT column, `[context] ` tags, the worst exit code."""
 
-    def __init__(self, fl, echo: Callable[..., None], output: str):
-        self.fl, self.echo, self.output = fl, echo, output
-        self.structured = output in ("json", "yaml")
+    def __init__(self, fl, echo: Callable[..., None], output: str, no_headers: bool = False):
+        self.fl, self.echo, self.output, self.headers = fl, echo, output, not no_headers
+        self.structured = render.is_structured(output)
 
     def data(self, runs: Sequence, shape: Callable[[object], object], key: str | None) -> None:
         wrapped = (lambda value: {key: shape(value)}) if key else shape
@@ -109,8 +114,11 @@ class ManyVoice:
     def status_table(self, runs: Sequence) -> None:
         if self.structured:
             self.data(runs, lambda view: view, "status")
+        elif self.output == "name":
+            self.echo(names.text([name for run in runs if run.value is not None for name in names.workloads(run.value)]),
+                      nl=False)
         else:
-            self.echo(fleet_render.status_table(runs, wide=self.output == "wide"), nl=False)
+            self.echo(fleet_render.status_table(runs, wide=self.output == "wide", headers=self.headers), nl=False)
 
     def progress(self, context: str, line: str) -> None:
         self.fl.say(context, line, lambda text: self.echo(text, err=True))
@@ -134,7 +142,7 @@ class ManyVoice:
     def finish(self, runs: Sequence) -> None:
         from kubectl_harness_rollback.fleet.run import exit_code
 
-        if self.structured:  # the failed contexts are in the data; people still get a line each
+        if self.structured or self.output == "name":  # the failed contexts are in the data, or have no name
             for run in runs:
                 if run.message:
                     self.echo(f"error: [{run.context}] {run.message}", err=True)
@@ -142,6 +150,6 @@ class ManyVoice:
             raise fleet.FleetFailed({run.context: run.exit_code for run in runs})
 
 
-def voice(fl, echo: Callable[..., None], output: str):
+def voice(fl, echo: Callable[..., None], output: str, no_headers: bool = False):
     """How the run of `fl` (fleet.run.One or Fleet) speaks, in the -o `output` format."""
-    return (ManyVoice if fl.many else OneVoice)(fl, echo, output)
+    return (ManyVoice if fl.many else OneVoice)(fl, echo, output, no_headers)

@@ -25,13 +25,14 @@ KUBECTL_TABLE = TableFormat(lineabove=None, linebelowheader=None, linebetweenrow
 tabulate_module.MIN_PADDING = 0
 
 
-def table(headers: list[str], rows: list[list[object]]) -> str:
-    """Headers and rows as kubectl prints them; "" when there is no row."""
+def table(headers: list[str], rows: list[list[object]], show_headers: bool = True) -> str:
+    """Headers and rows as kubectl prints them; "" when there is no row. `show_headers` False:
+    the rows alone, as kubectl's --no-headers (the columns as wide as their cells)."""
     if not rows:
         return ""
     # Look-alike names escaped before tabulate measures the columns (an escape widens its cell).
     rows = [[shown_lines(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
-    text = tabulate(rows, headers=headers, tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
+    text = tabulate(rows, headers=headers if show_headers else (), tablefmt=KUBECTL_TABLE, disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 
 

@@ -35,6 +35,7 @@ class Shape:
     all_namespaces: bool = False  # -A
     colored: bool = False  # some row has a blue/green color
     now: datetime | None = None  # for ages (None: the clock's)
+    headers: bool = True  # False: --no-headers, the rows alone
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,15 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
             cells.append([row.context] + [""] * (len(headers) - 1))
         else:
             cells.append(([row.context] if shape.many else []) + [column.cell(row.item, shape) for column in shown])
-    text = _kubectl_table(headers, cells)
+    text = _kubectl_table(headers, cells, shape.headers)
     if not errors:
         return text
     # A context's error follows its name, under the second column, and widens no column.
     lines = text.splitlines()
+    first = 1 if shape.headers else 0
     start = re.search(r"\S {3,}(?=\S)", lines[0]).end()
     for index, error in errors.items():
-        lines[index + 1] = lines[index + 1].ljust(start) + error
+        lines[index + first] = lines[index + first].ljust(start) + error
     return "\n".join(lines) + "\n"
 
 

@@ -22,9 +22,21 @@ from kubectl_harness_rollback.output.cells import text as _text
 from kubectl_harness_rollback.output.columns import Row, Shape
 from kubectl_harness_rollback.workloads import pod_reasons
 
+JSONPATH = "jsonpath="  # -o jsonpath=TEMPLATE
+
+
+def is_structured(output: str) -> bool:
+    """Data for scripts: -o json, yaml, or jsonpath=TEMPLATE (the json data through a template)."""
+    return output in ("json", "yaml") or output.startswith(JSONPATH)
+
 
 def structured(data: object, output: str) -> str:
-    """-o json / -o yaml: stable key order (as the view builds it)."""
+    """-o json / -o yaml: stable key order (as the view builds it); -o jsonpath=TEMPLATE: the json
+    data through kubectl's template (jsonpath_template.py), printed as it comes out."""
+    if output.startswith(JSONPATH):
+        from kubectl_harness_rollback.output import jsonpath_template
+
+        return jsonpath_template.render(jsonpath_template.parse(output[len(JSONPATH):]), data)
     if output == "json":
         return json.dumps(data, indent=2) + "\n"
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
@@ -194,6 +206,13 @@ def status_text(view: dict, now: datetime | None = None, wide: bool = False) -> 
     lines += owner_lines(view.get("owners") or [])
     lines += [f"Note: {note}" for note in view["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def status_rows(view: dict, now: datetime | None = None, wide: bool = False) -> str:
+    """`status --no-headers`: the workloads' rows of status_text alone, without header row or heading."""
+    shape = Shape(colored=any(row.get("color") for row in view["workloads"]), now=now, wide=wide, headers=False)
+    return columns.table(columns.STATUS, [Row(item) for item in columns.status_items(view)], shape) \
+        if view["workloads"] else ""
 
 
 def _why_not_steady(view: dict) -> list[str]:

@@ -22,7 +22,7 @@ from kubectl_harness_rollback.cluster import apierrors
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, EVENTS, SECRETS, SELF_SUBJECT_REVIEWS
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
-from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback.harness_names import CHANGE_CAUSE_ANNOTATION, LAST_ROLLBACK_ANNOTATION
 from kubectl_harness_rollback.model import HistoryStore, ReleaseModel, WorkloadRef
 from kubectl_harness_rollback.records import declarative, legacy, registry
 from kubectl_harness_rollback.records.store import Edit
@@ -38,8 +38,9 @@ def now_iso(clock) -> str:
     return datetime.fromtimestamp(clock(), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def audit_annotations(plan: Plan, user: str, at: str) -> dict[str, str]:
-    """The annotation a rollback leaves on each workload it changes (one JSON value)."""
+def audit_annotations(plan: Plan, user: str, at: str, reason: str | None = None) -> dict[str, str]:
+    """The annotation a rollback leaves on each workload it changes (one JSON value), with the
+    --reason given."""
     record = {
         "by": user, "at": at, "release": plan.release_name,
         "fromRelease": plan.current.number if plan.current else None,
@@ -49,12 +50,29 @@ def audit_annotations(plan: Plan, user: str, at: str) -> dict[str, str]:
         "revisions": {str(w.ref): {"from": w.from_revision, "to": w.to_revision, "images": list(w.to_images)}
                       for w in plan.workloads},
     }
+    if reason:
+        record["reason"] = reason
     traffic = plan.traffic
     if traffic is not None and traffic.swaps:
         # Written on the primary Service with its selector: the colors make it the swap-back's own
         # record (strategies/swap_record.py reads it back).
         record["fromColor"], record["toColor"] = traffic.swaps[0].from_color, traffic.swaps[0].to_color
     return {LAST_ROLLBACK_ANNOTATION: json.dumps(record, separators=(",", ":"), sort_keys=True)}
+
+
+def change_cause(plan: Plan, user: str, reason: str | None = None) -> dict[str, str]:
+    """kubectl's change-cause annotation for a workload whose pod template a rollback restores
+    (kubectl's `--record` puts it on the object): the Deployment controller copies it onto the
+    restored ReplicaSet, so `kubectl rollout history` and k9s show the rollback, and why."""
+    to = f"release {plan.target.number}" if plan.target and plan.target.number is not None else "a revision"
+    cause = (f"kubectl harness-rollback: {plan.release_name} rolled back from release "
+             f"{plan.current.number if plan.current else '?'} to {to} by {user}")
+    return {CHANGE_CAUSE_ANNOTATION: cause + (f": {reason}" if reason else "")}
+
+
+def with_reason(message: str, reason: str | None) -> str:
+    """An Event's message, with the --reason given."""
+    return f"{message}; reason: {reason}" if reason else message
 
 
 def whoami(kube) -> str:

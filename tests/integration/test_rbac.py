@@ -237,3 +237,31 @@ def test_status_as_a_user_with_only_the_view_cluster_role(api_client, apps, core
     done = plugin("status", RELEASE, "-n", namespace, "--as", viewer, "--timeout", "3s", check_exit=4)
     assert "forbidden" not in done.stderr and done.stderr.startswith("error: release release-infra-prod is not steady")
     assert all_versions(api_client, namespace) == before
+
+
+def test_every_reading_command_runs_as_the_service_account_with_only_the_role(api_client, apps, core, namespace,
+                                                                               plugin):
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    deployer.deploy("registry.example/web:2")
+    deployer.deploy("registry.example/web:3", status="Failed")
+    apps.patch_namespaced_deployment("web", namespace, {"metadata": {"labels": {"team": "payments"}}})
+    account = pipeline_account(api_client, namespace, plugin)
+
+    def run(*args, check_exit=0):
+        done = plugin(*args, "-n", namespace, "--as", account, check_exit=check_exit)
+        assert "forbidden" not in done.stderr.lower() and "cannot" not in done.stderr, done.stderr
+        return done
+
+    # list: its lists of every kind in the namespace, the histories read by name (a list with a
+    # field selector), what is live from the ReplicaSets: no warning, LIVE filled in.
+    [row] = json.loads(run("list", "-l", "team=payments", "-o", "json").stdout)
+    assert (row["release"], row["latest"], row["liveReleases"]) == (RELEASE, 3, [3])
+    assert run("list", "-o", "name").stdout == f"release/{RELEASE}\n"
+    assert json.loads(run("status", RELEASE, "-o", "json").stdout)["liveReleases"] == [3]
+    assert [r["number"] for r in json.loads(run("history", RELEASE, "--max", "2", "-o", "json").stdout)] == [3, 2]
+    assert json.loads(run("plan", RELEASE, "-o", "json").stdout)["target"]["number"] == 2
+    assert "registry.example/web:2" in run("diff", RELEASE, "3", "2").stdout
+    run("rollback", RELEASE, "--reason", "INC-1", "--timeout", "2m")
+    view = json.loads(run("status", RELEASE, "-o", "json").stdout)
+    assert view["steady"] is True and view["lastRollback"]["reason"] == "INC-1"

@@ -14,6 +14,7 @@ import pytest
 from kubectl_harness_rollback.cluster.client import connect
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 from kubectl_harness_rollback.listing import read_catalog
+from tests.support import request_log
 from tests.support.harness import COLOR, HarnessRollingDeployer, Identity
 from tests.support.pod_behavior import (
     CRASH_LOOP,
@@ -153,7 +154,7 @@ def test_not_steady_exits_4_at_the_timeout(apps, core, namespace, plugin):
     done = plugin("status", RELEASE, "-n", namespace, "--timeout", "4s", check_exit=4)
     elapsed = time.monotonic() - started
     assert 4 <= elapsed < 20, elapsed
-    assert "STEADY" in done.stdout and " no " in done.stdout.splitlines()[-1]
+    assert "STEADY" in done.stdout and done.stdout.splitlines()[-1].split()[5] == "no"  # ... SINCE STEADY
     assert "error: release release-infra-prod is not steady: deployment/web: Waiting for deployment \"web\" " \
            "rollout to finish" in done.stderr
     # Without --timeout it looks once.
@@ -170,7 +171,8 @@ def test_watch_prints_each_change_until_steady(apps, core, namespace, plugin):
     done = plugin("status", RELEASE, "-n", namespace, "--watch", "--timeout", "90s", check_exit=0)
     tables = [line for line in done.stdout.splitlines() if line.startswith("deployment/web ")]
     assert len(tables) >= 2, done.stdout
-    assert " no " in tables[0] and tables[-1].split()[5] == "yes"  # WORKLOAD RELEASE REVISION IMAGES SINCE STEADY
+    # WORKLOAD RELEASE REVISION IMAGES SINCE STEADY
+    assert tables[0].split()[5] == "no" and tables[-1].split()[5] == "yes"
 
 
 
@@ -253,10 +255,7 @@ def test_list_all_namespaces_makes_as_many_requests_however_many_replica_sets(ap
         kube = connect(ConnectionFlags(), env={"KUBECONFIG": test_cluster.kubeconfig})
         rows, _ = read_catalog(kube, None)
         [row] = [r for r in rows if r["namespace"] == namespace]
-        # Requests about this namespace or the whole cluster (other tests' namespaces come and go),
-        # but a list's next pages (the scale fixture has more Deployments than a page holds).
-        return row, [sent for sent in kube.requests if "continue=" not in sent.query and (
-            "/namespaces/" not in sent[1] or f"/namespaces/{namespace}/" in sent[1])]
+        return row, request_log.about(kube.requests, namespace)
 
     deployer.deploy("registry.example/web:1")
     _, few = requests_of_list_all()

@@ -48,7 +48,7 @@ def test_descriptions_follow_a_tab(capsys):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["history", "x", "-o", ""], (["table", "wide", "json", "yaml"], ":4")),
+    (["history", "x", "-o", ""], (["table", "wide", "name", "json", "yaml"], ":4")),
     (["history", "x", "--out"], (["--output"], ":4")),
     (["plan", "x", "--match", "w"], (["workflow"], ":4")),
     (["history", "x", "--kubeconfig", ""], ([], ":0")),  # a path: the shell completes files

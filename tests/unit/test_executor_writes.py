@@ -8,7 +8,7 @@ import pytest
 
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict, NotSteady
-from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback.harness_names import CHANGE_CAUSE_ANNOTATION, LAST_ROLLBACK_ANNOTATION
 from tests.support.fake_harness import (
     FakeRollingDeployer,
     deployment,
@@ -80,6 +80,26 @@ def test_rolling_rollback_writes_the_template_then_the_history_then_an_event(sto
     assert history(cluster) == [(3, "Failed", "3"), (2, "Succeeded", "4"), (1, "Succeeded", "1")]
     assert [e["reason"] for e in cluster.all("Event")] == ["RolledBack"]
     assert ran.outcome.steady and ran.outcome.new_revisions
+
+
+def test_the_restored_template_carries_kubectls_change_cause_and_the_reason_goes_everywhere():
+    cluster = good_good_bad()
+
+    ran = rollback(cluster, RELEASE, reason="INC-7: 5xx after web:3")
+
+    assert ran.error is None
+    template, _, event = [r for r in ran.requests if r.is_write]
+    [annotations] = [op["value"] for op in template.body if op["path"] == "/metadata/annotations"]
+    assert annotations[CHANGE_CAUSE_ANNOTATION] == ("kubectl harness-rollback: release-infra-prod rolled back from "
+                                                    "release 3 to release 2 by alice@example.com: INC-7: 5xx after web:3")
+    assert json.loads(annotations[LAST_ROLLBACK_ANNOTATION])["reason"] == "INC-7: 5xx after web:3"
+    assert event.body["message"].endswith("; reason: INC-7: 5xx after web:3")
+    # Without --reason: the change-cause says what was done, the audit record has no reason.
+    cluster = good_good_bad()
+    template = [r for r in rollback(cluster, RELEASE).requests if r.is_write][0]
+    [annotations] = [op["value"] for op in template.body if op["path"] == "/metadata/annotations"]
+    assert annotations[CHANGE_CAUSE_ANNOTATION].endswith("to release 2 by alice@example.com")
+    assert "reason" not in json.loads(annotations[LAST_ROLLBACK_ANNOTATION])
 
 
 def test_a_second_run_sends_no_write():

@@ -178,15 +178,19 @@ def fake_cluster(tmp_path, monkeypatch):
     monkeypatch.setattr(client, "connect", connect)
     monkeypatch.setattr(client, "import_client", lambda: None)
 
-    def run_list(kube, all_namespaces):
+    def run_list(kube, all_namespaces, selector=None):
         rows = _list_rows(kube.context)
         if not all_namespaces:
             rows = [row for row in rows if row["namespace"] == kube.namespace]
         warnings = ["cannot list secrets in namespace web: forbidden"] if kube.context == "ctx-a" else []
         return commands.ListResult(rows, warnings, None if all_namespaces else kube.namespace)
 
-    def read_history(kube, target):
-        return _history(kube.context), ["ignored secret/x: not a release"]
+    def read_history(kube, target, max_releases=None):
+        rows = _history(kube.context)
+        notes = ["ignored secret/x: not a release"]
+        if max_releases is not None and len(rows) > max_releases:
+            notes.append(f"showing the newest {max_releases} of {len(rows)} releases (--max N shows more)")
+        return rows[:max_releases], notes
 
     def run_plan(kube, target, options, deadline=None):
         return _planned(kube.context, options.to_release)
@@ -273,6 +277,33 @@ CASES = {
     # What a first run meets: the bare command (help, exit 0, as a bare `kubectl`), `help`, the
     # global options listed once, and mistyped commands.
     "first_contact": [[], ["help", "plan"], ["options"], ["stauts", "r"], ["help", "rolback"]],
+    # kubectl's conventions for scripts: -o name (TYPE/NAME, one a line) and --no-headers.
+    "names": [
+        ["list", "-o", "name"], ["list", "-A", "--no-headers"], ["list", "-o", "name"] + FLEET,
+        ["list", "--no-headers"] + FLEET, ["list", "-n", "empty", "-o", "name"],
+        ["history", "release/r", "-o", "name"], ["history", "r", "--no-headers"],
+        ["history", "r", "-o", "wide", "--no-headers"], ["history", "r", "-o", "name"] + FLEET,
+        ["status", "r", "-o", "name"], ["status", "r", "--no-headers"], ["status", "r", "--no-headers"] + FLEET,
+        ["status", "r", "-o", "name"] + FLEET,
+        ["plan", "r", "-o", "name"], ["plan", "r", "-o", "name", "--context", "ctx-c"],
+        ["plan", "r", "-o", "name", "--context", "ctx-b"], ["plan", "r", "-o", "name", "--diff"],
+        # -l/--selector: checked before any request (exit 2, one line).
+        ["list", "-l", "app=web,tier in (a,b)", "-o", "name"], ["list", "-l", "app=web tier=a"],
+        ["status", "r", "-l", "tier in (web"], ["status", "r", "--selector", "x>y"],
+        # history --max N: the newest N releases (Helm's default, 256, passed when not given).
+        ["history", "r", "--max", "1"], ["history", "r", "--max", "2", "-o", "name"], ["history", "r", "--max", "0"],
+        ["history", "r", "--max", "many"],
+        # -o jsonpath=TEMPLATE: the -o json data through kubectl's template (a list seen as a List).
+        ["list", "-o", "jsonpath={.items[*].release}"],
+        ["list", "-o", r'jsonpath={range .items[*]}{.release}{"\t"}{.latest}{"\t"}{.lastRollback.by}{"\n"}{end}'],
+        ["history", "r", "-o", "jsonpath={.items[?(@.live==true)].number}"],
+        ["status", "r", "-o", "jsonpath={.workloads[0].images}"],
+        ["plan", "r", "-o", "jsonpath={.target.number}"],
+        ["list", "-o", "jsonpath={range .items[*]}{.context}={.exitCode}{' '}{end}"] + FLEET,
+        ["list", "-o", "jsonpath={range .items[*]}"], ["status", "r", "-o", "jsonpath={.workloads[}"],
+        # status without TARGET: the releases, as list shows them.
+        ["status", "-o", "name"], ["status", "-A", "--no-headers", "-l", "app=web"],
+    ],
 }
 
 
