@@ -236,8 +236,11 @@ def test_watch_reads_the_release_again_only_when_what_it_shows_changes(apps, cor
         other_writer.join()
     assert not view["steady"]
     assert reads_before_web == [1]  # re-reading every second, it would have read 3 times by then
-    # web's change, and the controller's answer to it: it copies web's annotations to its ReplicaSets.
-    assert 2 <= reads() <= 4, kube.requests
+    # web's change, and the controller's answers to it (it copies web's annotations to its
+    # ReplicaSets, then writes their status), each read once unless they come together: on a busy
+    # control plane (other tests beside this one) they come apart. Reading once a second would
+    # have made 6 reads in the 5 s; reads_before_web above already shows it did not.
+    assert 2 <= reads() <= 5, kube.requests
     watches = [sent for sent in kube.requests if "watch=1" in sent.query]
     # One watch per collection that holds what it shows: Deployments and their ReplicaSets.
     assert sorted(path for _, path in watches) == [f"/apis/apps/v1/namespaces/{namespace}/deployments",
