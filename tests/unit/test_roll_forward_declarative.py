@@ -5,13 +5,22 @@ Succeeded), so Harness's next deploy numbers after it and a plain `rollback` fin
 
 import pytest
 
-from kubectl_harness_rollback import commands, planned_writes
+from kubectl_harness_rollback import commands, executor, planned_writes
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import Conflict
+from kubectl_harness_rollback.output.render import would_text
 from kubectl_harness_rollback.planner import PlanOptions
 from kubectl_harness_rollback.reader import Target
 from kubectl_harness_rollback.records import bookkeeping, declarative, registry
-from tests.support.fake_harness import declarative_release, deployment_controller, image_of, rollback
+from tests.support.fake_harness import (
+    FakeRollingDeployer,
+    declarative_release,
+    deployment,
+    deployment_controller,
+    image_of,
+    rollback,
+    set_template,
+)
 from tests.support.fake_rest import FakeCluster
 
 RELEASE = "release-infra-prod"
@@ -108,6 +117,9 @@ def test_the_plan_says_a_new_release_secret_is_created_and_asks_for_the_right():
     assert {"action": "releaseCreated", "kind": "Secret", "name": SECRET.format(3), "release": 3,
             "status": "Succeeded", "description": "Rollback to 2"} in listed
     assert [(r.verb, r.kind) for r in registry.rights(planned.model, planned.plan)] == [("create", "Secret")]
+    dry = commands.run_rollback(cluster.kube(), planned, executor.RollbackOptions(DryRun.CLIENT), lambda _: None)
+    assert (f"  secret/{SECRET.format(3)}: would create it: release 3, Succeeded (Rollback to 2)\n"
+            in would_text(dry.view))
 
 
 def test_a_roll_forward_cut_short_before_its_record_is_finished_by_the_same_command():
@@ -141,3 +153,30 @@ def test_a_release_secret_made_meanwhile_is_not_overwritten():
         bookkeeping.send(cluster.kube(), registry.edits(planned.model, planned.plan, {}), DryRun.NONE,
                          "the rollback was done", [])
     assert cluster.find("Secret", SECRET.format(3))["metadata"]["labels"]["status"] == "InProgress"
+
+
+def test_a_declarative_release_on_top_of_a_legacy_history_is_recorded_in_a_secret_only():
+    """Legacy release 1 succeeded, declarative release 2 failed and was rolled back: the roll forward
+    creates release Secret 3 and leaves the legacy history as it is; the dry run lists just that."""
+    cluster = FakeCluster(controllers=[deployment_controller])
+    deployer = FakeRollingDeployer(cluster, release_name=RELEASE)
+    deployer.deploy("registry.example/web:1")
+    set_template(cluster, "web", "registry.example/web:2")
+    cluster.settle()
+    manifest = deployment("web", RELEASE, "registry.example/web:2", release_number=2)
+    cluster.put(declarative_release(RELEASE, 2, "Failed", [manifest]))
+    assert rollback(cluster, RELEASE).error is None
+    assert image_of(cluster, "web") == "registry.example/web:1"
+    history = cluster.find("ConfigMap", RELEASE)["metadata"]["resourceVersion"]
+
+    planned = commands.run_plan(cluster.kube(), Target(release_name=RELEASE), TO_2)
+    listed = planned_writes.would_write(planned.model, planned.plan)
+    ran = rollback(cluster, RELEASE, TO_2)
+
+    assert ran.error is None
+    assert image_of(cluster, "web") == "registry.example/web:2"
+    assert [w for w in ran.writes if "configmaps" in w or "secrets" in w] == ["POST secrets"]
+    assert [i["action"] for i in listed if i["kind"] in ("ConfigMap", "Secret")] == ["releaseCreated"]
+    assert cluster.find("ConfigMap", RELEASE)["metadata"]["resourceVersion"] == history
+    assert releases(cluster) == [(3, "Succeeded"), (2, "Failed")]
+    assert rollback(cluster, RELEASE, TO_2).writes == []
