@@ -22,36 +22,11 @@ from tests.support.fake_harness import (
     set_template,
 )
 from tests.support.fake_rest import FakeCluster
+from tests.unit.test_executor_reapply import deployed, manifests
 
 RELEASE = "release-infra-prod"
 SECRET = "harness.release.release-infra-prod.{}"
 TO_2 = PlanOptions(to_release=2)
-
-
-def manifests(number: int) -> list[dict]:
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "api-config"},
-              "data": {"mode": str(number)}}
-    api = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
-           "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api"}},
-                    "template": {"metadata": {"labels": {"app": "api", "harness.io/release-name": RELEASE}},
-                                 "spec": {"containers": [{"name": "api", "image": f"registry.example/api:{number}"}]}}}}
-    return [config, api]
-
-
-def deployed(*statuses: str) -> FakeCluster:
-    """Declarative releases 1.. with these statuses, each applied and its Secret written."""
-    cluster = FakeCluster(controllers=[deployment_controller])
-    for number, status in enumerate(statuses, start=1):
-        for obj in manifests(number):
-            obj = {**obj, "metadata": {**obj["metadata"], "namespace": "shop"}}
-            live = cluster.find(obj["kind"], obj["metadata"]["name"])
-            if live is None:
-                cluster.put(obj)
-            else:
-                cluster.update({**live, **{k: v for k, v in obj.items() if k != "metadata"}})
-        cluster.settle()
-        cluster.put(declarative_release(RELEASE, number, status, manifests(number)))
-    return cluster
 
 
 def rolled_back() -> FakeCluster:
