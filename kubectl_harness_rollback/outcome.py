@@ -23,6 +23,7 @@ ROUTED = "routed"  # a blue/green Service now selects `color` (it selected `from
 # The records
 HISTORY_UPDATED = "historyUpdated"  # the legacy release history; `changes` says what changed
 LABELLED = "labelled"  # a declarative release Secret; `labels` set
+RELEASE_CREATED = "releaseCreated"  # a roll forward's new release Secret: `release`, `status`, `description`
 EVENT = "eventRecorded"  # a RolledBack Event on the object
 
 
@@ -32,7 +33,7 @@ class Outcome:
 
     written: list[dict] = field(default_factory=list)  # RESTORED, SCALED, DELETED, PRUNED, REAPPLIED, ROUTED
     new_revisions: dict[WorkloadRef, int] = field(default_factory=dict)
-    recorded: list[dict] = field(default_factory=list)  # HISTORY_UPDATED, LABELLED, EVENT
+    recorded: list[dict] = field(default_factory=list)  # HISTORY_UPDATED, LABELLED, RELEASE_CREATED, EVENT
     steady: bool | None = None  # None: not waited for
 
 
@@ -79,6 +80,10 @@ def labelled(kind: str, name: str, labels: dict[str, str]) -> dict:
     return _item(LABELLED, kind, name, labels=dict(labels))
 
 
+def release_created(kind: str, name: str, release: int, status: str, description: str) -> dict:
+    return _item(RELEASE_CREATED, kind, name, release=release, status=status, description=description)
+
+
 def event(kind: str, name: str, reason: str = "RolledBack") -> dict:
     return _item(EVENT, kind, name, reason=reason)
 
@@ -117,6 +122,7 @@ _ITEM_TEXT = {
     "routed": lambda item: f"routes {item['color']} (was {item['fromColor']})",
     "historyUpdated": lambda item: "; ".join(history_changes(item["changes"])),
     "labelled": lambda item: ", ".join(f"{key} {value}" for key, value in item["labels"].items()),
+    "releaseCreated": lambda item: f"release {item['release']} recorded {item['status']} ({item['description']})",
 }
 
 

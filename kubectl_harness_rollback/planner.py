@@ -680,11 +680,6 @@ def _rolls_forward(model: ReleaseModel, options: PlanOptions, mode: Mode, target
 def _plan_roll_forward(model: ReleaseModel, result: Plan, target: Release) -> Release:
     """Make `result` a roll forward to `target`; the release live now (what it supersedes) becomes
     its current release, and is returned."""
-    if target.is_declarative:
-        raise roll_forward.NotRecordable(
-            f"release {target.number} is the newest release of {model.release_name}: rolling forward to it is "
-            f"recorded only for releases kept in a legacy release history, and release {target.number} is "
-            "declarative (a release Secret); nothing was changed: deploy it again with its pipeline")
     result.current = roll_forward.live(model) or result.current
     result.rolls_forward, result.new_release = True, roll_forward.new_release_number(model)
     result.reason = roll_forward.reason(target, result.current, result.new_release)

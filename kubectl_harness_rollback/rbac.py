@@ -39,7 +39,8 @@ def _needs() -> dict[tuple[str, str], set[str]]:
     # the right it reads the release again every second.
     need(kinds.CONTROLLER_REVISION, "watch")
     need(kinds.SERVICE, "watch")
-    need(kinds.SECRET, "get", "list", "patch")  # history Secret; release Secrets (listed, status label); preflight
+    # History Secret; release Secrets (listed, status label; a roll forward creates the new release's); preflight
+    need(kinds.SECRET, "get", "list", "create", "patch")
     need(kinds.CONFIG_MAP, "get", "create", "patch")  # history ConfigMap (record creates it); preflight
     # preflight: what the restored template references exists (a GET for one name, else one list),
     # and the namespace is not Terminating (a Role grants `get` on its own namespace).

@@ -5,7 +5,8 @@ release deployed. That is not a rollback *from* release 2: nothing failed, so no
 Failed, and "2 → 2" would say nothing. It is recorded as `helm rollback REL 2` records it: a new
 release (number 3, Harness's next number: ReleaseHistory.getAndIncrementLatestReleaseNumber) that
 holds release 2's workloads at the revisions the controller gives them, recorded Succeeded
-("Rollback to 2"). Release 1, live until then, is superseded by being older: Harness has no
+("Rollback to 2"); for a declarative release, release 2's manifests are re-applied and a new release
+Secret 3 holds them, labelled Succeeded. Release 1, live until then, is superseded by being older: Harness has no
 Superseded status, and its rollback reads the newest Succeeded release below the failed one
 (ReleaseHistory.getPreviousRollbackEligibleRelease), which is now release 3. So a plain `rollback`
 afterwards finds the latest release Succeeded and does nothing, and a second roll forward finds
@@ -15,14 +16,8 @@ release 3 already running release 2's revisions.
 from __future__ import annotations
 
 from kubectl_harness_rollback import live_release
-from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import Release, ReleaseModel, Status
 from kubectl_harness_rollback.outcome import roll_forward_description
-
-
-class NotRecordable(PluginError):
-    """A roll forward to a newest release kept in a declarative release Secret, where no new release is
-    recorded: refused before any write (exit 1)."""
 
 
 def _same_revisions(model: ReleaseModel, one: Release, other: Release) -> bool:
@@ -47,7 +42,13 @@ def returns_to_latest(model: ReleaseModel, target: Release) -> bool:
     latest = model.current
     if latest is None:
         return False
-    return target is latest or _same_revisions(model, latest, target)
+    return target is latest or _same_revisions(model, latest, target) or _same_manifests(latest, target)
+
+
+def _same_manifests(one: Release, other: Release) -> bool:
+    """Whether two declarative releases hold the same manifests: the later one is a roll forward to
+    the earlier one (its Secret is a copy of the earlier one's)."""
+    return one.is_declarative and other.is_declarative and bool(one.manifests) and one.manifests == other.manifests
 
 
 def live(model: ReleaseModel) -> Release | None:
@@ -61,17 +62,23 @@ def needs_record(model: ReleaseModel, changes: bool) -> bool:
     it already) a newest release still recorded Failed — left by a rollback, or by a roll forward
     cut short between its workload writes and its record — which the new release supersedes."""
     latest = model.current
-    return changes or (latest is not None and latest.is_legacy and latest.status == Status.FAILED
-                       and model.history_store is not None)
+    return changes or (latest is not None and latest.status == Status.FAILED and _keeps_releases(model, latest))
+
+
+def _keeps_releases(model: ReleaseModel, latest: Release) -> bool:
+    """Whether the newest release is kept where a new release can be recorded: a legacy history, or
+    a declarative release Secret (the next one is a Secret of its own)."""
+    return latest.is_declarative or (latest.is_legacy and model.history_store is not None)
 
 
 def new_release_number(model: ReleaseModel) -> int | None:
-    """The number the roll forward is recorded under: the newest + 1, as Harness numbers a deploy.
-    None where no legacy history keeps releases (revisions alone: the restored revision is the record)."""
+    """The number the roll forward is recorded under: the newest + 1, as Harness numbers a deploy
+    (ReleaseHistory.getAndIncrementLatestReleaseNumber, K8sReleaseHistory.getAndIncrementLastReleaseNumber).
+    None where no history or release Secret keeps releases (revisions alone: the restored revision is the record)."""
     latest = model.current
-    if latest is None or not latest.is_legacy or model.history_store is None:
+    if latest is None or not _keeps_releases(model, latest):
         return None
-    return latest.number + 1
+    return latest.number + 1  # the newest first: the highest number
 
 
 def reason(target: Release, superseded: Release | None, new_number: int | None) -> str:

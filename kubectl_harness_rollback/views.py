@@ -111,7 +111,8 @@ def plan_view(plan: Plan) -> dict:
         "changes": plan.has_changes,
         "reason": plan.reason,
         # Returning to the newest release after a rollback: `current` is the release live now, and
-        # `newRelease` the number the target is recorded again under (null without a legacy history).
+        # `newRelease` the number the target is recorded again under (null where no legacy history or
+        # release Secret keeps releases).
         "rollForward": plan.rolls_forward,
         "newRelease": plan.new_release,
         "workloads": [

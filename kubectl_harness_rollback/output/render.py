@@ -149,6 +149,8 @@ _WOULD_TEXT = {
     "historyUpdated": lambda item: "would record the rollback in the release history"
                                    + "".join(f"; {part}" for part in _history_changes(item["changes"])),
     "labelled": lambda item: "would label " + ", ".join(f"{key}={value}" for key, value in item["labels"].items()),
+    "releaseCreated": lambda item: (f"would create it: release {item['release']}, {item['status']} "
+                                    f"({item['description']})"),
     "eventRecorded": lambda item: f"would record a {item['reason']} Event on it",
 }
 

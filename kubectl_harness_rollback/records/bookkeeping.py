@@ -92,12 +92,17 @@ def send(kube, edits: list[Edit], dry_run: DryRun, context: str, done: list[dict
     for edit in edits:
         resource = RESOURCES[edit.kind]
         try:
-            kube.patch(resource, edit.name, edit.namespace, edit.patch, "strategic",
-                       dry_run=dry_run is DryRun.SERVER)
+            if edit.verb == "create":
+                kube.create(resource, edit.namespace, edit.patch, dry_run=dry_run is DryRun.SERVER)
+            else:
+                kube.patch(resource, edit.name, edit.namespace, edit.patch, "strategic",
+                           dry_run=dry_run is DryRun.SERVER)
         except apierrors.Conflict:
             if not edit.guarded:
                 raise
-            raise Conflict(f"{edit.where} changed since it was read; {context} but its history was not updated: "
+            what = ("was created by someone else since the releases were read" if edit.verb == "create"
+                    else "changed since it was read")
+            raise Conflict(f"{edit.where} {what}; {context} but its history was not updated: "
                            "run the same command again to record it") from None
         done.append(edit.item)
 

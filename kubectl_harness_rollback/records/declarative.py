@@ -6,14 +6,19 @@ labels which release it is and how it ended, in its annotations who deployed it,
 is restored by re-applying those manifests, so its workloads carry no revision.
 
 As a ReleaseStore: read by one list (by label and type), parsed Secret by Secret, and a
-rollback labels the very Secret a release was read from (status Failed, or bg-environment).
+rollback labels the very Secret a release was read from (status Failed, or bg-environment). A roll
+forward creates the Secret of a new release instead (roll_forward.py), as Harness creates one per deploy.
 
 Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in a message.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 from dataclasses import dataclass
+
+import yaml
 
 from kubectl_harness_rollback import digits, kinds, outcome
 from kubectl_harness_rollback.errors import CorruptHistory
@@ -218,6 +223,39 @@ def _labelled(model: ReleaseModel, release: Release, labels: dict[str, str]) -> 
                 outcome.labelled(kinds.SECRET.name, release.secret, labels))
 
 
+def secret_name(release_name: str, number: int) -> str:
+    """Harness's name for the Secret of release `number` (K8sReleaseSecretHelper.generateName)."""
+    return f"{SECRET_NAME_PREFIX}{release_name}.{number}"
+
+
+def encode_manifests(manifests: list[dict]) -> str:
+    """`data.release` for these manifests: gzip (a fixed mtime: the same release always encodes the
+    same) of multi-document YAML, base64 as the API takes it."""
+    raw = yaml.safe_dump_all(manifests, sort_keys=False).encode()
+    return base64.b64encode(gzip.compress(raw, mtime=0)).decode()
+
+
+def _created(model: ReleaseModel, target: Release, number: int) -> Edit:
+    """The Secret of a new release `number` holding `target`'s manifests, recorded Succeeded:
+    named, labelled and typed as Harness's deploy creates one (K8sReleaseSecretHelper.generateName,
+    generateLabels; its service and infra annotations, putHarnessReleaseMetadata), so Harness's next
+    deploy numbers after it."""
+    name = secret_name(model.release_name, number)
+    infra = target.identity.infra if target.identity is not None else None
+    annotations = {key: value for key, value in ((ANNOTATION_SERVICE, infra.service_id if infra else None),
+                                                 (ANNOTATION_INFRA, infra.infra_id if infra else None)) if value}
+    body = {"apiVersion": kinds.SECRET.api_version, "kind": kinds.SECRET.name, "type": RELEASE_SECRET_TYPE,
+            "metadata": {"name": name, "namespace": model.namespace,
+                         "labels": {SECRET_OWNER_LABEL: SECRET_OWNER_VALUE, LABEL_RELEASE: model.release_name,
+                                    LABEL_RELEASE_NUMBER: str(number), LABEL_STATUS: Status.SUCCEEDED.value},
+                         **({"annotations": annotations} if annotations else {})},
+            "data": {RELEASE_KEY: encode_manifests(target.manifests)}}
+    item = outcome.release_created(kinds.SECRET.name, name, number, Status.SUCCEEDED.value,
+                                   outcome.roll_forward_description(target.number))
+    # Guarded: a create meets a Secret of that name made since the read (a deploy) with a 409.
+    return Edit(kinds.SECRET.name, name, model.namespace, body, item, guarded=True, verb="create")
+
+
 class ReleaseSecrets:
     """Declarative release Secrets: releases the legacy history does not record continue it."""
 
@@ -258,11 +296,18 @@ class ReleaseSecrets:
         if plan.traffic is not None:  # blue/green swap bookkeeping: the harness.io/bg-environment label
             return [_labelled(model, release, {LABEL_BG_ENVIRONMENT: environment})
                     for release, environment in plan.traffic.environments if release.is_declarative]
-        if plan.rolls_forward or not plan.current.is_declarative or plan.current.status == Status.FAILED:
-            return []  # a roll forward fails nothing
+        if plan.rolls_forward:  # a roll forward fails nothing: it records the release returned to anew
+            if plan.target is not None and plan.target.is_declarative and plan.new_release is not None:
+                return [_created(model, plan.target, plan.new_release)]
+            return []
+        if not plan.current.is_declarative or plan.current.status == Status.FAILED:
+            return []
         return [_labelled(model, plan.current, {LABEL_STATUS: Status.FAILED.value})]
 
     def rights(self, model: ReleaseModel, plan: Plan) -> list[Right]:
+        if plan.rolls_forward and plan.target is not None and plan.target.is_declarative:
+            return ([Right("create", kinds.SECRET.name, "to record the roll forward as a new release Secret")]
+                    if plan.new_release is not None else [])
         if any(r.is_declarative for r in (plan.current, plan.target) if r is not None):
             return [Right("patch", kinds.SECRET.name, "to record the rollback on the release Secrets")]
         return []

@@ -30,6 +30,8 @@ def updated_history_doc(doc: dict, plan: Plan, new_revisions: dict[WorkloadRef, 
                 history_codec.set_bg_environment(doc, release.number, environment)
         return doc
     if plan.new_release is not None:
+        if not plan.target.is_legacy:  # a declarative release is recorded anew in a Secret of its own
+            return doc
         # A roll forward fails nothing: the release it returns to is recorded again, Succeeded, as the
         # newest (roll_forward.py), with the numbers the controller gave its revisions.
         history_codec.add_release_copy(doc, plan.target.number, plan.new_release, Status.SUCCEEDED)
@@ -117,7 +119,9 @@ class LegacyHistory:
             return []
         if revisions is None:  # planned: the history is written whenever a release it records is involved
             changes = _changes(plan, {})
-            involved = changes if plan.traffic is not None else plan.current.is_legacy or plan.target.is_legacy
+            involved = (changes if plan.traffic is not None
+                        else plan.target.is_legacy if plan.rolls_forward  # the release recorded anew
+                        else plan.current.is_legacy or plan.target.is_legacy)
             return [Edit(store.kind, store.name, model.namespace, None,
                          outcome.history_updated(store.kind, store.name, changes), guarded=True)] if involved else []
         doc = updated_history_doc(store.document, plan, revisions)

@@ -57,8 +57,9 @@ class Read:
 
 @dataclass(frozen=True)
 class Edit:
-    """One write to a record object: the object, the strategic merge patch, and the outcome item
-    that reports it (what a dry run lists and a real run records)."""
+    """One write to a record object: the object, the strategic merge patch (or, for a create, the
+    whole new object), and the outcome item that reports it (what a dry run lists and a real run
+    records)."""
 
     kind: str  # ConfigMap | Secret
     name: str
@@ -67,7 +68,8 @@ class Edit:
     # controller's to give, so the document is edited once they are known.
     patch: dict | None
     item: dict
-    guarded: bool = False  # carries the resourceVersion read: a 409 means someone wrote since
+    guarded: bool = False  # carries the resourceVersion read (or is a create): a 409 means someone wrote since
+    verb: str = "patch"  # patch | create (a record object of its own, such as a new release Secret)
 
     @property
     def where(self) -> str:

@@ -38,21 +38,32 @@ def listed_as_requests(items: list[dict]) -> list[str]:
     """The dry run's items as the requests they stand for (the last-rollback annotation rides on
     its workload's or Service's patch: no request of its own)."""
     verbs = {"restored": "PATCH", "scaled": "PATCH", "routed": "PATCH", "historyUpdated": "PATCH",
-             "labelled": "PATCH", "deleted": "DELETE"}
+             "labelled": "PATCH", "deleted": "DELETE", "releaseCreated": "POST", "reapplied": "PATCH"}
     requests = []
     for item in items:
         if item["action"] == "eventRecorded":
             requests.append(f"POST events about {item['kind']}/{item['name']}")
         elif item["action"] != "annotated":
             plural = PLURALS[item["kind"]] if item["action"] != "routed" else "services"
-            requests.append(f"{verbs[item['action']]} {plural}/{item['name']}")
+            # A create is sent to the collection: its name is in the body.
+            requests.append(f"{verbs[item['action']]} {plural}" + ("" if item["action"] == "releaseCreated"
+                                                                   else f"/{item['name']}"))
     return requests
 
 
+def _hands_back_ownership(request) -> bool:
+    """The JSON patch that follows a re-apply and hands its field ownership back, as kubectl apply
+    leaves it: part of that one re-apply write."""
+    paths = {op.get("path") for op in request.body} if request.patch_type == "json" else set()
+    return "/metadata/managedFields" in paths and paths <= {"/metadata/managedFields", "/metadata/resourceVersion"}
+
+
 def sent_as_requests(requests) -> list[str]:
+    """The writes sent; a re-apply's dry-run check before any write and its ownership hand-back
+    are parts of its one listed write."""
     shown = []
     for request in requests:
-        if not request.is_write:
+        if not request.is_write or request.dry_run or _hands_back_ownership(request):
             continue
         if request.short.startswith("POST events"):
             about = request.body["involvedObject"]
@@ -62,12 +73,12 @@ def sent_as_requests(requests) -> list[str]:
     return shown
 
 
-def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> list[dict]:
+def dry_run_then_real_run(cluster: FakeCluster, release_name: str, options: PlanOptions = PlanOptions()) -> list[dict]:
     """Plan once, list the dry run's writes, carry out the real run; assert they agree. The list."""
     kube = cluster.kube()
     first = len(cluster.requests)
     try:
-        planned = commands.run_plan(kube, Target(release_name=release_name), PlanOptions())
+        planned = commands.run_plan(kube, Target(release_name=release_name), options)
     except PluginError:  # a history no rollback can be planned from: neither run writes anything
         assert sent_as_requests(cluster.requests[first:]) == []
         return []
@@ -87,7 +98,8 @@ def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> list[dict]
         record_writes = [r for r in sent if r.is_write and r.short.split(" ")[1].split("/")[0] in ("configmaps",
                                                                                                    "secrets")]
         assert [(r.short, r.body) for r in record_writes] == [
-            (f"PATCH {PLURALS[e.kind]}/{e.name}", e.patch) for e in edits]
+            (f"POST {PLURALS[e.kind]}" if e.verb == "create" else f"PATCH {PLURALS[e.kind]}/{e.name}", e.patch)
+            for e in edits]
         assert [item for item in outcome.recorded if item["action"] != "eventRecorded"] == [e.item for e in edits]
     return listed
 
@@ -95,7 +107,7 @@ def dry_run_then_real_run(cluster: FakeCluster, release_name: str) -> list[dict]
 def described(listed: list[dict]) -> None:
     """How many writes an example made, for --hypothesis-show-statistics."""
     event(f"{len(listed_as_requests(listed))} writes" + (", records" if any(
-        i["action"] in ("historyUpdated", "labelled") for i in listed) else ""))
+        i["action"] in ("historyUpdated", "labelled", "releaseCreated") for i in listed) else ""))
 
 
 @EXAMPLES
@@ -138,3 +150,25 @@ def test_blue_green_swaps(earlier, last):
     for number, status in enumerate(statuses, start=1):
         deployer.deploy("green" if number % 2 else "blue", f"registry.example/shop:{number}", status)
     described(dry_run_then_real_run(cluster, deployer.release_name))
+
+
+@EXAMPLES
+@given(earlier=st.lists(STATUSES, min_size=1, max_size=3), last=LAST, back_first=st.booleans())
+def test_rolling_a_declarative_release_forward(earlier, last, back_first):
+    """`--to-release` of the newest declarative release, after a rollback (or, still running, as it
+    is): re-applied where it does not run, and recorded as a new release Secret the dry run lists."""
+    statuses = earlier + [last]
+    cluster = FakeCluster(controllers=[deployment_controller])
+    release_name = "release-infra-prod"
+    for number, status in enumerate(statuses, start=1):
+        manifest = deployment("web", release_name, f"registry.example/web:{number}", release_number=number)
+        live = cluster.find("Deployment", "web")
+        if live is None:
+            cluster.put(manifest)
+        else:
+            set_template(cluster, "web", f"registry.example/web:{number}")
+        cluster.settle()
+        cluster.put(declarative_release(release_name, number, status, [manifest]))
+    if back_first:
+        dry_run_then_real_run(cluster, release_name)
+    described(dry_run_then_real_run(cluster, release_name, PlanOptions(to_release=len(statuses))))

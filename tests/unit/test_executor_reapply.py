@@ -25,8 +25,13 @@ def manifests(number: int) -> list[dict]:
 
 def three_releases(last_status: str = "Succeeded") -> FakeCluster:
     """Releases 1 and 2 succeeded; release 3 (`last_status`) is what runs."""
+    return deployed("Succeeded", "Succeeded", last_status)
+
+
+def deployed(*statuses: str) -> FakeCluster:
+    """Declarative releases 1.. with these statuses, each applied in turn and its Secret written: the last runs."""
     cluster = FakeCluster(controllers=[deployment_controller])
-    for number, status in ((1, "Succeeded"), (2, "Succeeded"), (3, last_status)):
+    for number, status in enumerate(statuses, start=1):
         for obj in manifests(number):
             obj = {**obj, "metadata": {**obj["metadata"], "namespace": "shop"}}
             live = cluster.find(obj["kind"], obj["metadata"]["name"])

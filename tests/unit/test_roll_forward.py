@@ -27,7 +27,6 @@ from kubectl_harness_rollback.output.cells import rolled_back_text
 from kubectl_harness_rollback.planner import PlanOptions, plan
 from kubectl_harness_rollback.reader import Target
 from kubectl_harness_rollback.records import history_codec
-from kubectl_harness_rollback.roll_forward import NotRecordable
 from tests.support.fake_harness import (
     FakeRollingDeployer,
     deployment_controller,
@@ -192,13 +191,6 @@ def test_a_roll_forward_without_a_legacy_history_records_no_release():
     revisions_only.history_store = None
     result = plan(revisions_only, PlanOptions(to_release=2))
     assert (result.current.number, result.target.number, result.rolls_forward, result.new_release) == (1, 2, True, None)
-
-
-def test_a_declarative_newest_release_is_refused_with_the_way_out():
-    declarative = model([(1, S, 1), (2, F, 2)], [(1, ()), (2, ())], 1, source=Source.DECLARATIVE)
-    with pytest.raises(NotRecordable, match="rolling forward to it is recorded only for releases kept in a legacy "
-                                         "release history, and release 2 is declarative"):
-        plan(declarative, PlanOptions(to_release=2))
 
 
 def test_the_history_document_gets_the_new_release_first():
