@@ -30,6 +30,7 @@ from kubectl_harness_rollback.harness_names import (
     SECRET_OWNER_LABEL,
     SECRET_OWNER_VALUE,
 )
+from kubectl_harness_rollback.model import Release
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
@@ -49,13 +50,15 @@ CONFIGMAPS_PER_HISTORY = 4
 SECRETS_PER_HISTORY = 1
 
 
-# Each history object decoded, once per command: {(kind, namespace, name): (doc, compressed) or the error}.
-Decoded = dict[tuple[str, str, str], "tuple[dict, bool] | PluginError"]
+# Each history object decoded and parsed, once per command:
+# {(kind, namespace, name): (doc, compressed, its releases newest first) or the error}.
+Decoded = dict[tuple[str, str, str], "tuple[dict, bool, list[Release]] | PluginError"]
 
 
 def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
-    """Decode every object that holds a release history, once: `list` shows the latest release and
-    what is live from the same decoding. An unreadable one is kept as its error. Pure."""
+    """Decode and parse every object that holds a release history, once: `list` shows the latest
+    release and what is live from the same releases. An unreadable one is kept as its error, which
+    quotes no value (a row says it in one line). Pure."""
     decoded: Decoded = {}
     for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):
         for obj in objects:
@@ -63,8 +66,10 @@ def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
                 continue
             meta = obj["metadata"]
             try:
-                decoded[(kind, meta["namespace"], meta["name"])] = history_codec.decode_history(
-                    kind, meta["name"], meta["namespace"], obj.get("data"))
+                doc, compressed = history_codec.decode_history(kind, meta["name"], meta["namespace"], obj.get("data"))
+                releases = history_codec.releases_from_history(doc, f"{kind.lower()}/{meta['name']}",
+                                                               meta["namespace"], quote_values=False)
+                decoded[(kind, meta["namespace"], meta["name"])] = (doc, compressed, releases)
             except PluginError as exc:
                 decoded[(kind, meta["namespace"], meta["name"])] = exc
     return decoded
@@ -74,14 +79,10 @@ def _latest_from_history(kind: str, obj: dict, decoded: Decoded) -> tuple[int | 
     """(latest number, its status) of one history; an unreadable one says why in its own row and
     never stops the others (decoding is bounded: history_codec refuses what is too big)."""
     meta = obj["metadata"]
-    try:
-        found = decoded[(kind, meta["namespace"], meta["name"])]
-        if isinstance(found, PluginError):
-            raise found
-        releases = history_codec.releases_from_history(found[0], f"{kind.lower()}/{meta['name']}",
-                                                       meta["namespace"], quote_values=False)
-    except PluginError as exc:
-        return None, f"<unreadable history: {getattr(exc, 'reason', None) or 'cannot be decoded'}>"
+    found = decoded[(kind, meta["namespace"], meta["name"])]
+    if isinstance(found, PluginError):
+        return None, f"<unreadable history: {getattr(found, 'reason', None) or 'cannot be decoded'}>"
+    releases = found[2]
     if not releases:
         return None, None
     return releases[0].number, releases[0].status.value if releases[0].status else None
@@ -271,7 +272,9 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
             if isinstance(found, PluginError):
                 raise found
             model = assemble(ClusterObjects(row["release"], row["namespace"], history, history_kind,
-                                            declarative.get(key, []), states.get(key, []), decoded_history=found))
+                                            declarative.get(key, []), states.get(key, []),
+                                            decoded_history=found[:2] if found else None,
+                                            parsed_releases=found[2] if found else None))
         except PluginError:
             continue  # the row already says the history is unreadable
         now = live_release.live_workloads(model)
