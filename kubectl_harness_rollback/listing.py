@@ -6,8 +6,9 @@ namespace, so that the requests grow with the namespaces, not with the releases.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from datetime import datetime
+from typing import Any, Callable
 
 from kubectl_harness_rollback import kinds, live_release, status, views
 from kubectl_harness_rollback import workloads as adapters
@@ -36,9 +37,10 @@ from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.strategies import bluegreen, swap_record
 
-# Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
-# keeps at least this many.
+# Reads made at once by `list` (its first lists, a history by name, or a namespace's list); the
+# connection pool keeps at least this many.
 READERS = 4
+WAKE_SECONDS = 0.2
 # A namespace's objects needed in full are read by name up to this many: a read by name downloads
 # nothing else, and costs a request as a list does. Beyond, one list of the namespace reads them all.
 BY_NAME_UP_TO = 4
@@ -174,6 +176,48 @@ def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int
     return whole, by_name
 
 
+def reads_at_once(reads: list[Callable[[], Any]]) -> list:
+    """What each of `reads` (one request or list each) answers, in their order, READERS at a time:
+    the API server prepares one answer while this process decodes another. The first error in
+    their order is raised, as if they were made one after the other, and no other read starts
+    after it. Daemon threads, not a ThreadPoolExecutor: the interpreter joins an executor's threads
+    at exit, so Ctrl-C during a read would hold the exit up for its whole --request-timeout."""
+    if len(reads) < 2:
+        return [read() for read in reads]
+    answers: list = [None] * len(reads)
+    done = [threading.Event() for _ in reads]
+    pending, take = list(range(len(reads))), threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with take:
+                if not pending:
+                    return
+                index = pending.pop(0)
+            try:
+                answers[index] = (True, reads[index]())
+            except BaseException as exc:  # Ctrl-C too (rest.py's `cancel`): the caller raises it
+                answers[index] = (False, exc)
+            finally:
+                done[index].set()
+
+    for n in range(min(READERS, len(reads))):
+        threading.Thread(target=worker, daemon=True, name=f"list-reads-{n}").start()
+    try:
+        found = []
+        for index, answered in enumerate(done):
+            while not answered.wait(WAKE_SECONDS):  # looks up often enough to see Ctrl-C at once
+                pass
+            ok, value = answers[index]
+            if not ok:
+                raise value
+            found.append(value)
+        return found
+    finally:
+        with take:
+            pending.clear()
+
+
 def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
                   ) -> list[dict]:
     """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full,
@@ -188,11 +232,7 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
         return kube.list(resource, namespace, field_selector=f"metadata.name={name}")
 
     steps = [(namespace, None) for namespace in whole] + by_name
-    if len(steps) < 2:
-        found = [read(step) for step in steps]
-    else:
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
-            found = list(pool.map(read, steps))
+    found = reads_at_once([lambda step=step: read(step) for step in steps])
     read_objects = {_key(o): o for objects in found for o in objects}
     return [read_objects.get(_key(o), o) for o in listed]
 
@@ -372,20 +412,20 @@ def read_catalog(kube, namespace: str | None, live: bool = True) -> tuple[list[d
     Deployment's old ReplicaSets are never downloaded. `live` False: without what is live
     (completion), which spares listing the ControllerRevisions and reading current ReplicaSets."""
     warnings: list[str] = []
-    workloads = [(kind, obj) for kind, resource in ((kinds.DEPLOYMENT.name, DEPLOYMENTS),
-                                                    (kinds.STATEFUL_SET.name, STATEFULSETS),
-                                                    (kinds.DAEMON_SET.name, DAEMONSETS))
-                 for obj in kube.list(resource, namespace)]
-    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
-                                   trim=without_managed_fields)
+    workload_kinds = ((kinds.DEPLOYMENT.name, DEPLOYMENTS), (kinds.STATEFUL_SET.name, STATEFULSETS),
+                      (kinds.DAEMON_SET.name, DAEMONSETS))
+    listed = reads_at_once([lambda resource=resource: kube.list(resource, namespace) for _, resource in workload_kinds]
+                           + [lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
+                                                       page_size=REPLICA_SET_PAGE, trim=without_managed_fields),
+                               lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),
+                               lambda: _listed_or_none(kube, SECRETS, namespace, metadata_only=True)])
+    workloads = [(kind, obj) for (kind, _), objects in zip(workload_kinds, listed) for obj in objects]
+    replica_sets, config_maps, secrets = listed[len(workload_kinds):]
     if replica_sets:
         bare = bare_replica_sets(replica_sets)
         replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
         workloads += [(kinds.REPLICA_SET.name, rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
-    config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
-    try:
-        secrets = kube.list(SECRETS, namespace, metadata_only=True)
-    except Forbidden:
+    if secrets is None:
         warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
                         "shown")
         secrets = []

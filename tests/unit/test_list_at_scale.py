@@ -209,3 +209,30 @@ def test_status_of_every_release_reads_as_list_reads():
         assert str(not_steady.value).startswith(f"{5 * releases_each} releases are not steady: team-0/rel-0-0, ")
         counts[releases_each] = len(cluster.sent)
     assert counts == {10: 7 + 5, 20: 7 + 5}  # as test_list_all_makes_as_many_requests_for_twice_the_releases
+
+
+def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow(value):
+        def read():
+            release.wait(5)
+            return value
+        return read
+
+    def fails(message):
+        def read():
+            raise ValueError(message)
+        return read
+
+    def first():
+        time.sleep(0.05)
+        release.set()
+        return "first"
+
+    assert listing.reads_at_once([first, slow("second"), slow("third")]) == ["first", "second", "third"]
+    with pytest.raises(ValueError, match="earlier"):
+        listing.reads_at_once([slow("a"), fails("earlier"), fails("later")])
