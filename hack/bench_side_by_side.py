@@ -11,7 +11,7 @@ for the same work (counted in process). Rows: `--help` and `version` (against `k
 --client`), `plan`, `history`, `status`, `list -n`, completion of a release name (against
 kubectl's of `rollout history deploy/` and of `get deploy`) and of a namespace, the import time of
 what a read loads (and, printed before the table, each command's import time by top-level module),
-`rollback` to steady, and `list -A` on the scale fixture: 500 Deployments with 10 revisions each
+`rollback` to steady, and `list -A` and `status -A` on the scale fixture: 500 Deployments with 10 revisions each
 (5,000 ReplicaSets) over 20 namespaces, each a release with a history ConfigMap, plus 2,000 unrelated 50 KB Secrets.
 The fixture is created once (a few minutes) and reused. Figures, not assertions.
 """
@@ -328,7 +328,13 @@ class Bench:
         self.row("list -A (scale fixture)", self.plugin + ["list", "-A"], ["kubectl", "get", "deploy", "-A"],
                  requests_of(lambda kube: read_catalog(kube, None)))
 
-    # `status -A` has no row: the command does not exist yet.
+    def status_all_at_scale(self) -> None:
+        """`status -A` reads as `list -A` reads (the same requests), then judges each release."""
+        from kubectl_harness_rollback.listing import read_catalog
+
+        scale_fixture(self.core)
+        self.row("status -A (scale fixture)", self.plugin + ["status", "-A"], ["kubectl", "get", "deploy", "-A"],
+                 requests_of(lambda kube: read_catalog(kube, None)))
 
     def table(self) -> str:
         lines = ["| command | plugin | kubectl's counterpart | ratio | plugin peak RSS | plugin requests |",
@@ -393,6 +399,7 @@ def main() -> None:
         bench.rollback()
         if not options.skip_scale:
             bench.list_all_at_scale()
+            bench.status_all_at_scale()
     finally:
         core.delete_namespace(namespace)
     load = f"{load:.1f} to {os.getloadavg()[0]:.1f}"

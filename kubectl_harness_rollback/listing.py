@@ -6,8 +6,9 @@ namespace, so that the requests grow with the namespaces, not with the releases.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from datetime import datetime
+from typing import Any, Callable
 
 from kubectl_harness_rollback import kinds, live_release, status, views
 from kubectl_harness_rollback import workloads as adapters
@@ -28,14 +29,16 @@ from kubectl_harness_rollback.harness_names import (
     SECRET_OWNER_LABEL,
     SECRET_OWNER_VALUE,
 )
+from kubectl_harness_rollback.model import Release
 from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
 from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
 from kubectl_harness_rollback.strategies import bluegreen, swap_record
 
-# Reads made at once by `list` (a history by name, or a namespace's list); the connection pool
-# keeps at least this many.
+# Reads made at once by `list` (its first lists, a history by name, or a namespace's list); the
+# connection pool keeps at least this many.
 READERS = 4
+WAKE_SECONDS = 0.2
 # A namespace's objects needed in full are read by name up to this many: a read by name downloads
 # nothing else, and costs a request as a list does. Beyond, one list of the namespace reads them all.
 BY_NAME_UP_TO = 4
@@ -47,13 +50,15 @@ CONFIGMAPS_PER_HISTORY = 4
 SECRETS_PER_HISTORY = 1
 
 
-# Each history object decoded, once per command: {(kind, namespace, name): (doc, compressed) or the error}.
-Decoded = dict[tuple[str, str, str], "tuple[dict, bool] | PluginError"]
+# Each history object decoded and parsed, once per command:
+# {(kind, namespace, name): (doc, compressed, its releases newest first) or the error}.
+Decoded = dict[tuple[str, str, str], "tuple[dict, bool, list[Release]] | PluginError"]
 
 
 def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
-    """Decode every object that holds a release history, once: `list` shows the latest release and
-    what is live from the same decoding. An unreadable one is kept as its error. Pure."""
+    """Decode and parse every object that holds a release history, once: `list` shows the latest
+    release and what is live from the same releases. An unreadable one is kept as its error, which
+    quotes no value (a row says it in one line). Pure."""
     decoded: Decoded = {}
     for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):
         for obj in objects:
@@ -61,8 +66,10 @@ def decode_histories(config_maps: list[dict], secrets: list[dict]) -> Decoded:
                 continue
             meta = obj["metadata"]
             try:
-                decoded[(kind, meta["namespace"], meta["name"])] = history_codec.decode_history(
-                    kind, meta["name"], meta["namespace"], obj.get("data"))
+                doc, compressed = history_codec.decode_history(kind, meta["name"], meta["namespace"], obj.get("data"))
+                releases = history_codec.releases_from_history(doc, f"{kind.lower()}/{meta['name']}",
+                                                               meta["namespace"], quote_values=False)
+                decoded[(kind, meta["namespace"], meta["name"])] = (doc, compressed, releases)
             except PluginError as exc:
                 decoded[(kind, meta["namespace"], meta["name"])] = exc
     return decoded
@@ -72,14 +79,10 @@ def _latest_from_history(kind: str, obj: dict, decoded: Decoded) -> tuple[int | 
     """(latest number, its status) of one history; an unreadable one says why in its own row and
     never stops the others (decoding is bounded: history_codec refuses what is too big)."""
     meta = obj["metadata"]
-    try:
-        found = decoded[(kind, meta["namespace"], meta["name"])]
-        if isinstance(found, PluginError):
-            raise found
-        releases = history_codec.releases_from_history(found[0], f"{kind.lower()}/{meta['name']}",
-                                                       meta["namespace"], quote_values=False)
-    except PluginError as exc:
-        return None, f"<unreadable history: {getattr(exc, 'reason', None) or 'cannot be decoded'}>"
+    found = decoded[(kind, meta["namespace"], meta["name"])]
+    if isinstance(found, PluginError):
+        return None, f"<unreadable history: {getattr(found, 'reason', None) or 'cannot be decoded'}>"
+    releases = found[2]
     if not releases:
         return None, None
     return releases[0].number, releases[0].status.value if releases[0].status else None
@@ -171,6 +174,48 @@ def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int
     return whole, by_name
 
 
+def reads_at_once(reads: list[Callable[[], Any]]) -> list:
+    """What each of `reads` (one request or list each) answers, in their order, READERS at a time:
+    the API server prepares one answer while this process decodes another. The first error in
+    their order is raised, as if they were made one after the other, and no other read starts
+    after it. Daemon threads, not a ThreadPoolExecutor: the interpreter joins an executor's threads
+    at exit, so Ctrl-C during a read would hold the exit up for its whole --request-timeout."""
+    if len(reads) < 2:
+        return [read() for read in reads]
+    answers: list = [None] * len(reads)
+    done = [threading.Event() for _ in reads]
+    pending, take = list(range(len(reads))), threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with take:
+                if not pending:
+                    return
+                index = pending.pop(0)
+            try:
+                answers[index] = (True, reads[index]())
+            except BaseException as exc:  # Ctrl-C too (rest.py's `cancel`): the caller raises it
+                answers[index] = (False, exc)
+            finally:
+                done[index].set()
+
+    for n in range(min(READERS, len(reads))):
+        threading.Thread(target=worker, daemon=True, name=f"list-reads-{n}").start()
+    try:
+        found = []
+        for index, answered in enumerate(done):
+            while not answered.wait(WAKE_SECONDS):  # looks up often enough to see Ctrl-C at once
+                pass
+            ok, value = answers[index]
+            if not ok:
+                raise value
+            found.append(value)
+        return found
+    finally:
+        with take:
+            pending.clear()
+
+
 def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
                   ) -> list[dict]:
     """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full,
@@ -185,11 +230,7 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
         return kube.list(resource, namespace, field_selector=f"metadata.name={name}")
 
     steps = [(namespace, None) for namespace in whole] + by_name
-    if len(steps) < 2:
-        found = [read(step) for step in steps]
-    else:
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
-            found = list(pool.map(read, steps))
+    found = reads_at_once([lambda step=step: read(step) for step in steps])
     read_objects = {_key(o): o for objects in found for o in objects}
     return [read_objects.get(_key(o), o) for o in listed]
 
@@ -269,7 +310,9 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
             if isinstance(found, PluginError):
                 raise found
             model = assemble(ClusterObjects(row["release"], row["namespace"], history, history_kind,
-                                            declarative.get(key, []), states.get(key, []), decoded_history=found))
+                                            declarative.get(key, []), states.get(key, []),
+                                            decoded_history=found[:2] if found else None,
+                                            parsed_releases=found[2] if found else None))
         except PluginError:
             continue  # the row already says the history is unreadable
         now = live_release.live_workloads(model)
@@ -372,20 +415,21 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
     ReplicaSets are chosen in memory, since every ReplicaSet is listed anyway for what is live."""
     warnings: list[str] = []
     label_selector = selector.text if selector is not None else None
-    workloads = [(kind.name, obj) for kind in kinds.RELEASE_WORKLOADS
-                 for obj in kube.list(Resource.of(kind), namespace, label_selector=label_selector)]
-    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
-                                   trim=without_managed_fields)
+    listed = reads_at_once([lambda kind=kind: kube.list(Resource.of(kind), namespace, label_selector=label_selector)
+                            for kind in kinds.RELEASE_WORKLOADS]
+                           + [lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
+                                                      page_size=REPLICA_SET_PAGE, trim=without_managed_fields),
+                              lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),
+                              lambda: _listed_or_none(kube, SECRETS, namespace, metadata_only=True)])
+    workloads = [(kind.name, obj) for kind, objects in zip(kinds.RELEASE_WORKLOADS, listed) for obj in objects]
+    replica_sets, config_maps, secrets = listed[len(kinds.RELEASE_WORKLOADS):]
     if replica_sets:
         bare = bare_replica_sets(replica_sets)
         if selector is not None:
             bare = {_key(rs) for rs in replica_sets if _key(rs) in bare and selector.matches_object(rs)}
         replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
         workloads += [(kinds.REPLICA_SET.name, rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
-    config_maps = kube.list(CONFIGMAPS, namespace, metadata_only=True)
-    try:
-        secrets = kube.list(SECRETS, namespace, metadata_only=True)
-    except Forbidden:
+    if secrets is None:
         warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
                         "shown")
         secrets = []

@@ -24,11 +24,17 @@ class Status(str, Enum):
 
         Harness's release status enum was once spelt IN_PROGRESS / SUCCEEDED / FAILED, and its
         own test histories still are: those spellings are read too."""
+        found = _STATUS_SPELLINGS.get(text) if isinstance(text, str) else None
+        if found is not None:  # a dict, not a walk of the enum: `list -A` parses thousands
+            return found
         for status in cls:
             if text in (status.value, status.name):
                 return status
         allowed = ", ".join(s.value for s in cls)
         raise ValueError(f"unknown status {text!r} (expected one of {allowed})")
+
+
+_STATUS_SPELLINGS = {spelling: status for status in Status for spelling in (status.value, status.name)}
 
 
 # The kinds a rollback can restore. Harness also records custom workloads (CRDs annotated

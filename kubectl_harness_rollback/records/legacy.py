@@ -110,6 +110,8 @@ class LegacyHistory:
             objects.history_kind, meta["name"], objects.namespace, objects.history.get("data"))
         model.history_store = HistoryStore(objects.history_kind, meta["name"], objects.namespace, compressed,
                                            meta.get("resourceVersion", ""), doc)
+        if objects.parsed_releases is not None:
+            return list(objects.parsed_releases)
         return history_codec.releases_from_history(doc, f"{objects.history_kind.lower()}/{meta['name']}",
                                                    objects.namespace)
 

@@ -37,6 +37,7 @@ class ClusterObjects:
     workloads: list[WorkloadState] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what reading noticed (e.g. a name clash)
     decoded_history: tuple[dict, bool] | None = None  # `history` already decoded (doc, compressed): not again
+    parsed_releases: list[Release] | None = None  # `decoded_history`'s releases, already parsed: not again
     found: dict[str, object] = field(default_factory=dict)  # what any other store read, by its name
 
     def found_any(self) -> bool:

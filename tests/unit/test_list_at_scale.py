@@ -215,3 +215,30 @@ def test_status_of_every_release_reads_as_list_reads():
         counts[releases_each] = len(cluster.sent)
     # as test_list_all_makes_as_many_requests_for_twice_the_releases
     assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
+
+
+def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow(value):
+        def read():
+            release.wait(5)
+            return value
+        return read
+
+    def fails(message):
+        def read():
+            raise ValueError(message)
+        return read
+
+    def first():
+        time.sleep(0.05)
+        release.set()
+        return "first"
+
+    assert listing.reads_at_once([first, slow("second"), slow("third")]) == ["first", "second", "third"]
+    with pytest.raises(ValueError, match="earlier"):
+        listing.reads_at_once([slow("a"), fails("earlier"), fails("later")])
