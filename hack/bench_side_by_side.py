@@ -2,8 +2,9 @@
 
     hack/bench --side-by-side [--plugin PATH] [--runs N] [--skip-scale] [--write-readme]
 
-`--write-readme` puts the table into README.md's Performance section, between the markers
-README_BEGIN and README_END, with the date, the machine's load and the command that made it.
+`--write-readme` puts the table and the import times by module into README.md's Performance
+section, between the markers README_BEGIN and README_END, with the date, the machine's load and
+the command that made it.
 
 Prints, per row, the median wall time of N runs (10 by default) of the plugin and of kubectl,
 their ratio, the plugin's peak resident memory, and the API requests the plugin's library makes
@@ -120,12 +121,15 @@ def import_profile(argv: list[str], env: dict, runs: int = 5) -> dict[str, float
     return {name: statistics.median(values + [0.0] * (runs - len(values))) for name, values in samples.items()}
 
 
-def print_import_profiles(profiles: dict[str, dict[str, float]], top: int = 12) -> None:
-    """One line per command: its import total, then its heaviest top-level modules."""
-    print("\nimport time per top-level module (python -X importtime, self times summed, median ms):")
+def import_profiles_text(profiles: dict[str, dict[str, float]], top: int = 12) -> str:
+    """One line per command: its import total, then its heaviest top-level modules (printed, and
+    written into the README under the table)."""
+    lines = ["Import time per top-level module (`python -X importtime`, self times summed, median ms):", ""]
     for name, groups in profiles.items():
         heaviest = sorted(((ms, group) for group, ms in groups.items() if group != "total"), reverse=True)[:top]
-        print(f"- `{name}`: {groups['total']:.1f} ms: " + ", ".join(f"{group} {ms:.1f}" for ms, group in heaviest))
+        lines.append(f"- `{name}`: {groups['total']:.1f} ms: "
+                     + ", ".join(f"{group} {ms:.1f}" for ms, group in heaviest))
+    return "\n".join(lines) + "\n"
 
 
 def requests_of(work) -> int:
@@ -401,11 +405,11 @@ def main() -> None:
                f"(2 cores shared: request counts are exact, times noisy); kubectl "
                f"{_kubectl('version', '--client').splitlines()[0].split(':')[-1].strip()}, Python "
                f"{'.'.join(map(str, sys.version_info[:2]))};\nplugin `{_shown_plugin(options.plugin)}`:\n")
-    print_import_profiles(bench.profiles)
+    profiles = import_profiles_text(bench.profiles)
     table = bench.table()
-    print(f"\n{heading}\n{table}", end="")
+    print(f"\n{profiles}\n{heading}\n{table}", end="")
     if options.write_readme:
-        write_readme(table, heading)
+        write_readme(table + "\n" + profiles, heading)
         print(f"written to {README}", file=sys.stderr)
 
 
