@@ -11,12 +11,14 @@ carry out → describe the outcome (views: plain dicts, for render.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.outcome import Outcome
-from kubectl_harness_rollback.planner import Plan, PlanOptions
+
+if TYPE_CHECKING:  # reads need no planner: run_plan loads it when a command plans
+    from kubectl_harness_rollback.planner import Plan, PlanOptions
 
 
 @dataclass

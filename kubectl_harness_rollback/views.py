@@ -6,11 +6,15 @@ adding a field is compatible, renaming or removing one is not.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kubectl_harness_rollback import live_release
 from kubectl_harness_rollback.model import Identity, Release, ReleaseModel
-from kubectl_harness_rollback.planner import Plan
 from kubectl_harness_rollback.strategies import bluegreen, swap_record
 from kubectl_harness_rollback.strategies.bluegreen import TrafficPlan
+
+if TYPE_CHECKING:  # a read's views need no planner: it is loaded only by the commands that plan
+    from kubectl_harness_rollback.planner import Plan
 
 
 def _identity(identity: Identity | None) -> tuple[str | None, dict | None]:
