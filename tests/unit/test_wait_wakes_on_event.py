@@ -2,8 +2,6 @@
 the end, the Deployment is never read again, nothing sleeps, and no request follows the watch
 that delivered the steady version (as `kubectl rollout status`, a watch with UntilWithSync)."""
 
-import copy
-
 from tests.support.fake_harness import FakeRollingDeployer, deployment_controller, rollback
 from tests.support.fake_rest import FakeCluster
 
