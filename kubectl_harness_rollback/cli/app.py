@@ -772,6 +772,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from kubectl_harness_rollback.cli.interrupts import as_interrupts
 
+    console = argv is None
     argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
     # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
     # what the user must know is said by the plugin, in one line. A root handler also keeps
@@ -785,6 +786,15 @@ def main(argv: list[str] | None = None) -> None:
             code = _run(argv, received.said)
         except KeyboardInterrupt:  # a second one, while the first was being reported
             code = 130
+    if console:
+        # The interpreter's last garbage collection walks every object the run made (the
+        # kubernetes package, click, the release read): 30-100 ms after the last line is printed,
+        # for memory the process hands back anyway. Frozen objects are left out of it; atexit
+        # handlers and the flushing of stdout and stderr still run. A caller in the same
+        # process (argv given) keeps its collector as it was.
+        import gc
+
+        gc.freeze()
     sys.exit(received.exit_code(code))
 
 
