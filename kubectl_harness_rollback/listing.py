@@ -330,16 +330,9 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
 
 
 def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
-    """The namespaces holding a blue/green workload (its pods or selector carry harness.io/color):
-    only there can a Service record a swap-back. Pure."""
-    found = set()
-    for _, obj in workloads:
-        spec = obj.get("spec") or {}
-        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-        selector = (spec.get("selector") or {}).get("matchLabels") or {}
-        if labels.get(bluegreen.COLOR) in bluegreen.COLORS or selector.get(bluegreen.COLOR) in bluegreen.COLORS:
-            found.add(obj["metadata"]["namespace"])
-    return found
+    """The namespaces holding a blue/green workload (bluegreen.carries_color, the test
+    is_blue_green makes of each workload): only there can a Service record a swap-back. Pure."""
+    return {obj["metadata"]["namespace"] for _, obj in workloads if bluegreen.carries_color(obj)}
 
 
 def _by_namespace(services: list[dict]) -> dict[str, list[dict]]:

@@ -11,11 +11,9 @@ release that records the current number itself, else the newest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import digits, kinds
-from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback import audit_record, kinds
 from kubectl_harness_rollback.model import Release, ReleaseModel, Revision, WorkloadRef, WorkloadState
 
 
@@ -64,22 +62,19 @@ def rolled_back_text(record: dict, unknown: str = "?") -> str:
 
 def last_rollback(state: WorkloadState) -> LastRollback | None:
     """The workload's `harness.io/last-rollback` annotation, if it is readable."""
+    record = audit_record.read(state.annotations)
+    if record is None:
+        return None
     try:
-        record = json.loads(state.annotations.get(LAST_ROLLBACK_ANNOTATION, ""))
         restored = (record.get("revisions") or {}).get(str(state.ref)) or {}
-    except (ValueError, AttributeError, TypeError):
+    except AttributeError:  # `revisions` that is not an object
         return None
-    if not isinstance(record, dict) or not isinstance(restored, dict):
+    if not isinstance(restored, dict):
         return None
-    # JSON numbers only (not "3", not true): through the one number reader all the same.
-    numbers = [digits.natural(value) if isinstance(value, int) else None
-               for value in (record.get("fromRelease"), record.get("toRelease"), record.get("rolledForwardTo"))]
-    return LastRollback(_text(record.get("by")), _text(record.get("at")), numbers[0], numbers[1], restored,
-                        numbers[2], _text(record.get("reason")))
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return LastRollback(audit_record.text(record.get("by")), audit_record.text(record.get("at")),
+                        audit_record.number(record.get("fromRelease")), audit_record.number(record.get("toRelease")),
+                        restored, audit_record.number(record.get("rolledForwardTo")),
+                        audit_record.text(record.get("reason")))
 
 
 def still_restored(state: WorkloadState, record: LastRollback) -> bool:
@@ -89,7 +84,7 @@ def still_restored(state: WorkloadState, record: LastRollback) -> bool:
     if current is None:
         return bool(record.restored) and list(state.images) == record.restored.get("images")
     to = record.restored.get("to")
-    to = digits.natural(to) if isinstance(to, int) else None
+    to = audit_record.number(to)
     if to is not None and current.answers_to(to):
         return True
     return list(current.images) == record.restored.get("images") and current.number != record.restored.get("from")

@@ -107,11 +107,12 @@ def status_view(model: ReleaseModel, now_time: datetime | None = None) -> dict:
     swapBack, notes}. `now_time`: the clock's reading for the action (None: read it)."""
     now = live_release.live_workloads(model)
     rows, by_color, ready = [], {}, {}
+    blue_green = bluegreen.is_blue_green(model)
     for row, view in zip(now, views.live_view(now)):
         state = model.workloads[row.ref]
         ready[row.ref] = readiness(state)
         steady, message, _ = ready[row.ref]
-        color = bluegreen.workload_color(state) if bluegreen.is_blue_green(model) else None
+        color = bluegreen.workload_color(state) if blue_green else None
         view.update({"steady": steady, "message": message, "color": color})
         if color:
             by_color[color] = view

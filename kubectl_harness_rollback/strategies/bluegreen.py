@@ -13,6 +13,7 @@ from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import COLOR_LABEL, PRIMARY_SERVICE_ANNOTATION, STAGE_SERVICE_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, Status, WorkloadRef, WorkloadState
 from kubectl_harness_rollback.strategies import swap_record
+from kubectl_harness_rollback.workloads.common import labels
 
 COLOR = COLOR_LABEL
 PRIMARY_ANNOTATION = PRIMARY_SERVICE_ANNOTATION
@@ -89,6 +90,13 @@ def release_color(model: ReleaseModel, release: Release) -> str | None:
     return None
 
 
+def carries_color(workload: dict) -> bool:
+    """Whether a workload object's labels (its own or its pod template's) or its selector carry
+    harness.io/color: a blue/green workload, whatever its history records."""
+    selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return labels(workload).get(COLOR) in COLORS or selector.get(COLOR) in COLORS
+
+
 def is_blue_green(model: ReleaseModel) -> bool:
     """Blue/green is told from the cluster as well as from `bgEnvironment`, which FirstGen
     histories (and NextGen ones before mid-2023) lack: a release recording a color or an
@@ -96,10 +104,8 @@ def is_blue_green(model: ReleaseModel) -> bool:
     `<name>-green` workloads behind Services that select a color."""
     if any(r.bg_environment or r.color for r in model.releases):
         return True
-    for state in model.workloads.values():
-        selector = ((state.raw.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-        if state.labels.get(COLOR) in COLORS or selector.get(COLOR) in COLORS:
-            return True
+    if any(carries_color(state.raw) for state in model.workloads.values()):
+        return True
     named = any(workload_color(state) for state in model.workloads.values())
     return named and any(COLOR in service.selector for service in model.services)
 

@@ -11,11 +11,9 @@ so a mark on the release record would go with them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from kubectl_harness_rollback import digits
-from kubectl_harness_rollback.harness_names import LAST_ROLLBACK_ANNOTATION
+from kubectl_harness_rollback import audit_record
 
 
 @dataclass(frozen=True)
@@ -37,26 +35,15 @@ class SwapBack:
                 "toRelease": self.to_release, "fromColor": self.from_color, "toColor": self.to_color}
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _number(value: object) -> int | None:
-    # JSON numbers only (not "3", not true), through the one number reader all the same.
-    return digits.natural(value) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def read(service: str, annotations: dict | None) -> SwapBack | None:
     """The swap-back the Service's annotation records; None when there is none or it is unreadable."""
-    try:
-        record = json.loads((annotations or {}).get(LAST_ROLLBACK_ANNOTATION, ""))
-    except (ValueError, TypeError):
+    record = audit_record.read(annotations)
+    if record is None:
         return None
-    if not isinstance(record, dict):
-        return None
-    return SwapBack(_text(record.get("release")), service, _text(record.get("by")), _text(record.get("at")),
-                    _number(record.get("fromRelease")), _number(record.get("toRelease")),
-                    _text(record.get("fromColor")), _text(record.get("toColor")))
+    text, number = audit_record.text, audit_record.number
+    return SwapBack(text(record.get("release")), service, text(record.get("by")), text(record.get("at")),
+                    number(record.get("fromRelease")), number(record.get("toRelease")),
+                    text(record.get("fromColor")), text(record.get("toColor")))
 
 
 def in_effect(record: SwapBack, primary_color: str | None, latest: int | None) -> bool:
