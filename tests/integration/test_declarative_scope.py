@@ -53,12 +53,26 @@ def versions(api_client, namespace):
             for kind, method in listed.items() for o in method(namespace).items}
 
 
+def _rolled_out(api_client, namespace) -> bool:
+    """Every Deployment's controller has caught up with it and every ReplicaSet has the pods it asks
+    for: until then the controllers still scale, and their Events still come."""
+    apps = k8s.AppsV1Api(api_client)
+    for d in apps.list_namespaced_deployment(namespace).items:
+        wanted, st = d.spec.replicas, d.status
+        if (st.observed_generation or 0) < d.metadata.generation or \
+                not (st.replicas or 0) == (st.updated_replicas or 0) == (st.available_replicas or 0) == wanted:
+            return False
+    return all((rs.status.replicas or 0) == rs.spec.replicas
+               for rs in apps.list_namespaced_replica_set(namespace).items)
+
+
 def settled_versions(api_client, namespace, timeout=30):
-    """versions(), once the controllers have stopped writing status (two equal reads in a row)."""
+    """versions(), once the controllers have stopped writing (their rollouts done, then two equal
+    reads in a row: on a busy control plane a pause of theirs can look like rest)."""
     deadline, last = time.monotonic() + timeout, None
     while True:
-        now = versions(api_client, namespace)
-        if now == last:
+        now = versions(api_client, namespace) if _rolled_out(api_client, namespace) else None
+        if now is not None and now == last:
             return now
         assert time.monotonic() < deadline, "the namespace never settled"
         last = now
