@@ -35,6 +35,19 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True)
+def grouped_on_one_worker(request):
+    """A test marked xdist_group must run on its group's worker: the group builds what its tests
+    share once (the krew archive, the extra clusters, the RBAC matrix's releases), and those built
+    by several workers at once collide. pytest-xdist sends it there by renaming the test
+    "...@group"; if a pytest release makes that renaming ineffective, fail here with the reason."""
+    config = request.config
+    if getattr(config, "workerinput", None) is not None and config.getvalue("loadgroup") \
+            and request.node.get_closest_marker("xdist_group") and "@" not in request.node.nodeid:
+        pytest.fail("pytest-xdist did not keep this xdist_group on one worker: this pytest and "
+                    "pytest-xdist do not work together (see pyproject.toml)", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
 def own_cache_directory(tmp_path_factory, monkeypatch):
     """Each test its own XDG cache (completion remembers candidates there for a few seconds), for
     itself and the plugin processes it starts: no test sees what another one completed."""
