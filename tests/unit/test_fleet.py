@@ -3,6 +3,7 @@ exit codes, the runner (parallel, errors per context, --fail-fast), the CONTEXT 
 usage errors raised before any request."""
 
 import _thread
+import signal
 import threading
 import time
 
@@ -121,6 +122,15 @@ def test_fail_fast_starts_nothing_after_the_first_failure():
     assert [(run.context, run.started, run.message) for run in runs][2:] == [
         ("c", False, NOT_STARTED), ("d", False, NOT_STARTED)]
     assert contexts.run(job, contexts=["a"])[0].started is False  # a later phase starts nothing either
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises():
+    """_thread.interrupt_main() acts only where Python handles SIGINT: a shell starts a background
+    job (`hack/test &`) with SIGINT ignored, and Python then installs no handler of its own."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 def ctrl_c_during(name_pressed_in: str, fleet: Fleet, writes: bool, requests: dict):
