@@ -182,16 +182,21 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
         if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:
             raise
-        _lean_kubernetes()
-        _import_loader()
-        from kubernetes.client.configuration import Configuration
-        from kubernetes.config.incluster_config import load_incluster_config
+        pod = credentials.service_account(env)
+        if pod is not None:
+            settings, auth_headers = pod
+            host, transport = settings.host, pool_for(settings)
+        else:  # the client's loader says what is missing
+            _lean_kubernetes()
+            _import_loader()
+            from kubernetes.client.configuration import Configuration
+            from kubernetes.config.incluster_config import load_incluster_config
 
-        configuration = Configuration()
-        load_incluster_config(client_configuration=configuration)
+            configuration = Configuration()
+            load_incluster_config(client_configuration=configuration)
+            host, transport, auth_headers = configuration.host, pool_for(configuration), _auth_headers(configuration)
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
-        host, transport, auth_headers = configuration.host, pool_for(configuration), _auth_headers(configuration)
     else:
         with private_directory() as scratch:
             data_to_private_files(resolved, scratch)

@@ -63,3 +63,85 @@ def test_a_read_loads_neither_importlib_metadata_nor_the_kubernetes_client_befor
     # the kubernetes client and urllib3 are for the kubeconfig forms the stdlib path does not take.
     loaded = loaded_before_first_request(tmp_path, argv)
     assert {"importlib.metadata", "kubernetes", "urllib3"} & loaded == set()
+
+
+# -- which kubeconfig forms load the kubernetes client ---------------------------------------------
+
+def loaded_at_first_request(directory, user: dict, cluster: dict, env: dict | None = None, prelude: str = "",
+                            argv: tuple[str, ...] = ("history", "release-infra-prod")) -> set[str]:
+    """sys.modules when `argv` opens its first connection, the kubeconfig's user and cluster as
+    given (no kubeconfig at all when `user` is None: the in-cluster service account)."""
+    import yaml
+
+    run_env = {"HOME": str(directory), "PATH": "/usr/bin:/bin", **(env or {})}
+    if user is not None:
+        kubeconfig = directory / "config"
+        kubeconfig.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1", **cluster}}],
+            "users": [{"name": "u", "user": user}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u", "namespace": "shop"}}]}))
+        run_env["KUBECONFIG"] = str(kubeconfig)
+    done = subprocess.run([sys.executable, "-c", prelude + PROBE, *argv], capture_output=True, text=True,
+                          env=run_env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
+    return set(json.loads(done.stdout))
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    from tests.support.fake_api import pki
+
+    return pki(tmp_path_factory.mktemp("pki"))
+
+
+def _data(path) -> str:
+    import base64
+
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+COMMON_FORMS = {
+    "client certificate and key files, CA file": lambda pki, d: (
+        {"client-certificate": str(pki.client_cert), "client-key": str(pki.client_key)},
+        {"certificate-authority": str(pki.ca)}),
+    "client certificate and key data, CA data": lambda pki, d: (
+        {"client-certificate-data": _data(pki.client_cert), "client-key-data": _data(pki.client_key)},
+        {"certificate-authority-data": _data(pki.ca), "tls-server-name": "kubernetes"}),
+    "token, CA file": lambda pki, d: ({"token": "not-a-secret"}, {"certificate-authority": str(pki.ca)}),
+    "token file, insecure-skip-tls-verify": lambda pki, d: (
+        (d / "token").write_text("not-a-secret\n") and {"tokenFile": str(d / "token")},
+        {"insecure-skip-tls-verify": True}),
+    "basic auth, http proxy": lambda pki, d: (
+        {"username": "u", "password": "p"}, {"certificate-authority": str(pki.ca), "proxy-url": "http://127.0.0.1:2"}),
+}
+
+
+@pytest.mark.parametrize("form", COMMON_FORMS)
+def test_a_common_kubeconfig_form_reaches_the_first_request_without_the_kubernetes_client(tmp_path, certificates,
+                                                                                         form):
+    user, cluster = COMMON_FORMS[form](certificates, tmp_path)
+    loaded = loaded_at_first_request(tmp_path, user, cluster)
+    assert {"kubernetes", "urllib3"} & loaded == set()
+
+
+def test_the_pods_service_account_reaches_the_first_request_without_the_kubernetes_client(tmp_path, certificates):
+    (tmp_path / "token").write_text("not-a-secret")
+    prelude = (f"from kubectl_harness_rollback.cluster import credentials\n"
+               f"credentials.SERVICE_ACCOUNT_TOKEN = {str(tmp_path / 'token')!r}\n"
+               f"credentials.SERVICE_ACCOUNT_CA = {str(certificates.ca)!r}\n")
+    env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "1"}
+    loaded = loaded_at_first_request(tmp_path, None, {}, env=env, prelude=prelude)
+    assert {"kubernetes", "urllib3"} & loaded == set()
+
+
+def test_an_exec_credential_plugin_goes_through_the_kubernetes_client(tmp_path, certificates):
+    plugin = tmp_path / "plugin"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"token": "not-a-secret"}}
+    plugin.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(credential)}\nEOF\n")
+    plugin.chmod(0o755)
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                     "interactiveMode": "Never"}}
+    loaded = loaded_at_first_request(tmp_path, user, {"certificate-authority": str(certificates.ca)})
+    assert "kubernetes.config.exec_provider" in loaded
