@@ -145,3 +145,45 @@ def test_an_exec_credential_plugin_goes_through_the_kubernetes_client(tmp_path, 
                      "interactiveMode": "Never"}}
     loaded = loaded_at_first_request(tmp_path, user, {"certificate-authority": str(certificates.ca)})
     assert "kubernetes.config.exec_provider" in loaded
+
+
+# -- what an unreachable API server costs ----------------------------------------------------------
+
+UNREACHABLE = """
+import atexit, sys
+if sys.argv[1] == "preload":
+    import urllib3
+atexit.register(lambda: print("urllib3 loaded" if "urllib3" in sys.modules else "urllib3 not loaded"))
+sys.argv = ["kubectl-harness_rollback"] + sys.argv[2:]
+from kubectl_harness_rollback.cli.fast_path import main
+main()
+"""
+
+
+@pytest.mark.parametrize("server", ["refusing", "silent"])
+def test_an_unreachable_api_server_is_reported_alike_without_loading_urllib3(tmp_path, server):
+    """A refused connection and a read timeout read the same whether urllib3 is loaded (an https or
+    SOCKS proxy, an exec plugin) or not; and it is not loaded just to say so."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if server == "silent":
+        listener.listen(8)  # connections are queued and never answered
+    else:
+        listener.close()
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG.replace("https://127.0.0.1:1", f"http://127.0.0.1:{port}"))
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    argv = ["history", "release-infra-prod", "--request-timeout", "0.5s"]
+    try:
+        runs = {mode: subprocess.run([sys.executable, "-c", UNREACHABLE, mode, *argv], capture_output=True,
+                                     text=True, env=env, timeout=60) for mode in ("lean", "preload")}
+    finally:
+        listener.close()
+
+    lean, preloaded = runs["lean"], runs["preload"]
+    assert (lean.stdout, preloaded.stdout) == ("urllib3 not loaded\n", "urllib3 loaded\n")
+    assert lean.returncode == preloaded.returncode != 0 and lean.stderr == preloaded.stderr
+    assert len(lean.stderr.splitlines()) == 1 and ("timed out" in lean.stderr) == (server == "silent"), lean.stderr
