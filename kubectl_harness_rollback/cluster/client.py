@@ -1,8 +1,9 @@
 """The connection to the cluster: the one module that reads the kubeconfig into a request layer.
 
-It is imported only when a command needs the cluster, so `--help` and `version` never pay
-for importing the kubernetes package; and of that package only the kubeconfig loader, the
-configuration and the REST client's connection pool are loaded (see _lean_kubernetes).
+It is imported only when a command needs the cluster. The common kubeconfig forms and the pod's
+service account are read by credentials.py without the kubernetes package; an exec credential
+plugin goes to the package's kubeconfig loader, of which only the loader and its configuration
+are imported (see _lean_kubernetes).
 """
 
 from __future__ import annotations
