@@ -20,7 +20,13 @@ from typing import Callable, Mapping
 import yaml
 
 from kubectl_harness_rollback.cluster import credentials, header_values, kubeconfig
-from kubectl_harness_rollback.cluster.pool import data_to_private_files, pool_for, private_directory, private_file
+from kubectl_harness_rollback.cluster.pool import (
+    data_to_private_files,
+    holds_data,
+    pool_for,
+    private_directory,
+    private_file,
+)
 from kubectl_harness_rollback.cluster.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
 from kubectl_harness_rollback.cluster.rest import request_timeouts as _request_timeouts
 from kubectl_harness_rollback.display import shown
@@ -199,17 +205,22 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
     else:
-        with private_directory() as scratch:
-            data_to_private_files(resolved, scratch)
-            common = credentials.settings(resolved, env)
-            if common is not None:
-                settings, credential_headers = common
-                host, transport = settings.host, pool_for(settings)
-                auth_headers = credential_headers.copy
-            else:
-                configuration = _client_configuration(resolved, scratch)
-                host, transport = configuration.host, pool_for(configuration)
-                auth_headers = _auth_headers(configuration)
+        common = None if holds_data(resolved) else credentials.settings(resolved, env)
+        if common is not None:  # nothing to write to disk: no private directory to make and remove
+            settings, credential_headers = common
+            host, transport, auth_headers = settings.host, pool_for(settings), credential_headers.copy
+        else:
+            with private_directory() as scratch:
+                data_to_private_files(resolved, scratch)
+                common = credentials.settings(resolved, env)
+                if common is not None:
+                    settings, credential_headers = common
+                    host, transport = settings.host, pool_for(settings)
+                    auth_headers = credential_headers.copy
+                else:
+                    configuration = _client_configuration(resolved, scratch)
+                    host, transport = configuration.host, pool_for(configuration)
+                    auth_headers = _auth_headers(configuration)
     headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:
         # The API server reads every Impersonate-Group header as one group.

@@ -187,3 +187,10 @@ def test_an_unreachable_api_server_is_reported_alike_without_loading_urllib3(tmp
     assert (lean.stdout, preloaded.stdout) == ("urllib3 not loaded\n", "urllib3 loaded\n")
     assert lean.returncode == preloaded.returncode != 0 and lean.stderr == preloaded.stderr
     assert len(lean.stderr.splitlines()) == 1 and ("timed out" in lean.stderr) == (server == "silent"), lean.stderr
+
+
+@pytest.mark.parametrize("form", ["client certificate and key files, CA file", "token, CA file"])
+def test_a_kubeconfig_without_certificate_or_key_data_makes_no_private_directory(tmp_path, certificates, form):
+    # tempfile (and shutil, which removes the directory) is loaded only to write data to files.
+    user, cluster = COMMON_FORMS[form](certificates, tmp_path)
+    assert {"tempfile", "shutil"} & loaded_at_first_request(tmp_path, user, cluster) == set()
