@@ -14,6 +14,7 @@ import importlib.util
 import os
 import re
 import sys
+import threading
 import types
 from typing import Callable, Mapping
 
@@ -167,15 +168,27 @@ def _auth_headers(configuration):
     return headers
 
 
+# Many contexts connect in threads at once: _lean_kubernetes and _import_loader swap modules in
+# sys.modules, which must not race.
+_KUBERNETES_IMPORT = threading.Lock()
+
+
+def _import_kubernetes() -> None:
+    """What the kubeconfig loader needs of the kubernetes package, imported once, for the first
+    kubeconfig that needs it (an exec plugin): the common forms never import it."""
+    with _KUBERNETES_IMPORT:
+        _lean_kubernetes()
+        _import_loader()
+        _loader_class()
+        importlib.import_module("kubernetes.client.configuration")
+        importlib.import_module("kubernetes.client.rest")
+        importlib.import_module("kubernetes.client.exceptions")
+
+
 def import_client() -> None:
-    """Import what connect() needs, in this thread, before several threads connect at once (many
-    clusters): _lean_kubernetes and _import_loader swap modules in sys.modules, which must not race."""
-    _lean_kubernetes()
-    _import_loader()
-    _loader_class()
-    importlib.import_module("kubernetes.client.configuration")
-    importlib.import_module("kubernetes.client.rest")
-    importlib.import_module("kubernetes.client.exceptions")  # apierrors.translate's
+    """Import what every connect() needs, in this thread, before several threads connect at once
+    (many clusters); the kubernetes package is imported by the first connection that needs it."""
+    importlib.import_module("kubectl_harness_rollback.cluster.connections")
 
 
 def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None,
@@ -194,8 +207,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
             settings, auth_headers = pod
             host, transport = settings.host, pool_for(settings)
         else:  # the client's loader says what is missing
-            _lean_kubernetes()
-            _import_loader()
+            _import_kubernetes()
             from kubernetes.client.configuration import Configuration
             from kubernetes.config.incluster_config import load_incluster_config
 
@@ -234,8 +246,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
 def _client_configuration(resolved: kubeconfig.ResolvedConfig, scratch: str):
     """The kubernetes client's Configuration for a kubeconfig that needs its loader (an exec
     credential plugin), its certificate and key files in `scratch`."""
-    _lean_kubernetes()
-    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
+    _import_kubernetes()  # before anything else of kubernetes.config, whose __init__ imports the loader
     from kubernetes.client.configuration import Configuration
     from kubernetes.config.config_exception import ConfigException
 

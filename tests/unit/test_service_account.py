@@ -33,8 +33,7 @@ def mounted(tmp_path, monkeypatch, certificates):
 def the_clients_view(env, token, ca):
     """(host, CA file, Authorization header) as the client's in-cluster loader reads them, or the
     exception it raises."""
-    client._lean_kubernetes()
-    client._import_loader()
+    client._import_kubernetes()
     from kubernetes.client.configuration import Configuration
     from kubernetes.config.incluster_config import InClusterConfigLoader
 

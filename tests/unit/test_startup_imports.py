@@ -194,3 +194,44 @@ def test_a_kubeconfig_without_certificate_or_key_data_makes_no_private_directory
     # tempfile (and shutil, which removes the directory) is loaded only to write data to files.
     user, cluster = COMMON_FORMS[form](certificates, tmp_path)
     assert {"tempfile", "shutil"} & loaded_at_first_request(tmp_path, user, cluster) == set()
+
+
+def test_many_contexts_reach_their_first_request_without_the_kubernetes_client(tmp_path):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG.replace("contexts:\n", "contexts:\n- name: d\n  context: {cluster: c, user: u}\n"))
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", PROBE, "list", "-n", "shop", "--all-contexts"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
+    assert {"kubernetes", "urllib3"} & set(json.loads(done.stdout)) == set()
+
+
+EXEC_CONTEXTS_AT_ONCE = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from kubectl_harness_rollback.cluster.client import connect, import_client
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+
+import_client()
+assert "kubernetes" not in sys.modules
+with ThreadPoolExecutor(max_workers=8) as pool:
+    kubes = list(pool.map(lambda _: connect(ConnectionFlags(kubeconfig=sys.argv[1])), range(16)))
+print(sorted({kube.auth_headers()["authorization"] for kube in kubes}))
+"""
+
+
+def test_exec_plugin_contexts_connecting_at_once_import_the_kubernetes_client_once(tmp_path):
+    # The first connection that needs the client imports it while others connect: none sees the
+    # stand-in modules its import puts in sys.modules for a moment.
+    plugin = tmp_path / "plugin"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"token": "not-a-secret"}}
+    plugin.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(credential)}\nEOF\n")
+    plugin.chmod(0o755)
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG.replace(
+        "user: {token: not-a-secret}",
+        "user: {exec: {apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never, command: %s}}" % plugin))
+    done = subprocess.run([sys.executable, "-c", EXEC_CONTEXTS_AT_ONCE, str(kubeconfig)], capture_output=True,
+                          text=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "['Bearer not-a-secret']\n", "")
