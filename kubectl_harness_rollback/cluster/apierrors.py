@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 from kubectl_harness_rollback import errors
 from kubectl_harness_rollback.errors import ClusterUnreachable, PluginError
@@ -95,14 +96,13 @@ def translate(exc: Exception) -> PluginError:
     """A PluginError for any exception that escaped a command."""
     if isinstance(exc, PluginError):
         return exc
-    from urllib3.exceptions import HTTPError as Urllib3Error
-    from urllib3.exceptions import NewConnectionError
-    from urllib3.exceptions import TimeoutError as Urllib3Timeout
-
-    if isinstance(exc, Urllib3Error):
+    # urllib3 carries only an https or SOCKS proxy's requests: none of its errors exists unless it
+    # was loaded, and loading it to learn that would cost more than the request.
+    urllib3 = sys.modules.get("urllib3.exceptions")
+    if urllib3 is not None and isinstance(exc, urllib3.HTTPError):
         reason = getattr(exc, "reason", None) or exc
         # A refused connection is a NewConnectionError, which urllib3 derives from its timeout.
-        if isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError):
+        if isinstance(reason, urllib3.TimeoutError) and not isinstance(reason, urllib3.NewConnectionError):
             return ClusterUnreachable(f"timed out: {_waited(reason)}; check it with 'kubectl cluster-info', "
                                       "or allow longer with --request-timeout")
         return ClusterUnreachable(

@@ -1,8 +1,9 @@
 """The connection to the cluster: the one module that reads the kubeconfig into a request layer.
 
-It is imported only when a command needs the cluster, so `--help` and `version` never pay
-for importing the kubernetes package; and of that package only the kubeconfig loader, the
-configuration and the REST client's connection pool are loaded (see _lean_kubernetes).
+It is imported only when a command needs the cluster. The common kubeconfig forms and the pod's
+service account are read by credentials.py without the kubernetes package; an exec credential
+plugin goes to the package's kubeconfig loader, of which only the loader and its configuration
+are imported (see _lean_kubernetes).
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ import importlib.util
 import os
 import re
 import sys
+import threading
 import types
 from typing import Callable, Mapping
 
 import yaml
 
 from kubectl_harness_rollback.cluster import credentials, header_values, kubeconfig
-from kubectl_harness_rollback.cluster.pool import data_to_private_files, pool_for, private_directory, private_file
+from kubectl_harness_rollback.cluster.pool import (
+    data_to_private_files,
+    holds_data,
+    pool_for,
+    private_directory,
+    private_file,
+)
 from kubectl_harness_rollback.cluster.rest import CONNECT_TIMEOUT, Rest  # noqa: F401 - CONNECT_TIMEOUT: part of this API
 from kubectl_harness_rollback.cluster.rest import request_timeouts as _request_timeouts
 from kubectl_harness_rollback.display import shown
@@ -160,15 +168,27 @@ def _auth_headers(configuration):
     return headers
 
 
+# Many contexts connect in threads at once: _lean_kubernetes and _import_loader swap modules in
+# sys.modules, which must not race.
+_KUBERNETES_IMPORT = threading.Lock()
+
+
+def _import_kubernetes() -> None:
+    """What the kubeconfig loader needs of the kubernetes package, imported once, for the first
+    kubeconfig that needs it (an exec plugin): the common forms never import it."""
+    with _KUBERNETES_IMPORT:
+        _lean_kubernetes()
+        _import_loader()
+        _loader_class()
+        importlib.import_module("kubernetes.client.configuration")
+        importlib.import_module("kubernetes.client.rest")
+        importlib.import_module("kubernetes.client.exceptions")
+
+
 def import_client() -> None:
-    """Import what connect() needs, in this thread, before several threads connect at once (many
-    clusters): _lean_kubernetes and _import_loader swap modules in sys.modules, which must not race."""
-    _lean_kubernetes()
-    _import_loader()
-    _loader_class()
-    importlib.import_module("kubernetes.client.configuration")
-    importlib.import_module("kubernetes.client.rest")
-    importlib.import_module("kubernetes.client.exceptions")  # apierrors.translate's
+    """Import what every connect() needs, in this thread, before several threads connect at once
+    (many clusters); the kubernetes package is imported by the first connection that needs it."""
+    importlib.import_module("kubectl_harness_rollback.cluster.connections")
 
 
 def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = None,
@@ -182,28 +202,37 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
         # kubectl's last resort: the in-cluster service account (a pipeline running in a pod).
         if flags.kubeconfig or "KUBERNETES_SERVICE_HOST" not in env:
             raise
-        _lean_kubernetes()
-        _import_loader()
-        from kubernetes.client.configuration import Configuration
-        from kubernetes.config.incluster_config import load_incluster_config
+        pod = credentials.service_account(env)
+        if pod is not None:
+            settings, auth_headers = pod
+            host, transport = settings.host, pool_for(settings)
+        else:  # the client's loader says what is missing
+            _import_kubernetes()
+            from kubernetes.client.configuration import Configuration
+            from kubernetes.config.incluster_config import load_incluster_config
 
-        configuration = Configuration()
-        load_incluster_config(client_configuration=configuration)
+            configuration = Configuration()
+            load_incluster_config(client_configuration=configuration)
+            host, transport, auth_headers = configuration.host, pool_for(configuration), _auth_headers(configuration)
         namespace = flags.namespace or _incluster_namespace()
         resolved = kubeconfig.ResolvedConfig({}, "in-cluster", namespace, bool(flags.namespace))
-        host, transport, auth_headers = configuration.host, pool_for(configuration), _auth_headers(configuration)
     else:
-        with private_directory() as scratch:
-            data_to_private_files(resolved, scratch)
-            common = credentials.settings(resolved, env)
-            if common is not None:
-                settings, credential_headers = common
-                host, transport = settings.host, pool_for(settings)
-                auth_headers = credential_headers.copy
-            else:
-                configuration = _client_configuration(resolved, scratch)
-                host, transport = configuration.host, pool_for(configuration)
-                auth_headers = _auth_headers(configuration)
+        common = None if holds_data(resolved) else credentials.settings(resolved, env)
+        if common is not None:  # nothing to write to disk: no private directory to make and remove
+            settings, credential_headers = common
+            host, transport, auth_headers = settings.host, pool_for(settings), credential_headers.copy
+        else:
+            with private_directory() as scratch:
+                data_to_private_files(resolved, scratch)
+                common = credentials.settings(resolved, env)
+                if common is not None:
+                    settings, credential_headers = common
+                    host, transport = settings.host, pool_for(settings)
+                    auth_headers = credential_headers.copy
+                else:
+                    configuration = _client_configuration(resolved, scratch)
+                    host, transport = configuration.host, pool_for(configuration)
+                    auth_headers = _auth_headers(configuration)
     headers = [("User-Agent", USER_AGENT)]
     if flags.impersonate:
         # The API server reads every Impersonate-Group header as one group.
@@ -217,8 +246,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
 def _client_configuration(resolved: kubeconfig.ResolvedConfig, scratch: str):
     """The kubernetes client's Configuration for a kubeconfig that needs its loader (an exec
     credential plugin), its certificate and key files in `scratch`."""
-    _lean_kubernetes()
-    _import_loader()  # before anything else of kubernetes.config, whose __init__ imports it
+    _import_kubernetes()  # before anything else of kubernetes.config, whose __init__ imports the loader
     from kubernetes.client.configuration import Configuration
     from kubernetes.config.config_exception import ConfigException
 

@@ -5,19 +5,22 @@ tls-server-name and proxy-url: what the client's KubeConfigLoader makes of them,
 (kube_config.py: FileOrData, _load_cluster_info, _load_authentication), so that a command on a
 common kubeconfig never imports the client.
 An exec credential plugin, or a kubeconfig the loader would refuse in its own words, goes to
-the loader (client.py); `settings` says which by returning None.
+the loader (client.py); `settings` says which by returning None. So does the pod's service
+account (`service_account`), which the client's in-cluster loader reads only when a file is
+missing or empty, to say so in its words.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from typing import Mapping
+import time
+from typing import Callable, Mapping
 
 from kubectl_harness_rollback.cluster import header_values, kubeconfig
 from kubectl_harness_rollback.cluster.pool import Settings, environment_proxies
 from kubectl_harness_rollback.display import shown
-from kubectl_harness_rollback.errors import ConfigError
+from kubectl_harness_rollback.errors import ConfigError, PluginError
 
 # The cluster and user fields the loader reads; a null one is an error in its words.
 _CLUSTER_FIELDS = ("server", "certificate-authority", "certificate-authority-data", "insecure-skip-tls-verify",
@@ -104,3 +107,53 @@ def _file_or_data(body: Mapping, key: str, context: str) -> str | None:
     if not os.path.isfile(path):
         raise ConfigError(f"kubeconfig context '{shown(context)}' cannot be used: File does not exist: {shown(path)}")
     return path
+
+
+# Where the kubelet mounts a pod's service account (the client's incluster_config names the same).
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+# The client's in-cluster loader reads the token again after a minute: the kubelet rotates it in place.
+TOKEN_REREAD_SECONDS = 60.0
+
+
+def service_account(env: Mapping[str, str]) -> tuple[Settings, Callable[[], dict[str, str]]] | None:
+    """(TLS and proxy settings, credential headers) of the pod's service account, as the client's
+    InClusterConfigLoader makes them; None when a variable or file it needs is missing, empty or
+    unreadable, so that the loader says which."""
+    host, port = env.get("KUBERNETES_SERVICE_HOST"), env.get("KUBERNETES_SERVICE_PORT")
+    if not host or not port or not os.path.isfile(SERVICE_ACCOUNT_TOKEN) or not os.path.isfile(SERVICE_ACCOUNT_CA):
+        return None
+    try:
+        token = _service_account_token()
+        with open(SERVICE_ACCOUNT_CA) as handle:  # the loader's encoding (the locale's)
+            if not handle.read():
+                return None
+    except (OSError, ValueError, PluginError):  # ValueError: UnicodeDecodeError
+        return None
+    result = Settings(host="https://" + (f"[{host}]:{port}" if ":" in host or "%" in host else f"{host}:{port}"),
+                      ssl_ca_cert=SERVICE_ACCOUNT_CA)
+    result.proxy, result.no_proxy = environment_proxies(result.host, env)
+    return result, _RereadToken(token)
+
+
+def _service_account_token() -> str:
+    with open(SERVICE_ACCOUNT_TOKEN) as handle:  # the loader's encoding (the locale's)
+        content = handle.read()
+    if not content:
+        # What the client's loader raises here, which reaches the user as an unexpected error.
+        raise PluginError("unexpected ConfigException: Token file exists but empty.")
+    return content
+
+
+class _RereadToken:
+    """The Authorization header of the service account's token, read again once it is a minute old
+    (a failed read fails the request, as the client's refresh hook does)."""
+
+    def __init__(self, token: str):
+        self._token, self._read_at = token, time.monotonic()
+
+    def __call__(self) -> dict[str, str]:
+        if time.monotonic() - self._read_at >= TOKEN_REREAD_SECONDS:
+            self._token, self._read_at = _service_account_token(), time.monotonic()
+        # Stripped as client.py strips the client's header: a token file ends in a newline.
+        return {"authorization": f"bearer {self._token}".strip()}

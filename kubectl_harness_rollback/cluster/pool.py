@@ -16,8 +16,6 @@ import contextlib
 import importlib
 import importlib.util
 import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Iterator, Mapping
@@ -34,6 +32,9 @@ def private_directory() -> Iterator[str]:
     Ctrl-C, SIGTERM: cli.main turns those into KeyboardInterrupt). A client key given as data is
     written to a file there (Python's ssl loads keys from files only) and loaded into the
     connection's SSL context before the block ends, so no file outlives connect()."""
+    import shutil
+    import tempfile
+
     path = tempfile.mkdtemp(prefix="kubectl-harness-rollback-")  # mode 0700
     try:
         yield path
@@ -43,6 +44,8 @@ def private_directory() -> Iterator[str]:
 
 def private_file(directory: str, content: bytes) -> str:
     """A new file in `directory` (from private_directory) holding `content`, readable by its owner only."""
+    import tempfile
+
     descriptor, path = tempfile.mkstemp(dir=directory)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
@@ -55,17 +58,27 @@ _DATA_KEYS = (("clusters", "cluster", "certificate-authority-data", "certificate
               ("users", "user", "client-key-data", "client-key"))
 
 
-def data_to_private_files(resolved: kubeconfig.ResolvedConfig, directory: str) -> None:
-    """Write the context's certificate and key data to files of its own in `directory`, and name
-    them instead: the loader would write them to files it shares by content across connections
-    (a module-level cache), which another thread's connection could be removing meanwhile."""
+def _data(resolved: kubeconfig.ResolvedConfig) -> Iterator[tuple[dict, str, dict, str, str]]:
+    """(entry, inner, body, data key, path key) of each certificate or key data of the context."""
     context = (kubeconfig.named(resolved.config, "contexts", resolved.context) or {}).get("context") or {}
     chosen = {"clusters": context.get("cluster"), "users": context.get("user")}
     for section, inner, data_key, path_key in _DATA_KEYS:
         entry = kubeconfig.named(resolved.config, section, chosen[section] or "") or {}
         body = entry.get(inner)
-        if not isinstance(body, dict) or not body.get(data_key):
-            continue
+        if isinstance(body, dict) and body.get(data_key):
+            yield entry, inner, body, data_key, path_key
+
+
+def holds_data(resolved: kubeconfig.ResolvedConfig) -> bool:
+    """Whether the context gives a certificate or key as data, which needs a private directory."""
+    return any(True for _ in _data(resolved))
+
+
+def data_to_private_files(resolved: kubeconfig.ResolvedConfig, directory: str) -> None:
+    """Write the context's certificate and key data to files of its own in `directory`, and name
+    them instead: the loader would write them to files it shares by content across connections
+    (a module-level cache), which another thread's connection could be removing meanwhile."""
+    for entry, inner, body, data_key, path_key in list(_data(resolved)):
         try:
             content = base64.b64decode(str(body.pop(data_key)), validate=True)
         except ValueError:

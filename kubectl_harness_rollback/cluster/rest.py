@@ -410,13 +410,13 @@ def _read_body(response, ends: float | None) -> bytes:
 
 
 def _is_timeout(exc: Exception) -> bool:
-    from urllib3.exceptions import NewConnectionError
-    from urllib3.exceptions import TimeoutError as Urllib3Timeout
-
     reason = getattr(exc, "reason", None) or exc  # urllib3's MaxRetryError wraps the timeout
+    urllib3 = sys.modules.get("urllib3.exceptions")  # its errors exist only once it is loaded
+    if urllib3 is None:
+        return isinstance(reason, (_TimedOut, TimeoutError))
     # A refused connection is a NewConnectionError, which urllib3 derives from its timeout.
-    return (isinstance(reason, (_TimedOut, TimeoutError, Urllib3Timeout))
-            and not isinstance(reason, NewConnectionError))
+    return (isinstance(reason, (_TimedOut, TimeoutError, urllib3.TimeoutError))
+            and not isinstance(reason, urllib3.NewConnectionError))
 
 
 def _seconds(seconds: float | None) -> str:

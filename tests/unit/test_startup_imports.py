@@ -63,3 +63,175 @@ def test_a_read_loads_neither_importlib_metadata_nor_the_kubernetes_client_befor
     # the kubernetes client and urllib3 are for the kubeconfig forms the stdlib path does not take.
     loaded = loaded_before_first_request(tmp_path, argv)
     assert {"importlib.metadata", "kubernetes", "urllib3"} & loaded == set()
+
+
+# -- which kubeconfig forms load the kubernetes client ---------------------------------------------
+
+def loaded_at_first_request(directory, user: dict, cluster: dict, env: dict | None = None, prelude: str = "",
+                            argv: tuple[str, ...] = ("history", "release-infra-prod")) -> set[str]:
+    """sys.modules when `argv` opens its first connection, the kubeconfig's user and cluster as
+    given (no kubeconfig at all when `user` is None: the in-cluster service account)."""
+    import yaml
+
+    run_env = {"HOME": str(directory), "PATH": "/usr/bin:/bin", **(env or {})}
+    if user is not None:
+        kubeconfig = directory / "config"
+        kubeconfig.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:1", **cluster}}],
+            "users": [{"name": "u", "user": user}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u", "namespace": "shop"}}]}))
+        run_env["KUBECONFIG"] = str(kubeconfig)
+    done = subprocess.run([sys.executable, "-c", prelude + PROBE, *argv], capture_output=True, text=True,
+                          env=run_env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
+    return set(json.loads(done.stdout))
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    from tests.support.fake_api import pki
+
+    return pki(tmp_path_factory.mktemp("pki"))
+
+
+def _data(path) -> str:
+    import base64
+
+    return base64.b64encode(path.read_bytes()).decode()
+
+
+COMMON_FORMS = {
+    "client certificate and key files, CA file": lambda pki, d: (
+        {"client-certificate": str(pki.client_cert), "client-key": str(pki.client_key)},
+        {"certificate-authority": str(pki.ca)}),
+    "client certificate and key data, CA data": lambda pki, d: (
+        {"client-certificate-data": _data(pki.client_cert), "client-key-data": _data(pki.client_key)},
+        {"certificate-authority-data": _data(pki.ca), "tls-server-name": "kubernetes"}),
+    "token, CA file": lambda pki, d: ({"token": "not-a-secret"}, {"certificate-authority": str(pki.ca)}),
+    "token file, insecure-skip-tls-verify": lambda pki, d: (
+        (d / "token").write_text("not-a-secret\n") and {"tokenFile": str(d / "token")},
+        {"insecure-skip-tls-verify": True}),
+    "basic auth, http proxy": lambda pki, d: (
+        {"username": "u", "password": "p"}, {"certificate-authority": str(pki.ca), "proxy-url": "http://127.0.0.1:2"}),
+}
+
+
+@pytest.mark.parametrize("form", COMMON_FORMS)
+def test_a_common_kubeconfig_form_reaches_the_first_request_without_the_kubernetes_client(tmp_path, certificates,
+                                                                                         form):
+    user, cluster = COMMON_FORMS[form](certificates, tmp_path)
+    loaded = loaded_at_first_request(tmp_path, user, cluster)
+    assert {"kubernetes", "urllib3"} & loaded == set()
+
+
+def test_the_pods_service_account_reaches_the_first_request_without_the_kubernetes_client(tmp_path, certificates):
+    (tmp_path / "token").write_text("not-a-secret")
+    prelude = (f"from kubectl_harness_rollback.cluster import credentials\n"
+               f"credentials.SERVICE_ACCOUNT_TOKEN = {str(tmp_path / 'token')!r}\n"
+               f"credentials.SERVICE_ACCOUNT_CA = {str(certificates.ca)!r}\n")
+    env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "1"}
+    loaded = loaded_at_first_request(tmp_path, None, {}, env=env, prelude=prelude)
+    assert {"kubernetes", "urllib3"} & loaded == set()
+
+
+def test_an_exec_credential_plugin_goes_through_the_kubernetes_client(tmp_path, certificates):
+    plugin = tmp_path / "plugin"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"token": "not-a-secret"}}
+    plugin.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(credential)}\nEOF\n")
+    plugin.chmod(0o755)
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                     "interactiveMode": "Never"}}
+    loaded = loaded_at_first_request(tmp_path, user, {"certificate-authority": str(certificates.ca)})
+    assert "kubernetes.config.exec_provider" in loaded
+
+
+# -- what an unreachable API server costs ----------------------------------------------------------
+
+UNREACHABLE = """
+import atexit, sys
+if sys.argv[1] == "preload":
+    import urllib3
+atexit.register(lambda: print("urllib3 loaded" if "urllib3" in sys.modules else "urllib3 not loaded"))
+sys.argv = ["kubectl-harness_rollback"] + sys.argv[2:]
+from kubectl_harness_rollback.cli.fast_path import main
+main()
+"""
+
+
+@pytest.mark.parametrize("server", ["refusing", "silent"])
+def test_an_unreachable_api_server_is_reported_alike_without_loading_urllib3(tmp_path, server):
+    """A refused connection and a read timeout read the same whether urllib3 is loaded (an https or
+    SOCKS proxy, an exec plugin) or not; and it is not loaded just to say so."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if server == "silent":
+        listener.listen(8)  # connections are queued and never answered
+    else:
+        listener.close()
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG.replace("https://127.0.0.1:1", f"http://127.0.0.1:{port}"))
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    argv = ["history", "release-infra-prod", "--request-timeout", "0.5s"]
+    try:
+        runs = {mode: subprocess.run([sys.executable, "-c", UNREACHABLE, mode, *argv], capture_output=True,
+                                     text=True, env=env, timeout=60) for mode in ("lean", "preload")}
+    finally:
+        listener.close()
+
+    lean, preloaded = runs["lean"], runs["preload"]
+    assert (lean.stdout, preloaded.stdout) == ("urllib3 not loaded\n", "urllib3 loaded\n")
+    assert lean.returncode == preloaded.returncode != 0 and lean.stderr == preloaded.stderr
+    assert len(lean.stderr.splitlines()) == 1 and ("timed out" in lean.stderr) == (server == "silent"), lean.stderr
+
+
+@pytest.mark.parametrize("form", ["client certificate and key files, CA file", "token, CA file"])
+def test_a_kubeconfig_without_certificate_or_key_data_makes_no_private_directory(tmp_path, certificates, form):
+    # tempfile (and shutil, which removes the directory) is loaded only to write data to files.
+    user, cluster = COMMON_FORMS[form](certificates, tmp_path)
+    assert {"tempfile", "shutil"} & loaded_at_first_request(tmp_path, user, cluster) == set()
+
+
+def test_many_contexts_reach_their_first_request_without_the_kubernetes_client(tmp_path):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG.replace("contexts:\n", "contexts:\n- name: d\n  context: {cluster: c, user: u}\n"))
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", PROBE, "list", "-n", "shop", "--all-contexts"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
+    assert {"kubernetes", "urllib3"} & set(json.loads(done.stdout)) == set()
+
+
+EXEC_CONTEXTS_AT_ONCE = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from kubectl_harness_rollback.cluster.client import connect, import_client
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
+
+import_client()
+assert "kubernetes" not in sys.modules
+with ThreadPoolExecutor(max_workers=8) as pool:
+    kubes = list(pool.map(lambda _: connect(ConnectionFlags(kubeconfig=sys.argv[1])), range(16)))
+print(sorted({kube.auth_headers()["authorization"] for kube in kubes}))
+"""
+
+
+def test_exec_plugin_contexts_connecting_at_once_import_the_kubernetes_client_once(tmp_path):
+    # The first connection that needs the client imports it while others connect: none sees the
+    # stand-in modules its import puts in sys.modules for a moment.
+    plugin = tmp_path / "plugin"
+    credential = {"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"token": "not-a-secret"}}
+    plugin.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(credential)}\nEOF\n")
+    plugin.chmod(0o755)
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG.replace(
+        "user: {token: not-a-secret}",
+        "user: {exec: {apiVersion: client.authentication.k8s.io/v1, interactiveMode: Never, command: %s}}" % plugin))
+    done = subprocess.run([sys.executable, "-c", EXEC_CONTEXTS_AT_ONCE, str(kubeconfig)], capture_output=True,
+                          text=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "['Bearer not-a-secret']\n", "")
