@@ -16,6 +16,7 @@ from kubernetes import config as k8s_config
 
 from tests.adversarial.test_interrupted import block_pods, start, wait_for_line
 from tests.adversarial.test_paused_api_server import api_server_pid
+from tests.integration.test_declarative_scope import settled_versions
 from tests.support.fleet import fleet_kubeconfig
 from tests.support.harness import HarnessRollingDeployer
 
@@ -29,8 +30,8 @@ PAUSE_SECONDS = 7  # a stall, not an outage (the test clusters' controllers elec
 
 class Cluster:
     def __init__(self, test_cluster):
-        api = k8s_config.new_client_from_config(config_file=test_cluster.kubeconfig)
-        self.test_cluster, self.core, self.apps = test_cluster, k8s.CoreV1Api(api), k8s.AppsV1Api(api)
+        self.api = k8s_config.new_client_from_config(config_file=test_cluster.kubeconfig)
+        self.test_cluster, self.core, self.apps = test_cluster, k8s.CoreV1Api(self.api), k8s.AppsV1Api(self.api)
 
     def image(self, namespace):
         return self.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image
@@ -207,19 +208,8 @@ def test_ctrl_c_interrupts_every_context_and_a_second_run_finishes(fleet, plugin
 
 def everything(clusters, namespace):
     """{context: {(kind, name): resourceVersion}} of every object of the namespace a rollback could
-    touch, in every cluster: what an answer "n" must leave exactly as it was."""
-    seen = {}
-    for name, cluster in clusters.items():
-        objects = {}
-        for kind, listed in (("Deployment", cluster.apps.list_namespaced_deployment(namespace)),
-                             ("ReplicaSet", cluster.apps.list_namespaced_replica_set(namespace)),
-                             ("ConfigMap", cluster.core.list_namespaced_config_map(namespace)),
-                             ("Secret", cluster.core.list_namespaced_secret(namespace)),
-                             ("Event", cluster.core.list_namespaced_event(namespace)),
-                             ("Pod", cluster.core.list_namespaced_pod(namespace))):
-            objects.update({(kind, item.metadata.name): item.metadata.resource_version for item in listed.items})
-        seen[name] = objects
-    return seen
+    touch, in every cluster, once its controllers are done: what an answer "n" must leave exactly as it was."""
+    return {name: settled_versions(cluster.api, namespace) for name, cluster in clusters.items()}
 
 
 def on_a_terminal(env, args, answer, timeout=60):
