@@ -9,7 +9,6 @@ answer instantly, so the client is imported the first time a command asks for th
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Any, Callable
@@ -18,6 +17,7 @@ import click
 
 from kubectl_harness_rollback import version_line
 from kubectl_harness_rollback.cli import completion as _completion
+from kubectl_harness_rollback.cli import reads
 from kubectl_harness_rollback.cli.completion import (
     COMPLETE_VAR,
     complete_context_list,
@@ -36,7 +36,6 @@ from kubectl_harness_rollback.cli.connection_flags import (
 )
 from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
 from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
-from kubectl_harness_rollback.cli.durations import parse_duration
 from kubectl_harness_rollback.did_you_mean import suggestion
 from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -49,9 +48,12 @@ connection_options = _connection_options({"namespace": complete_namespaces, "con
 
 def cluster(ctx: click.Context):
     """The cluster connection for this invocation (imports the kubernetes client now)."""
-    from kubectl_harness_rollback.cluster.client import connect
+    return reads.cluster(_collected(ctx))
 
-    return connect(connection_flags(ctx))
+
+def _collected(ctx: click.Context) -> dict[str, Any]:
+    """The connection flags _collect_connection gathered, by ConnectionFlags field."""
+    return ctx.ensure_object(dict).get("connection", {})
 
 
 class _Command(click.Command):
@@ -255,12 +257,6 @@ def selector_option(help: str) -> Callable[[Callable], Callable]:
                         "e.g. -l app=web,tier!=cache).")
 
 
-def _selector(text: str | None):
-    from kubectl_harness_rollback.label_selector import parse
-
-    return parse(text) if text is not None else None
-
-
 class OutputFormat(click.Choice):
     """-o: one of the formats, or (where json is one) kubectl's jsonpath=TEMPLATE, whose template is
     checked here, before any request."""
@@ -318,33 +314,11 @@ def _runner(ctx: click.Context, given: dict[str, Any]):
     the one cluster of the connection flags. Called after the options are validated."""
     from kubectl_harness_rollback.fleet.commands import chosen
 
-    return chosen(connection_flags(ctx), *(given.pop(key) for key in
-                                           ("contexts", "all_contexts", "max_parallel", "fail_fast")),
-                  connect_one=lambda: cluster(ctx))
+    return chosen(connection_flags(ctx), *(given.pop(key) for key in reads.FLEET), connect_one=lambda: cluster(ctx))
 
 
-SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode", "prune")
-
-
-def _timeout(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"--timeout: {exc}") from None
-
-
-def _plan_options(selection: dict[str, Any]):
-    """PlanOptions validates the selection (once, for `plan` and `rollback`)."""
-    from kubectl_harness_rollback.planner import PlanOptions
-
-    return PlanOptions(**selection)
-
-
-def _target(text: str):
-    """TARGET, validated before any request."""
-    from kubectl_harness_rollback.reader import Target
-
-    return Target.parse(text)
+SELECTION = reads.SELECTION
+_timeout, _plan_options, _target = reads.timeout, reads.plan_options, reads.target
 
 
 NOT_STEADY = click.option("--not-steady", is_flag=True,
@@ -377,19 +351,10 @@ def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None
       kubectl harness-rollback list -A -l team=payments
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    chosen = _selector(selector)
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
+    reads.list_releases(_collected(ctx), click.echo, all_namespaces, selector, not_steady, output, no_headers, **given)
 
 
 TIMELINE_HELP = "One line per release, newest first, the live one and the last rollback marked."
-
-
-def _check_timeline(timeline: bool, output: str, many: bool) -> None:
-    """--timeline is text for one context; the data has its fields already (history -o json)."""
-    if timeline and (output not in ("table", "wide") or many):
-        raise UsageError("--timeline is text for one context; for data use history -o json")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -417,13 +382,7 @@ def history(ctx: click.Context, target: str, max_releases: int, output: str, no_
       kubectl harness-rollback history release-infra-prod --max 5
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    parsed = _target(target)
-    runner = _runner(ctx, given)
-    _check_timeline(timeline, output, runner.many)
-    run_in.history(runner, click.echo, parsed, output, timeline=timeline, no_headers=no_headers,
-                   max_releases=max_releases)
+    reads.history(_collected(ctx), click.echo, target, max_releases, output, no_headers, timeline, **given)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -445,16 +404,8 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
       kubectl harness-rollback plan release-infra-prod --contexts 'prod-*'
       kubectl harness-rollback plan release-infra-prod --to-release 1 --diff
     """
-    selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    options, parsed = _plan_options(selection), _target(target)
-    runner = _runner(ctx, given)
-    _check_diff(show_diff, output, runner.many)
-    run_in.plan(runner, click.echo, parsed, options, output,
-                show=(lambda planned: _echo_diff(diff_module().plan_diff(planned.model, planned.plan)))
-                if show_diff else None)
+    reads.plan(_collected(ctx), click.echo, target, output, show_diff, **given)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -567,41 +518,16 @@ def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | N
       kubectl harness-rollback status -A --not-steady
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    chosen = _selector(selector)
-    if target is None:  # one row per release, as `list` reads them
-        run_in.check_releases_status(watch, timeout, timeline)
-        run_in.status_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
-        return
-    run_in.check_release_status(all_namespaces, not_steady)
-    seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
-    parsed = _target(target)
-    runner = _runner(ctx, given)
-    if watch and runner.many:
-        raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-    _check_timeline(timeline, output, runner.many)
-    run_in.status(runner, click.echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
-                  selector=chosen)
+    reads.status(_collected(ctx), click.echo, target, watch, timeout, all_namespaces, not_steady, selector,
+                 no_headers, output, timeline, **given)
 
 
-def diff_module():
-    from kubectl_harness_rollback.output import diff
-
-    return diff
-
-
-def _check_diff(show_diff: bool, output: str, many: bool) -> None:
-    if show_diff and output != "table":
-        raise UsageError("--diff prints text for people: it cannot be used with -o " + output)
-    if show_diff and many:
-        raise UsageError("--diff shows one context: it cannot be used with --contexts or --all-contexts")
+diff_module = reads.diff_module
 
 
 def _echo_diff(lines: list[str]) -> None:
     """A diff on stdout: coloured on a terminal unless NO_COLOR is set (no-color.org), plain otherwise."""
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    click.echo(diff_module().colored(lines, color) if lines else "No differences.\n", nl=False, color=color)
+    reads.echo_diff(click.echo, lines)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
