@@ -17,7 +17,7 @@ import click
 
 from kubectl_harness_rollback import version_line
 from kubectl_harness_rollback.cli import completion as _completion
-from kubectl_harness_rollback.cli import reads
+from kubectl_harness_rollback.cli import exits, reads
 from kubectl_harness_rollback.cli.completion import (
     COMPLETE_VAR,
     complete_context_list,
@@ -693,47 +693,19 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one line on stderr and an exit code."""
-    import logging
-    import warnings
-
-    from kubectl_harness_rollback.cli.interrupts import as_interrupts
-
-    console = argv is None
-    argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
-    # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
-    # what the user must know is said by the plugin, in one line. A root handler also keeps
-    # logging.error() of a library from installing one that prints.
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
-    with warnings.catch_warnings(), as_interrupts() as received:
-        warnings.simplefilter("ignore")
-        try:
-            code = _run(argv, received.said)
-        except KeyboardInterrupt:  # a second one, while the first was being reported
-            code = 130
-    if console:
-        # The interpreter's last garbage collection walks every object the run made (the
-        # kubernetes package, click, the release read): 30-100 ms after the last line is printed,
-        # for memory the process hands back anyway. Frozen objects are left out of it; atexit
-        # handlers and the flushing of stdout and stderr still run. A caller in the same
-        # process (argv given) keeps its collector as it was.
-        import gc
-
-        gc.freeze()
-    sys.exit(received.exit_code(code))
+    exits.main(argv, _run)
 
 
-def _say_error(text: str, said=lambda text: text) -> None:
-    """`error: ...` on stderr, on one line: look-alike and control characters escaped (display.shown),
-    a newline included."""
-    from kubectl_harness_rollback.display import shown
-
-    click.echo(f"error: {shown(said(str(text)))}", err=True)
+_say_error, _kubectl_verbosity, _usage_message = exits.say_error, exits.kubectl_verbosity, exits.usage_message
 
 
 def _run(argv: list[str], said) -> int:
     """Run the command line; its exit code (the README's table)."""
+    return exits.guarded(lambda: _click_run(argv), said)
+
+
+def _click_run(argv: list[str]) -> int:
+    """Run the command line through click; click's own errors become one line and an exit code."""
     try:
         try:
             cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR,
@@ -743,9 +715,6 @@ def _run(argv: list[str], said) -> int:
                 raise KeyboardInterrupt from None
             click.echo("aborted", err=True)
             return 1
-    except PluginError as exc:
-        _say_error(exc, said)
-        return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
@@ -756,26 +725,4 @@ def _run(argv: list[str], said) -> int:
     except click.ClickException as exc:
         _say_error(_usage_message(exc.format_message()))
         return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo(said("interrupted"), err=True)
-        return 130
-    except Exception as exc:
-        from kubectl_harness_rollback.cluster.apierrors import translate
-
-        error = translate(exc)
-        _say_error(error, said)
-        return error.exit_code
     return 0
-
-
-def _kubectl_verbosity(argv: list[str]) -> list[str]:
-    """kubectl spells the log level `-v=6` too (pflag); click reads `-v 6` and `--v=6`."""
-    return [f"--v={arg[3:]}" if arg.startswith("-v=") else arg for arg in argv]
-
-
-def _usage_message(text: str) -> str:
-    """One line, in kubectl's lower case, without a closing period: "missing argument 'TARGET'"."""
-    line = " ".join(text.split())
-    if len(line) > 1 and line[0].isupper() and line[1].islower():
-        line = line[0].lower() + line[1:]
-    return line[:-1] if line.endswith(".") else line
