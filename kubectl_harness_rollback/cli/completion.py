@@ -189,47 +189,59 @@ def remembered(flags: Callable, what: str, incomplete: str, read) -> Pairs:
     import os
 
     from kubectl_harness_rollback.cli import completion_cache
-    from kubectl_harness_rollback.cluster import client, kubeconfig
     from kubectl_harness_rollback.cluster.rest import REQUEST_LOG_LEVEL
 
     given = flags()
     folder = name = None
     if given.verbosity < REQUEST_LOG_LEVEL:
-        try:
-            resolved = kubeconfig.load(given, os.environ, os.path.expanduser("~"), client._read_yaml_file)
-        except Exception:
-            resolved = None  # no kubeconfig (in a pod, say): connect() says what to do
-        if resolved is not None:
+        identity = _identity(given, what)
+        if identity is not None:  # None: no kubeconfig (in a pod, say): connect() says what to do
             folder = completion_cache.directory(os.environ)
-            name = completion_cache.key(what, _identity(resolved, given, what))
+            name = completion_cache.key(what, identity)
             found = completion_cache.load(folder, name)
             if found is not None and any(value.startswith(incomplete) for value, _ in found):
                 return found
+    from kubectl_harness_rollback.cluster import client
+
     candidates = read(client.connect(given))
     if name is not None:
         completion_cache.store(folder, name, candidates)
     return candidates
 
 
-def _identity(resolved, flags, what: str) -> list:
-    """Whom completion asks, and where: the context's cluster and user entries (the server, the
-    credentials), the impersonation, and for releases the namespace."""
-    from kubectl_harness_rollback.cluster import kubeconfig
+def _identity(flags, what: str) -> list | None:
+    """Whom completion asks, and where, without parsing the kubeconfig: the digest of each
+    kubeconfig file kubectl would read (its servers, users, credentials, contexts and current
+    context: any change is another entry), and the connection flags on the line (for namespaces,
+    all but -n). None when no kubeconfig file can be read."""
+    import dataclasses
+    import hashlib
+    import os
 
-    context = (kubeconfig.named(resolved.config, "contexts", resolved.context) or {}).get("context") or {}
-    return [kubeconfig.named(resolved.config, "clusters", str(context.get("cluster", ""))),
-            kubeconfig.named(resolved.config, "users", str(context.get("user", ""))),
-            flags.impersonate, list(flags.impersonate_groups),
-            resolved.namespace if what == "releases" else None]
+    from kubectl_harness_rollback.cluster.kubeconfig import kubeconfig_paths
+
+    files = []
+    for path in kubeconfig_paths(flags.kubeconfig, os.environ, os.path.expanduser("~")):
+        try:
+            with open(path, "rb") as handle:
+                files.append([os.path.abspath(path), hashlib.sha256(handle.read()).hexdigest()])
+        except OSError:
+            continue
+    if not files:
+        return None
+    line = {key: value for key, value in dataclasses.asdict(flags).items()
+            if key not in ("request_timeout", "verbosity") and (what == "releases" or key != "namespace")}
+    return [files, line]
 
 
 def _kind_pairs(incomplete: str) -> Pairs:
     """`KIND/` for the workload kinds TARGET accepts ("d" -> daemonset/, deployment/); an alias
-    typed in full ("sts") gets its own slash."""
-    from kubectl_harness_rollback.workloads import ADAPTERS, KIND_ALIASES
+    typed in full ("sts") gets its own slash. From the kinds table, as workloads.ADAPTERS and
+    KIND_ALIASES are, without importing the adapters."""
+    from kubectl_harness_rollback import kinds
 
-    names = sorted(kind.lower() for kind in ADAPTERS)
-    if incomplete in KIND_ALIASES and incomplete not in names:
+    names = sorted(kind.name.lower() for kind in kinds.WORKLOADS)
+    if incomplete in {alias for kind in kinds.WORKLOADS for alias in kind.aliases} and incomplete not in names:
         names.append(incomplete)
     return [(f"{name}/", "a workload of this kind") for name in names if name.startswith(incomplete.lower())]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Mapping
 
-from kubectl_harness_rollback.cli.durations import parse_duration
 from kubectl_harness_rollback.cluster import header_values
 from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags, server_url
 from kubectl_harness_rollback.errors import UsageError
@@ -22,6 +21,8 @@ def validated(collected: Mapping[str, Any]) -> ConnectionFlags:
     if given.get("impersonate_groups") and not given.get("impersonate"):
         raise UsageError("--as-group needs --as: name the user to impersonate too")
     if "request_timeout" in given:
+        from kubectl_harness_rollback.cli.durations import parse_duration  # durationpy: only when given
+
         try:
             given["request_timeout"] = parse_duration(given["request_timeout"])  # 0: no timeout
         except ValueError as exc:
