@@ -11,8 +11,11 @@ Two ways in, one click machinery behind them:
 
 Completion runs on every key press, so it never prints a traceback, and a cluster that does not
 answer yields no candidates after a short timeout rather than a hung shell. Nothing heavy is
-imported at module level: cli/app.py imports this module for `shell_complete=`. The root command
-comes in as a parameter (`root`), so this module never imports cli/app.py.
+imported at module level, click included: cli/app.py imports this module for `shell_complete=`,
+and kubectl_complete-harness_rollback answers a read's TARGET and -n (short_answer, on a line
+cli/read_flags.py fully understands) from the same candidate functions without loading click or
+the command tree; any other line is click's. The root command comes in as a parameter (`root`),
+so this module never imports cli/app.py.
 """
 
 from __future__ import annotations

@@ -210,15 +210,6 @@ def test_the_golden_lines_print_the_same_either_way(fake_cluster, capsys, monkey
     assert shorts >= len(CASES[group]) // 2  # the short route took most of them
 
 
-def test_the_console_script_loads_no_click_for_a_read(tmp_path):
-    """The short route's point: a read reaches its first request without click or cli/app.py."""
-    from tests.unit.test_startup_imports import loaded_before_first_request
-
-    for argv in (["history", "r", "-n", "shop"], ["list"], ["status", "r"], ["plan", "r", "-o", "json"]):
-        loaded = loaded_before_first_request(tmp_path, argv)
-        assert {"click", "kubectl_harness_rollback.cli.app"} & loaded == set(), argv
-
-
 # -- completion ------------------------------------------------------------------------------------
 
 def _clicks_answer(words: list[str], incomplete: str, capsys) -> str:

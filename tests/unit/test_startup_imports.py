@@ -63,3 +63,10 @@ def test_a_read_loads_neither_importlib_metadata_nor_the_kubernetes_client_befor
     # the kubernetes client and urllib3 are for the kubeconfig forms the stdlib path does not take.
     loaded = loaded_before_first_request(tmp_path, argv)
     assert {"importlib.metadata", "kubernetes", "urllib3"} & loaded == set()
+
+
+def test_the_console_script_loads_no_click_for_a_read(tmp_path):
+    """A read's line takes the short route (cli/read_flags.py): no click, no command tree."""
+    for argv in (["history", "r", "-n", "shop"], ["list"], ["status", "r"], ["plan", "r", "-o", "json"]):
+        loaded = loaded_before_first_request(tmp_path, argv)
+        assert {"click", "kubectl_harness_rollback.cli.app"} & loaded == set(), argv
