@@ -264,3 +264,39 @@ def test_kubectls_completion_of_a_release_loads_no_click(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
     assert done.stdout.splitlines()[-2] == ":6"  # the cluster is not there: the kinds alone, as click's route
+
+
+# -- whole runs, on generated lines, against an API server on 127.0.0.1 ----------------------------
+
+@pytest.fixture(scope="module")
+def fuzz_server(tmp_path_factory):
+    from tests.support.fake_api import FakeApi, empty_cluster
+
+    with FakeApi(answer=empty_cluster) as api:
+        yield api, api.kubeconfig(tmp_path_factory.mktemp("short-route"), {"token": "short-route-token"})
+
+
+def test_generated_reads_end_the_same_either_way(fuzz_server, capsys, monkeypatch):
+    """The flag fuzz's lines (tests/unit/test_flag_fuzz.py) of the four reads, run whole through
+    both entries: the same exit code, stdout and stderr."""
+    from tests.unit.test_flag_fuzz import command_lines
+
+    api, kubeconfig = fuzz_server
+    port = int(api.url.rsplit(":", 1)[1])
+    monkeypatch.setenv("KUBECONFIG", kubeconfig)
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    for proxy in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    shorts = []
+
+    @settings(max_examples=examples(dev=60, ci=600, env="KHR_READ_FLAGS_EXAMPLES"), deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(command_lines(kubeconfig, port).filter(lambda argv: argv[0] in READS))
+    def case(argv):
+        shorts.append(read_flags.parse(argv) is not None)
+        assert _run(fast_path.main, argv, capsys) == _run(app.main, argv, capsys), argv
+
+    case()
+    print(f"\nshort route: {sum(shorts)} of {len(shorts)} generated reads")
+    assert sum(shorts) >= len(shorts) // 4, (sum(shorts), len(shorts))  # the short route took a fair share
