@@ -12,9 +12,8 @@ Two ways in, one click machinery behind them:
 Completion runs on every key press, so it never prints a traceback, and a cluster that does not
 answer yields no candidates after a short timeout rather than a hung shell. Nothing heavy is
 imported at module level, click included: cli/app.py imports this module for `shell_complete=`,
-and kubectl_complete-harness_rollback answers a read's TARGET and -n (short_answer, on a line
-cli/read_flags.py fully understands) from the same candidate functions without loading click or
-the command tree; any other line is click's. The root command comes in as a parameter (`root`),
+and the short route (cli/short_completion.py) answers a read's TARGET and -n from the same
+candidate functions without loading click or the command tree; any other line is click's. The root command comes in as a parameter (`root`),
 so this module never imports cli/app.py.
 """
 
@@ -281,37 +280,6 @@ def cobra_text(pairs: list[tuple[object, object]], directive: int) -> str:
         lines.append(f"{value}\t{description}" if description else str(value))
     lines.append(f":{directive}")
     return "\n".join(lines) + "\n"
-
-
-def short_answer(words: list[str], incomplete: str) -> str | None:
-    """kubectl's answer (Cobra's format) when `incomplete` is a read's TARGET or an -n value on a
-    line cli/read_flags.py fully understands, found without click: the same candidates and
-    directive as click's route (complete) gives. None: the line is left to click."""
-    from kubectl_harness_rollback.cli import read_flags
-    from kubectl_harness_rollback.cli.connection_values import validated, with_request_timeout
-
-    if incomplete == "=" or incomplete.startswith("-"):
-        return None
-    if words and words[-1] in ("-n", "--namespace"):
-        line, param = read_flags.scan(words[:-1]), "namespace"
-    else:
-        line, param = read_flags.scan(words), "target"
-        if line is not None and (line.command is None or line.arguments
-                                 or read_flags.COMMANDS[line.command].target is None):
-            return None
-    if line is None:
-        return None
-
-    def flags():
-        return with_request_timeout(validated(line.connection), REQUEST_TIMEOUT)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            pairs = targets(flags, incomplete) if param == "target" else [(n, "") for n in namespaces(flags, incomplete)]
-        except Exception:
-            pairs = []
-    return cobra_text(pairs, directive(param, [value for value, _ in pairs]))
 
 
 def completion_script(root: click.Command, shell: str) -> str:

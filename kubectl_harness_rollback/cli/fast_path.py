@@ -5,7 +5,7 @@ bare command, which prints it and exits 0 as a bare `kubectl` does) answered bef
 command tree and the kubernetes package are imported, so that asking the plugin what it is
 costs what `kubectl version --client` costs. A read (list, history, plan, status) whose line
 cli/read_flags.py fully understands runs its body (cli/reads.py) without click, and so does
-kubectl's completion of its TARGET or -n (completion.short_answer). Everything else goes to
+completion of its TARGET or -n, through kubectl or click's bash script (cli/short_completion.py). Everything else goes to
 cli/app.py, click's route.
 
 HELP is click's own top-level help at the usual width (tests/unit/test_cli.py checks that it still
@@ -91,6 +91,14 @@ def _columns() -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    if os.environ.get(COMPLETE_VAR) == "bash_complete":  # click's bash script, at a TAB
+        from kubectl_harness_rollback.cli import short_completion
+
+        answer = short_completion.bash_answer(os.environ)
+        if answer is not None:
+            sys.stdout.write(answer)
+            sys.stdout.flush()
+            sys.exit(0)
     if COMPLETE_VAR not in os.environ:
         if args in (["version"], ["--version"]):
             sys.stdout.write(version_line() + "\n")
@@ -143,15 +151,15 @@ def _read(line) -> int:
 
 def kubectl_complete_main(argv: list[str] | None = None) -> None:
     """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion: a
-    read's TARGET or an -n value answered without click (completion.short_answer), the rest by
+    read's TARGET or an -n value answered without click (cli/short_completion.py), the rest by
     click's route (cli/app.py)."""
-    from kubectl_harness_rollback.cli import completion
+    from kubectl_harness_rollback.cli import short_completion
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["__complete"]:
         args = args[1:]
     words, incomplete = (args[:-1], args[-1]) if args else ([], "")
-    answer = completion.short_answer(words, incomplete)
+    answer = short_completion.kubectl_answer(words, incomplete)
     if answer is None:
         from kubectl_harness_rollback.cli.app import kubectl_complete_main as full
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback.cli import app, completion, fast_path, read_flags, reads
+from kubectl_harness_rollback.cli import app, completion, fast_path, read_flags, reads, short_completion
 from kubectl_harness_rollback.cli.connection_flags import CONNECTION_FIELDS, Count
 from tests.support.profiles import examples
 from tests.unit import test_completion
@@ -231,7 +231,7 @@ def test_completion_of_a_reads_target_and_namespace_answers_as_click(capsys, clu
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(test_completion.FakeKube, "list", lambda kube, resource, metadata_only=False: [
         {"metadata": {"name": name}} for name in ("staging", "shop", "other")], raising=False)
-    short = completion.short_answer(list(words), incomplete)
+    short = short_completion.kubectl_answer(list(words), incomplete)
     assert short is not None, (words, incomplete)
     flags_seen = list(cluster)
     del cluster[:]
@@ -245,7 +245,7 @@ def test_completion_of_a_reads_target_and_namespace_answers_as_click(capsys, clu
     (["history"], "="),
 ])
 def test_other_completions_are_clicks(words, incomplete):
-    assert completion.short_answer(list(words), incomplete) is None
+    assert short_completion.kubectl_answer(list(words), incomplete) is None
 
 
 def test_kubectls_completion_of_a_release_loads_no_click(tmp_path):
@@ -300,3 +300,34 @@ def test_generated_reads_end_the_same_either_way(fuzz_server, capsys, monkeypatc
     case()
     print(f"\nshort route: {sum(shorts)} of {len(shorts)} generated reads")
     assert sum(shorts) >= len(shorts) // 4, (sum(shorts), len(shorts))  # the short route took a fair share
+
+
+@pytest.mark.parametrize("line, cword", [
+    ("kubectl-harness_rollback history ", 2), ("kubectl-harness_rollback history rel", 2),
+    ("kubectl-harness_rollback --context prod plan -n shop d", 5), ("kubectl-harness_rollback status -n ", 3),
+    ("kubectl-harness_rollback -n", 2), ("kubectl-harness_rollback list --namespace s", 3),
+    ("kubectl-harness_rollback history deployment/w", 2), ("kubectl-harness_rollback history\tsts", 2),
+])
+def test_clicks_bash_protocol_answers_a_reads_target_and_namespace_as_click(capsys, cluster, monkeypatch,  # noqa: F811
+                                                                            tmp_path, line, cword):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    monkeypatch.setattr(test_completion.FakeKube, "list", lambda kube, resource, metadata_only=False: [
+        {"metadata": {"name": name}} for name in ("staging", "shop", "other")], raising=False)
+    env = {"COMP_WORDS": line, "COMP_CWORD": str(cword), completion.COMPLETE_VAR: "bash_complete"}
+    short = short_completion.bash_answer(env)
+    assert short is not None
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        app.main([])
+    assert exited.value.code == 0
+    assert short == capsys.readouterr().out
+
+
+@pytest.mark.parametrize("words, cword", [
+    ("kubectl-harness_rollback history 'rel", 2), ("kubectl-harness_rollback plan -n sh\\ op", 3),
+    ("kubectl-harness_rollback history ", "x"), ("kubectl-harness_rollback history\u00a0", 2),
+    ("kubectl-harness_rollback rollback ", 2), ("kubectl-harness_rollback history -", 2),
+])
+def test_clicks_bash_protocol_leaves_other_lines_to_click(words, cword):
+    assert short_completion.bash_answer({"COMP_WORDS": words, "COMP_CWORD": str(cword)}) is None
