@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from kubectl_harness_rollback.cli import app, completion, fast_path, read_flags, reads, short_completion
 from kubectl_harness_rollback.cli.connection_flags import CONNECTION_FIELDS, Count
+from kubectl_harness_rollback.errors import Conflict, UsageError
 from tests.support.profiles import examples
 from tests.unit import test_completion
 from tests.unit.test_completion import cluster  # noqa: F401  (a fixture)
@@ -331,3 +332,24 @@ def test_clicks_bash_protocol_answers_a_reads_target_and_namespace_as_click(caps
 ])
 def test_clicks_bash_protocol_leaves_other_lines_to_click(words, cword):
     assert short_completion.bash_answer({"COMP_WORDS": words, "COMP_CWORD": str(cword)}) is None
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt(), EOFError(), BrokenPipeError(32, "Broken pipe"),
+                                    OSError(5, "Input/output error"), RuntimeError("boom"), UsageError("Bad value."),
+                                    Conflict("changed")], ids=lambda exc: type(exc).__name__)
+def test_a_read_that_raises_ends_the_same_either_way(capsys, monkeypatch, raised):
+    """Ctrl-C (click's blank line first), end of input, a closed pipe (click's quiet exit 1), the
+    plugin's errors and any other exception: the same lines and exit code from both entries."""
+    import sys as sys_module
+
+    def body(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(reads, "history", body)
+    ends = []
+    for entry in (fast_path.main, app.main):
+        monkeypatch.setattr(sys_module, "stdout", sys_module.stdout)  # click swaps it on a closed pipe
+        monkeypatch.setattr(sys_module, "stderr", sys_module.stderr)
+        ends.append(_run(entry, ["history", "r"], capsys))
+    assert ends[0] == ends[1]
+    assert ends[0][0] == {KeyboardInterrupt: 130, EOFError: 1, BrokenPipeError: 1}.get(type(raised), ends[0][0])
