@@ -9,7 +9,6 @@ answer instantly, so the client is imported the first time a command asks for th
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from typing import Any, Callable
@@ -18,6 +17,7 @@ import click
 
 from kubectl_harness_rollback import version_line
 from kubectl_harness_rollback.cli import completion as _completion
+from kubectl_harness_rollback.cli import exits, reads
 from kubectl_harness_rollback.cli.completion import (
     COMPLETE_VAR,
     complete_context_list,
@@ -36,7 +36,6 @@ from kubectl_harness_rollback.cli.connection_flags import (
 )
 from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
 from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
-from kubectl_harness_rollback.cli.durations import parse_duration
 from kubectl_harness_rollback.did_you_mean import suggestion
 from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.errors import PluginError, UsageError
@@ -49,9 +48,12 @@ connection_options = _connection_options({"namespace": complete_namespaces, "con
 
 def cluster(ctx: click.Context):
     """The cluster connection for this invocation (imports the kubernetes client now)."""
-    from kubectl_harness_rollback.cluster.client import connect
+    return reads.cluster(_collected(ctx))
 
-    return connect(connection_flags(ctx))
+
+def _collected(ctx: click.Context) -> dict[str, Any]:
+    """The connection flags _collect_connection gathered, by ConnectionFlags field."""
+    return ctx.ensure_object(dict).get("connection", {})
 
 
 class _Command(click.Command):
@@ -255,12 +257,6 @@ def selector_option(help: str) -> Callable[[Callable], Callable]:
                         "e.g. -l app=web,tier!=cache).")
 
 
-def _selector(text: str | None):
-    from kubectl_harness_rollback.label_selector import parse
-
-    return parse(text) if text is not None else None
-
-
 class OutputFormat(click.Choice):
     """-o: one of the formats, or (where json is one) kubectl's jsonpath=TEMPLATE, whose template is
     checked here, before any request."""
@@ -318,33 +314,11 @@ def _runner(ctx: click.Context, given: dict[str, Any]):
     the one cluster of the connection flags. Called after the options are validated."""
     from kubectl_harness_rollback.fleet.commands import chosen
 
-    return chosen(connection_flags(ctx), *(given.pop(key) for key in
-                                           ("contexts", "all_contexts", "max_parallel", "fail_fast")),
-                  connect_one=lambda: cluster(ctx))
+    return chosen(connection_flags(ctx), *(given.pop(key) for key in reads.FLEET), connect_one=lambda: cluster(ctx))
 
 
-SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode", "prune")
-
-
-def _timeout(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"--timeout: {exc}") from None
-
-
-def _plan_options(selection: dict[str, Any]):
-    """PlanOptions validates the selection (once, for `plan` and `rollback`)."""
-    from kubectl_harness_rollback.planner import PlanOptions
-
-    return PlanOptions(**selection)
-
-
-def _target(text: str):
-    """TARGET, validated before any request."""
-    from kubectl_harness_rollback.reader import Target
-
-    return Target.parse(text)
+SELECTION = reads.SELECTION
+_timeout, _plan_options, _target = reads.timeout, reads.plan_options, reads.target
 
 
 NOT_STEADY = click.option("--not-steady", is_flag=True,
@@ -377,19 +351,10 @@ def list_releases(ctx: click.Context, all_namespaces: bool, selector: str | None
       kubectl harness-rollback list -A -l team=payments
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    chosen = _selector(selector)
-    run_in.list_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
+    reads.list_releases(_collected(ctx), click.echo, all_namespaces, selector, not_steady, output, no_headers, **given)
 
 
 TIMELINE_HELP = "One line per release, newest first, the live one and the last rollback marked."
-
-
-def _check_timeline(timeline: bool, output: str, many: bool) -> None:
-    """--timeline is text for one context; the data has its fields already (history -o json)."""
-    if timeline and (output not in ("table", "wide") or many):
-        raise UsageError("--timeline is text for one context; for data use history -o json")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -417,13 +382,7 @@ def history(ctx: click.Context, target: str, max_releases: int, output: str, no_
       kubectl harness-rollback history release-infra-prod --max 5
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    parsed = _target(target)
-    runner = _runner(ctx, given)
-    _check_timeline(timeline, output, runner.many)
-    run_in.history(runner, click.echo, parsed, output, timeline=timeline, no_headers=no_headers,
-                   max_releases=max_releases)
+    reads.history(_collected(ctx), click.echo, target, max_releases, output, no_headers, timeline, **given)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -445,16 +404,8 @@ def plan(ctx: click.Context, target: str, output: str, show_diff: bool = False, 
       kubectl harness-rollback plan release-infra-prod --contexts 'prod-*'
       kubectl harness-rollback plan release-infra-prod --to-release 1 --diff
     """
-    selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    options, parsed = _plan_options(selection), _target(target)
-    runner = _runner(ctx, given)
-    _check_diff(show_diff, output, runner.many)
-    run_in.plan(runner, click.echo, parsed, options, output,
-                show=(lambda planned: _echo_diff(diff_module().plan_diff(planned.model, planned.plan)))
-                if show_diff else None)
+    reads.plan(_collected(ctx), click.echo, target, output, show_diff, **given)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -567,41 +518,16 @@ def status(ctx: click.Context, target: str | None, watch: bool, timeout: str | N
       kubectl harness-rollback status -A --not-steady
     """
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.fleet import commands as run_in
-
-    chosen = _selector(selector)
-    if target is None:  # one row per release, as `list` reads them
-        run_in.check_releases_status(watch, timeout, timeline)
-        run_in.status_releases(_runner(ctx, given), click.echo, all_namespaces, output, not_steady, no_headers, chosen)
-        return
-    run_in.check_release_status(all_namespaces, not_steady)
-    seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
-    parsed = _target(target)
-    runner = _runner(ctx, given)
-    if watch and runner.many:
-        raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
-    _check_timeline(timeline, output, runner.many)
-    run_in.status(runner, click.echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
-                  selector=chosen)
+    reads.status(_collected(ctx), click.echo, target, watch, timeout, all_namespaces, not_steady, selector,
+                 no_headers, output, timeline, **given)
 
 
-def diff_module():
-    from kubectl_harness_rollback.output import diff
-
-    return diff
-
-
-def _check_diff(show_diff: bool, output: str, many: bool) -> None:
-    if show_diff and output != "table":
-        raise UsageError("--diff prints text for people: it cannot be used with -o " + output)
-    if show_diff and many:
-        raise UsageError("--diff shows one context: it cannot be used with --contexts or --all-contexts")
+diff_module = reads.diff_module
 
 
 def _echo_diff(lines: list[str]) -> None:
     """A diff on stdout: coloured on a terminal unless NO_COLOR is set (no-color.org), plain otherwise."""
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    click.echo(diff_module().colored(lines, color) if lines else "No differences.\n", nl=False, color=color)
+    reads.echo_diff(click.echo, lines)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -767,47 +693,19 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into one line on stderr and an exit code."""
-    import logging
-    import warnings
-
-    from kubectl_harness_rollback.cli.interrupts import as_interrupts
-
-    console = argv is None
-    argv = _kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
-    # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
-    # what the user must know is said by the plugin, in one line. A root handler also keeps
-    # logging.error() of a library from installing one that prints.
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
-    with warnings.catch_warnings(), as_interrupts() as received:
-        warnings.simplefilter("ignore")
-        try:
-            code = _run(argv, received.said)
-        except KeyboardInterrupt:  # a second one, while the first was being reported
-            code = 130
-    if console:
-        # The interpreter's last garbage collection walks every object the run made (the
-        # kubernetes package, click, the release read): 30-100 ms after the last line is printed,
-        # for memory the process hands back anyway. Frozen objects are left out of it; atexit
-        # handlers and the flushing of stdout and stderr still run. A caller in the same
-        # process (argv given) keeps its collector as it was.
-        import gc
-
-        gc.freeze()
-    sys.exit(received.exit_code(code))
+    exits.main(argv, _run)
 
 
-def _say_error(text: str, said=lambda text: text) -> None:
-    """`error: ...` on stderr, on one line: look-alike and control characters escaped (display.shown),
-    a newline included."""
-    from kubectl_harness_rollback.display import shown
-
-    click.echo(f"error: {shown(said(str(text)))}", err=True)
+_say_error, _kubectl_verbosity, _usage_message = exits.say_error, exits.kubectl_verbosity, exits.usage_message
 
 
 def _run(argv: list[str], said) -> int:
     """Run the command line; its exit code (the README's table)."""
+    return exits.guarded(lambda: _click_run(argv), said)
+
+
+def _click_run(argv: list[str]) -> int:
+    """Run the command line through click; click's own errors become one line and an exit code."""
     try:
         try:
             cli.main(args=argv, prog_name="kubectl harness-rollback", complete_var=COMPLETE_VAR,
@@ -817,9 +715,6 @@ def _run(argv: list[str], said) -> int:
                 raise KeyboardInterrupt from None
             click.echo("aborted", err=True)
             return 1
-    except PluginError as exc:
-        _say_error(exc, said)
-        return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
@@ -830,26 +725,4 @@ def _run(argv: list[str], said) -> int:
     except click.ClickException as exc:
         _say_error(_usage_message(exc.format_message()))
         return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo(said("interrupted"), err=True)
-        return 130
-    except Exception as exc:
-        from kubectl_harness_rollback.cluster.apierrors import translate
-
-        error = translate(exc)
-        _say_error(error, said)
-        return error.exit_code
     return 0
-
-
-def _kubectl_verbosity(argv: list[str]) -> list[str]:
-    """kubectl spells the log level `-v=6` too (pflag); click reads `-v 6` and `--v=6`."""
-    return [f"--v={arg[3:]}" if arg.startswith("-v=") else arg for arg in argv]
-
-
-def _usage_message(text: str) -> str:
-    """One line, in kubectl's lower case, without a closing period: "missing argument 'TARGET'"."""
-    line = " ".join(text.split())
-    if len(line) > 1 and line[0].isupper() and line[1].islower():
-        line = line[0].lower() + line[1:]
-    return line[:-1] if line.endswith(".") else line

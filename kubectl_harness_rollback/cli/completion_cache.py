@@ -2,9 +2,9 @@
 
 kubectl keeps API discovery under ~/.kube/cache for the same reason. Entries live in
 ${XDG_CACHE_HOME:-~/.cache}/kubectl-harness-rollback-completion/ (kubectl-harness-rollback/ holds
-the krew zipapp's extracted copies, and nothing else), one 0600 file per cluster,
-user, namespace and kind of candidate (named by a hash: the file holds no credential), and are
-used for TTL seconds. Only shell completion reads them (cli/completion.py): every command reads
+the krew zipapp's extracted copies, and nothing else), one 0600 file per kubeconfig content,
+connection flags on the line and kind of candidate (named by a hash: the file holds no
+credential), and are used for TTL seconds. Only shell completion reads them (cli/completion.py): every command reads
 the cluster itself, so a stale entry can at worst offer a name that is gone, or miss a new one
 that shares its prefix with an old one (an entry without a match is read again).
 """

@@ -5,15 +5,12 @@ into one ConnectionFlags and validated without any I/O. Used by cli/app.py and c
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable
 
 import click
 
-from kubectl_harness_rollback.cli.durations import parse_duration
-from kubectl_harness_rollback.cluster import header_values
-from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags, server_url
-from kubectl_harness_rollback.errors import UsageError
+from kubectl_harness_rollback.cli.connection_values import validated, with_request_timeout
+from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 
 
 class Count(click.IntRange):
@@ -109,34 +106,7 @@ def collect(ctx: click.Context, given: dict[str, Any]) -> None:
 
 def connection_flags(ctx: click.Context) -> ConnectionFlags:
     """Validate the collected connection flags without any I/O."""
-    given = dict(ctx.ensure_object(dict).get("connection", {}))
-    if given.get("impersonate_groups") and not given.get("impersonate"):
-        raise UsageError("--as-group needs --as: name the user to impersonate too")
-    if "request_timeout" in given:
-        try:
-            given["request_timeout"] = parse_duration(given["request_timeout"])  # 0: no timeout
-        except ValueError as exc:
-            raise UsageError(f"--request-timeout: {exc}") from None
-    given["insecure_skip_tls_verify"] = bool(given.get("insecure_skip_tls_verify"))
-    given["impersonate_groups"] = tuple(given.get("impersonate_groups", ()))
-    _check_headers(given)
-    if given.get("server"):
-        try:
-            server_url(given["server"], tls=True)
-        except ValueError as exc:
-            raise UsageError(f"--server: {exc}") from None
-    return ConnectionFlags(**given)
-
-
-def _check_headers(given: dict[str, Any]) -> None:
-    """--token, --as and --as-group are sent as headers: refused here, before any request, when
-    they cannot be (a token is never quoted)."""
-    values = [("--token", given.get("token"), True), ("--as", given.get("impersonate"), False)]
-    values += [("--as-group", group, False) for group in given.get("impersonate_groups", ())]
-    for flag, value, secret in values:
-        wrong = header_values.problem(flag, value, secret) if value else None
-        if wrong:
-            raise UsageError(wrong)
+    return validated(ctx.ensure_object(dict).get("connection", {}))
 
 
 def flags_on_the_line(ctx: click.Context, default_request_timeout: float | None = None) -> ConnectionFlags:
@@ -153,5 +123,4 @@ def flags_on_the_line(ctx: click.Context, default_request_timeout: float | None 
         node = node.parent
     for node in reversed(chain):
         collect(node, dict(node.params))
-    flags = connection_flags(ctx)
-    return dataclasses.replace(flags, request_timeout=flags.request_timeout or default_request_timeout)
+    return with_request_timeout(connection_flags(ctx), default_request_timeout)

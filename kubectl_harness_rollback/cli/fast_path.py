@@ -1,9 +1,12 @@
-"""The console script's entry point: `version` and the top-level help without importing click.
+"""The console scripts' entry points: `version`, the top-level help, and the reads and their completion without importing click.
 
 The console script's entry point: `version` and the top-level help (`--help`, `help`, or the
 bare command, which prints it and exits 0 as a bare `kubectl` does) answered before click, the
 command tree and the kubernetes package are imported, so that asking the plugin what it is
-costs what `kubectl version --client` costs. Everything else goes to cli.main.
+costs what `kubectl version --client` costs. A read (list, history, plan, status) whose line
+cli/read_flags.py fully understands runs its body (cli/reads.py) without click, and so does
+completion of its TARGET or -n, through kubectl or click's bash script (cli/short_completion.py). Everything else goes to
+cli/app.py, click's route.
 
 HELP is click's own top-level help at the usual width (tests/unit/test_cli.py checks that it still
 is); on a terminal narrower than 80 columns, click renders it.
@@ -88,6 +91,14 @@ def _columns() -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    if os.environ.get(COMPLETE_VAR) == "bash_complete":  # click's bash script, at a TAB
+        from kubectl_harness_rollback.cli import short_completion
+
+        answer = short_completion.bash_answer(os.environ)
+        if answer is not None:
+            sys.stdout.write(answer)
+            sys.stdout.flush()
+            sys.exit(0)
     if COMPLETE_VAR not in os.environ:
         if args in (["version"], ["--version"]):
             sys.stdout.write(version_line() + "\n")
@@ -95,6 +106,64 @@ def main(argv: list[str] | None = None) -> None:
         if args in ([], ["--help"], ["-h"], ["help"]) and _columns() >= 80:
             sys.stdout.write(HELP)
             return
+        from kubectl_harness_rollback.cli import exits, read_flags
+
+        line = read_flags.parse(exits.kubectl_verbosity(args))
+        if line is not None:
+            exits.main(argv, lambda _argv, said: exits.guarded(lambda: _read(line), said))
+            return
     from kubectl_harness_rollback.cli.app import main as full
 
     full(argv)
+
+
+def _read(line) -> int:
+    """Run a read the short route parsed; its exit code. Errors end as click's route ends them:
+    a usage error names the command's --help, Ctrl-C gets click's blank line first."""
+    import errno
+
+    from kubectl_harness_rollback.cli import exits, reads
+    from kubectl_harness_rollback.cli.plain_echo import echo
+    from kubectl_harness_rollback.errors import UsageError
+
+    body = {"list": reads.list_releases, "history": reads.history, "plan": reads.plan, "status": reads.status}
+    try:
+        body[line.command](line.connection, echo, **line.params)
+        return 0
+    except UsageError as exc:
+        usage = exc
+    except (EOFError, KeyboardInterrupt) as exc:
+        exits.write_err("\n")  # click: the blank line closes the terminal's ^C
+        if isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        exits.write_err("aborted\n")
+        return 1
+    except OSError as exc:  # click's main: a closed pipe ends the run with 1, quietly
+        if exc.errno != errno.EPIPE:
+            raise
+        from click.utils import _PacifyFlushWrapper
+
+        sys.stdout, sys.stderr = _PacifyFlushWrapper(sys.stdout), _PacifyFlushWrapper(sys.stderr)
+        sys.exit(1)
+    exits.say_error(f"{exits.usage_message(str(usage))} (see 'kubectl harness-rollback {line.command} --help')")
+    return UsageError.exit_code
+
+
+def kubectl_complete_main(argv: list[str] | None = None) -> None:
+    """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion: a
+    read's TARGET or an -n value answered without click (cli/short_completion.py), the rest by
+    click's route (cli/app.py)."""
+    from kubectl_harness_rollback.cli import short_completion
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["__complete"]:
+        args = args[1:]
+    words, incomplete = (args[:-1], args[-1]) if args else ([], "")
+    answer = short_completion.kubectl_answer(words, incomplete)
+    if answer is None:
+        from kubectl_harness_rollback.cli.app import kubectl_complete_main as full
+
+        full(argv)
+        return
+    sys.stdout.write(answer)
+    sys.stdout.flush()

@@ -235,3 +235,10 @@ def test_exec_plugin_contexts_connecting_at_once_import_the_kubernetes_client_on
     done = subprocess.run([sys.executable, "-c", EXEC_CONTEXTS_AT_ONCE, str(kubeconfig)], capture_output=True,
                           text=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (0, "['Bearer not-a-secret']\n", "")
+
+
+def test_the_console_script_loads_no_click_for_a_read(tmp_path):
+    """A read's line takes the short route (cli/read_flags.py): no click, no command tree."""
+    for argv in (["history", "r", "-n", "shop"], ["list"], ["status", "r"], ["plan", "r", "-o", "json"]):
+        loaded = loaded_before_first_request(tmp_path, argv)
+        assert {"click", "kubectl_harness_rollback.cli.app"} & loaded == set(), argv

@@ -1,0 +1,93 @@
+"""The process around a command: warnings and library logs kept off stderr, signals as Ctrl-C, errors as one line and an exit code.
+
+Shared by click's route (cli/app.py) and the reads' short route (cli/fast_path.py), and free of
+click, so that both end a run the same way: the same `error: ...` line, the same exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+from kubectl_harness_rollback.errors import PluginError
+
+
+def main(argv: list[str] | None, run: Callable[[list[str], Callable[[str], str]], int]) -> None:
+    """Run `run(argv, said)` and exit with its code; every error becomes one line on stderr."""
+    import logging
+    import warnings
+
+    from kubectl_harness_rollback.cli.interrupts import as_interrupts
+
+    console = argv is None
+    argv = kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
+    # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
+    # what the user must know is said by the plugin, in one line. A root handler also keeps
+    # logging.error() of a library from installing one that prints.
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+    with warnings.catch_warnings(), as_interrupts() as received:
+        warnings.simplefilter("ignore")
+        try:
+            code = run(argv, received.said)
+        except KeyboardInterrupt:  # a second one, while the first was being reported
+            code = 130
+    if console:
+        # The interpreter's last garbage collection walks every object the run made (the
+        # kubernetes package, click, the release read): 30-100 ms after the last line is printed,
+        # for memory the process hands back anyway. Frozen objects are left out of it; atexit
+        # handlers and the flushing of stdout and stderr still run. A caller in the same
+        # process (argv given) keeps its collector as it was.
+        import gc
+
+        gc.freeze()
+    sys.exit(received.exit_code(code))
+
+
+def guarded(call: Callable[[], int], said: Callable[[str], str]) -> int:
+    """`call()`'s exit code; the plugin's errors, an interrupt and any other exception become
+    one line on stderr and the README's exit code."""
+    try:
+        return call()
+    except PluginError as exc:
+        say_error(exc, said)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        write_err(said("interrupted") + "\n")
+        return 130
+    except Exception as exc:
+        from kubectl_harness_rollback.cluster.apierrors import translate
+
+        error = translate(exc)
+        say_error(error, said)
+        return error.exit_code
+
+
+def write_err(text: str) -> None:
+    """`text` on stderr, as click.echo(text, err=True, nl=False) writes it (no ANSI code is ever
+    in these lines: display.shown escapes them)."""
+    from kubectl_harness_rollback.cli.plain_echo import echo
+
+    echo(text, nl=False, err=True)
+
+
+def say_error(text, said=lambda text: text) -> None:
+    """`error: ...` on stderr, on one line: look-alike and control characters escaped (display.shown),
+    a newline included."""
+    from kubectl_harness_rollback.display import shown
+
+    write_err(f"error: {shown(said(str(text)))}\n")
+
+
+def kubectl_verbosity(argv: list[str]) -> list[str]:
+    """kubectl spells the log level `-v=6` too (pflag); click reads `-v 6` and `--v=6`."""
+    return [f"--v={arg[3:]}" if arg.startswith("-v=") else arg for arg in argv]
+
+
+def usage_message(text: str) -> str:
+    """One line, in kubectl's lower case, without a closing period: "missing argument 'TARGET'"."""
+    line = " ".join(text.split())
+    if len(line) > 1 and line[0].isupper() and line[1].islower():
+        line = line[0].lower() + line[1:]
+    return line[:-1] if line.endswith(".") else line

@@ -1,0 +1,146 @@
+"""The bodies of the read commands (list, history, plan, status), without click.
+
+cli/app.py's click commands and the reads' short route (cli/read_flags.py, cli/fast_path.py) call
+the same functions here: each gets the collected connection flags (a dict by ConnectionFlags
+field), an `echo(text, err=False, nl=True)` and the command's parsed options, validates them
+without I/O, and calls fleet/commands.py. Nothing here imports click, so a read that needs no
+click reaches its first request without loading it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Mapping
+
+from kubectl_harness_rollback.cli.connection_values import validated
+from kubectl_harness_rollback.cli.durations import parse_duration
+from kubectl_harness_rollback.errors import UsageError
+
+Echo = Callable[..., None]
+SELECTION = ("match", "workflow_id", "from_release", "to_release", "to_revision", "mode", "prune")
+FLEET = ("contexts", "all_contexts", "max_parallel", "fail_fast")
+
+
+def cluster(connection: Mapping[str, Any]):
+    """The cluster connection for this invocation (imports the kubernetes client now)."""
+    from kubectl_harness_rollback.cluster.client import connect
+
+    return connect(validated(connection))
+
+
+def runner(connection: Mapping[str, Any], given: dict[str, Any]):
+    """Where the command runs (fleet.commands.chosen): the contexts of --contexts/--all-contexts, or
+    the one cluster of the connection flags. Called after the options are validated."""
+    from kubectl_harness_rollback.fleet.commands import chosen
+
+    return chosen(validated(connection), *(given.pop(key) for key in FLEET), connect_one=lambda: cluster(connection))
+
+
+def selector(text: str | None):
+    from kubectl_harness_rollback.label_selector import parse
+
+    return parse(text) if text is not None else None
+
+
+def timeout(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+
+
+def plan_options(selection: dict[str, Any]):
+    """PlanOptions validates the selection (once, for `plan` and `rollback`)."""
+    from kubectl_harness_rollback.planner import PlanOptions
+
+    return PlanOptions(**selection)
+
+
+def target(text: str):
+    """TARGET, validated before any request."""
+    from kubectl_harness_rollback.reader import Target
+
+    return Target.parse(text)
+
+
+def check_timeline(timeline: bool, output: str, many: bool) -> None:
+    """--timeline is text for one context; the data has its fields already (history -o json)."""
+    if timeline and (output not in ("table", "wide") or many):
+        raise UsageError("--timeline is text for one context; for data use history -o json")
+
+
+def diff_module():
+    from kubectl_harness_rollback.output import diff
+
+    return diff
+
+
+def check_diff(show_diff: bool, output: str, many: bool) -> None:
+    if show_diff and output != "table":
+        raise UsageError("--diff prints text for people: it cannot be used with -o " + output)
+    if show_diff and many:
+        raise UsageError("--diff shows one context: it cannot be used with --contexts or --all-contexts")
+
+
+def echo_diff(echo: Echo, lines: list[str]) -> None:
+    """A diff on stdout: coloured on a terminal unless NO_COLOR is set (no-color.org), plain otherwise."""
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    echo(diff_module().colored(lines, color) if lines else "No differences.\n", nl=False, color=color)
+
+
+def list_releases(connection: Mapping[str, Any], echo: Echo, all_namespaces: bool, selector: str | None,
+                  not_steady: bool, output: str, no_headers: bool, **given: Any) -> None:
+    from kubectl_harness_rollback.fleet import commands as run_in
+
+    chosen = _selector(selector)
+    run_in.list_releases(runner(connection, given), echo, all_namespaces, output, not_steady, no_headers, chosen)
+
+
+def history(connection: Mapping[str, Any], echo: Echo, target: str, max_releases: int, output: str,
+            no_headers: bool, timeline: bool = False, **given: Any) -> None:
+    from kubectl_harness_rollback.fleet import commands as run_in
+
+    parsed = _target(target)
+    where = runner(connection, given)
+    check_timeline(timeline, output, where.many)
+    run_in.history(where, echo, parsed, output, timeline=timeline, no_headers=no_headers, max_releases=max_releases)
+
+
+def plan(connection: Mapping[str, Any], echo: Echo, target: str, output: str, show_diff: bool = False,
+         **given: Any) -> None:
+    selection = {key: given.pop(key) for key in SELECTION}
+    from kubectl_harness_rollback.fleet import commands as run_in
+
+    options, parsed = plan_options(selection), _target(target)
+    where = runner(connection, given)
+    check_diff(show_diff, output, where.many)
+    run_in.plan(where, echo, parsed, options, output,
+                show=(lambda planned: echo_diff(echo, diff_module().plan_diff(planned.model, planned.plan)))
+                if show_diff else None)
+
+
+def status(connection: Mapping[str, Any], echo: Echo, target: str | None, watch: bool, timeout: str | None,
+           all_namespaces: bool, not_steady: bool, selector: str | None, no_headers: bool, output: str,
+           timeline: bool = False, **given: Any) -> None:
+    from kubectl_harness_rollback.fleet import commands as run_in
+
+    chosen = _selector(selector)
+    if target is None:  # one row per release, as `list` reads them
+        run_in.check_releases_status(watch, timeout, timeline)
+        run_in.status_releases(runner(connection, given), echo, all_namespaces, output, not_steady, no_headers,
+                               chosen)
+        return
+    run_in.check_release_status(all_namespaces, not_steady)
+    seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
+    parsed = _target(target)
+    where = runner(connection, given)
+    if watch and where.many:
+        raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
+    check_timeline(timeline, output, where.many)
+    run_in.status(where, echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
+                  selector=chosen)
+
+
+# The bodies' parameters shadow these names.
+_selector, _target, _timeout = selector, target, timeout
