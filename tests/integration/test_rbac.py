@@ -18,6 +18,7 @@ from tests.support.harness import (
     wait_for_rollout,
     write_declarative_release,
 )
+from tests.support.waiting import eventually
 
 RELEASE = "release-infra-prod"
 
@@ -33,7 +34,24 @@ def pipeline_account(api_client, namespace, plugin, name="deployer"):
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["metadata"]["name"]},
         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]})
-    return f"system:serviceaccount:{namespace}:{name}"
+    return bound(api_client, namespace, name, role["rules"])
+
+
+def bound(api_client, namespace, account, rules) -> str:
+    """The account's user name, once the API server's authorizer grants it its first rule: it
+    learns of a new RoleBinding by a watch, a moment after the create (longer on a busy control plane)."""
+    user = f"system:serviceaccount:{namespace}:{account}"
+    rule = next((r for r in rules if r.get("resources") and r.get("verbs") and not r.get("resourceNames")
+                 and not r.get("resource_names") and "*" not in r["resources"] + r["verbs"]), None)
+    if rule is None:
+        return user
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": user, "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
+        "resourceAttributes": {"namespace": namespace, "group": (rule.get("apiGroups") or rule.get("api_groups") or [""])[0],
+                               "resource": rule["resources"][0], "verb": rule["verbs"][0]}}}
+    authorization = k8s.AuthorizationV1Api(api_client)
+    eventually(lambda: authorization.create_subject_access_review(review).status.allowed, timeout=30, interval=0.1)
+    return user
 
 
 def image(apps, namespace, name):
@@ -178,7 +196,9 @@ def account_with(api_client, namespace, name, role_ref: dict, rules: list[dict] 
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", **role_ref},
         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]})
-    return f"system:serviceaccount:{namespace}:{name}"
+    if rules is None:
+        rules = rbac.read_cluster_role(role_ref["name"]).to_dict()["rules"] if role_ref["kind"] == "ClusterRole" else []
+    return bound(api_client, namespace, name, rules)
 
 
 def test_list_without_the_right_to_list_revisions_warns_once_and_leaves_live_empty(api_client, apps, core,
