@@ -6,7 +6,9 @@ namespace, so that the requests grow with the namespaces, not with the releases.
 
 from __future__ import annotations
 
+import gc
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable
 
@@ -216,6 +218,60 @@ def reads_at_once(reads: list[Callable[[], Any]]) -> list:
             pending.clear()
 
 
+class Started:
+    """One read started in a thread of its own, its answer taken later (`answer()`): the
+    ReplicaSets' pages, which follow one another by continue token, arrive while the histories
+    are read and decoded. A daemon thread, for the reason reads_at_once gives."""
+
+    def __init__(self, read: Callable[[], Any]):
+        self._done = threading.Event()
+        self._answer: tuple[bool, Any] = (False, None)
+
+        def run() -> None:
+            try:
+                self._answer = (True, read())
+            except BaseException as exc:  # Ctrl-C too: answer() raises it in the caller
+                self._answer = (False, exc)
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, daemon=True, name="list-reads-started").start()
+
+    def answer(self):
+        while not self._done.wait(WAKE_SECONDS):  # looks up often enough to see Ctrl-C at once
+            pass
+        ok, value = self._answer
+        if not ok:
+            raise value
+        return value
+
+
+_collector_lock = threading.Lock()
+# How many reads hold the collector off, and whether it was on before the first of them.
+_collector = {"pauses": 0, "was_enabled": False}
+
+
+@contextmanager
+def collection_paused():
+    """Python's cyclic garbage collector held off while `list` decodes: each full collection walks
+    every object alive, and decoding a fleet's lists and histories (hundreds of thousands of dicts)
+    set off collections that walked the growing heap again and again (a third of `list -A`'s CPU at
+    500 releases). JSON and the records decoded here hold no reference cycles to collect. Counted,
+    so that the contexts of a fleet, read at once, pause it together and the last one resumes it."""
+    with _collector_lock:
+        if _collector["pauses"] == 0:
+            _collector["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _collector["pauses"] += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector["pauses"] -= 1
+            if _collector["pauses"] == 0 and _collector["was_enabled"]:
+                gc.enable()
+
+
 def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
                   ) -> list[dict]:
     """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full,
@@ -406,22 +462,23 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
     `selector` (label_selector.Selector): only the releases with a workload whose labels match it,
     what is live judged from those workloads alone. The API server selects the workloads; the bare
     ReplicaSets are chosen in memory, since every ReplicaSet is listed anyway for what is live."""
+    with collection_paused():
+        return _read_catalog(kube, namespace, live, selector)
+
+
+def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[list[dict], list[str]]:
     warnings: list[str] = []
     label_selector = selector.text if selector is not None else None
+    # The ReplicaSets (a cluster's most numerous objects, in pages read one after another) are
+    # wanted last, for the bare ones and what is live: the histories are read and decoded meanwhile.
+    replica_sets_read = Started(lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
+                                                        page_size=REPLICA_SET_PAGE, trim=without_managed_fields))
     listed = reads_at_once([lambda kind=kind: kube.list(Resource.of(kind), namespace, label_selector=label_selector)
                             for kind in kinds.RELEASE_WORKLOADS]
-                           + [lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
-                                                      page_size=REPLICA_SET_PAGE, trim=without_managed_fields),
-                              lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),
+                           + [lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),
                               lambda: _listed_or_none(kube, SECRETS, namespace, metadata_only=True)])
     workloads = [(kind.name, obj) for kind, objects in zip(kinds.RELEASE_WORKLOADS, listed) for obj in objects]
-    replica_sets, config_maps, secrets = listed[len(kinds.RELEASE_WORKLOADS):]
-    if replica_sets:
-        bare = bare_replica_sets(replica_sets)
-        if selector is not None:
-            bare = {_key(rs) for rs in replica_sets if _key(rs) in bare and selector.matches_object(rs)}
-        replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
-        workloads += [(kinds.REPLICA_SET.name, rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
+    config_maps, secrets = listed[len(kinds.RELEASE_WORKLOADS):]
     if secrets is None:
         warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
                         "shown")
@@ -437,6 +494,22 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
     config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates, CONFIGMAPS_PER_HISTORY)
     secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
     decoded = decode_histories(config_maps, secrets)
+    replica_sets = replica_sets_read.answer()
+    if replica_sets:
+        bare = bare_replica_sets(replica_sets)
+        if selector is not None:
+            bare = {_key(rs) for rs in replica_sets if _key(rs) in bare and selector.matches_object(rs)}
+        replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
+        bare_workloads = [(kinds.REPLICA_SET.name, rs) for rs in replica_sets
+                          if _key(rs) in bare and release_name_of(rs)]
+        workloads += bare_workloads
+        # A release only a bare ReplicaSet names: its history is read now.
+        more = history_candidates(bare_workloads, []) - candidates
+        if more:
+            config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, more, CONFIGMAPS_PER_HISTORY)
+            secrets = _read_in_full(kube, SECRETS, secrets, more, SECRETS_PER_HISTORY)
+            decoded.update(decode_histories([o for o in config_maps if _key(o) in more],
+                                            [o for o in secrets if _key(o) in more]))
     rows = catalog(workloads, config_maps, secrets, decoded)
     if selector is not None:
         rows = [row for row in rows if row["workloads"]]

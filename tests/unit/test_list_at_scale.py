@@ -242,3 +242,19 @@ def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
     assert listing.reads_at_once([first, slow("second"), slow("third")]) == ["first", "second", "third"]
     with pytest.raises(ValueError, match="earlier"):
         listing.reads_at_once([slow("a"), fails("earlier"), fails("later")])
+
+
+def test_a_release_only_a_bare_replica_set_names_has_its_history_read():
+    """The ReplicaSets' pages arrive while the other releases' histories are read: the history of a
+    release that only a bare ReplicaSet names is read once they are in."""
+    cluster = fleet(namespaces=1, releases_each=2)
+    solo = replica_set("solo", "team-0", 2)
+    solo["metadata"]["labels"]["harness.io/release-name"] = "rel-solo"
+    del solo["metadata"]["ownerReferences"]
+    cluster.add("replicasets", solo)
+    cluster.add("configmaps", history("rel-solo", "team-0", "solo", "ConfigMap"))
+    rows = {row["release"]: row for row in list_all(cluster)}
+    assert (rows["rel-solo"]["latest"], rows["rel-solo"]["status"], rows["rel-solo"]["workloads"],
+            rows["rel-solo"]["source"]) == (2, "Failed", ["replicaset/solo-2"], "configmap/rel-solo")
+    assert [query["fieldSelector"] for _, query in cluster.data_reads("configmaps")] == [
+        ["metadata.name=rel-0-0"], ["metadata.name=rel-0-1"], ["metadata.name=rel-solo"]]
