@@ -195,6 +195,55 @@ def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
     assert [query["limit"] for query in sent] == [[str(listing.REPLICA_SET_PAGE)]] * 2
 
 
+def test_the_next_page_is_asked_for_while_a_page_is_decoded(monkeypatch):
+    """The continue token is written before the items: the next page's request goes out before
+    the page is decoded, one page ahead at most, and the items come in order."""
+    import threading
+
+    from kubectl_harness_rollback.cluster import rest
+
+    pages = {None: {"metadata": {"continue": "t1"}, "items": [{"metadata": {"name": "a"}}]},
+             "t1": {"metadata": {"continue": "t2"}, "items": [{"metadata": {"name": "b"}}]},
+             "t2": {"metadata": {"resourceVersion": "9"}, "items": [{"metadata": {"name": "c"}}]}}
+    asked = {token: threading.Event() for token in pages}
+    sent = []
+
+    def transport(method, url, body, headers, timeout, stream):
+        token = parse_qs(urlsplit(url).query).get("continue", [None])[0]
+        sent.append(token)
+        asked[token].set()
+        return SimpleNamespace(status=200, data=json.dumps(pages[token]).encode())
+
+    seen_ahead = []
+    loads = rest.json.loads
+
+    def decode(data, *args, **kwargs):
+        page = loads(data, *args, **kwargs)
+        following = (page.get("metadata") or {}).get("continue")
+        if "items" in page and following:  # a whole page, not its head
+            seen_ahead.append(asked[following].wait(5))
+        return page
+
+    monkeypatch.setattr(rest.json, "loads", decode)
+    listed = Rest("https://127.0.0.1:1", transport).list(listing.REPLICASETS, None, metadata_only=True)
+    assert [item["metadata"]["name"] for item in listed] == ["a", "b", "c"]
+    assert sent == [None, "t1", "t2"] and seen_ahead == [True, True]
+
+
+@pytest.mark.parametrize("answer, token", [
+    (b'{"kind":"List","metadata":{"continue":"t1"},"items":[]}', "t1"),
+    (b'{"kind":"List","metadata":{"resourceVersion":"9"},"items":[]}', None),
+    (b'{"items":[{"metadata":{"continue":"x"}}],"metadata":{"continue":"t1"}}', None),  # items first
+    (b'{"metadata":{"continue":', None),  # cut short
+    (b'[]', None),
+    (b'{"metadata":{"continue":"t1"}},', None),  # no items at all
+])
+def test_the_continue_token_is_read_from_the_head_of_a_page(answer, token):
+    from kubectl_harness_rollback.cluster.rest import _continue_written_first
+
+    assert _continue_written_first(answer) == token
+
+
 def test_status_of_every_release_reads_as_list_reads():
     """`status -A`: one row per release from the same lists as `list -A`, never a read per release;
     each row says whether it is steady and what it needs (here: release 2 failed and is live)."""
