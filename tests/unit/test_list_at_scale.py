@@ -70,7 +70,12 @@ class Cluster:
             items = [o for o in items if o["metadata"]["name"] == value]
         if accept == METADATA_ONLY:
             items = [{"metadata": o["metadata"]} for o in items]
-        page = {"metadata": {"resourceVersion": "9"}, "items": items}
+        # Pages as the API server cuts them: `limit` items, the next one's offset as continue token.
+        start = int(query.get("continue", ["0"])[0])
+        limit = int(query.get("limit", [len(items) or 1])[0])
+        following = start + limit if start + limit < len(items) else None
+        page = {"metadata": {"resourceVersion": "9", **({"continue": str(following)} if following else {})},
+                "items": items[start:start + limit]}
         return SimpleNamespace(status=200, data=json.dumps(page).encode())
 
     def data_reads(self, plural: str) -> list[tuple[str, dict]]:
@@ -80,7 +85,8 @@ class Cluster:
 
 
 def fleet(namespaces: int, releases_each: int, unrelated_config_maps: int = 1, store: str = "configmaps",
-          unrelated_secrets: int = 3) -> Cluster:
+          unrelated_secrets: int = 3, old_revisions: int = 0) -> Cluster:
+    """`old_revisions`: ReplicaSets of each Deployment older than its two releases' (no release)."""
     cluster = Cluster()
     for n in range(namespaces):
         namespace = f"team-{n}"
@@ -89,6 +95,10 @@ def fleet(namespaces: int, releases_each: int, unrelated_config_maps: int = 1, s
             cluster.add("deployments", deployment(name, namespace, release))
             for revision in (1, 2):
                 cluster.add("replicasets", replica_set(name, namespace, revision))
+            for old in range(old_revisions):
+                cluster.add("replicasets", {**replica_set(name, namespace, 1), "metadata": {
+                    **replica_set(name, namespace, 1)["metadata"], "name": f"{name}-old-{old}",
+                    "uid": f"{namespace}-{name}-old-{old}", "annotations": {}}})
             cluster.add(store, history(release, namespace, name, "ConfigMap" if store == "configmaps" else "Secret"))
         for u in range(unrelated_config_maps):  # kube-root-ca.crt, an app's settings
             cluster.add("configmaps", {"metadata": {"name": f"settings-{u}", "namespace": namespace},
@@ -120,6 +130,19 @@ def test_list_all_makes_as_many_requests_for_twice_the_releases():
         counts[releases_each] = len(cluster.sent)
     # The lists of each kind, then one list of each namespace's ConfigMaps.
     assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
+
+
+def test_list_all_at_the_scale_fixtures_shape():
+    """The bench's scale fixture, in memory: 500 releases over 20 namespaces, 5,000 ReplicaSets.
+    Each kind's list (the ReplicaSets in pages of REPLICA_SET_PAGE), one list of each namespace's
+    ConfigMaps for its histories: 31 requests, as on the real control plane; none per release."""
+    cluster = fleet(namespaces=20, releases_each=25, old_revisions=8)
+    rows = list_all(cluster)
+    assert len(rows) == 500 and {(r["latest"], tuple(r["liveReleases"])) for r in rows} == {(2, (2,))}
+    pages = -(-len(cluster.objects["replicasets"]) // listing.REPLICA_SET_PAGE)
+    assert len(cluster.objects["replicasets"]) == 5000 and pages == 5
+    assert len(cluster.sent) == KIND_LISTS - 1 + pages + 20 == 31
+    assert sum(path.endswith("/replicasets") for _, path, _, _ in cluster.sent) == pages
 
 
 def test_the_same_rows_as_reading_each_history_by_name(monkeypatch):
