@@ -157,10 +157,16 @@ def _key(obj: dict) -> tuple[str, str]:
 
 
 def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
-               ) -> tuple[list[str], list[tuple[str, str]]]:
+               ) -> tuple[list[str | None], list[tuple[str, str]]]:
     """(namespaces to list whole, (namespace, name) to read by name) that read each of `listed`
     (metadata) which is `wanted`. A namespace is listed whole when it holds more than
-    BY_NAME_UP_TO wanted objects and at most `per_object` objects for each (0: never). Pure."""
+    BY_NAME_UP_TO wanted objects and at most `per_object` objects for each (0: never).
+
+    Several namespaces listed whole are one list of every namespace ([None]) when the other
+    namespaces hold few objects that are not wanted: at most `per_object` - 1 for each namespace
+    listed whole (a namespace's own kube-root-ca.crt, say), so that one list downloads about what
+    the namespaces' lists would, in a fixed number of requests however many namespaces hold
+    releases. Secrets (`per_object` 1): only when no other Secret would be downloaded. Pure."""
     chosen: dict[str, list[str]] = {}
     held: dict[str, int] = {}
     for obj in listed:
@@ -173,6 +179,10 @@ def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int
     listed_whole = set(whole)
     by_name = [(namespace, name) for namespace, names in chosen.items() if namespace not in listed_whole
                for name in names]
+    unwanted_elsewhere = sum(count - len(chosen.get(namespace, ())) for namespace, count in held.items()
+                             if namespace not in listed_whole)
+    if len(whole) > 1 and unwanted_elsewhere <= (per_object - 1) * len(whole):
+        return [None], []
     return whole, by_name
 
 
@@ -279,7 +289,7 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
     as a list with a field selector, so the `list` right `list` needs anyway suffices."""
     whole, by_name = plan_reads(listed, wanted, per_object)
 
-    def read(step: tuple[str, str | None]) -> list[dict]:
+    def read(step: tuple[str | None, str | None]) -> list[dict]:
         namespace, name = step
         if name is None:  # only what is wanted is kept: another object's data is never looked at
             return [obj for obj in kube.list(resource, namespace) if _key(obj) in wanted]

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kubectl_harness_rollback import kinds, listing
-from kubectl_harness_rollback.cluster.rest import METADATA_ONLY, Rest
+from kubectl_harness_rollback.cluster.rest import METADATA_ONLY, PAGE_SIZE, Rest
 from kubectl_harness_rollback.records.history_codec import encode_history
 
 
@@ -128,20 +128,23 @@ def test_list_all_makes_as_many_requests_for_twice_the_releases():
         assert len(rows) == 5 * releases_each
         assert {(r["latest"], r["status"], tuple(r["liveReleases"])) for r in rows} == {(2, "Failed", (2,))}
         counts[releases_each] = len(cluster.sent)
-    # The lists of each kind, then one list of each namespace's ConfigMaps.
-    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
+    # The lists of each kind, then one list of every namespace's ConfigMaps (5 namespaces, each
+    # holding one other ConfigMap besides its histories).
+    assert counts == {10: KIND_LISTS + 1, 20: KIND_LISTS + 1}
 
 
 def test_list_all_at_the_scale_fixtures_shape():
     """The bench's scale fixture, in memory: 500 releases over 20 namespaces, 5,000 ReplicaSets.
-    Each kind's list (the ReplicaSets in pages of REPLICA_SET_PAGE), one list of each namespace's
-    ConfigMaps for its histories: 31 requests, as on the real control plane; none per release."""
+    Each kind's list (the ReplicaSets in pages of REPLICA_SET_PAGE), then one list of every
+    namespace's ConfigMaps for the histories (in pages): 13 requests, however many namespaces."""
     cluster = fleet(namespaces=20, releases_each=25, old_revisions=8)
     rows = list_all(cluster)
     assert len(rows) == 500 and {(r["latest"], tuple(r["liveReleases"])) for r in rows} == {(2, (2,))}
     pages = -(-len(cluster.objects["replicasets"]) // listing.REPLICA_SET_PAGE)
     assert len(cluster.objects["replicasets"]) == 5000 and pages == 5
-    assert len(cluster.sent) == KIND_LISTS - 1 + pages + 20 == 31
+    history_pages = -(-len(cluster.objects["configmaps"]) // PAGE_SIZE)
+    assert len(cluster.sent) == KIND_LISTS - 1 + pages + history_pages == 13
+    assert [path for path, _ in cluster.data_reads("configmaps")] == ["/api/v1/configmaps"] * history_pages
     assert sum(path.endswith("/replicasets") for _, path, _, _ in cluster.sent) == pages
 
 
@@ -175,11 +178,15 @@ def test_no_secret_that_is_not_a_history_is_downloaded():
     assert {r["source"] for r in rows} == {f"secret/rel-{n}-{r}" for n in range(2) for r in range(6)}
     reads = cluster.data_reads("secrets")
     assert len(reads) == 2 * 6 and all(query["fieldSelector"][0].startswith("metadata.name=rel-") for _, query in reads)
-    # A namespace holding nothing but histories is listed whole: there is nothing else to download.
+    # Namespaces holding nothing but histories are listed whole, all in one list: there is nothing
+    # else to download.
     cluster = fleet(namespaces=2, releases_each=6, store="secrets", unrelated_secrets=0)
     list_all(cluster)
-    assert sorted(path for path, _ in cluster.data_reads("secrets")) == [
-        "/api/v1/namespaces/team-0/secrets", "/api/v1/namespaces/team-1/secrets"]
+    assert [path for path, _ in cluster.data_reads("secrets")] == ["/api/v1/secrets"]
+    # One namespace: its own list.
+    cluster = fleet(namespaces=1, releases_each=6, store="secrets", unrelated_secrets=0)
+    list_all(cluster)
+    assert [path for path, _ in cluster.data_reads("secrets")] == ["/api/v1/namespaces/team-0/secrets"]
 
 
 @pytest.mark.parametrize("per_namespace, held, per_object, whole", [
@@ -197,6 +204,22 @@ def test_plan_reads(per_namespace, held, per_object, whole):
     namespaces, by_name = listing.plan_reads(listed, wanted, per_object)
     assert (namespaces, sorted(by_name)) == (
         (["ns"], []) if whole else ([], sorted(("ns", f"o{n}") for n in range(per_namespace))))
+
+
+@pytest.mark.parametrize("namespaces, unwanted_elsewhere, per_object, one_list", [
+    (2, 0, 4, True),     # two namespaces listed whole and nothing else: one list of all
+    (2, 6, 4, True),     # a few other objects elsewhere (kube-system's): up to 3 per namespace listed
+    (2, 7, 4, False),    # more: a list of each namespace
+    (1, 0, 4, False),    # one namespace: its own list
+    (3, 0, 1, True),     # Secrets: only when nothing but histories would be downloaded
+    (3, 1, 1, False),    # one other Secret anywhere: never downloaded
+])
+def test_plan_reads_across_namespaces(namespaces, unwanted_elsewhere, per_object, one_list):
+    listed = [{"metadata": {"name": f"o{n}", "namespace": f"ns{i}"}} for i in range(namespaces) for n in range(5)]
+    listed += [{"metadata": {"name": f"x{n}", "namespace": "kube-system"}} for n in range(unwanted_elsewhere)]
+    wanted = {(f"ns{i}", f"o{n}") for i in range(namespaces) for n in range(5)}
+    assert listing.plan_reads(listed, wanted, per_object) == (
+        ([None], []) if one_list else ([f"ns{i}" for i in range(namespaces)], []))
 
 
 def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
@@ -286,7 +309,7 @@ def test_status_of_every_release_reads_as_list_reads():
         assert str(not_steady.value).startswith(f"{5 * releases_each} releases are not steady: team-0/rel-0-0, ")
         counts[releases_each] = len(cluster.sent)
     # as test_list_all_makes_as_many_requests_for_twice_the_releases
-    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
+    assert counts == {10: KIND_LISTS + 1, 20: KIND_LISTS + 1}
 
 
 def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
