@@ -353,3 +353,37 @@ def test_a_release_only_a_bare_replica_set_names_has_its_history_read():
             rows["rel-solo"]["source"]) == (2, "Failed", ["replicaset/solo-2"], "configmap/rel-solo")
     assert [query["fieldSelector"] for _, query in cluster.data_reads("configmaps")] == [
         ["metadata.name=rel-0-0"], ["metadata.name=rel-0-1"], ["metadata.name=rel-solo"]]
+
+
+def test_the_collector_is_held_off_while_lists_are_read_and_resumed_after_the_last():
+    """Decoding a fleet set off full collections that walked the whole heap again and again: the
+    collector is off while `list` reads, and the contexts of a fleet, read at once, hold it off
+    together: it is on again once the last one is done."""
+    import gc
+    import threading
+
+    assert gc.isenabled()
+    cluster, seen = fleet(namespaces=2, releases_each=5), []
+
+    def transport(*args):
+        seen.append(gc.isenabled())
+        return cluster(*args)
+
+    listing.read_catalog(Rest("https://127.0.0.1:1", transport), None)
+    assert seen and not any(seen) and gc.isenabled()
+    inside, leave = threading.Event(), threading.Event()
+
+    def another_context():
+        with listing.collection_paused():
+            inside.set()
+            leave.wait(5)
+
+    other = threading.Thread(target=another_context)
+    other.start()
+    inside.wait(5)
+    with listing.collection_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other context is still reading
+    leave.set()
+    other.join()
+    assert gc.isenabled()
