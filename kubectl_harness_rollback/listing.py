@@ -291,8 +291,8 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
 
     def read(step: tuple[str | None, str | None]) -> list[dict]:
         namespace, name = step
-        if name is None:  # only what is wanted is kept: another object's data is never looked at
-            return [obj for obj in kube.list(resource, namespace) if _key(obj) in wanted]
+        if name is None:  # only what is wanted is kept, page by page: another object's data is never looked at
+            return kube.list(resource, namespace, trim=lambda obj: obj if _key(obj) in wanted else None)
         return kube.list(resource, namespace, field_selector=f"metadata.name={name}")
 
     steps = [(namespace, None) for namespace in whole] + by_name

@@ -248,11 +248,11 @@ class Rest:
 
     def list_with_version(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
                           field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
-                          trim: Callable[[dict], dict] | None = None) -> tuple[list[dict], str]:
+                          trim: Callable[[dict], dict | None] | None = None) -> tuple[list[dict], str]:
         """(every item, the list's resourceVersion), following `continue` tokens page by page.
         `namespace` None lists every namespace. `metadata_only`: PartialObjectMetadata, no data.
-        `trim` shrinks each item as its page arrives, so that a large list is held trimmed and only
-        one page (`page_size` items) is held whole."""
+        `trim` shrinks each item as its page arrives (None: the item is not kept), so that a large
+        list is held trimmed and only one page (`page_size` items) is held whole."""
         items: list[dict] = []
         token = None
 
@@ -272,7 +272,10 @@ class Rest:
             page = json.loads(data or b"{}")
             del data
             # Popped: the page's untrimmed items are not kept while the next page is read.
-            items.extend(map(trim or _same, page.pop("items", None) or []))
+            if trim is None:
+                items.extend(page.pop("items", None) or [])
+            else:
+                items.extend(kept for kept in map(trim, page.pop("items", None) or []) if kept is not None)
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 version = (page.get("metadata") or {}).get("resourceVersion", "")
@@ -281,7 +284,7 @@ class Rest:
 
     def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
-             trim: Callable[[dict], dict] | None = None) -> list[dict]:
+             trim: Callable[[dict], dict | None] | None = None) -> list[dict]:
         return self.list_with_version(resource, namespace, label_selector, field_selector, metadata_only, page_size,
                                       trim)[0]
 
@@ -344,10 +347,6 @@ class Rest:
             # reused for the next request, so it is closed, not returned to the pool.
             response.close()
             response.release_conn()
-
-
-def _same(item: dict) -> dict:
-    return item
 
 
 _ITEMS = b'"items":'

@@ -276,6 +276,16 @@ def test_the_next_page_is_asked_for_while_a_page_is_decoded(monkeypatch):
     assert sent == [None, "t1", "t2"] and seen_ahead == [True, True]
 
 
+def test_a_list_keeps_only_what_its_trim_keeps_page_by_page():
+    """A namespace listed whole for its histories: the other objects are dropped as each page
+    arrives, so no more than one page of them is ever held."""
+    cluster = fleet(namespaces=1, releases_each=0, unrelated_config_maps=1200)
+    kept = Rest("https://127.0.0.1:1", cluster).list(
+        listing.CONFIGMAPS, "team-0", trim=lambda obj: obj if obj["metadata"]["name"].endswith("7") else None)
+    assert len(kept) == 120 and all(obj["metadata"]["name"].endswith("7") for obj in kept)
+    assert len(cluster.sent) == 3  # three pages of PAGE_SIZE
+
+
 @pytest.mark.parametrize("answer, token", [
     (b'{"kind":"List","metadata":{"continue":"t1"},"items":[]}', "t1"),
     (b'{"kind":"List","metadata":{"resourceVersion":"9"},"items":[]}', None),
