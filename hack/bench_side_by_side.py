@@ -14,7 +14,7 @@ kubectl's of `rollout history deploy/` and of `get deploy`) and of a namespace, 
 what a read loads (and, printed before the table, each command's import time by top-level module),
 `rollback` to steady, and `list -A` and `status -A` on the scale fixture: 500 Deployments with 10 revisions each
 (5,000 ReplicaSets) over 20 namespaces, each a release with a history ConfigMap, plus 2,000 unrelated 50 KB Secrets.
-The fixture is created once (about 5 minutes: hack/scale_fixture.py) and reused. Figures, not assertions.
+The fixture is created once (2 to 5 minutes: hack/scale_fixture.py) and reused. Figures, not assertions.
 """
 
 from __future__ import annotations

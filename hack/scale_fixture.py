@@ -7,12 +7,12 @@ Built once per cluster and reused (a marker ConfigMap says it is complete). By d
 ReplicaSets are written here, in parallel, as the Deployment controller writes them (its field
 manager, owner reference, pod-template-hash label and selector, revision and replica
 annotations, then its status), while each Deployment is paused; once resumed the controller
-takes the newest as current and fills in the Deployment's status and revision. About 5 minutes
-on 2 cores at a load average near 10, instead of about 20: the controller-manager's client rate
-limit made the 5,000 ReplicaSets slowly. `--slow` applies the 10 templates in turn and lets the controller
-make them. What `list -A` reads is the same either way (the same objects, names of the same
-lengths, the same metadata); the Deployments' generation is 2, not 10, and the ReplicaSets'
-creation times are seconds apart, not minutes.
+takes the newest as current and fills in the Deployment's status and revision. `--slow` applies
+the 10 templates in turn and lets the controller make them. On 2 shared cores: 2 minutes against
+3 with hack/local-cluster's controller-manager at 500 requests a second; 5 minutes (load average
+near 10) against about 20 at client-go's default 20 a second. What `list -A` reads is the same
+either way (the same objects, names of the same lengths, sizes within 0.5%); the Deployments'
+generation is 2, not 10, and the ReplicaSets' creation times are seconds apart, not minutes.
 """
 
 from __future__ import annotations
