@@ -6,7 +6,9 @@ namespace, so that the requests grow with the namespaces, not with the releases.
 
 from __future__ import annotations
 
+import gc
 import threading
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable
 
@@ -155,10 +157,16 @@ def _key(obj: dict) -> tuple[str, str]:
 
 
 def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
-               ) -> tuple[list[str], list[tuple[str, str]]]:
+               ) -> tuple[list[str | None], list[tuple[str, str]]]:
     """(namespaces to list whole, (namespace, name) to read by name) that read each of `listed`
     (metadata) which is `wanted`. A namespace is listed whole when it holds more than
-    BY_NAME_UP_TO wanted objects and at most `per_object` objects for each (0: never). Pure."""
+    BY_NAME_UP_TO wanted objects and at most `per_object` objects for each (0: never).
+
+    Several namespaces listed whole are one list of every namespace ([None]) when the other
+    namespaces hold few objects that are not wanted: at most `per_object` - 1 for each namespace
+    listed whole (a namespace's own kube-root-ca.crt, say), so that one list downloads about what
+    the namespaces' lists would, in a fixed number of requests however many namespaces hold
+    releases. Secrets (`per_object` 1): only when no other Secret would be downloaded. Pure."""
     chosen: dict[str, list[str]] = {}
     held: dict[str, int] = {}
     for obj in listed:
@@ -171,6 +179,10 @@ def plan_reads(listed: list[dict], wanted: set[tuple[str, str]], per_object: int
     listed_whole = set(whole)
     by_name = [(namespace, name) for namespace, names in chosen.items() if namespace not in listed_whole
                for name in names]
+    unwanted_elsewhere = sum(count - len(chosen.get(namespace, ())) for namespace, count in held.items()
+                             if namespace not in listed_whole)
+    if len(whole) > 1 and unwanted_elsewhere <= (per_object - 1) * len(whole):
+        return [None], []
     return whole, by_name
 
 
@@ -216,6 +228,60 @@ def reads_at_once(reads: list[Callable[[], Any]]) -> list:
             pending.clear()
 
 
+class Started:
+    """One read started in a thread of its own, its answer taken later (`answer()`): the
+    ReplicaSets' pages, which follow one another by continue token, arrive while the histories
+    are read and decoded. A daemon thread, for the reason reads_at_once gives."""
+
+    def __init__(self, read: Callable[[], Any]):
+        self._done = threading.Event()
+        self._answer: tuple[bool, Any] = (False, None)
+
+        def run() -> None:
+            try:
+                self._answer = (True, read())
+            except BaseException as exc:  # Ctrl-C too: answer() raises it in the caller
+                self._answer = (False, exc)
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, daemon=True, name="list-reads-started").start()
+
+    def answer(self):
+        while not self._done.wait(WAKE_SECONDS):  # looks up often enough to see Ctrl-C at once
+            pass
+        ok, value = self._answer
+        if not ok:
+            raise value
+        return value
+
+
+_collector_lock = threading.Lock()
+# How many reads hold the collector off, and whether it was on before the first of them.
+_collector = {"pauses": 0, "was_enabled": False}
+
+
+@contextmanager
+def collection_paused():
+    """Python's cyclic garbage collector held off while `list` decodes: each full collection walks
+    every object alive, and decoding a fleet's lists and histories (hundreds of thousands of dicts)
+    set off collections that walked the growing heap again and again (a third of `list -A`'s CPU at
+    500 releases). JSON and the records decoded here hold no reference cycles to collect. Counted,
+    so that the contexts of a fleet, read at once, pause it together and the last one resumes it."""
+    with _collector_lock:
+        if _collector["pauses"] == 0:
+            _collector["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _collector["pauses"] += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector["pauses"] -= 1
+            if _collector["pauses"] == 0 and _collector["was_enabled"]:
+                gc.enable()
+
+
 def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str]], per_object: int = 0,
                   ) -> list[dict]:
     """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full,
@@ -223,10 +289,10 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
     as a list with a field selector, so the `list` right `list` needs anyway suffices."""
     whole, by_name = plan_reads(listed, wanted, per_object)
 
-    def read(step: tuple[str, str | None]) -> list[dict]:
+    def read(step: tuple[str | None, str | None]) -> list[dict]:
         namespace, name = step
-        if name is None:  # only what is wanted is kept: another object's data is never looked at
-            return [obj for obj in kube.list(resource, namespace) if _key(obj) in wanted]
+        if name is None:  # only what is wanted is kept, page by page: another object's data is never looked at
+            return kube.list(resource, namespace, trim=lambda obj: obj if _key(obj) in wanted else None)
         return kube.list(resource, namespace, field_selector=f"metadata.name={name}")
 
     steps = [(namespace, None) for namespace in whole] + by_name
@@ -406,22 +472,23 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
     `selector` (label_selector.Selector): only the releases with a workload whose labels match it,
     what is live judged from those workloads alone. The API server selects the workloads; the bare
     ReplicaSets are chosen in memory, since every ReplicaSet is listed anyway for what is live."""
+    with collection_paused():
+        return _read_catalog(kube, namespace, live, selector)
+
+
+def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[list[dict], list[str]]:
     warnings: list[str] = []
     label_selector = selector.text if selector is not None else None
+    # The ReplicaSets (a cluster's most numerous objects, in pages read one after another) are
+    # wanted last, for the bare ones and what is live: the histories are read and decoded meanwhile.
+    replica_sets_read = Started(lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
+                                                        page_size=REPLICA_SET_PAGE, trim=without_managed_fields))
     listed = reads_at_once([lambda kind=kind: kube.list(Resource.of(kind), namespace, label_selector=label_selector)
                             for kind in kinds.RELEASE_WORKLOADS]
-                           + [lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
-                                                      page_size=REPLICA_SET_PAGE, trim=without_managed_fields),
-                              lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),
+                           + [lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),
                               lambda: _listed_or_none(kube, SECRETS, namespace, metadata_only=True)])
     workloads = [(kind.name, obj) for kind, objects in zip(kinds.RELEASE_WORKLOADS, listed) for obj in objects]
-    replica_sets, config_maps, secrets = listed[len(kinds.RELEASE_WORKLOADS):]
-    if replica_sets:
-        bare = bare_replica_sets(replica_sets)
-        if selector is not None:
-            bare = {_key(rs) for rs in replica_sets if _key(rs) in bare and selector.matches_object(rs)}
-        replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
-        workloads += [(kinds.REPLICA_SET.name, rs) for rs in replica_sets if _key(rs) in bare and release_name_of(rs)]
+    config_maps, secrets = listed[len(kinds.RELEASE_WORKLOADS):]
     if secrets is None:
         warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
                         "shown")
@@ -437,6 +504,22 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
     config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates, CONFIGMAPS_PER_HISTORY)
     secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
     decoded = decode_histories(config_maps, secrets)
+    replica_sets = replica_sets_read.answer()
+    if replica_sets:
+        bare = bare_replica_sets(replica_sets)
+        if selector is not None:
+            bare = {_key(rs) for rs in replica_sets if _key(rs) in bare and selector.matches_object(rs)}
+        replica_sets = _read_in_full(kube, REPLICASETS, replica_sets, bare)
+        bare_workloads = [(kinds.REPLICA_SET.name, rs) for rs in replica_sets
+                          if _key(rs) in bare and release_name_of(rs)]
+        workloads += bare_workloads
+        # A release only a bare ReplicaSet names: its history is read now.
+        more = history_candidates(bare_workloads, []) - candidates
+        if more:
+            config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, more, CONFIGMAPS_PER_HISTORY)
+            secrets = _read_in_full(kube, SECRETS, secrets, more, SECRETS_PER_HISTORY)
+            decoded.update(decode_histories([o for o in config_maps if _key(o) in more],
+                                            [o for o in secrets if _key(o) in more]))
     rows = catalog(workloads, config_maps, secrets, decoded)
     if selector is not None:
         rows = [row for row in rows if row["workloads"]]

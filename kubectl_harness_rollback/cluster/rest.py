@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -247,20 +248,34 @@ class Rest:
 
     def list_with_version(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
                           field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
-                          trim: Callable[[dict], dict] | None = None) -> tuple[list[dict], str]:
+                          trim: Callable[[dict], dict | None] | None = None) -> tuple[list[dict], str]:
         """(every item, the list's resourceVersion), following `continue` tokens page by page.
         `namespace` None lists every namespace. `metadata_only`: PartialObjectMetadata, no data.
-        `trim` shrinks each item as its page arrives, so that a large list is held trimmed and only
-        one page (`page_size` items) is held whole."""
+        `trim` shrinks each item as its page arrives (None: the item is not kept), so that a large
+        list is held trimmed and only one page (`page_size` items) is held whole."""
         items: list[dict] = []
         token = None
-        while True:
+
+        def page_of(token: str | None) -> bytes:
             query = {"labelSelector": label_selector, "fieldSelector": field_selector,
                      "limit": page_size or (METADATA_PAGE_SIZE if metadata_only else PAGE_SIZE), "continue": token}
-            page = self._json("GET", resource.path(namespace), "list", resource, namespace, query=query,
-                              accept=METADATA_ONLY if metadata_only else "application/json")
+            return self.send("GET", resource.path(namespace), "list", resource, namespace, query=query,
+                             accept=METADATA_ONLY if metadata_only else "application/json").data
+
+        ahead: _PageAhead | None = None
+        while True:
+            data = ahead.answer() if ahead is not None and ahead.token == token else page_of(token)
+            # The next page is asked for while this one is decoded: the API server writes the
+            # list's metadata, continue token and all, before its items.
+            following = _continue_written_first(data)
+            ahead = _PageAhead(following, page_of) if following else None
+            page = json.loads(data or b"{}")
+            del data
             # Popped: the page's untrimmed items are not kept while the next page is read.
-            items.extend(map(trim or _same, page.pop("items", None) or []))
+            if trim is None:
+                items.extend(page.pop("items", None) or [])
+            else:
+                items.extend(kept for kept in map(trim, page.pop("items", None) or []) if kept is not None)
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 version = (page.get("metadata") or {}).get("resourceVersion", "")
@@ -269,7 +284,7 @@ class Rest:
 
     def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
-             trim: Callable[[dict], dict] | None = None) -> list[dict]:
+             trim: Callable[[dict], dict | None] | None = None) -> list[dict]:
         return self.list_with_version(resource, namespace, label_selector, field_selector, metadata_only, page_size,
                                       trim)[0]
 
@@ -334,8 +349,51 @@ class Rest:
             response.release_conn()
 
 
-def _same(item: dict) -> dict:
-    return item
+_ITEMS = b'"items":'
+
+
+def _continue_written_first(data: bytes) -> str | None:
+    """The continue token of a list's answer, read from the list metadata written before its
+    items (as the API server writes it), without decoding the items; None when there is none or
+    the answer is written otherwise (the token is then taken from the decoded page alone)."""
+    end = data.find(_ITEMS, 0, 4096) if data.startswith(b"{") else -1
+    head = data[:end].rstrip() if end > 0 else b""
+    if not head.endswith(b","):
+        return None
+    try:
+        token = (json.loads(head[:-1] + b"}").get("metadata") or {}).get("continue")
+    except ValueError:
+        return None
+    return token if isinstance(token, str) and token else None
+
+
+class _PageAhead:
+    """The next page of a list, asked for in a thread of its own while the current one is decoded:
+    at most one page ahead, so a list holds at most two answers undecoded. A daemon thread: a
+    page nobody takes (the list failed meanwhile) is left to end on its own timeout."""
+
+    def __init__(self, token: str, page_of: Callable[[str], bytes]):
+        self.token = token
+        self._done = threading.Event()
+        self._answer: tuple[bool, Any] = (False, None)
+
+        def run() -> None:
+            try:
+                self._answer = (True, page_of(token))
+            except BaseException as exc:  # raised in the thread that takes the page
+                self._answer = (False, exc)
+            finally:
+                self._done.set()
+
+        threading.Thread(target=run, daemon=True, name="list-page-ahead").start()
+
+    def answer(self) -> bytes:
+        while not self._done.wait(0.2):  # looks up often enough to see Ctrl-C at once
+            pass
+        ok, value = self._answer
+        if not ok:
+            raise value
+        return value
 
 
 def _check_headers(headers: list[tuple[str, str]], credentials: dict[str, str]) -> None:

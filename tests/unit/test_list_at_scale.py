@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from kubectl_harness_rollback import kinds, listing
-from kubectl_harness_rollback.cluster.rest import METADATA_ONLY, Rest
+from kubectl_harness_rollback.cluster.rest import METADATA_ONLY, PAGE_SIZE, Rest
 from kubectl_harness_rollback.records.history_codec import encode_history
 
 
@@ -70,7 +70,12 @@ class Cluster:
             items = [o for o in items if o["metadata"]["name"] == value]
         if accept == METADATA_ONLY:
             items = [{"metadata": o["metadata"]} for o in items]
-        page = {"metadata": {"resourceVersion": "9"}, "items": items}
+        # Pages as the API server cuts them: `limit` items, the next one's offset as continue token.
+        start = int(query.get("continue", ["0"])[0])
+        limit = int(query.get("limit", [len(items) or 1])[0])
+        following = start + limit if start + limit < len(items) else None
+        page = {"metadata": {"resourceVersion": "9", **({"continue": str(following)} if following else {})},
+                "items": items[start:start + limit]}
         return SimpleNamespace(status=200, data=json.dumps(page).encode())
 
     def data_reads(self, plural: str) -> list[tuple[str, dict]]:
@@ -80,7 +85,8 @@ class Cluster:
 
 
 def fleet(namespaces: int, releases_each: int, unrelated_config_maps: int = 1, store: str = "configmaps",
-          unrelated_secrets: int = 3) -> Cluster:
+          unrelated_secrets: int = 3, old_revisions: int = 0) -> Cluster:
+    """`old_revisions`: ReplicaSets of each Deployment older than its two releases' (no release)."""
     cluster = Cluster()
     for n in range(namespaces):
         namespace = f"team-{n}"
@@ -89,6 +95,10 @@ def fleet(namespaces: int, releases_each: int, unrelated_config_maps: int = 1, s
             cluster.add("deployments", deployment(name, namespace, release))
             for revision in (1, 2):
                 cluster.add("replicasets", replica_set(name, namespace, revision))
+            for old in range(old_revisions):
+                cluster.add("replicasets", {**replica_set(name, namespace, 1), "metadata": {
+                    **replica_set(name, namespace, 1)["metadata"], "name": f"{name}-old-{old}",
+                    "uid": f"{namespace}-{name}-old-{old}", "annotations": {}}})
             cluster.add(store, history(release, namespace, name, "ConfigMap" if store == "configmaps" else "Secret"))
         for u in range(unrelated_config_maps):  # kube-root-ca.crt, an app's settings
             cluster.add("configmaps", {"metadata": {"name": f"settings-{u}", "namespace": namespace},
@@ -118,8 +128,24 @@ def test_list_all_makes_as_many_requests_for_twice_the_releases():
         assert len(rows) == 5 * releases_each
         assert {(r["latest"], r["status"], tuple(r["liveReleases"])) for r in rows} == {(2, "Failed", (2,))}
         counts[releases_each] = len(cluster.sent)
-    # The lists of each kind, then one list of each namespace's ConfigMaps.
-    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
+    # The lists of each kind, then one list of every namespace's ConfigMaps (5 namespaces, each
+    # holding one other ConfigMap besides its histories).
+    assert counts == {10: KIND_LISTS + 1, 20: KIND_LISTS + 1}
+
+
+def test_list_all_at_the_scale_fixtures_shape():
+    """The bench's scale fixture, in memory: 500 releases over 20 namespaces, 5,000 ReplicaSets.
+    Each kind's list (the ReplicaSets in pages of REPLICA_SET_PAGE), then one list of every
+    namespace's ConfigMaps for the histories (in pages): 13 requests, however many namespaces."""
+    cluster = fleet(namespaces=20, releases_each=25, old_revisions=8)
+    rows = list_all(cluster)
+    assert len(rows) == 500 and {(r["latest"], tuple(r["liveReleases"])) for r in rows} == {(2, (2,))}
+    pages = -(-len(cluster.objects["replicasets"]) // listing.REPLICA_SET_PAGE)
+    assert len(cluster.objects["replicasets"]) == 5000 and pages == 5
+    history_pages = -(-len(cluster.objects["configmaps"]) // PAGE_SIZE)
+    assert len(cluster.sent) == KIND_LISTS - 1 + pages + history_pages == 13
+    assert [path for path, _ in cluster.data_reads("configmaps")] == ["/api/v1/configmaps"] * history_pages
+    assert sum(path.endswith("/replicasets") for _, path, _, _ in cluster.sent) == pages
 
 
 def test_the_same_rows_as_reading_each_history_by_name(monkeypatch):
@@ -152,11 +178,15 @@ def test_no_secret_that_is_not_a_history_is_downloaded():
     assert {r["source"] for r in rows} == {f"secret/rel-{n}-{r}" for n in range(2) for r in range(6)}
     reads = cluster.data_reads("secrets")
     assert len(reads) == 2 * 6 and all(query["fieldSelector"][0].startswith("metadata.name=rel-") for _, query in reads)
-    # A namespace holding nothing but histories is listed whole: there is nothing else to download.
+    # Namespaces holding nothing but histories are listed whole, all in one list: there is nothing
+    # else to download.
     cluster = fleet(namespaces=2, releases_each=6, store="secrets", unrelated_secrets=0)
     list_all(cluster)
-    assert sorted(path for path, _ in cluster.data_reads("secrets")) == [
-        "/api/v1/namespaces/team-0/secrets", "/api/v1/namespaces/team-1/secrets"]
+    assert [path for path, _ in cluster.data_reads("secrets")] == ["/api/v1/secrets"]
+    # One namespace: its own list.
+    cluster = fleet(namespaces=1, releases_each=6, store="secrets", unrelated_secrets=0)
+    list_all(cluster)
+    assert [path for path, _ in cluster.data_reads("secrets")] == ["/api/v1/namespaces/team-0/secrets"]
 
 
 @pytest.mark.parametrize("per_namespace, held, per_object, whole", [
@@ -174,6 +204,22 @@ def test_plan_reads(per_namespace, held, per_object, whole):
     namespaces, by_name = listing.plan_reads(listed, wanted, per_object)
     assert (namespaces, sorted(by_name)) == (
         (["ns"], []) if whole else ([], sorted(("ns", f"o{n}") for n in range(per_namespace))))
+
+
+@pytest.mark.parametrize("namespaces, unwanted_elsewhere, per_object, one_list", [
+    (2, 0, 4, True),     # two namespaces listed whole and nothing else: one list of all
+    (2, 6, 4, True),     # a few other objects elsewhere (kube-system's): up to 3 per namespace listed
+    (2, 7, 4, False),    # more: a list of each namespace
+    (1, 0, 4, False),    # one namespace: its own list
+    (3, 0, 1, True),     # Secrets: only when nothing but histories would be downloaded
+    (3, 1, 1, False),    # one other Secret anywhere: never downloaded
+])
+def test_plan_reads_across_namespaces(namespaces, unwanted_elsewhere, per_object, one_list):
+    listed = [{"metadata": {"name": f"o{n}", "namespace": f"ns{i}"}} for i in range(namespaces) for n in range(5)]
+    listed += [{"metadata": {"name": f"x{n}", "namespace": "kube-system"}} for n in range(unwanted_elsewhere)]
+    wanted = {(f"ns{i}", f"o{n}") for i in range(namespaces) for n in range(5)}
+    assert listing.plan_reads(listed, wanted, per_object) == (
+        ([None], []) if one_list else ([f"ns{i}" for i in range(namespaces)], []))
 
 
 def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
@@ -195,6 +241,65 @@ def test_replica_sets_are_listed_in_pages_and_held_without_managed_fields():
     assert [query["limit"] for query in sent] == [[str(listing.REPLICA_SET_PAGE)]] * 2
 
 
+def test_the_next_page_is_asked_for_while_a_page_is_decoded(monkeypatch):
+    """The continue token is written before the items: the next page's request goes out before
+    the page is decoded, one page ahead at most, and the items come in order."""
+    import threading
+
+    from kubectl_harness_rollback.cluster import rest
+
+    pages = {None: {"metadata": {"continue": "t1"}, "items": [{"metadata": {"name": "a"}}]},
+             "t1": {"metadata": {"continue": "t2"}, "items": [{"metadata": {"name": "b"}}]},
+             "t2": {"metadata": {"resourceVersion": "9"}, "items": [{"metadata": {"name": "c"}}]}}
+    asked = {token: threading.Event() for token in pages}
+    sent = []
+
+    def transport(method, url, body, headers, timeout, stream):
+        token = parse_qs(urlsplit(url).query).get("continue", [None])[0]
+        sent.append(token)
+        asked[token].set()
+        return SimpleNamespace(status=200, data=json.dumps(pages[token]).encode())
+
+    seen_ahead = []
+    loads = rest.json.loads
+
+    def decode(data, *args, **kwargs):
+        page = loads(data, *args, **kwargs)
+        following = (page.get("metadata") or {}).get("continue")
+        if "items" in page and following:  # a whole page, not its head
+            seen_ahead.append(asked[following].wait(5))
+        return page
+
+    monkeypatch.setattr(rest.json, "loads", decode)
+    listed = Rest("https://127.0.0.1:1", transport).list(listing.REPLICASETS, None, metadata_only=True)
+    assert [item["metadata"]["name"] for item in listed] == ["a", "b", "c"]
+    assert sent == [None, "t1", "t2"] and seen_ahead == [True, True]
+
+
+def test_a_list_keeps_only_what_its_trim_keeps_page_by_page():
+    """A namespace listed whole for its histories: the other objects are dropped as each page
+    arrives, so no more than one page of them is ever held."""
+    cluster = fleet(namespaces=1, releases_each=0, unrelated_config_maps=1200)
+    kept = Rest("https://127.0.0.1:1", cluster).list(
+        listing.CONFIGMAPS, "team-0", trim=lambda obj: obj if obj["metadata"]["name"].endswith("7") else None)
+    assert len(kept) == 120 and all(obj["metadata"]["name"].endswith("7") for obj in kept)
+    assert len(cluster.sent) == 3  # three pages of PAGE_SIZE
+
+
+@pytest.mark.parametrize("answer, token", [
+    (b'{"kind":"List","metadata":{"continue":"t1"},"items":[]}', "t1"),
+    (b'{"kind":"List","metadata":{"resourceVersion":"9"},"items":[]}', None),
+    (b'{"items":[{"metadata":{"continue":"x"}}],"metadata":{"continue":"t1"}}', None),  # items first
+    (b'{"metadata":{"continue":', None),  # cut short
+    (b'[]', None),
+    (b'{"metadata":{"continue":"t1"}},', None),  # no items at all
+])
+def test_the_continue_token_is_read_from_the_head_of_a_page(answer, token):
+    from kubectl_harness_rollback.cluster.rest import _continue_written_first
+
+    assert _continue_written_first(answer) == token
+
+
 def test_status_of_every_release_reads_as_list_reads():
     """`status -A`: one row per release from the same lists as `list -A`, never a read per release;
     each row says whether it is steady and what it needs (here: release 2 failed and is live)."""
@@ -214,7 +319,7 @@ def test_status_of_every_release_reads_as_list_reads():
         assert str(not_steady.value).startswith(f"{5 * releases_each} releases are not steady: team-0/rel-0-0, ")
         counts[releases_each] = len(cluster.sent)
     # as test_list_all_makes_as_many_requests_for_twice_the_releases
-    assert counts == {10: KIND_LISTS + 5, 20: KIND_LISTS + 5}
+    assert counts == {10: KIND_LISTS + 1, 20: KIND_LISTS + 1}
 
 
 def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
@@ -242,3 +347,53 @@ def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
     assert listing.reads_at_once([first, slow("second"), slow("third")]) == ["first", "second", "third"]
     with pytest.raises(ValueError, match="earlier"):
         listing.reads_at_once([slow("a"), fails("earlier"), fails("later")])
+
+
+def test_a_release_only_a_bare_replica_set_names_has_its_history_read():
+    """The ReplicaSets' pages arrive while the other releases' histories are read: the history of a
+    release that only a bare ReplicaSet names is read once they are in."""
+    cluster = fleet(namespaces=1, releases_each=2)
+    solo = replica_set("solo", "team-0", 2)
+    solo["metadata"]["labels"]["harness.io/release-name"] = "rel-solo"
+    del solo["metadata"]["ownerReferences"]
+    cluster.add("replicasets", solo)
+    cluster.add("configmaps", history("rel-solo", "team-0", "solo", "ConfigMap"))
+    rows = {row["release"]: row for row in list_all(cluster)}
+    assert (rows["rel-solo"]["latest"], rows["rel-solo"]["status"], rows["rel-solo"]["workloads"],
+            rows["rel-solo"]["source"]) == (2, "Failed", ["replicaset/solo-2"], "configmap/rel-solo")
+    assert [query["fieldSelector"] for _, query in cluster.data_reads("configmaps")] == [
+        ["metadata.name=rel-0-0"], ["metadata.name=rel-0-1"], ["metadata.name=rel-solo"]]
+
+
+def test_the_collector_is_held_off_while_lists_are_read_and_resumed_after_the_last():
+    """Decoding a fleet set off full collections that walked the whole heap again and again: the
+    collector is off while `list` reads, and the contexts of a fleet, read at once, hold it off
+    together: it is on again once the last one is done."""
+    import gc
+    import threading
+
+    assert gc.isenabled()
+    cluster, seen = fleet(namespaces=2, releases_each=5), []
+
+    def transport(*args):
+        seen.append(gc.isenabled())
+        return cluster(*args)
+
+    listing.read_catalog(Rest("https://127.0.0.1:1", transport), None)
+    assert seen and not any(seen) and gc.isenabled()
+    inside, leave = threading.Event(), threading.Event()
+
+    def another_context():
+        with listing.collection_paused():
+            inside.set()
+            leave.wait(5)
+
+    other = threading.Thread(target=another_context)
+    other.start()
+    inside.wait(5)
+    with listing.collection_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other context is still reading
+    leave.set()
+    other.join()
+    assert gc.isenabled()
