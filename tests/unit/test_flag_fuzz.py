@@ -133,14 +133,20 @@ def _run(argv: list[str], capsys) -> tuple[int, str, str]:
 TALLY = {"tried": 0, "passed": 0}
 
 
-def test_every_command_and_flag_ends_in_a_documented_way(server, capsys, monkeypatch):
-    api, kubeconfig = server
-    port = int(api.url.rsplit(":", 1)[1])
+def talk_only_to(kubeconfig: str, monkeypatch) -> None:
+    """The plugin in this process reads `kubeconfig` and reaches its server directly: no in-cluster
+    account, no proxy from the environment."""
     monkeypatch.setenv("KUBECONFIG", kubeconfig)
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     for proxy in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+
+def test_every_command_and_flag_ends_in_a_documented_way(server, capsys, monkeypatch):
+    api, kubeconfig = server
+    port = int(api.url.rsplit(":", 1)[1])
+    talk_only_to(kubeconfig, monkeypatch)
 
     @PROFILE
     @given(command_lines(kubeconfig, port))

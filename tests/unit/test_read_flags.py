@@ -292,15 +292,11 @@ def fuzz_server(tmp_path_factory):
 def test_generated_reads_end_the_same_either_way(fuzz_server, capsys, monkeypatch):
     """The flag fuzz's lines (tests/unit/test_flag_fuzz.py) of the four reads, run whole through
     both entries: the same exit code, stdout and stderr."""
-    from tests.unit.test_flag_fuzz import command_lines
+    from tests.unit.test_flag_fuzz import command_lines, talk_only_to
 
     api, kubeconfig = fuzz_server
     port = int(api.url.rsplit(":", 1)[1])
-    monkeypatch.setenv("KUBECONFIG", kubeconfig)
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    for proxy in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(proxy, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    talk_only_to(kubeconfig, monkeypatch)
     shorts = []
 
     @settings(max_examples=examples(dev=60, ci=600, env="KHR_READ_FLAGS_EXAMPLES"), deadline=None,
