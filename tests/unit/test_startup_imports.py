@@ -65,6 +65,14 @@ def test_a_read_loads_neither_importlib_metadata_nor_the_kubernetes_client_befor
     assert {"importlib.metadata", "kubernetes", "urllib3"} & loaded == set()
 
 
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_loads_what_only_a_mistake_a_timeout_or_a_write_needs_after_its_first_request(tmp_path, argv):
+    # difflib suggests a name for one that matched nothing, durationpy parses --timeout and
+    # --request-timeout, gzip compresses a record being written (a read inflates with zlib).
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {"difflib", "durationpy", "gzip"} & loaded == set()
+
+
 # -- which kubeconfig forms load the kubernetes client ---------------------------------------------
 
 def loaded_at_first_request(directory, user: dict, cluster: dict, env: dict | None = None, prelude: str = "",
