@@ -193,3 +193,28 @@ subset_lines = st.tuples(st.integers(0, 6), st.sampled_from(["", "- ", "-   ", "
 def test_the_subset_at_any_indentation_is_read_as_pyyaml_reads_it_or_declined(lines):
     same_or_declined("".join(" " * indent + (dash + key + value).rstrip(" ") + "\n"
                              for indent, dash, key, value in lines))
+
+
+# Plain scalars are typed here by PyYAML's own regular expressions, without importing PyYAML.
+TRICKY_SCALARS = ["0", "00", "07", "08", "0x1f", "0b10", "0o7", "1_000", "1:30", "190:20:30", "1:30.5", "1.5", "1.",
+                  ".5", ".inf", ".NaN", ".nan", "1e3", "1.0e+3", "2001-02-03", "2001-02-30", "2001-2-3 4:05:06",
+                  "2001-02-03t04:05:06Z", "2001-02-03 04:05:06.5 +01:00", "yes", "No", "ON", "oFF", "y", "n", "~",
+                  "null", "NULL", "nUll", "True", "tRue", "12345678901234567890", "3", "10", "v1", "1.2.3", "1-2",
+                  "(x)", "_1", "/a/b", "https://127.0.0.1:6443", "Succeeded", "off-by-one"]
+
+
+@pytest.mark.parametrize("scalar", TRICKY_SCALARS)
+def test_a_plain_scalar_is_typed_as_pyyaml_types_it_or_declined(scalar):
+    text = f"key: {scalar}\nlist:\n- {scalar}\n"
+    doc = history_yaml.read(text, max_nodes=100)
+    assert doc is history_yaml.DECLINED or (
+        typed(doc["key"]), typed(doc["list"][0])) == (typed(yaml.safe_load(text)["key"]),) * 2
+
+
+@settings(max_examples=examples(dev=200, ci=5000))
+@given(st.from_regex(r"[0-9a-fA-FxXbBeEnN._:~+ -]{1,14}", fullmatch=True))
+def test_number_like_plain_scalars_are_typed_as_pyyaml_types_them_or_declined(scalar):
+    text = f"key: {scalar}\n"
+    doc = history_yaml.read(text, max_nodes=100)
+    if doc is not history_yaml.DECLINED:
+        assert typed(doc["key"]) == typed(yaml.safe_load(text)["key"])
