@@ -17,8 +17,6 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-import yaml
-
 from kubectl_harness_rollback import digits, kinds, outcome
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
@@ -231,6 +229,8 @@ def encode_manifests(manifests: list[dict]) -> str:
     """`data.release` for these manifests: gzip (a fixed mtime: the same release always encodes the
     same) of multi-document YAML, base64 as the API takes it."""
     import gzip  # writing only: a read inflates with records/bounded.py
+
+    import yaml  # writing: a read loads with records/bounded.py
 
     raw = yaml.safe_dump_all(manifests, sort_keys=False).encode()
     return base64.b64encode(gzip.compress(raw, mtime=0)).decode()

@@ -1,4 +1,4 @@
-"""A strict, fast reader of the block YAML that release histories are written in.
+"""A strict, fast reader of the block YAML that release histories and kubeconfigs are written in.
 
 PyYAML without LibYAML (the release archive cannot carry a compiled module) takes about 10 ms
 to parse one history: `list -A` over 500 releases spent seconds there. Harness's writers emit a
