@@ -9,7 +9,6 @@ and 'release-bar' are not alike enough, 'release-prd' and 'release-prod' are.
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 CUTOFF = 0.75
@@ -26,6 +25,8 @@ def close_matches(typed: str, names: Iterable[str]) -> list[str]:
     begun = [name for name in known if len(typed) >= 2 and name.startswith(typed)]
     if begun:
         return begun[:MOST]
+    import difflib  # only for a name that matched nothing: not on a read's way to its first request
+
     ratios = {name: difflib.SequenceMatcher(None, typed, name).ratio() for name in known}
     alike = sorted((name for name, ratio in ratios.items() if ratio >= CUTOFF), key=lambda name: -ratios[name])
     return [name for name in alike if ratios[name] >= ratios[alike[0]] - BESIDE_THE_BEST][:MOST]

@@ -14,7 +14,6 @@ import sys
 from typing import Any, Callable, Mapping
 
 from kubectl_harness_rollback.cli.connection_values import validated
-from kubectl_harness_rollback.cli.durations import parse_duration
 from kubectl_harness_rollback.errors import UsageError
 
 Echo = Callable[..., None]
@@ -44,6 +43,8 @@ def selector(text: str | None):
 
 
 def timeout(text: str) -> float:
+    from kubectl_harness_rollback.cli.durations import parse_duration  # durationpy: only when given
+
     try:
         return parse_duration(text)
     except ValueError as exc:

@@ -18,8 +18,7 @@ import threading
 import types
 from typing import Callable, Mapping
 
-import yaml
-
+from kubectl_harness_rollback import block_yaml
 from kubectl_harness_rollback.cluster import credentials, header_values, kubeconfig
 from kubectl_harness_rollback.cluster.pool import (
     data_to_private_files,
@@ -34,8 +33,8 @@ from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 
 USER_AGENT = "kubectl-harness_rollback"
-# LibYAML's parser when PyYAML was built with it: the same documents, read several times faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A kubeconfig has tens of nodes: a bigger one goes to PyYAML, which reads any size.
+KUBECONFIG_BLOCK_NODES = 100_000
 
 
 def request_timeouts(request_timeout: float | None) -> tuple[float, float | None]:
@@ -146,15 +145,24 @@ def _import_loader():
 def _read_yaml_file(path: str) -> dict | None:
     try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_YAML_LOADER) or {}
+            text = handle.read()
     except FileNotFoundError:
         return None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: {exc.__class__.__name__}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: it is not UTF-8 text") from None
     except OSError as exc:  # a directory, no permission
         raise ConfigError(f"kubeconfig file '{shown(path)}' cannot be read: {exc.strerror}") from None
+    # The block style kubectl writes is read without PyYAML; anything else by PyYAML (LibYAML's
+    # parser when PyYAML was built with it: the same documents, several times faster).
+    doc = block_yaml.read(text, max_nodes=KUBECONFIG_BLOCK_NODES)
+    if doc is not block_yaml.DECLINED:
+        return doc or {}
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"kubeconfig file '{shown(path)}' is not valid YAML: {exc.__class__.__name__}") from None
 
 
 def _auth_headers(configuration):

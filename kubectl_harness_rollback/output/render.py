@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import yaml
-
 from kubectl_harness_rollback.outcome import history_changes as _history_changes
 from kubectl_harness_rollback.outcome import item_ref as _ref
 from kubectl_harness_rollback.outcome import outcome_item_text
@@ -39,6 +37,8 @@ def structured(data: object, output: str) -> str:
         return jsonpath_template.render(jsonpath_template.parse(output[len(JSONPATH):]), data)
     if output == "json":
         return json.dumps(data, indent=2) + "\n"
+    import yaml  # -o yaml alone: a table needs none
+
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
 
 

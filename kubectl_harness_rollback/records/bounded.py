@@ -12,8 +12,6 @@ import base64
 import re
 import zlib
 
-import yaml
-
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -110,9 +108,13 @@ MAX_YAML_NODES = 1_000_000
 MAX_YAML_DEPTH = 200
 
 
-# LibYAML's parser when PyYAML was built with it (about ten times faster); the same safe
-# constructor and resolver either way.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def safe_loader():
+    """LibYAML's parser when PyYAML was built with it (about ten times faster); the same safe
+    constructor and resolver either way. PyYAML is imported here: a read whose records are all
+    in block_yaml's subset never loads it."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _TooBig(ValueError):
@@ -135,7 +137,9 @@ def check_yaml_bounds(text: str, *, max_releases: int | None = None, max_nodes: 
     than `max_nodes` with aliases expanded, deeper than `max_depth`, or, with `max_releases`, a
     top-level `releases` sequence longer than that. Reads parser events only: constant memory,
     and it stops at the first bound passed."""
-    loader = _SAFE_LOADER(text)
+    import yaml
+
+    loader = safe_loader()(text)
     try:
         nodes, releases = 0, 0
         anchors: dict[str, int] = {}
@@ -189,11 +193,13 @@ def load_yaml(text: str, *, every_document: bool = False, max_releases: int | No
     """safe_load (or safe_load_all, as a list), within the bounds of check_yaml_bounds. PyYAML also
     raises ValueError (a bad date such as 2001-02-30, `!!int x`) and RecursionError (deep
     nesting): all of them mean "not valid YAML"."""
+    import yaml
+
     try:
         check_yaml_bounds(text, max_releases=max_releases)
         if every_document:
-            return list(yaml.load_all(text, Loader=_SAFE_LOADER))
-        return yaml.load(text, Loader=_SAFE_LOADER)
+            return list(yaml.load_all(text, Loader=safe_loader()))
+        return yaml.load(text, Loader=safe_loader())
     except _TooBig:
         raise
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:

@@ -15,10 +15,7 @@ Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in
 from __future__ import annotations
 
 import base64
-import gzip
 from dataclasses import dataclass
-
-import yaml
 
 from kubectl_harness_rollback import digits, kinds, outcome
 from kubectl_harness_rollback.errors import CorruptHistory
@@ -231,6 +228,10 @@ def secret_name(release_name: str, number: int) -> str:
 def encode_manifests(manifests: list[dict]) -> str:
     """`data.release` for these manifests: gzip (a fixed mtime: the same release always encodes the
     same) of multi-document YAML, base64 as the API takes it."""
+    import gzip  # writing only: a read inflates with records/bounded.py
+
+    import yaml  # writing: a read loads with records/bounded.py
+
     raw = yaml.safe_dump_all(manifests, sort_keys=False).encode()
     return base64.b64encode(gzip.compress(raw, mtime=0)).decode()
 

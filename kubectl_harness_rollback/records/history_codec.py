@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import base64
 import copy
-import gzip
 from dataclasses import dataclass
 
-import yaml
-
-from kubectl_harness_rollback import digits, kinds
+from kubectl_harness_rollback import block_yaml, digits, kinds
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import COMPRESSED_KEY, HISTORY_KEY
 from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
-from kubectl_harness_rollback.records import history_yaml
 from kubectl_harness_rollback.records.bounded import (
     _B64_SPACE,
     GZIP_MAGIC,
@@ -163,9 +159,9 @@ def _document(raw: bytes | None) -> dict:
 
 
 def _load_history_yaml(text: str):
-    # The block YAML Harness writes is read by history_yaml; anything else by PyYAML.
-    doc = history_yaml.read(text, max_nodes=MAX_YAML_NODES, max_releases=MAX_RELEASES)
-    return load_yaml(text, max_releases=MAX_RELEASES) if doc is history_yaml.DECLINED else doc
+    # The block YAML Harness writes is read by block_yaml; anything else by PyYAML.
+    doc = block_yaml.read(text, max_nodes=MAX_YAML_NODES, max_releases=MAX_RELEASES)
+    return load_yaml(text, max_releases=MAX_RELEASES) if doc is block_yaml.DECLINED else doc
 
 
 # -- releases -----------------------------------------------------------------------------------
@@ -302,6 +298,8 @@ def _revision(value: object, ref: WorkloadRef, number: int, where: _Source) -> i
 
 def encode_history(doc: dict, kind: str, compressed: bool) -> dict[str, str]:
     """The `.data` to write back, in the encoding decode_history reported (the inverse of it)."""
+    import yaml  # writing: a read needs none (block_yaml, or bounded.load_yaml)
+
     text = yaml.safe_dump(doc, sort_keys=False)  # keeps key order and fields this plugin ignores
     raw = text.encode("utf-8")
     if _kind(kind) == kinds.CONFIG_MAP.name:
@@ -314,6 +312,8 @@ def encode_history(doc: dict, kind: str, compressed: bool) -> dict[str, str]:
 
 
 def _gzip(raw: bytes) -> bytes:
+    import gzip  # writing only: a read inflates with records/bounded.py
+
     return gzip.compress(raw, mtime=0)  # a fixed mtime: the same history always encodes the same
 
 

@@ -219,7 +219,7 @@ def test_a_normal_history_still_decodes_with_an_anchor_or_two():
 
 def test_yaml_is_loaded_with_libyaml_when_pyyaml_has_it():
     expected = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
-    assert bounded._SAFE_LOADER is expected
+    assert bounded.safe_loader() is expected
 
 
 # -- C6. a workload kind recorded in lower case ---------------------------------------------------

@@ -1,4 +1,4 @@
-"""history_yaml reads the block YAML of release histories exactly as yaml.safe_load does, or
+"""block_yaml reads the block YAML of release histories exactly as yaml.safe_load does, or
 declines: generated histories in the styles Harness's writers use, Harness's own fixtures, and
 arbitrary YAML-like text (where PyYAML may fail: the reader must then decline)."""
 
@@ -9,7 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubectl_harness_rollback.records import bounded, history_yaml
+from kubectl_harness_rollback import block_yaml
+from kubectl_harness_rollback.records import bounded
 from tests.support.profiles import examples
 
 FIXTURES = sorted((pathlib.Path(__file__).parent.parent / "fixtures" / "harness").glob("*.yaml"))
@@ -33,13 +34,13 @@ def safe_load(text):
 
 
 def read(text):
-    return history_yaml.read(text, max_nodes=MAX_NODES, max_releases=bounded.MAX_RELEASES)
+    return block_yaml.read(text, max_nodes=MAX_NODES, max_releases=bounded.MAX_RELEASES)
 
 
 def same_or_declined(text) -> bool:
     """True if the reader read it (as yaml.safe_load does); False if it declined."""
     doc = read(text)
-    if doc is history_yaml.DECLINED:
+    if doc is block_yaml.DECLINED:
         return False
     assert ("loaded", typed(doc)) == safe_load(text), text
     return True
@@ -169,15 +170,15 @@ def test_yaml_like_text_is_read_as_pyyaml_reads_it_or_declined(lines):
     "a: 1\n---\nb: 2\n", "- - a\n", "a:\n    b: 1\n  c: 2\n", "=: 1\n", "a: =\n", "<<: {}\n", "a: -1\n",
 ])
 def test_what_is_outside_the_subset_is_declined(text):
-    assert read(text) is history_yaml.DECLINED
+    assert read(text) is block_yaml.DECLINED
 
 
 def test_bounds_are_left_to_pyyaml_which_says_which():
     text = "releases:\n" + "- 1\n" * 11
-    assert history_yaml.read(text, max_nodes=MAX_NODES, max_releases=10) is history_yaml.DECLINED
-    assert history_yaml.read(text, max_nodes=10, max_releases=None) is history_yaml.DECLINED
-    assert history_yaml.read("a:\n" * 1 + "".join("  " * n + "b:\n" for n in range(1, 40)), max_nodes=MAX_NODES) \
-        is history_yaml.DECLINED
+    assert block_yaml.read(text, max_nodes=MAX_NODES, max_releases=10) is block_yaml.DECLINED
+    assert block_yaml.read(text, max_nodes=10, max_releases=None) is block_yaml.DECLINED
+    assert block_yaml.read("a:\n" * 1 + "".join("  " * n + "b:\n" for n in range(1, 40)), max_nodes=MAX_NODES) \
+        is block_yaml.DECLINED
 
 
 # -- lines of the subset at any indentation: the part a line-based reader could get wrong -------
@@ -193,3 +194,28 @@ subset_lines = st.tuples(st.integers(0, 6), st.sampled_from(["", "- ", "-   ", "
 def test_the_subset_at_any_indentation_is_read_as_pyyaml_reads_it_or_declined(lines):
     same_or_declined("".join(" " * indent + (dash + key + value).rstrip(" ") + "\n"
                              for indent, dash, key, value in lines))
+
+
+# Plain scalars are typed here by PyYAML's own regular expressions, without importing PyYAML.
+TRICKY_SCALARS = ["0", "00", "07", "08", "0x1f", "0b10", "0o7", "1_000", "1:30", "190:20:30", "1:30.5", "1.5", "1.",
+                  ".5", ".inf", ".NaN", ".nan", "1e3", "1.0e+3", "2001-02-03", "2001-02-30", "2001-2-3 4:05:06",
+                  "2001-02-03t04:05:06Z", "2001-02-03 04:05:06.5 +01:00", "yes", "No", "ON", "oFF", "y", "n", "~",
+                  "null", "NULL", "nUll", "True", "tRue", "12345678901234567890", "3", "10", "v1", "1.2.3", "1-2",
+                  "(x)", "_1", "/a/b", "https://127.0.0.1:6443", "Succeeded", "off-by-one"]
+
+
+@pytest.mark.parametrize("scalar", TRICKY_SCALARS)
+def test_a_plain_scalar_is_typed_as_pyyaml_types_it_or_declined(scalar):
+    text = f"key: {scalar}\nlist:\n- {scalar}\n"
+    doc = block_yaml.read(text, max_nodes=100)
+    assert doc is block_yaml.DECLINED or (
+        typed(doc["key"]), typed(doc["list"][0])) == (typed(yaml.safe_load(text)["key"]),) * 2
+
+
+@settings(max_examples=examples(dev=200, ci=5000))
+@given(st.from_regex(r"[0-9a-fA-FxXbBeEnN._:~+ -]{1,14}", fullmatch=True))
+def test_number_like_plain_scalars_are_typed_as_pyyaml_types_them_or_declined(scalar):
+    text = f"key: {scalar}\n"
+    doc = block_yaml.read(text, max_nodes=100)
+    if doc is not block_yaml.DECLINED:
+        assert typed(doc["key"]) == typed(yaml.safe_load(text)["key"])

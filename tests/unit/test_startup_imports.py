@@ -65,6 +65,52 @@ def test_a_read_loads_neither_importlib_metadata_nor_the_kubernetes_client_befor
     assert {"importlib.metadata", "kubernetes", "urllib3"} & loaded == set()
 
 
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_loads_what_only_a_mistake_a_timeout_or_a_write_needs_after_its_first_request(tmp_path, argv):
+    # difflib suggests a name for one that matched nothing, durationpy parses --timeout and
+    # --request-timeout, gzip compresses a record being written (a read inflates with zlib).
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {"difflib", "durationpy", "gzip"} & loaded == set()
+
+
+# The same kubeconfig in the block style kubectl writes (`kubectl config view --raw`).
+BLOCK_KUBECONFIG = """\
+apiVersion: v1
+clusters:
+- cluster:
+    insecure-skip-tls-verify: true
+    server: https://127.0.0.1:1
+  name: c
+contexts:
+- context:
+    cluster: c
+    namespace: shop
+    user: u
+  name: c
+current-context: c
+kind: Config
+users:
+- name: u
+  user:
+    token: not-a-secret
+"""
+
+
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_with_a_kubeconfig_in_block_style_loads_no_pyyaml_before_its_first_request(tmp_path, argv):
+    # block_yaml reads the kubeconfig and the histories in Harness's block style; PyYAML is for
+    # any other style, -o yaml and the records a rollback writes.
+    import yaml
+
+    assert yaml.safe_load(BLOCK_KUBECONFIG) == yaml.safe_load(KUBECONFIG)
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(BLOCK_KUBECONFIG)
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
+    assert "yaml" not in set(json.loads(done.stdout))
+
+
 # -- which kubeconfig forms load the kubernetes client ---------------------------------------------
 
 def loaded_at_first_request(directory, user: dict, cluster: dict, env: dict | None = None, prelude: str = "",

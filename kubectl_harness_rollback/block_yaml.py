@@ -1,4 +1,4 @@
-"""A strict, fast reader of the block YAML that release histories are written in.
+"""A strict, fast reader of the block YAML that release histories and kubeconfigs are written in.
 
 PyYAML without LibYAML (the release archive cannot carry a compiled module) takes about 10 ms
 to parse one history: `list -A` over 500 releases spent seconds there. Harness's writers emit a
@@ -7,8 +7,9 @@ quoted one-line scalars, `[]` and `{}`. This reader understands exactly that sub
 line, and returns what `yaml.safe_load` returns for it; on anything else (a flow collection, a
 multi-line or escaped scalar, an anchor, a tag, a comment after a value, a tab, non-ASCII text,
 an unusual indentation) it declines, and the caller loads the text with PyYAML. Plain
-scalars are typed by PyYAML's own resolver and constructors, so `'13'`, `13`, `null`, `~` and
-`true` mean what PyYAML says. A rollback must never act on a misread history: equality with
+scalars are typed as PyYAML's resolver types them, by its own regular expressions (copied here, so
+that reading a history imports no PyYAML): `'13'`, `13`, `null`, `~` and `true` mean what PyYAML
+says; a float, a timestamp or an int written otherwise than in decimal digits is declined. A rollback must never act on a misread history: equality with
 yaml.safe_load is tested over generated histories (tests/unit/test_history_yaml.py).
 """
 
@@ -17,21 +18,36 @@ from __future__ import annotations
 import functools
 import re
 
-import yaml
-
 DECLINED = object()  # not in the subset: load it with PyYAML
 
 _PRINTABLE_ASCII = re.compile(r"[\n\x20-\x7e]*\Z")
 _KEY_LINE = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*):(?: +(.*))?\Z")
 _PLAIN = re.compile(r"[A-Za-z0-9_./~(][A-Za-z0-9_./~()+=@%: -]*\Z")
-_STR = "tag:yaml.org,2002:str"
-# What a plain scalar may resolve to here; `=` (value) and `<<` (merge) are declined.
-_TYPED = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
-          "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"}
+# PyYAML's implicit resolvers (yaml/resolver.py) for what may begin a plain scalar here (a letter,
+# a digit, `.`, `_`, `/`, `~` or `(`: no sign, no `<<`, no `=`). Booleans and nulls are read here,
+# as PyYAML's constructors read them; of the numbers and timestamps only decimal ints are.
+_BOOLEANS = {word: value for words, value in (("yes Yes YES true True TRUE on On ON", True),
+                                              ("no No NO false False FALSE off Off OFF", False))
+             for word in words.split()}
+_NULLS = {"~", "null", "Null", "NULL"}
+_DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_NUMBER_OR_TIME = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN)
+                    |[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+
+                    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+
+                    |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+                    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+                     (?:[Tt]|[ \t]+)[0-9][0-9]?
+                     :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+                     (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", re.X)
 # Deeper than Harness ever nests, and far from the recursion limit; deeper documents go to PyYAML.
 _MAX_DEPTH = 32
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 class _Decline(Exception):
@@ -183,12 +199,12 @@ def _plain(text: str):
     """A plain scalar's value, typed as PyYAML types it (all of them immutable), or DECLINED."""
     if not _PLAIN.match(text) or ": " in text or text.endswith(":"):
         return DECLINED
-    tag = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
-    if tag == _STR:
-        return text
-    if tag not in _TYPED:
-        return DECLINED
-    try:
-        return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, text))
-    except ValueError:  # 2001-02-30: PyYAML's path says it is not valid YAML
-        return DECLINED
+    if text in _BOOLEANS:
+        return _BOOLEANS[text]
+    if text in _NULLS:
+        return None
+    if _DECIMAL.match(text):
+        return int(text)
+    if _NUMBER_OR_TIME.match(text):
+        return DECLINED  # 1.5, 0x1f, 1_000, 2001-02-03: PyYAML's path reads them
+    return text
