@@ -9,9 +9,12 @@ import sys
 import pytest
 
 PROBE = """
-import json, os, socket, sys
+import json, os, socket, sys, threading
+
+FIRST = threading.Lock()  # list connects from several threads at once: one of them reports
 
 def first_request(sock, address):
+    FIRST.acquire()
     print(json.dumps(sorted(sys.modules)))
     sys.stdout.flush()
     os._exit(0)
