@@ -286,7 +286,9 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
                   ) -> list[dict]:
     """`listed` (metadata only) with each object whose (namespace, name) is `wanted` read in full,
     a few requests at a time (plan_reads: by name, or by one list of its namespace). Read by name
-    as a list with a field selector, so the `list` right `list` needs anyway suffices."""
+    as a list with a field selector, so the `list` right `list` needs anyway suffices. A wanted
+    object the full read no longer finds was deleted in between (a namespace being torn down, a
+    tenant's cleanup): it is left out, not kept as the metadata that has no spec or data."""
     whole, by_name = plan_reads(listed, wanted, per_object)
 
     def read(step: tuple[str | None, str | None]) -> list[dict]:
@@ -298,7 +300,7 @@ def _read_in_full(kube, resource, listed: list[dict], wanted: set[tuple[str, str
     steps = [(namespace, None) for namespace in whole] + by_name
     found = reads_at_once([lambda step=step: read(step) for step in steps])
     read_objects = {_key(o): o for objects in found for o in objects}
-    return [read_objects.get(_key(o), o) for o in listed]
+    return [read_objects.get(_key(o), o) for o in listed if _key(o) not in wanted or _key(o) in read_objects]
 
 
 def bare_replica_sets(replica_sets: list[dict]) -> set[tuple[str, str]]:

@@ -365,6 +365,36 @@ def test_a_release_only_a_bare_replica_set_names_has_its_history_read():
         ["metadata.name=rel-0-0"], ["metadata.name=rel-0-1"], ["metadata.name=rel-solo"]]
 
 
+class DeletedAfterTheMetadataList(Cluster):
+    """A cluster where one object goes (a namespace torn down, a tenant's cleanup) right after the
+    metadata list of its kind, before list reads it in full."""
+
+    def __init__(self, plural: str, name: str):
+        super().__init__()
+        self.plural, self.name = plural, name
+
+    def __call__(self, method, url, body, headers, timeout, stream):
+        answer = super().__call__(method, url, body, headers, timeout, stream)
+        if urlsplit(url).path.endswith("/" + self.plural) and dict(headers)["Accept"] == METADATA_ONLY:
+            self.objects[self.plural] = [o for o in self.objects[self.plural] if o["metadata"]["name"] != self.name]
+        return answer
+
+
+@pytest.mark.parametrize("plural, name", [("replicasets", "solo-2"), ("configmaps", "rel-solo")])
+def test_an_object_deleted_between_the_metadata_list_and_its_read_is_left_out(plural, name):
+    cluster = DeletedAfterTheMetadataList(plural, name)
+    cluster.objects = fleet(namespaces=1, releases_each=2).objects
+    solo = replica_set("solo", "team-0", 2)
+    solo["metadata"]["labels"]["harness.io/release-name"] = "rel-solo"
+    del solo["metadata"]["ownerReferences"]
+    cluster.add("replicasets", solo)
+    cluster.add("configmaps", history("rel-solo", "team-0", "solo", "ConfigMap"))
+    rows = {row["release"]: row for row in list_all(cluster)}
+    assert sorted(rows) == ["rel-0-0", "rel-0-1"] + (["rel-solo"] if plural == "configmaps" else [])
+    if plural == "configmaps":  # its workload is still there; its history is gone: no release to show
+        assert rows["rel-solo"]["latest"] is None and rows["rel-solo"]["workloads"] == ["replicaset/solo-2"]
+
+
 def test_the_collector_is_held_off_while_lists_are_read_and_resumed_after_the_last():
     """Decoding a fleet set off full collections that walked the whole heap again and again: the
     collector is off while `list` reads, and the contexts of a fleet, read at once, hold it off
