@@ -349,15 +349,20 @@ def test_reads_at_once_answer_in_order_and_raise_the_first_error_in_order():
         listing.reads_at_once([slow("a"), fails("earlier"), fails("later")])
 
 
-def test_a_release_only_a_bare_replica_set_names_has_its_history_read():
-    """The ReplicaSets' pages arrive while the other releases' histories are read: the history of a
-    release that only a bare ReplicaSet names is read once they are in."""
-    cluster = fleet(namespaces=1, releases_each=2)
+def add_a_bare_replica_set_release(cluster: Cluster) -> None:
+    """Release rel-solo in team-0: its one workload a bare ReplicaSet, solo-2, its history a ConfigMap."""
     solo = replica_set("solo", "team-0", 2)
     solo["metadata"]["labels"]["harness.io/release-name"] = "rel-solo"
     del solo["metadata"]["ownerReferences"]
     cluster.add("replicasets", solo)
     cluster.add("configmaps", history("rel-solo", "team-0", "solo", "ConfigMap"))
+
+
+def test_a_release_only_a_bare_replica_set_names_has_its_history_read():
+    """The ReplicaSets' pages arrive while the other releases' histories are read: the history of a
+    release that only a bare ReplicaSet names is read once they are in."""
+    cluster = fleet(namespaces=1, releases_each=2)
+    add_a_bare_replica_set_release(cluster)
     rows = {row["release"]: row for row in list_all(cluster)}
     assert (rows["rel-solo"]["latest"], rows["rel-solo"]["status"], rows["rel-solo"]["workloads"],
             rows["rel-solo"]["source"]) == (2, "Failed", ["replicaset/solo-2"], "configmap/rel-solo")
@@ -384,11 +389,7 @@ class DeletedAfterTheMetadataList(Cluster):
 def test_an_object_deleted_between_the_metadata_list_and_its_read_is_left_out(plural, name):
     cluster = DeletedAfterTheMetadataList(plural, name)
     cluster.objects = fleet(namespaces=1, releases_each=2).objects
-    solo = replica_set("solo", "team-0", 2)
-    solo["metadata"]["labels"]["harness.io/release-name"] = "rel-solo"
-    del solo["metadata"]["ownerReferences"]
-    cluster.add("replicasets", solo)
-    cluster.add("configmaps", history("rel-solo", "team-0", "solo", "ConfigMap"))
+    add_a_bare_replica_set_release(cluster)
     rows = {row["release"]: row for row in list_all(cluster)}
     assert sorted(rows) == ["rel-0-0", "rel-0-1"] + (["rel-solo"] if plural == "configmaps" else [])
     if plural == "configmaps":  # its workload is still there; its history is gone: no release to show
