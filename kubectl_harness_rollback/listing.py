@@ -21,7 +21,9 @@ from kubectl_harness_rollback.cluster.rest import (
     REPLICASETS,
     SECRETS,
     SERVICES,
+    WAKE_SECONDS,
     Resource,
+    Started,
 )
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import (
@@ -40,7 +42,6 @@ from kubectl_harness_rollback.strategies import bluegreen, swap_record
 # Reads made at once by `list` (its first lists, a history by name, or a namespace's list); the
 # connection pool keeps at least this many.
 READERS = 4
-WAKE_SECONDS = 0.2
 # A namespace's objects needed in full are read by name up to this many: a read by name downloads
 # nothing else, and costs a request as a list does. Beyond, one list of the namespace reads them all.
 BY_NAME_UP_TO = 4
@@ -190,8 +191,7 @@ def reads_at_once(reads: list[Callable[[], Any]]) -> list:
     """What each of `reads` (one request or list each) answers, in their order, READERS at a time:
     the API server prepares one answer while this process decodes another. The first error in
     their order is raised, as if they were made one after the other, and no other read starts
-    after it. Daemon threads, not a ThreadPoolExecutor: the interpreter joins an executor's threads
-    at exit, so Ctrl-C during a read would hold the exit up for its whole --request-timeout."""
+    after it. Daemon threads, for the reason rest.Started gives."""
     if len(reads) < 2:
         return [read() for read in reads]
     answers: list = [None] * len(reads)
@@ -226,34 +226,6 @@ def reads_at_once(reads: list[Callable[[], Any]]) -> list:
     finally:
         with take:
             pending.clear()
-
-
-class Started:
-    """One read started in a thread of its own, its answer taken later (`answer()`): the
-    ReplicaSets' pages, which follow one another by continue token, arrive while the histories
-    are read and decoded. A daemon thread, for the reason reads_at_once gives."""
-
-    def __init__(self, read: Callable[[], Any]):
-        self._done = threading.Event()
-        self._answer: tuple[bool, Any] = (False, None)
-
-        def run() -> None:
-            try:
-                self._answer = (True, read())
-            except BaseException as exc:  # Ctrl-C too: answer() raises it in the caller
-                self._answer = (False, exc)
-            finally:
-                self._done.set()
-
-        threading.Thread(target=run, daemon=True, name="list-reads-started").start()
-
-    def answer(self):
-        while not self._done.wait(WAKE_SECONDS):  # looks up often enough to see Ctrl-C at once
-            pass
-        ok, value = self._answer
-        if not ok:
-            raise value
-        return value
 
 
 _collector_lock = threading.Lock()
@@ -484,7 +456,8 @@ def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[li
     # The ReplicaSets (a cluster's most numerous objects, in pages read one after another) are
     # wanted last, for the bare ones and what is live: the histories are read and decoded meanwhile.
     replica_sets_read = Started(lambda: _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True,
-                                                        page_size=REPLICA_SET_PAGE, trim=without_managed_fields))
+                                                        page_size=REPLICA_SET_PAGE, trim=without_managed_fields),
+                                "list-reads-started")
     listed = reads_at_once([lambda kind=kind: kube.list(Resource.of(kind), namespace, label_selector=label_selector)
                             for kind in kinds.RELEASE_WORKLOADS]
                            + [lambda: kube.list(CONFIGMAPS, namespace, metadata_only=True),

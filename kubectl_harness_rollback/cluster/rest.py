@@ -262,13 +262,14 @@ class Rest:
             return self.send("GET", resource.path(namespace), "list", resource, namespace, query=query,
                              accept=METADATA_ONLY if metadata_only else "application/json").data
 
-        ahead: _PageAhead | None = None
+        ahead: tuple[str, Started] | None = None  # (its continue token, the page): at most one page ahead
         while True:
-            data = ahead.answer() if ahead is not None and ahead.token == token else page_of(token)
+            data = ahead[1].answer() if ahead is not None and ahead[0] == token else page_of(token)
             # The next page is asked for while this one is decoded: the API server writes the
             # list's metadata, continue token and all, before its items.
             following = _continue_written_first(data)
-            ahead = _PageAhead(following, page_of) if following else None
+            ahead = (following, Started(lambda token=following: page_of(token), "list-page-ahead")) \
+                if following else None
             page = json.loads(data or b"{}")
             del data
             # Popped: the page's untrimmed items are not kept while the next page is read.
@@ -367,28 +368,33 @@ def _continue_written_first(data: bytes) -> str | None:
     return token if isinstance(token, str) and token else None
 
 
-class _PageAhead:
-    """The next page of a list, asked for in a thread of its own while the current one is decoded:
-    at most one page ahead, so a list holds at most two answers undecoded. A daemon thread: a
-    page nobody takes (the list failed meanwhile) is left to end on its own timeout."""
+# How often a thread waiting for another one's answer looks up: often enough to see Ctrl-C at once.
+WAKE_SECONDS = 0.2
 
-    def __init__(self, token: str, page_of: Callable[[str], bytes]):
-        self.token = token
+
+class Started:
+    """One read started in a daemon thread of its own, its answer taken later (`answer()`, which
+    raises what the read raised, Ctrl-C too): a list's next page while this one is decoded, list's
+    ReplicaSets while the histories are read. A daemon thread, not an executor's: the interpreter
+    joins those at exit, so Ctrl-C would wait for a read in flight up to its --request-timeout; a
+    read nobody takes (the list failed meanwhile) ends on its own timeout."""
+
+    def __init__(self, read: Callable[[], Any], name: str):
         self._done = threading.Event()
         self._answer: tuple[bool, Any] = (False, None)
 
         def run() -> None:
             try:
-                self._answer = (True, page_of(token))
-            except BaseException as exc:  # raised in the thread that takes the page
+                self._answer = (True, read())
+            except BaseException as exc:  # raised in the thread that takes the answer
                 self._answer = (False, exc)
             finally:
                 self._done.set()
 
-        threading.Thread(target=run, daemon=True, name="list-page-ahead").start()
+        threading.Thread(target=run, daemon=True, name=name).start()
 
-    def answer(self) -> bytes:
-        while not self._done.wait(0.2):  # looks up often enough to see Ctrl-C at once
+    def answer(self) -> Any:
+        while not self._done.wait(WAKE_SECONDS):
             pass
         ok, value = self._answer
         if not ok:
