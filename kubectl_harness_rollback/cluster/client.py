@@ -212,8 +212,7 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
             raise
         pod = credentials.service_account(env)
         if pod is not None:
-            settings, auth_headers = pod
-            host, transport = settings.host, pool_for(settings)
+            host, transport, auth_headers = _on_the_stdlib(*pod)
         else:  # the client's loader says what is missing
             _import_kubernetes()
             from kubernetes.client.configuration import Configuration
@@ -227,16 +226,13 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     else:
         common = None if holds_data(resolved) else credentials.settings(resolved, env)
         if common is not None:  # nothing to write to disk: no private directory to make and remove
-            settings, credential_headers = common
-            host, transport, auth_headers = settings.host, pool_for(settings), credential_headers.copy
+            host, transport, auth_headers = _on_the_stdlib(common[0], common[1].copy)
         else:
-            with private_directory() as scratch:
+            with private_directory() as scratch:  # the pool loads the keys before it is removed
                 data_to_private_files(resolved, scratch)
                 common = credentials.settings(resolved, env)
                 if common is not None:
-                    settings, credential_headers = common
-                    host, transport = settings.host, pool_for(settings)
-                    auth_headers = credential_headers.copy
+                    host, transport, auth_headers = _on_the_stdlib(common[0], common[1].copy)
                 else:
                     configuration = _client_configuration(resolved, scratch)
                     host, transport = configuration.host, pool_for(configuration)
@@ -249,6 +245,11 @@ def connect(flags: kubeconfig.ConnectionFlags, env: Mapping[str, str] | None = N
     rest_args = {"host": host, "transport": transport, "auth_headers": auth_headers, "headers": headers,
                  "timeouts": request_timeouts(flags.request_timeout), "verbosity": flags.verbosity}
     return Kube(rest_args, resolved.namespace, resolved.namespace_explicit, resolved.context)
+
+
+def _on_the_stdlib(settings, auth_headers: Callable[[], dict[str, str]]):
+    """(host, transport, auth headers) of a connection credentials.py read, without the client."""
+    return settings.host, pool_for(settings), auth_headers
 
 
 def _client_configuration(resolved: kubeconfig.ResolvedConfig, scratch: str):
