@@ -428,3 +428,28 @@ def test_the_collector_is_held_off_while_lists_are_read_and_resumed_after_the_la
     leave.set()
     other.join()
     assert gc.isenabled()
+
+
+def test_ctrl_c_is_seen_while_a_read_in_its_own_thread_is_waited_for():
+    """Ctrl-C reaches the main thread while it waits for a read that never answers (a ReplicaSet
+    page ahead, list's first lists): answer() and reads_at_once wake every WAKE_SECONDS to see it."""
+    import _thread
+    import signal
+    import threading
+    import time
+
+    from kubectl_harness_rollback.cluster.rest import Started
+
+    never = threading.Event()
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored in a background job
+    try:
+        for wait in (lambda: Started(lambda: never.wait(30), "test-read").answer(),
+                     lambda: listing.reads_at_once([lambda: never.wait(30), lambda: never.wait(30)])):
+            threading.Timer(0.1, _thread.interrupt_main).start()
+            started = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                wait()
+            assert time.monotonic() - started < 5
+    finally:
+        signal.signal(signal.SIGINT, before)
+        never.set()
