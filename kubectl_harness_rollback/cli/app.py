@@ -9,8 +9,6 @@ answer instantly, so the client is imported the first time a command asks for th
 
 from __future__ import annotations
 
-import sys
-import time
 from typing import Any, Callable
 
 import click
@@ -309,16 +307,7 @@ def across_contexts(*formats: str, help: str = TABLE_OR_DATA) -> Callable[[Calla
     return decorate
 
 
-def _runner(ctx: click.Context, given: dict[str, Any]):
-    """Where the command runs (fleet.commands.chosen): the contexts of --contexts/--all-contexts, or
-    the one cluster of the connection flags. Called after the options are validated."""
-    from kubectl_harness_rollback.fleet.commands import chosen
-
-    return chosen(connection_flags(ctx), *(given.pop(key) for key in reads.FLEET), connect_one=lambda: cluster(ctx))
-
-
-SELECTION = reads.SELECTION
-_timeout, _plan_options, _target = reads.timeout, reads.plan_options, reads.target
+_timeout, _target = reads.timeout, reads.target
 
 
 NOT_STEADY = click.option("--not-steady", is_flag=True,
@@ -445,44 +434,9 @@ def rollback(ctx: click.Context, target: str, dry_run: str, wait: bool, timeout:
       kubectl harness-rollback rollback release-infra-prod --contexts 'prod-*' --to-release 2 --yes
       kubectl harness-rollback rollback release-infra-prod --reason "INC-123: 5xx after 3.2.0"
     """
-    selection = {key: given.pop(key) for key in SELECTION}
     _collect_connection(ctx, given)
-    from kubectl_harness_rollback.dryrun import DryRun
-    from kubectl_harness_rollback.executor import RollbackOptions
-    from kubectl_harness_rollback.fleet import commands as run_in
-    from kubectl_harness_rollback.fleet.consent import Consent
-
-    mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
-    options, parsed = _plan_options(selection), _target(target)
-    why = _reason(reason)
-    runner = _runner(ctx, given)
-    # --timeout bounds the whole command, reads and writes included: no request waits past it.
-    run_in.rollback(runner, click.echo, parsed, options, RollbackOptions(
-        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner, reason=why),
-        output, Consent(yes, sys.stdin.isatty(), _ask))
-
-
-def _ask(question: str) -> bool:
-    """y/N on stderr; end of input (Ctrl-D) is no."""
-    try:
-        return click.confirm(question, default=False, err=True)
-    except click.exceptions.Abort as exc:
-        click.echo("", err=True)  # the answer's line was not ended
-        if isinstance(exc.__context__, EOFError):
-            return False
-        raise
-
-
-REASON_LIMIT = 512  # characters: an Event's message and an annotation stay readable in one line
-
-
-def _reason(text: str | None) -> str | None:
-    """--reason, checked before any request: one line of printable text."""
-    if text is None:
-        return None
-    if not text.strip() or len(text) > REASON_LIMIT or not text.isprintable():
-        raise UsageError(f"--reason must be one line of printable text, 1 to {REASON_LIMIT} characters")
-    return text.strip()
+    reads.rollback(_collected(ctx), click.echo, target, dry_run, wait, timeout, scale_down_stage, ignore_owner, yes,
+                   reason, output, **given)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

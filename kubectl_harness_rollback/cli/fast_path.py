@@ -3,8 +3,8 @@
 The console script's entry point: `version` and the top-level help (`--help`, `help`, or the
 bare command, which prints it and exits 0 as a bare `kubectl` does) answered before click, the
 command tree and the kubernetes package are imported, so that asking the plugin what it is
-costs what `kubectl version --client` costs. A read (list, history, plan, status) whose line
-cli/read_flags.py fully understands runs its body (cli/reads.py) without click, and so does
+costs what `kubectl version --client` costs. A read (list, history, plan, status) or a rollback
+whose line cli/read_flags.py fully understands runs its body (cli/reads.py) without click, and so does
 completion of its TARGET or -n, through kubectl or click's bash script (cli/short_completion.py). Everything else goes to
 cli/app.py, click's route.
 
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _read(line) -> int:
-    """Run a read the short route parsed; its exit code. Errors end as click's route ends them:
+    """Run a command the short route parsed; its exit code. Errors end as click's route ends them:
     a usage error names the command's --help, Ctrl-C gets click's blank line first."""
     import errno
 
@@ -126,7 +126,8 @@ def _read(line) -> int:
     from kubectl_harness_rollback.cli.plain_echo import echo
     from kubectl_harness_rollback.errors import UsageError
 
-    body = {"list": reads.list_releases, "history": reads.history, "plan": reads.plan, "status": reads.status}
+    body = {"list": reads.list_releases, "history": reads.history, "plan": reads.plan, "status": reads.status,
+            "rollback": reads.rollback}
     try:
         body[line.command](line.connection, echo, **line.params)
         return 0

@@ -1,13 +1,15 @@
-"""The reads' short route: a parser of the command lines of list, history, plan and status that it fully understands.
+"""The short route: a parser of the command lines of list, history, plan, status and rollback that it fully understands.
 
 `kubectl harness-rollback history release-x -n shop` and the like are most of what is typed, and
 every TAB of completion parses such a line: reading them without click and without building the
-command tree takes 20-30 ms off each (click and cli/app.py, `python -X importtime`). The parser
+command tree takes 20-30 ms off each (click and cli/app.py, `python -X importtime`); a rollback
+is waited for by whoever is on call, so its line is read here too. The parser
 accepts a line only when it is sure of what click would make of it: known flags spelled `-x
 VALUE`, `--flag VALUE` or `--flag=VALUE`, values that convert as click converts them, the
 arguments each command takes. Anything else (a mistake, --help, -o jsonpath=, a flag given as
 `-nshop`, a repeatable flag, another command) returns None and the line goes to click, which
-answers it as always.
+answers it as always. A command's `to_click` flags are always left to click: rollback's
+--dry-run takes an optional value, and a rollback across contexts may ask before it writes.
 
 The tables below are click's declarations (cli/app.py, cli/connection_flags.py) seen from here:
 tests/unit/test_read_flags.py derives them from click's commands and fails when they differ, and
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TEXT, FLAG = "text", "flag"
+ON, OFF = ("switch", True), ("switch", False)  # --wait / --no-wait
 OUTPUTS = ("table", "wide", "name", "json", "yaml")
 CONTEXTS = {"--all-contexts": ("all_contexts", FLAG), "--max-parallel": ("max_parallel", ("count", 1)),
             "--fail-fast": ("fail_fast", FLAG)}
@@ -44,14 +47,22 @@ def _output(*formats: str) -> dict[str, tuple[str, Any]]:
 
 @dataclass(frozen=True)
 class Command:
-    """A read command as click declares it: its own flags (flag -> (parameter, kind)), the value
-    click passes for each of its parameters when the line does not give it, and its TARGET
-    (None: none; False: optional; True: required)."""
+    """A command as click declares it: its own flags (flag -> (parameter, kind)) but those it
+    leaves to click, the value click passes for each of its parameters when the line does not
+    give it, and its TARGET (None: none; False: optional; True: required)."""
 
     options: dict[str, tuple[str, Any]]
     defaults: dict[str, Any]
     target: bool | None
+    to_click: tuple[str, ...] = ()
 
+
+SELECTION = {"--match": ("match", ("choice", ("workflow", "infra"))), "--workflow-id": ("workflow_id", TEXT),
+             "--from-release": ("from_release", ("count", 1)), "--to-release": ("to_release", ("count", 1)),
+             "--to-revision": ("to_revision", ("count", 0)),
+             "--mode": ("mode", ("choice", ("auto", "rolling", "blue-green", "canary"))), "--prune": ("prune", FLAG)}
+SELECTION_DEFAULTS = {"match": "workflow", "workflow_id": None, "from_release": None, "to_release": None,
+                      "to_revision": None, "mode": "auto", "prune": False}
 
 COMMANDS = {
     "list": Command(
@@ -67,14 +78,17 @@ COMMANDS = {
         {"timeline": False, "max_releases": 256, "no_headers": False, "output": "table", **CONTEXTS_DEFAULTS},
         True),
     "plan": Command(
-        {"--match": ("match", ("choice", ("workflow", "infra"))), "--workflow-id": ("workflow_id", TEXT),
-         "--from-release": ("from_release", ("count", 1)), "--to-release": ("to_release", ("count", 1)),
-         "--to-revision": ("to_revision", ("count", 0)),
-         "--mode": ("mode", ("choice", ("auto", "rolling", "blue-green", "canary"))), "--prune": ("prune", FLAG),
-         "--diff": ("show_diff", FLAG), **_output("table", "name", "json", "yaml"), **CONTEXTS},
-        {"match": "workflow", "workflow_id": None, "from_release": None, "to_release": None, "to_revision": None,
-         "mode": "auto", "prune": False, "show_diff": False, "output": "table", **CONTEXTS_DEFAULTS},
+        {**SELECTION, "--diff": ("show_diff", FLAG), **_output("table", "name", "json", "yaml"), **CONTEXTS},
+        {**SELECTION_DEFAULTS, "show_diff": False, "output": "table", **CONTEXTS_DEFAULTS},
         True),
+    "rollback": Command(
+        {**SELECTION, "--wait": ("wait", ON), "--no-wait": ("wait", OFF), "--timeout": ("timeout", TEXT),
+         "--scale-down-stage": ("scale_down_stage", FLAG), "--ignore-owner": ("ignore_owner", FLAG),
+         "-y": ("yes", FLAG), "--yes": ("yes", FLAG), "--reason": ("reason", TEXT),
+         **_output("table", "json", "yaml")},
+        {**SELECTION_DEFAULTS, "dry_run": "none", "wait": True, "timeout": "5m", "scale_down_stage": False,
+         "ignore_owner": False, "yes": False, "reason": None, "output": "table", **CONTEXTS_DEFAULTS},
+        True, to_click=("--dry-run", *CONTEXTS)),
     "status": Command(
         {"-w": ("watch", FLAG), "--watch": ("watch", FLAG), "--timeline": ("timeline", FLAG),
          "--timeout": ("timeout", TEXT), "-A": ("all_namespaces", FLAG), "--all-namespaces": ("all_namespaces", FLAG),
@@ -154,10 +168,10 @@ def _option(words: list[str], index: int, table: dict[str, tuple[str, Any]], int
     if name not in table:
         return None
     dest, kind = table[name]
-    if kind == FLAG:
+    if kind == FLAG or kind in (ON, OFF):
         if equals:
             return None
-        into[dest] = True
+        into[dest] = True if kind == FLAG else kind[1]
         return index + 1
     if not equals:
         if index + 1 == len(words) or words[index + 1].startswith("-"):

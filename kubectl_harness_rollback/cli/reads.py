@@ -1,6 +1,6 @@
-"""The bodies of the read commands (list, history, plan, status), without click.
+"""The bodies of the commands the short route runs (the reads list, history, plan, status; and rollback), without click.
 
-cli/app.py's click commands and the reads' short route (cli/read_flags.py, cli/fast_path.py) call
+cli/app.py's click commands and the short route (cli/read_flags.py, cli/fast_path.py) call
 the same functions here: each gets the collected connection flags (a dict by ConnectionFlags
 field), an `echo(text, err=False, nl=True)` and the command's parsed options, validates them
 without I/O, and calls fleet/commands.py. Nothing here imports click, so a read that needs no
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any, Callable, Mapping
 
 from kubectl_harness_rollback.cli.connection_values import validated
@@ -141,6 +142,51 @@ def status(connection: Mapping[str, Any], echo: Echo, target: str | None, watch:
     check_timeline(timeline, output, where.many)
     run_in.status(where, echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
                   selector=chosen)
+
+
+def rollback(connection: Mapping[str, Any], echo: Echo, target: str, dry_run: str, wait: bool, timeout: str,
+             scale_down_stage: bool, ignore_owner: bool, yes: bool, reason: str | None, output: str,
+             **given: Any) -> None:
+    selection = {key: given.pop(key) for key in SELECTION}
+    from kubectl_harness_rollback.dryrun import DryRun
+    from kubectl_harness_rollback.executor import RollbackOptions
+    from kubectl_harness_rollback.fleet import commands as run_in
+    from kubectl_harness_rollback.fleet.consent import Consent
+
+    mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
+    options, parsed = plan_options(selection), _target(target)
+    why = checked_reason(reason)
+    where = runner(connection, given)
+    # --timeout bounds the whole command, reads and writes included: no request waits past it.
+    run_in.rollback(where, echo, parsed, options, RollbackOptions(
+        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner, reason=why),
+        output, Consent(yes, sys.stdin.isatty(), ask))
+
+
+def ask(question: str) -> bool:
+    """y/N on stderr, click's prompt (a rollback across contexts that click's route runs asks it);
+    end of input (Ctrl-D) is no."""
+    import click
+
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.exceptions.Abort as exc:
+        click.echo("", err=True)  # the answer's line was not ended
+        if isinstance(exc.__context__, EOFError):
+            return False
+        raise
+
+
+REASON_LIMIT = 512  # characters: an Event's message and an annotation stay readable in one line
+
+
+def checked_reason(text: str | None) -> str | None:
+    """--reason, checked before any request: one line of printable text."""
+    if text is None:
+        return None
+    if not text.strip() or len(text) > REASON_LIMIT or not text.isprintable():
+        raise UsageError(f"--reason must be one line of printable text, 1 to {REASON_LIMIT} characters")
+    return text.strip()
 
 
 # The bodies' parameters shadow these names.

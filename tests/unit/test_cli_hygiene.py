@@ -8,6 +8,7 @@ import re
 import pytest
 
 from kubectl_harness_rollback.cli import app as cli
+from kubectl_harness_rollback.cli import reads
 from kubectl_harness_rollback.errors import Conflict, UsageError
 from kubectl_harness_rollback.reader import Target
 
@@ -140,11 +141,11 @@ def test_conflict_has_exit_code_5():
 
 
 def test_a_conflict_exits_5_with_one_line(monkeypatch, capsys):
-    def cluster(ctx):
+    def cluster(connection):
         raise Conflict("deployment/web was changed by someone else after it was read; nothing of it was "
                        "overwritten: run the command again to re-plan from its current state")
 
-    monkeypatch.setattr(cli, "cluster", cluster)
+    monkeypatch.setattr(reads, "cluster", cluster)
     code, out, err = run_main(["rollback", "release-x"], capsys)
     assert (code, out) == (5, "")
     assert err.startswith("error: deployment/web was changed by someone else") and err.count("\n") == 1

@@ -8,6 +8,7 @@ import pytest
 
 from kubectl_harness_rollback import commands, executor, outcome
 from kubectl_harness_rollback.cli import app as cli
+from kubectl_harness_rollback.cli import reads
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.errors import NotSteady, PluginError, UsageError
 from kubectl_harness_rollback.model import WorkloadRef
@@ -33,7 +34,7 @@ def timed_out(*args, **kwargs):
 
 @pytest.fixture
 def rollback_times_out(monkeypatch):
-    monkeypatch.setattr(cli, "cluster", lambda ctx: SimpleNamespace(namespace="shop"))
+    monkeypatch.setattr(reads, "cluster", lambda connection: SimpleNamespace(namespace="shop"))
     monkeypatch.setattr(commands, "run_plan", lambda kube, target, options, deadline=None: planned())
     monkeypatch.setattr(executor, "carry_out", timed_out)
 

@@ -1,6 +1,7 @@
 """`plan --diff` and `diff REL A B`: unified diffs, plain and coloured, Secret values never shown."""
 
 import copy
+import sys
 
 from click.testing import CliRunner
 
@@ -177,7 +178,7 @@ def test_colour_on_a_terminal_unless_no_color_and_never_on_a_pipe(monkeypatch):
     lines = ["--- live/x", "+++ release-1/x", "@@ -1 +1 @@", "-a: 1", "+a: 2"]
     for tty, no_color, coloured in ((True, None, True), (True, "1", False), (False, None, False)):
         terminal = Terminal(tty)
-        monkeypatch.setattr(app.sys, "stdout", terminal)
+        monkeypatch.setattr(sys, "stdout", terminal)
         monkeypatch.delenv("NO_COLOR", raising=False)
         monkeypatch.setenv("TERM", "xterm")
         if no_color:

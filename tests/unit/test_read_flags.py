@@ -46,7 +46,12 @@ def _table(command: click.Command) -> dict:
     table = {}
     for param in command.params:
         if isinstance(param, click.Option) and param.name not in ("help", "version") and not param.multiple:
-            assert param.envvar is None and not param.secondary_opts, param.name
+            assert param.envvar is None, param.name
+            if param.secondary_opts:  # --wait/--no-wait
+                assert param.is_bool_flag, param.name
+                table.update({flag: (param.name, read_flags.ON) for flag in param.opts})
+                table.update({flag: (param.name, read_flags.OFF) for flag in param.secondary_opts})
+                continue
             table.update({flag: (param.name, _kind(param)) for flag in param.opts})
     return table
 
@@ -61,7 +66,8 @@ def test_each_commands_flags_defaults_and_target_are_clicks(name):
     command = app.cli.commands[name]
     table = read_flags.COMMANDS[name]
     own = {flag: entry for flag, entry in _table(command).items() if entry[0] not in CONNECTION_FIELDS}
-    assert table.options == own
+    assert set(table.to_click) <= set(own)
+    assert table.options == {flag: entry for flag, entry in own.items() if flag not in table.to_click}
     assert {flag: entry for flag, entry in _table(command).items() if entry[0] in CONNECTION_FIELDS} == \
         read_flags.CONNECTION
     arguments = [param for param in command.params if isinstance(param, click.Argument)]
@@ -83,7 +89,7 @@ def _flags() -> list[str]:
     flags = set(read_flags.CONNECTION) | {"--as-group", "--contexts", "--version", "-h", "--help", "--bogus", "--"}
     for command in read_flags.COMMANDS.values():
         flags |= set(command.options)
-    for name in ("list", "history", "plan", "status", "rollback"):
+    for name in ("list", "history", "plan", "status", "rollback", "diff"):
         flags |= {flag for param in app.cli.commands[name].params if isinstance(param, click.Option)
                   for flag in param.opts + param.secondary_opts}
     return sorted(flags)
@@ -93,7 +99,7 @@ FLAGS = _flags()
 
 
 def _value(draw, kind) -> str:
-    if kind == read_flags.TEXT:
+    if kind == read_flags.TEXT or kind in (read_flags.ON, read_flags.OFF):
         return draw(st.sampled_from(VALUES))
     if kind[0] == "count":
         return draw(st.one_of(st.integers(0, 300).map(str), st.sampled_from(VALUES)))
@@ -104,7 +110,7 @@ def _value(draw, kind) -> str:
 def words(draw) -> list[str]:
     """Mostly lines of a read's own flags (every spelling, before and after the command, with
     fitting and unfitting values), with now and then a flag or word the short route must leave."""
-    name = draw(st.sampled_from(READS + ["rollback", "ls"]))
+    name = draw(st.sampled_from(READS + ["diff", "ls"]))
     table = {**read_flags.CONNECTION, **read_flags.COMMANDS.get(name, read_flags.COMMANDS["list"]).options}
 
     def some_flags(known: dict) -> list[str]:
@@ -117,7 +123,7 @@ def words(draw) -> list[str]:
                 kind = known[flag][1]
             value = _value(draw, kind)
             if draw(st.integers(0, 4)):  # as people type it
-                form = "alone" if kind == read_flags.FLAG else draw(st.sampled_from(
+                form = "alone" if kind in (read_flags.FLAG, read_flags.ON, read_flags.OFF) else draw(st.sampled_from(
                     ["value", "equals"] if flag.startswith("--") else ["value"]))
             else:
                 form = draw(st.sampled_from(["alone", "value", "equals", "joined"]))
@@ -150,7 +156,8 @@ def _clicks_reading(argv: list[str], monkeypatch) -> tuple[str, dict, dict] | No
             raise Reached
         return body
 
-    for name, function in (("list", "list_releases"), ("history", "history"), ("plan", "plan"), ("status", "status")):
+    for name, function in (("list", "list_releases"), ("history", "history"), ("plan", "plan"), ("status", "status"),
+                           ("rollback", "rollback")):
         monkeypatch.setattr(reads, function, recorder(name, getattr(reads, function)))
     try:
         app._click_run(list(argv))
@@ -178,6 +185,8 @@ def test_a_line_the_short_route_reads_is_read_by_click_the_same(capsys, argv):
     ["plan", "deployment/web", "--match", "infra", "--to-release", "2", "-o", "json"],
     ["--context", "prod", "plan", "r", "--kubeconfig", "/k", "-v", "6", "--request-timeout", "3s", "--diff"],
     ["history", "r", "--max", "5", "--all-contexts", "--fail-fast", "--no-headers", "--timeline"],
+    ["rollback", "release-x", "-n", "shop"], ["rollback", "r", "--no-wait", "--timeout", "10m", "-o", "json"],
+    ["rollback", "r", "--match", "infra", "--to-release", "2", "--reason", "INC-1: 5xx", "-y", "--ignore-owner"],
 ])
 def test_the_usual_reads_take_the_short_route(argv):
     assert read_flags.parse(argv) is not None
@@ -186,7 +195,9 @@ def test_the_usual_reads_take_the_short_route(argv):
 @pytest.mark.parametrize("argv", [
     ["history"], ["history", "a", "b"], ["list", "r"], ["history", "r", "--bogus"], ["history", "r", "-h"],
     ["history", "r", "-o", "jsonpath={.a}"], ["history", "r", "--max", "0"], ["history", "r", "-nshop"],
-    ["list", "-Ao", "wide"], ["list", "--contexts", "a"], ["list", "--as-group", "g"], ["rollback", "r"],
+    ["list", "-Ao", "wide"], ["list", "--contexts", "a"], ["list", "--as-group", "g"], ["diff", "r", "1", "2"],
+    ["rollback", "r", "--dry-run"], ["rollback", "r", "--dry-run=client"], ["rollback", "r", "--all-contexts"],
+    ["rollback", "r", "--wait=1"], ["rollback", "r", "-o", "wide"],
     ["ls"], ["list", "--", "x"], ["list", "-n"], ["list", "-n", "-A"], ["--version"], ["list", "--no-headers=1"],
 ])
 def test_what_the_short_route_is_not_sure_of_goes_to_click(argv):
@@ -213,7 +224,7 @@ def _request_lines_in_order(err: str) -> str:
     return "\n".join(sorted(TOOK.sub(" in N milliseconds", err).splitlines()))
 
 
-@pytest.mark.parametrize("group", ["list", "history", "plan", "status", "names"])
+@pytest.mark.parametrize("group", ["list", "history", "plan", "status", "names", "rollback"])
 def test_the_golden_lines_print_the_same_either_way(fake_cluster, capsys, monkeypatch, group):  # noqa: F811
     monkeypatch.setenv("COLUMNS", "100")
     shorts = 0
@@ -235,7 +246,8 @@ def _clicks_answer(words: list[str], incomplete: str, capsys) -> str:
     (["history"], "d"), (["history"], "sts"), (["history"], "deployment/"), (["history"], "deployment/w"),
     (["history", "-n"], ""), (["-n"], "sh"), (["list", "-A", "--namespace"], "s"), (["plan", "r", "-n"], ""),
     (["history", "--server", "%%%"], ""), (["history", "--token", "a\nb", "-n"], ""),
-    (["-n", "a", "--request-timeout", "2s", "status", "-n", "b"], "o"),
+    (["-n", "a", "--request-timeout", "2s", "status", "-n", "b"], "o"), (["rollback"], "r"),
+    (["rollback", "--no-wait", "-n"], "s"),
 ])
 def test_completion_of_a_reads_target_and_namespace_answers_as_click(capsys, cluster, monkeypatch, tmp_path,  # noqa: F811
                                                                       words, incomplete):
@@ -253,7 +265,7 @@ def test_completion_of_a_reads_target_and_namespace_answers_as_click(capsys, clu
 
 
 @pytest.mark.parametrize("words, incomplete", [
-    ([], ""), (["hi"], ""), (["rollback"], ""), (["list"], ""), (["history", "x"], ""), (["history"], "-"),
+    ([], ""), (["hi"], ""), (["rollback", "--dry-run"], ""), (["list"], ""), (["history", "x"], ""), (["history"], "-"),
     (["history", "x", "-o"], ""), (["history", "--context"], ""), (["history", "--"], ""), (["diff"], ""),
     (["history"], "="),
 ])
@@ -317,6 +329,7 @@ def test_generated_reads_end_the_same_either_way(fuzz_server, capsys, monkeypatc
     ("kubectl-harness_rollback --context prod plan -n shop d", 5), ("kubectl-harness_rollback status -n ", 3),
     ("kubectl-harness_rollback -n", 2), ("kubectl-harness_rollback list --namespace s", 3),
     ("kubectl-harness_rollback history deployment/w", 2), ("kubectl-harness_rollback history\tsts", 2),
+    ("kubectl-harness_rollback rollback ", 2),
 ])
 def test_clicks_bash_protocol_answers_a_reads_target_and_namespace_as_click(capsys, cluster, monkeypatch,  # noqa: F811
                                                                             tmp_path, line, cword):
@@ -337,7 +350,7 @@ def test_clicks_bash_protocol_answers_a_reads_target_and_namespace_as_click(caps
 @pytest.mark.parametrize("words, cword", [
     ("kubectl-harness_rollback history 'rel", 2), ("kubectl-harness_rollback plan -n sh\\ op", 3),
     ("kubectl-harness_rollback history ", "x"), ("kubectl-harness_rollback history\u00a0", 2),
-    ("kubectl-harness_rollback rollback ", 2), ("kubectl-harness_rollback history -", 2),
+    ("kubectl-harness_rollback rollback --all-contexts ", 3), ("kubectl-harness_rollback history -", 2),
 ])
 def test_clicks_bash_protocol_leaves_other_lines_to_click(words, cword):
     assert short_completion.bash_answer({"COMP_WORDS": words, "COMP_CWORD": str(cword)}) is None

@@ -1,5 +1,5 @@
-"""What a read loads before its first request: the start-up every `plan`, `history`, `status` and
-`list` pays. Each command runs in a fresh interpreter whose first socket connect records
+"""What a read or a rollback loads before its first request: the start-up every `plan`, `history`,
+`status`, `list` and `rollback` pays. Each command runs in a fresh interpreter whose first socket connect records
 sys.modules and exits, so nothing after the first request is counted and no cluster is needed."""
 
 import json
@@ -60,6 +60,14 @@ def test_a_read_loads_no_planner_before_its_first_request(tmp_path, argv):
         plugin + "planner", plugin + "roll_forward", plugin + "apply", plugin + "executor"} == set()
 
 
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"], ["rollback", "release-infra-prod"]],
+                         ids=lambda argv: argv[0])
+def test_a_read_or_a_rollback_loads_no_click_before_its_first_request(tmp_path, argv):
+    # click and the command tree (cli/app.py) are for the lines the short route leaves to them.
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {"click", "kubectl_harness_rollback.cli.app"} & loaded == set()
+
+
 @pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
 def test_a_read_loads_neither_importlib_metadata_nor_the_kubernetes_client_before_its_first_request(tmp_path, argv):
     # importlib.metadata scans every installed distribution (tabulate asks it for its own version);
@@ -99,10 +107,11 @@ users:
 """
 
 
-@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"], ["rollback", "release-infra-prod"]],
+                         ids=lambda argv: argv[0])
 def test_a_read_with_a_kubeconfig_in_block_style_loads_no_pyyaml_before_its_first_request(tmp_path, argv):
     # block_yaml reads the kubeconfig and the histories in Harness's block style; PyYAML is for
-    # any other style, -o yaml and the records a rollback writes.
+    # any other style, -o yaml and the records a rollback writes (after its reads).
     import yaml
 
     assert yaml.safe_load(BLOCK_KUBECONFIG) == yaml.safe_load(KUBECONFIG)
