@@ -1,18 +1,20 @@
 """The console script leaves without the interpreter's last garbage collection (it walked every
-object of the run, 30-100 ms, for memory the process hands back anyway); a caller in the same
-process (the tests, another program) keeps its collector as it was."""
+object of the run, 30-100 ms, for memory the process hands back anyway) nor its teardown of every
+module (4-5 ms); a caller in the same process (the tests, another program) keeps its collector as
+it was and goes on."""
 
 import gc
 
 import pytest
 
-from kubectl_harness_rollback.cli import app
+from kubectl_harness_rollback.cli import app, exits
 
 
 @pytest.fixture
 def frozen(monkeypatch):
     calls = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(exits, "leave", lambda code: calls.append(f"leave {code}"))  # not this test process
     return calls
 
 
@@ -20,7 +22,7 @@ def test_the_console_script_freezes_what_it_made_before_it_exits(frozen, monkeyp
     monkeypatch.setattr("sys.argv", ["kubectl-harness_rollback", "version"])
     with pytest.raises(SystemExit) as exited:
         app.main()
-    assert exited.value.code == 0 and frozen == ["freeze"]
+    assert exited.value.code == 0 and frozen == ["freeze", "leave 0"]
     assert capsys.readouterr().out.startswith("kubectl-harness_rollback")
 
 
@@ -28,3 +30,76 @@ def test_a_caller_in_the_same_process_keeps_its_collector(frozen, capsys):
     with pytest.raises(SystemExit):
         app.main(["version"])
     assert frozen == []
+
+
+# -- the console script's last step: leave() ------------------------------------------------------
+
+PROBE = """
+import atexit, os, sys, threading, time
+marks = sys.argv.pop(1)
+
+shutdown = threading._shutdown
+
+def finalizing(open=open, path=os.path.join(marks, "finalized")):  # the interpreter's own exit calls it first
+    open(path, "w").close()
+    shutdown()
+
+threading._shutdown = finalizing
+atexit.register(lambda: open(os.path.join(marks, "atexit"), "w").close())
+if sys.argv[1] == "--with-a-thread":
+    del sys.argv[1]
+    def late():
+        time.sleep(0.3)
+        open(os.path.join(marks, "thread"), "w").close()
+    threading.Thread(target=late).start()
+sys.argv = ["kubectl-harness_rollback"] + sys.argv[1:]
+from kubectl_harness_rollback.cli.fast_path import main
+main()
+"""
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: not-a-secret}
+contexts:
+- name: c
+  context: {cluster: c, user: u, namespace: shop}
+current-context: c
+"""
+
+
+def _console(tmp_path, *argv: str):
+    import subprocess
+    import sys
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    (tmp_path / "config").write_text(KUBECONFIG)
+    env = {"KUBECONFIG": str(tmp_path / "config"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", PROBE, str(marks), *argv], capture_output=True, text=True, env=env,
+                          timeout=60)
+    return done, {path.name for path in marks.iterdir()}
+
+
+def test_the_console_script_leaves_after_its_atexit_handlers_without_the_interpreters_finalization(tmp_path):
+    done, marks = _console(tmp_path, "history", "release-x", "--request-timeout", "2s")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1  # the whole line, flushed
+    assert marks == {"atexit"}
+
+
+def test_the_console_script_waits_for_a_thread_that_is_not_a_daemon(tmp_path):
+    done, marks = _console(tmp_path, "--with-a-thread", "history", "release-x", "--request-timeout", "2s")
+    assert done.returncode == 1
+    assert marks == {"finalized", "thread", "atexit"}  # the interpreter's own exit: it joined the thread
+
+
+def test_a_caller_in_the_same_process_is_not_ended(capsys):
+    with pytest.raises(SystemExit) as exited:
+        app.main(["history", "release-x", "--server", "https://127.0.0.1:1", "--request-timeout", "1s"])
+    assert exited.value.code == 1
