@@ -53,12 +53,15 @@ def leave(code: int) -> None:
     removes its temporary certificate files there, logging flushes its handlers). What is skipped
     is the teardown of every module and object of the run, 4-5 ms after the last line (a read
     takes about 100 ms). Returns, for the interpreter's own exit, while a thread that is not a
-    daemon still runs (the interpreter waits for it) and when the output cannot be flushed (the
-    interpreter reports that itself)."""
+    daemon still runs (the interpreter waits for it), under a profiler or tracer (`python -m
+    cProfile` writes its figures once the script returns; coverage, a debugger) and when the
+    output cannot be flushed (the interpreter reports that itself)."""
     import threading
 
     main_thread = threading.main_thread()
     if any(not thread.daemon for thread in threading.enumerate() if thread is not main_thread):
+        return
+    if sys.getprofile() is not None or sys.gettrace() is not None:
         return
     try:
         sys.stdout.flush()

@@ -103,3 +103,16 @@ def test_a_caller_in_the_same_process_is_not_ended(capsys):
     with pytest.raises(SystemExit) as exited:
         app.main(["history", "release-x", "--server", "https://127.0.0.1:1", "--request-timeout", "1s"])
     assert exited.value.code == 1
+
+
+def test_a_profiled_run_still_writes_its_profile(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "config").write_text(KUBECONFIG)
+    env = {"KUBECONFIG": str(tmp_path / "config"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    profile = tmp_path / "run.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "kubectl_harness_rollback",
+                           "history", "release-x", "--request-timeout", "2s"], capture_output=True, text=True, env=env,
+                          timeout=60)
+    assert done.stderr.startswith("error: ") and profile.stat().st_size > 0  # cProfile exits 0 itself
