@@ -12,8 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Callable
 
-from kubectl_harness_rollback import kinds, live_release, status, views
-from kubectl_harness_rollback import workloads as adapters
+from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.rest import (
     CONFIGMAPS,
@@ -34,10 +33,8 @@ from kubectl_harness_rollback.harness_names import (
     SECRET_OWNER_VALUE,
 )
 from kubectl_harness_rollback.model import Release
-from kubectl_harness_rollback.reader import ensure_namespace
 from kubectl_harness_rollback.records import declarative, history_codec
-from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble, release_name_of
-from kubectl_harness_rollback.strategies import bluegreen, swap_record
+from kubectl_harness_rollback.records.assemble import release_name_of
 
 # Reads made at once by `list` (its first lists, a history by name, or a namespace's list); the
 # connection pool keeps at least this many.
@@ -286,6 +283,9 @@ def current_revisions_to_read(workloads: list[tuple[str, dict]], replica_sets: l
     """(namespace, name) of the ReplicaSets, listed as metadata, whose pod template the LIVE column
     needs: the current one of a Deployment whose last rollback its revision numbers alone do not
     confirm (live_release.still_restored then compares images). Few: rolled-back Deployments only. Pure."""
+    from kubectl_harness_rollback import live_release
+    from kubectl_harness_rollback import workloads as adapters
+
     deployment = adapters.adapter_for(kinds.DEPLOYMENT.name)
     by_owner = children_by_controller(replica_sets)
     wanted = set()
@@ -320,6 +320,11 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
     `children` None: they could not be read, and nothing is said about what is live (steady and
     action None). `decoded`: decode_histories'. `services`: each blue/green namespace's Services,
     whose primary says what is live for ACTION."""
+    from kubectl_harness_rollback import live_release, status, views
+    from kubectl_harness_rollback import workloads as adapters
+    from kubectl_harness_rollback.records.assemble import ClusterObjects, assemble
+    from kubectl_harness_rollback.strategies import bluegreen
+
     decoded = decode_histories(config_maps, secrets) if decoded is None else decoded
     histories: dict[tuple[str, str], tuple[dict, str]] = {}
     for kind, objects in ((kinds.CONFIG_MAP.name, config_maps), (kinds.SECRET.name, secrets)):  # a Secret wins, as in Harness
@@ -372,6 +377,8 @@ def add_live(rows: list[dict], workloads: list[tuple[str, dict]], children: list
 def blue_green_namespaces(workloads: list[tuple[str, dict]]) -> set[str]:
     """The namespaces holding a blue/green workload (bluegreen.carries_color, the test
     is_blue_green makes of each workload): only there can a Service record a swap-back. Pure."""
+    from kubectl_harness_rollback.strategies import bluegreen
+
     return {obj["metadata"]["namespace"] for _, obj in workloads if bluegreen.carries_color(obj)}
 
 
@@ -387,6 +394,8 @@ def add_swap_backs(rows: list[dict], services: list[dict]) -> None:
     effect (the row's latest release is the one swapped out and primary still routes the color it
     restored), else None. Pure."""
     found: dict[tuple[str, str], dict] = {}
+    if services:  # what reads them is loaded only then: completion reads no Service
+        from kubectl_harness_rollback.strategies import bluegreen, swap_record
     for service in services:
         meta = service["metadata"]
         record = swap_record.read(meta["name"], meta.get("annotations"))
@@ -451,6 +460,10 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
 
 
 def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[list[dict], list[str]]:
+    if not live and selector is None and namespace is not None:
+        found = _names_in_few_reads(kube, namespace)
+        if found is not None:
+            return found
     warnings: list[str] = []
     label_selector = selector.text if selector is not None else None
     # The ReplicaSets (a cluster's most numerous objects, in pages read one after another) are
@@ -464,16 +477,7 @@ def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[li
                               lambda: _listed_or_none(kube, SECRETS, namespace, metadata_only=True)])
     workloads = [(kind.name, obj) for kind, objects in zip(kinds.RELEASE_WORKLOADS, listed) for obj in objects]
     config_maps, secrets = listed[len(kinds.RELEASE_WORKLOADS):]
-    if secrets is None:
-        warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
-                        "shown")
-        secrets = []
-    if any(declarative.labelled_release(secret) for secret in secrets):
-        # Metadata carries no `type`: one more list, of the release type only, tells the releases
-        # from other Secrets that carry their labels (Harness selects them by that type too).
-        secrets = with_release_types(secrets, kube.list(SECRETS, namespace, metadata_only=True,
-                                                        label_selector=f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE}",
-                                                        field_selector=f"type={RELEASE_SECRET_TYPE}"))
+    secrets = _typed_secrets(kube, namespace, secrets, warnings)
     # With a selector, a release is found through its selected workloads alone.
     candidates = history_candidates(workloads, secrets if selector is None else [])
     config_maps = _read_in_full(kube, CONFIGMAPS, config_maps, candidates, CONFIGMAPS_PER_HISTORY)
@@ -511,5 +515,54 @@ def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[li
                  secrets, decoded, services=_by_namespace(services))
     add_swap_backs(rows, services)
     if not rows and namespace is not None:
+        from kubectl_harness_rollback.reader import ensure_namespace
+
         ensure_namespace(kube, namespace)  # "nothing found" must not hide a mistyped -n
+    return rows, warnings
+
+
+def _typed_secrets(kube, namespace: str | None, secrets: list[dict] | None, warnings: list[str]) -> list[dict]:
+    """The Secrets' metadata, those of the release type marked so; [] and a warning without the
+    right to list them (None)."""
+    if secrets is None:
+        warnings.append(f"cannot list secrets in {namespace or 'all namespaces'}: releases kept in Secrets are not "
+                        "shown")
+        return []
+    if any(declarative.labelled_release(secret) for secret in secrets):
+        # Metadata carries no `type`: one more list, of the release type only, tells the releases
+        # from other Secrets that carry their labels (Harness selects them by that type too).
+        secrets = with_release_types(secrets, kube.list(SECRETS, namespace, metadata_only=True,
+                                                        label_selector=f"{SECRET_OWNER_LABEL}={SECRET_OWNER_VALUE}",
+                                                        field_selector=f"type={RELEASE_SECRET_TYPE}"))
+    return secrets
+
+
+def _names_in_few_reads(kube, namespace: str) -> tuple[list[dict], list[str]] | None:
+    """read_catalog's rows and warnings without what is live (completion's), for one namespace, in
+    the fewest requests, one after another on one connection: one list per workload kind, the
+    ReplicaSets and Secrets as metadata, then each history by name, with no list of the ConfigMaps
+    first (an empty answer for a release without one costs what that list would). A first TAB
+    waits for every request, and against a near API server a new connection's TLS handshake costs
+    more than a small list. None where these reads do not find what _read_catalog would: a bare
+    ReplicaSet (only its full read names its release), or more histories than BY_NAME_UP_TO."""
+    warnings: list[str] = []
+    workloads = [(kind.name, obj) for kind in kinds.RELEASE_WORKLOADS
+                 for obj in kube.list(Resource.of(kind), namespace)]
+    replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
+                                   trim=without_managed_fields)
+    if replica_sets and bare_replica_sets(replica_sets):
+        return None
+    secrets = _typed_secrets(kube, namespace, _listed_or_none(kube, SECRETS, namespace, metadata_only=True), warnings)
+    candidates = history_candidates(workloads, secrets)
+    if len(candidates) > BY_NAME_UP_TO:
+        return None
+    config_maps = [obj for _, name in sorted(candidates)
+                   for obj in kube.list(CONFIGMAPS, namespace, field_selector=f"metadata.name={name}")]
+    secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
+    rows = catalog(workloads, config_maps, secrets)
+    add_swap_backs(rows, [])  # without what is live no Service is read: none is in effect
+    if not rows:
+        from kubectl_harness_rollback.reader import ensure_namespace
+
+        ensure_namespace(kube, namespace)  # as _read_catalog: "nothing found" must not hide a mistyped -n
     return rows, warnings

@@ -56,19 +56,28 @@ def test_the_completion_executable_offers_release_names(complete_exe, released, 
 
 def test_release_names_cost_no_list_of_revisions(complete_exe, released, test_cluster):
     """What is live (list's LIVE column) is not completion's business: one list per workload kind
-    (ReplicaSets as metadata: a bare one is a workload of its own), ConfigMaps and Secrets as
-    metadata, then the release's history; no ControllerRevision, no ReplicaSet read in full."""
+    (ReplicaSets as metadata: a bare one is a workload of its own), Secrets as metadata, then the
+    release's history; no ControllerRevision, no ReplicaSet read in full."""
     done = run([complete_exe, "history", "-v", "6", "-n", released, ""], test_cluster.env())
     assert candidates(done.stdout)[0][0] == RELEASE
     lines = done.stderr.splitlines()
     paths = [line.split()[1].split("?")[0].rsplit("/", 1)[-1] for line in lines]
-    # The first lists go out together (in any order), the history's read after them; the
-    # ReplicaSets' pages (for the bare ones) may still be arriving meanwhile.
-    read = [n for n, line in enumerate(lines) if "fieldSelector=metadata.name" in line]
-    assert sorted(paths) == sorted(["deployments", "statefulsets", "daemonsets", "replicasets", "configmaps",
-                                    "secrets", "configmaps"]) and len(read) == 1, done.stderr
-    assert sorted(path for path in paths[:read[0]] if path != "replicasets") == sorted(
-        ["deployments", "statefulsets", "daemonsets", "configmaps", "secrets"]), done.stderr
+    assert "controllerrevisions" not in paths and paths.count("replicasets") == 1, done.stderr
+    assert all("metadata.name" not in line for line in lines if "/replicasets" in line), done.stderr
+
+
+def test_a_first_tab_of_a_release_name_sends_six_requests(complete_exe, released, test_cluster, tmp_path):
+    """A first TAB (no entry in completion's cache) of a release name, in a namespace of one
+    release: one list per workload kind, the ReplicaSets and Secrets as metadata, then the
+    release's history by name, one after another; no list of the ConfigMaps to find it (kubectl
+    completes a Deployment name in one request)."""
+    env = {**test_cluster.env(), "XDG_CACHE_HOME": str(tmp_path)}
+    done = run([complete_exe, "history", "-v", "6", "-n", released, ""], env)
+    assert candidates(done.stdout)[0][0] == RELEASE
+    requests = [line.split()[1].split(f"/namespaces/{released}/", 1)[-1] for line in done.stderr.splitlines()]
+    assert [path.split("?")[0] for path in requests] == [
+        "deployments", "statefulsets", "daemonsets", "replicasets", "secrets", "configmaps"], done.stderr
+    assert f"fieldSelector=metadata.name%3D{RELEASE}" in requests[-1], done.stderr
 
 
 def test_namespaces_for_n_in_one_list_request(complete_exe, released, test_cluster):

@@ -71,9 +71,10 @@ def test_release_names_are_remembered_per_namespace(api, capsys):
     complete(capsys, "history", "-n", "shop", "rel")
     complete(capsys, "history", "-n", "shop", "rel")
     complete(capsys, "history", "-n", "shipping", "rel")
-    configmap_lists = [path.split("?")[0] for _, path, _ in api.requests if "/configmaps" in path]
+    deployment_lists = [path.split("?")[0] for _, path, _ in api.requests if "/deployments" in path]
     # No release here: an entry without a match is read again, each namespace its own list.
-    assert configmap_lists == ["/api/v1/namespaces/shop/configmaps"] * 2 + ["/api/v1/namespaces/shipping/configmaps"]
+    assert deployment_lists == (["/apis/apps/v1/namespaces/shop/deployments"] * 2
+                                + ["/apis/apps/v1/namespaces/shipping/deployments"])
 
 
 def test_commands_never_use_the_entries(api, capsys):
