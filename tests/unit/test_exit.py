@@ -116,3 +116,24 @@ def test_a_profiled_run_still_writes_its_profile(tmp_path):
                            "history", "release-x", "--request-timeout", "2s"], capture_output=True, text=True, env=env,
                           timeout=60)
     assert done.stderr.startswith("error: ") and profile.stat().st_size > 0  # cProfile exits 0 itself
+
+
+@pytest.mark.parametrize("argv, env", [
+    (["kubectl_complete-harness_rollback", "plan", "d"], {}),  # kubectl's plugin completion
+    (["kubectl-harness_rollback"], {"_KUBECTL_HARNESS_ROLLBACK_COMPLETE": "bash_complete",  # click's bash script
+                                    "COMP_WORDS": "kubectl-harness_rollback plan d", "COMP_CWORD": "2"}),
+], ids=["kubectl", "bash"])
+def test_a_tab_answered_without_click_leaves_as_a_command_does(frozen, monkeypatch, capsys, tmp_path, argv, env):
+    from kubectl_harness_rollback.cli import fast_path
+
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))  # no cluster: the kinds alone
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("sys.argv", argv)
+    try:
+        (fast_path.kubectl_complete_main if argv[0].startswith("kubectl_complete") else fast_path.main)()
+    except SystemExit as exited:
+        assert exited.code == 0
+    assert "deployment/" in capsys.readouterr().out and frozen == ["freeze", "leave 0"]
+    fast_path.kubectl_complete_main(["plan", "d"])  # argv given: a caller in the same process
+    assert frozen == ["freeze", "leave 0"]
