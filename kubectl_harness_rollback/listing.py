@@ -461,9 +461,7 @@ def read_catalog(kube, namespace: str | None, live: bool = True, selector=None) 
 
 def _read_catalog(kube, namespace: str | None, live: bool, selector) -> tuple[list[dict], list[str]]:
     if not live and selector is None and namespace is not None:
-        found = _names_in_few_reads(kube, namespace)
-        if found is not None:
-            return found
+        return _names_in_few_reads(kube, namespace)
     warnings: list[str] = []
     label_selector = selector.text if selector is not None else None
     # The ReplicaSets (a cluster's most numerous objects, in pages read one after another) are
@@ -537,27 +535,31 @@ def _typed_secrets(kube, namespace: str | None, secrets: list[dict] | None, warn
     return secrets
 
 
-def _names_in_few_reads(kube, namespace: str) -> tuple[list[dict], list[str]] | None:
+def _names_in_few_reads(kube, namespace: str) -> tuple[list[dict], list[str]]:
     """read_catalog's rows and warnings without what is live (completion's), for one namespace, in
     the fewest requests, one after another on one connection: one list per workload kind, the
-    ReplicaSets and Secrets as metadata, then each history by name, with no list of the ConfigMaps
-    first (an empty answer for a release without one costs what that list would). A first TAB
-    waits for every request, and against a near API server a new connection's TLS handshake costs
-    more than a small list. None where these reads do not find what _read_catalog would: a bare
-    ReplicaSet (only its full read names its release), or more histories than BY_NAME_UP_TO."""
+    ReplicaSets and Secrets as metadata, then what only a full read says (a bare ReplicaSet's
+    release, the histories) by name. A few releases' histories are read without a list of the
+    ConfigMaps first (an empty answer for a release without one costs what that list would). A
+    first TAB waits for every request, and against a near API server a new connection's TLS
+    handshake costs more than a small list."""
     warnings: list[str] = []
     workloads = [(kind.name, obj) for kind in kinds.RELEASE_WORKLOADS
                  for obj in kube.list(Resource.of(kind), namespace)]
     replica_sets = _listed_or_none(kube, REPLICASETS, namespace, metadata_only=True, page_size=REPLICA_SET_PAGE,
                                    trim=without_managed_fields)
-    if replica_sets and bare_replica_sets(replica_sets):
-        return None
+    bare = bare_replica_sets(replica_sets or [])
+    if bare:
+        workloads += [(kinds.REPLICA_SET.name, rs) for rs in _read_in_full(kube, REPLICASETS, replica_sets, bare)
+                      if _key(rs) in bare and release_name_of(rs)]
     secrets = _typed_secrets(kube, namespace, _listed_or_none(kube, SECRETS, namespace, metadata_only=True), warnings)
     candidates = history_candidates(workloads, secrets)
     if len(candidates) > BY_NAME_UP_TO:
-        return None
-    config_maps = [obj for _, name in sorted(candidates)
-                   for obj in kube.list(CONFIGMAPS, namespace, field_selector=f"metadata.name={name}")]
+        config_maps = _read_in_full(kube, CONFIGMAPS, kube.list(CONFIGMAPS, namespace, metadata_only=True), candidates,
+                                    CONFIGMAPS_PER_HISTORY)
+    else:
+        config_maps = [obj for _, name in sorted(candidates)
+                       for obj in kube.list(CONFIGMAPS, namespace, field_selector=f"metadata.name={name}")]
     secrets = _read_in_full(kube, SECRETS, secrets, candidates, SECRETS_PER_HISTORY)
     rows = catalog(workloads, config_maps, secrets)
     add_swap_backs(rows, [])  # without what is live no Service is read: none is in effect

@@ -76,10 +76,31 @@ def names(cluster: Cluster, namespace: str = "team-0") -> tuple[list[dict], list
 
 
 @pytest.mark.parametrize("make", CLUSTERS.values(), ids=CLUSTERS.keys())
-def test_the_same_rows_as_lists_read(monkeypatch, make):
-    few = names(make())
-    monkeypatch.setattr(listing, "_names_in_few_reads", lambda kube, namespace: None)
-    assert few[0] and few == names(make())
+def test_the_rows_of_list_but_what_is_live(make):
+    rows, warnings = names(make())
+    shown, _ = listing.read_catalog(Rest("https://127.0.0.1:1", make()), "team-0")
+    assert rows and warnings == [] and rows == [{key: row[key] for key in rows[0]} for row in shown]
+    assert set(shown[0]) - set(rows[0]) == {"liveReleases", "liveSince", "lastRollback", "live", "steady", "action"}
+
+
+@pytest.mark.parametrize("make, requests", [
+    (with_a_bare_replica_set, ["deployments", "statefulsets", "daemonsets", "replicasets", "replicasets?solo-2",
+                               "secrets", "configmaps?rel-0-0", "configmaps?rel-0-1", "configmaps?rel-solo"]),
+    (CLUSTERS["more releases than are read by name"], ["deployments", "statefulsets", "daemonsets", "replicasets",
+                                                       "secrets", "configmaps", "configmaps"]),
+    (with_declarative_releases, ["deployments", "statefulsets", "daemonsets", "replicasets", "secrets",
+                                 "secrets",  # of the release type
+                                 "configmaps?rel-0-0", "configmaps?rel-0-1", "configmaps?rel-decl"]),
+], ids=["a bare ReplicaSet", "more releases than are read by name", "declarative releases"])
+def test_each_kind_is_listed_once(make, requests):
+    cluster = make()
+    names(cluster)
+
+    def sent(path, query):
+        selector = (query.get("fieldSelector") or [""])[0]
+        return path.rsplit("/", 1)[-1] + (f"?{selector.split('=')[-1]}" if selector else "")
+
+    assert [sent(path, query) for _, path, query, _ in cluster.sent] == requests
 
 
 def test_a_namespace_of_one_release_in_six_requests_one_after_another():
