@@ -7,8 +7,9 @@ the controller gave up, and the last rollback still in effect. No I/O; the clock
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
+
+from kubectl_harness_rollback.data_class import data_class
 
 NEEDS_ROLLBACK = "needs rollback"  # the latest release failed and its change is still live, or not steady
 ROLLED_BACK = "rolled back"  # a rollback took the failed release's change away (who and when: lastRollback)
@@ -25,7 +26,7 @@ ACTIONS = (NEEDS_ROLLBACK, ROLLED_BACK, DEPLOYING, OK, INVESTIGATE)
 STALE_SECONDS = 600
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class ReleaseState:
     """What the decision needs of one release, as read from the cluster."""
 

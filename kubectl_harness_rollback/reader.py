@@ -9,13 +9,13 @@ revisions never adds a request. Reading never writes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.did_you_mean import suggestion
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
@@ -44,7 +44,7 @@ def valid_release_name(text: str) -> bool:
 RELEASE_PREFIX = "release/"  # TARGET may name a release as `list -o name` prints it: release/NAME
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Target:
     """What the user named: a release (`release-x`) or a workload (`deployment/web`)."""
 

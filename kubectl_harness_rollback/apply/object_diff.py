@@ -19,11 +19,11 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied
+from kubectl_harness_rollback.data_class import data_class
 
 HASH_LABEL = "pod-template-hash"
 # Fields the API server owns: never part of what a restore changes.
@@ -49,7 +49,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ABSENT = object()  # a field that is not there (None is a value)
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Difference:
     """One field that restoring changes: `now` is what the cluster has, `after` what it gets."""
 
