@@ -18,8 +18,15 @@ from typing import Callable, TypeVar
 
 T = TypeVar("T", bound=type)
 
-# What `__init__` receives for a field with a default_factory that the caller left out.
-_FACTORY = object()
+
+class _Factory:
+    """What `__init__` receives for a field with a default_factory that the caller left out."""
+
+    def __repr__(self) -> str:
+        return "<factory>"  # as dataclasses shows it in the signature
+
+
+_FACTORY = _Factory()
 
 
 def data_class(cls: T | None = None, /, *, frozen: bool = False, order: bool = False):
@@ -111,7 +118,9 @@ def _init(cls, fields, frozen: bool) -> Callable:
         body.append("self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"])
     exec(source, namespace)
-    return namespace["__init__"]
+    init = namespace["__init__"]
+    init.__annotations__ = {**{field.name: field.type for field in fields}, "return": None}
+    return init
 
 
 def _repr(shown: list[str]) -> Callable:
