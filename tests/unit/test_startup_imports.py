@@ -76,6 +76,14 @@ def test_a_read_loads_what_only_a_mistake_a_timeout_or_a_write_needs_after_its_f
     assert {"difflib", "durationpy", "gzip"} & loaded == set()
 
 
+
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_loads_what_only_a_terminal_or_a_quantity_needs_after_its_first_request(tmp_path, argv):
+    # shutil measures a terminal that os.get_terminal_size cannot (status's live frame); decimal
+    # compares resource quantities written differently (`cpu: 0.5` and `500m`) in a plan's diff.
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {"shutil", "decimal"} & loaded == set()
+
 # dataclasses compiles every method it writes for a class from source, each apart (about 0.1 ms
 # each, six for a frozen class); data_class compiles __init__ alone. The probe lists the methods
 # of the plugin's dataclasses loaded at the first request that were compiled from source.
