@@ -46,6 +46,10 @@ def _build(cls, frozen: bool, order: bool):
     had_doc = bool(cls.__dict__.get("__doc__"))
     class_hash = cls.__dict__.get("__hash__", dataclasses.MISSING)
     has_explicit_hash = not (class_hash is dataclasses.MISSING or (class_hash is None and "__eq__" in cls.__dict__))
+    if not had_doc:
+        # dataclasses describes an undocumented class by its signature, which is object's until
+        # __init__ is made below; reading object's takes inspect through tokenize (5 ms, once).
+        cls.__doc__ = cls.__name__
     # dataclasses reads the fields (ClassVar, field(), defaults) and compiles nothing here.
     dataclasses.dataclass(cls, init=False, repr=False, eq=False)
     fields = dataclasses.fields(cls)
