@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import operator
 import reprlib
-from operator import attrgetter
 from typing import Callable, TypeVar
 
 T = TypeVar("T", bound=type)
@@ -32,7 +31,8 @@ _FACTORY = _Factory()
 def data_class(cls: T | None = None, /, *, frozen: bool = False, order: bool = False):
     """`@dataclass`, `@dataclass(frozen=True)` or `@dataclass(frozen=True, order=True)`: the same
     `__init__` (positional or by name, defaults, default_factory, `__post_init__`), equality and
-    order as tuples of the compared fields between instances of the same class only, the hash of
+    order as tuples of the compared fields between instances of the same class only (an instance
+    equals itself), the hash of
     those fields when frozen (none when not), the same repr (repr=False fields left out), and
     FrozenInstanceError on assigning or deleting an attribute of a frozen instance."""
 
@@ -59,7 +59,7 @@ def _build(cls, frozen: bool, order: bool):
     if "__repr__" not in cls.__dict__:
         _set(cls, "__repr__", _repr([f.name for f in fields if f.repr]))
     if "__eq__" not in cls.__dict__:
-        _set(cls, "__eq__", _compare(compared, operator.eq))
+        _set(cls, "__eq__", _equal(compared))
     if order:
         for name, test in (("__lt__", operator.lt), ("__le__", operator.le), ("__gt__", operator.gt),
                            ("__ge__", operator.ge)):
@@ -95,9 +95,9 @@ def _values(names: list[str]) -> Callable[[object], tuple]:
     if not names:
         return lambda obj: ()
     if len(names) == 1:
-        one = attrgetter(names[0])
+        one = operator.attrgetter(names[0])
         return lambda obj: (one(obj),)
-    return attrgetter(*names)
+    return operator.attrgetter(*names)
 
 
 def _init(cls, fields, frozen: bool) -> Callable:
@@ -133,6 +133,17 @@ def _repr(shown: list[str]) -> Callable:
         return self.__class__.__qualname__ + "(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in shown) + ")"
 
     return __repr__
+
+
+def _equal(values: Callable[[object], tuple]) -> Callable:
+    def __eq__(self, other):
+        if self is other:  # as Python 3.13's dataclasses; before, comparing its fields with themselves agreed
+            return True
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    return __eq__
 
 
 def _compare(values: Callable[[object], tuple], test: Callable[[tuple, tuple], bool]) -> Callable:
