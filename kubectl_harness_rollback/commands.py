@@ -10,9 +10,10 @@ carry out → describe the outcome (views: plain dicts, for render.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Callable
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.model import ReleaseModel
 from kubectl_harness_rollback.outcome import Outcome
@@ -21,14 +22,14 @@ if TYPE_CHECKING:  # reads need no planner: run_plan loads it when a command pla
     from kubectl_harness_rollback.planner import Plan, PlanOptions
 
 
-@dataclass
+@data_class
 class ListResult:
     rows: list[dict]  # views: {namespace, release, latest, status, workloads, source}
     warnings: list[str]
     namespace: str | None  # None: every namespace
 
 
-@dataclass
+@data_class
 class Planned:
     """A plan and what it was decided on: `plan` renders it, `rollback` carries it out."""
 
@@ -41,7 +42,7 @@ class Planned:
         return self.plan.eligible
 
 
-@dataclass
+@data_class
 class RollbackResult:
     """What `rollback` did. `error` is what stopped it after its checks (a timeout, someone else's
     change, a failed write): the outcome so far is still there to print before the error."""

@@ -8,14 +8,14 @@ workload kind is one line here and its adapter, workloads/<kind>.py (README: "La
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kubectl_harness_rollback.data_class import data_class
 
 # How a rollback restores a workload kind.
 TEMPLATE = "template"  # patch the pod template back to a revision's
 SCALE = "scale"  # scale the release's own object back up (the kind keeps no revisions)
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Kind:
     """One API kind, as the RESTMapper maps it."""
 

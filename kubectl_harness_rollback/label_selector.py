@@ -10,8 +10,9 @@ among a Deployment's revisions).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import UsageError
 from kubectl_harness_rollback.model import ReleaseModel
 
@@ -23,7 +24,7 @@ _REQUIREMENT = re.compile(r"\s*(?:(?P<not>!)\s*(?P<nkey>[^\s,!=<>()]+)"
                           r"|\s+(?P<set>in|notin)\s*\((?P<values>[^()]*)\)|))\s*(?:,|$)")
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Requirement:
     key: str
     operator: str  # exists, !, =, !=, in, notin, <, >
@@ -44,7 +45,7 @@ class Requirement:
         return int(value) > int(self.values[0]) if self.operator == ">" else int(value) < int(self.values[0])
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Selector:
     """A parsed selector: `text` as given (sent to the API server), its requirements (all must hold)."""
 

@@ -11,13 +11,12 @@ release that records the current number itself, else the newest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_harness_rollback import audit_record, kinds
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.model import Release, ReleaseModel, Revision, WorkloadRef, WorkloadState
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class LastRollback:
     """The audit record a rollback left on a workload (who, when, from which release to which)."""
 
@@ -40,7 +39,7 @@ class LastRollback:
                 **({"reason": self.reason} if self.reason else {})}
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class LiveWorkload:
     ref: WorkloadRef
     release: int | None  # the release whose revision it runs now; None: no release records it

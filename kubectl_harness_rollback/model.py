@@ -7,10 +7,11 @@ deployed it (Workflow Id + Infrastructure Mapping), the rollback-to release is w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback.data_class import data_class
 
 
 class Status(str, Enum):
@@ -42,7 +43,7 @@ _STATUS_SPELLINGS = {spelling: status for status in Status for spelling in (stat
 RESTORABLE_KINDS = kinds.WORKLOAD_NAMES
 
 
-@dataclass(frozen=True, order=True)
+@data_class(frozen=True, order=True)
 class WorkloadRef:
     kind: str  # Deployment, StatefulSet, DaemonSet, ReplicaSet
     name: str
@@ -52,7 +53,7 @@ class WorkloadRef:
         return f"{self.kind.lower()}/{self.name}"
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class InfraMapping:
     """Harness's Infrastructure Mapping: Service Id + Infrastructure Id + Cluster Name + Namespace."""
 
@@ -66,7 +67,7 @@ class InfraMapping:
         return bool(self.service_id or self.infra_id or self.cluster_name)
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Identity:
     """Who deployed a release: Workflow Id + Infrastructure Mapping."""
 
@@ -74,7 +75,7 @@ class Identity:
     infra: InfraMapping
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class ReleaseWorkload:
     """A workload a release deployed, and the revision Kubernetes gave it then."""
 
@@ -104,7 +105,7 @@ Source.ANNOTATIONS = Source("annotations")  # the identity annotations `record` 
 Source.REVISIONS = Source("revisions")  # no record at all: Kubernetes' own revisions
 
 
-@dataclass
+@data_class
 class Release:
     """One deployment attempt of a release name."""
 
@@ -152,7 +153,7 @@ class UnrecordedRevision(Release):
         super().__init__(None, None, [ReleaseWorkload(ref, revision)], Source.REVISIONS)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Revision:
     """One of Kubernetes' own revisions of a workload: a ReplicaSet or a ControllerRevision."""
 
@@ -178,7 +179,7 @@ class Revision:
         return number == self.number or number in self.previous_numbers
 
 
-@dataclass
+@data_class
 class WorkloadState:
     """A live workload with all of its revisions."""
 
@@ -206,7 +207,7 @@ class WorkloadState:
         return renumbered[-1] if renumbered else None
 
 
-@dataclass
+@data_class
 class ServiceState:
     """A Service that may route a blue/green release's traffic."""
 
@@ -218,7 +219,7 @@ class ServiceState:
     uid: str = ""
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class HistoryStore:
     """Where the legacy release history was read, so it can be written back the same way."""
 
@@ -231,7 +232,7 @@ class HistoryStore:
     document: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-@dataclass
+@data_class
 class ReleaseModel:
     """Everything known about one release name, joined from every source in the cluster."""
 

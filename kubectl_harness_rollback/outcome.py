@@ -7,10 +7,11 @@ progress lines and for the error that says what was already written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterable
 
 from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.model import WorkloadRef
 
 # The writes
@@ -27,7 +28,7 @@ RELEASE_CREATED = "releaseCreated"  # a roll forward's new release Secret: `rele
 EVENT = "eventRecorded"  # a RolledBack Event on the object
 
 
-@dataclass
+@data_class
 class Outcome:
     """What the rollback did, for the renderer and the exit code."""
 

@@ -7,11 +7,12 @@ very same object.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from kubectl_harness_rollback import kinds, roll_forward
 from kubectl_harness_rollback.apply import last_applied, object_diff, prune
 from kubectl_harness_rollback.apply.reapply_scope import OutsideReapplyScope, ReapplyObject, Refused, split_scope
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.harness_names import (
     CANARY_SUFFIX,
@@ -53,7 +54,7 @@ class RecordDisagrees(PluginError):
     recorded: "nothing to do" would be a guess, so it says so and names both ways out (exit 1)."""
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class PlanOptions:
     """The selection options of `plan` and `rollback`, validated once, here (no I/O)."""
 
@@ -78,7 +79,7 @@ class PlanOptions:
             raise UsageError("--to-release and --to-revision cannot be used together")
 
 
-@dataclass
+@data_class
 class WorkloadChange:
     """What rollback does to one workload: from the revision it runs to the rollback-to one."""
 
@@ -96,7 +97,7 @@ class WorkloadChange:
     to_replicas: int | None = None
 
 
-@dataclass
+@data_class
 class Plan:
     release_name: str
     namespace: str

@@ -9,14 +9,13 @@ revisions never adds a request. Reading never writes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
 from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, SECRETS, SERVICES
-from kubectl_harness_rollback.did_you_mean import suggestion
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
 from kubectl_harness_rollback.records import legacy, registry
@@ -44,7 +43,7 @@ def valid_release_name(text: str) -> bool:
 RELEASE_PREFIX = "release/"  # TARGET may name a release as `list -o name` prints it: release/NAME
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Target:
     """What the user named: a release (`release-x`) or a workload (`deployment/web`)."""
 
@@ -155,6 +154,8 @@ def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, li
     obj = next((w for w in workloads if w["metadata"]["name"] == target.name), None)
     if obj is None:
         ensure_namespace(kube, namespace)
+        from kubectl_harness_rollback.did_you_mean import suggestion  # a name that matched nothing alone
+
         alike = suggestion(target.name, (w["metadata"]["name"] for w in workloads))
         raise NotFound(f"{target.kind.lower()}/{target.name} not found in namespace {namespace}{alike}")
     release_name = release_name_of(obj)
@@ -183,6 +184,8 @@ def read_release(kube, namespace: str, target: Target, name_unlabelled: str | No
     found = _release_workloads(kube, namespace, release_name, others)
     if not objects.found_any() and not found:
         ensure_namespace(kube, namespace)
+        from kubectl_harness_rollback.did_you_mean import suggestion  # a name that matched nothing alone
+
         raise NotFound(f"release '{release_name}' not found in namespace {namespace}{suggestion(release_name, others)}"
                        f" (no release history, no release Secrets and no workload labelled "
                        f"harness.io/release-name={release_name}; see 'kubectl harness-rollback list -n {namespace}')")

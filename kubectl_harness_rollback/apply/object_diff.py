@@ -19,11 +19,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied
+from kubectl_harness_rollback.data_class import data_class
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 HASH_LABEL = "pod-template-hash"
 # Fields the API server owns: never part of what a restore changes.
@@ -41,7 +44,8 @@ LIST_KEYS: dict[str, tuple[str, ...]] = {
 # `ports`: a container's by containerPort, a Service's by port (each with its protocol).
 PORT_KEYS = (("containerPort", "protocol"), ("port", "protocol"))
 QUANTITY_PARENTS = frozenset({"limits", "requests", "capacity", "hard", "overhead"})
-_SUFFIX = {"": 1, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": 10**3, "M": 10**6,
+# Decimal's arguments: decimal is imported only when quantities are compared (1.6 ms of a plan).
+_SUFFIX = {"": 1, "n": "1e-9", "u": "1e-6", "m": "1e-3", "k": 10**3, "M": 10**6,
            "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
            "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _QUANTITY = re.compile(r"([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)")
@@ -49,7 +53,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ABSENT = object()  # a field that is not there (None is a value)
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Difference:
     """One field that restoring changes: `now` is what the cluster has, `after` what it gets."""
 
@@ -110,6 +114,8 @@ def _quantity(value: object) -> Decimal | None:
     match = _QUANTITY.fullmatch(str(value).strip())
     if match is None:
         return None
+    from decimal import Decimal, InvalidOperation
+
     try:
         return Decimal(match.group(1)) * Decimal(_SUFFIX[match.group(2)])
     except InvalidOperation:

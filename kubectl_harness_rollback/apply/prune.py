@@ -18,11 +18,10 @@ Pure: `candidates` and `decide` here; reading the candidates and deleting them i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.apply import last_applied
 from kubectl_harness_rollback.apply.reapply_scope import CLUSTER_SCOPED_KINDS, RBAC_GROUP
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.harness_names import RELEASE_NAME_LABEL
 from kubectl_harness_rollback.model import Release, ReleaseModel
 
@@ -41,7 +40,7 @@ CREATION_ORDER = tuple(kind.name for kind in (
 NO_STATUS_KINDS = (kinds.CONFIG_MAP.name, kinds.SECRET.name, kinds.SERVICE_ACCOUNT.name)
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Candidate:
     """A resource of the failed release that pruning would delete, if it still exists."""
 
@@ -57,7 +56,7 @@ class Candidate:
         return f"{self.kind.lower()}/{self.name}"
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class PruneObject:
     """A live object that --prune deletes, with what guards its delete."""
 

@@ -23,9 +23,8 @@ manifest (the live object, discovery) lives with the code that reads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError
 
 # (API group, kind) -> resource (the plural RBAC names it by), for the namespaced kinds a Harness
@@ -66,7 +65,7 @@ class OutsideReapplyScope(PluginError):
     """A declarative release holds an object a rollback does not re-apply; nothing was changed."""
 
 
-@dataclass(frozen=True, order=True)
+@data_class(frozen=True, order=True)
 class ReapplyObject:
     """One object of a release that a rollback re-applies (never its content: Secrets stay unseen)."""
 
@@ -82,7 +81,7 @@ class ReapplyObject:
         return f"{self.kind.lower()}/{self.name}"
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Refused:
     """One object of a release the rollback refuses to re-apply, and the rule that refuses it."""
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 
@@ -30,7 +31,7 @@ _CLUSTER_PATH_KEYS = ("certificate-authority",)
 _USER_PATH_KEYS = ("client-certificate", "client-key", "tokenFile")
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class ConnectionFlags:
     """kubectl's connection flags, as given on the command line (None when not given)."""
 
@@ -51,7 +52,7 @@ class ConnectionFlags:
     verbosity: int = 0
 
 
-@dataclass
+@data_class
 class ResolvedConfig:
     """A single kubeconfig dict with exactly the context to use, plus the namespace."""
 

@@ -17,11 +17,11 @@ import importlib
 import importlib.util
 import os
 import warnings
-from dataclasses import dataclass
 from typing import Iterator, Mapping
 from urllib.parse import urlsplit
 
 from kubectl_harness_rollback.cluster import kubeconfig
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
 
@@ -89,7 +89,7 @@ def data_to_private_files(resolved: kubeconfig.ResolvedConfig, directory: str) -
 SOCKS_SCHEMES = ("socks4", "socks4a", "socks5", "socks5h")
 
 
-@dataclass
+@data_class
 class Settings:
     """What the connection needs of the kubeconfig, named as the kubernetes client's Configuration
     names it (either may be given to pool_for)."""

@@ -16,12 +16,12 @@ import json
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlencode
 
 from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback.cluster import apierrors, header_values
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, PluginError
 
 # kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
@@ -38,7 +38,7 @@ PATCH_TYPES = {
 }
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Resource:
     """A resource type of the API: group ("" for core), version, plural name."""
 
@@ -439,7 +439,7 @@ class _TimedOut(Exception):
     """The request's time ran out between two reads of its body."""
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class _Answer:
     status: int
     data: bytes

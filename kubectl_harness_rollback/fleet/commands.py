@@ -84,7 +84,7 @@ def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: boo
     """`selector` (label_selector.Selector): the releases with a workload it selects."""
     from kubectl_harness_rollback import action, commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import columns, names
+    from kubectl_harness_rollback.output import columns
 
     say = voice(fl, echo, output)
     connect = fl.connector()
@@ -103,6 +103,8 @@ def _releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: boo
     if say.structured:
         say.data(runs, lambda result: result.rows, "releases")
     elif output == "name" and rows:
+        from kubectl_harness_rollback.output import names
+
         _echo_names(echo, runs, lambda result: names.releases(result.rows))
     else:
         if rows:
@@ -119,7 +121,7 @@ def history(fl, echo: Echo, target, output: str, timeline: bool = False, no_head
             max_releases: int | None = None) -> None:
     from kubectl_harness_rollback import commands
     from kubectl_harness_rollback.fleet import render as fleet_render
-    from kubectl_harness_rollback.output import columns, names
+    from kubectl_harness_rollback.output import columns
 
     say = voice(fl, echo, output)
     connect = fl.connector()
@@ -130,6 +132,8 @@ def history(fl, echo: Echo, target, output: str, timeline: bool = False, no_head
     if say.structured:
         say.data(runs, lambda value: value[0], "releases")
     elif output == "name":
+        from kubectl_harness_rollback.output import names
+
         _echo_names(echo, runs, lambda value: names.release_numbers(value[0]))
     elif timeline and runs[0].value is not None:
         from kubectl_harness_rollback.output.timeline import timeline_text
@@ -150,7 +154,6 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
     (label_selector.Selector): of the release's workloads, those it selects."""
     import sys
 
-    from kubectl_harness_rollback import diagnosis
     from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.fleet import live
     from kubectl_harness_rollback.label_selector import select_workloads
@@ -169,6 +172,11 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
         if timeline:
             view["timeline"] = history_view(model)
 
+    def explain(kube, model, view) -> None:
+        from kubectl_harness_rollback import diagnosis  # a release that ends not steady alone
+
+        diagnosis.explain_status(kube, model, view)
+
     def job(name: str) -> dict:
         kube = connect(name)
         changes = Changes(kube)
@@ -177,7 +185,7 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
             return release_status.watch(lambda: select_workloads(read_release(kube, kube.namespace, target), selector),
                                         seconds, screen.show if screen else lambda view: say.status(view, watch),
                                         every=watch, changed=changes.wait,
-                                        explain=lambda model, view: diagnosis.explain_status(kube, model, view),
+                                        explain=lambda model, view: explain(kube, model, view),
                                         extend=add_timeline)
         finally:
             changes.close()

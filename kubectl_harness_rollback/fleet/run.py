@@ -10,9 +10,9 @@ same jobs, run in this thread, so that an error and Ctrl-C reach the command as 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import Interrupted, PluginError
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
@@ -25,7 +25,7 @@ INTERRUPTED_BEFORE_WRITING = "interrupted (Ctrl-C) before anything was written"
 JOIN_SECONDS = 0.1
 
 
-@dataclass
+@data_class
 class ContextRun:
     """One context's part of the run: its result (`value`), or its error, or not started."""
 

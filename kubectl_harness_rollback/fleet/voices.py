@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from kubectl_harness_rollback.display import shown_lines
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet import render as fleet_render
-from kubectl_harness_rollback.output import names, render
+from kubectl_harness_rollback.output import render
 
 
 class OneVoice:
@@ -46,6 +46,8 @@ class OneVoice:
         if watch and self.output == "yaml":
             self.echo("---")  # one YAML document per change
         if self.output == "name":
+            from kubectl_harness_rollback.output import names  # -o name alone
+
             self.echo(names.text(names.workloads(view)), nl=False)
         elif not self.headers:  # the heading lines are headers too: the workloads' rows alone
             self.echo(render.status_rows(view, wide=self.output == "wide"), nl=False)
@@ -115,6 +117,8 @@ class ManyVoice:
         if self.structured:
             self.data(runs, lambda view: view, "status")
         elif self.output == "name":
+            from kubectl_harness_rollback.output import names  # -o name alone
+
             self.echo(names.text([name for run in runs if run.value is not None for name in names.workloads(run.value)]),
                       nl=False)
         else:

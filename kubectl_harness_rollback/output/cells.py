@@ -11,7 +11,7 @@ import types
 from datetime import datetime, timezone
 
 from kubectl_harness_rollback import live_release
-from kubectl_harness_rollback.action import ROLLED_BACK
+from kubectl_harness_rollback.action import ROLLED_BACK, parse_time
 from kubectl_harness_rollback.display import shown_lines
 
 
@@ -74,9 +74,8 @@ def age(timestamp: str | None, now: datetime | None = None) -> str:
     """kubectl's AGE (HumanDuration) of an RFC 3339 time: 45s, 7m30s, 25m, 5h10m, 3d4h, 40d."""
     if not timestamp:
         return NONE
-    try:
-        then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    except ValueError:
+    then = parse_time(timestamp)
+    if then is None:
         return NONE
     seconds = max(0, int(((now or datetime.now(timezone.utc)) - then).total_seconds()))
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400

@@ -8,10 +8,10 @@ Adding a column to a command is one line in its tuple below. Pure: plain dicts i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.output.cells import (
     NONE,
     action_text,
@@ -26,7 +26,7 @@ from kubectl_harness_rollback.output.cells import (
 from kubectl_harness_rollback.output.cells import table as _kubectl_table
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Shape:
     """What decides which columns are shown and how their cells read."""
 
@@ -38,14 +38,14 @@ class Shape:
     headers: bool = True  # False: --no-headers, the rows alone
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Column:
     header: str
     cell: Callable[[Any, Shape], object]  # the cell of one item (a row of the command's view)
     when: Callable[[Shape], bool] = lambda shape: True
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Row:
     """One line of a table: an item of a context's view, or the one-line error of a context."""
 

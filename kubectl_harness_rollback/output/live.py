@@ -8,8 +8,7 @@ is not TERM=dumb: pipes get the plain lines.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.display import shown
 
 UP, ERASE_BELOW = "\x1b[{}A", "\x1b[J"
@@ -18,7 +17,7 @@ UP, ERASE_BELOW = "\x1b[{}A", "\x1b[J"
 MARGIN = 1
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class WorkloadLine:
     """One workload waited for, as last seen."""
 

@@ -18,7 +18,6 @@ from kubectl_harness_rollback.output.cells import age as age  # `render.age`: th
 from kubectl_harness_rollback.output.cells import table as _table
 from kubectl_harness_rollback.output.cells import text as _text
 from kubectl_harness_rollback.output.columns import Row, Shape
-from kubectl_harness_rollback.workloads import pod_reasons
 
 JSONPATH = "jsonpath="  # -o jsonpath=TEMPLATE
 
@@ -223,7 +222,9 @@ def _why_not_steady(view: dict) -> list[str]:
     lines = []
     for row in view["workloads"]:
         workload = f"{row['kind'].lower()}/{row['name']}"
-        if row.get("pods") is not None:
+        if row.get("pods") is not None:  # a workload that is not steady
+            from kubectl_harness_rollback.workloads import pod_reasons
+
             lines.append(f"Pods:      {_text(workload)}: {pod_reasons.summary(row['pods'])}")
         if row.get("logs"):
             lines.append(f"Logs:      {_text(row['logs'])}")

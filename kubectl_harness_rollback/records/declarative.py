@@ -15,9 +15,9 @@ Pure: no kubernetes client, no I/O, no printing. Secret contents never appear in
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 
 from kubectl_harness_rollback import digits, kinds, outcome
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import INFRA_ID as ANNOTATION_INFRA
 from kubectl_harness_rollback.harness_names import (
@@ -58,7 +58,7 @@ from kubectl_harness_rollback.workloads.common import template_images
 WORKLOAD_KINDS = kinds.WORKLOAD_NAMES
 
 
-@dataclass
+@data_class
 class DeclarativeRelease:
     """A release read from its Secret, with the manifests that re-applying it would restore."""
 

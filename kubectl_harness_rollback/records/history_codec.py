@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import base64
 import copy
-from dataclasses import dataclass
 
 from kubectl_harness_rollback import block_yaml, digits, kinds
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import CorruptHistory
 from kubectl_harness_rollback.harness_names import COMPRESSED_KEY, HISTORY_KEY
 from kubectl_harness_rollback.model import Release, ReleaseWorkload, Source, Status, WorkloadRef
@@ -54,7 +54,7 @@ class _Corrupt(Exception):
     """A content-free reason, turned into CorruptHistory by the function that knows the object."""
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class _Source:
     """The object being read, for one-line error messages that name it."""
 

@@ -9,9 +9,10 @@ whether any is still to be made, so the three cannot disagree. Pure: no request 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, Protocol
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.model import Release, ReleaseModel, Source, WorkloadRef, WorkloadState
 
 
@@ -25,7 +26,7 @@ class Plan(Protocol):
     new_release: int | None  # a roll forward: the number the target is recorded again under
 
 
-@dataclass
+@data_class
 class ClusterObjects:
     """Everything the reader fetched for one release name, as plain API dicts."""
 
@@ -45,7 +46,7 @@ class ClusterObjects:
         return self.history is not None or bool(self.release_secrets) or any(self.found.values())
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Read:
     """One request that reads a store: `get` of one object by name, or `list` by selector."""
 
@@ -56,7 +57,7 @@ class Read:
     field_selector: str | None = None
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Edit:
     """One write to a record object: the object, the strategic merge patch (or, for a create, the
     whole new object), and the outcome item that reports it (what a dry run lists and a real run
@@ -77,7 +78,7 @@ class Edit:
         return f"{self.kind.lower()}/{self.name}"
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Right:
     """A right (RBAC verb on a kind) an edit needs, and why, for the check before the first write."""
 

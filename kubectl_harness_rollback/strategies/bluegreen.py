@@ -6,9 +6,10 @@ rollback swaps them back — only if the failed release was actually swapped int
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from kubectl_harness_rollback import kinds
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.harness_names import COLOR_LABEL, PRIMARY_SERVICE_ANNOTATION, STAGE_SERVICE_ANNOTATION
 from kubectl_harness_rollback.model import Release, ReleaseModel, ServiceState, Status, WorkloadRef, WorkloadState
@@ -25,7 +26,7 @@ class BlueGreenError(PluginError):
     """The Services or workloads of a blue/green release are missing or inconsistent."""
 
 
-@dataclass
+@data_class
 class ServiceSwap:
     name: str
     from_color: str
@@ -35,7 +36,7 @@ class ServiceSwap:
     resource_version: str
 
 
-@dataclass
+@data_class
 class TrafficPlan:
     primary: ServiceState
     stage: ServiceState

@@ -11,12 +11,11 @@ so a mark on the release record would go with them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kubectl_harness_rollback import audit_record
+from kubectl_harness_rollback.data_class import data_class
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class SwapBack:
     """One swap-back, as the primary Service records it."""
 

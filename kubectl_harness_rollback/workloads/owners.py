@@ -24,8 +24,7 @@ Evidence, per owner (what each tool writes on the objects it manages):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError
 
 ARGO_TRACKING_ID = "argocd.argoproj.io/tracking-id"
@@ -49,7 +48,7 @@ OWNERSHIP_PREFIXES = ("argocd.argoproj.io/", "kustomize.toolkit.fluxcd.io/", "he
 ARGO_CD, FLUX, HELM = "Argo CD", "Flux", "Helm"
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Owner:
     """One tool that owns a workload, and how to roll back through it."""
 

@@ -178,3 +178,22 @@ def test_blue_green_what_the_primary_routes_is_live():
     assert (before["liveReleases"], before["steady"], before["action"]) == ([2, 1], False, NEEDS_ROLLBACK)
     swapped_back = status.status_view(_blue_green("blue", green_steady=False), NOW)
     assert (swapped_back["steady"], swapped_back["action"]) == (False, OK)
+
+
+def _strptime_time(timestamp):
+    try:
+        return datetime.strptime(timestamp or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("timestamp", [
+    "2026-12-04T21:52:30Z", "1999-01-31T00:00:00Z", "2024-02-29T23:59:59Z", "2023-02-29T10:00:00Z",
+    "2026-00-04T10:00:00Z", "2026-13-04T10:00:00Z", "2026-12-00T10:00:00Z", "2026-12-32T10:00:00Z",
+    "2026-12-04T24:00:00Z", "2026-12-04T10:60:00Z", "2026-12-04T10:00:60Z", "2026-12-04T10:00:61Z",
+    "0000-12-04T10:00:00Z", "2026-1-4T1:2:3Z", "2026-12-04T10:00:00.5Z", "2026-12-04T10:00:00+00:00",
+    "2026-12-04 10:00:00Z", "2026-12-04T10:00:00z", "٢٠٢٦-12-04T10:00:00Z", "2026-12-04T10:00:00Z\n", "", None])
+def test_parse_time_reads_what_strptime_reads(timestamp):
+    # The API server's form is read without strptime (its import is start-up time); every string
+    # gives the datetime, or the None, that strptime's "%Y-%m-%dT%H:%M:%SZ" gives.
+    assert action.parse_time(timestamp) == _strptime_time(timestamp)

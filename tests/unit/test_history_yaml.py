@@ -3,6 +3,7 @@ declines: generated histories in the styles Harness's writers use, Harness's own
 arbitrary YAML-like text (where PyYAML may fail: the reader must then decline)."""
 
 import pathlib
+import re
 
 import pytest
 import yaml
@@ -219,3 +220,11 @@ def test_number_like_plain_scalars_are_typed_as_pyyaml_types_them_or_declined(sc
     doc = block_yaml.read(text, max_nodes=100)
     if doc is not block_yaml.DECLINED:
         assert typed(doc["key"]) == typed(yaml.safe_load(text)["key"])
+
+
+@settings(max_examples=examples(dev=200, ci=5000))
+@given(st.from_regex(re.compile(block_yaml._NUMBER_OR_TIME, re.X)))
+def test_what_looks_like_a_number_or_a_time_begins_as_the_reader_expects(text):
+    # The reader compiles PyYAML's number and time expression only for a scalar that begins so.
+    assert re.match(block_yaml._NUMBER_OR_TIME, text, re.X)
+    assert text[0] in block_yaml._NUMBER_OR_TIME_START

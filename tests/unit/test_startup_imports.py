@@ -84,6 +84,59 @@ def test_a_read_loads_what_only_a_mistake_a_timeout_or_a_write_needs_after_its_f
     assert {"difflib", "durationpy", "gzip"} & loaded == set()
 
 
+
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_loads_what_only_a_terminal_or_a_quantity_needs_after_its_first_request(tmp_path, argv):
+    # shutil measures a terminal that os.get_terminal_size cannot (status's live frame); decimal
+    # compares resource quantities written differently (`cpu: 0.5` and `500m`) in a plan's diff.
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {"shutil", "decimal"} & loaded == set()
+
+
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_loads_what_only_a_mistyped_name_o_name_or_an_unsteady_release_needs_after_its_first_request(
+        tmp_path, argv):
+    # did_you_mean suggests a name for one that matched nothing, output/names.py prints -o name,
+    # diagnosis.py and workloads/pod_reasons.py say why a release is not steady.
+    plugin = "kubectl_harness_rollback."
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {plugin + name for name in ("did_you_mean", "output.names", "diagnosis", "workloads.pod_reasons")} \
+        & loaded == set()
+
+# dataclasses compiles every method it writes for a class from source, each apart (about 0.1 ms
+# each, six for a frozen class); data_class compiles __init__ alone. The probe lists the methods
+# of the plugin's dataclasses loaded at the first request that were compiled from source.
+COMPILED_METHODS = """
+import sys
+
+def compiled_methods():
+    compiled = []
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("kubectl_harness_rollback.") or name in LEFT_TO_DATACLASSES:
+            continue
+        for cls in list(vars(module).values()):
+            if isinstance(cls, type) and cls.__module__ == name and "__dataclass_fields__" in vars(cls):
+                compiled += [f"{name}.{cls.__qualname__}.{method}" for method in ("__eq__", "__hash__", "__setattr__")
+                             if getattr(getattr(cls, method), "__code__", None) is not None
+                             and getattr(cls, method).__code__.co_filename == "<string>"]
+    return sorted(compiled)
+"""
+# The command line's own parser builds its two classes with dataclasses.
+LEFT_TO_DATACLASSES = {"kubectl_harness_rollback.cli.read_flags"}
+
+
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
+def test_a_read_builds_its_classes_without_compiling_their_comparisons_before_its_first_request(tmp_path, argv):
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(KUBECONFIG)
+    env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    probe = (f"LEFT_TO_DATACLASSES = {sorted(LEFT_TO_DATACLASSES)!r}\n" + COMPILED_METHODS
+             + PROBE.replace("print(json.dumps(sorted(sys.modules)))", "print(json.dumps(compiled_methods()))"))
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
+    assert json.loads(done.stdout) == []
+
+
 # The same kubeconfig in the block style kubectl writes (`kubectl config view --raw`).
 BLOCK_KUBECONFIG = """\
 apiVersion: v1

@@ -17,7 +17,7 @@ PACKAGE = Path(kubectl_harness_rollback.__file__).parent
 # The package's layers, lowest first: a module imports only from its own layer or a lower one, so
 # every arrow of the import graph points down. A top-level module not named in FOUNDATION is a
 # read/decide/act module (the "core" layer); each folder is a layer of its own.
-FOUNDATION = {"errors", "model", "modes", "dryrun", "outcome", "digits", "harness_names",
+FOUNDATION = {"errors", "model", "modes", "dryrun", "outcome", "digits", "harness_names", "data_class",
               "display", "kinds", "did_you_mean", "audit_record", "block_yaml"}
 LAYERS = ("foundation", "cluster", "workloads", "records", "apply", "strategies", "core", "output", "fleet", "cli")
 # The decision is pure: the planner and everything it imports, however indirectly, send no request.
