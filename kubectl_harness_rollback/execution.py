@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.dryrun import DryRun
 from kubectl_harness_rollback.model import WorkloadRef
 from kubectl_harness_rollback.workloads import waiting
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class RollbackOptions:
     dry_run: DryRun = DryRun.NONE
     wait: bool = True
@@ -26,7 +26,7 @@ class RollbackOptions:
     reason: str | None = None  # --reason: why, in the audit annotation, the change-cause and the Event
 
 
-@dataclass
+@data_class
 class Clock:
     """The outside world's time, injected so tests can pass their own."""
 

@@ -19,8 +19,10 @@ checks on generated lines that both parsers give the commands the same options.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from kubectl_harness_rollback.data_class import data_class
 
 TEXT, FLAG = "text", "flag"
 ON, OFF = ("switch", True), ("switch", False)  # --wait / --no-wait
@@ -45,7 +47,7 @@ def _output(*formats: str) -> dict[str, tuple[str, Any]]:
     return {"-o": ("output", ("choice", formats)), "--output": ("output", ("choice", formats))}
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Command:
     """A command as click declares it: its own flags (flag -> (parameter, kind)) but those it
     leaves to click, the value click passes for each of its parameters when the line does not
@@ -102,7 +104,7 @@ COMMANDS = {
 DIGITS = re.compile(r"[0-9]+")
 
 
-@dataclass
+@data_class
 class Line:
     """A command line as the short route understood it: the command, the connection flags by
     ConnectionFlags field (a flag after the command overriding one before it, as click's commands

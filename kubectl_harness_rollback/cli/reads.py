@@ -38,9 +38,12 @@ def runner(connection: Mapping[str, Any], given: dict[str, Any]):
 
 
 def selector(text: str | None):
+    """-l's selector, parsed before any request; None without -l (label_selector is not loaded)."""
+    if text is None:
+        return None
     from kubectl_harness_rollback.label_selector import parse
 
-    return parse(text) if text is not None else None
+    return parse(text)
 
 
 def timeout(text: str) -> float:

@@ -156,7 +156,6 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
 
     from kubectl_harness_rollback import status as release_status
     from kubectl_harness_rollback.fleet import live
-    from kubectl_harness_rollback.label_selector import select_workloads
     from kubectl_harness_rollback.reader import read_release
     from kubectl_harness_rollback.status_watch import Changes
     from kubectl_harness_rollback.views import history_view
@@ -177,12 +176,20 @@ def status(fl, echo: Echo, target, seconds: float | None, watch: bool, output: s
 
         diagnosis.explain_status(kube, model, view)
 
+    def read(kube):
+        model = read_release(kube, kube.namespace, target)
+        if selector is None:
+            return model
+        from kubectl_harness_rollback.label_selector import select_workloads  # -l alone
+
+        return select_workloads(model, selector)
+
     def job(name: str) -> dict:
         kube = connect(name)
         changes = Changes(kube)
         fl.wake_on_interrupt(changes.woken)
         try:
-            return release_status.watch(lambda: select_workloads(read_release(kube, kube.namespace, target), selector),
+            return release_status.watch(lambda: read(kube),
                                         seconds, screen.show if screen else lambda view: say.status(view, watch),
                                         every=watch, changed=changes.wait,
                                         explain=lambda model, view: explain(kube, model, view),

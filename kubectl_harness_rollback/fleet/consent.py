@@ -10,16 +10,16 @@ ones: such a run shows its combined plan and asks (y/N) on a terminal, and off a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import NotConfirmed, UsageError
 
 
-@dataclass(frozen=True)
+@data_class(frozen=True)
 class Consent:
     """What the command line says about asking: `--yes`, whether a person can answer (stdin is
-    a terminal), and how to ask (`ask(question) -> bool`, cli/app.py's prompt)."""
+    a terminal), and how to ask (`ask(question) -> bool`, cli/reads.ask's prompt)."""
 
     yes: bool = False
     interactive: bool = False
