@@ -157,10 +157,10 @@ class Bench:
         self.rows: list[tuple[str, float, float | None, int, int | None]] = []
         self.profiles: dict[str, dict[str, float]] = {}
 
-    def row(self, name, ours, theirs, requests=None, before=None, env=None):
+    def row(self, name, ours, theirs, requests=None, before=None):
         """Median of the plugin's runs and of kubectl's counterpart's (None: it has none)."""
-        mine, peak = median_of(self.options.runs, ours, env or self.env, before)
-        kubectl = median_of(self.options.runs, theirs, env or self.env, before)[0] if theirs else None
+        mine, peak = median_of(self.options.runs, ours, self.env, before)
+        kubectl = median_of(self.options.runs, theirs, self.env, before)[0] if theirs else None
         self.add(name, mine, kubectl, peak, requests)
 
     def add(self, name, mine, kubectl, peak, requests):
@@ -237,27 +237,24 @@ class Bench:
                  ["kubectl", "__complete", "get", "deploy"] + ns + [""])
 
     def first_tab(self) -> None:
-        """Completion with no entry in the few seconds' cache: an empty cache directory before
-        each run (kubectl keeps its discovery cache elsewhere, ~/.kube/cache)."""
+        """Completion with no entry in the few seconds' cache: its directory (completion_cache's,
+        under XDG_CACHE_HOME) removed before each run; the release archive's extracted copy, in
+        the same cache, is left (kubectl keeps its discovery cache elsewhere, ~/.kube/cache)."""
+        from kubectl_harness_rollback.cli.completion_cache import directory
         from kubectl_harness_rollback.cluster.rest import NAMESPACES
         from kubectl_harness_rollback.listing import read_catalog
 
-        cache = tempfile.mkdtemp(prefix="khr-bench-cache-")
-        env, ns, namespace = {**self.env, "XDG_CACHE_HOME": cache}, ["-n", self.namespace], self.namespace
+        ns, namespace, entries = ["-n", self.namespace], self.namespace, directory(self.env)
 
         def empty() -> None:
-            shutil.rmtree(cache, ignore_errors=True)
-            os.makedirs(cache)
+            shutil.rmtree(entries, ignore_errors=True)
 
-        try:
-            self.row("first TAB of a release (kubectl: get deploy '')", self.completer + ["plan"] + ns + [""],
-                     ["kubectl", "__complete", "get", "deploy"] + ns + [""],
-                     requests_of(lambda kube: read_catalog(kube, namespace, live=False)), before=empty, env=env)
-            self.row("first TAB of a namespace", self.completer + ["list", "-n", "khr-"],
-                     ["kubectl", "__complete", "get", "deploy", "-n", "khr-"],
-                     requests_of(lambda kube: kube.list(NAMESPACES, metadata_only=True)), before=empty, env=env)
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
+        self.row("first TAB of a release (kubectl: get deploy '')", self.completer + ["plan"] + ns + [""],
+                 ["kubectl", "__complete", "get", "deploy"] + ns + [""],
+                 requests_of(lambda kube: read_catalog(kube, namespace, live=False)), before=empty)
+        self.row("first TAB of a namespace", self.completer + ["list", "-n", "khr-"],
+                 ["kubectl", "__complete", "get", "deploy", "-n", "khr-"],
+                 requests_of(lambda kube: kube.list(NAMESPACES, metadata_only=True)), before=empty)
 
     def import_profiles(self) -> None:
         """Per command, the import time of each top-level module it loads (printed before the table)."""

@@ -35,5 +35,5 @@ def test_the_import_profile_charges_each_import_to_its_top_level_module():
                                    runs=1)
     assert profile["kubectl_harness_rollback.cli"] > 0 and "click" not in profile
     assert profile["total"] >= sum(ms for name, ms in profile.items() if name != "total") - 0.01
-    text = bench.import_profiles_text({"history": profile})
+    text = bench.import_profiles_text({"history": profile}, top=len(profile))  # the plugin's may not be in the top 12
     assert "- `history`: " in text and "kubectl_harness_rollback.cli" in text
