@@ -8,6 +8,7 @@ import gc
 import pytest
 
 from kubectl_harness_rollback.cli import app, exits
+from tests.unit.test_startup_imports import KUBECONFIG  # a token for a server that is not there
 
 
 @pytest.fixture
@@ -57,20 +58,6 @@ from kubectl_harness_rollback.cli.fast_path import main
 main()
 """
 
-KUBECONFIG = """\
-apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
-users:
-- name: u
-  user: {token: not-a-secret}
-contexts:
-- name: c
-  context: {cluster: c, user: u, namespace: shop}
-current-context: c
-"""
 
 
 def _console(tmp_path, *argv: str):
