@@ -61,16 +61,17 @@ def leave(code: int) -> None:
     main_thread = threading.main_thread()
     if any(not thread.daemon for thread in threading.enumerate() if thread is not main_thread):
         return
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    import atexit
+
+    run_exit_functions = getattr(atexit, "_run_exitfuncs", None)  # CPython's and PyPy's
+    if run_exit_functions is None or sys.getprofile() is not None or sys.gettrace() is not None:
         return
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except (OSError, ValueError):
         return
-    import atexit
-
-    atexit._run_exitfuncs()
+    run_exit_functions()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
