@@ -33,6 +33,7 @@ from kubectl_harness_rollback.cli.connection_flags import (
     format_pointers,
 )
 from kubectl_harness_rollback.cli.connection_flags import collect as _collect_connection
+from kubectl_harness_rollback.cli.connection_flags import collected as _collected
 from kubectl_harness_rollback.cli.connection_flags import connection_options as _connection_options
 from kubectl_harness_rollback.did_you_mean import suggestion
 from kubectl_harness_rollback.display import shown_lines
@@ -47,11 +48,6 @@ connection_options = _connection_options({"namespace": complete_namespaces, "con
 def cluster(ctx: click.Context):
     """The cluster connection for this invocation (imports the kubernetes client now)."""
     return reads.cluster(_collected(ctx))
-
-
-def _collected(ctx: click.Context) -> dict[str, Any]:
-    """The connection flags _collect_connection gathered, by ConnectionFlags field."""
-    return ctx.ensure_object(dict).get("connection", {})
 
 
 class _Command(click.Command):

@@ -104,9 +104,14 @@ def collect(ctx: click.Context, given: dict[str, Any]) -> None:
             store[field_name] = value
 
 
+def collected(ctx: click.Context) -> dict[str, Any]:
+    """The connection flags collect() gathered, by ConnectionFlags field."""
+    return ctx.ensure_object(dict).get("connection", {})
+
+
 def connection_flags(ctx: click.Context) -> ConnectionFlags:
     """Validate the collected connection flags without any I/O."""
-    return validated(ctx.ensure_object(dict).get("connection", {}))
+    return validated(collected(ctx))
 
 
 def flags_on_the_line(ctx: click.Context, default_request_timeout: float | None = None) -> ConnectionFlags:

@@ -34,17 +34,21 @@ def main(argv: list[str] | None, run: Callable[[list[str], Callable[[str], str]]
             code = run(argv, received.said)
         except KeyboardInterrupt:  # a second one, while the first was being reported
             code = 130
-    if console:
-        # The interpreter's last garbage collection walks every object the run made (the
-        # kubernetes package, click, the release read): 30-100 ms after the last line is printed,
-        # for memory the process hands back anyway. Frozen objects are left out of it; atexit
-        # handlers and the flushing of stdout and stderr still run. A caller in the same
-        # process (argv given) keeps its collector as it was, and is not ended by leave().
-        import gc
-
-        gc.freeze()
-        leave(received.exit_code(code))
+    if console:  # a caller in the same process (argv given) keeps its collector and goes on
+        finish(received.exit_code(code))
     sys.exit(received.exit_code(code))
+
+
+def finish(code: int) -> None:
+    """The console script's last step, its output written (a command's, or a TAB's answer): its
+    objects frozen, then leave(code). The interpreter's last garbage collection walks every
+    object the run made (the kubernetes package, click, the release read): 30-100 ms after the
+    last line is printed, for memory the process hands back anyway; frozen objects are left out
+    of it, also when leave() returns and the interpreter's own exit runs."""
+    import gc
+
+    gc.freeze()
+    leave(code)
 
 
 def leave(code: int) -> None:
