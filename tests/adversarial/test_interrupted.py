@@ -18,7 +18,7 @@ import time
 from kubernetes import client as k8s
 
 from tests.adversarial.state import versions
-from tests.integration.test_rbac import pipeline_account
+from tests.support.accounts import pipeline_account
 from tests.support.harness import HarnessRollingDeployer
 from tests.support.relay import dies_after, dies_at, run_through
 

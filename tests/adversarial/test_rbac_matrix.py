@@ -28,7 +28,7 @@ from kubernetes import client as k8s
 from kubectl_harness_rollback.rbac import role
 from tests.adversarial.state import changed, versions
 from tests.adversarial.test_interrupted import cut_short, good_good_bad, history, image
-from tests.integration.test_rbac import pipeline_account
+from tests.support.accounts import pipeline_account
 from tests.support.harness import HarnessBlueGreenDeployer
 from tests.support.relay import RELAY, Relay, dies_at
 from tests.support.rights import rights_used

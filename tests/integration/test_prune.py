@@ -256,7 +256,7 @@ def test_prune_as_a_service_account_with_the_rbac_role_and_without_delete(api_cl
                                                                           namespace, plugin):
     """The Role `rbac` prints is enough for --prune; a Role without `delete` on a pruned kind is
     refused by the rights check, before any write."""
-    from tests.integration.test_rbac import account_with, pipeline_account
+    from tests.support.accounts import account_with, pipeline_account
 
     deploy_release(test_cluster, apps, core, namespace, 1, "Succeeded", GOOD)
     deploy_release(test_cluster, apps, core, namespace, 2, "Failed", FAILED)

@@ -9,6 +9,7 @@ import uuid
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from tests.support.accounts import account_with, bound, pipeline_account
 from tests.support.harness import (
     COLOR,
     HarnessBlueGreenDeployer,
@@ -18,40 +19,8 @@ from tests.support.harness import (
     wait_for_rollout,
     write_declarative_release,
 )
-from tests.support.waiting import eventually
 
 RELEASE = "release-infra-prod"
-
-
-def pipeline_account(api_client, namespace, plugin, name="deployer"):
-    """A ServiceAccount bound (RoleBinding) to exactly the Role `rbac -n NAMESPACE` prints."""
-    role = json.loads(plugin("rbac", "-n", namespace, "-o", "json", check_exit=0).stdout)
-    rbac = k8s.RbacAuthorizationV1Api(api_client)
-    rbac.create_namespaced_role(namespace, role)
-    k8s.CoreV1Api(api_client).create_namespaced_service_account(
-        namespace, k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name=name)))
-    rbac.create_namespaced_role_binding(namespace, {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["metadata"]["name"]},
-        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]})
-    return bound(api_client, namespace, name, role["rules"])
-
-
-def bound(api_client, namespace, account, rules) -> str:
-    """The account's user name, once the API server's authorizer grants it its first rule: it
-    learns of a new RoleBinding by a watch, a moment after the create (longer on a busy control plane)."""
-    user = f"system:serviceaccount:{namespace}:{account}"
-    rule = next((r for r in rules if r.get("resources") and r.get("verbs") and not r.get("resourceNames")
-                 and not r.get("resource_names") and "*" not in r["resources"] + r["verbs"]), None)
-    if rule is None:
-        return user
-    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
-        "user": user, "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
-        "resourceAttributes": {"namespace": namespace, "group": (rule.get("apiGroups") or rule.get("api_groups") or [""])[0],
-                               "resource": rule["resources"][0], "verb": rule["verbs"][0]}}}
-    authorization = k8s.AuthorizationV1Api(api_client)
-    eventually(lambda: authorization.create_subject_access_review(review).status.allowed, timeout=30, interval=0.1)
-    return user
 
 
 def image(apps, namespace, name):
@@ -171,7 +140,8 @@ def test_list_all_namespaces_with_the_cluster_role(api_client, apps, core, names
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
             "subjects": [{"kind": "ServiceAccount", "name": "lister", "namespace": namespace}]})
-        done = plugin("list", "-A", "-o", "json", "--as", f"system:serviceaccount:{namespace}:lister", check_exit=0)
+        lister = bound(api_client, namespace, "lister", cluster_role["rules"])
+        done = plugin("list", "-A", "-o", "json", "--as", lister, check_exit=0)
         assert done.stderr == ""  # Secrets too: no "cannot list secrets" warning
         rows = [r for r in json.loads(done.stdout) if r["namespace"] == namespace]
         assert [(r["release"], r["latest"], r["workloads"]) for r in rows] == [(RELEASE, 1, ["deployment/web"])]
@@ -182,23 +152,6 @@ def test_list_all_namespaces_with_the_cluster_role(api_client, apps, core, names
             except ApiException as exc:
                 if exc.status != 404:
                     raise
-
-
-def account_with(api_client, namespace, name, role_ref: dict, rules: list[dict] | None = None) -> str:
-    """A ServiceAccount bound in `namespace` to `role_ref` (a Role made of `rules`, or a ClusterRole)."""
-    rbac = k8s.RbacAuthorizationV1Api(api_client)
-    if rules is not None:
-        rbac.create_namespaced_role(namespace, {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                                                "metadata": {"name": role_ref["name"]}, "rules": rules})
-    k8s.CoreV1Api(api_client).create_namespaced_service_account(
-        namespace, k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name=name)))
-    rbac.create_namespaced_role_binding(namespace, {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", **role_ref},
-        "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]})
-    if rules is None:
-        rules = rbac.read_cluster_role(role_ref["name"]).to_dict()["rules"] if role_ref["kind"] == "ClusterRole" else []
-    return bound(api_client, namespace, name, rules)
 
 
 def test_list_without_the_right_to_list_revisions_warns_once_and_leaves_live_empty(api_client, apps, core,

@@ -3,23 +3,10 @@ of a release kept in a ConfigMap work for it, with a note that Secrets were not 
 
 import json
 
-from kubernetes import client as k8s
-
+from tests.support.accounts import account_with
 from tests.support.harness import HarnessRollingDeployer
 
 RELEASE = "release-infra-prod"
-
-
-def bind_cluster_role(api_client, namespace, service_account, cluster_role):
-    """A ServiceAccount bound, in this namespace only, to a ClusterRole."""
-    k8s.CoreV1Api(api_client).create_namespaced_service_account(
-        namespace, k8s.V1ServiceAccount(metadata=k8s.V1ObjectMeta(name=service_account)))
-    k8s.RbacAuthorizationV1Api(api_client).create_namespaced_role_binding(namespace, {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": f"{service_account}-{cluster_role}"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
-        "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]})
-    return f"system:serviceaccount:{namespace}:{service_account}"
 
 
 def test_view_role_can_plan_and_show_history_of_a_configmap_release(api_client, apps, core, namespace, plugin):
@@ -27,7 +14,7 @@ def test_view_role_can_plan_and_show_history_of_a_configmap_release(api_client, 
     deployer.deploy("registry.example/web:1")
     deployer.deploy("registry.example/web:2")
     deployer.deploy("registry.example/web:3", status="Failed")
-    viewer = bind_cluster_role(api_client, namespace, "viewer", "view")
+    viewer = account_with(api_client, namespace, "viewer", {"kind": "ClusterRole", "name": "view"})
     note = f"cannot read secrets in {namespace}: releases kept in Secrets are not considered"
 
     view = json.loads(plugin("plan", RELEASE, "-n", namespace, "-o", "json", "--as", viewer, check_exit=0).stdout)

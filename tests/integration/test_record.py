@@ -108,7 +108,7 @@ def test_record_without_a_right_stops_before_any_write_and_within_its_timeout(ap
     first write names the right, as kubectl's forbidden line does, and nothing is written."""
     import time
 
-    from tests.integration.test_rbac import pipeline_account
+    from tests.support.accounts import pipeline_account
 
     kubectl(test_cluster, namespace, "apply", "-f", "-", stdin=DEPLOYMENT.format(tag="1"))
     kubectl(test_cluster, namespace, "rollout", "status", "deployment/shop", "--timeout=60s")
