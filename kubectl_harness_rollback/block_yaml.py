@@ -202,6 +202,14 @@ def _number_or_time() -> re.Pattern:
     return re.compile(_NUMBER_OR_TIME, re.X)
 
 
+def resolves_to_string(text: str) -> bool:
+    """Whether PyYAML's resolver reads `text`, written plain, as a string (block_yaml_dump.py:
+    else it is quoted): not a boolean, a null, a number or a timestamp."""
+    if text in _BOOLEANS or text in _NULLS or text == "":
+        return False
+    return not (text[0] in _NUMBER_OR_TIME_START and _number_or_time().match(text))
+
+
 @functools.lru_cache(maxsize=4096)  # names, kinds and statuses repeat in every release
 def _plain(text: str):
     """A plain scalar's value, typed as PyYAML types it (all of them immutable), or DECLINED."""

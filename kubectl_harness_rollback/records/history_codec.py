@@ -298,9 +298,15 @@ def _revision(value: object, ref: WorkloadRef, number: int, where: _Source) -> i
 
 def encode_history(doc: dict, kind: str, compressed: bool) -> dict[str, str]:
     """The `.data` to write back, in the encoding decode_history reported (the inverse of it)."""
-    import yaml  # writing: a read needs none (block_yaml, or bounded.load_yaml)
+    from kubectl_harness_rollback import block_yaml_dump  # writing only
 
-    text = yaml.safe_dump(doc, sort_keys=False)  # keeps key order and fields this plugin ignores
+    # Key order and the fields this plugin ignores are kept. PyYAML only for what the block
+    # writer declines: its import costs the controllers a core while the rollback waits.
+    text = block_yaml_dump.dump(doc)
+    if text is None:
+        import yaml
+
+        text = yaml.safe_dump(doc, sort_keys=False)
     raw = text.encode("utf-8")
     if _kind(kind) == kinds.CONFIG_MAP.name:
         if not compressed:
