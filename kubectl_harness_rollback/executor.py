@@ -14,7 +14,6 @@ The strategies are restore.py (rolling: templates or a declarative re-apply) and
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from kubectl_harness_rollback import permissions, preflight, restore, swap_back
@@ -55,7 +54,12 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
     user = ""  # who the audit annotation names: asked only when something will be written
-    if plan.has_changes:
+    if plan.has_changes and kube.near:  # one request after another (rest.NEAR_SECONDS)
+        user = bookkeeping.whoami(kube)
+        permissions.check(kube, model, plan)
+    elif plan.has_changes:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=1) as pool:  # who the audit names, asked meanwhile
             asked = pool.submit(bookkeeping.whoami, kube)
             permissions.check(kube, model, plan)

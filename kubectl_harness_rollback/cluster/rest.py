@@ -26,6 +26,11 @@ from kubectl_harness_rollback.errors import ClusterUnreachable, ConfigError, Plu
 
 # kubectl's dialer gives up connecting after 30 s, even with --request-timeout 0.
 CONNECT_TIMEOUT = 30.0
+# An API server that answers a request this fast (on the same host, or to a pipeline's pod in its
+# cluster) answers a few small requests one after another sooner than the extra connections that
+# asking them at once needs are opened (HTTP/1.1 carries one request at a time on a connection,
+# and each new one is a TLS handshake): see `Rest.near`.
+NEAR_SECONDS = 0.002
 PAGE_SIZE = 500
 # Metadata is a few hundred bytes an object: large pages keep `list -A` at a handful of requests.
 METADATA_PAGE_SIZE = 10_000
@@ -157,6 +162,13 @@ class Rest:
         self.cancel = None
         # -v 6 and above: one line per request (kubectl's request log), never a body or a header.
         self.log = (log or _stderr_line) if verbosity >= REQUEST_LOG_LEVEL else None
+        self.fastest: float | None = None  # seconds: the quickest whole request so far (not a watch)
+
+    @property
+    def near(self) -> bool:
+        """Whether a request was answered within NEAR_SECONDS: a few small requests then go one
+        after another on the kept connection; else at once, each on a connection of its own."""
+        return self.fastest is not None and self.fastest < NEAR_SECONDS
 
     @property
     def acting_as(self) -> str | None:
@@ -225,8 +237,11 @@ class Rest:
             if self.log:
                 self.log(request_log_line(method, url, status, time.monotonic() - started))
             raise error from None
+        took = time.monotonic() - started
         if self.log:
-            self.log(request_log_line(method, url, status, time.monotonic() - started))
+            self.log(request_log_line(method, url, status, took))
+        if not stream and (self.fastest is None or took < self.fastest):
+            self.fastest = took
         if status >= 400:
             raise apierrors.from_response(status, data, verb, resource.plural, namespace, name, self.acting_as)
         return response if stream else _Answer(status, data)

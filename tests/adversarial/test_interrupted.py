@@ -18,7 +18,7 @@ import time
 from kubernetes import client as k8s
 
 from tests.adversarial.state import versions
-from tests.support.accounts import pipeline_account
+from tests.support.accounts import answers, pipeline_account
 from tests.support.harness import HarnessRollingDeployer
 from tests.support.relay import dies_after, dies_at, run_through
 
@@ -79,6 +79,7 @@ def test_a_missing_right_is_refused_before_any_write(api_client, apps, core, nam
         if "configmaps" in rule.resources:
             rule.verbs = [v for v in rule.verbs if v != "patch"]
     rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, role)
+    answers(api_client, namespace, "deployer", "patch", "", "configmaps", allowed=False)
     before = versions(api_client, namespace)
 
     refused = plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=1)

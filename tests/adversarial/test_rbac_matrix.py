@@ -28,7 +28,7 @@ from kubernetes import client as k8s
 from kubectl_harness_rollback.rbac import role
 from tests.adversarial.state import changed, versions
 from tests.adversarial.test_interrupted import cut_short, good_good_bad, history, image
-from tests.support.accounts import pipeline_account
+from tests.support.accounts import answers, pipeline_account
 from tests.support.harness import HarnessBlueGreenDeployer
 from tests.support.relay import RELAY, Relay, dies_at
 from tests.support.rights import rights_used
@@ -53,11 +53,21 @@ def without(api_client, namespace, taken: set[tuple[str, str]]):
                 rules.append({**rule, "resources": [resource], "verbs": verbs})
     k8s.RbacAuthorizationV1Api(api_client).replace_namespaced_role(
         "kubectl-harness-rollback", namespace, {**role(namespace), "rules": rules})
+    settled(api_client, namespace, taken, allowed=False)
 
 
-def give_back(api_client, namespace):
+def give_back(api_client, namespace, taken: set[tuple[str, str]]):
     k8s.RbacAuthorizationV1Api(api_client).replace_namespaced_role("kubectl-harness-rollback", namespace,
                                                                    role(namespace))
+    settled(api_client, namespace, taken, allowed=True)
+
+
+def settled(api_client, namespace, taken: set[tuple[str, str]], allowed: bool):
+    """Once the authorizer has seen the Role's change (it learns of it by a watch)."""
+    groups = {resource: (rule.get("apiGroups") or [""])[0] for rule in role(namespace)["rules"]
+              for resource in rule["resources"]}
+    for resource, verb in taken:
+        answers(api_client, namespace, "deployer", verb, groups[resource], resource, allowed)
 
 
 @dataclass
@@ -126,7 +136,7 @@ def test_one_right_missing_never_makes_it_worse(api_client, apps, core, request,
         written = changed(before, versions(api_client, namespace))
         assert not written or "already written before it failed" in done.stderr, (written, done.stderr)
         outcome = "cut short, finished by the next run" if written else "refused before any write"
-        give_back(api_client, namespace)
+        give_back(api_client, namespace, {(resource, verb)})
         plugin("rollback", RELEASE, "-n", namespace, "--as", account, check_exit=0)
     print(f"without {verb} {resource}: {outcome}")  # the table in the closing note (pytest -s)
     assert image(apps, namespace) == "registry.example/web:2"

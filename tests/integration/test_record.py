@@ -78,14 +78,17 @@ def test_a_release_name_given_is_not_called_derived(apps, namespace, plugin, tes
 
 
 def _without(api_client, namespace, resource: str, verb: str) -> None:
-    """The pipeline's Role (tests/integration/test_rbac.py) less one verb on one resource."""
+    """The pipeline's Role (tests/support/accounts.py) less one verb on one resource."""
     from kubernetes import client as k8s
+
+    from tests.support.accounts import answers
 
     rbac = k8s.RbacAuthorizationV1Api(api_client)
     role = rbac.read_namespaced_role("kubectl-harness-rollback", namespace)
-    kept = []
+    kept, group = [], None
     for rule in role.rules:
         if resource in rule.resources and verb in rule.verbs:
+            group = rule.api_groups[0]
             others = [r for r in rule.resources if r != resource]
             if others:
                 kept.append(k8s.V1PolicyRule(api_groups=rule.api_groups, resources=others, verbs=rule.verbs))
@@ -95,6 +98,7 @@ def _without(api_client, namespace, resource: str, verb: str) -> None:
             kept.append(rule)
     role.rules = kept
     rbac.replace_namespaced_role("kubectl-harness-rollback", namespace, role)
+    answers(api_client, namespace, "deployer", verb, group, resource, allowed=False)  # once the authorizer saw it
 
 
 def _no_history(core, namespace) -> bool:

@@ -23,21 +23,27 @@ def pipeline_account(api_client, namespace, plugin, name="deployer"):
     return bound(api_client, namespace, name, role["rules"])
 
 
+def answers(api_client, namespace, account, verb, group, resource, allowed: bool) -> None:
+    """Wait until the authorizer answers `allowed` for the account's `verb` on `resource`: a
+    Role changed after its binding reaches the authorizer by a watch, as the binding did."""
+    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+        "user": f"system:serviceaccount:{namespace}:{account}",
+        "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
+        "resourceAttributes": {"namespace": namespace, "group": group, "resource": resource, "verb": verb}}}
+    authorization = k8s.AuthorizationV1Api(api_client)
+    eventually(lambda: bool(authorization.create_subject_access_review(review).status.allowed) == allowed,
+               timeout=30, interval=0.1)
+
+
 def bound(api_client, namespace, account, rules) -> str:
     """The account's user name, once the API server's authorizer grants it the first of `rules`
     that names its resources and verbs (none such: at once)."""
-    user = f"system:serviceaccount:{namespace}:{account}"
     rule = next((r for r in rules if r.get("resources") and r.get("verbs") and not r.get("resourceNames")
                  and not r.get("resource_names") and "*" not in r["resources"] + r["verbs"]), None)
-    if rule is None:
-        return user
-    review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
-        "user": user, "groups": ["system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated"],
-        "resourceAttributes": {"namespace": namespace, "group": (rule.get("apiGroups") or rule.get("api_groups") or [""])[0],
-                               "resource": rule["resources"][0], "verb": rule["verbs"][0]}}}
-    authorization = k8s.AuthorizationV1Api(api_client)
-    eventually(lambda: authorization.create_subject_access_review(review).status.allowed, timeout=30, interval=0.1)
-    return user
+    if rule is not None:
+        group = (rule.get("apiGroups") or rule.get("api_groups") or [""])[0]
+        answers(api_client, namespace, account, rule["verbs"][0], group, rule["resources"][0], allowed=True)
+    return f"system:serviceaccount:{namespace}:{account}"
 
 
 def account_with(api_client, namespace, name, role_ref: dict, rules: list[dict] | None = None) -> str:
