@@ -79,10 +79,21 @@ def _build(cls, frozen: bool, order: bool):
         if frozen:
             cls.__hash__.__qualname__ = f"{cls.__qualname__}.__hash__"
     if not had_doc:
+        cls.__doc__ = _SignatureDoc()
+    return cls
+
+
+class _SignatureDoc:
+    """The `__doc__` dataclasses gives a class without a docstring (its signature), written when
+    first read: it takes inspect, whose import (ast, dis, tokenize) would cost every command's
+    start 6 ms (stand_ins.py). A class's `__doc__` that is a descriptor is read through it."""
+
+    def __get__(self, obj: object, cls: type) -> str:
         import inspect
 
-        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
-    return cls
+        text = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
+        type.__setattr__(cls, "__doc__", text)
+        return text
 
 
 def _set(cls, name: str, method: Callable) -> None:

@@ -16,6 +16,7 @@ import os
 import sys
 
 from kubectl_harness_rollback import version_line
+from kubectl_harness_rollback.stand_ins import import_dataclasses  # without inspect: see stand_ins.py
 
 COMPLETE_VAR = "_KUBECTL_HARNESS_ROLLBACK_COMPLETE"  # completion.COMPLETE_VAR, without importing click
 HELP = """\
@@ -92,6 +93,7 @@ def _columns() -> int:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     if os.environ.get(COMPLETE_VAR) == "bash_complete":  # click's bash script, at a TAB
+        import_dataclasses()
         from kubectl_harness_rollback.cli import short_completion
 
         answer = short_completion.bash_answer(os.environ)
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         if args in ([], ["--help"], ["-h"], ["help"]) and _columns() >= 80:
             sys.stdout.write(HELP)
             return
+        import_dataclasses()
         from kubectl_harness_rollback.cli import exits, read_flags
 
         line = read_flags.parse(exits.kubectl_verbosity(args))
@@ -155,6 +158,7 @@ def kubectl_complete_main(argv: list[str] | None = None) -> None:
     """Entry point `kubectl_complete-harness_rollback`, run by kubectl's plugin completion: a
     read's TARGET or an -n value answered without click (cli/short_completion.py), the rest by
     click's route (cli/app.py)."""
+    import_dataclasses()
     from kubectl_harness_rollback.cli import short_completion
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -31,6 +31,7 @@ from kubectl_harness_rollback.cluster.rest import CONNECT_TIMEOUT, Rest  # noqa:
 from kubectl_harness_rollback.cluster.rest import request_timeouts as _request_timeouts
 from kubectl_harness_rollback.display import shown
 from kubectl_harness_rollback.errors import ConfigError
+from kubectl_harness_rollback.stand_ins import standing_in
 
 USER_AGENT = "kubectl-harness_rollback"
 # A kubeconfig has tens of nodes: a bigger one goes to PyYAML, which reads any size.
@@ -104,19 +105,6 @@ def _lean_kubernetes() -> None:
     sys.modules["kubernetes.client"].ApiClient = api_client
 
 
-class _Deferred(types.ModuleType):
-    """Stands in for a module while the kubeconfig loader is imported; the real one is imported
-    when the loader first uses it (after the stand-ins are gone from sys.modules)."""
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return importlib.import_module(f"{self.__name__}.{name}")
-        except ModuleNotFoundError:
-            return getattr(importlib.import_module(self.__name__), name)
-
-
 def _deferred_call(module: str, name: str):
     def call(*args, **kwargs):
         return getattr(importlib.import_module(module), name)(*args, **kwargs)
@@ -130,16 +118,10 @@ def _import_loader():
     connection, and are imported when an OIDC token is refreshed."""
     if "kubernetes.config.kube_config" in sys.modules:
         return sys.modules["kubernetes.config.kube_config"]
-    names = [n for n in ("oauthlib", "oauthlib.oauth2", "requests_oauthlib") if n not in sys.modules]
-    for name in names:
-        sys.modules[name] = _Deferred(name)
-    if "requests_oauthlib" in names:
-        sys.modules["requests_oauthlib"].OAuth2Session = _deferred_call("requests_oauthlib", "OAuth2Session")
-    try:
+    with standing_in("oauthlib", "oauthlib.oauth2", "requests_oauthlib") as placed:
+        if "requests_oauthlib" in placed:
+            sys.modules["requests_oauthlib"].OAuth2Session = _deferred_call("requests_oauthlib", "OAuth2Session")
         return importlib.import_module("kubernetes.config.kube_config")
-    finally:
-        for name in names:
-            del sys.modules[name]
 
 
 def _read_yaml_file(path: str) -> dict | None:

@@ -18,7 +18,8 @@ PACKAGE = Path(kubectl_harness_rollback.__file__).parent
 # every arrow of the import graph points down. A top-level module not named in FOUNDATION is a
 # read/decide/act module (the "core" layer); each folder is a layer of its own.
 FOUNDATION = {"errors", "model", "modes", "dryrun", "outcome", "digits", "harness_names", "data_class",
-              "display", "kinds", "did_you_mean", "audit_record", "block_yaml", "block_yaml_dump"}
+              "display", "kinds", "did_you_mean", "audit_record", "block_yaml", "block_yaml_dump",
+              "stand_ins"}
 LAYERS = ("foundation", "cluster", "workloads", "records", "apply", "strategies", "core", "output", "fleet", "cli")
 # The decision is pure: the planner and everything it imports, however indirectly, send no request.
 DECISION = ("planner", "views", "rbac", "output.render", "records.assemble", "records.declarative",
