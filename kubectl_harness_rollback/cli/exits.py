@@ -15,7 +15,6 @@ from kubectl_harness_rollback.errors import PluginError
 
 def main(argv: list[str] | None, run: Callable[[list[str], Callable[[str], str]], int]) -> None:
     """Run `run(argv, said)` and exit with its code; every error becomes one line on stderr."""
-    import logging
     import warnings
 
     from kubectl_harness_rollback.cli.interrupts import as_interrupts
@@ -23,11 +22,8 @@ def main(argv: list[str] | None, run: Callable[[list[str], Callable[[str], str]]
     console = argv is None
     argv = kubectl_verbosity(sys.argv[1:] if argv is None else list(argv))
     # No Python warning or library log line reaches stderr (urllib3's, the kubernetes client's):
-    # what the user must know is said by the plugin, in one line. A root handler also keeps
-    # logging.error() of a library from installing one that prints.
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(logging.NullHandler())
+    # what the user must know is said by the plugin, in one line.
+    quiet_library_logs()
     with warnings.catch_warnings(), as_interrupts() as received:
         warnings.simplefilter("ignore")
         try:
@@ -37,6 +33,57 @@ def main(argv: list[str] | None, run: Callable[[list[str], Callable[[str], str]]
     if console:  # a caller in the same process (argv given) keeps its collector and goes on
         finish(received.exit_code(code))
     sys.exit(received.exit_code(code))
+
+
+def quiet_library_logs() -> None:
+    """A NullHandler on the root logger, so that no library's log line reaches stderr (logging
+    prints a warning of a logger without handlers, and logging.error() installs a handler that
+    prints). logging itself (with traceback, linecache and tokenize: about 6 ms) is imported only
+    by a library that logs (urllib3, the kubernetes client, concurrent.futures): the handler is
+    added as soon as it is, by a finder first in sys.meta_path."""
+    if "logging" in sys.modules:
+        _quiet(sys.modules["logging"])
+    elif _QuietLogging not in sys.meta_path:
+        sys.meta_path.insert(0, _QuietLogging)
+
+
+def _quiet(logging) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
+class _QuietLogging:
+    """Finds `logging` as the standard path finder does, with a loader that quiets it once run."""
+
+    @staticmethod
+    def find_spec(name: str, path=None, target=None):
+        if name != "logging":
+            return None
+        sys.meta_path.remove(_QuietLogging)
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenQuiet(spec.loader)
+        return spec
+
+
+class _ThenQuiet:
+    """A loader that runs another, then quiets the module it made (logging)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        _quiet(module)
+
+    def __getattr__(self, name: str):  # get_source for tracebacks, is_package...
+        return getattr(self.loader, name)
 
 
 def finish(code: int) -> None:

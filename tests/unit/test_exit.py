@@ -1,9 +1,12 @@
 """The console script leaves without the interpreter's last garbage collection (it walked every
 object of the run, 30-100 ms, for memory the process hands back anyway) nor its teardown of every
 module (4-5 ms); a caller in the same process (the tests, another program) keeps its collector as
-it was and goes on."""
+it was and goes on. No library's log line reaches stderr, though logging is imported only by a
+library that logs."""
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -124,3 +127,24 @@ def test_a_tab_answered_without_click_leaves_as_a_command_does(frozen, monkeypat
     assert "deployment/" in capsys.readouterr().out and frozen == ["freeze", "leave 0"]
     fast_path.kubectl_complete_main(["plan", "d"])  # argv given: a caller in the same process
     assert frozen == ["freeze", "leave 0"]
+
+
+QUIET = """
+import sys
+{before}
+from kubectl_harness_rollback.cli import exits
+exits.quiet_library_logs()
+print("logging" in sys.modules)
+import logging
+logging.getLogger("urllib3.connectionpool").warning("a library's warning")
+logging.error("a library's error")
+print(bool(logging.__loader__.get_source("logging")), logging.__spec__.loader.is_package("logging"))
+"""
+
+
+@pytest.mark.parametrize("before", ["", "import logging"], ids=["imported later", "imported before"])
+def test_no_library_log_line_reaches_stderr_whenever_logging_is_imported(before):
+    done = subprocess.run([sys.executable, "-c", QUIET.format(before=before)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stderr == ""
+    assert done.stdout == f"{bool(before)}\nTrue True\n"  # logging itself untouched (its source, its package)

@@ -85,6 +85,16 @@ def test_a_read_loads_what_only_a_mistake_a_timeout_or_a_write_needs_after_its_f
 
 
 
+@pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"], ["rollback", "release-infra-prod"]],
+                         ids=lambda argv: argv[0])
+def test_a_read_or_a_rollback_loads_neither_inspect_nor_logging_before_its_first_request(tmp_path, argv):
+    # inspect (ast, dis, tokenize) only writes the __doc__ of a class without one, when it is read
+    # (stand_ins.py, data_class.py); logging only a library that logs (exits.quiet_library_logs),
+    # and concurrent.futures only the rights check of a far API server (rest.NEAR_SECONDS).
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert {"inspect", "logging", "concurrent.futures"} & loaded == set()
+
+
 @pytest.mark.parametrize("argv", READS + [["plan", "release-infra-prod"]], ids=lambda argv: argv[0])
 def test_a_read_loads_what_only_a_terminal_or_a_quantity_needs_after_its_first_request(tmp_path, argv):
     # shutil measures a terminal that os.get_terminal_size cannot (status's live frame); decimal
