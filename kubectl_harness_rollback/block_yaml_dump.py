@@ -1,16 +1,17 @@
 """The text yaml.safe_dump writes for a release history, without importing PyYAML, or None.
 
-`dump(doc)` is `yaml.safe_dump(doc, sort_keys=False)` for the documents a release history is, and
-None for anything else (the caller then dumps with PyYAML). A rollback writes the history back while the controller rolls the workload out: importing
-PyYAML there (9 ms; its reader compiles a large Unicode class) takes a core from the controllers
-on a small machine, and the rollback becomes steady later. A history is a small subset of YAML:
-mappings with string keys, lists, strings of names, kinds, statuses and revision numbers, ints,
-booleans and nulls. This writer emits exactly that subset in PyYAML's block style (mappings
-indented by 2, a list under a key not indented, `[]`, `{}`, `null`), a string plain when PyYAML's
-resolver would read it back as a string and in single quotes when not (`'13'`, `'true'`, `''`).
-Anything else, where PyYAML would quote, escape, fold a long line, or write an anchor for an
-object met twice, returns None. Equality with yaml.safe_dump over generated documents is tested
-in tests/unit/test_history_yaml_dump.py. Pure.
+`dump(doc)` is `yaml.safe_dump(doc, sort_keys=False)` for the documents a release history is,
+and None for anything else (the caller then dumps with PyYAML). A rollback writes the history
+back while the controller rolls the workload out: importing PyYAML there (9 ms; its reader
+compiles a large Unicode class) takes a core from the controllers on a small machine, and the
+rollback becomes steady later. A history is a small subset of YAML: mappings with string keys,
+lists, strings of names, kinds, statuses and revision numbers, ints, booleans and nulls. This
+writer emits exactly that subset in PyYAML's block style (mappings indented by 2, a list under a
+key not indented, `[]`, `{}`, `null`), a string plain when PyYAML's resolver would read it back
+as a string and in single quotes when not (`'13'`, `'true'`, `''`). Anything else, where PyYAML
+would quote, escape, fold a long line, or write an anchor for an object met twice, returns None.
+Equality with yaml.safe_dump over generated documents is tested in
+tests/unit/test_history_yaml_dump.py. Pure.
 """
 
 from __future__ import annotations
