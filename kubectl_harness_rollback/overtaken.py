@@ -61,8 +61,13 @@ def newest_declarative(kube, model: ReleaseModel) -> tuple[int, str] | None:
     selector = declarative.selector(model.release_name)
     try:
         # Only Secrets of the release type are releases (a metadata list carries no type: ask the server).
+        # At least as new as the Secrets the plan listed: the API server answers from its watch
+        # cache, where a release Secret created since arrives within milliseconds, instead of
+        # waiting until that cache has caught up with the rollback's own writes (about 40 ms here,
+        # on the rollback's way to steady).
         listed = kube.list(SECRETS, model.namespace, label_selector=selector,
-                           field_selector=f"type={RELEASE_SECRET_TYPE}", metadata_only=True)
+                           field_selector=f"type={RELEASE_SECRET_TYPE}", metadata_only=True,
+                           not_older_than=kube.listed.get(SECRETS.path(model.namespace)))
     except apierrors.Forbidden:
         return None  # the plan was made without them too (a note said so)
     found = []

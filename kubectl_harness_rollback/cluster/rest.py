@@ -263,17 +263,23 @@ class Rest:
 
     def list_with_version(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
                           field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
-                          trim: Callable[[dict], dict | None] | None = None) -> tuple[list[dict], str]:
+                          trim: Callable[[dict], dict | None] | None = None,
+                          not_older_than: str | None = None) -> tuple[list[dict], str]:
         """(every item, the list's resourceVersion), following `continue` tokens page by page.
         `namespace` None lists every namespace. `metadata_only`: PartialObjectMetadata, no data.
         `trim` shrinks each item as its page arrives (None: the item is not kept), so that a large
-        list is held trimmed and only one page (`page_size` items) is held whole."""
+        list is held trimmed and only one page (`page_size` items) is held whole.
+        `not_older_than`: a resourceVersion the answer must be at least as new as, which the API
+        server answers from its watch cache at once; without it, the list is as of now, which
+        after a write of another kind waits until that cache has caught up (up to 0.1 s)."""
         items: list[dict] = []
         token = None
 
         def page_of(token: str | None) -> bytes:
             query = {"labelSelector": label_selector, "fieldSelector": field_selector,
                      "limit": page_size or (METADATA_PAGE_SIZE if metadata_only else PAGE_SIZE), "continue": token}
+            if not_older_than and token is None:  # a continued page keeps its first page's version
+                query.update(resourceVersion=not_older_than, resourceVersionMatch="NotOlderThan")
             return self.send("GET", resource.path(namespace), "list", resource, namespace, query=query,
                              accept=METADATA_ONLY if metadata_only else "application/json").data
 
@@ -300,9 +306,9 @@ class Rest:
 
     def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
              field_selector: str | None = None, metadata_only: bool = False, page_size: int | None = None,
-             trim: Callable[[dict], dict | None] | None = None) -> list[dict]:
+             trim: Callable[[dict], dict | None] | None = None, not_older_than: str | None = None) -> list[dict]:
         return self.list_with_version(resource, namespace, label_selector, field_selector, metadata_only, page_size,
-                                      trim)[0]
+                                      trim, not_older_than)[0]
 
     def patch(self, resource: Resource, name: str, namespace: str | None, body: Any, patch_type: str = "strategic",
               dry_run: bool = False, field_manager: str | None = None, force: bool | None = None) -> dict:

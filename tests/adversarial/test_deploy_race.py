@@ -132,3 +132,46 @@ def test_a_raced_release_recorded_succeeded_is_never_nothing_to_do(api_client, a
     assert history(plugin, namespace)[:3] == [(4, "Failed", 4), (3, "Failed", 3), (2, "Succeeded", 5)]
     assert image(apps, namespace) == "registry.example/web:2"
     plugin("rollback", RELEASE, "-n", namespace, check_exit=0)  # and now it agrees: nothing to do
+
+
+def test_a_declarative_release_saved_during_the_rollback_stops_it_before_recording(apps, core, namespace, plugin,
+                                                                                    test_cluster, tmp_path):
+    """Harness saves release 3's Secret while the rollback waits for the controller: the check before
+    recording lists the release Secrets at least as new as the plan read them (answered from the API
+    server's watch cache, overtaken.py), and finds it there."""
+    from tests.adversarial.test_rerun import declarative
+    from tests.support.harness import write_declarative_release
+
+    target, restored = declarative(apps, core, namespace)
+    manifest = apps.api_client.sanitize_for_serialization(apps.read_namespaced_deployment("web", namespace))
+    state = {"restored": False, "saved": False, "checked": []}
+
+    def before(method: str, path_and_query: str) -> str:
+        path = path_and_query.split("?")[0]
+        if method == "PATCH" and path.endswith(f"/namespaces/{namespace}/deployments/web"):
+            state["restored"] = True
+        elif state["saved"] and method == "GET" and path.endswith(f"/namespaces/{namespace}/secrets"):
+            state["checked"].append(path_and_query)
+        elif state["restored"] and not state["saved"]:  # the wait's watch, the first request after the write
+            state["saved"] = True
+            write_declarative_release(core, namespace, RELEASE, 3, "InProgress",
+                                      [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                                        "spec": manifest["spec"]}])
+        return RELAY
+
+    release_2 = core.read_namespaced_secret(f"harness.release.{RELEASE}.2", namespace).metadata.resource_version
+    done = run_through(test_cluster, tmp_path, namespace, before, "rollback", target, "--timeout", "60s",
+                       with_query=True)
+
+    assert state["saved"], state
+    [check] = state["checked"]
+    assert "resourceVersionMatch=NotOlderThan" in check and "resourceVersion=" in check, check
+    assert done.returncode == 5, done.stderr
+    assert f"release 3 of {RELEASE} appeared in secret/harness.release.{RELEASE}.3 while this rollback ran" \
+        in done.stderr, done.stderr
+    assert "was not recorded" in done.stderr and "Traceback" not in done.stderr
+    assert restored()  # written before the deploy was seen: the next run decides from release 3
+    assert core.read_namespaced_secret(f"harness.release.{RELEASE}.2", namespace).metadata.resource_version \
+        == release_2  # nothing recorded
+    assert sorted(s.metadata.name for s in core.list_namespaced_secret(namespace).items
+                  if s.type == "harness.io/release/v2") == [f"harness.release.{RELEASE}.{n}" for n in (1, 2, 3)]

@@ -100,16 +100,19 @@ def test_a_workload_changed_after_the_rollbacks_write_is_named():
 class FakeKube:
     """The two reads newer_release makes: the history object by name, the release Secrets' labels."""
 
-    def __init__(self, history=None, secrets=(), forbidden=False):
+    def __init__(self, history=None, secrets=(), forbidden=False, listed=None):
         self.history, self.secrets, self.forbidden, self.calls = history, list(secrets), forbidden, []
+        self.listed = dict(listed or {})  # Rest.listed: the resourceVersion of each path's last list
 
     def get_or_none(self, resource, name, namespace):
         self.calls.append(("get", resource.plural, name))
         return self.history
 
-    def list(self, resource, namespace, label_selector=None, metadata_only=False, field_selector=None):
+    def list(self, resource, namespace, label_selector=None, metadata_only=False, field_selector=None,
+             not_older_than=None):
         assert field_selector == "type=harness.io/release/v2"  # only Secrets of the release type are releases
         self.calls.append(("list", resource.plural, label_selector, metadata_only))
+        self.not_older_than = not_older_than
         if self.forbidden:
             from kubectl_harness_rollback.cluster.apierrors import Forbidden
             raise Forbidden("forbidden", 403, "", "list", "secrets")
@@ -149,6 +152,19 @@ def test_a_newer_declarative_release_secret_is_found_by_its_label_alone():
     kube = FakeKube(secrets=secrets)
     assert overtaken.newer_release(kube, model) == (5, "secret/harness.release.release-x.5")
     assert kube.calls == [("list", "secrets", "owner=harness,release=release-x", True)]
+
+
+def test_the_release_secrets_are_asked_at_least_as_new_as_the_plan_listed_them():
+    # Answered from the API server's watch cache at once, where a consistent list waits until that
+    # cache has caught up with the rollback's own writes; tests/adversarial/test_deploy_race.py
+    # checks on the real control plane that a release Secret saved during the wait is still found.
+    model = raced(P)
+    kube = FakeKube(listed={f"/api/v1/namespaces/{NS}/secrets": "4711"})
+    overtaken.newer_release(kube, model)
+    assert kube.not_older_than == "4711"
+    unlisted = FakeKube()
+    overtaken.newer_release(unlisted, model)
+    assert unlisted.not_older_than is None  # never listed (forbidden, or no records): as of now
 
 
 def test_secrets_that_may_not_be_listed_are_left_out():

@@ -87,6 +87,19 @@ def test_list_follows_continue_tokens_and_logs_each_page():
     assert client.requests == [("GET", "/apis/apps/v1/namespaces/shop/deployments")] * 2
 
 
+def test_a_list_not_older_than_a_version_asks_so_on_its_first_page_only():
+    # The API server answers it from its watch cache; a continued page keeps its first page's version
+    # (it refuses a resourceVersion beside a continue token).
+    client, server = rest((200, {"metadata": {"continue": "t1"}, "items": [{"n": 1}]}),
+                          (200, {"metadata": {"resourceVersion": "12"}, "items": [{"n": 2}]}))
+    assert client.list(SECRETS, "shop", not_older_than="9") == [{"n": 1}, {"n": 2}]
+    assert [(s.query.get("resourceVersion"), s.query.get("resourceVersionMatch")) for s in server.sent] == [
+        (["9"], ["NotOlderThan"]), (None, None)]
+    plain, server = rest((200, {"items": []}))
+    plain.list(SECRETS, "shop")
+    assert "resourceVersion" not in server.sent[0].query  # as of now: a consistent read
+
+
 def test_a_metadata_only_list_asks_for_partial_object_metadata():
     client, server = rest((200, {"items": []}))
     client.list(SECRETS, None, metadata_only=True)
