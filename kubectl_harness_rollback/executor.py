@@ -54,16 +54,9 @@ def carry_out(kube, model: ReleaseModel, plan: Plan, options: RollbackOptions,
     if plan.target is None or options.dry_run is DryRun.CLIENT:
         return outcome
     user = ""  # who the audit annotation names: asked only when something will be written
-    if plan.has_changes and kube.near:  # one request after another (rest.NEAR_SECONDS)
-        user = bookkeeping.whoami(kube)
-        permissions.check(kube, model, plan)
-    elif plan.has_changes:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1) as pool:  # who the audit names, asked meanwhile
-            asked = pool.submit(bookkeeping.whoami, kube)
-            permissions.check(kube, model, plan)
-            user = asked.result()
+    if plan.has_changes:  # who the audit names, asked beside the rights (Rest.together)
+        user, _ = kube.together([lambda: bookkeeping.whoami(kube), lambda: permissions.check(kube, model, plan)],
+                                at_most=2)
     if options.deadline is None:
         options = dataclasses.replace(options, deadline=clock.monotonic() + options.timeout)
     try:

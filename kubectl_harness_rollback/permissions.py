@@ -100,8 +100,8 @@ def check(kube, model: ReleaseModel, plan: Plan) -> None:
 def check_rights(kube, namespace: str, rights: list[tuple[str, str, str, str]], command: str) -> None:
     """Raise MissingPermission, before any write, for the first of `rights` the user lacks.
     Where the reviews themselves cannot be asked, say nothing: the writes will tell. The reviews
-    are asked a few at a time (each is a round trip), or one after another from an API server
-    that answers fast (Rest.near), and answered in the order of `rights`.
+    are asked a few at a time (each is a round trip), or one after another of an API server
+    that answers fast (Rest.together), and answered in the order of `rights`.
     `command` names who needs them in the message ("a rollback")."""
     def review(right: tuple[str, str, str, str]) -> dict | None:
         verb, group, resource, _ = right
@@ -113,13 +113,7 @@ def check_rights(kube, namespace: str, rights: list[tuple[str, str, str, str]], 
         except ApiError:
             return None
 
-    if kube.near:  # one after another on the kept connection (rest.NEAR_SECONDS)
-        answers = [review(right) for right in rights]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(review, rights))
+    answers = kube.together([lambda right=right: review(right) for right in rights], at_most=4)
     for (verb, group, resource, why), answer in zip(rights, answers):
         if answer is None:
             return

@@ -170,6 +170,17 @@ class Rest:
         after another on the kept connection; else at once, each on a connection of its own."""
         return self.fastest is not None and self.fastest < NEAR_SECONDS
 
+    def together(self, calls: list[Callable[[], Any]], at_most: int) -> list[Any]:
+        """The results of `calls` (each a few small requests), in order: one after another when
+        the API server is near, else up to `at_most` at once in threads (concurrent.futures is
+        imported only then); the first exception, in the order of `calls`, is raised."""
+        if self.near:
+            return [call() for call in calls]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=at_most) as pool:
+            return list(pool.map(lambda call: call(), calls))
+
     @property
     def acting_as(self) -> str | None:
         """The user impersonated (--as), named in the advice of a 403."""
