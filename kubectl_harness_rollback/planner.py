@@ -33,7 +33,7 @@ from kubectl_harness_rollback.model import (
     WorkloadRef,
     WorkloadState,
 )
-from kubectl_harness_rollback.modes import Match, Mode
+from kubectl_harness_rollback.modes import Match, Mode, PlanOptions
 from kubectl_harness_rollback.records.assemble import release_name_of
 from kubectl_harness_rollback.records.declarative import images_of
 from kubectl_harness_rollback.strategies import bluegreen, swap_record
@@ -52,31 +52,6 @@ class UnknownRelease(PluginError):
 class RecordDisagrees(PluginError):
     """The latest release is recorded Succeeded, but a workload runs another revision than it
     recorded: "nothing to do" would be a guess, so it says so and names both ways out (exit 1)."""
-
-
-@data_class(frozen=True)
-class PlanOptions:
-    """The selection options of `plan` and `rollback`, validated once, here (no I/O)."""
-
-    match: Match = Match.WORKFLOW
-    workflow_id: str | None = None  # overrides the current release's workflow for matching
-    to_release: int | None = None
-    to_revision: int | None = None
-    mode: Mode = Mode.AUTO
-    # The release the failed pipeline deployed (Harness's release number handed over by the
-    # forward step): rolled back whatever its status, since a step after its deploy failed.
-    from_release: int | None = None
-    # Delete what the failed (declarative) release applied and the rollback-to release does not hold.
-    prune: bool = False
-
-    def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "match", Match(self.match))
-            object.__setattr__(self, "mode", Mode(self.mode))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if self.to_release is not None and self.to_revision is not None:
-            raise UsageError("--to-release and --to-revision cannot be used together")
 
 
 @data_class

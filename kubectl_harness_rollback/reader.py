@@ -16,7 +16,7 @@ from kubectl_harness_rollback import kinds
 from kubectl_harness_rollback import workloads as adapters
 from kubectl_harness_rollback.cluster.apierrors import Forbidden
 from kubectl_harness_rollback.cluster.apierrors import NotFound as ApiNotFound
-from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, REPLICASETS, SECRETS, SERVICES
+from kubectl_harness_rollback.cluster.rest import CONFIGMAPS, NAMESPACES, REPLICASETS, SECRETS, SERVICES, Started
 from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.errors import PluginError, UsageError
 from kubectl_harness_rollback.model import ReleaseModel, ServiceState
@@ -204,12 +204,31 @@ def _read_workload_target(kube, namespace: str, target: Target) -> tuple[str, li
     return release_name or f"{target.kind.lower()}/{target.name}", ([] if release_name else [(adapter, obj)])
 
 
+def read_ahead(kube, target: Target) -> None:
+    """Start reading TARGET in kube's namespace now, in a thread of its own; the next
+    read_release of that very target on `kube` takes the answer (or raises what reading raised).
+
+    A command that knows what it reads starts it as soon as it is connected: the code it runs
+    next (the planner, the executor, the output) then loads while the API server answers, not
+    before the first request. The requests are the same, in the same order, from one thread.
+    """
+    key = (kube.namespace, target)
+    kube.started[key] = Started(lambda: _read_release(kube, kube.namespace, target), "read-ahead")
+
+
 def read_release(kube, namespace: str, target: Target, name_unlabelled: str | None = None) -> ReleaseModel:
     """The ReleaseModel for TARGET in `namespace`.
 
     A workload without a harness.io/release-name label has its own revisions as its history,
     unless `name_unlabelled` names the release it is to be recorded under (`record`).
     """
+    started = getattr(kube, "started", None)
+    if started and name_unlabelled is None and (namespace, target) in started:
+        return started.pop((namespace, target)).answer()
+    return _read_release(kube, namespace, target, name_unlabelled)
+
+
+def _read_release(kube, namespace: str, target: Target, name_unlabelled: str | None = None) -> ReleaseModel:
     release_name = target.release_name
     if release_name is None:
         release_name, own = _read_workload_target(kube, namespace, target)

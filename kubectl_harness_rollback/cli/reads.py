@@ -30,11 +30,27 @@ def cluster(connection: Mapping[str, Any]):
 
 
 def runner(connection: Mapping[str, Any], given: dict[str, Any]):
-    """Where the command runs (fleet.commands.chosen): the contexts of --contexts/--all-contexts, or
+    """Where the command runs (fleet.run.chosen): the contexts of --contexts/--all-contexts, or
     the one cluster of the connection flags. Called after the options are validated."""
-    from kubectl_harness_rollback.fleet.commands import chosen
+    from kubectl_harness_rollback.fleet.run import chosen
 
     return chosen(validated(connection), *(given.pop(key) for key in FLEET), connect_one=lambda: cluster(connection))
+
+
+def read_first(where, connection: Mapping[str, Any], target, deadline: float | None = None) -> None:
+    """In one cluster, connect now and start reading TARGET (reader.read_ahead): the code the
+    command runs next loads while the API server answers. Called once every option is validated,
+    so that a usage error never follows a request. Across contexts, each context reads in its run.
+    `deadline`: rollback's, which bounds its reads too."""
+    if where.many:
+        return
+    from kubectl_harness_rollback.reader import read_ahead
+
+    kube = cluster(connection)
+    if deadline is not None:
+        kube.deadline = deadline
+    read_ahead(kube, target)
+    where.connected(kube)
 
 
 def selector(text: str | None):
@@ -57,7 +73,7 @@ def timeout(text: str) -> float:
 
 def plan_options(selection: dict[str, Any]):
     """PlanOptions validates the selection (once, for `plan` and `rollback`)."""
-    from kubectl_harness_rollback.planner import PlanOptions
+    from kubectl_harness_rollback.modes import PlanOptions
 
     return PlanOptions(**selection)
 
@@ -73,6 +89,21 @@ def check_timeline(timeline: bool, output: str, many: bool) -> None:
     """--timeline is text for one context; the data has its fields already (history -o json)."""
     if timeline and (output not in ("table", "wide") or many):
         raise UsageError("--timeline is text for one context; for data use history -o json")
+
+
+def check_releases_status(watch: bool, timeout: str | None, timeline: bool = False) -> None:
+    """`status` without TARGET looks once at every release; following one is for TARGET."""
+    if watch or timeout is not None or timeline:
+        raise UsageError("--watch, --timeout and --timeline follow one release: give its name as TARGET")
+
+
+def check_release_status(all_namespaces: bool, not_steady: bool) -> None:
+    """`status TARGET` is about one release, in the namespace of -n."""
+    if all_namespaces:
+        raise UsageError("-A shows every release: give no TARGET with it, or -n NAMESPACE TARGET")
+    if not_steady:
+        raise UsageError("--not-steady filters the releases of `status` without TARGET; with TARGET, "
+                         "status exits 4 when it is not steady")
 
 
 def diff_module():
@@ -104,22 +135,24 @@ def list_releases(connection: Mapping[str, Any], echo: Echo, all_namespaces: boo
 
 def history(connection: Mapping[str, Any], echo: Echo, target: str, max_releases: int, output: str,
             no_headers: bool, timeline: bool = False, **given: Any) -> None:
-    from kubectl_harness_rollback.fleet import commands as run_in
-
     parsed = _target(target)
     where = runner(connection, given)
     check_timeline(timeline, output, where.many)
+    read_first(where, connection, parsed)
+    from kubectl_harness_rollback.fleet import commands as run_in
+
     run_in.history(where, echo, parsed, output, timeline=timeline, no_headers=no_headers, max_releases=max_releases)
 
 
 def plan(connection: Mapping[str, Any], echo: Echo, target: str, output: str, show_diff: bool = False,
          **given: Any) -> None:
     selection = {key: given.pop(key) for key in SELECTION}
-    from kubectl_harness_rollback.fleet import commands as run_in
-
     options, parsed = plan_options(selection), _target(target)
     where = runner(connection, given)
     check_diff(show_diff, output, where.many)
+    read_first(where, connection, parsed)
+    from kubectl_harness_rollback.fleet import commands as run_in
+
     run_in.plan(where, echo, parsed, options, output,
                 show=(lambda planned: echo_diff(echo, diff_module().plan_diff(planned.model, planned.plan)))
                 if show_diff else None)
@@ -128,21 +161,24 @@ def plan(connection: Mapping[str, Any], echo: Echo, target: str, output: str, sh
 def status(connection: Mapping[str, Any], echo: Echo, target: str | None, watch: bool, timeout: str | None,
            all_namespaces: bool, not_steady: bool, selector: str | None, no_headers: bool, output: str,
            timeline: bool = False, **given: Any) -> None:
-    from kubectl_harness_rollback.fleet import commands as run_in
-
     chosen = _selector(selector)
     if target is None:  # one row per release, as `list` reads them
-        run_in.check_releases_status(watch, timeout, timeline)
+        check_releases_status(watch, timeout, timeline)
+        from kubectl_harness_rollback.fleet import commands as run_in
+
         run_in.status_releases(runner(connection, given), echo, all_namespaces, output, not_steady, no_headers,
                                chosen)
         return
-    run_in.check_release_status(all_namespaces, not_steady)
+    check_release_status(all_namespaces, not_steady)
     seconds = _timeout(timeout) if timeout is not None else (None if watch else 0.0)
     parsed = _target(target)
     where = runner(connection, given)
     if watch and where.many:
         raise UsageError("--watch follows one context; with --contexts, use --timeout to wait until steady")
     check_timeline(timeline, output, where.many)
+    read_first(where, connection, parsed)
+    from kubectl_harness_rollback.fleet import commands as run_in
+
     run_in.status(where, echo, parsed, seconds, watch, output, timeline=timeline, no_headers=no_headers,
                   selector=chosen)
 
@@ -152,8 +188,7 @@ def rollback(connection: Mapping[str, Any], echo: Echo, target: str, dry_run: st
              **given: Any) -> None:
     selection = {key: given.pop(key) for key in SELECTION}
     from kubectl_harness_rollback.dryrun import DryRun
-    from kubectl_harness_rollback.executor import RollbackOptions
-    from kubectl_harness_rollback.fleet import commands as run_in
+    from kubectl_harness_rollback.execution import RollbackOptions
     from kubectl_harness_rollback.fleet.consent import Consent
 
     mode, seconds = DryRun.parse(dry_run), _timeout(timeout)
@@ -161,8 +196,13 @@ def rollback(connection: Mapping[str, Any], echo: Echo, target: str, dry_run: st
     why = checked_reason(reason)
     where = runner(connection, given)
     # --timeout bounds the whole command, reads and writes included: no request waits past it.
+    deadline = time.monotonic() + seconds
+    read_first(where, connection, parsed, deadline)
+    from kubectl_harness_rollback import executor  # noqa: F401 (what runs once the plan is made: loaded meanwhile)
+    from kubectl_harness_rollback.fleet import commands as run_in
+
     run_in.rollback(where, echo, parsed, options, RollbackOptions(
-        mode, wait, seconds, scale_down_stage, time.monotonic() + seconds, ignore_owner=ignore_owner, reason=why),
+        mode, wait, seconds, scale_down_stage, deadline, ignore_owner=ignore_owner, reason=why),
         output, Consent(yes, sys.stdin.isatty(), ask))
 
 

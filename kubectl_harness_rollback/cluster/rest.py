@@ -163,6 +163,9 @@ class Rest:
         # -v 6 and above: one line per request (kubectl's request log), never a body or a header.
         self.log = (log or _stderr_line) if verbosity >= REQUEST_LOG_LEVEL else None
         self.fastest: float | None = None  # seconds: the quickest whole request so far (not a watch)
+        # Reads started in a thread before their caller asks for them (reader.read_ahead), by what
+        # they read: each is taken once, by the first caller that asks for that very read.
+        self.started: dict[Any, Started] = {}
 
     @property
     def near(self) -> bool:

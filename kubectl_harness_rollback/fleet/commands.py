@@ -9,36 +9,12 @@ Without click: cli/app.py parses the flags and passes `echo(text, err)` in, as i
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable
 
-from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
-from kubectl_harness_rollback.errors import PluginError, UsageError
-from kubectl_harness_rollback.fleet import contexts as fleet
-from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
+from kubectl_harness_rollback.errors import PluginError
 from kubectl_harness_rollback.fleet.voices import voice
 
 Echo = Callable[..., None]  # echo(text, err=False, nl=True): cli/app.py's click.echo
-
-
-def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool, max_parallel: int | None,
-           fail_fast: bool, connect_one: Callable[[], Any]):
-    """Where to run (fleet.run.Fleet, or One: the cluster `connect_one()` reaches, as without these
-    flags), from the kubeconfig's files alone: an unknown name is a usage error before any request."""
-    from kubectl_harness_rollback.fleet.run import Fleet, One
-
-    if not contexts and not all_contexts:
-        if max_parallel is not None or fail_fast:
-            raise UsageError("--max-parallel and --fail-fast need --contexts or --all-contexts")
-        return One(connect_one, flags.context or "")
-    from kubectl_harness_rollback.cluster import kubeconfig
-    from kubectl_harness_rollback.cluster.client import _read_yaml_file
-
-    if flags.context:
-        raise UsageError("--context names one context, --contexts/--all-contexts several: give one of them")
-    known = kubeconfig.context_names(flags, os.environ, os.path.expanduser("~"), _read_yaml_file)
-    names = fleet.expand(contexts, all_contexts, known)
-    return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast, flags)
 
 
 def _echo_names(echo: Echo, runs, names_of: Callable[[Any], list[str]]) -> None:
@@ -52,21 +28,6 @@ def list_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady:
                   no_headers: bool = False, selector=None) -> None:
     _releases(fl, echo, all_namespaces, output, not_steady, error_of=lambda result: None, no_headers=no_headers,
               selector=selector)
-
-
-def check_releases_status(watch: bool, timeout: str | None, timeline: bool = False) -> None:
-    """`status` without TARGET looks once at every release; following one is for TARGET."""
-    if watch or timeout is not None or timeline:
-        raise UsageError("--watch, --timeout and --timeline follow one release: give its name as TARGET")
-
-
-def check_release_status(all_namespaces: bool, not_steady: bool) -> None:
-    """`status TARGET` is about one release, in the namespace of -n."""
-    if all_namespaces:
-        raise UsageError("-A shows every release: give no TARGET with it, or -n NAMESPACE TARGET")
-    if not_steady:
-        raise UsageError("--not-steady filters the releases of `status` without TARGET; with TARGET, "
-                         "status exits 4 when it is not steady")
 
 
 def status_releases(fl, echo: Echo, all_namespaces: bool, output: str, not_steady: bool = False,

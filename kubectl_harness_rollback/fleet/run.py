@@ -9,13 +9,17 @@ same jobs, run in this thread, so that an error and Ctrl-C reach the command as 
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from kubectl_harness_rollback.data_class import data_class
-from kubectl_harness_rollback.errors import Interrupted, PluginError
+from kubectl_harness_rollback.errors import Interrupted, PluginError, UsageError
 from kubectl_harness_rollback.fleet import contexts as fleet
 from kubectl_harness_rollback.fleet.contexts import DEFAULT_MAX_PARALLEL
+
+if TYPE_CHECKING:
+    from kubectl_harness_rollback.cluster.kubeconfig import ConnectionFlags
 
 NOT_STARTED = "not started: --fail-fast, after an earlier context failed"
 NOT_STARTED_INTERRUPTED = "not started: interrupted (Ctrl-C)"
@@ -183,6 +187,11 @@ class One:
     def connector(self) -> Callable[[str], Any]:
         return lambda name: self._connect()
 
+    def connected(self, kube) -> None:
+        """The connection is made already (a read was started on it: reader.read_ahead): the
+        job gets that one."""
+        self._connect = lambda: kube
+
     def wake_on_interrupt(self, event: threading.Event) -> None:
         """Ctrl-C interrupts this thread's wait itself."""
 
@@ -208,3 +217,21 @@ def _wait(finished: Sequence[threading.Event]) -> None:
 
 def exit_code(runs: Sequence[ContextRun]) -> int:
     return fleet.worst(run.exit_code for run in runs)
+
+
+def chosen(flags: ConnectionFlags, contexts: tuple[str, ...], all_contexts: bool, max_parallel: int | None,
+           fail_fast: bool, connect_one: Callable[[], Any]) -> One | Fleet:
+    """Where to run (Fleet, or One: the cluster `connect_one()` reaches, as without these flags),
+    from the kubeconfig's files alone: an unknown name is a usage error before any request."""
+    if not contexts and not all_contexts:
+        if max_parallel is not None or fail_fast:
+            raise UsageError("--max-parallel and --fail-fast need --contexts or --all-contexts")
+        return One(connect_one, flags.context or "")
+    from kubectl_harness_rollback.cluster import kubeconfig
+    from kubectl_harness_rollback.cluster.client import _read_yaml_file
+
+    if flags.context:
+        raise UsageError("--context names one context, --contexts/--all-contexts several: give one of them")
+    known = kubeconfig.context_names(flags, os.environ, os.path.expanduser("~"), _read_yaml_file)
+    names = fleet.expand(contexts, all_contexts, known)
+    return Fleet(names, max_parallel or DEFAULT_MAX_PARALLEL, fail_fast, flags)

@@ -98,3 +98,23 @@ def test_reading_a_release_costs_the_same_requests_whatever_the_revisions(apps, 
     # Secret GET, ConfigMap GET, release Secrets, 4 workload kinds; the Deployment's ReplicaSets
     # are found in the ReplicaSets listed as a workload kind (its selector is labels alone).
     assert len(many) == 7
+
+
+@pytest.mark.parametrize("command", ["plan", "history", "status"])
+def test_a_command_reads_ahead_what_one_read_of_the_release_sends_in_the_same_order(apps, core, namespace, plugin,
+                                                                                     test_cluster, command):
+    # reader.read_ahead: the release is read in a thread while the command loads the rest; the
+    # requests are those of read_release in the command's own thread, no more, in that order.
+    deployer = HarnessRollingDeployer(apps, core, namespace)
+    deployer.deploy("registry.example/web:1")
+    deployer.deploy("registry.example/web:2", status="Failed")
+    kube = connect(ConnectionFlags(namespace=namespace), env={"KUBECONFIG": test_cluster.kubeconfig})
+    read_release(kube, namespace, Target(release_name="release-infra-prod"))
+    one_read = [f"{method} {kube.host}{path}" for method, path in kube.requests]
+
+    done = plugin(command, "release-infra-prod", "-n", namespace, "-v", "6", check_exit=None)
+    assert done.returncode in (0, 4), done.stderr  # status: the failed release may not be steady
+    sent = [" ".join(line.split()[:2]).split("?")[0] for line in done.stderr.splitlines()
+            if line.startswith(("GET ", "POST ", "PATCH ", "PUT ", "DELETE "))]
+    # plan and history send nothing else; status may then look at why a workload is not steady.
+    assert (sent if command != "status" else sent[:len(one_read)]) == one_read

@@ -50,17 +50,26 @@ def loaded_before_first_request(tmp_path, argv: list[str]) -> frozenset[str]:
     """The modules a fresh interpreter running `argv` holds at its first connect (one run per
     command line in this process: the probe's answer depends on nothing else)."""
     if tuple(argv) not in _LOADED:
-        _LOADED[tuple(argv)] = _probe(tmp_path, argv)
+        _LOADED[tuple(argv)] = frozenset(_probe(tmp_path, argv))
     return _LOADED[tuple(argv)]
 
 
-def _probe(tmp_path, argv: list[str]) -> frozenset[str]:
+def _probe(tmp_path, argv: list[str], probe: str = PROBE):
     kubeconfig = tmp_path / "config"
     kubeconfig.write_text(KUBECONFIG)
     env = {"KUBECONFIG": str(kubeconfig), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, env=env, timeout=60)
-    assert done.returncode == 0 and done.stdout.startswith("["), (done.stdout, done.stderr)
-    return frozenset(json.loads(done.stdout))
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith(("[", '"')), (done.stdout, done.stderr)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("argv", READS[:2] + [["plan", "release-infra-prod"], ["rollback", "release-infra-prod"],
+                                  ["history", "deployment/web"]], ids=lambda argv: " ".join(argv[:2]))
+def test_a_release_is_read_in_a_thread_of_its_own_while_the_command_loads_the_rest(tmp_path, argv):
+    # reader.read_ahead: the command connects once its line is valid and reads the release in a
+    # thread; what it runs next (the planner, the executor, the output) loads meanwhile.
+    thread_probe = PROBE.replace("json.dumps(sorted(sys.modules))", "json.dumps(threading.current_thread().name)")
+    assert _probe(tmp_path, argv, thread_probe) == "read-ahead"
 
 
 @pytest.mark.parametrize("argv", READS, ids=lambda argv: argv[0])
