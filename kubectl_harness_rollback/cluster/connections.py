@@ -1,48 +1,23 @@
-"""Keep-alive connections to the API server on the standard library (http.client and ssl).
+"""Keep-alive connections to the API server on the standard library (socket and ssl).
 
 The transport of the request layer (rest.Rest): one call sends one request and returns the
 answer with its body unread. Connections are kept for the next request, at most MAX_IDLE of
 them, and may be shared by threads. TLS comes from an ssl.SSLContext built once, with the
 keys already loaded into it (pool.py); an http:// proxy is reached with CONNECT for an https
-API server, or with absolute URLs for an http one.
+API server, or with absolute URLs for an http one. One connection speaks HTTP/1.1 as
+http.client does (http11.py), without loading it.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import select
-import socket
 import threading
 from urllib.parse import unquote, urlsplit
 
+from kubectl_harness_rollback.cluster.http11 import Broken, Connection
+
 MAX_IDLE = 10
-
-
-class _TLSConnection(http.client.HTTPConnection):
-    """http.client's HTTPSConnection, with the name checked against the certificate given apart
-    from the address (the kubeconfig's tls-server-name)."""
-
-    default_port = 443
-
-    def __init__(self, host: str, port: int | None, timeout: float, context, server_name: str | None):
-        super().__init__(host, port, timeout=timeout)
-        self._context, self._server_name = context, server_name
-
-    def connect(self) -> None:
-        super().connect()  # TCP, and the proxy's CONNECT tunnel when set_tunnel was called
-        name = self._server_name or self._tunnel_host or self.host
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=_ascii(name))
-
-
-def _ascii(host: str) -> str | bytes:
-    """An ASCII host name as bytes: socket and ssl then skip the IDNA codec, whose import
-    (stringprep, unicodedata) costs more than the request."""
-    return host.encode("ascii") if host.isascii() else host
-
-
-def _create_connection(address, *args, **kwargs):
-    return socket.create_connection((_ascii(address[0]), address[1]), *args, **kwargs)
 
 
 class Connections:
@@ -58,23 +33,19 @@ class Connections:
         if self._proxy is not None and self._proxy.username is not None:
             pair = f"{unquote(self._proxy.username)}:{unquote(self._proxy.password or '')}"
             self._tunnel_headers["Proxy-Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[Connection] = []
         self._lock = threading.Lock()
 
-    def _new(self, connect_timeout: float) -> http.client.HTTPConnection:
+    def _new(self) -> Connection:
         host, port = self._address
-        if self._proxy is not None:
-            host, port = self._proxy.hostname, self._proxy.port or 80
-        if self._tls:
-            connection = _TLSConnection(host, port, connect_timeout, self._context, self._server_name)
-            if self._proxy is not None:
-                connection.set_tunnel(*self._address, headers=self._tunnel_headers)
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
-        connection._create_connection = _create_connection
-        return connection
+        if self._proxy is None:
+            return Connection(host, port, self._context if self._tls else None, self._server_name)
+        proxy = (self._proxy.hostname, self._proxy.port or 80)
+        if self._tls:  # TLS inside the proxy's CONNECT tunnel
+            return Connection(*proxy, self._context, self._server_name, tunnel=(host, port, self._tunnel_headers))
+        return Connection(*proxy)
 
-    def _take(self) -> http.client.HTTPConnection | None:
+    def _take(self) -> Connection | None:
         with self._lock:
             while self._idle:
                 connection = self._idle.pop()
@@ -83,7 +54,7 @@ class Connections:
                 connection.close()
         return None
 
-    def _give_back(self, connection: http.client.HTTPConnection) -> None:
+    def _give_back(self, connection: Connection) -> None:
         with self._lock:
             if len(self._idle) < MAX_IDLE:
                 self._idle.append(connection)
@@ -95,23 +66,13 @@ class Connections:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         if self._proxy is not None and not self._tls:
             target = url  # an http proxy is asked for the absolute URL
-        connection = self._take() or self._new(timeout[0])
+        connection = self._take() or self._new()
         try:
             if connection.sock is None:
-                connection.timeout = timeout[0]
-                connection.connect()
+                connection.connect(timeout[0])
             connection.sock.settimeout(timeout[1])
-            connection.putrequest(method, target, skip_accept_encoding=True)
-            for name, value in headers:
-                connection.putheader(name, value)
-            if body is not None:
-                body = body.encode() if isinstance(body, str) else body
-                connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body)
-            response = connection.getresponse()
-        except http.client.HTTPException as exc:
-            connection.close()
-            raise ConnectionError(f"connection broken: {exc.__class__.__name__}") from None
+            response = connection.request(method, target, headers,
+                                          body.encode() if isinstance(body, str) else body)
         except BaseException:
             connection.close()
             raise
@@ -122,7 +83,7 @@ class _Answer:
     """An answer whose body is read as it arrives: its connection goes back to the pool once the
     body has been read to its end, or is closed when the answer is closed before."""
 
-    def __init__(self, pool: Connections, connection: http.client.HTTPConnection, response):
+    def __init__(self, pool: Connections, connection: Connection, response):
         self.status = response.status
         self.connection = connection
         self._pool, self._response = pool, response
@@ -130,15 +91,14 @@ class _Answer:
     def read1(self, size: int = 65536) -> bytes:
         response = self._response
         try:
-            # http.client's read1 never closes an answer whose length it has counted down to 0.
             data = response.read1(size) if response.length != 0 else b""
-        except http.client.HTTPException as exc:
+        except Broken:
             self.close()
-            raise ConnectionError(f"connection broken: {exc.__class__.__name__}") from None
+            raise
         if not data:
             if response.length:  # the server closed the connection before the whole body
                 self.close()
-                raise ConnectionError(f"connection broken: IncompleteRead ({response.length} bytes left)")
+                raise Broken("IncompleteRead", f"{response.length} bytes left")
             response.close()
             self.release_conn()
         return data
@@ -162,7 +122,7 @@ class _Answer:
             connection.close()
 
 
-def _dropped(connection: http.client.HTTPConnection) -> bool:
+def _dropped(connection: Connection) -> bool:
     """Whether a kept connection was closed by the server meanwhile (readable while idle: EOF)."""
     sock = connection.sock
     if sock is None:
