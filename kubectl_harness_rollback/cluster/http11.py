@@ -37,11 +37,14 @@ def _host_bytes(host: str) -> bytes:
 
 
 def _legal_name(name: bytes) -> bool:
-    return bool(name) and name[:1] not in b": \t\r\n" and not any(c in name for c in b":\r\n")
+    """http.client's rule: not empty, no colon, CR or LF, and no white space first."""
+    return bool(name) and name[0] not in b": \t\n\r\x0b\x0c" and not any(c in name for c in b":\r\n")
 
 
 def _legal_value(value: bytes) -> bool:
     """http.client's rule: a CR or LF only as the start of a folded line (followed by a space or tab)."""
+    if b"\r" not in value and b"\n" not in value:
+        return True
     for index, byte in enumerate(value):
         if byte in (10, 13):
             following = value[index + 1:index + 2]

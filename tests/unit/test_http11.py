@@ -204,6 +204,13 @@ def test_an_http_proxy_gets_the_absolute_url_and_its_host():
     assert Connection("proxy.test", 3128)._host_header("http://api.test:8080/api/v1?x=1") == b"api.test:8080"
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=12) | st.text(" \t\r\n:ab\x0b", max_size=8).map(str.encode))
+def test_a_header_name_or_value_is_refused_where_http_client_refuses_it(data):
+    assert http11._legal_name(data) == bool(http.client._is_legal_header_name(data))
+    assert http11._legal_value(data) == (not http.client._is_illegal_header_value(data))
+
+
 def test_a_header_value_that_would_split_the_request_is_refused_unquoted_before_anything_is_sent(server):
     pool = Connections(f"http://127.0.0.1:{server.port}")
     with pytest.raises(ValueError) as refused:
