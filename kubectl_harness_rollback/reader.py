@@ -212,8 +212,10 @@ def read_ahead(kube, target: Target) -> None:
     next (the planner, the executor, the output) then loads while the API server answers, not
     before the first request. The requests are the same, in the same order, from one thread.
     """
-    key = (kube.namespace, target)
-    kube.started[key] = Started(lambda: _read_release(kube, kube.namespace, target), "read-ahead")
+    started = getattr(kube, "started", None)
+    if started is None:  # a connection that keeps no started reads (not a rest.Rest): read when asked
+        return
+    started[(kube.namespace, target)] = Started(lambda: _read_release(kube, kube.namespace, target), "read-ahead")
 
 
 def read_release(kube, namespace: str, target: Target, name_unlabelled: str | None = None) -> ReleaseModel:

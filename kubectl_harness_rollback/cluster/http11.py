@@ -108,7 +108,8 @@ class Connection:
             sock.close()
 
     def request(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes | None) -> Response:
-        """Send one request (connected first if need be) and read the head of its answer."""
+        """Send one request on the connected connection and read the head of its answer (its
+        body is read by the Response's read1)."""
         if any(c <= " " or c == "\x7f" for c in target):
             raise Broken("InvalidURL")
         head = [f"{method} {target} HTTP/1.1\r\n".encode("ascii"), b"Host: " + self._host_header(target) + b"\r\n"]

@@ -35,7 +35,6 @@ def timed_out(*args, **kwargs):
 @pytest.fixture
 def rollback_times_out(monkeypatch):
     monkeypatch.setattr(reads, "cluster", lambda connection: SimpleNamespace(namespace="shop"))
-    monkeypatch.setattr(reads, "read_first", lambda where, connection, target, deadline=None: None)  # no cluster
     monkeypatch.setattr(commands, "run_plan", lambda kube, target, options, deadline=None: planned())
     monkeypatch.setattr(executor, "carry_out", timed_out)
 

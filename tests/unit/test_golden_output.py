@@ -219,7 +219,6 @@ def fake_cluster(tmp_path, monkeypatch):
     monkeypatch.setattr(commands, "run_plan", run_plan)
     monkeypatch.setattr(commands, "run_rollback", run_rollback)
     monkeypatch.setattr(reader, "read_release", lambda kube, namespace, target: kube.context)
-    monkeypatch.setattr(reader, "read_ahead", lambda kube, target: None)  # read_release answers: nothing to start
     monkeypatch.setattr(release_status, "status_view", _status_view)
     monkeypatch.setattr(status_watch, "Changes", Changes)
     return config
