@@ -7,7 +7,7 @@ section, between the markers README_BEGIN and README_END, with the date, the mac
 the command that made it.
 
 Prints, per row, the median wall time of N runs (10 by default) of the plugin and of kubectl,
-their ratio, the plugin's peak resident memory, and the API requests the plugin's library makes
+run in turn (one of each, then again), their ratio, the plugin's peak resident memory, and the API requests the plugin's library makes
 for the same work (counted in process). Rows: `--help` and `version` (against `kubectl version
 --client`), `plan`, `history`, `status`, `list -n`, completion of a release name (against
 kubectl's of `rollout history deploy/` and of `get deploy`) and of a namespace, from the few
@@ -64,23 +64,33 @@ def timed(argv: list[str], env: dict) -> tuple[float, int, int]:
     return seconds, code, int(lines[-1]) if lines and lines[-1].isdigit() else 0
 
 
-def median_of(runs: int, argv_or_steps, env: dict, before=None) -> tuple[float, int]:
-    """(median seconds, max peak RSS KiB) of `runs` runs; `before()` prepares each run untimed.
-    A list of argvs is run one after the other and timed as one (kubectl undo + status)."""
-    times, peaks = [], []
+def run_once(argv_or_steps, env: dict, before=None) -> tuple[float, int]:
+    """(seconds, peak RSS KiB) of one run; `before()` prepares it untimed. A list of argvs is run
+    one after the other and timed as one (kubectl undo + status)."""
     steps = argv_or_steps if isinstance(argv_or_steps[0], list) else [argv_or_steps]
+    if before:
+        before()
+    total, peak = 0.0, 0
+    for argv in steps:
+        seconds, code, rss = timed(argv, env)
+        if code != 0:
+            raise SystemExit(f"{' '.join(argv)} exited {code}")
+        total, peak = total + seconds, max(peak, rss)
+    return total, peak
+
+
+def medians_in_turn(runs: int, ours, theirs, env: dict, before=None) -> tuple[float, int, float | None]:
+    """(median seconds, max peak RSS KiB) of `runs` runs of `ours`, and the median seconds of as
+    many of `theirs` (None without one), run in turn: a cluster that slows down or speeds up
+    during a row (a controller's resync, the revisions a rollback row adds) weighs on both alike."""
+    mine, peaks, kubectl = [], [], []
     for _ in range(runs):
-        if before:
-            before()
-        total, peak = 0.0, 0
-        for argv in steps:
-            seconds, code, rss = timed(argv, env)
-            if code != 0:
-                raise SystemExit(f"{' '.join(argv)} exited {code}")
-            total, peak = total + seconds, max(peak, rss)
-        times.append(total)
+        seconds, peak = run_once(ours, env, before)
+        mine.append(seconds)
         peaks.append(peak)
-    return statistics.median(times), max(peaks)
+        if theirs:
+            kubectl.append(run_once(theirs, env, before)[0])
+    return statistics.median(mine), max(peaks), statistics.median(kubectl) if kubectl else None
 
 
 def _interpreter(executable: str) -> list[str]:
@@ -158,9 +168,8 @@ class Bench:
         self.profiles: dict[str, dict[str, float]] = {}
 
     def row(self, name, ours, theirs, requests=None, before=None):
-        """Median of the plugin's runs and of kubectl's counterpart's (None: it has none)."""
-        mine, peak = median_of(self.options.runs, ours, self.env, before)
-        kubectl = median_of(self.options.runs, theirs, self.env, before)[0] if theirs else None
+        """Median of the plugin's runs and of kubectl's counterpart's (None: it has none), in turn."""
+        mine, peak, kubectl = medians_in_turn(self.options.runs, ours, theirs, self.env, before)
         self.add(name, mine, kubectl, peak, requests)
 
     def add(self, name, mine, kubectl, peak, requests):
@@ -361,7 +370,8 @@ def main() -> None:
     finally:
         core.delete_namespace(namespace)
     load = f"{load:.1f} to {os.getloadavg()[0]:.1f}"
-    heading = (f"{time.strftime('%d %b %Y', time.gmtime())}, medians of {options.runs} runs, load average {load}\n"
+    heading = (f"{time.strftime('%d %b %Y', time.gmtime())}, medians of {options.runs} runs, the plugin's and "
+               f"kubectl's in turn, load average {load}\n"
                f"(2 cores shared: request counts are exact, times noisy); kubectl "
                f"{_kubectl('version', '--client').splitlines()[0].split(':')[-1].strip()}, Python "
                f"{'.'.join(map(str, sys.version_info[:2]))};\nplugin `{_shown_plugin(options.plugin)}`:\n")
