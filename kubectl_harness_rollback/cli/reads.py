@@ -44,6 +44,9 @@ def read_first(where, connection: Mapping[str, Any], target, deadline: float | N
     `deadline`: rollback's, which bounds its reads too."""
     if where.many:
         return
+    # Before the read's thread starts: output/cells.py imports tabulate with a stand-in for
+    # importlib.metadata in sys.modules, which no other thread may meet (or an import of its own see).
+    from kubectl_harness_rollback.output import cells  # noqa: F401
     from kubectl_harness_rollback.reader import read_ahead
 
     kube = cluster(connection)

@@ -72,6 +72,15 @@ def test_a_release_is_read_in_a_thread_of_its_own_while_the_command_loads_the_re
     assert _probe(tmp_path, argv, thread_probe) == "read-ahead"
 
 
+@pytest.mark.parametrize("argv", READS[:2] + [["plan", "release-infra-prod"], ["rollback", "release-infra-prod"]],
+                         ids=lambda argv: argv[0])
+def test_tabulate_is_loaded_before_the_read_ahead_starts(tmp_path, argv):
+    # output/cells.py imports tabulate with a stand-in for importlib.metadata in sys.modules: in
+    # place while no other thread runs, and gone by the read's first request.
+    loaded = loaded_before_first_request(tmp_path, argv)
+    assert "tabulate" in loaded and "importlib.metadata" not in loaded
+
+
 @pytest.mark.parametrize("argv", READS, ids=lambda argv: argv[0])
 def test_a_read_loads_no_planner_before_its_first_request(tmp_path, argv):
     loaded = loaded_before_first_request(tmp_path, argv)
