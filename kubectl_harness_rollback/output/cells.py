@@ -48,8 +48,9 @@ DataRow, TableFormat, tabulate = tabulate_module.DataRow, tabulate_module.TableF
 NONE = "<none>"
 
 # kubectl's table look: no borders, columns three spaces apart, headers as wide as they are.
+COLUMN_GAP = 3
 KUBECTL_TABLE = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
-                            headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
+                            headerrow=DataRow("", " " * COLUMN_GAP, ""), datarow=DataRow("", " " * COLUMN_GAP, ""),
                             padding=0, with_header_hide=None)
 # tabulate widens every column by two spaces beyond its header unless told otherwise.
 tabulate_module.MIN_PADDING = 0

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from kubectl_harness_rollback.data_class import data_class
 from kubectl_harness_rollback.output.cells import (
+    COLUMN_GAP,
     NONE,
     action_text,
     age,
@@ -88,10 +89,13 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
     text = _kubectl_table(headers, cells, shape.headers)
     if not errors:
         return text
-    # A context's error follows its name, under the second column, and widens no column.
+    # A context's error follows its name, under the second column, and widens no column. The
+    # second column starts after the first gap of a line that has one (the header, else a
+    # context's row); with --no-headers and every context failed, 3 spaces after the longest name.
     lines = text.splitlines()
     first = 1 if shape.headers else 0
-    start = re.search(r"\S {3,}(?=\S)", lines[0]).end()
+    gaps = (re.search(r"\S {3,}(?=\S)", line) for line in lines)
+    start = next((gap.end() for gap in gaps if gap), max(map(len, lines)) + COLUMN_GAP)
     for index, error in errors.items():
         lines[index + first] = lines[index + first].ljust(start) + error
     return "\n".join(lines) + "\n"
