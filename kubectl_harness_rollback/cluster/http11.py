@@ -195,11 +195,11 @@ class Response:
 
     def __init__(self, reader, method: str):
         while True:
-            version, status, reason = _status_line(reader)
+            version, status, _ = _status_line(reader)
             headers = _headers(reader)
             if status != 100:
                 break
-        self.status, self.reason, self.headers = status, reason, headers
+        self.status = status
         self._reader = reader if method != "HEAD" else None  # an answer to HEAD has no body, whatever it says
         self.chunked = (headers.get("transfer-encoding") or "").lower() == "chunked"
         self.will_close = _closes(version, headers)
@@ -239,8 +239,6 @@ class Response:
         elif self.length is not None:
             self.length -= len(data)
         return data
-
-    read = read1
 
     def _read1_chunked(self, size: int) -> bytes:
         left = self._chunk_left

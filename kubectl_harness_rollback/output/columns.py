@@ -91,10 +91,10 @@ def table(columns: Sequence[Column], rows: Iterable[Row], shape: Shape) -> str:
         return text
     # A context's error follows its name, under the second column, and widens no column. The
     # second column starts after the first gap of a line that has one (the header, else a
-    # context's row); with --no-headers and every context failed, 3 spaces after the longest name.
+    # context's row); with --no-headers and every context failed, a gap after the longest name.
     lines = text.splitlines()
     first = 1 if shape.headers else 0
-    gaps = (re.search(r"\S {3,}(?=\S)", line) for line in lines)
+    gaps = (re.search(rf"\S {{{COLUMN_GAP},}}(?=\S)", line) for line in lines)
     start = next((gap.end() for gap in gaps if gap), max(map(len, lines)) + COLUMN_GAP)
     for index, error in errors.items():
         lines[index + first] = lines[index + first].ljust(start) + error
