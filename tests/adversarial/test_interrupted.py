@@ -4,7 +4,8 @@
   run (with the rights it lacked) finishes the records instead of saying "nothing to change";
 - someone else's `kubectl set image` during the wait is not reported as success (exit 6);
 - Ctrl-C during the wait says the rollback is written and how to watch it (exit 130); during
-  `status --watch`, it ends the watch in one line (exit 130);
+  `status --watch`, it ends the watch in one line (exit 130); while the release is still being read
+  (in its own thread, reader.read_ahead), it ends the rollback before any write (exit 130);
 - two rollbacks at once: exactly one rollback happens and is recorded;
 - the API server dies between the workload write and the history write: the next run finishes it.
 """
@@ -13,6 +14,7 @@ import json
 import shutil
 import signal
 import subprocess
+import threading
 import time
 
 from kubernetes import client as k8s
@@ -20,7 +22,7 @@ from kubernetes import client as k8s
 from tests.adversarial.state import versions
 from tests.support.accounts import answers, pipeline_account
 from tests.support.harness import HarnessRollingDeployer
-from tests.support.relay import dies_after, dies_at, run_through
+from tests.support.relay import RELAY, Relay, dies_after, dies_at, run_through
 
 RELEASE = "release-infra-prod"
 
@@ -189,3 +191,31 @@ def test_ctrl_c_during_status_watch_exits_130_in_one_line(api_client, apps, core
     assert watching.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["interrupted"]
     assert versions(api_client, namespace) == before
+
+
+def test_ctrl_c_while_the_release_is_read_ahead_ends_the_rollback_before_any_write(api_client, apps, core, namespace,
+                                                                                test_cluster, tmp_path):
+    good_good_bad(apps, core, namespace)
+    reading = threading.Event()
+
+    def slow_workload_lists(method: str, path: str) -> str:
+        if method == "GET" and path.endswith("/deployments"):  # the read's thread is at the workloads
+            reading.set()
+            time.sleep(5)
+        return RELAY
+
+    before = versions(api_client, namespace)
+    relay = Relay(test_cluster.kubeconfig, slow_workload_lists)
+    try:
+        env = {**test_cluster.env(), "KUBECONFIG": relay.kubeconfig(tmp_path / "via-relay", namespace)}
+        rolling = start(env, "rollback", RELEASE, "-n", namespace)
+        assert reading.wait(60), rolling.stderr.read()
+        rolling.send_signal(signal.SIGINT)
+        _, stderr = rolling.communicate(timeout=30)
+    finally:
+        relay.close()
+
+    assert rolling.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["interrupted"]
+    assert versions(api_client, namespace) == before
+    assert image(apps, namespace) == "registry.example/web:3"
